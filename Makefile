@@ -1,0 +1,24 @@
+# The two commands in the README: `make run` and `make test`.
+.PHONY: setup run test lint
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	@$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py seed_demo
+	@$(PY) manage.py collectstatic --noinput -v0
+	@echo ""
+	@echo "  Open http://$(HOST):$(PORT)/ (demo sign-ins are listed in README.md)"
+	@echo ""
+	@COUNCIL_DEMO=1 $(PY) -m daphne -b $(HOST) -p $(PORT) council.asgi:application
+
+test: setup
+	@$(PY) -m ruff check .
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	@$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -1,0 +1,121 @@
+"""The audit chain: every state change appends one entry holding the hash of the previous.
+
+``audit_record`` must run inside the caller's transaction, so the entry commits (or rolls
+back) with the change it describes. Appends are serialized by a row lock on ``AuditHead``
+(PostgreSQL) or by SQLite's single writer. ``audit_verify`` walks the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from council.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _canonical(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+
+
+def entry_hash(*, prev_hash: str, at: str, actor_id: int | None, action: str, target_type: str,
+               target_id: str, data: dict[str, Any]) -> str:
+    body = _canonical(
+        {
+            "prev": prev_hash,
+            "at": at,
+            "actor": actor_id,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            "data": data,
+        }
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Any = None,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain. Call inside the transaction of the change."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    if target is not None:
+        target_type = target._meta.label_lower
+        target_id = target.pk
+    actor_id = getattr(actor, "pk", actor) if actor is not None and getattr(actor, "is_authenticated", True) else None
+    # Round-trip through JSON so the stored data hashes exactly as it will be re-read.
+    clean_data = json.loads(_canonical(data or {}))
+    head, _created = AuditHead.objects.select_for_update().get_or_create(
+        pk=1, defaults={"last_hash": GENESIS, "count": 0}
+    )
+    at = timezone.now()
+    at_text = at.isoformat()
+    digest = entry_hash(
+        prev_hash=head.last_hash,
+        at=at_text,
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        data=clean_data,
+    )
+    entry = AuditEntry.objects.create(
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        data=clean_data,
+        prev_hash=head.last_hash,
+        hash=digest,
+    )
+    AuditHead.objects.filter(pk=1).update(last_hash=digest, count=models.F("count") + 1)
+    return entry
+
+
+@dataclass
+class ChainReport:
+    entries: int
+    ok: bool
+    first_bad_id: int | None = None
+    reason: str = ""
+
+
+def audit_verify() -> ChainReport:
+    """Recompute every hash and check each entry points at the one before."""
+    prev = GENESIS
+    count = 0
+    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
+        count += 1
+        if entry.prev_hash != prev:
+            return ChainReport(count, False, entry.pk, "link broken: entry does not point at its predecessor")
+        expected = entry_hash(
+            prev_hash=entry.prev_hash,
+            at=entry.at.isoformat(),
+            actor_id=entry.actor_id,
+            action=entry.action,
+            target_type=entry.target_type,
+            target_id=entry.target_id,
+            data=entry.data,
+        )
+        if expected != entry.hash:
+            return ChainReport(count, False, entry.pk, "content changed: hash does not match")
+        prev = entry.hash
+    head = AuditHead.objects.filter(pk=1).first()
+    if head and (head.last_hash != prev or head.count != count):
+        return ChainReport(count, False, None, "entries missing at the end of the chain")
+    return ChainReport(count, True)

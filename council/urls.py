@@ -1,0 +1,18 @@
+"""URL routes. Each app contributes its own ``urls`` module."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from council import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("council/", include("council.org_urls")),
+    path("meetings/", include("meetings.urls")),
+    path("documents/", include("documents.urls")),
+]

@@ -1,0 +1,1 @@
+"""Attendance (the roll), remote attendance, the floor, motions, polls and ballots."""
