@@ -54,5 +54,8 @@ rm -rf "$vendor/cmaps" "$vendor/standard_fonts"
 cp -r node_modules/pdfjs-dist/cmaps node_modules/pdfjs-dist/standard_fonts "$vendor/"
 cp node_modules/pdfjs-dist/LICENSE "$vendor/"
 
+# Translations: merge each area's part into one catalogue, then compile it.
+mkdir -p locale/ja/LC_MESSAGES
+msgcat --use-first --no-wrap -o locale/ja/LC_MESSAGES/django.po locale/ja/parts/*.po
 .venv/bin/python manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules
 echo "setup: done"

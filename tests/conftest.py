@@ -1,4 +1,4 @@
-"""Shared fixtures. External services are used only when their URL is set."""
+"""Shared fixtures. External services are used only when their URL is set, and then always."""
 
 import os
 
@@ -6,15 +6,72 @@ import pytest
 
 from tests import factories
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Every test stores uploads in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+
 
 @pytest.fixture
 def org(db):
     return factories.make_small_council()
 
 
+@pytest.fixture
+def daphne_server(transactional_db):
+    """A real daphne process on a free port, sharing this test's database."""
+    from tests.servers import start_daphne
+
+    server = start_daphne()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by the
+    # test itself between browser steps are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    pw = sync_playwright().start()
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    b = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """Make browser contexts (one per person); all are closed after the test."""
+    contexts = []
+
+    def make(locale: str = "ja-JP", **kw):
+        ctx = browser.new_context(locale=locale, viewport=kw.pop("viewport", {"width": 1280, "height": 800}), **kw)
+        contexts.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
 def pytest_collection_modifyitems(config, items):
     skip_redis = pytest.mark.skip(reason="REDIS_URL is not set")
-    skip_pg = pytest.mark.skip(reason="DATABASE_URL is not set")
+    skip_pg = pytest.mark.skip(reason="DATABASE_URL is not set to PostgreSQL")
     for item in items:
         if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
             item.add_marker(skip_redis)
