@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("council/", include("council.org_urls")),
+    path("security/", include("council.security.urls")),
     path("meetings/", include("meetings.urls")),
     path("documents/", include("documents.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Hardening: audit immutability, backups, sign-in throttling and second factors."""

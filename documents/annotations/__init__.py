@@ -1,0 +1,1 @@
+"""Members' private annotations, bookmarks, read receipts and offline packets."""
