@@ -1,1 +1,449 @@
-"""See the package docstring."""
+"""The record of a sitting that decides things: the roll (出席), remote attendance (オンライン出席),
+exclusions (除斥), the floor (発言), motions, polls (表決) and ballots.
+
+Every change goes through ``meetings.voting.services``, which writes an audit entry; models only
+hold data and constraints. Secret ballots (無記名投票) keep who voted (``SecretParticipation``) and
+what was voted (two totals on the ``Poll`` row) apart, with nothing joining them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from council.models import Council, Person
+from meetings.models import AgendaItem, Sitting
+
+
+class Choice(models.TextChoices):
+    YES = "yes", _("Yes (賛成)")
+    NO = "no", _("No (反対)")
+
+
+class Attendance(models.Model):
+    """出席: one line of a sitting's roll for a member, an official attending to explain
+    (説明のため出席した者) or secretariat staff (事務局職員)."""
+
+    class Status(models.TextChoices):
+        PRESENT_ROOM = "present_room", _("Present in the room")
+        PRESENT_ONLINE = "present_online", _("Present online")
+        ABSENT = "absent", _("Absent")
+        LATE = "late", _("Late (遅参)")
+        LEFT = "left", _("Left (早退)")
+
+    class AbsenceReason(models.TextChoices):
+        NONE = "", _("Not recorded")
+        OFFICIAL_BUSINESS = "official_business", _("Official business (公務)")
+        ILLNESS = "illness", _("Illness (病気)")
+        CHILDBIRTH = "childbirth", _("Childbirth (出産)")
+        CARE = "care", _("Nursing or care (育児・看護・介護)")
+        OTHER = "other", _("Other")
+
+    class Role(models.TextChoices):
+        MEMBER = "member", _("Member")
+        OFFICIAL = "official", _("Official attending to explain")
+        SECRETARIAT = "secretariat", _("Secretariat staff")
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="attendances")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="attendances")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ABSENT)
+    absence_reason = models.CharField(
+        _("reason for absence"), max_length=20, choices=AbsenceReason.choices, blank=True, default=""
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
+        ordering = ["sitting", "role", "person__seat_number", "person__id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sitting", "person"], name="attendance_unique_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.get_status_display()}"
+
+    @property
+    def in_room(self) -> bool:
+        """Physically present now: in the room, or arrived late and still here."""
+        if self.status == self.Status.PRESENT_ROOM:
+            return True
+        return self.status == self.Status.LATE and self.arrived_at is not None
+
+
+class AttendanceChange(models.Model):
+    """Append-only history of the roll: every status change with its time and who made it."""
+
+    attendance = models.ForeignKey(Attendance, on_delete=models.CASCADE, related_name="changes")
+    status = models.CharField(max_length=20, choices=Attendance.Status.choices)
+    absence_reason = models.CharField(max_length=20, blank=True, default="")
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                           related_name="+")
+    source = models.CharField(max_length=30, blank=True, help_text="clerk, check-in, disconnect, …")
+
+    class Meta:
+        verbose_name = _("attendance change")
+        verbose_name_plural = _("attendance changes")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.attendance_id} → {self.status} at {self.at:%H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("attendance history is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("attendance history is append-only")
+
+
+class RemoteAttendanceRequest(models.Model):
+    """オンライン出席の申出: a member asks the committee chair in advance, with a reason, to attend
+    a sitting online. Counted present only once approved, identity-checked and checked in."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Waiting for the chair")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="remote_requests")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="remote_requests")
+    reason = models.CharField(_("reason"), max_length=300)
+    applied_at = models.DateTimeField(_("applied at"), default=timezone.now)
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    disconnected_at = models.DateTimeField(_("disconnected by the chair at"), null=True, blank=True)
+    disconnected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                        blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("remote attendance request")
+        verbose_name_plural = _("remote attendance requests")
+        ordering = ["applied_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sitting", "person"], name="remote_request_unique_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_decision_display()})"
+
+
+class IdentityCheck(models.Model):
+    """本人確認 and connection check for a remote member, run and recorded by the clerk."""
+
+    class Method(models.TextChoices):
+        VIDEO = "video", _("Face on video")
+        VIDEO_ID = "video_id", _("Face and ID card on video")
+        PHONE = "phone", _("Phone call back")
+        OTHER = "other", _("Other")
+
+    request = models.ForeignKey(RemoteAttendanceRequest, on_delete=models.CASCADE, related_name="checks")
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("checked at"), default=timezone.now)
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    passed = models.BooleanField(_("passed"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True,
+                            help_text=_("e.g. video and audio both ways, nobody else in the room"))
+
+    class Meta:
+        verbose_name = _("identity check")
+        verbose_name_plural = _("identity checks")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.method} {'ok' if self.passed else 'failed'}"
+
+
+class Exclusion(models.Model):
+    """除斥 (§117): a member may not take part in a matter of personal interest. Not counted for
+    quorum or voting on that agenda item."""
+
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="exclusions")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="exclusions")
+    reason = models.CharField(_("reason"), max_length=300)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("exclusion (除斥)")
+        verbose_name_plural = _("exclusions (除斥)")
+        constraints = [
+            models.UniqueConstraint(fields=["agenda_item", "person"], name="exclusion_unique_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agenda_item}: {self.person}"
+
+
+class FloorTurn(models.Model):
+    """発言: a request for the floor and, once the chair grants it (発言の許可), the turn itself
+    with its times. Also used for turns the chair gives directly (e.g. 町長 explaining a bill)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        SPEAKING = "speaking", _("Speaking")
+        DONE = "done", _("Finished")
+        SKIPPED = "skipped", _("Skipped")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="floor_turns")
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="floor_turns")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="floor_turns")
+    remote = models.BooleanField(_("requested online"), default=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.WAITING)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    granted_at = models.DateTimeField(_("granted at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("floor turn")
+        verbose_name_plural = _("floor turns")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            # One open request per person, one speaker per sitting.
+            models.UniqueConstraint(fields=["sitting", "person"], condition=Q(status="waiting"),
+                                    name="floor_one_waiting_per_person"),
+            models.UniqueConstraint(fields=["sitting"], condition=Q(status="speaking"),
+                                    name="floor_one_speaker"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.status})"
+
+
+FloorRequest = FloorTurn  # the same record, seen before the chair grants it
+
+
+class MajorityPreset(models.Model):
+    """A council's own wording or fractions for a special majority (特別多数議決); overrides the
+    statutory defaults in ``meetings.voting.rules.PRESETS`` with the same key."""
+
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="majority_presets")
+    key = models.SlugField(_("key"), max_length=40)
+    label = models.CharField(_("label"), max_length=200)
+    attendance_num = models.PositiveSmallIntegerField(null=True, blank=True)
+    attendance_den = models.PositiveSmallIntegerField(null=True, blank=True)
+    approval_num = models.PositiveSmallIntegerField()
+    approval_den = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name = _("special majority preset")
+        verbose_name_plural = _("special majority presets")
+        constraints = [
+            models.UniqueConstraint(fields=["council", "key"], name="majority_preset_unique_key"),
+            models.CheckConstraint(condition=Q(approval_den__gt=0) & Q(approval_num__lte=models.F("approval_den")),
+                                   name="majority_preset_approval_fraction"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Motion(models.Model):
+    """A question put to the body (議題・動議) on an agenda item: the text or bill it decides and
+    the majority it needs — ordinary (§116: chair does not vote, casting vote on a tie) or special
+    (chair votes, no casting vote; attendance as a fraction of seats and approval of present)."""
+
+    class Requirement(models.TextChoices):
+        ORDINARY = "ordinary", _("Ordinary majority (§116)")
+        SPECIAL = "special", _("Special majority")
+
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="motions")
+    title = models.CharField(_("title"), max_length=300)
+    text = models.TextField(_("text"), blank=True)
+    bill_number = models.CharField(_("bill"), max_length=50, blank=True)
+    requirement = models.CharField(_("requirement"), max_length=20, choices=Requirement.choices,
+                                   default=Requirement.ORDINARY)
+    preset = models.CharField(_("special majority"), max_length=40, blank=True)
+    # Attendance as a fraction of seats (null: quorum suffices); approval as a fraction of present.
+    attendance_num = models.PositiveSmallIntegerField(null=True, blank=True)
+    attendance_den = models.PositiveSmallIntegerField(null=True, blank=True)
+    approval_num = models.PositiveSmallIntegerField(null=True, blank=True)
+    approval_den = models.PositiveSmallIntegerField(null=True, blank=True)
+    requirement_label = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("motion")
+        verbose_name_plural = _("motions")
+        ordering = ["agenda_item", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Poll(models.Model):
+    """表決: one vote on a motion, by one method. The members entitled to vote are frozen when
+    it opens; the result, the counts and the requirement applied are stored when it closes."""
+
+    class Method(models.TextChoices):
+        STANDING = "standing", _("Standing (起立)")
+        HANDS = "hands", _("Show of hands (挙手)")
+        ROLL_CALL = "roll_call", _("Roll-call ballot (記名投票)")
+        SECRET = "secret", _("Secret ballot (無記名投票)")
+        NO_OBJECTION = "no_objection", _("No objection (簡易表決)")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        DECLARED = "declared", _("Declared")
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("Pending")
+        CARRIED = "carried", _("Carried (可決)")
+        REJECTED = "rejected", _("Rejected (否決)")
+        TIE = "tie", _("Tie: the chair decides (可否同数)")
+        NO_QUORUM = "no_quorum", _("No quorum")
+        ATTENDANCE_SHORT = "attendance_short", _("Attendance below the requirement")
+        OBJECTED = "objected", _("Objection raised: a formal vote is needed")
+
+    motion = models.ForeignKey(Motion, on_delete=models.PROTECT, related_name="polls")
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="polls")
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.OPEN)
+    requirement = models.JSONField(_("requirement applied"), default=dict)
+    seats = models.PositiveSmallIntegerField(default=0)
+    quorum_required = models.PositiveSmallIntegerField(default=0)
+    present_count = models.PositiveSmallIntegerField(_("present for the matter"), default=0)
+    excluded_count = models.PositiveSmallIntegerField(_("present but excluded"), default=0)
+    entitled = models.JSONField(_("members entitled to vote"), default=list)
+    chair = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Totals. For a secret ballot they are the only record of what was voted (no row per choice).
+    yes_count = models.PositiveSmallIntegerField(default=0)
+    no_count = models.PositiveSmallIntegerField(default=0)
+    voted_count = models.PositiveSmallIntegerField(default=0)
+    outcome = models.CharField(_("result"), max_length=20, choices=Outcome.choices, blank=True, default="")
+    casting_vote = models.CharField(_("casting vote (裁決)"), max_length=3, choices=Choice.choices, blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    declared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("poll")
+        verbose_name_plural = _("polls")
+        ordering = ["opened_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sitting"], condition=Q(state="open"), name="poll_one_open_per_sitting"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.motion} ({self.get_method_display()})"
+
+    @property
+    def is_secret(self) -> bool:
+        return self.method == self.Method.SECRET
+
+    @property
+    def members_vote(self) -> bool:
+        """Members cast their own ballots (roll call, secret); otherwise the clerk enters counts."""
+        return self.method in (self.Method.ROLL_CALL, self.Method.SECRET)
+
+
+class Ballot(models.Model):
+    """A named ballot (記名投票 and the names behind standing counts when taken by roll call).
+    One per member and poll, never changed."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="ballots")
+    member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="ballots")
+    choice = models.CharField(max_length=3, choices=Choice.choices)
+    client_token = models.CharField(max_length=64)
+    receipt = models.CharField(max_length=32)
+    cast_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", help_text="the clerk, when recorded for a member in the room")
+
+    class Meta:
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
+        ordering = ["poll", "member__seat_number", "id"]
+        constraints = [models.UniqueConstraint(fields=["poll", "member"], name="ballot_one_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}: {self.member_id} {self.choice}"
+
+
+class SecretParticipation(models.Model):
+    """Who took part in a secret ballot (無記名投票). Deliberately holds no choice, no time and
+    nothing else that could join it to the totals on the poll."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="participations")
+    member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    client_token = models.CharField(max_length=64)
+    receipt = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("secret ballot participation")
+        verbose_name_plural = _("secret ballot participations")
+        constraints = [models.UniqueConstraint(fields=["poll", "member"], name="secret_one_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}: {self.member_id}"
+
+
+class Objection(models.Model):
+    """異議: a member objects to a question put by no-objection (簡易表決)."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="objections")
+    member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        constraints = [models.UniqueConstraint(fields=["poll", "member"], name="objection_one_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}: {self.member_id}"
+
+
+class AttendanceSuggestion(models.Model):
+    """A join or leave event seen by the conferencing system (Jitsi), offered to the clerk.
+    Never applied to the roll until the clerk accepts it."""
+
+    class Event(models.TextChoices):
+        JOINED = "joined", _("Joined the video call")
+        LEFT = "left", _("Left the video call")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="attendance_suggestions")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    display_name = models.CharField(max_length=100)
+    event = models.CharField(max_length=10, choices=Event.choices)
+    at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("attendance suggestion")
+        verbose_name_plural = _("attendance suggestions")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} {self.event}"

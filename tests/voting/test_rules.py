@@ -1,0 +1,129 @@
+"""The result function against an independent statement of the law's rules."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from meetings.voting import rules
+from meetings.voting.rules import ORDINARY_MAJORITY, PRESETS, Requirement, decide
+
+
+def test_two_thirds_examples_from_the_domain():
+    two_thirds = PRESETS["closed_session"]
+    assert decide(requirement=two_thirds, seats=12, quorum=6, present=12, yes=8, no=4).carried is True
+    assert decide(requirement=two_thirds, seats=12, quorum=6, present=11, yes=7, no=4).carried is False
+
+
+def test_ordinary_tie_asks_the_chair_and_records_the_casting_vote():
+    pending = decide(requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=9, yes=4, no=4)
+    assert pending.outcome == rules.TIE and pending.carried is None and pending.needs_casting_vote
+    cast = decide(requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=9, yes=4, no=4, casting_vote="yes")
+    assert cast.outcome == rules.CARRIED and cast.casting_vote_used
+
+
+def test_the_chair_does_not_vote_under_the_ordinary_rule():
+    with pytest.raises(ValueError, match="more votes"):
+        decide(requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=6, yes=3, no=3)
+
+
+def test_no_casting_vote_under_a_special_majority():
+    with pytest.raises(ValueError, match="no casting vote"):
+        decide(requirement=PRESETS["expulsion"], seats=12, quorum=6, present=12, yes=6, no=6, casting_vote="yes")
+
+
+def test_expulsion_needs_two_thirds_of_seats_present():
+    d = decide(requirement=PRESETS["expulsion"], seats=12, quorum=6, present=7, yes=7, no=0)
+    assert d.outcome == rules.ATTENDANCE_SHORT and d.attendance_needed == 8
+    d = decide(requirement=PRESETS["expulsion"], seats=12, quorum=6, present=8, yes=6, no=2)
+    assert d.outcome == rules.CARRIED and d.approval_needed == 6
+
+
+def test_quorum_proviso_for_exclusions():
+    d = decide(requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=4, excluded=1, yes=2, no=1)
+    assert d.outcome == rules.CARRIED and d.quorum_by_proviso
+    assert decide(requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=4, yes=2, no=1).outcome == rules.NO_QUORUM
+
+
+# --- property-based: an independent statement of the rules --------------------------------
+
+def reference(req, seats, quorum, present, excluded, yes, no, casting):
+    """Written separately from rules.decide: ceilings with math, counts compared plainly."""
+    if not (present >= quorum or present + excluded >= quorum):
+        return "no_quorum"
+    if req.kind == "ordinary":
+        total = yes + no
+        if 2 * yes > total:
+            return "carried"
+        if 2 * no > total:
+            return "rejected"
+        if casting is None:
+            return "tie"
+        return "carried" if casting == "yes" else "rejected"
+    if req.attendance is not None:
+        needed_present = math.ceil(Fraction(seats) * req.attendance)
+        if present < needed_present:
+            return "attendance_short"
+    needed_yes = math.ceil(Fraction(present) * req.approval)
+    return "carried" if yes >= needed_yes else "rejected"
+
+
+fractions = st.sampled_from([Fraction(1, 2), Fraction(2, 3), Fraction(3, 4), Fraction(4, 5), Fraction(3, 5), Fraction(1)])
+requirements = st.one_of(
+    st.just(ORDINARY_MAJORITY),
+    st.sampled_from(list(PRESETS.values())),
+    st.builds(lambda a, b: Requirement("special", a, b), st.one_of(st.none(), fractions), fractions),
+)
+
+
+@st.composite
+def scenarios(draw):
+    seats = draw(st.integers(1, 120))
+    quorum = draw(st.integers(0, seats))
+    present = draw(st.integers(0, seats))
+    excluded = draw(st.integers(0, seats - present))
+    req = draw(requirements)
+    voters = present if req.kind == "special" else max(present - 1, 0)
+    yes = draw(st.integers(0, voters))
+    no = draw(st.integers(0, voters - yes))
+    casting = draw(st.sampled_from([None, "yes", "no"])) if req.kind == "ordinary" else None
+    return req, seats, quorum, present, excluded, yes, no, casting
+
+
+@settings(max_examples=1500, deadline=None)
+@given(scenarios())
+def test_decide_matches_the_reference(case):
+    req, seats, quorum, present, excluded, yes, no, casting = case
+    d = decide(requirement=req, seats=seats, quorum=quorum, present=present, excluded=excluded, yes=yes, no=no,
+               casting_vote=casting)
+    assert d.outcome == reference(req, seats, quorum, present, excluded, yes, no, casting)
+    assert d.carried is (None if d.outcome == "tie" else d.outcome == "carried")
+    assert d.casting_vote_used == (req.kind == "ordinary" and yes == no and casting is not None
+                                   and d.outcome != "no_quorum")
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios())
+def test_one_more_yes_never_hurts(case):
+    req, seats, quorum, present, excluded, yes, no, casting = case
+    assume(no > 0)
+    before = decide(requirement=req, seats=seats, quorum=quorum, present=present, excluded=excluded, yes=yes, no=no,
+                    casting_vote=casting)
+    after = decide(requirement=req, seats=seats, quorum=quorum, present=present, excluded=excluded, yes=yes + 1,
+                   no=no - 1, casting_vote=casting)
+    assert not (before.carried and after.carried is False)
+
+
+@given(st.integers(1, 200), fractions)
+def test_minimum_for_is_the_exact_ceiling(whole, frac):
+    n = rules.minimum_for(whole, frac)
+    assert rules.at_least(n, whole, frac) and (n == 0 or not rules.at_least(n - 1, whole, frac))
+
+
+def test_requirement_round_trips():
+    for req in [ORDINARY_MAJORITY, *PRESETS.values()]:
+        assert Requirement.from_dict(req.as_dict()) == req
