@@ -1,0 +1,267 @@
+"""Drafting: from a ``SittingRecord`` to the minutes' header and blocks, as plain data.
+
+No database writes here, so the services, the benchmark and the tests share one function.
+The order of the proceedings: the opening, then each agenda item (heading, its turns at the
+floor and its votes in time order), with recesses and resumptions placed by their times, and
+the closing last.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import asdict, dataclass, field
+
+from meetings.minutes.record import (
+    ABSENT,
+    LATE,
+    LEFT,
+    PRESENT_ONLINE,
+    AttendanceRow,
+    SittingRecord,
+    StatusEvent,
+    Turn,
+    VoteRecord,
+    local,
+)
+
+STATUS_WORDS_PLENARY = {"open": "開議", "recess": "休憩", "resume": "再開", "close": "散会"}
+STATUS_WORDS_COMMITTEE = {"open": "開会", "recess": "休憩", "resume": "再開", "close": "閉会"}
+METHOD_LABELS = {
+    "standing": "起立",
+    "hands": "挙手",
+    "roll_call": "記名投票",
+    "secret": "無記名投票",
+    "no_objection": "簡易表決",
+}
+RESULT_LABELS = {"adopted": "可決", "rejected": "否決"}
+CHOICE_LABELS = {"yes": "賛成", "no": "反対", "abstain": "棄権"}
+ATTENDANCE_LABELS = {
+    "present_room": "出席",
+    PRESENT_ONLINE: "出席(オンライン)",
+    ABSENT: "欠席",
+    LATE: "遅刻",
+    LEFT: "早退",
+}
+CLOSED_SESSION_NOTE = "(この間、秘密会)"
+
+
+def jp_time(dt: datetime.datetime | None) -> str:
+    """午前10時00分 / 午後1時05分, in local time."""
+    if dt is None:
+        return ""
+    t = local(dt)
+    half = "午前" if t.hour < 12 else "午後"
+    hour = t.hour if t.hour < 12 else t.hour - 12  # 正午 is 午後0時
+    return f"{half}{hour}時{t.minute:02d}分"
+
+
+@dataclass
+class BlockSpec:
+    kind: str
+    text: str = ""
+    agenda_item_id: int | None = None
+    speaker_id: int | None = None
+    speaker_role: str = ""
+    speaker_name: str = ""
+    started_at: datetime.datetime | None = None
+    ended_at: datetime.datetime | None = None
+    data: dict = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def heading(self) -> str:
+        if not self.speaker_role:
+            return self.speaker_name
+        return f"{self.speaker_role}({self.speaker_name}君)" if self.speaker_name else self.speaker_role
+
+    @property
+    def is_editable(self) -> bool:
+        return self.kind in ("speech", "remark")
+
+
+def _person_row(row: AttendanceRow) -> dict:
+    p = row.person
+    return {
+        "person_id": p.id,
+        "seat_number": p.seat_number,
+        "name": p.name,
+        "kana": p.kana,
+        "title": p.title,
+        "caucus": p.caucus,
+        "status": row.status,
+        "status_label": ATTENDANCE_LABELS.get(row.status, row.status),
+        "remote": row.status == PRESENT_ONLINE,
+        "reason": row.reason,
+        "at": jp_time(row.at),
+    }
+
+
+def build_header(record: SittingRecord) -> dict:
+    """The front matter: title, date, place, times, attendance, officials, order of business."""
+    from council.formats import era_date
+
+    words = STATUS_WORDS_PLENARY if record.is_plenary else STATUS_WORDS_COMMITTEE
+    members = sorted(record.members, key=lambda r: (r.person.seat_number or 999, r.person.kana))
+    present = [_person_row(r) for r in members if r.present]
+    absent = [_person_row(r) for r in members if not r.present]
+    return {
+        "title": record.title,
+        "council": record.council,
+        "municipality": record.municipality,
+        "body": record.body,
+        "is_plenary": record.is_plenary,
+        "date": record.date.isoformat(),
+        "date_label": era_date(record.date),
+        "place": record.place,
+        "chair": {"name": record.chair.name, "kana": record.chair.kana} if record.chair else None,
+        "chair_title": "議長" if record.is_plenary else "委員長",
+        "times": [
+            {
+                "kind": e.kind,
+                "label": words.get(e.kind, e.kind),
+                "time": jp_time(e.at),
+                "at": local(e.at).isoformat(),
+            }
+            for e in record.events
+        ],
+        "members_total": len(members),
+        "present": present,
+        "absent": absent,
+        "officials": [_person_row(r) for r in record.officials if r.present],
+        "secretariat": [_person_row(r) for r in record.secretariat if r.present],
+        "agenda": [
+            {"id": a.id, "label": a.label, "title": a.full_title, "closed_session": a.closed_session}
+            for a in record.agenda
+        ],
+    }
+
+
+def vote_data(vote: VoteRecord) -> dict:
+    method = METHOD_LABELS.get(vote.method, vote.method)
+    result = RESULT_LABELS.get(vote.result, vote.result)
+    if vote.method == "no_objection":
+        summary = f"異議なしと認め、{result}"
+    elif vote.method == "secret":
+        summary = f"{method}により採決 賛成{vote.yes or 0}票 反対{vote.no or 0}票 {result}"
+    elif vote.method == "roll_call":
+        summary = f"{method}により採決 賛成{vote.yes or 0}票 反対{vote.no or 0}票 {result}"
+    else:
+        summary = f"{method}により採決 賛成{vote.yes or 0}人 反対{vote.no or 0}人 {result}"
+    if vote.casting_vote:
+        summary += f"(可否同数のため議長裁決: {CHOICE_LABELS.get(vote.casting_vote, vote.casting_vote)})"
+    ballots = sorted(vote.ballots, key=lambda b: (b.person.seat_number or 999, b.person.kana))
+    return {
+        "vote_id": vote.id,
+        "motion": vote.motion,
+        "method": vote.method,
+        "method_label": method,
+        "result": vote.result,
+        "result_label": result,
+        "yes": vote.yes,
+        "no": vote.no,
+        "abstain": vote.abstain,
+        "present": vote.present,
+        "requirement": vote.requirement,
+        "casting_vote": vote.casting_vote,
+        "declared_at": local(vote.declared_at).isoformat() if vote.declared_at else None,
+        "summary": summary,
+        "ballots": [
+            {
+                "person_id": b.person.id,
+                "seat_number": b.person.seat_number,
+                "name": b.person.name,
+                "kana": b.person.kana,
+                "choice": b.choice,
+                "choice_label": CHOICE_LABELS.get(b.choice, b.choice),
+            }
+            for b in ballots
+        ]
+        if vote.method == "roll_call"
+        else [],
+    }
+
+
+def _speech(turn: Turn) -> BlockSpec:
+    return BlockSpec(
+        kind="speech",
+        agenda_item_id=turn.agenda_item_id,
+        speaker_id=turn.person.id,
+        speaker_role=turn.role,
+        speaker_name=turn.person.name,
+        started_at=turn.granted_at,
+        ended_at=turn.ended_at,
+        data={"position": turn.position, "caucus": turn.person.caucus, "kana": turn.person.kana},
+        source=f"turn:{turn.id}",
+    )
+
+
+def _status(event: StatusEvent, words: dict) -> BlockSpec:
+    return BlockSpec(
+        kind="status",
+        text=f"{jp_time(event.at)} {words.get(event.kind, event.kind)}",
+        started_at=event.at,
+        data={"event": event.kind, "label": words.get(event.kind, event.kind), "time": jp_time(event.at)},
+        source=f"status:{event.kind}:{event.at.isoformat()}",
+    )
+
+
+def _vote(vote: VoteRecord) -> BlockSpec:
+    data = vote_data(vote)
+    return BlockSpec(
+        kind="vote",
+        agenda_item_id=vote.agenda_item_id,
+        started_at=vote.declared_at,
+        text=data["summary"],
+        data=data,
+        source=f"vote:{vote.id}",
+    )
+
+
+def build_blocks(record: SittingRecord) -> list[BlockSpec]:
+    words = STATUS_WORDS_PLENARY if record.is_plenary else STATUS_WORDS_COMMITTEE
+    far = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+    by_item: dict[int | None, list[BlockSpec]] = {}
+    closed_items = {a.id for a in record.agenda if a.closed_session}
+    for turn in record.turns:
+        if turn.agenda_item_id in closed_items:
+            continue  # a closed session's speeches are not part of the published minutes
+        by_item.setdefault(turn.agenda_item_id, []).append(_speech(turn))
+    for vote in record.votes:
+        by_item.setdefault(vote.agenda_item_id, []).append(_vote(vote))
+    for items in by_item.values():
+        items.sort(key=lambda b: b.started_at or far)
+
+    body: list[BlockSpec] = list(by_item.pop(None, []))  # business before the first item
+    for entry in record.agenda:
+        body.append(
+            BlockSpec(
+                kind="heading",
+                agenda_item_id=entry.id,
+                text=f"{entry.label} {entry.full_title}",
+                data={"label": entry.label, "title": entry.full_title},
+                source=f"agenda:{entry.id}",
+            )
+        )
+        if entry.closed_session:
+            body.append(BlockSpec(kind="remark", agenda_item_id=entry.id, text=CLOSED_SESSION_NOTE))
+        body.extend(by_item.pop(entry.id, []))
+    for rest in by_item.values():  # turns on items no longer on the agenda
+        body.extend(rest)
+
+    opening = [e for e in record.events if e.kind == "open"][:1]
+    closing = [e for e in record.events if e.kind == "close"][-1:]
+    middle = [e for e in record.events if e.kind in ("recess", "resume")]
+    blocks = [_status(e, words) for e in opening]
+    # Place each recess or resumption before the first timed block that comes after it.
+    pending = sorted(middle, key=lambda e: e.at)
+    for block in body:
+        while pending and block.started_at and pending[0].at <= block.started_at:
+            blocks.append(_status(pending.pop(0), words))
+        blocks.append(block)
+    blocks.extend(_status(e, words) for e in pending)
+    blocks.extend(_status(e, words) for e in closing)
+    return blocks
+
+
+def spec_dict(spec: BlockSpec) -> dict:
+    return asdict(spec)
