@@ -1,11 +1,5 @@
 """WebSocket routes. Each app contributes its own ``websocket_urlpatterns``."""
 
-from importlib import import_module
+from meetings.live.routing import websocket_urlpatterns as live_websocket_urlpatterns
 
-websocket_urlpatterns = []
-for module in ("meetings.live.routing",):
-    try:
-        websocket_urlpatterns += import_module(module).websocket_urlpatterns
-    except ModuleNotFoundError as exc:  # an app without live routes yet
-        if exc.name != module:
-            raise
+websocket_urlpatterns = [*live_websocket_urlpatterns]

@@ -130,7 +130,21 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL}],
+                # Live sessions (meetings/live): redis-py 8's defaults break channels_redis 4.3: its 5 s
+                # socket timeout races the layer's 5 s blocking read (BZPOPMIN), so idle receivers crash,
+                # and its 100-connection pool overflows when many tablets connect at once. Read timeout
+                # well above the blocking read, keepalive and health checks, a larger pool.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                        "socket_keepalive": True,
+                        "health_check_interval": 15,
+                        "retry_on_timeout": True,
+                        "max_connections": 2000,
+                    }
+                ],
                 "capacity": 1500,
                 "expiry": 30,
             },

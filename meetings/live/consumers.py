@@ -1,0 +1,336 @@
+"""WebSocket consumers: ``/ws/sittings/<id>/`` for participants, ``/ws/public/sittings/<id>/`` (傍聴).
+
+Thin by design: authenticate on connect, send the full state, validate each inbound message
+against its schema (``meetings.live.protocol``), dispatch to its handler in a worker thread,
+reply. Broadcasts never pass through here one by one: the process's hub (``fanout``) writes
+pre-framed events to the sockets directly. The consumers have no channel-layer channel of their
+own (the hub holds the only one per process), which keeps each idle follower small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from meetings.events import encode, group_name
+from meetings.live import fanout, protocol
+from meetings.live.state import build_state
+
+logger = logging.getLogger(__name__)
+
+FLOOD_WINDOW_S = 10.0
+FLOOD_SOFT = 60  # messages per window answered with an error
+FLOOD_HARD = 200  # messages per window closing the socket
+ACCESS_RECHECK_S = 60.0
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_SIGNED_OUT = 4401
+CLOSE_FLOOD = 4429
+CLOSE_STALLED = 4408
+
+
+def language_from_scope(scope) -> str:
+    cookies = scope.get("cookies") or {}
+    candidates = [cookies.get(settings.LANGUAGE_COOKIE_NAME)]
+    for name, value in scope.get("headers") or []:
+        if name == b"accept-language":
+            candidates += [lang for lang, _q in translation.trans_real.parse_accept_lang_header(value.decode("latin-1"))]
+    for code in candidates:
+        if not code or code == "*":
+            continue
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+class SittingConsumer(AsyncWebsocketConsumer):
+    """Participants (members, secretariat, officials) of one sitting."""
+
+    channel_layer_alias = "live-consumers-have-no-channel"  # not configured: no per-socket channel
+    public = False
+
+    # --- connection --------------------------------------------------------------------------
+    async def connect(self) -> None:
+        self.sitting_id = int(self.scope["url_route"]["kwargs"]["sitting_id"])
+        user = self.scope.get("user")
+        self.user_id = user.pk if getattr(user, "is_authenticated", False) else None
+        self.lang = language_from_scope(self.scope)
+        self.key = uuid.uuid4().hex
+        self.hub = None
+        self._pending: list | None = []
+        self._outbox: asyncio.Queue | None = None
+        self._writer: asyncio.Task | None = None
+        self._closed = False
+        self._window_start = time.monotonic()
+        self._window_count = 0
+        self._last_access_check = time.monotonic()
+        self.following = True
+        access = await database_sync_to_async(self._authorize)()
+        if access is None:
+            await self.close(code=CLOSE_FORBIDDEN)  # before accept: an HTTP 403
+            return
+        self.streams: tuple[str, ...] = access
+        await self.accept()
+        self.protocol = fanout.autobahn_protocol(self.base_send)
+        self.hub = await fanout.get_hub()
+        for stream in self.streams:
+            await self.hub.join(group_name(self.sitting_id, stream), self)
+        await self.send_state()
+        if not self.public:
+            await database_sync_to_async(self._presence_open)()
+            self.hub.presence_changed(self.sitting_id)
+
+    def _authorize(self) -> tuple[str, ...] | None:
+        from meetings.live.permissions import can_follow, can_run
+        from meetings.models import Sitting
+
+        sitting = Sitting.objects.select_related("body").filter(pk=self.sitting_id).first()
+        user = self.scope.get("user")
+        if sitting is None or not can_follow(user, sitting):
+            return None
+        return ("members", "clerks") if can_run(user, sitting) else ("members",)
+
+    def _presence_open(self) -> None:
+        from meetings.live.models import LiveConnection
+
+        LiveConnection.objects.create(sitting_id=self.sitting_id, user_id=self.user_id, server=self.hub.server_id,
+                                      key=self.key)
+
+    def _presence_update(self, following: bool, page: int | None) -> None:
+        from django.utils import timezone
+
+        from meetings.live.models import LiveConnection
+
+        LiveConnection.objects.filter(key=self.key).update(following=following, page=page, seen_at=timezone.now())
+
+    def _presence_close(self) -> None:
+        from meetings.live.models import LiveConnection
+
+        LiveConnection.objects.filter(key=self.key).delete()
+
+    async def disconnect(self, code) -> None:
+        self._closed = True
+        if self.hub is not None:
+            for stream in getattr(self, "streams", ()):
+                self.hub.leave(group_name(self.sitting_id, stream), self)
+            if not self.public:
+                try:
+                    await database_sync_to_async(self._presence_close)()
+                except Exception:
+                    logger.exception("live: presence close")
+                self.hub.presence_changed(self.sitting_id)
+        if self._writer is not None:
+            self._writer.cancel()
+
+    # --- outgoing -----------------------------------------------------------------------------
+    async def send_state(self) -> None:
+        """Send the full state; events arriving meanwhile are held and the newer ones sent after."""
+        self._pending = self._pending if self._pending is not None else []
+        user = self.scope.get("user")
+        audience = "public" if self.public else "members"
+        try:
+            state = await database_sync_to_async(self._build_state)(audience, user)
+        except Exception:
+            self._pending = None
+            raise
+        pending, self._pending = self._pending, None
+        self.send_text(encode(state))
+        seqs = state.get("seqs", {})
+        for stream, seq, text, prepared in pending:
+            if seq > seqs.get(stream, 0):
+                self.deliver(stream, seq, text, prepared)
+
+    def _build_state(self, audience: str, user) -> dict:
+        with translation.override(self.lang):
+            return build_state(sitting_id=self.sitting_id, audience=audience, user=user, streams=self.streams)
+
+    def deliver(self, stream: str, seq: int, text: str, prepared: Any) -> None:
+        """Called by the hub for each event: write the pre-framed bytes, nothing else."""
+        if self._closed:
+            return
+        if self._pending is not None:
+            self._pending.append((stream, seq, text, prepared))
+            return
+        proto = self.protocol
+        if proto is not None and prepared is not None:
+            if proto.state != proto.STATE_OPEN:
+                return
+            if fanout.buffered_bytes(proto) > fanout.MAX_BUFFER:
+                self.close_from_hub(CLOSE_STALLED)
+                return
+            proto.sendPreparedMessage(prepared)
+        else:
+            self.send_text(text)
+
+    def send_text(self, text: str) -> None:
+        """Send one text frame in order with the events (synchronously under daphne)."""
+        if self._closed:
+            return
+        proto = self.protocol
+        if proto is not None:
+            if proto.state == proto.STATE_OPEN:
+                proto.sendMessage(text.encode("utf-8"), False)
+            return
+        if self._outbox is None:
+            self._outbox = asyncio.Queue()
+            self._writer = asyncio.get_running_loop().create_task(self._write_outbox())
+        if self._outbox.qsize() >= fanout.MAX_OUTBOX:
+            self.close_from_hub(CLOSE_STALLED)
+            return
+        self._outbox.put_nowait(text)
+
+    async def _write_outbox(self) -> None:
+        while True:
+            item = await self._outbox.get()
+            if isinstance(item, int):  # a close code queued behind the messages before it
+                await self.base_send({"type": "websocket.close", "code": item})
+                return
+            await self.base_send({"type": "websocket.send", "text": item})
+
+    def send_json(self, message: dict) -> None:
+        self.send_text(encode(message))
+
+    def close_from_hub(self, code: int) -> None:
+        """Close this socket from outside its own coroutine (sign-out, lost access, stalled)."""
+        if self._closed:
+            return
+        self._closed = True
+        for stream in getattr(self, "streams", ()):
+            if self.hub is not None:
+                self.hub.leave(group_name(self.sitting_id, stream), self)
+        proto = self.protocol
+        if proto is not None:
+            if code == CLOSE_STALLED:
+                proto.dropConnection(abort=True)
+            else:
+                proto.sendClose(code=code)
+            return
+        if self._outbox is None:
+            self._outbox = asyncio.Queue()
+            self._writer = asyncio.get_running_loop().create_task(self._write_outbox())
+        self._outbox.put_nowait(code)
+
+    # --- incoming -----------------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self._closed:
+            return
+        now = time.monotonic()
+        if now - self._window_start > FLOOD_WINDOW_S:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        if self._window_count > FLOOD_HARD:
+            self.close_from_hub(CLOSE_FLOOD)
+            return
+        with translation.override(self.lang):
+            if self._window_count > FLOOD_SOFT:
+                self.send_json({"type": "error", "code": "flood", "message": _("Too many messages; slow down.")})
+                return
+            try:
+                entry, message = protocol.parse(text_data, public=self.public)
+            except protocol.Invalid as exc:
+                self.send_json({"type": "error", "code": exc.code, "message": exc.message,
+                                **({"re": exc.msg_id} if exc.msg_id is not None else {})})
+                return
+        kind = message["type"]
+        msg_id = message.get("id")
+        if kind == "ping":
+            await self._maybe_recheck_access()
+            if not self._closed:
+                self.send_json({"type": "pong", **({"re": msg_id} if msg_id is not None else {})})
+            return
+        if kind == "state.request":
+            await self.send_state()
+            return
+        if kind == "follow":
+            self.following = bool(message["following"])
+            if not self.public:
+                await database_sync_to_async(self._presence_update)(self.following, message.get("page"))
+                self.hub.presence_changed(self.sitting_id)
+            if msg_id is not None:
+                self.send_json({"type": "ack", "re": msg_id, "for": kind})
+            return
+        reply = await database_sync_to_async(self._run_handler)(entry, message)
+        if reply is _REVOKED:
+            self.close_from_hub(CLOSE_FORBIDDEN)
+            return
+        if reply is not None:
+            self.send_json(reply)
+
+    async def _maybe_recheck_access(self) -> None:
+        if self.public or time.monotonic() - self._last_access_check < ACCESS_RECHECK_S:
+            return
+        self._last_access_check = time.monotonic()
+        allowed = await database_sync_to_async(fanout._still_allowed)([(self.user_id, self.sitting_id)])
+        if not allowed.get((self.user_id, self.sitting_id)):
+            self.close_from_hub(CLOSE_FORBIDDEN)
+
+    def _run_handler(self, entry, message: dict) -> dict | object | None:
+        from django.contrib.auth import get_user_model
+
+        from meetings.live.permissions import can_follow
+        from meetings.models import Sitting
+
+        kind, msg_id = message["type"], message.get("id")
+        re = {"re": msg_id} if msg_id is not None else {}
+        with translation.override(self.lang):
+            # Permission is checked again on every inbound message, with a fresh user.
+            user = get_user_model().objects.select_related("person").filter(pk=self.user_id, is_active=True).first()
+            sitting = Sitting.objects.select_related("body").filter(pk=self.sitting_id).first()
+            if user is None or sitting is None or not can_follow(user, sitting):
+                return _REVOKED
+            self._last_access_check = time.monotonic()
+            try:
+                result = entry.handler(user=user, sitting_id=self.sitting_id, message=message)
+            except ValidationError as exc:
+                text = str(exc.messages[0]) if exc.messages else _("The request was refused.")
+                return {"type": "error", "code": getattr(exc, "code", None) or "refused", "message": text,
+                        "for": kind, **re}
+            except Exception:
+                logger.exception("live: handler for %s failed", kind)
+                return {"type": "error", "code": "server", "message": _("Something went wrong; nothing was changed."),
+                        "for": kind, **re}
+        if result is None:
+            return {"type": "ack", "for": kind, **re} if re else None
+        reply = dict(result)
+        reply.setdefault("type", "reply")
+        reply.setdefault("for", kind)
+        reply.update(re)
+        return reply
+
+
+_REVOKED = object()
+
+
+class PublicSittingConsumer(SittingConsumer):
+    """The public view (傍聴): no sign-in, only the public stream, only public-safe data."""
+
+    public = True
+
+    def _authorize(self) -> tuple[str, ...] | None:
+        from meetings.live.permissions import can_watch_public
+        from meetings.models import Sitting
+
+        sitting = Sitting.objects.filter(pk=self.sitting_id).first()
+        if sitting is None or not can_watch_public(sitting):
+            return None
+        self.user_id = None
+        return ("public",)
+
+    def _build_state(self, audience: str, user) -> dict:
+        from django.contrib.auth.models import AnonymousUser
+
+        with translation.override(self.lang):
+            return build_state(sitting_id=self.sitting_id, audience="public", user=AnonymousUser(),
+                               streams=self.streams)

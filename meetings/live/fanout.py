@@ -1,0 +1,344 @@
+"""Fan-out: one channel-layer message per event and process, one pre-framed write per socket.
+
+Each server process runs one ``Hub`` (created on the first live connection, on the running event
+loop). The hub owns the process's only channel-layer channel for live traffic: it subscribes that
+channel to the groups of the sittings and audiences its local sockets follow (``live.s12.members``
+…), so a page turn published once (``meetings.events.publish``) reaches each process exactly once,
+however many followers it serves. The hub then frames the pre-encoded text once (an autobahn
+``PreparedMessage``) and hands the same bytes to every local socket of that group.
+
+Per-socket work on this hot path is only writing bytes: under daphne, the socket's autobahn
+protocol is found behind the ASGI ``send`` callable and ``sendPreparedMessage`` writes the frame
+to its transport. Under any other ASGI server (and ``WebsocketCommunicator`` in tests) each socket
+falls back to an ordinary ASGI ``websocket.send`` through a small per-socket outbox.
+
+A socket that stops reading is closed once its unsent bytes pass ``MAX_BUFFER`` (the others are
+never waited for). The hub also listens on a control group for sign-outs and revoked access, and
+keeps its group subscriptions and presence rows fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+import uuid
+from collections import defaultdict
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+CONTROL_GROUP = "live.control"
+MAX_BUFFER = 1024 * 1024  # unsent bytes per socket before it counts as a stalled reader
+MAX_OUTBOX = 500  # messages queued per socket on the generic (non-daphne) path
+HOUSEKEEPING_SECONDS = 30.0
+
+
+class LocalSocket(Protocol):
+    user_id: int | None
+
+    def deliver(self, stream: str, seq: int, text: str, prepared: Any) -> None: ...
+
+    def close_from_hub(self, code: int) -> None: ...
+
+
+# --- finding daphne's protocol behind the ASGI send ---------------------------------------------
+
+
+def autobahn_protocol(send) -> Any | None:
+    """The daphne/autobahn WebSocket protocol behind an ASGI ``send`` callable, or None.
+
+    daphne passes ``functools.partial(server.handle_reply, protocol)``; channels' session
+    middleware wraps it in a bound method whose instance keeps it as ``real_send``.
+    """
+    try:
+        from autobahn.websocket.protocol import WebSocketProtocol
+    except ImportError:  # pragma: no cover - daphne always brings autobahn
+        return None
+    current = send
+    for _ in range(8):
+        if isinstance(current, functools.partial):
+            args = current.args
+            if len(args) == 1 and isinstance(args[0], WebSocketProtocol):
+                return args[0]
+            return None
+        owner = getattr(current, "__self__", None)
+        if owner is not None and hasattr(owner, "real_send"):
+            current = owner.real_send
+            continue
+        return None
+    return None
+
+
+def buffered_bytes(protocol) -> int:
+    """Bytes written to the socket's transport and not yet sent (0 when unknown)."""
+    transport = getattr(protocol, "transport", None)
+    try:
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except AttributeError:
+        return 0
+
+
+def prepare(text: str) -> Any:
+    """Frame a text message once for many sockets (autobahn's broadcast optimization)."""
+    try:
+        from autobahn.websocket.protocol import PreparedMessage
+    except ImportError:  # pragma: no cover
+        return None
+    return PreparedMessage(text.encode("utf-8"), False, False, False)
+
+
+# --- the hub ------------------------------------------------------------------------------------
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.layer = get_channel_layer()
+        self.server_id = uuid.uuid4().hex
+        self.channel: str | None = None
+        self.groups: dict[str, set[LocalSocket]] = defaultdict(set)
+        self.subscribed: set[str] = set()
+        self.lock = asyncio.Lock()
+        self.tasks: list[asyncio.Task] = []
+        self.started = False
+        self.delivered = 0
+        self.frames = 0
+        self._presence_dirty: set[int] = set()
+        self._presence_task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        if self.layer is not None:
+            self.channel = await self.layer.new_channel()
+            await self.layer.group_add(CONTROL_GROUP, self.channel)
+            self.tasks.append(self.loop.create_task(self._receive_loop()))
+        self.tasks.append(self.loop.create_task(self._housekeeping_loop()))
+
+    # membership ----------------------------------------------------------------------------
+    async def join(self, group: str, sock: LocalSocket) -> None:
+        self.groups[group].add(sock)
+        if group not in self.subscribed and self.layer is not None:
+            async with self.lock:
+                if group not in self.subscribed:
+                    await self.layer.group_add(group, self.channel)
+                    self.subscribed.add(group)
+
+    def leave(self, group: str, sock: LocalSocket) -> None:
+        members = self.groups.get(group)
+        if members is not None:
+            members.discard(sock)
+        # The subscription stays until housekeeping finds the group empty for a while, so a
+        # quick reconnect never races an unsubscribe.
+
+    def local_count(self, group: str) -> int:
+        return len(self.groups.get(group, ()))
+
+    # receiving -------------------------------------------------------------------------------
+    async def _receive_loop(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. Redis restarting: keep trying, subscriptions are refreshed
+                logger.exception("live hub: receive failed; retrying in %.1fs", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            try:
+                self.dispatch(message)
+            except Exception:
+                logger.exception("live hub: could not dispatch %r", message.get("type"))
+
+    def dispatch(self, message: dict) -> None:
+        kind = message.get("type")
+        if kind == "live.frame":
+            self.fan_out(message["group"], message["stream"], message["seq"], message["text"])
+        elif kind == "live.control":
+            self.control(message)
+
+    def fan_out(self, group: str, stream: str, seq: int, text: str) -> int:
+        """Write one pre-framed message to every local socket of ``group``; return how many."""
+        members = self.groups.get(group)
+        if not members:
+            return 0
+        prepared = prepare(text)
+        self.frames += 1
+        count = 0
+        for sock in tuple(members):
+            try:
+                sock.deliver(stream, seq, text, prepared)
+                count += 1
+            except Exception:
+                logger.exception("live hub: delivery failed")
+        self.delivered += count
+        return count
+
+    def control(self, message: dict) -> None:
+        action = message.get("action")
+        if action == "close_user":
+            user_id = message.get("user_id")
+            for sock in self.all_sockets():
+                if sock.user_id is not None and sock.user_id == user_id:
+                    sock.close_from_hub(4401)
+
+    def all_sockets(self) -> set[LocalSocket]:
+        result: set[LocalSocket] = set()
+        for members in self.groups.values():
+            result |= members
+        return result
+
+    # presence ----------------------------------------------------------------------------
+    def presence_changed(self, sitting_id: int) -> None:
+        """Tell clerk consoles (debounced, once a second per process) that presence changed."""
+        self._presence_dirty.add(sitting_id)
+        if self._presence_task is None or self._presence_task.done():
+            self._presence_task = self.loop.create_task(self._flush_presence())
+
+    async def _flush_presence(self) -> None:
+        from channels.db import database_sync_to_async
+
+        await asyncio.sleep(1.0)
+        dirty, self._presence_dirty = self._presence_dirty, set()
+        for sitting_id in dirty:
+            try:
+                await database_sync_to_async(_publish_presence)(sitting_id)
+            except Exception:
+                logger.exception("live hub: presence for sitting %s", sitting_id)
+
+    # housekeeping --------------------------------------------------------------------------
+    async def _housekeeping_loop(self) -> None:
+        from channels.db import database_sync_to_async
+
+        empty_since: dict[str, float] = {}
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+            try:
+                now = time.monotonic()
+                if self.layer is not None:
+                    # Re-adding refreshes the group's expiry and survives a Redis restart.
+                    await self.layer.group_add(CONTROL_GROUP, self.channel)
+                    for group in list(self.subscribed):
+                        if self.groups.get(group):
+                            empty_since.pop(group, None)
+                            await self.layer.group_add(group, self.channel)
+                        elif now - empty_since.setdefault(group, now) > 120:
+                            async with self.lock:
+                                if not self.groups.get(group):
+                                    await self.layer.group_discard(group, self.channel)
+                                    self.subscribed.discard(group)
+                                    empty_since.pop(group, None)
+                await database_sync_to_async(_refresh_presence)(self.server_id)
+                await self._recheck_access()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("live hub: housekeeping failed")
+
+    async def _recheck_access(self) -> None:
+        """Close sockets of users who lost access (one check per user and sitting)."""
+        from channels.db import database_sync_to_async
+
+        pairs: dict[tuple[int, int], list[LocalSocket]] = defaultdict(list)
+        for sock in self.all_sockets():
+            if getattr(sock, "user_id", None) is not None and not getattr(sock, "public", False):
+                pairs[(sock.user_id, sock.sitting_id)].append(sock)
+        if not pairs:
+            return
+        allowed = await database_sync_to_async(_still_allowed)(list(pairs))
+        for pair, socks in pairs.items():
+            if not allowed.get(pair, False):
+                for sock in socks:
+                    sock.close_from_hub(4403)
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.tasks.clear()
+
+
+def _publish_presence(sitting_id: int) -> None:
+    from django.db import transaction
+
+    from meetings.events import publish
+    from meetings.live import selectors
+
+    with transaction.atomic():
+        publish(sitting_id=sitting_id, type="presence.changed", audience="clerks",
+                payload={"connections": selectors.connections(sitting_id=sitting_id)})
+
+
+def _refresh_presence(server_id: str) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from meetings.live.models import LiveConnection
+
+    now = timezone.now()
+    LiveConnection.objects.filter(server=server_id).update(seen_at=now)
+    LiveConnection.objects.filter(seen_at__lt=now - datetime.timedelta(hours=1)).delete()
+
+
+def _still_allowed(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], bool]:
+    from django.contrib.auth import get_user_model
+
+    from meetings.live.permissions import can_follow
+    from meetings.models import Sitting
+
+    User = get_user_model()
+    users = {u.pk: u for u in User.objects.filter(pk__in={p[0] for p in pairs}).select_related("person")}
+    sittings = {s.pk: s for s in Sitting.objects.filter(pk__in={p[1] for p in pairs}).select_related("body")}
+    result = {}
+    for user_id, sitting_id in pairs:
+        user, sitting = users.get(user_id), sittings.get(sitting_id)
+        result[(user_id, sitting_id)] = bool(user and sitting and can_follow(user, sitting))
+    return result
+
+
+_hub: Hub | None = None
+
+
+async def get_hub() -> Hub:
+    """This process's hub on the running event loop (a new loop, e.g. in tests, gets a new hub)."""
+    global _hub
+    loop = asyncio.get_running_loop()
+    if _hub is None or _hub.loop is not loop or loop.is_closed():
+        _hub = Hub()
+    await _hub.start()
+    return _hub
+
+
+def current_hub() -> Hub | None:
+    return _hub
+
+
+def reset_hub() -> None:
+    """Forget the hub (tests call this between event loops)."""
+    global _hub
+    if _hub is not None:
+        for task in _hub.tasks:
+            task.cancel()
+    _hub = None
+
+
+def close_user_sockets(user_id: int) -> None:
+    """Close every live socket of a user on every process (sign-out, lost access). Sync, after commit."""
+    from asgiref.sync import async_to_sync
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(CONTROL_GROUP, {"type": "live.control", "action": "close_user",
+                                                        "user_id": user_id})
+    except Exception:
+        logger.exception("live: could not ask processes to close sockets of user %s", user_id)

@@ -1,0 +1,68 @@
+"""The full-state message: the core live state of a sitting plus every registered state part.
+
+Sent on connect, on every reconnect and on request (``{"type": "state.request"}``). Other areas
+add their parts with ``register_state_part`` (the voting area adds ``attendance``, ``quorum``,
+``floor`` and ``poll``). Part functions are synchronous and run in a worker thread; they receive
+the audience (``members``, ``public`` or ``clerks``) and must return only what that audience may see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from meetings.models import Sitting
+
+logger = logging.getLogger(__name__)
+
+StatePart = Callable[..., dict]
+_parts: dict[str, StatePart] = {}
+
+
+def register_state_part(name: str, func: StatePart) -> None:
+    """Add ``func(*, sitting, audience, user) -> dict`` to the full state under ``parts[name]``.
+
+    Registering the same name again replaces the function (safe for repeated ``ready()`` calls).
+    """
+    if not name or not name.replace("_", "").isalnum():
+        raise ValueError(f"state part name {name!r} must be a simple identifier")
+    _parts[name] = func
+
+
+def registered_parts() -> dict[str, StatePart]:
+    return dict(_parts)
+
+
+def build_parts(*, sitting: Sitting, audience: str, user: Any) -> dict[str, dict]:
+    parts: dict[str, dict] = {}
+    for name, func in _parts.items():
+        try:
+            parts[name] = func(sitting=sitting, audience=audience, user=user)
+        except Exception:  # one broken part must not keep a follower off the live page
+            logger.exception("live: state part %r failed for sitting %s", name, sitting.pk)
+    return parts
+
+
+def build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[str, ...] = ()) -> dict:
+    """The full-state message for one socket (sync; call through ``database_sync_to_async``).
+
+    ``audience`` is the socket's main stream (``members`` or ``public``); ``streams`` lists every
+    stream it receives (a clerk console receives ``members`` and ``clerks``). ``seq`` is the main
+    stream's counter and ``seqs`` holds every counter the socket must track.
+    """
+    from meetings.live import selectors
+
+    live, sitting = selectors.live_state_with_sitting(sitting_id=sitting_id)
+    streams = streams or (audience,)
+    counters = {"members": live.seq, "public": live.public_seq, "clerks": live.clerk_seq}
+    message: dict[str, Any] = {
+        "type": "state",
+        "stream": audience,
+        "seq": counters[audience],
+        "seqs": {s: counters[s] for s in streams},
+        "sitting": sitting.pk,
+    }
+    message.update(selectors.core_state(live=live, sitting=sitting, audience=audience))
+    message["parts"] = build_parts(sitting=sitting, audience=audience, user=user)
+    return message
