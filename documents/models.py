@@ -61,6 +61,10 @@ class DocumentVersion(models.Model):
     number = models.PositiveIntegerField(_("version"))
     served_file = models.FileField(_("served copy (linearized)"), upload_to="documents/served/")
     original_file = models.FileField(_("original file"), upload_to="documents/original/")
+    # Set on replacement: {"pages": [old, new], "unchanged": {old: new}, "changed": [...], "added": [...],
+    # "removed": [...]} (see documents.services.page_changes).
+    change_summary = models.JSONField(_("changes from the previous version"), default=dict, blank=True)
+    note = models.CharField(_("reason for the replacement"), max_length=300, blank=True)
     original_name = models.CharField(_("uploaded file name"), max_length=255)
     original_sha256 = models.CharField(max_length=64)
     served_sha256 = models.CharField(max_length=64)
@@ -81,3 +85,84 @@ class DocumentVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} v{self.number}"
+
+
+def _generated_name(prefix: str, suffix: str) -> str:
+    import uuid
+
+    return f"{prefix}{uuid.uuid4().hex}{suffix}"
+
+
+def thumbnail_upload_to(instance, filename: str) -> str:
+    """Thumbnails are stored under generated names, never the uploaded file's name."""
+    return _generated_name("documents/thumbs/", ".webp")
+
+
+class Page(models.Model):
+    """One page of a version: its text (for search), hashes (for change detection) and thumbnail.
+
+    ``text_hash`` and ``content_hash`` decide whether a page is unchanged by a replacement
+    (差し替え); annotations keyed by (document, version, page) are carried to the new version
+    only for unchanged pages."""
+
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField(_("page"))
+    text = models.TextField(_("text"), blank=True)
+    # NFKC-normalized text without whitespace: Japanese substring search across line breaks.
+    search_text = models.TextField(blank=True)
+    text_hash = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64)
+    thumbnail = models.FileField(upload_to=thumbnail_upload_to, blank=True)
+    width = models.FloatField(default=0)
+    height = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+        ordering = ["version", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "number"], name="page_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} p{self.number}"
+
+
+class Receipt(models.Model):
+    """A user holds a document: the latest version they opened. Drives the "new"/"updated" badges."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="receipts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    version_number = models.PositiveIntegerField()
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["document", "user"], name="receipt_unique_holder"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: user {self.user_id} v{self.version_number}"
+
+
+class ReplacementNotice(models.Model):
+    """Tells a holder that a document they hold was replaced (差し替え), with what changed."""
+
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("replacement notice")
+        verbose_name_plural = _("replacement notices")
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "user"], name="replacement_notice_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}: user {self.user_id}"

@@ -1,0 +1,86 @@
+"""Receiving uploaded PDFs: the size limit is enforced while the request body is parsed.
+
+``SizeLimitHandler`` sits before Django's temporary-file handler and counts the bytes of each
+file as the multipart body streams through; once ``settings.COUNCIL_UPLOAD_MAX_BYTES`` is
+passed it stops the upload (``StopUpload``), the partial temporary file is closed and deleted,
+and the view answers with the reason. A refused upload stores nothing.
+
+(Daphne buffers a request body before handing it to the application, so in production put the
+same limit in the reverse proxy too — nginx ``client_max_body_size`` — to cut the connection
+as early as possible; see README "Production".)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+
+from documents.errors import DocumentError
+from documents.ingest import refuse
+
+
+class SizeLimitHandler(FileUploadHandler):
+    """Stops an upload as soon as one file passes the limit, before it is fully received."""
+
+    def __init__(self, request=None, *, limit: int | None = None) -> None:
+        super().__init__(request)
+        self.limit = settings.COUNCIL_UPLOAD_MAX_BYTES if limit is None else limit
+        self.received = 0
+        self.too_large = False
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        # A body announced larger than the limit plus room for the form fields is refused unread.
+        if content_length and content_length > self.limit + 64 * 1024:
+            self.too_large = True
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+        if self.too_large:
+            raise StopUpload(connection_reset=True)
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.too_large = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size: int):
+        return None
+
+
+def limit_upload(request: HttpRequest) -> SizeLimitHandler:
+    """Installs the size limit; call before anything (CSRF checks included) reads the body."""
+    limiter = SizeLimitHandler(request)
+    request.upload_handlers = [limiter, TemporaryFileUploadHandler(request)]
+    return limiter
+
+
+def receive_upload(request: HttpRequest, action: Callable, serialize: Callable[..., dict]) -> JsonResponse:
+    """Takes the uploaded ``file`` (parsed under the limit) and calls ``action(upload, post)``.
+
+    Answers ``{"ok": true, ...serialize(result)}`` or ``{"ok": false, "error": message,
+    "reason": code}``; the temporary upload is deleted either way."""
+    limiter = next((h for h in request.upload_handlers if isinstance(h, SizeLimitHandler)), None)
+    if limiter is None:
+        raise RuntimeError("limit_upload(request) must run before the body is read")
+    post, files = request.POST, request.FILES
+    upload = files.get("file")
+    try:
+        if limiter.too_large:
+            raise refuse("too_large")
+        if upload is None:
+            raise DocumentError(_("Choose a PDF file to upload."), reason="no_file")
+        result = action(upload, post)
+    except DocumentError as exc:
+        return JsonResponse({"ok": False, "error": exc.message, "reason": exc.reason},
+                            status=413 if exc.reason == "too_large" else 400)
+    finally:
+        for f in files.values():
+            f.close()  # deletes the temporary file
+    return JsonResponse({"ok": True, **serialize(result)})

@@ -1,0 +1,86 @@
+"""Generated test files: small Japanese PDFs (WeasyPrint) and hostile variants (pypdf)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+STYLE = "@page{size:A4;margin:20mm} body{font-family:'Noto Sans CJK JP',sans-serif;font-size:12pt}"
+
+
+def japanese_pdf(pages: list[str], *, title: str = "議案書") -> bytes:
+    """One A4 page per entry of ``pages`` (each a paragraph of Japanese text)."""
+    import weasyprint
+
+    sections = "".join(
+        f"<section style='page-break-after:always'><h1>{title} {i}</h1><p>{text}</p></section>"
+        for i, text in enumerate(pages, start=1)
+    )
+    html = f"<html lang='ja'><head><meta charset='utf-8'><style>{STYLE}</style></head><body>{sections}</body></html>"
+    return weasyprint.HTML(string=html).write_pdf()
+
+
+def _rewrite(data: bytes, change) -> bytes:
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(data)))
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def encrypted(data: bytes) -> bytes:
+    return _rewrite(data, lambda w: w.encrypt(user_password="secret", owner_password="owner", algorithm="AES-128"))
+
+
+def with_javascript(data: bytes) -> bytes:
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    def change(w):
+        action = DictionaryObject({
+            NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1)"),
+        })
+        ref = w._add_object(action)
+        w._root_object[NameObject("/Names")] = DictionaryObject({
+            NameObject("/JavaScript"): DictionaryObject({
+                NameObject("/Names"): ArrayObject([TextStringObject("x"), ref]),
+            }),
+        })
+        w._root_object[NameObject("/OpenAction")] = ref
+
+    return _rewrite(data, change)
+
+
+def with_open_action_only(data: bytes) -> bytes:
+    """An /OpenAction that runs a script, without a /Names /JavaScript tree."""
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    def change(w):
+        w._root_object[NameObject("/OpenAction")] = DictionaryObject({
+            NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("calc.exe"),
+        })
+
+    return _rewrite(data, change)
+
+
+def with_embedded_file(data: bytes) -> bytes:
+    return _rewrite(data, lambda w: w.add_attachment("payload.exe", b"MZ not really"))
+
+
+def renamed_image() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 40), "red").save(out, "PNG")
+    return out.getvalue()
+
+
+def truncated(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def write(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path

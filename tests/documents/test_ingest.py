@@ -1,0 +1,65 @@
+"""The ingest worker: every refusal with a generated file, and what an accepted file yields."""
+
+import pytest
+
+from documents.ingest import IngestRefused, read_pdf
+
+
+def test_accepts_a_japanese_pdf(pdf_files):
+    result = read_pdf(pdf_files["base"])
+    try:
+        assert result.page_count == 3
+        assert "町税条例" in result.pages[0]["text"]
+        assert "百分の五" in result.pages[1]["search_text"]
+        assert len(result.original_sha256) == 64 and len(result.served_sha256) == 64
+        assert result.served_path.read_bytes().startswith(b"%PDF-")
+        # Linearized: the first object carries the /Linearized dictionary.
+        assert b"/Linearized" in result.served_path.read_bytes()[:1024]
+        for page in result.pages:
+            assert result.thumbnail_path(page).stat().st_size > 100
+        assert result.peak_rss_mb > 0
+    finally:
+        result.cleanup()
+    assert not result.workdir.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "reason", "message"),
+    [
+        ("image", "not_pdf", "This file is not a PDF."),
+        ("truncated", "damaged", "This PDF is damaged and cannot be read."),
+        ("encrypted", "encrypted", "This PDF is password-protected. Save it without a password and upload it again."),
+        ("javascript", "active_content", "This PDF contains scripts or other active content, which are not allowed."),
+        ("launch", "active_content", "This PDF contains scripts or other active content, which are not allowed."),
+        ("embedded", "embedded_file", "This PDF contains embedded files, which are not allowed."),
+    ],
+)
+def test_refusals(pdf_files, name, reason, message, settings):
+    settings.LANGUAGE_CODE = "en"
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(IngestRefused) as excinfo:
+        read_pdf(pdf_files[name])
+    assert excinfo.value.reason == reason
+    assert excinfo.value.message == message
+
+
+def test_refusal_messages_are_japanese(pdf_files):
+    from django.utils import translation
+
+    with translation.override("ja"), pytest.raises(IngestRefused) as excinfo:
+        read_pdf(pdf_files["encrypted"])
+    assert "パスワード" in excinfo.value.message
+
+
+def test_timeout_kills_the_worker(pdf_files):
+    with pytest.raises(IngestRefused) as excinfo:
+        read_pdf(pdf_files["base"], timeout=0.05)
+    assert excinfo.value.reason == "timeout"
+
+
+def test_memory_limit(pdf_files):
+    # 60 MB of address space is not enough for the PDF libraries: refused, not a crash.
+    with pytest.raises(IngestRefused) as excinfo:
+        read_pdf(pdf_files["base"], memory_mb=60)
+    assert excinfo.value.reason in {"memory", "damaged"}
