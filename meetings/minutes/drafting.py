@@ -33,7 +33,7 @@ METHOD_LABELS = {
     "secret": "無記名投票",
     "no_objection": "簡易表決",
 }
-RESULT_LABELS = {"adopted": "可決", "rejected": "否決"}
+RESULT_LABELS = {"adopted": "可決", "rejected": "否決", "objected": "異議あり"}
 CHOICE_LABELS = {"yes": "賛成", "no": "反対", "abstain": "棄権"}
 ATTENDANCE_LABELS = {
     "present_room": "出席",
@@ -139,7 +139,9 @@ def build_header(record: SittingRecord) -> dict:
 def vote_data(vote: VoteRecord) -> dict:
     method = METHOD_LABELS.get(vote.method, vote.method)
     result = RESULT_LABELS.get(vote.result, vote.result)
-    if vote.method == "no_objection":
+    if vote.method == "no_objection" and vote.result == "objected":
+        summary = "異議があるため、表決に付する"
+    elif vote.method == "no_objection":
         summary = f"異議なしと認め、{result}"
     elif vote.method == "secret":
         summary = f"{method}により採決 賛成{vote.yes or 0}票 反対{vote.no or 0}票 {result}"

@@ -1,0 +1,108 @@
+"""Drafting the minutes from the sitting's record: every required element, in order."""
+
+from __future__ import annotations
+
+import pytest
+
+from meetings.minutes import services
+from meetings.minutes.models import Block
+from meetings.minutes.record import load_record
+from meetings.models import Sitting
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_record_is_read_from_the_voting_app(recorded):
+    record = load_record(recorded["sitting"])
+    assert record.title.endswith(f"磐梯町議会定例会会議録(第{recorded['sitting'].number}号)")
+    assert len(record.members) == 10 and len(record.officials) == 1 and len(record.secretariat) == 1
+    assert [t.role for t in record.turns] == ["議長", "議長", "町長", "3番", "町長", "議長"]
+    assert {v.method for v in record.votes} == {"no_objection", "roll_call", "standing"}
+
+
+def test_draft_contains_every_required_element_in_order(recorded, clerk_user):
+    sitting = recorded["sitting"]
+    minutes = services.draft_generate(sitting=sitting, actor=clerk_user)
+    h = minutes.header
+    session = sitting.session
+    assert (
+        minutes.title.startswith("令和")
+        and f"第{session.number}回磐梯町議会定例会会議録(第{sitting.number}号)" in minutes.title
+    )
+    assert h["date_label"].startswith("令和") and h["place"] == "磐梯町議会議場"
+    assert [(t["label"], t["time"]) for t in h["times"]] == [
+        ("開議", "午前10時00分"),
+        ("散会", "午前11時30分"),
+    ]
+    assert [m["seat_number"] for m in h["present"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert [m["name"] for m in h["absent"]] == ["加藤恵"] and h["absent"][0]["reason"] == "病気"
+    remote = [m for m in h["present"] if m["remote"]]
+    assert [m["seat_number"] for m in remote] == [8]
+    assert [(o["title"], o["name"]) for o in h["officials"]] == [("町長", "五十嵐正")]
+    assert [(o["title"], o["name"]) for o in h["secretariat"]] == [("議会事務局長", "星和夫")]
+    assert [a["label"] for a in h["agenda"]] == ["日程第1", "日程第2", "日程第3"]
+
+    blocks = list(minutes.blocks.order_by("position"))
+    shape = [(b.kind, b.heading if b.kind == "speech" else b.text) for b in blocks]
+    assert shape == [
+        ("status", "午前10時00分 開議"),
+        ("heading", "日程第1 会議録署名議員の指名"),
+        ("speech", "議長(佐藤一郎君)"),
+        ("heading", "日程第2 会期の決定"),
+        ("speech", "議長(佐藤一郎君)"),
+        ("vote", "異議なしと認め、可決"),
+        ("heading", "日程第3 議案第45号 磐梯町税条例の一部を改正する条例について"),
+        ("speech", "町長(五十嵐正君)"),
+        ("speech", "3番(高橋健君)"),
+        ("speech", "町長(五十嵐正君)"),
+        ("vote", "記名投票により採決 賛成6票 反対2票 可決"),
+        ("vote", "起立により採決 賛成3人 反対5人 否決"),
+        ("speech", "議長(佐藤一郎君)"),
+        ("status", "午前11時30分 散会"),
+    ]
+    # The chair signs; nominated signers are added by the clerk.
+    assert [(s.person_id, s.role) for s in minutes.signatories.all()] == [
+        (recorded["members"][0].pk, "chair")
+    ]
+
+
+def test_roll_call_names_and_counts_match_the_record(recorded, clerk_user):
+    minutes = services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
+    vote = minutes.blocks.get(kind=Block.Kind.VOTE, data__method="roll_call")
+    poll = recorded["roll_call"]
+    assert (vote.data["yes"], vote.data["no"]) == (poll.yes_count, poll.no_count) == (6, 2)
+    expected = [
+        (b.member.seat_number, f"{b.member.family_name}{b.member.given_name}", b.choice)
+        for b in poll.ballots.select_related("member").order_by("member__seat_number")
+    ]
+    assert [(v["seat_number"], v["name"], v["choice"]) for v in vote.data["ballots"]] == expected
+    assert [v["choice_label"] for v in vote.data["ballots"]].count("反対") == 2
+    standing = minutes.blocks.get(kind=Block.Kind.VOTE, data__method="standing")
+    assert standing.data["ballots"] == []  # a standing vote counts, it does not name
+
+
+def test_a_sitting_still_open_cannot_be_drafted(recorded, clerk_user):
+    Sitting.objects.filter(pk=recorded["sitting"].pk).update(status=Sitting.Status.OPEN)
+    with pytest.raises(services.MinutesRefused, match="once the sitting is closed"):
+        services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
+
+
+def test_refreshing_from_the_record_keeps_typed_speeches_and_remarks(recorded, clerk_user):
+    sitting = recorded["sitting"]
+    minutes = services.draft_generate(sitting=sitting, actor=clerk_user)
+    speech = minutes.blocks.filter(kind=Block.Kind.SPEECH).order_by("position")[3]
+    services.block_edit(block=speech, text="議案第45号について質問します。", actor=clerk_user)
+    heading = minutes.blocks.get(kind=Block.Kind.HEADING, agenda_item=recorded["items"][2])
+    services.remark_add(minutes=minutes, after=heading, text="(資料配付)", actor=clerk_user)
+    # The record is corrected: the standing vote's counts were wrong.
+    recorded["standing"].__class__.objects.filter(pk=recorded["standing"].pk).update(yes_count=4, no_count=4)
+    again = services.draft_generate(sitting=sitting, actor=clerk_user)
+    assert again.pk == minutes.pk
+    blocks = list(again.blocks.order_by("position"))
+    texts = [b.text for b in blocks]
+    assert "議案第45号について質問します。" in texts
+    i = texts.index("(資料配付)")
+    assert (
+        blocks[i - 1].kind == Block.Kind.HEADING and blocks[i - 1].agenda_item_id == recorded["items"][2].pk
+    )
+    assert again.blocks.get(data__method="standing").data["yes"] == 4
