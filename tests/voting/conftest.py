@@ -1,0 +1,56 @@
+"""Fixtures for the voting area: an open committee sitting (remote allowed) and an open plenary."""
+
+from __future__ import annotations
+
+import pytest
+
+from meetings.models import Sitting
+from meetings.voting import services
+from meetings.voting.models import Attendance, IdentityCheck
+from tests import factories
+
+
+def open_sitting(sitting: Sitting) -> Sitting:
+    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN)
+    sitting.refresh_from_db()
+    return sitting
+
+
+def mark_all_present(sitting: Sitting, people, clerk_user=None) -> None:
+    for person in people:
+        services.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM,
+                                 by=clerk_user)
+
+
+def make_remote(sitting: Sitting, person, *, chair_user, clerk_user, check_in: bool = True):
+    request = services.remote_apply(sitting=sitting, person=person, reason="育児のため", by=person.user)
+    services.remote_decide(request=request, approve=True, by=chair_user)
+    services.identity_check_record(request=request, method=IdentityCheck.Method.VIDEO, passed=True,
+                                   by=clerk_user)
+    if check_in:
+        services.attendance_check_in(sitting=sitting, user=person.user)
+    return request
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hashing a dozen passwords with PBKDF2 costs seconds per test; tests sign in with force_login."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def committee(org):
+    """An open sitting of the 5-member committee (chair members[2]); agenda item 1."""
+    sitting = open_sitting(factories.make_sitting(org["session"], org["committee"], place="第1委員会室"))
+    item = factories.make_agenda_item(sitting, bill_number="議案第45号")
+    people = org["members"][2:7]
+    return dict(org, sitting=sitting, item=item, people=people, chair=org["members"][2],
+                clerk_user=org["clerk"].user, chair_user=org["members"][2].user)
+
+
+@pytest.fixture
+def plenary(org):
+    sitting = open_sitting(org["sitting"])
+    item = factories.make_agenda_item(sitting, bill_number="議案第46号")
+    return dict(org, sitting=sitting, item=item, people=org["members"], chair=org["members"][0],
+                clerk_user=org["clerk"].user, chair_user=org["members"][0].user)
