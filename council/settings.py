@@ -221,3 +221,12 @@ COUNCIL_INGEST_TIMEOUT_S = float(os.environ.get("COUNCIL_INGEST_TIMEOUT_S", "120
 COUNCIL_INGEST_MEMORY_MB = int(os.environ.get("COUNCIL_INGEST_MEMORY_MB", "1024"))
 # "x-accel" hands byte transfer to nginx after authorization; "" streams from Django.
 COUNCIL_SENDFILE = os.environ.get("COUNCIL_SENDFILE", "")
+
+# --- Annotations and notices (documents.annotations, documents.notices) -------------------
+# Offline copies of packets expire after this many days; sign-out clears them (Clear-Site-Data).
+COUNCIL_OFFLINE_DAYS = int(os.environ.get("COUNCIL_OFFLINE_DAYS", "14"))
+# Also e-mail notices and document/agenda announcements (through EMAIL_BACKEND) to members with an address.
+COUNCIL_NOTICE_EMAIL = env_bool("COUNCIL_NOTICE_EMAIL", False)
+COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+MIDDLEWARE.insert(MIDDLEWARE.index("council.middleware.ContentSecurityPolicyMiddleware") + 1,
+                  "documents.annotations.middleware.ClearOfflineCopiesAtSignOut")

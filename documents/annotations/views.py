@@ -1,0 +1,359 @@
+"""Thin views for annotations, bookmarks, "my notes", review after replacement, the annotated
+PDF export, offline packets and the Service Worker.
+
+Every view reads and writes only the signed-in member's own annotations. A document or
+annotation the member may not see answers exactly like a missing one (404).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from documents.annotations import permissions, selectors, services
+from documents.annotations.export import annotated_pdf
+from documents.annotations.models import Annotation, OfflineDevice
+from documents.models import Document, DocumentVersion
+
+# Static files a packet keeps so the reader works without a connection.
+OFFLINE_ASSET_PREFIXES = ("js/", "css/", "vendor/pdfjs/pdf")
+
+
+def reader_url(document_id: int, version_id: int | None = None, page: int = 1) -> str:
+    """Where the reader opens a document at a page (the reader is the documents area's page)."""
+    for name, kwargs in (
+        ("meetings:reader:document", {"document_id": document_id}),
+        ("meetings:reader:reader", {"document_id": document_id}),
+        ("documents:reader", {"document_id": document_id}),
+        ("documents:detail", {"document_id": document_id}),
+    ):
+        try:
+            url = reverse(name, kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+        query = f"?page={page}" + (f"&version={version_id}" if version_id else "")
+        return url + query
+    return "#"
+
+
+def _json_body(request: HttpRequest) -> dict:
+    try:
+        body = json.loads(request.body.decode("utf-8") or "{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Http404("Bad request") from exc
+    if not isinstance(body, dict):
+        raise Http404("Bad request")
+    return body
+
+
+def _annotatable_version(user, version_id) -> DocumentVersion:
+    """A version whose document the member may see (their own notes may sit on older versions)."""
+    version = DocumentVersion.objects.select_related("document", "document__body").filter(pk=version_id).first()
+    if version is None or not permissions.can_annotate(user, version.document):
+        raise Http404("No such document")
+    return version
+
+
+def _api_login_required(view):
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": _("Sign in to keep notes.")}, status=403)
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+# --- API for the reader layer ---------------------------------------------------------------
+
+
+@_api_login_required
+@require_GET
+@never_cache
+def api_version(request: HttpRequest, version_id: int) -> HttpResponse:
+    """The member's own annotations and bookmarks on one version."""
+    version = _annotatable_version(request.user, version_id)
+    return JsonResponse({
+        "version": version.pk,
+        "document": version.document_id,
+        "annotations": [services.serialize(a) for a in selectors.annotations_for(request.user, version)],
+        "bookmarks": list(selectors.bookmarks_for(request.user, version).values_list("page", flat=True)),
+    })
+
+
+@_api_login_required
+@require_POST
+def api_sync(request: HttpRequest) -> HttpResponse:
+    """A batch of changes from one of the member's devices (see services.annotations_sync)."""
+    body = _json_body(request)
+    changes = body.get("changes") or []
+    if not isinstance(changes, list):
+        return JsonResponse({"error": _("Nothing to save.")}, status=400)
+    try:
+        result = services.annotations_sync(member=request.user, changes=changes, device_id=body.get("device_id"))
+    except services.AnnotationError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse(result)
+
+
+@_api_login_required
+@require_POST
+def api_bookmark(request: HttpRequest) -> HttpResponse:
+    body = _json_body(request)
+    version = _annotatable_version(request.user, body.get("version"))
+    page = body.get("page")
+    if not isinstance(page, int):
+        return JsonResponse({"error": _("That page does not exist in this document.")}, status=400)
+    try:
+        bookmark = services.bookmark_toggle(member=request.user, version=version, page=page,
+                                            label=str(body.get("label") or ""))
+    except services.AnnotationError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"page": page, "bookmarked": bookmark is not None})
+
+
+# --- My notes, bookmarks and review ---------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_notes(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    notes = selectors.my_notes(request.user, query=query)
+    rows = [{"hit": hit, "url": reader_url(hit.document.pk, hit.version.pk, hit.page)} for hit in notes]
+    bookmarks = [{"bookmark": b, "url": reader_url(b.document_id, b.version_id, b.page)}
+                 for b in selectors.my_bookmarks(request.user)]
+    return render(request, "documents/annotations/my_notes.html", {
+        "query": query, "rows": rows, "bookmarks": bookmarks,
+        "review_count": selectors.needing_review(request.user).count(),
+    })
+
+
+@login_required
+@require_GET
+def review_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "documents/annotations/review_list.html",
+                  {"flagged": selectors.needing_review(request.user)})
+
+
+def _flagged(request: HttpRequest, client_id) -> Annotation:
+    annotation = selectors.own_flagged(request.user, client_id)
+    if annotation is None or not permissions.can_view_document(request.user, annotation.document):
+        raise Http404("No such note")
+    return annotation
+
+
+@login_required
+def review_detail(request: HttpRequest, client_id) -> HttpResponse:
+    """Old page with the member's notes beside the same page of the current version."""
+    annotation = _flagged(request, client_id)
+    current = annotation.document.current_version
+    if request.method == "POST":
+        move = request.POST.get("move_to_page")
+        try:
+            services.review_resolve(member=request.user, annotation=annotation,
+                                    move_to_page=int(move) if move else None)
+        except (ValueError, services.AnnotationError) as exc:
+            messages.error(request, str(exc) if isinstance(exc, services.AnnotationError)
+                           else _("That page does not exist in the current version."))
+            return redirect("documents:annotations:review_detail", client_id=client_id)
+        messages.success(request, _("Done. The note is no longer marked for review."))
+        return redirect("documents:annotations:review_list")
+    siblings = selectors.own_annotations(request.user).filter(version=annotation.version, page=annotation.page)
+    new_page = min(annotation.page, current.page_count) if current else None
+    return render(request, "documents/annotations/review_detail.html", {
+        "annotation": annotation, "current": current, "new_page": new_page, "siblings": siblings,
+        "reader": reader_url(annotation.document_id, current.pk if current else None, new_page or 1),
+    })
+
+
+@login_required
+@require_GET
+def review_page_image(request: HttpRequest, client_id, which: str) -> HttpResponse:
+    """A PNG of the old page (where the flagged note sits) or the current version's page.
+
+    The reader shows members only the current version; this is the one place a member sees
+    an older page, and only the page their own flagged note is on."""
+    import pypdfium2 as pdfium
+
+    annotation = _flagged(request, client_id)
+    if which == "old":
+        version, number = annotation.version, annotation.page
+    else:
+        version = annotation.document.current_version
+        number = min(annotation.page, version.page_count) if version else 0
+    if version is None or not 1 <= number <= version.page_count:
+        raise Http404("No such page")
+    with version.served_file.open("rb") as handle:
+        pdf = pdfium.PdfDocument(handle.read())
+    try:
+        page = pdf[number - 1]
+        scale = 900 / max(page.get_width(), 1)
+        image = page.render(scale=scale).to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=True)
+    finally:
+        pdf.close()
+    response = HttpResponse(out.getvalue(), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def export_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
+    """The member's annotated copy of the current version (only their own annotations)."""
+    document = get_object_or_404(Document, pk=document_id)
+    if not permissions.can_annotate(request.user, document):
+        raise Http404("No such document")
+    version = document.current_version
+    if version is None:
+        raise Http404("No such document")
+    own = list(selectors.annotations_for(request.user, version))
+    data = annotated_pdf(version=version, annotations=own)
+    response = HttpResponse(data, content_type="application/pdf")
+    filename = f"annotated-{document.pk}-v{version.number}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Offline packets ------------------------------------------------------------------------
+
+
+def _offline_assets() -> list[str]:
+    urls = set()
+    for finder in finders.get_finders():
+        for path, _storage in finder.list(["*.map", "*.md", "LICENSE*", "*.txt"]):
+            path = path.replace("\\", "/")
+            if path.startswith(OFFLINE_ASSET_PREFIXES) and path.endswith((".js", ".mjs", ".css")):
+                urls.add(static(path))
+    return sorted(urls)
+
+
+def _manifest(request: HttpRequest, device: OfflineDevice | None) -> dict:
+    items = []
+    for item in selectors.packet_for(request.user):
+        items.append({
+            "document": item.document.pk,
+            "version": item.version.pk,
+            "title": item.document.title,
+            "sitting": str(item.sitting) if item.sitting else "",
+            "pages": item.version.page_count,
+            "size": item.version.size,
+            "file": reverse("documents:version_file", kwargs={"version_id": item.version.pk}),
+            "reader": reader_url(item.document.pk, item.version.pk, 1),
+            "annotations": reverse("documents:annotations:api_version", kwargs={"version_id": item.version.pk}),
+        })
+    return {
+        "device_id": str(device.device_id) if device else None,
+        "expires_at": device.expires_at.isoformat() if device and device.expires_at else None,
+        "days": services.offline_days(),
+        "items": items,
+        "pages": [reverse("documents:annotations:offline")],
+        "assets": _offline_assets(),
+        "total": sum(i["size"] for i in items),
+    }
+
+
+@login_required
+@require_GET
+def offline_page(request: HttpRequest) -> HttpResponse:
+    """The packet page: what will be kept, the total size, the download with a progress bar."""
+    if not permissions.can_keep_offline(request.user):
+        raise PermissionDenied
+    manifest = _manifest(request, None)
+    return render(request, "documents/annotations/offline.html", {
+        "items": manifest["items"], "total": manifest["total"], "days": manifest["days"],
+        "devices": selectors.devices_of(request.user),
+    })
+
+
+@_api_login_required
+@require_POST
+def api_packet(request: HttpRequest) -> HttpResponse:
+    """Register the device and return the manifest of what to download."""
+    body = _json_body(request)
+    try:
+        device = services.device_packet_issued(member=request.user, device_id=str(body.get("device_id")),
+                                               label=str(body.get("label") or request.headers.get("User-Agent", "")))
+    except services.DeviceRevoked as exc:
+        return JsonResponse({"revoked": True, "error": str(exc)}, status=410)
+    except services.AnnotationError as exc:
+        return JsonResponse({"error": str(exc)}, status=403)
+    return JsonResponse(_manifest(request, device))
+
+
+@_api_login_required
+@never_cache
+def api_device(request: HttpRequest, device_id: str) -> HttpResponse:
+    """GET: must this device remove its copy (revoked or expired)? POST: it has removed it."""
+    try:
+        if request.method == "POST":
+            services.device_wiped(member=request.user, device_id=device_id)
+            return JsonResponse({"ok": True})
+        return JsonResponse(services.device_status(member=request.user, device_id=device_id))
+    except services.AnnotationError as exc:
+        return JsonResponse({"error": str(exc)}, status=404)
+
+
+@login_required
+@require_POST
+def revoke_own_devices(request: HttpRequest) -> HttpResponse:
+    try:
+        count = services.devices_revoke(actor=request.user, member=request.user)
+        messages.success(request, _("%(count)d device(s) revoked. Each removes its offline copy when it next "
+                                    "connects.") % {"count": count})
+    except services.AnnotationError as exc:
+        messages.error(request, str(exc))
+    return redirect("documents:annotations:offline")
+
+
+@login_required
+def manage_devices(request: HttpRequest) -> HttpResponse:
+    """Administrators and the secretariat revoke members' devices (a lost tablet, a member leaving)."""
+    if not permissions.can_manage_devices(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        member = get_object_or_404(get_user_model(), pk=request.POST.get("member"))
+        try:
+            count = services.devices_revoke(actor=request.user, member=member)
+            messages.success(request, _("%(count)d device(s) revoked. Each removes its offline copy when it "
+                                        "next connects.") % {"count": count})
+        except services.AnnotationError as exc:
+            messages.error(request, str(exc))
+        return redirect("documents:annotations:manage_devices")
+    devices = OfflineDevice.objects.select_related("member", "member__person", "revoked_by").order_by(
+        "member__username", "-last_seen_at"
+    )
+    return render(request, "documents/annotations/manage_devices.html", {"devices": devices})
+
+
+# --- The Service Worker ---------------------------------------------------------------------
+
+SW_PATH = Path(settings.BASE_DIR) / "static" / "js" / "offline" / "sw.js"
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """Served from a view so it can control the whole site (``Service-Worker-Allowed: /``)."""
+    response = FileResponse(open(SW_PATH, "rb"), content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
