@@ -5,9 +5,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from council.models import Body, Council
+
+
+def _english() -> bool:
+    return (get_language() or "ja").startswith("en")
 
 
 class Session(models.Model):
@@ -46,6 +51,17 @@ class Session(models.Model):
 
         kind = "定例会" if self.kind == self.Kind.REGULAR else "臨時会"
         return f"{era_year(self.year)}第{self.number}回{kind}"
+
+    @property
+    def title_en(self) -> str:
+        kind = "Regular Session" if self.kind == self.Kind.REGULAR else "Extraordinary Session"
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(self.number if self.number < 20 else self.number % 10, "th")
+        return f"{self.year} {self.number}{suffix} {kind}"
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language (Japanese era style, or English)."""
+        return self.title_en if _english() else self.title
 
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
@@ -88,6 +104,19 @@ class Sitting(models.Model):
     def __str__(self) -> str:
         return f"{self.session.title} {self.body.name} 第{self.number}号"
 
+    @property
+    def number_label(self) -> str:
+        return f"No. {self.number}" if _english() else f"第{self.number}号"
+
+    @property
+    def display_name(self) -> str:
+        """e.g. 令和8年第4回定例会 本会議 第1号, in the active language."""
+        return f"{self.session.display_title} {self.body.display_name} {self.number_label}"
+
+    @property
+    def agenda_is_published(self) -> bool:
+        return self.agenda_published_at is not None
+
     def clean(self) -> None:
         errors = {}
         if self.session_id and self.date and not (self.session.start_date <= self.date <= self.session.end_date):
@@ -119,6 +148,7 @@ class AgendaItem(models.Model):
     position = models.PositiveSmallIntegerField(_("position (日程第○)"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=300)
+    title_en = models.CharField(_("title in English"), max_length=300, blank=True)
     bill_number = models.CharField(_("bill number"), max_length=50, blank=True, help_text=_("e.g. 議案第45号"))
     description = models.TextField(_("description"), blank=True)
     closed_session = models.BooleanField(_("closed session (秘密会)"), default=False)
@@ -133,7 +163,11 @@ class AgendaItem(models.Model):
 
     @property
     def label(self) -> str:
-        return f"日程第{self.position}"
+        return f"Item {self.position}" if _english() else f"日程第{self.position}"
+
+    @property
+    def display_title(self) -> str:
+        return self.title_en if (_english() and self.title_en) else self.title
 
 
 class AgendaItemDocument(models.Model):

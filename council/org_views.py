@@ -1,0 +1,204 @@
+"""Clerk pages for the organisation: bodies with their members and officers, people, CSV import."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from council import selectors, services
+from council.decorators import clerk_required, council_for
+from council.errors import Refused
+from council.forms import BodyForm, EndMembershipForm, ImportForm, MembershipForm, OfficerForm, PersonForm
+from council.importing import ImportRefused, import_people
+from council.models import Body, Membership, Person
+
+
+def _refuse(form, exc: Refused) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@clerk_required
+def bodies(request):
+    council = council_for(request.user)
+    today = timezone.localdate()
+    listing = Body.objects.filter(council=council).annotate(
+        members=Count("memberships", filter=Q(memberships__start__lte=today)
+                      & (Q(memberships__end__isnull=True) | Q(memberships__end__gte=today)))
+    )
+    return render(request, "council/bodies.html", {"council": council, "bodies": listing})
+
+
+@clerk_required
+def body_create(request):
+    council = council_for(request.user)
+    form = BodyForm(request.POST or None, council=council)
+    if request.method == "POST" and form.is_valid():
+        try:
+            body = services.body_save(actor=request.user, council=council, **form.cleaned_data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Created %(body)s.") % {"body": body.name})
+            return redirect("council:body_detail", pk=body.pk)
+    return render(request, "council/body_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _body_page(request, body: Body, *, form=None, membership_form=None, officer_form=None, status=200):
+    council = body.council
+    memberships = selectors.body_memberships(body)
+    return render(request, "council/body_detail.html", {
+        "body": body,
+        "form": form or BodyForm(instance=body, council=council),
+        "membership_form": membership_form or MembershipForm(body=body),
+        "officer_form": officer_form or OfficerForm(body=body),
+        "end_form": EndMembershipForm(initial={"end": timezone.localdate()}),
+        "current": [m for m in memberships if m.is_current],
+        "past": [m for m in memberships if not m.is_current],
+        "quorum": body.quorum(),
+    }, status=status)
+
+
+@clerk_required
+def body_detail(request, pk: int):
+    council = council_for(request.user)
+    body = get_object_or_404(Body, pk=pk, council=council)
+    if request.method == "POST":
+        form = BodyForm(request.POST, instance=body, council=council)
+        if form.is_valid():
+            try:
+                services.body_save(actor=request.user, council=council, body=body, **form.cleaned_data)
+            except Refused as exc:
+                _refuse(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("council:body_detail", pk=body.pk)
+        body.refresh_from_db()
+        return _body_page(request, body, form=form, status=400)
+    return _body_page(request, body)
+
+
+@clerk_required
+@require_POST
+def membership_add(request, pk: int):
+    council = council_for(request.user)
+    body = get_object_or_404(Body, pk=pk, council=council)
+    form = MembershipForm(request.POST, body=body)
+    if form.is_valid():
+        try:
+            services.membership_add(actor=request.user, body=body, **form.cleaned_data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Member added."))
+            return redirect("council:body_detail", pk=body.pk)
+    return _body_page(request, body, membership_form=form, status=400)
+
+
+@clerk_required
+@require_POST
+def body_officer(request, pk: int):
+    council = council_for(request.user)
+    body = get_object_or_404(Body, pk=pk, council=council)
+    form = OfficerForm(request.POST, body=body)
+    if form.is_valid():
+        try:
+            services.body_set_officer(actor=request.user, body=body, **form.cleaned_data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("council:body_detail", pk=body.pk)
+    return _body_page(request, body, officer_form=form, status=400)
+
+
+@clerk_required
+@require_POST
+def membership_end(request, pk: int):
+    council = council_for(request.user)
+    membership = get_object_or_404(Membership.objects.select_related("body"), pk=pk, body__council=council)
+    form = EndMembershipForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_end(actor=request.user, membership=membership, end=form.cleaned_data["end"])
+        except Refused as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Membership ended."))
+    else:
+        messages.error(request, _("Give the last day of the membership."))
+    return redirect("council:body_detail", pk=membership.body_id)
+
+
+@clerk_required
+def people(request):
+    council = council_for(request.user)
+    return render(request, "council/people.html", {
+        "council": council,
+        "people": selectors.people(council),
+        "import_form": ImportForm(),
+    })
+
+
+@clerk_required
+def person_create(request):
+    council = council_for(request.user)
+    form = PersonForm(request.POST or None, council=council)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.person_save(actor=request.user, council=council, **form.cleaned_data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Added %(person)s.") % {"person": person})
+            return redirect("council:people")
+    return render(request, "council/person_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@clerk_required
+def person_edit(request, pk: int):
+    council = council_for(request.user)
+    person = get_object_or_404(Person, pk=pk, council=council)
+    form = PersonForm(request.POST or None, instance=person, council=council)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_save(actor=request.user, council=council, person=person, **form.cleaned_data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("council:people")
+    if request.method == "POST":
+        person.refresh_from_db()
+    return render(request, "council/person_form.html", {"form": form, "person": person},
+                  status=400 if form.errors else 200)
+
+
+@clerk_required
+@require_POST
+def people_import(request):
+    council = council_for(request.user)
+    form = ImportForm(request.POST, request.FILES)
+    row_errors: list[str] = []
+    if form.is_valid():
+        try:
+            result = import_people(actor=request.user, council=council, text=form.cleaned_data["file"],
+                                   start=form.cleaned_data["start"])
+        except ImportRefused as exc:
+            row_errors = exc.messages
+        else:
+            messages.success(request, _("Imported %(people)s people and %(memberships)s memberships.")
+                             % {"people": len(result.people), "memberships": result.memberships})
+            return redirect("council:people")
+    return render(request, "council/people.html", {
+        "council": council, "people": selectors.people(council), "import_form": form, "row_errors": row_errors,
+    }, status=400)
+
+

@@ -1,0 +1,62 @@
+"""Reads for meeting pages: what a user sees, with the queries it needs in one place."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from council import permissions as org
+from meetings.models import AgendaItem, Session, Sitting
+
+
+def upcoming_sittings_for(user, *, today: datetime.date | None = None, limit: int = 20) -> list[Sitting]:
+    """Sittings from today on of the bodies the user follows; agenda items attached as ``visible_items``.
+
+    Members see only published orders of business; the secretariat sees drafts too.
+    """
+    day = today or timezone.localdate()
+    bodies = org.bodies_for(user)
+    if org.is_official(user):
+        council_id = org.person_of(user).council_id
+        sittings = Sitting.objects.filter(body__council_id=council_id)
+    else:
+        sittings = Sitting.objects.filter(body__in=bodies)
+    sittings = (
+        sittings.filter(date__gte=day)
+        .select_related("session", "body", "body__council")
+        .prefetch_related(Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("position", "id")))
+        .order_by("date", "start_time", "body__order")[:limit]
+    )
+    clerk = org.is_clerk(user)
+    result = list(sittings)
+    for sitting in result:
+        sitting.visible_items = list(sitting.agenda_items.all()) if (clerk or sitting.agenda_published_at) else []
+    return result
+
+
+def sessions_for_clerk() -> QuerySet[Session]:
+    return Session.objects.select_related("council").prefetch_related(
+        Prefetch("sittings", queryset=Sitting.objects.select_related("body").order_by("date", "start_time"))
+    )
+
+
+def sitting_detail(pk: int) -> Sitting:
+    return Sitting.objects.select_related("session", "body", "body__council").get(pk=pk)
+
+
+def agenda_items(sitting: Sitting) -> list[AgendaItem]:
+    return list(sitting.agenda_items.order_by("position", "id").prefetch_related("document_links__document"))
+
+
+def body_calendar_sittings(body) -> QuerySet[Sitting]:
+    """Every sitting of a body for its calendar feed, cancelled ones included."""
+    return (
+        Sitting.objects.filter(body=body)
+        .select_related("session", "body")
+        .prefetch_related(
+            Prefetch("agenda_items", queryset=AgendaItem.objects.filter(~Q(closed_session=True)).order_by("position"))
+        )
+        .order_by("date", "start_time")
+    )

@@ -1,0 +1,284 @@
+"""Meeting pages: the clerk's sessions, sittings and order of business; the sitting page; the calendar feed.
+
+Views parse, authorize (``meetings.permissions``), call a service, render. Other areas add their
+buttons to the sitting page by appending to ``SITTING_LINKS`` (e.g. in their AppConfig.ready()).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from council.decorators import clerk_required, council_for
+from council.errors import Refused
+from council.models import Body
+from meetings import permissions, selectors, services
+from meetings.forms import AgendaItemForm, SessionForm, SittingEditForm, SittingForm
+from meetings.ical import body_calendar
+from meetings.models import AgendaItem, Session, Sitting
+
+
+@dataclass(frozen=True)
+class SittingLink:
+    """A button on the sitting page: ``reverse(url_name, args=[sitting.pk])``, shown when ``allowed``."""
+
+    url_name: str
+    label: str
+    allowed: Callable[..., bool]
+    primary: bool = False
+
+
+# Other areas append their entries (reader, live console, voting, minutes …).
+SITTING_LINKS: list[SittingLink] = [
+    SittingLink("meetings:agenda_edit", gettext_lazy("Edit the order of business"),
+                lambda user, sitting: permissions.can_manage_meetings(user)),
+    SittingLink("meetings:sitting_edit", gettext_lazy("Change date, time or place"),
+                lambda user, sitting: permissions.can_manage_meetings(user)),
+]
+
+
+def sitting_links(user, sitting: Sitting) -> list[dict]:
+    links = []
+    for link in SITTING_LINKS:
+        if link.allowed(user, sitting):
+            links.append({"url": reverse(link.url_name, args=[sitting.pk]), "label": link.label,
+                          "primary": link.primary})
+    return links
+
+
+def _refuse(form, exc: Refused) -> None:
+    """Show a service's refusal on the form, beside the field it names when the form has it."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+# --- Clerk: sessions and sittings ---------------------------------------------------------
+
+
+@clerk_required
+def manage(request):
+    return render(request, "meetings/manage.html", {"sessions": selectors.sessions_for_clerk()})
+
+
+@clerk_required
+def session_create(request):
+    council = council_for(request.user)
+    form = SessionForm(request.POST or None, council=council)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.session_create(actor=request.user, council=council, **form.cleaned_data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Created %(session)s.") % {"session": session.display_title})
+            return redirect("meetings:manage")
+    return render(request, "meetings/session_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@clerk_required
+def sitting_create(request, pk: int):
+    session = get_object_or_404(Session, pk=pk)
+    initial = {"number": (session.sittings.count() + 1), "start_time": "10:00", "place": _("Chamber"),
+               "date": session.start_date, "template": "opening"}
+    plenary = Body.objects.filter(council=session.council, kind=Body.Kind.PLENARY).first()
+    if plenary:
+        initial["body"] = plenary.pk
+    form = SittingForm(request.POST or None, session=session, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            sitting = services.sitting_create(actor=request.user, session=session, **data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Scheduled %(sitting)s.") % {"sitting": sitting.display_name})
+            return redirect("meetings:agenda_edit", pk=sitting.pk)
+    return render(request, "meetings/sitting_form.html", {"form": form, "session": session},
+                  status=400 if form.errors else 200)
+
+
+@clerk_required
+def sitting_edit(request, pk: int):
+    sitting = get_object_or_404(Sitting.objects.select_related("session", "body"), pk=pk)
+    form = SittingEditForm(request.POST or None, instance=sitting)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sitting_update(actor=request.user, sitting=sitting, **form.cleaned_data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("meetings:sitting_detail", pk=sitting.pk)
+    if request.method == "POST":
+        sitting.refresh_from_db()
+    return render(request, "meetings/sitting_edit.html", {"form": form, "sitting": sitting},
+                  status=400 if form.errors else 200)
+
+
+@clerk_required
+@require_POST
+def sitting_cancel(request, pk: int):
+    sitting = get_object_or_404(Sitting, pk=pk)
+    try:
+        services.sitting_cancel(actor=request.user, sitting=sitting)
+    except Refused as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The sitting is cancelled."))
+    return redirect("meetings:sitting_detail", pk=sitting.pk)
+
+
+# --- Clerk: the order of business ----------------------------------------------------------
+
+
+@clerk_required
+def agenda_edit(request, pk: int):
+    sitting = get_object_or_404(Sitting.objects.select_related("session", "body"), pk=pk)
+    form = AgendaItemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agenda_item_add(actor=request.user, sitting=sitting, **form.cleaned_data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Item added."))
+            return redirect("meetings:agenda_edit", pk=sitting.pk)
+    items = selectors.agenda_items(sitting)
+    return render(request, "meetings/agenda_edit.html", {
+        "sitting": sitting, "items": items, "form": form,
+        "reorder_url": reverse("meetings:agenda_reorder", args=[sitting.pk]),
+    }, status=400 if form.errors else 200)
+
+
+@clerk_required
+def agenda_item_edit(request, pk: int):
+    item = get_object_or_404(AgendaItem.objects.select_related("sitting__session", "sitting__body"), pk=pk)
+    form = AgendaItemForm(request.POST or None, instance=item)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agenda_item_update(actor=request.user, item=item, **form.cleaned_data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("meetings:agenda_edit", pk=item.sitting_id)
+    if request.method == "POST":
+        item.refresh_from_db()
+    return render(request, "meetings/agenda_item_form.html", {"form": form, "item": item, "sitting": item.sitting},
+                  status=400 if form.errors else 200)
+
+
+def _agenda_action(request, sitting_id: int, action: Callable[[], object], done: str):
+    try:
+        action()
+    except Refused as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect(reverse("meetings:agenda_edit", args=[sitting_id]) + "#order")
+
+
+@clerk_required
+@require_POST
+def agenda_item_delete(request, pk: int):
+    item = get_object_or_404(AgendaItem, pk=pk)
+    return _agenda_action(request, item.sitting_id,
+                          lambda: services.agenda_item_delete(actor=request.user, item=item), _("Item deleted."))
+
+
+@clerk_required
+@require_POST
+def agenda_item_move(request, pk: int):
+    item = get_object_or_404(AgendaItem, pk=pk)
+    direction = request.POST.get("direction", "")
+    return _agenda_action(request, item.sitting_id,
+                          lambda: services.agenda_item_move(actor=request.user, item=item, direction=direction),
+                          _("Order changed."))
+
+
+@clerk_required
+@require_POST
+def agenda_reorder(request, pk: int):
+    """The drag-and-drop endpoint: ``order`` is the comma-separated item ids in their new order."""
+    sitting = get_object_or_404(Sitting, pk=pk)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        ids = [int(part) for part in request.POST.get("order", "").split(",") if part.strip()]
+    except ValueError:
+        return HttpResponseBadRequest(_("Malformed order."))
+    try:
+        services.agenda_reorder(actor=request.user, sitting=sitting, item_ids=ids)
+    except Refused as exc:
+        if wants_json:
+            return JsonResponse({"ok": False, "error": " ".join(exc.messages)}, status=409)
+        messages.error(request, " ".join(exc.messages))
+        return redirect("meetings:agenda_edit", pk=sitting.pk)
+    if wants_json:
+        items = AgendaItem.objects.filter(sitting=sitting).order_by("position")
+        return JsonResponse({"ok": True, "items": [{"id": i.pk, "label": i.label} for i in items],
+                             "message": _("Order changed.")})
+    messages.success(request, _("Order changed."))
+    return redirect("meetings:agenda_edit", pk=sitting.pk)
+
+
+@clerk_required
+@require_POST
+def agenda_publish(request, pk: int):
+    sitting = get_object_or_404(Sitting, pk=pk)
+    return _agenda_action(request, sitting.pk,
+                          lambda: services.agenda_publish(actor=request.user, sitting=sitting),
+                          _("The order of business is published to the members."))
+
+
+@clerk_required
+@require_POST
+def agenda_unpublish(request, pk: int):
+    sitting = get_object_or_404(Sitting, pk=pk)
+    return _agenda_action(request, sitting.pk,
+                          lambda: services.agenda_unpublish(actor=request.user, sitting=sitting),
+                          _("The order of business is back to draft; members no longer see it."))
+
+
+# --- Everyone: the sitting page and the calendar ----------------------------------------------
+
+
+@login_required
+def sitting_detail(request, pk: int):
+    try:
+        sitting = selectors.sitting_detail(pk)
+    except Sitting.DoesNotExist as exc:
+        raise Http404 from exc
+    if not permissions.can_view_sitting(request.user, sitting):
+        raise Http404  # the same answer for "missing" and "not yours"
+    show_agenda = permissions.can_view_agenda(request.user, sitting)
+    return render(request, "meetings/sitting_detail.html", {
+        "sitting": sitting,
+        "items": selectors.agenda_items(sitting) if show_agenda else [],
+        "show_agenda": show_agenda,
+        "can_manage": permissions.can_manage_meetings(request.user),
+        "links": sitting_links(request.user, sitting),
+    })
+
+
+def body_calendar_feed(request, pk: int):
+    """Sittings of one body as iCalendar. Public: calendar apps subscribe without signing in."""
+    body = get_object_or_404(Body.objects.select_related("council"), pk=pk)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405)
+    domain = request.get_host().split(":")[0] or "localhost"
+    payload = body_calendar(body, domain=domain, base_url=request.build_absolute_uri("/").rstrip("/"))
+    response = HttpResponse(payload, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="body-{body.pk}.ics"'
+    return response
