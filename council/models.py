@@ -277,8 +277,31 @@ class Membership(models.Model):
             raise ValidationError(errors)
 
 
+class AuditImmutableError(Exception):
+    """Audit entries are appended, never changed or removed."""
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Refuses bulk changes; the only way in is ``create`` (see ``council.audit``)."""
+
+    def update(self, **kwargs):
+        raise AuditImmutableError("audit entries cannot be updated")
+
+    def delete(self):
+        raise AuditImmutableError("audit entries cannot be deleted")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditImmutableError("audit entries cannot be updated")
+
+    def update_or_create(self, *args, **kwargs):
+        raise AuditImmutableError("audit entries cannot be updated")
+
+
 class AuditEntry(models.Model):
-    """An append-only, hash-chained record of every state change (see ``council.audit``)."""
+    """An append-only, hash-chained record of every state change (see ``council.audit``).
+
+    The application refuses updates and deletes here; on PostgreSQL a trigger refuses them in
+    the database too (``council/security/migrations``); anything else is caught by the chain."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -291,6 +314,8 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
+    objects = AuditEntryQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
@@ -298,6 +323,15 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditImmutableError("audit entries cannot be updated")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutableError("audit entries cannot be deleted")
 
 
 class AuditHead(models.Model):

@@ -222,6 +222,28 @@ COUNCIL_INGEST_MEMORY_MB = int(os.environ.get("COUNCIL_INGEST_MEMORY_MB", "1024"
 # "x-accel" hands byte transfer to nginx after authorization; "" streams from Django.
 COUNCIL_SENDFILE = os.environ.get("COUNCIL_SENDFILE", "")
 
+# --- Security (hardening) ---------------------------------------------------------------
+# Sign-in throttling (django-axes), an optional TOTP second factor (django-otp). See docs/security.md.
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last: turns a lockout into the 429 page
+AUTHENTICATION_BACKENDS = [
+    "council.security.backends.ThrottledSignInBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no second log beside the sessions
+AXES_LOCKOUT_CALLABLE = "council.security.views.locked_out"
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "gikai")
+COUNCIL_SECOND_FACTOR_TIMEOUT_S = 300  # password accepted, code not yet given: this long
+
 # --- Annotations and notices (documents.annotations, documents.notices) -------------------
 # Offline copies of packets expire after this many days; sign-out clears them (Clear-Site-Data).
 COUNCIL_OFFLINE_DAYS = int(os.environ.get("COUNCIL_OFFLINE_DAYS", "14"))

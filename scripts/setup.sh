@@ -45,6 +45,7 @@ if [ ! -f "$nstamp" ]; then
   npm ci --no-audit --no-fund --silent
   touch "$nstamp"
 fi
+mkdir -p staticfiles  # collectstatic target; whitenoise warns when it is missing
 # pdf.js is served by the app itself, never from a CDN.
 vendor=static/vendor/pdfjs
 mkdir -p "$vendor"
