@@ -1,5 +1,5 @@
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from council.audit import audit_record, audit_verify
 from council.models import AuditEntry
@@ -21,7 +21,16 @@ def test_tampering_is_detected():
     with transaction.atomic():
         audit_record(action="vote.cast", data={"choice": "yes"})
         audit_record(action="vote.cast", data={"choice": "no"})
-    AuditEntry.objects.filter(action="vote.cast").order_by("id").update(data={"choice": "no"})
+    first = AuditEntry.objects.filter(action="vote.cast").order_by("id").first()
+    # Tamper as someone with database access would: raw SQL, past the application's refusal
+    # (and, on PostgreSQL, past the append-only trigger, which the table owner can disable).
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks block ALTER TABLE
+            cursor.execute("ALTER TABLE council_auditentry DISABLE TRIGGER council_auditentry_append_only")
+        cursor.execute("UPDATE council_auditentry SET data = %s WHERE id = %s", ['{"choice": "no"}', first.pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE council_auditentry ENABLE TRIGGER council_auditentry_append_only")
     report = audit_verify()
     assert not report.ok
     assert "hash" in report.reason
