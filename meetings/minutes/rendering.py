@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -44,10 +45,13 @@ class StaticOnlyFetcher:
         parts = urlsplit(url)
         path = unquote(parts.path)
         if parts.scheme in ("http", "https") and f"{parts.scheme}://{parts.netloc}/" == INTERNAL_BASE:
-            if not path.startswith(settings.STATIC_URL):
+            if not path.startswith(settings.STATIC_URL) or ".." in path.split("/"):
                 return None
-            found = finders.find(path[len(settings.STATIC_URL) :])
-            return Path(found) if found else None
+            try:
+                found = finders.find(path[len(settings.STATIC_URL) :])
+            except SuspiciousFileOperation:
+                return None
+            return Path(found) if isinstance(found, str) else None
         if parts.scheme == "file":
             candidate = Path(path).resolve()
             roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]

@@ -65,9 +65,8 @@ def parse_vtt(content: str, *, base: datetime.datetime) -> list[Cue]:
         while i < len(lines) and lines[i].strip():
             body.append(lines[i])
             i += 1
-        raw = " ".join(body)
-        voice = VOICE.search(raw)
-        text = _clean(raw)
+        voice = VOICE.search(" ".join(body))
+        text = join_texts([_clean(line) for line in body])
         if text:
             cues.append(
                 Cue(
