@@ -1,0 +1,248 @@
+"""Sending notices (お知らせ), read receipts (既読), resending to those who have not read, and the
+automatic announcements other areas call:
+
+- ``notify_document_released(document=..., actor=...)`` when a document is released,
+- ``notify_document_replaced(version=..., actor=...)`` after a replacement (差し替え),
+- ``notify_agenda_changed(body=..., title=..., link=..., actor=...)`` when a published order of
+  business changes (meetings passes plain values; this module imports nothing from meetings).
+
+E-mail goes through Django's e-mail backend, after commit, when ``COUNCIL_NOTICE_EMAIL`` is on.
+E-mails carry the title, the message and a link, never attachments or document files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from council.audit import audit_record
+from council.models import Body, Council, Membership, Person
+from documents.models import Document, DocumentVersion
+from documents.notices import permissions
+from documents.notices.models import Notice, NoticeAttachment, NoticeReceipt
+
+MAX_ATTACHMENTS = 10
+
+
+class NoticeError(Exception):
+    """A refused notice operation; the message is translated and shown as is."""
+
+
+# --- Recipients ---------------------------------------------------------------------------
+
+
+def members_of(body: Body) -> list:
+    """Users of the councillors now sitting on ``body`` (the plenary: every councillor in office)."""
+    people = Person.objects.filter(council_id=body.council_id, active=True, kind=Person.Kind.COUNCILLOR,
+                                   user__isnull=False, user__is_active=True)
+    if not body.is_plenary:
+        ids = Membership.objects.filter(body=body).active().values("person_id")
+        people = people.filter(pk__in=ids)
+    return [p.user for p in people.select_related("user")]
+
+
+def readers_of(document: Document) -> list:
+    """Everyone (not the secretariat) who may read the document: members of its body, and officials
+    for members-visibility documents (as ``documents.permissions.can_view`` decides)."""
+    from documents.permissions import can_view
+
+    people = Person.objects.filter(
+        council_id=document.council_id, active=True, user__isnull=False, user__is_active=True,
+        kind__in=[Person.Kind.COUNCILLOR, Person.Kind.OFFICIAL],
+    ).select_related("user")
+    return [p.user for p in people if can_view(p.user, document)]
+
+
+# --- E-mail -------------------------------------------------------------------------------
+
+
+def _email_enabled() -> bool:
+    return bool(getattr(settings, "COUNCIL_NOTICE_EMAIL", False))
+
+
+def _email_after_commit(notice_id: int, user_ids: list[int]) -> None:
+    if not _email_enabled() or not user_ids:
+        return
+    transaction.on_commit(lambda: _send_emails(notice_id, user_ids))
+
+
+def _send_emails(notice_id: int, user_ids: list[int]) -> None:
+    notice = Notice.objects.get(pk=notice_id)
+    users = get_user_model().objects.filter(pk__in=user_ids).exclude(email="")
+    base = getattr(settings, "COUNCIL_BASE_URL", "").rstrip("/")
+    messages = []
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = f"[{notice.council.name}] {notice.get_kind_display()}: {notice.title}"
+        lines = [notice.title, "", notice.body] if notice.body else [notice.title]
+        if notice.link:
+            lines += ["", base + notice.link]
+        lines += ["", _("Open the council platform to read it. Attachments are not sent by e-mail.")]
+        text = "\n".join(lines)
+    for user in users:
+        messages.append(EmailMessage(subject=subject, body=text, to=[user.email]))
+    if messages:
+        get_connection(fail_silently=True).send_messages(messages)
+        NoticeReceipt.objects.filter(notice_id=notice_id, user__in=users).update(emailed_at=timezone.now())
+
+
+# --- Sending ------------------------------------------------------------------------------
+
+
+def _deliver(notice: Notice, users: Iterable) -> list[int]:
+    now = timezone.now()
+    ids = sorted({u.pk for u in users})
+    NoticeReceipt.objects.bulk_create(
+        [NoticeReceipt(notice=notice, user_id=uid, delivered_at=now, last_sent_at=now) for uid in ids],
+        ignore_conflicts=True,
+    )
+    return ids
+
+
+def notice_send(*, sender, council: Council, title: str, body: str = "", bodies: Iterable[Body] = (),
+                members: Iterable = (), attachments: Iterable[UploadedFile] = ()) -> Notice:
+    """The secretariat sends a notice to whole bodies and/or chosen members (users or people)."""
+    if not permissions.can_send(sender):
+        raise NoticeError(_("Only the secretariat can send notices."))
+    title = (title or "").strip()
+    if not title:
+        raise NoticeError(_("Give the notice a title."))
+    if len(title) > 200:
+        raise NoticeError(_("The title is too long (at most 200 characters)."))
+    bodies = [b for b in bodies if b.council_id == council.pk]
+    users = {}
+    for b in bodies:
+        for user in members_of(b):
+            users[user.pk] = user
+    for member in members:
+        user = getattr(member, "user", member)
+        person = getattr(user, "person", None)
+        if user is not None and person is not None and person.council_id == council.pk and person.active:
+            users[user.pk] = user
+    if not users:
+        raise NoticeError(_("Choose a body or at least one member to send the notice to."))
+    attachments = list(attachments)
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise NoticeError(_("At most %(count)d attachments.") % {"count": MAX_ATTACHMENTS})
+    limit = int(getattr(settings, "COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024))
+    for upload in attachments:
+        if upload.size > limit:
+            raise NoticeError(_("The attachment %(name)s is too large.") % {"name": upload.name})
+    with transaction.atomic():
+        notice = Notice.objects.create(council=council, kind=Notice.Kind.MESSAGE, title=title, body=body.strip(),
+                                       sender=sender)
+        notice.bodies.set(bodies)
+        for upload in attachments:
+            attachment = NoticeAttachment(notice=notice, original_name=upload.name[:255], size=upload.size,
+                                          content_type=(upload.content_type or "application/octet-stream")[:100])
+            attachment.file.save("upload", upload, save=False)
+            attachment.save()
+        ids = _deliver(notice, users.values())
+        audit_record(action="notices.sent", actor=sender, target=notice, data={
+            "title": title, "bodies": [b.pk for b in bodies], "recipients": len(ids),
+            "attachments": [a.original_name for a in notice.attachments.all()],
+        })
+        _email_after_commit(notice.pk, ids)
+    return notice
+
+
+def notice_open(*, notice: Notice, user) -> NoticeReceipt | None:
+    """The recipient opened the notice: record the first time (既読)."""
+    receipt = NoticeReceipt.objects.filter(notice=notice, user=user).first()
+    if receipt is None or receipt.opened_at:
+        return receipt
+    NoticeReceipt.objects.filter(pk=receipt.pk, opened_at__isnull=True).update(opened_at=timezone.now())
+    receipt.refresh_from_db()
+    return receipt
+
+
+def notice_resend(*, notice: Notice, actor) -> int:
+    """Send the notice again to the recipients who have not opened it. Returns how many."""
+    if not permissions.can_send(actor):
+        raise NoticeError(_("Only the secretariat can send notices."))
+    now = timezone.now()
+    with transaction.atomic():
+        unread = NoticeReceipt.objects.select_for_update().filter(notice=notice, opened_at__isnull=True)
+        ids = list(unread.values_list("user_id", flat=True))
+        if not ids:
+            raise NoticeError(_("Everyone has opened this notice."))
+        for receipt in unread:
+            receipt.sent_count += 1
+            receipt.last_sent_at = now
+            receipt.save(update_fields=["sent_count", "last_sent_at"])
+        Notice.objects.filter(pk=notice.pk).update(last_sent_at=now)
+        audit_record(action="notices.resent", actor=actor, target=notice, data={"recipients": len(ids)})
+        _email_after_commit(notice.pk, ids)
+    return len(ids)
+
+
+# --- Automatic announcements ----------------------------------------------------------------
+
+
+def _announce(*, kind: str, council: Council, title: str, users: list, actor=None, document: Document | None = None,
+              link: str = "", body: str = "", bodies: Iterable[Body] = ()) -> Notice | None:
+    if not users:
+        return None
+    with transaction.atomic():
+        notice = Notice.objects.create(council=council, kind=kind, title=title[:200], body=body, sender=actor,
+                                       document=document, link=link[:300])
+        notice.bodies.set(list(bodies))
+        ids = _deliver(notice, users)
+        audit_record(action=f"notices.{kind}", actor=actor, target=notice,
+                     data={"document": document.pk if document else None, "recipients": len(ids)})
+        _email_after_commit(notice.pk, ids)
+    return notice
+
+
+def _document_link(document: Document) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("documents:detail", kwargs={"document_id": document.pk})
+    except NoReverseMatch:
+        return ""
+
+
+def notify_document_released(*, document: Document, actor=None) -> Notice | None:
+    """Tell every reader of a just-released document."""
+    return _announce(kind=Notice.Kind.DOCUMENT_RELEASED, council=document.council, title=document.title,
+                     users=readers_of(document), actor=actor, document=document, link=_document_link(document),
+                     bodies=[document.body])
+
+
+def notify_document_replaced(*, version: DocumentVersion, actor=None) -> Notice | None:
+    """Tell every reader of a released document that it was replaced (差し替え)."""
+    from documents.permissions import is_released
+
+    document = version.document
+    if not is_released(document):
+        return None
+    return _announce(kind=Notice.Kind.DOCUMENT_REPLACED, council=document.council, title=document.title,
+                     users=readers_of(document), actor=actor, document=document, link=_document_link(document),
+                     body=getattr(version, "note", "") or "", bodies=[document.body])
+
+
+def notify_agenda_changed(*, body: Body, title: str, link: str = "", actor=None, summary: str = "") -> Notice | None:
+    """Tell the members of ``body`` that a published order of business changed."""
+    return _announce(kind=Notice.Kind.AGENDA_CHANGED, council=body.council, title=title, users=members_of(body),
+                     actor=actor, link=link, body=summary, bodies=[body])
+
+
+def document_remind_unread(*, document: Document, actor) -> int:
+    """Ask the readers who have not opened a released document to read it (既読 follow-up)."""
+    from documents.notices.selectors import document_readers
+
+    if not permissions.can_send(actor):
+        raise NoticeError(_("Only the secretariat can send notices."))
+    unread = [row.user for row in document_readers(document) if row.opened_at is None]
+    if not unread:
+        raise NoticeError(_("Everyone has opened this document."))
+    _announce(kind=Notice.Kind.DOCUMENT_REMINDER, council=document.council, title=document.title, users=unread,
+              actor=actor, document=document, link=_document_link(document), bodies=[document.body])
+    return len(unread)

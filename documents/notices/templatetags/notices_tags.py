@@ -1,0 +1,23 @@
+"""``{% notices_panel %}``: the signed-in member's notices, for the start page and the reader."""
+
+from django import template
+
+from documents.notices import permissions, selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("documents/notices/_panel.html", takes_context=True)
+def notices_panel(context, compact: bool = False):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"show": False}
+    receipts = list(selectors.inbox(user)[:8 if compact else 10])
+    return {
+        "show": True,
+        "compact": compact,
+        "receipts": receipts,
+        "unread": selectors.unread_count(user),
+        "can_send": permissions.can_send(user),
+    }
