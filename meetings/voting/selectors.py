@@ -76,8 +76,13 @@ def attendance_part(*, sitting: Sitting, audience: str, user: Any = None) -> dic
          "reason": r.absence_reason, "arrived_at": _iso(r.arrived_at), "left_at": _iso(r.left_at)}
         for r in rows
     ]
+    requests = remote_requests(sitting)
+    data["remote"] = [{"person": r["person"]["id"], "decision": r["decision"], "disconnected": r["disconnected"],
+                       "checked": bool(r["check"] and r["check"]["passed"])} for r in requests]
+    data["remote_allowed"] = sitting.body.allows_remote_attendance or sitting.body.is_plenary
+    data["remote_counts"] = sitting.body.allows_remote_attendance and not sitting.body.is_plenary
     if audience == "clerks":
-        data["remote_requests"] = remote_requests(sitting)
+        data["remote_requests"] = requests
         data["suggestions"] = [
             {"id": s.pk, "event": s.event, "name": s.display_name, "person": s.person_id, "at": _iso(s.at)}
             for s in AttendanceSuggestion.objects.filter(sitting=sitting, state=AttendanceSuggestion.State.PENDING)

@@ -56,10 +56,20 @@ LIVE_STATUSES = (Sitting.Status.OPEN, Sitting.Status.RECESS)
 
 # --- broadcasting -----------------------------------------------------------------------------
 
+# The console receives the members' and the clerks' streams: parts with a richer clerks' view
+# go to both and the console keeps the clerks' one; the others go to members and public only.
+PART_AUDIENCES = {
+    "attendance": ("members", "public", "clerks"),
+    "quorum": ("members", "public"),
+    "floor": ("members", "public"),
+    "poll": ("members", "public", "clerks"),
+}
+
+
 def broadcast(sitting: Sitting, *parts: str) -> None:
-    """Publish the named state parts to every audience (one payload per audience)."""
+    """Publish the named state parts to their audiences (one payload per audience)."""
     for part in parts:
-        for audience in ("members", "public", "clerks"):
+        for audience in PART_AUDIENCES[part]:
             payload = selectors.part(part, sitting=sitting, audience=audience)
             if payload is None:
                 continue
@@ -630,7 +640,8 @@ def _refuse_cast(*, poll_id: int, person: Person | None, user, code: str, messag
     return VotingError(message, code=code)
 
 
-def vote_cast(*, poll_id: int, user, choice: str, client_token: str, member: Person | None = None) -> Receipt:
+def vote_cast(*, poll_id: int, user, choice: str, client_token: str, member: Person | None = None,
+              sitting_id: int | None = None) -> Receipt:
     """Cast one ballot. ``member`` is given when the clerk records a room member's ballot.
 
     Idempotent: the same member and client token return the same receipt. Every refusal is
@@ -644,7 +655,7 @@ def vote_cast(*, poll_id: int, user, choice: str, client_token: str, member: Per
     try:
         with transaction.atomic():
             return _vote_cast(poll_id=poll_id, user=user, member=member, choice=choice,
-                              client_token=client_token, recorded_by=recorded_by)
+                              client_token=client_token, recorded_by=recorded_by, sitting_id=sitting_id)
     except VotingError as exc:
         raise _refuse_cast(poll_id=poll_id, person=member, user=user, code=exc.code, message=exc.text) from None
     except IntegrityError:
@@ -669,9 +680,9 @@ def _existing_receipt(poll: Poll, member: Person, client_token: str) -> Receipt 
                    entitled=len(poll.entitled), choice=None if poll.is_secret else row.choice, repeated=True)
 
 
-def _vote_cast(*, poll_id, user, member, choice, client_token, recorded_by) -> Receipt:
+def _vote_cast(*, poll_id, user, member, choice, client_token, recorded_by, sitting_id=None) -> Receipt:
     poll = Poll.objects.select_for_update().filter(pk=poll_id).first()
-    if poll is None:
+    if poll is None or (sitting_id is not None and poll.sitting_id != sitting_id):
         raise VotingError(_("There is no such vote."), code="no_poll")
     if member is None:
         raise VotingError(_("You are not entitled to vote on this question."), code="not_entitled")
@@ -701,6 +712,9 @@ def _vote_cast(*, poll_id, user, member, choice, client_token, recorded_by) -> R
         if member.pk == poll.chair_id:
             raise VotingError(_("The chair does not vote under the ordinary rule (§116)."), code="chair")
         raise VotingError(_("You are not entitled to vote on this question."), code="not_entitled")
+    if recorded_by is not None and Attendance.objects.filter(
+            sitting=sitting, person=member, status=Attendance.Status.PRESENT_ONLINE).exists():
+        raise VotingError(_("Members attending online vote on their own tablet."), code="online_member")
     count = roll_count(sitting=sitting, agenda_item=poll.motion.agenda_item)
     if member.pk not in count.present:
         raise VotingError(_("You are no longer recorded as present; only members present may vote."),
@@ -847,12 +861,14 @@ def poll_declare(*, poll: Poll, by) -> Poll:
     return poll
 
 
-def objection_raise(*, poll_id: int, user) -> Poll:
+def objection_raise(*, poll_id: int, user, sitting_id: int | None = None) -> Poll:
     """A member objects to a no-objection question (「異議あり」): it becomes a formal vote."""
     member = person_of(user)
     try:
         with transaction.atomic():
             poll = _lock_poll(poll_id)
+            if sitting_id is not None and poll.sitting_id != sitting_id:
+                raise VotingError(_("There is no such vote."), code="no_poll")
             if poll.method != Poll.Method.NO_OBJECTION:
                 raise VotingError(_("Objections are raised only when the chair asks for objections."),
                                   code="wrong_method")
