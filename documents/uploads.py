@@ -12,11 +12,14 @@ as early as possible; see README "Production".)
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from documents.errors import DocumentError
@@ -52,6 +55,18 @@ class SizeLimitHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int):
         return None
+
+
+def parse_release_at(value: str) -> datetime.datetime | None:
+    """The release time from a form (``datetime-local``), in the current time zone."""
+    if not value:
+        return None
+    moment = parse_datetime(value)
+    if moment is None:
+        raise DocumentError(_("Give the release time as a date and time."), reason="release_at")
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
 
 
 def limit_upload(request: HttpRequest) -> SizeLimitHandler:

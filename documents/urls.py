@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("upload/", views.upload_page, name="upload"),
     path("upload/file/", views.upload_file, name="upload_file"),
     path("<int:document_id>/", views.document_detail, name="detail"),
+    path("<int:document_id>/read/", views.document_read, name="read"),
     path("<int:document_id>/replace/", views.replace_file, name="replace"),
     path("<int:document_id>/release/", views.change_release, name="release"),
     path("versions/<int:version_id>/file", views.version_file, name="version_file"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,8 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,8 +17,9 @@ from council.models import Body
 from documents import permissions, selectors, services
 from documents.errors import DocumentError
 from documents.models import Document
+from documents.reader import documents_payload, reader_config
 from documents.serving import StoredFile, file_response
-from documents.uploads import limit_upload, receive_upload
+from documents.uploads import limit_upload, parse_release_at, receive_upload
 
 
 def _filename(version) -> str:
@@ -95,6 +92,18 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     })
 
 
+@require_GET
+def document_read(request: HttpRequest, document_id: int) -> HttpResponse:
+    """One document in the reader (from search hits and document lists): ?page=N&q=words."""
+    document = selectors.document_for(request.user, document_id)
+    if not document.versions.exists():
+        raise Http404("No file")
+    return render(request, "documents/read.html", {
+        "document": document, "query": request.GET.get("q", "")[:200],
+        "documents": documents_payload(request.user, [document]), "agenda": [], "config": reader_config(),
+    })
+
+
 @login_required
 @require_POST
 def document_opened(request: HttpRequest, version_id: int) -> HttpResponse:
@@ -136,17 +145,6 @@ def _require_manager(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _parse_release_at(value: str) -> datetime.datetime | None:
-    if not value:
-        return None
-    moment = parse_datetime(value)
-    if moment is None:
-        raise DocumentError(_("Give the release time as a date and time."), reason="release_at")
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
-
-
 @login_required
 @require_GET
 def upload_page(request: HttpRequest) -> HttpResponse:
@@ -178,7 +176,7 @@ def _upload_file(request: HttpRequest) -> HttpResponse:
         return services.document_create(
             body=body, title=post.get("title") or upload.name.rsplit(".", 1)[0], path=upload.temporary_file_path(),
             original_name=upload.name, actor=request.user, visibility=post.get("visibility") or "members",
-            release_now=post.get("release") == "now", release_at=_parse_release_at(post.get("release_at", "")),
+            release_now=post.get("release") == "now", release_at=parse_release_at(post.get("release_at", "")),
         )
 
     return receive_upload(request, create, lambda document: {
@@ -223,7 +221,7 @@ def change_release(request: HttpRequest, document_id: int) -> HttpResponse:
             services.document_release(document=document, actor=request.user)
             messages.success(request, _("The document is released."))
         elif action == "schedule":
-            at = _parse_release_at(request.POST.get("release_at", ""))
+            at = parse_release_at(request.POST.get("release_at", ""))
             if at is None:
                 raise DocumentError(_("Give the release time as a date and time."), reason="release_at")
             services.document_release(document=document, actor=request.user, at=at)

@@ -134,3 +134,20 @@ def test_pages_are_deleted_with_the_document(org, pdf_files):
     document = upload(org, pdf_files["base"])
     document.delete()
     assert Page.objects.count() == 0
+
+
+def test_release_due_documents_command(org, pdf_files):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    document = upload(org, pdf_files["base"], release_now=False)
+    Document.objects.filter(pk=document.pk).update(
+        release_state=Document.Release.SCHEDULED, release_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    out = StringIO()
+    call_command("release_due_documents", stdout=out)
+    assert out.getvalue().strip() == "released 1"
+    document.refresh_from_db()
+    assert document.release_state == Document.Release.RELEASED
+    assert AuditEntry.objects.filter(action="documents.released", target_id=str(document.pk)).exists()

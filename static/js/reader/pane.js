@@ -1,0 +1,242 @@
+// One document view of the reader: a pdf.js document drawn page by page on a canvas, with a text
+// layer (so Japanese text can be selected and found), zoom by buttons or pinch, and swipe to turn.
+import * as pdfjsLib from "../../vendor/pdfjs/pdf.min.mjs";
+
+const MIN_ZOOM = 0.5;
+const MAX_ZOOM = 4;
+const SWIPE_PX = 60;
+
+let configured = false;
+
+export function configurePdfjs(config) {
+  if (configured) return;
+  pdfjsLib.GlobalWorkerOptions.workerSrc = config.worker;
+  configured = true;
+}
+
+function normalize(text) {
+  return text.normalize("NFKC").replace(/\s+/g, "").toLowerCase();
+}
+
+export class Pane {
+  constructor(root, config, onNavigate) {
+    this.root = root;
+    this.config = config;
+    this.onNavigate = onNavigate; // (pane, userInitiated) => void
+    this.scroller = root.querySelector(".pane-scroll");
+    this.wrap = root.querySelector(".page-wrap");
+    this.canvas = root.querySelector(".page-canvas");
+    this.textLayerDiv = root.querySelector(".textLayer");
+    this.titleEl = root.querySelector(".pane-title");
+    this.emptyEl = root.querySelector(".pane-empty");
+    this.loadingEl = root.querySelector(".pane-loading");
+    this.pdf = null;
+    this.loadingTask = null;
+    this.documentId = null;
+    this.versionId = null;
+    this.page = 1;
+    this.pageCount = 0;
+    this.zoom = 1; // relative to "fit width"
+    this.highlight = "";
+    this.renderTask = null;
+    this.textLayer = null;
+    this.renderSerial = 0;
+    this.rendered = Promise.resolve();
+    this.bindGestures();
+  }
+
+  get current() {
+    return { documentId: this.documentId, versionId: this.versionId, page: this.page };
+  }
+
+  async open({ documentId, versionId, url, title, page = 1 }) {
+    if (this.versionId !== versionId) {
+      if (this.loadingTask) await this.loadingTask.destroy().catch(() => {});
+      this.pdf = null;
+      this.documentId = documentId;
+      this.versionId = versionId;
+      this.titleEl.textContent = title || "";
+      this.emptyEl.hidden = true;
+      this.loadingEl.hidden = false;
+      // Range loading: only the bytes of the pages drawn are fetched (the server sends
+      // Accept-Ranges and no content encoding; the served copy is linearized).
+      this.loadingTask = pdfjsLib.getDocument({
+        url,
+        withCredentials: true,
+        cMapUrl: this.config.cmaps,
+        cMapPacked: true,
+        standardFontDataUrl: this.config.fonts,
+        isEvalSupported: false,
+        disableAutoFetch: true,
+        disableStream: true,
+        rangeChunkSize: 65536,
+        enableXfa: false,
+      });
+      try {
+        this.pdf = await this.loadingTask.promise;
+      } finally {
+        this.loadingEl.hidden = true;
+      }
+      this.pageCount = this.pdf.numPages;
+      this.zoom = 1;
+    }
+    this.page = Math.min(Math.max(1, page | 0 || 1), this.pageCount);
+    await this.render();
+  }
+
+  async goTo(n) {
+    if (!this.pdf) return;
+    const page = Math.min(Math.max(1, n | 0), this.pageCount);
+    if (page === this.page) return;
+    this.page = page;
+    await this.render();
+  }
+
+  setZoom(zoom) {
+    const z = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, zoom));
+    if (Math.abs(z - this.zoom) < 0.001) return Promise.resolve();
+    this.zoom = z;
+    return this.render();
+  }
+
+  async render() {
+    if (!this.pdf) return;
+    const serial = ++this.renderSerial;
+    if (this.renderTask) this.renderTask.cancel();
+    if (this.textLayer) this.textLayer.cancel();
+    const page = await this.pdf.getPage(this.page);
+    if (serial !== this.renderSerial) return;
+    const base = page.getViewport({ scale: 1 });
+    const available = Math.max(this.scroller.clientWidth - 16, 200);
+    const scale = (available / base.width) * this.zoom;
+    const viewport = page.getViewport({ scale });
+    const ratio = window.devicePixelRatio || 1;
+    this.canvas.width = Math.floor(viewport.width * ratio);
+    this.canvas.height = Math.floor(viewport.height * ratio);
+    // CSSOM, not style attributes: allowed by the strict CSP.
+    this.wrap.style.width = `${Math.floor(viewport.width)}px`;
+    this.wrap.style.height = `${Math.floor(viewport.height)}px`;
+    this.wrap.style.transform = "";
+    this.wrap.style.setProperty("--scale-factor", String(scale));
+    this.renderTask = page.render({
+      canvas: this.canvas,
+      viewport,
+      transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : null,
+    });
+    try {
+      await this.renderTask.promise;
+    } catch (err) {
+      if (err instanceof pdfjsLib.RenderingCancelledException) return;
+      throw err;
+    }
+    if (serial !== this.renderSerial) return;
+    this.textLayerDiv.replaceChildren();
+    this.textLayer = new pdfjsLib.TextLayer({
+      textContentSource: page.streamTextContent(),
+      container: this.textLayerDiv,
+      viewport,
+    });
+    try {
+      await this.textLayer.render();
+    } catch (err) {
+      if (serial !== this.renderSerial) return;
+      throw err;
+    }
+    if (serial !== this.renderSerial) return;
+    this.wrap.dataset.page = String(this.page);
+    this.applyHighlight();
+    this.root.dispatchEvent(new CustomEvent("pane:rendered", {
+      bubbles: true,
+      detail: { ...this.current, pane: this, width: viewport.width, height: viewport.height, scale },
+    }));
+  }
+
+  applyHighlight() {
+    const spans = [...this.textLayerDiv.querySelectorAll("span")].filter((s) => !s.children.length);
+    spans.forEach((s) => s.classList.remove("highlight"));
+    const needle = normalize(this.highlight || "");
+    if (!needle) return;
+    // Matches may run across spans (pdf.js splits text into runs): search the joined text.
+    let joined = "";
+    const owner = [];
+    spans.forEach((span, i) => {
+      const text = normalize(span.textContent || "");
+      joined += text;
+      for (let k = 0; k < text.length; k += 1) owner.push(i);
+    });
+    let first = null;
+    for (let at = joined.indexOf(needle); at !== -1; at = joined.indexOf(needle, at + 1)) {
+      for (let k = at; k < at + needle.length; k += 1) {
+        const span = spans[owner[k]];
+        span.classList.add("highlight");
+        if (!first) first = span;
+      }
+    }
+    if (first) first.scrollIntoView({ block: "center", inline: "nearest" });
+  }
+
+  // --- gestures: swipe to turn, pinch to zoom ---------------------------------------------------
+
+  bindGestures() {
+    const pointers = new Map();
+    let start = null;
+    let pinch = null;
+    const el = this.scroller;
+    el.addEventListener("pointerdown", (e) => {
+      pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      if (pointers.size === 1) {
+        start = { x: e.clientX, y: e.clientY, t: performance.now() };
+      } else if (pointers.size === 2) {
+        const [a, b] = [...pointers.values()];
+        pinch = { distance: Math.hypot(a.x - b.x, a.y - b.y), zoom: this.zoom, factor: 1 };
+        start = null;
+      }
+    });
+    el.addEventListener("pointermove", (e) => {
+      if (!pointers.has(e.pointerId)) return;
+      pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      if (pinch && pointers.size === 2) {
+        const [a, b] = [...pointers.values()];
+        const distance = Math.hypot(a.x - b.x, a.y - b.y);
+        pinch.factor = distance / pinch.distance;
+        this.wrap.style.transform = `scale(${pinch.factor})`;
+      }
+    });
+    const end = (e) => {
+      if (!pointers.has(e.pointerId)) return;
+      pointers.delete(e.pointerId);
+      if (pinch && pointers.size < 2) {
+        const zoom = pinch.zoom * pinch.factor;
+        pinch = null;
+        this.setZoom(zoom).then(() => this.onNavigate(this, true));
+        return;
+      }
+      if (start && pointers.size === 0 && e.type === "pointerup") {
+        const dx = e.clientX - start.x;
+        const dy = e.clientY - start.y;
+        const fast = performance.now() - start.t < 800;
+        const canPan = this.scroller.scrollWidth > this.scroller.clientWidth + 2;
+        if (fast && !canPan && Math.abs(dx) > SWIPE_PX && Math.abs(dx) > 2 * Math.abs(dy)) {
+          this.turn(dx < 0 ? 1 : -1, true);
+        }
+      }
+      start = null;
+    };
+    el.addEventListener("pointerup", end);
+    el.addEventListener("pointercancel", end);
+    // Ctrl + wheel (trackpad pinch on desktops) zooms too.
+    el.addEventListener("wheel", (e) => {
+      if (!e.ctrlKey || !this.pdf) return;
+      e.preventDefault();
+      this.setZoom(this.zoom * (e.deltaY < 0 ? 1.1 : 1 / 1.1)).then(() => this.onNavigate(this, true));
+    }, { passive: false });
+  }
+
+  async turn(delta, userInitiated) {
+    if (!this.pdf) return;
+    const target = this.page + delta;
+    if (target < 1 || target > this.pageCount) return;
+    await this.goTo(target);
+    this.onNavigate(this, userInitiated);
+  }
+}

@@ -1,0 +1,72 @@
+"""The reader in Debian's Chromium: a Japanese document is drawn and its text is in the text layer."""
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from django.utils import timezone
+
+from meetings.models import AgendaItemDocument
+from tests import factories
+from tests.documents.helpers import upload
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def login_cookie(user, server) -> dict:
+    client = Client()
+    client.force_login(user)
+    return {"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+            "url": server.url}
+
+
+def canvas_is_drawn(page) -> bool:
+    return page.evaluate("""() => {
+        const c = document.querySelector('.reader-pane.is-active canvas');
+        if (!c || !c.width) return false;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let dark = 0;
+        for (let i = 0; i < d.length; i += 4) { if (d[i] < 128 && d[i + 3] > 0) dark++; }
+        return dark > 200;
+    }""")
+
+
+def test_reader_draws_japanese_document(daphne_server, new_context, pdf_files):
+    org = factories.make_small_council()
+    sitting = org["sitting"]
+    sitting.agenda_published_at = timezone.now()
+    sitting.save()
+    item = factories.make_agenda_item(sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号")
+    document = upload(org, pdf_files["base"], title="議案第45号 町税条例の一部改正")
+    AgendaItemDocument.objects.create(agenda_item=item, document=document)
+    member = org["members"][4].user
+
+    context = new_context()
+    context.add_cookies([login_cookie(member, daphne_server)])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and errors.append(f"{r.status} {r.url}"))
+    page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/")
+    page.wait_for_function("() => window.councilReader !== undefined")
+    # The document has a "new" badge until it is opened.
+    assert page.locator(".reader-doc .badge-new").count() == 1
+    page.get_by_role("button", name="日程第1").click()
+    page.wait_for_selector(".reader-pane.is-active .textLayer span", timeout=20000)
+    page.wait_for_function("() => window.councilReader.current.page === 1")
+    assert canvas_is_drawn(page)
+    text = page.locator(".reader-pane.is-active .textLayer").inner_text()
+    assert "町税条例" in text.replace("\n", "").replace(" ", "")
+
+    # Turning the page dispatches a user-initiated navigate event and draws page 2.
+    page.evaluate("""() => { window.navEvents = [];
+        document.addEventListener('reader:navigate', (e) => window.navEvents.push(e.detail)); }""")
+    page.locator("[data-action=next]").click()
+    page.wait_for_function("() => window.navEvents.length > 0")
+    detail = page.evaluate("() => window.navEvents[window.navEvents.length - 1]")
+    assert detail["page"] == 2 and detail["userInitiated"] is True and detail["documentId"] == document.pk
+    # The API turns pages too, not user-initiated.
+    page.evaluate("() => window.councilReader.goToPage(3)")
+    page.wait_for_function("() => window.navEvents.some((d) => d.page === 3 && d.userInitiated === false)")
+    page.wait_for_function("() => document.querySelector('.reader-pane.is-active .page-wrap').dataset.page === '3'")
+    assert "四十二億" in page.locator(".reader-pane.is-active .textLayer").inner_text().replace("\n", "")
+    assert errors == []
