@@ -161,6 +161,15 @@ class Body(models.Model):
         return self.name
 
     @property
+    def display_name(self) -> str:
+        """The name in the active language (English name when set and English is active)."""
+        from django.utils.translation import get_language
+
+        if self.name_en and (get_language() or "ja").startswith("en"):
+            return self.name_en
+        return self.name
+
+    @property
     def is_plenary(self) -> bool:
         return self.kind == self.Kind.PLENARY
 

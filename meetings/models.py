@@ -34,7 +34,11 @@ class Session(models.Model):
         verbose_name_plural = _("sessions")
         ordering = ["-start_date"]
         constraints = [
-            models.UniqueConstraint(fields=["council", "year", "number"], name="session_unique_number"),
+            models.UniqueConstraint(
+                fields=["council", "year", "number"],
+                name="session_unique_number",
+                violation_error_message=_("This council already has a session with that number in that year."),
+            ),
             models.CheckConstraint(
                 condition=Q(end_date__gte=models.F("start_date")),
                 name="session_dates_order",
@@ -98,7 +102,11 @@ class Sitting(models.Model):
         verbose_name_plural = _("sittings")
         ordering = ["date", "start_time"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "body", "number"], name="sitting_unique_number"),
+            models.UniqueConstraint(
+                fields=["session", "body", "number"],
+                name="sitting_unique_number",
+                violation_error_message=_("This body already has a sitting with that number in this session."),
+            ),
         ]
 
     def __str__(self) -> str:
