@@ -169,6 +169,15 @@ def build_recorded_sitting(org: dict) -> dict:
 
 
 @pytest.fixture(autouse=True)
+def _english():
+    """Services refuse in the active language; the tests assert the English source messages."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     """Test users need no slow password hashing (it dominated this area's run time)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

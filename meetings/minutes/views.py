@@ -1,0 +1,479 @@
+"""Pages and endpoints for the minutes: the clerk's overview and editor, the sign-off page, the
+job status the editor polls, downloads and the public list. Thin: parse, authorize, call a
+service, render. Missing and forbidden look the same (404)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from council.models import Body, Person
+from meetings.minutes import exports, jobs, permissions, selectors, services
+from meetings.minutes.models import Block, GenerationJob, Minutes
+from meetings.models import Sitting
+
+
+def _message(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _minutes_or_404(request, pk: int, *, manage: bool = False) -> Minutes:
+    minutes = (
+        Minutes.objects.select_related("sitting__body", "sitting__session__council").filter(pk=pk).first()
+    )
+    if minutes is None:
+        raise Http404
+    allowed = permissions.can_manage(request.user) if manage else permissions.can_view(request.user, minutes)
+    if not allowed:
+        raise Http404
+    return minutes
+
+
+def _back(minutes: Minutes, *, to: str = "edit", anchor: str = ""):
+    url = reverse(f"meetings:minutes:{to}", args=[minutes.pk])
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+# --- clerk: overview, generation, jobs ------------------------------------------------------
+
+
+@login_required
+def index(request):
+    if not permissions.can_manage(request.user):
+        return redirect("meetings:minutes:public_list")
+    sittings = (
+        Sitting.objects.filter(status=Sitting.Status.CLOSED)
+        .select_related("body", "session")
+        .prefetch_related(Prefetch("minutes_versions", queryset=Minutes.objects.order_by("version")))
+        .order_by("-date", "-number")
+    )
+    page = Paginator(sittings, 30).get_page(request.GET.get("page"))
+    return render(request, "meetings/minutes/index.html", {"page": page})
+
+
+@login_required
+def sitting_minutes(request, sitting_id: int):
+    if not permissions.can_manage(request.user):
+        raise Http404
+    sitting = get_object_or_404(Sitting.objects.select_related("body", "session"), pk=sitting_id)
+    return render(
+        request,
+        "meetings/minutes/sitting.html",
+        {
+            "sitting": sitting,
+            "versions": selectors.minutes_versions(sitting),
+            "job": selectors.latest_job(sitting=sitting),
+        },
+    )
+
+
+@login_required
+@require_POST
+def generate(request, sitting_id: int):
+    if not permissions.can_manage(request.user):
+        raise Http404
+    sitting = get_object_or_404(Sitting, pk=sitting_id)
+    if sitting.status != Sitting.Status.CLOSED:
+        messages.error(request, _("The minutes can be drafted once the sitting is closed."))
+    else:
+        jobs.job_start(sitting=sitting, kind=GenerationJob.Kind.DRAFT, actor=request.user)
+    return redirect("meetings:minutes:sitting", sitting_id=sitting.pk)
+
+
+@login_required
+@require_POST
+def preview(request, pk: int):
+    minutes = _minutes_or_404(request, pk, manage=True)
+    jobs.job_start(sitting=minutes.sitting, minutes=minutes, kind=GenerationJob.Kind.PDF, actor=request.user)
+    return redirect("meetings:minutes:sitting", sitting_id=minutes.sitting_id)
+
+
+@login_required
+@require_GET
+def job_status(request, pk: int):
+    if not permissions.can_manage(request.user):
+        raise Http404
+    job = get_object_or_404(GenerationJob, pk=pk)
+    data = {
+        "id": job.pk,
+        "kind": job.kind,
+        "state": job.state,
+        "state_label": job.get_state_display(),
+        "progress": job.progress,
+        "message": job.message,
+        "done": job.state in (GenerationJob.State.DONE, GenerationJob.State.FAILED),
+        "next": None,
+    }
+    if job.state == GenerationJob.State.DONE and job.minutes_id:
+        if job.kind == GenerationJob.Kind.DRAFT:
+            data["next"] = reverse("meetings:minutes:edit", args=[job.minutes_id])
+        elif job.output:
+            data["next"] = reverse("meetings:minutes:job_pdf", args=[job.pk])
+        else:
+            data["next"] = reverse("meetings:minutes:detail", args=[job.minutes_id])
+    return JsonResponse(data)
+
+
+@login_required
+@require_GET
+def job_pdf(request, pk: int):
+    if not permissions.can_manage(request.user):
+        raise Http404
+    job = get_object_or_404(GenerationJob, pk=pk, kind=GenerationJob.Kind.PDF)
+    if not job.output:
+        raise Http404
+    return FileResponse(job.output.open("rb"), content_type="application/pdf", filename="minutes-preview.pdf")
+
+
+# --- clerk: the editor ----------------------------------------------------------------------
+
+
+@login_required
+def edit(request, pk: int):
+    minutes = _minutes_or_404(request, pk, manage=True)
+    blocks = selectors.ordered_blocks(minutes)
+    sitting = minutes.sitting
+    councillors = Person.objects.filter(
+        council=sitting.session.council, kind=Person.Kind.COUNCILLOR, active=True
+    ).order_by("seat_number")
+    return render(
+        request,
+        "meetings/minutes/edit.html",
+        {
+            "minutes": minutes,
+            "blocks": blocks,
+            "header": minutes.header,
+            "signatories": selectors.signatory_rows(minutes),
+            "councillors": councillors,
+            "editable": minutes.is_editable,
+            "job": selectors.latest_job(sitting=sitting),
+        },
+    )
+
+
+def _json_body(request) -> dict:
+    if request.content_type == "application/json":
+        try:
+            return json.loads(request.body or b"{}")
+        except ValueError:
+            return {}
+    return request.POST.dict()
+
+
+@login_required
+@require_POST
+def block_save(request, pk: int, block_id: int):
+    """The editor's autosave: JSON {text, revision} → {revision, saved_at} or an error."""
+    minutes = _minutes_or_404(request, pk, manage=True)
+    block = get_object_or_404(Block, pk=block_id, minutes=minutes)
+    body = _json_body(request)
+    text = body.get("text")
+    if not isinstance(text, str) or len(text) > 200_000:
+        return JsonResponse({"error": _("The text is missing or too long.")}, status=400)
+    try:
+        revision = int(body["revision"]) if body.get("revision") not in (None, "") else None
+    except (TypeError, ValueError):
+        return JsonResponse({"error": _("The text is missing or too long.")}, status=400)
+    try:
+        block = services.block_edit(block=block, text=text, revision=revision, actor=request.user)
+    except ValidationError as exc:
+        return JsonResponse({"error": _message(exc)}, status=409)
+    return JsonResponse(
+        {
+            "id": block.pk,
+            "revision": block.revision,
+            "saved_at": timezone.localtime(block.updated_at).isoformat(),
+        }
+    )
+
+
+@login_required
+@require_POST
+def remark_add(request, pk: int):
+    minutes = _minutes_or_404(request, pk, manage=True)
+    after = None
+    if request.POST.get("after"):
+        after = get_object_or_404(Block, pk=request.POST["after"], minutes=minutes)
+    text = request.POST.get("text", "").strip() or _("(procedural remark)")
+    try:
+        remark = services.remark_add(minutes=minutes, after=after, text=text, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+        return _back(minutes)
+    return _back(minutes, anchor=f"block-{remark.pk}")
+
+
+@login_required
+@require_POST
+def block_move(request, pk: int, block_id: int):
+    minutes = _minutes_or_404(request, pk, manage=True)
+    block = get_object_or_404(Block, pk=block_id, minutes=minutes)
+    try:
+        services.block_move(
+            block=block, direction=-1 if request.POST.get("direction") == "up" else 1, actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+    return _back(minutes, anchor=f"block-{block.pk}")
+
+
+@login_required
+@require_POST
+def block_delete(request, pk: int, block_id: int):
+    minutes = _minutes_or_404(request, pk, manage=True)
+    block = get_object_or_404(Block, pk=block_id, minutes=minutes)
+    try:
+        services.remark_delete(block=block, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+    return _back(minutes)
+
+
+@login_required
+@require_POST
+def transcript(request, pk: int):
+    minutes = _minutes_or_404(request, pk, manage=True)
+    upload = request.FILES.get("file")
+    content = request.POST.get("content", "")
+    if upload is not None:
+        if upload.size > 5 * 1024 * 1024:
+            messages.error(request, _("The transcript is too large (at most 5 MB)."))
+            return _back(minutes)
+        content = upload.read().decode("utf-8", errors="replace")
+    fmt = request.POST.get("format", "auto")
+    if fmt not in ("auto", "vtt", "text", "clock"):
+        fmt = "auto"
+    try:
+        summary = services.transcript_import(
+            minutes=minutes,
+            content=content,
+            fmt=fmt,
+            actor=request.user,
+            overwrite=request.POST.get("overwrite") == "on",
+        )
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+        return _back(minutes)
+    messages.success(
+        request,
+        _(
+            "Transcript imported: %(filled)s speeches filled, %(skipped)s already typed and kept, "
+            "%(unmatched)s passages outside every turn."
+        )
+        % summary,
+    )
+    return _back(minutes)
+
+
+@login_required
+@require_POST
+def signers(request, pk: int):
+    minutes = _minutes_or_404(request, pk, manage=True)
+    ids = [v for v in request.POST.getlist("signers") if v.isdigit()]
+    people = list(Person.objects.filter(pk__in=ids, council=minutes.sitting.session.council))
+    people.sort(key=lambda p: ids.index(str(p.pk)))
+    try:
+        services.signers_nominate(minutes=minutes, people=people, actor=request.user)
+        messages.success(request, _("The signers are recorded."))
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+    return _back(minutes)
+
+
+def _state_action(request, pk: int, action, success: str, *, to: str = "detail", **kw):
+    minutes = _minutes_or_404(request, pk, manage=True)
+    try:
+        result = action(minutes=minutes, actor=request.user, **kw)
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+        return _back(minutes, to=to)
+    messages.success(request, success)
+    return _back(result if isinstance(result, Minutes) else minutes, to=to)
+
+
+@login_required
+@require_POST
+def submit(request, pk: int):
+    return _state_action(
+        request, pk, services.minutes_submit, _("Sent to the chair and the signers for review.")
+    )
+
+
+@login_required
+@require_POST
+def return_to_draft(request, pk: int):
+    return _state_action(
+        request,
+        pk,
+        services.minutes_return_to_draft,
+        _("Back to draft; approvals lapsed."),
+        to="edit",
+        reason=request.POST.get("reason", ""),
+    )
+
+
+@login_required
+@require_POST
+def publish(request, pk: int):
+    return _state_action(request, pk, services.minutes_publish, _("Published."))
+
+
+@login_required
+@require_POST
+def correct(request, pk: int):
+    return _state_action(
+        request,
+        pk,
+        services.minutes_correct,
+        _("A new version was created for the correction."),
+        to="edit",
+        reason=request.POST.get("reason", ""),
+    )
+
+
+# --- sign-off and reading -------------------------------------------------------------------
+
+
+@login_required
+def detail(request, pk: int):
+    minutes = _minutes_or_404(request, pk)
+    context = selectors.document_context(minutes)
+    context.update(
+        {
+            "can_manage": permissions.can_manage(request.user),
+            "can_sign": permissions.can_sign(request.user, minutes),
+            "versions": selectors.minutes_versions(minutes.sitting),
+            "job": selectors.latest_job(sitting=minutes.sitting, kind=GenerationJob.Kind.PDF),
+        }
+    )
+    return render(request, "meetings/minutes/detail.html", context)
+
+
+@login_required
+@require_POST
+def sign(request, pk: int):
+    minutes = _minutes_or_404(request, pk)
+    try:
+        services.minutes_sign(minutes=minutes, user=request.user)
+        messages.success(request, _("Your approval is recorded."))
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+    return _back(minutes, to="detail")
+
+
+def _pdf_response(minutes: Minutes):
+    if not minutes.pdf:
+        raise Http404
+    return FileResponse(
+        minutes.pdf.open("rb"),
+        content_type="application/pdf",
+        filename=f"minutes-{minutes.sitting_id}-v{minutes.version}.pdf",
+    )
+
+
+@login_required
+def pdf(request, pk: int):
+    return _pdf_response(_minutes_or_404(request, pk))
+
+
+def _json_response(data: dict) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=1), content_type="application/json; charset=utf-8"
+    )
+
+
+def _csv_response(minutes: Minutes) -> HttpResponse:
+    response = HttpResponse("\ufeff" + exports.votes_csv(minutes), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="votes-{minutes.sitting_id}-v{minutes.version}.csv"'
+    )
+    return response
+
+
+@login_required
+def export_json(request, pk: int):
+    return _json_response(
+        exports.diet_json(_minutes_or_404(request, pk), base_url=request.build_absolute_uri("/")[:-1])
+    )
+
+
+@login_required
+def export_votes_json(request, pk: int):
+    return _json_response(exports.popolo(_minutes_or_404(request, pk)))
+
+
+@login_required
+def export_votes_csv(request, pk: int):
+    return _csv_response(_minutes_or_404(request, pk))
+
+
+# --- public (no sign-in) --------------------------------------------------------------------
+
+
+def _public_or_404(pk: int) -> Minutes:
+    minutes = (
+        Minutes.objects.select_related("sitting__body", "sitting__session__council").filter(pk=pk).first()
+    )
+    if minutes is None or not permissions.can_view_public(minutes):
+        raise Http404
+    return minutes
+
+
+@require_GET
+def public_list(request):
+    query = request.GET.get("q", "").strip()[:100]
+    bodies = list(Body.objects.filter(sittings__minutes_versions__state=Minutes.State.PUBLISHED).distinct())
+    body = next((b for b in bodies if str(b.pk) == request.GET.get("body")), None)
+    found = selectors.published_minutes(body=body, query=query)
+    page = Paginator(found, 25).get_page(request.GET.get("page"))
+    groups: dict = {}
+    for m in page:
+        groups.setdefault(m.sitting.body, []).append(m)
+    return render(
+        request,
+        "meetings/minutes/public_list.html",
+        {"page": page, "groups": groups, "bodies": bodies, "body": body, "query": query},
+    )
+
+
+@require_GET
+def public_detail(request, pk: int):
+    minutes = _public_or_404(pk)
+    context = selectors.document_context(minutes)
+    context.update(
+        {"versions": selectors.minutes_versions(minutes.sitting).filter(state=Minutes.State.PUBLISHED)}
+    )
+    return render(request, "meetings/minutes/public_detail.html", context)
+
+
+@require_GET
+def public_pdf(request, pk: int):
+    return _pdf_response(_public_or_404(pk))
+
+
+@require_GET
+def public_json(request, pk: int):
+    return _json_response(
+        exports.diet_json(_public_or_404(pk), base_url=request.build_absolute_uri("/")[:-1])
+    )
+
+
+@require_GET
+def public_votes_json(request, pk: int):
+    return _json_response(exports.popolo(_public_or_404(pk)))
+
+
+@require_GET
+def public_votes_csv(request, pk: int):
+    return _csv_response(_public_or_404(pk))
