@@ -71,6 +71,7 @@ class SittingConsumer(AsyncWebsocketConsumer):
         self.hub = None
         self._pending: list | None = []
         self._outbox: asyncio.Queue | None = None
+        self.protocol = self.writer = None
         self._writer: asyncio.Task | None = None
         self._closed = False
         self._window_start = time.monotonic()
@@ -84,6 +85,7 @@ class SittingConsumer(AsyncWebsocketConsumer):
         self.streams: tuple[str, ...] = access
         await self.accept()
         self.protocol = fanout.autobahn_protocol(self.base_send)
+        self.writer = fanout.FrameWriter(self.protocol) if self.protocol is not None else None
         self.hub = await fanout.get_hub()
         for stream in self.streams:
             await self.hub.join(group_name(self.sitting_id, stream), self)
@@ -163,14 +165,10 @@ class SittingConsumer(AsyncWebsocketConsumer):
         if self._pending is not None:
             self._pending.append((stream, seq, text, prepared))
             return
-        proto = self.protocol
-        if proto is not None and prepared is not None:
-            if proto.state != proto.STATE_OPEN:
-                return
-            if fanout.buffered_bytes(proto) > fanout.MAX_BUFFER:
+        writer = self.writer
+        if writer is not None and prepared is not None:
+            if not writer.write(prepared):
                 self.close_from_hub(CLOSE_STALLED)
-                return
-            proto.sendPreparedMessage(prepared)
         else:
             self.send_text(text)
 

@@ -82,6 +82,64 @@ def buffered_bytes(protocol) -> int:
         return 0
 
 
+class FrameWriter:
+    """Writes a pre-framed WebSocket message to one daphne socket as cheaply as possible.
+
+    Twisted buffers every ``transport.write`` and sends on the next reactor turn, which costs two
+    epoll changes and a callback per socket. When nothing is waiting in the transport's buffer we
+    send straight on the (non-blocking) socket, as asyncio transports do, and hand only an unsent
+    remainder to Twisted, which then keeps the order. Anything unusual (TLS started on the
+    transport, compression negotiated, autobahn's own send queue in use) takes autobahn's
+    ``sendPreparedMessage``.
+    """
+
+    __slots__ = ("protocol", "transport", "sock", "direct")
+
+    def __init__(self, protocol) -> None:
+        self.protocol = protocol
+        self.transport = getattr(protocol, "transport", None)
+        self.sock = getattr(self.transport, "socket", None)
+        self.direct = (
+            self.sock is not None
+            and not getattr(self.transport, "TLS", True)
+            and getattr(protocol, "_perMessageCompress", None) is None
+            and hasattr(self.transport, "_tempDataLen")
+        )
+
+    def is_open(self) -> bool:
+        return self.protocol.state == self.protocol.STATE_OPEN
+
+    def write(self, prepared) -> bool:
+        """Write one prepared frame; False when the socket is stalled (too much unsent)."""
+        protocol = self.protocol
+        if protocol.state != protocol.STATE_OPEN:
+            return True
+        transport = self.transport
+        if not self.direct or protocol.send_queue:
+            if buffered_bytes(protocol) > MAX_BUFFER:
+                return False
+            protocol.sendPreparedMessage(prepared)
+            return True
+        pending = len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+        data = prepared.payloadHybi
+        if pending:
+            if pending > MAX_BUFFER:
+                return False
+            transport.write(data)
+            return True
+        if not transport.connected or transport.disconnecting:
+            return True
+        try:
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            return True  # the connection is going away; Twisted will notice and clean up
+        if sent < len(data):
+            transport.write(data[sent:])
+        return True
+
+
 def prepare(text: str) -> Any:
     """Frame a text message once for many sockets (autobahn's broadcast optimization)."""
     try:

@@ -24,7 +24,7 @@ def _sitting(sitting_id: int) -> Sitting:
 
 
 def handle_page_turn(*, user, sitting_id: int, message: dict) -> None:
-    services.page_turn(sitting=_sitting(sitting_id), actor=user, page=message["page"],
+    services.page_turn(sitting=sitting_id, actor=user, page=message["page"],
                        version_id=message.get("version_id"))
 
 

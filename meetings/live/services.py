@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from council.audit import audit_record
-from meetings.events import publish
+from meetings.events import publish, publish_many
 from meetings.live import permissions, selectors
 from meetings.live.errors import Refused
 from meetings.live.models import LiveState, StatusChange
@@ -21,13 +21,18 @@ from meetings.models import AgendaItem, AgendaItemDocument, Sitting
 
 
 def _lock(sitting: Sitting | int) -> tuple[LiveState, Sitting]:
+    """Lock and load the sitting's live state (with what it points at) in one query."""
     sitting_id = sitting if isinstance(sitting, int) else sitting.pk
-    LiveState.objects.get_or_create(sitting_id=sitting_id)
-    live = (
-        LiveState.objects.select_for_update(of=("self",))
-        .select_related("sitting__body", "sitting__session", "agenda_item", "document", "version", "presenter")
-        .get(pk=sitting_id)
+    query = LiveState.objects.select_for_update(of=("self",)).select_related(
+        "sitting__body", "sitting__session", "agenda_item", "document", "version", "presenter"
     )
+    try:
+        live = query.get(pk=sitting_id)
+    except LiveState.DoesNotExist:
+        if not Sitting.objects.filter(pk=sitting_id).exists():
+            raise Refused(_("That sitting does not exist."), code="not_found") from None
+        LiveState.objects.get_or_create(sitting_id=sitting_id)
+        live = query.get(pk=sitting_id)
     return live, live.sitting
 
 
@@ -57,8 +62,7 @@ def _publish_presentation(live: LiveState, sitting: Sitting, *, type_: str) -> N
         item = live.agenda_item if live.agenda_item_id else None
         members["agenda_item"] = selectors.agenda_item_data(item, audience="members")
         public["agenda_item"] = selectors.agenda_item_data(item, audience="public")
-    publish(sitting_id=sitting.pk, type=type_, payload=members)
-    publish(sitting_id=sitting.pk, type=type_, audience="public", payload=public)
+    publish_many(sitting_id=sitting.pk, events=[(type_, members, "members"), (type_, public, "public")])
 
 
 def _require_quorum(sitting: Sitting, *, verb: str) -> None:
@@ -199,8 +203,10 @@ def _check_page(page: int, page_count: int) -> None:
 
 
 @transaction.atomic
-def page_turn(*, sitting: Sitting, actor, page: int, version_id: int | None = None) -> LiveState:
-    """Turn the presented document to ``page``. ``version_id``, when given, must still be presented."""
+def page_turn(*, sitting: Sitting | int, actor, page: int, version_id: int | None = None) -> LiveState:
+    """Turn the presented document to ``page``. ``version_id``, when given, must still be presented.
+
+    The hot path of a sitting: ``sitting`` may be an id, so the handler need not load it first."""
     live, sitting = _lock(sitting)
     _require_present(actor, live, sitting)
     _require_live(sitting)

@@ -18,6 +18,12 @@ from meetings.live import fanout
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hashing a dozen demo passwords dominates these tests otherwise."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_hub_and_layer():
     """Each test runs on its own event loop: give it a fresh hub and in-memory layer."""
     fanout.reset_hub()
