@@ -11,7 +11,7 @@ class SecurityConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
-        from council.security import views
+        from council.security import signals, views  # noqa: F401 - signals registers its receivers
 
         # One sign-in page for everyone: the admin's own would skip the second factor.
         admin.site.login = views.admin_login

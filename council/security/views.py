@@ -124,6 +124,20 @@ def totp(request: HttpRequest) -> HttpResponse:
     return render(request, "security/totp.html", context, status=400 if error else 200)
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's own password. Other sessions stop working and live sockets close (see signals)."""
+
+    template_name = "security/password_change.html"
+
+    def get_success_url(self):
+        return reverse(settings.LOGIN_REDIRECT_URL)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed. Other devices signed in as you are signed out."))
+        return response
+
+
 def locked_out(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     """django-axes' lockout answer (its sync and async paths pass different arguments)."""
     minutes = round(float(settings.AXES_COOLOFF_TIME or 0) * 60)

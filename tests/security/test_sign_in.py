@@ -224,3 +224,26 @@ async def test_lockout_page_under_asgi(async_client, settings):
     response = await async_client.post(LOGIN, {"username": user.username, "password": factories.PASSWORD})
     assert response.status_code == 429
     assert "ログインの試行が多すぎます" in response.content.decode()
+
+
+def test_password_change_keeps_this_session_and_ends_the_others(client, org):
+    from django.test import Client
+
+    user = org["members"][3].user
+    other_device = Client()
+    other_device.force_login(user)
+    client.force_login(user)
+    new = "a-brand-new-pw-2026"
+    response = client.post(reverse("security:password_change"),
+                           {"old_password": factories.PASSWORD, "new_password1": new, "new_password2": new})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200  # this session continues
+    assert other_device.get("/").status_code == 302  # the other device is signed out
+
+
+def test_password_change_needs_the_current_password(client, org):
+    client.force_login(org["members"][3].user)
+    response = client.post(reverse("security:password_change"),
+                           {"old_password": "wrong", "new_password1": "x-new-pw-2026", "new_password2": "x-new-pw-2026"})
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
