@@ -73,10 +73,13 @@ def _progress(job_id: int, percent: int, message: str) -> None:
 
 
 def run_job(job_id: int) -> None:
-    job = GenerationJob.objects.select_related("sitting", "minutes").get(pk=job_id)
-    GenerationJob.objects.filter(pk=job_id).update(
+    # Claim the job: whoever flips it from queued runs it, anyone else leaves it alone.
+    claimed = GenerationJob.objects.filter(pk=job_id, state=GenerationJob.State.QUEUED).update(
         state=GenerationJob.State.RUNNING, started_at=timezone.now(), progress=5, message=_("Started")
     )
+    if not claimed:
+        return
+    job = GenerationJob.objects.select_related("sitting", "minutes").get(pk=job_id)
     try:
         if job.kind == GenerationJob.Kind.DRAFT:
             _run_draft(job)
