@@ -44,7 +44,7 @@ class Council(models.Model):
 class Caucus(models.Model):
     """会派."""
 
-    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="caucuses")
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="caucuses", verbose_name=_("council"))
     name = models.CharField(_("name"), max_length=100)
 
     class Meta:
@@ -67,9 +67,10 @@ class Person(models.Model):
         OFFICIAL = "official", _("Executive official")
         PUBLIC = "public", _("Public")
 
-    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="people")
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="people", verbose_name=_("council"))
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person",
+        verbose_name=_("user account"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     family_name = models.CharField(_("family name"), max_length=50)
@@ -77,7 +78,7 @@ class Person(models.Model):
     family_name_kana = models.CharField(_("family name (kana)"), max_length=50, blank=True)
     given_name_kana = models.CharField(_("given name (kana)"), max_length=50, blank=True)
     title = models.CharField(
-        _("title"), max_length=50, blank=True, help_text=_("e.g. 事務局長, 書記, 町長, 総務課長")
+        _("job title"), max_length=50, blank=True, help_text=_("e.g. 事務局長, 書記, 町長, 総務課長")
     )
     seat_number = models.PositiveSmallIntegerField(_("seat number (議席番号)"), null=True, blank=True)
     caucus = models.ForeignKey(
@@ -135,7 +136,7 @@ class Body(models.Model):
         MEMBERS = "members", _("Half of the current members")
         FIXED = "fixed", _("A fixed number")
 
-    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="bodies")
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="bodies", verbose_name=_("council"))
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("name in English"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -224,8 +225,8 @@ class Membership(models.Model):
         VICE_CHAIR = "vice_chair", _("Vice-chair")
         MEMBER = "member", _("Member")
 
-    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="memberships")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("body"))
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("person"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
     start = models.DateField(_("from"))
     end = models.DateField(_("until"), null=True, blank=True)
@@ -246,6 +247,17 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.body}: {self.person} ({self.get_role_display()})"
+
+    @property
+    def role_title(self) -> str:
+        """議長/副議長/議員 on the plenary, 委員長/副委員長/委員 on a committee, in the active language."""
+        if self.body.is_plenary:
+            titles = {self.Role.CHAIR: _("Chair of the council"), self.Role.VICE_CHAIR: _("Vice-chair of the council"),
+                      self.Role.MEMBER: _("Councillor")}
+        else:
+            titles = {self.Role.CHAIR: _("Committee chair"), self.Role.VICE_CHAIR: _("Committee vice-chair"),
+                      self.Role.MEMBER: _("Committee member")}
+        return str(titles.get(self.role, self.get_role_display()))
 
     def clean(self) -> None:
         errors = {}

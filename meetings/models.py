@@ -22,7 +22,7 @@ class Session(models.Model):
         REGULAR = "regular", _("Regular session (定例会)")
         EXTRAORDINARY = "extraordinary", _("Extraordinary session (臨時会)")
 
-    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="sessions")
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("council"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     year = models.PositiveSmallIntegerField(_("year"))
     number = models.PositiveSmallIntegerField(_("number in the year (第○回)"))
@@ -82,8 +82,8 @@ class Sitting(models.Model):
         CLOSED = "closed", _("Closed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sittings")
-    body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="sittings")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sittings", verbose_name=_("session"))
+    body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="sittings", verbose_name=_("body"))
     number = models.PositiveSmallIntegerField(_("number (第○号)"))
     date = models.DateField(_("date"))
     start_time = models.TimeField(_("start time"))
@@ -94,8 +94,8 @@ class Sitting(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     agenda_published_at = models.DateTimeField(_("order of business published at"), null=True, blank=True)
     livestream_url = models.URLField(_("livestream URL"), blank=True)
-    ical_sequence = models.PositiveIntegerField(default=0, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    ical_sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("sitting")
@@ -152,7 +152,8 @@ class AgendaItem(models.Model):
         ELECTION = "election", _("Election (選挙)")
         OTHER = "other", _("Other")
 
-    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="agenda_items")
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="agenda_items",
+                                verbose_name=_("sitting"))
     position = models.PositiveSmallIntegerField(_("position (日程第○)"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=300)
@@ -181,9 +182,11 @@ class AgendaItem(models.Model):
 class AgendaItemDocument(models.Model):
     """Links an agenda item to an agenda document (documents know nothing of meetings)."""
 
-    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="document_links")
-    document = models.ForeignKey("documents.Document", on_delete=models.CASCADE, related_name="agenda_links")
-    position = models.PositiveSmallIntegerField(default=0)
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="document_links",
+                                    verbose_name=_("agenda item"))
+    document = models.ForeignKey("documents.Document", on_delete=models.CASCADE, related_name="agenda_links",
+                                 verbose_name=_("document"))
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         verbose_name = _("agenda item document")
