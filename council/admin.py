@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,8 @@ from council.models import AuditEntry, Body, Caucus, Council, Membership, Person
 
 class AuditedAdmin(admin.ModelAdmin):
     """Writes an audit entry for each save and delete (the admin already wraps them in a transaction)."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def _audit(self, request, obj, action: str, data: dict | None = None) -> None:
         audit_record(action=f"admin.{action}", actor=request.user, target_type=obj._meta.label_lower,

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from council.models import Body, Caucus, Council, Membership, Person
+
+
+def https_urls(field: models.Field, **kwargs):
+    """Form fields for model fields, with web addresses assumed to be https:// when typed without a scheme."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
 
 
 class DateInput(forms.DateInput):
@@ -21,6 +29,7 @@ class BodyForm(forms.ModelForm):
         model = Body
         fields = ["name", "name_en", "kind", "seats", "quorum_basis", "quorum_fixed", "allows_remote_attendance",
                   "jitsi_server", "meeting_url", "order"]
+        formfield_callback = https_urls
 
     def __init__(self, *args, council: Council, **kw):
         super().__init__(*args, **kw)

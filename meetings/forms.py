@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from council.models import Body
 from meetings.models import AgendaItem, Session, Sitting
 from meetings.services.agenda import AGENDA_TEMPLATES
+
+
+def https_urls(field: models.Field, **kwargs):
+    """Form fields for model fields, with web addresses assumed to be https:// when typed without a scheme."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
 
 
 class DateInput(forms.DateInput):
@@ -51,6 +59,7 @@ class SittingForm(forms.ModelForm):
         model = Sitting
         fields = ["body", "number", "date", "start_time", "place", "is_public", "livestream_url"]
         widgets = {"date": DateInput(), "start_time": TimeInput()}
+        formfield_callback = https_urls
 
     def __init__(self, *args, session: Session, **kw):
         super().__init__(*args, **kw)
@@ -70,11 +79,19 @@ class SittingForm(forms.ModelForm):
                 self.add_error("number", _("This body already has a sitting with that number in this session."))
 
 
+class SessionDatesForm(forms.ModelForm):
+    class Meta:
+        model = Session
+        fields = ["start_date", "end_date"]
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+
 class SittingEditForm(forms.ModelForm):
     class Meta:
         model = Sitting
         fields = ["date", "start_time", "place", "is_public", "livestream_url"]
         widgets = {"date": DateInput(), "start_time": TimeInput()}
+        formfield_callback = https_urls
 
 
 class AgendaItemForm(forms.ModelForm):

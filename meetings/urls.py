@@ -8,6 +8,7 @@ app_name = "meetings"
 urlpatterns: list = [
     path("manage/", views.manage, name="manage"),
     path("sessions/new/", views.session_create, name="session_create"),
+    path("sessions/<int:pk>/", views.session_edit, name="session_edit"),
     path("sessions/<int:pk>/sittings/new/", views.sitting_create, name="sitting_create"),
     path("sittings/<int:pk>/", views.sitting_detail, name="sitting_detail"),
     path("sittings/<int:pk>/edit/", views.sitting_edit, name="sitting_edit"),

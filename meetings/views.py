@@ -22,7 +22,7 @@ from council.decorators import clerk_required, council_for
 from council.errors import Refused
 from council.models import Body
 from meetings import permissions, selectors, services
-from meetings.forms import AgendaItemForm, SessionForm, SittingEditForm, SittingForm
+from meetings.forms import AgendaItemForm, SessionDatesForm, SessionForm, SittingEditForm, SittingForm
 from meetings.ical import body_calendar
 from meetings.models import AgendaItem, Session, Sitting
 
@@ -85,6 +85,24 @@ def session_create(request):
             messages.success(request, _("Created %(session)s.") % {"session": session.display_title})
             return redirect("meetings:manage")
     return render(request, "meetings/session_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@clerk_required
+def session_edit(request, pk: int):
+    session = get_object_or_404(Session, pk=pk)
+    form = SessionDatesForm(request.POST or None, instance=session)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_update(actor=request.user, session=session, **form.cleaned_data)
+        except Refused as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("meetings:manage")
+    if request.method == "POST":
+        session.refresh_from_db()
+    return render(request, "meetings/session_form.html", {"form": form, "session": session},
+                  status=400 if form.errors else 200)
 
 
 @clerk_required

@@ -278,3 +278,19 @@ def test_home_for_every_role_loads(client, org):
         assert client.get(reverse("home")).status_code == 200
     client.logout()
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_session_dates_edit_and_refusal(clerk_client, org):
+    session = org["session"]
+    url = reverse("meetings:session_edit", args=[session.pk])
+    assert clerk_client.get(url).status_code == 200
+    bad = ja(clerk_client).post(url, {"start_date": session.start_date.isoformat(),
+                                      "end_date": session.start_date.isoformat()})
+    assert bad.status_code == 400 and "この会期の会議がその期間の外になります。" in bad.content.decode()
+    assert Session.objects.get().end_date == session.end_date
+    later = session.end_date + datetime.timedelta(days=5)
+    ok = clerk_client.post(url, {"start_date": session.start_date.isoformat(), "end_date": later.isoformat()})
+    assert ok.status_code == 302 and Session.objects.get().end_date == later
+    client_other = clerk_client
+    client_other.force_login(org["members"][0].user)
+    assert client_other.get(url).status_code == 403
