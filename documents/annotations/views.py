@@ -37,9 +37,7 @@ OFFLINE_ASSET_PREFIXES = ("js/", "css/", "vendor/pdfjs/pdf")
 def reader_url(document_id: int, version_id: int | None = None, page: int = 1) -> str:
     """Where the reader opens a document at a page (the reader is the documents area's page)."""
     for name, kwargs in (
-        ("meetings:reader:document", {"document_id": document_id}),
-        ("meetings:reader:reader", {"document_id": document_id}),
-        ("documents:reader", {"document_id": document_id}),
+        ("documents:read", {"document_id": document_id}),
         ("documents:detail", {"document_id": document_id}),
     ):
         try:
@@ -94,6 +92,7 @@ def api_version(request: HttpRequest, version_id: int) -> HttpResponse:
         "document": version.document_id,
         "annotations": [services.serialize(a) for a in selectors.annotations_for(request.user, version)],
         "bookmarks": list(selectors.bookmarks_for(request.user, version).values_list("page", flat=True)),
+        "review_count": selectors.needing_review(request.user).filter(document=version.document).count(),
     })
 
 

@@ -1,6 +1,6 @@
 // Sends queued note changes to the server and applies what it answers. Used by the reader
 // layer (every stroke goes through the outbox, online or not) and by the packet page.
-import { csrfToken, deviceId, getMeta, outboxAll, outboxDelete, setMeta, wipe } from "./store.js";
+import { csrfToken, deviceId, getMeta, outboxAll, outboxDelete, outboxPut, setMeta, wipe } from "./store.js";
 
 let flushing = null;
 
@@ -69,7 +69,12 @@ export function flush(syncUrl, onResult) {
         const sent = pending.find((c) => c.client_id === result.client_id);
         // Drop the entry only if it was not edited again while we were sending.
         const still = (await outboxAll()).find((c) => c.client_id === result.client_id);
-        if (!still || (sent && still.queued_at === sent.queued_at)) await outboxDelete(result.client_id);
+        if (!still || (sent && still.queued_at === sent.queued_at)) {
+          await outboxDelete(result.client_id);
+        } else if (result.annotation) {
+          // Edited again meanwhile: that edit now builds on the revision the server just made.
+          await outboxPut({ ...still, base_revision: result.annotation.revision });
+        }
         if (onResult) onResult(result);
       }
       await setMeta("synced_at", new Date().toISOString());

@@ -1,0 +1,154 @@
+"""The annotation layer and offline packets in Debian's Chromium against a real daphne server."""
+
+import time
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from documents.annotations.models import Annotation, OfflineDevice
+from meetings.models import AgendaItemDocument
+from tests import factories
+from tests.annotations.helpers import make_document
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def login_cookie(user, server) -> dict:
+    client = Client()
+    client.force_login(user)
+    return {"name": django_settings.SESSION_COOKIE_NAME,
+            "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value, "url": server.url}
+
+
+def open_reader(context, server, document, **query):
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    suffix = "&".join(f"{k}={v}" for k, v in query.items())
+    page.goto(f"{server.url}/documents/{document.pk}/read/" + (f"?{suffix}" if suffix else ""))
+    page.wait_for_selector(".reader-pane.is-active .annot-overlay canvas", state="attached", timeout=20000)
+    return page, errors
+
+
+def ink_pixels(page) -> int:
+    """Pixels drawn on the annotation canvas of the active pane."""
+    return page.evaluate("""() => {
+        const c = document.querySelector('.reader-pane.is-active .annot-overlay canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+        return n;
+    }""")
+
+
+def wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def draw_stroke(page):
+    page.locator("[data-tool=pen]").click()
+    box = page.locator(".reader-pane.is-active .annot-overlay canvas").bounding_box()
+    x, y = box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 15):
+        page.mouse.move(x + i * 12, y + i * 6)
+    page.mouse.up()
+
+
+def test_annotation_browser_stroke_private_and_on_every_device(daphne_server, new_context):
+    org = factories.make_small_council()
+    document = make_document(org["council"], org["plenary"], pages=2)
+    author, other = org["members"][4].user, org["members"][5].user
+
+    context = new_context()
+    context.add_cookies([login_cookie(author, daphne_server)])
+    page, errors = open_reader(context, daphne_server, document)
+    page.evaluate("""() => { window.navEvents = [];
+        document.addEventListener('reader:navigate', (e) => window.navEvents.push(e.detail)); }""")
+    assert ink_pixels(page) == 0
+    draw_stroke(page)
+    assert ink_pixels(page) > 50
+    assert wait_for(lambda: Annotation.objects.filter(member=author, kind="pen").exists())
+    stroke = Annotation.objects.get(member=author)
+    assert stroke.page == 1 and len(stroke.geometry["points"]) > 5
+    assert all(0 <= p[0] <= 1 and 0 <= p[1] <= 1 for p in stroke.geometry["points"])
+    # A pen stroke is not navigation: a member following the presenter stays in follow mode.
+    assert page.evaluate("() => window.navEvents.length") == 0
+    assert errors == []
+
+    # The same member on another device (a new browser context) sees the stroke.
+    again = new_context(viewport={"width": 900, "height": 700})
+    again.add_cookies([login_cookie(author, daphne_server)])
+    page2, _ = open_reader(again, daphne_server, document)
+    page2.wait_for_function("""() => {
+        const c = document.querySelector('.reader-pane.is-active .annot-overlay canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+        return false; }""", timeout=10000)
+
+    # Another member sees nothing.
+    stranger = new_context()
+    stranger.add_cookies([login_cookie(other, daphne_server)])
+    page3, _ = open_reader(stranger, daphne_server, document)
+    page3.wait_for_timeout(800)
+    assert ink_pixels(page3) == 0
+    body = page3.evaluate(f"""() => fetch('/documents/annotations/api/versions/{document.current_version.pk}/')
+        .then((r) => r.text())""")
+    assert '"annotations": []' in body
+
+
+def test_offline_packet_read_and_note_synced_when_back_online(daphne_server, new_context):
+    org = factories.make_small_council()
+    sitting = org["sitting"]
+    item = factories.make_agenda_item(sitting, title="町税条例の一部改正について", bill_number="議案第45号")
+    document = make_document(org["council"], org["plenary"], pages=2)
+    AgendaItemDocument.objects.create(agenda_item=item, document=document)
+    closed = make_document(org["council"], org["plenary"], title="秘密会資料", visibility="closed")
+    AgendaItemDocument.objects.create(agenda_item=item, document=closed)
+    member = org["members"][4].user
+    version = document.current_version
+
+    context = new_context()
+    context.add_cookies([login_cookie(member, daphne_server)])
+    page = context.new_page()
+    page.goto(f"{daphne_server.url}/documents/annotations/offline/")
+    page.locator("#packet-download").click()
+    page.wait_for_selector("#offline-packet[data-state=ready]", timeout=30000)
+    assert page.evaluate("() => { const p = document.getElementById('packet-progress'); return p.value === p.max; }")
+    cached = page.evaluate("""() => caches.open('council-packet-v1').then((c) => c.keys())
+        .then((keys) => keys.map((r) => new URL(r.url).pathname))""")
+    assert f"/documents/versions/{version.pk}/file" in cached
+    assert f"/documents/versions/{closed.current_version.pk}/file" not in cached  # never offline
+    device = OfflineDevice.objects.get(member=member)
+    assert device.expires_at is not None
+
+    # The network goes away: the browser is offline and the server is down.
+    context.set_offline(True)
+    daphne_server.stop()
+    page.goto(f"{daphne_server.url}/documents/{document.pk}/read/?page=1&version={version.pk}")
+    page.wait_for_selector(".reader-pane.is-active .annot-overlay canvas", state="attached", timeout=20000)
+    page.locator("[data-tool=note]").click()
+    box = page.locator(".reader-pane.is-active .annot-overlay canvas").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.1)
+    page.locator("#annot-note-text").fill("電車で確認:第2条の税率")
+    page.locator(".annot-dialog button[value=save]").click()
+    page.wait_for_selector(".annot-note", timeout=5000)
+    page.wait_for_function("() => document.querySelector('.annot-status').classList.contains('offline')")
+    assert not Annotation.objects.filter(member=member).exists()
+
+    # Back online: the note reaches the server once.
+    daphne_server.start()
+    context.set_offline(False)
+    assert wait_for(lambda: Annotation.objects.filter(member=member, kind="note").exists(), timeout=20)
+    note = Annotation.objects.get(member=member, kind="note")
+    assert note.text == "電車で確認:第2条の税率" and note.version == version and note.page == 1
+    page.reload()
+    page.wait_for_selector(".annot-note", timeout=10000)
+    assert Annotation.objects.filter(member=member).count() == 1
