@@ -42,7 +42,7 @@ export class Search {
       button.className = "search-hit";
       button.dataset.hit = String(i);
       const title = document.createElement("strong");
-      title.textContent = `${hit.title} — ${this.msgPage.replace("%(page)s", hit.page)}`;
+      title.textContent = `${hit.title} — ${this.msgPage} ${hit.page}`;
       const snippet = document.createElement("span");
       snippet.className = "snippet";
       // The snippet is escaped on the server; only <mark> is markup.
