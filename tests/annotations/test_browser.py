@@ -152,3 +152,43 @@ def test_offline_packet_read_and_note_synced_when_back_online(daphne_server, new
     page.reload()
     page.wait_for_selector(".annot-note", timeout=10000)
     assert Annotation.objects.filter(member=member).count() == 1
+
+
+def _download_packet(page, server):
+    page.goto(f"{server.url}/documents/annotations/offline/")
+    page.locator("#packet-download").click()
+    page.wait_for_selector("#offline-packet[data-state=ready]", timeout=30000)
+
+
+def _council_caches(page) -> list:
+    return page.evaluate("() => caches.keys().then((k) => k.filter((n) => n.startsWith('council-')))")
+
+
+def test_offline_copy_removed_on_revocation_and_at_sign_out(daphne_server, new_context):
+    org = factories.make_small_council()
+    item = factories.make_agenda_item(org["sitting"])
+    document = make_document(org["council"], org["plenary"], pages=1)
+    AgendaItemDocument.objects.create(agenda_item=item, document=document)
+    member = org["members"][4].user
+
+    context = new_context()
+    context.add_cookies([login_cookie(member, daphne_server)])
+    page = context.new_page()
+    _download_packet(page, daphne_server)
+    assert "council-packet-v1" in _council_caches(page)
+    # An administrator revokes the member's devices; the device learns it when it next connects.
+    from documents.annotations.services import devices_revoke
+
+    devices_revoke(actor=org["admin"], member=member)
+    page.reload()
+    page.wait_for_function("() => document.getElementById('packet-status').textContent.length > 0")
+    assert _council_caches(page) == []
+    assert wait_for(lambda: OfflineDevice.objects.filter(member=member, wiped_at__isnull=False).exists())
+
+    # A fresh download on a new device id, then signing out removes it too.
+    page.evaluate("() => new Promise((r) => { const q = indexedDB.deleteDatabase('council-offline'); q.onsuccess = q.onerror = r; })")
+    _download_packet(page, daphne_server)
+    assert "council-packet-v1" in _council_caches(page)
+    page.locator("form.logout button[type=submit]").click()
+    page.wait_for_url("**/accounts/login/**")
+    page.wait_for_function("() => caches.keys().then((k) => !k.some((n) => n.startsWith('council-')))")
