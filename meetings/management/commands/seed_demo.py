@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 DEMO_STEPS = [
     "council.demo",
     "meetings.demo",
+    "documents.demo",  # documents: the agenda packet (WeasyPrint), linked to the demo sittings' items
     "meetings.minutes.demo",  # minutes: keep after the step that records the completed sitting
 ]
 
