@@ -294,3 +294,14 @@ def test_session_dates_edit_and_refusal(clerk_client, org):
     client_other = clerk_client
     client_other.force_login(org["members"][0].user)
     assert client_other.get(url).status_code == 403
+
+
+def test_unpublish_and_edit_item_refusal(clerk_client, org):
+    sitting = org["sitting"]
+    item = make_agenda_item(sitting, title="元の件名")
+    clerk_client.post(reverse("meetings:agenda_publish", args=[sitting.pk]))
+    clerk_client.post(reverse("meetings:agenda_unpublish", args=[sitting.pk]))
+    assert Sitting.objects.get().agenda_published_at is None
+    bad = ja(clerk_client).post(reverse("meetings:agenda_item_edit", args=[item.pk]), {"kind": "bill", "title": "新"})
+    assert bad.status_code == 400 and "議案には番号が必要です" in bad.content.decode()
+    assert AgendaItem.objects.get().title == "元の件名"
