@@ -31,6 +31,12 @@ def _fresh_hub_and_layer():
     yield
     fanout.reset_hub()
     channel_layers.backends.clear()
+    # Consumers query from asgiref's single worker thread; close its connection so the test
+    # database can be flushed and dropped (PostgreSQL refuses while a session is open).
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
 
 
 def make_document(org, *, title="議案第45号 町税条例の一部改正について", pages=12, visibility=Document.Visibility.MEMBERS,
