@@ -317,6 +317,8 @@ def suggestion_add(*, sitting: Sitting, event: str, display_name: str, person_id
     person = None
     if person_id is not None:
         person = Person.objects.filter(pk=person_id, council_id=sitting.body.council_id).first()
+    else:
+        person = match_member(sitting, display_name)
     with transaction.atomic():
         suggestion = AttendanceSuggestion.objects.create(sitting=sitting, person=person, event=event,
                                                          display_name=(display_name or "")[:100])
@@ -325,6 +327,22 @@ def suggestion_add(*, sitting: Sitting, event: str, display_name: str, person_id
                            "display_name": suggestion.display_name})
         broadcast(sitting, "attendance")
     return suggestion
+
+
+def match_member(sitting: Sitting, display_name: str) -> Person | None:
+    """The member a video-call name belongs to: "3番 山田 太郎" (as our tablets set it) or the name."""
+    import re
+
+    text = re.sub(r"\s+", "", display_name or "")
+    members = list(Person.objects.filter(pk__in=body_member_ids(sitting)))
+    seat = re.match(r"^(\d+)番", text)
+    if seat:
+        found = [p for p in members if p.seat_number == int(seat.group(1))]
+        name = text[seat.end():]
+        if len(found) == 1 and (not name or re.sub(r"\s+", "", found[0].full_name) == name):
+            return found[0]
+    found = [p for p in members if re.sub(r"\s+", "", p.full_name) == text]
+    return found[0] if len(found) == 1 else None
 
 
 def suggestion_decide(*, suggestion: AttendanceSuggestion, accept: bool, by) -> AttendanceSuggestion:
