@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("api/sync/", views.api_sync, name="api_sync"),
     path("api/bookmarks/", views.api_bookmark, name="api_bookmark"),
     path("api/packet/", views.api_packet, name="api_packet"),
+    path("api/notes/search/", views.api_notes_search, name="api_notes_search"),
     path("api/devices/<str:device_id>/", views.api_device, name="api_device"),
     path("mine/", views.my_notes, name="my_notes"),
     path("review/", views.review_list, name="review_list"),

@@ -127,6 +127,20 @@ def api_bookmark(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"page": page, "bookmarked": bookmark is not None})
 
 
+@_api_login_required
+@require_GET
+@never_cache
+def api_notes_search(request: HttpRequest) -> HttpResponse:
+    """The member's own typed notes matching ``q``, for the reader's search (same shape as its hits)."""
+    query = request.GET.get("q", "").strip()[:200]
+    hits = selectors.search_notes(user=request.user, query=query, limit=50) if query else []
+    return JsonResponse({"query": query, "hits": [
+        {"document": h.document.pk, "title": h.document.title, "version": h.version.pk, "page": h.page,
+         "text": h.text[:300], "url": reader_url(h.document.pk, h.version.pk, h.page)}
+        for h in hits if permissions.can_view_document(request.user, h.document)
+    ]})
+
+
 # --- My notes, bookmarks and review ---------------------------------------------------------
 
 

@@ -65,6 +65,7 @@ def endpoints(s):
         ("get", url("api_version", version_id=old.pk)),
         ("get", url("my_notes")),
         ("get", url("my_notes") + "?q=秘密"),
+        ("get", url("api_notes_search") + "?q=秘密"),
         ("get", url("review_list")),
         ("get", url("review_detail", client_id=s["flagged_id"])),
         ("get", url("review_page_image", client_id=s["flagged_id"], which="old")),
@@ -163,3 +164,17 @@ def test_annotation_author_sees_own_everywhere(org, setup):
         assert "/CouncilHL" in out.pages[0].obj.Resources.ExtGState
         content = b"".join(c.read_bytes() for c in out.pages[0].obj.Contents)
         assert b" l S" in content  # the pen stroke is drawn in
+
+
+@pytest.mark.parametrize("role", ["anonymous", "other member", "clerk", "official", "admin"])
+def test_annotation_privacy_notes_search_api(org, setup, role):
+    url = reverse("documents:annotations:api_notes_search") + "?q=秘密"
+    response = clients(org)[role].get(url)
+    assert SECRET.encode() not in response.content
+    if role != "anonymous":
+        assert response.json()["hits"] == []
+    mine = Client()
+    mine.login(username=setup["author"].username, password=PASSWORD)
+    hits = mine.get(url).json()["hits"]
+    assert sorted(h["text"] for h in hits) == [SECRET, SECRET + " (2)"]
+    assert all(h["url"].startswith(f"/documents/{setup['doc'].pk}/read/") for h in hits)

@@ -118,19 +118,19 @@ async function handle(request, url) {
     }
   }
   if (isStatic) {
-    const cached = (await caches.match(request.url)) || null;
-    const network = fetch(request).then(async (response) => {
+    // Network first (a new release must not run yesterday's code), kept for use without a network.
+    try {
+      const response = await fetch(request);
       if (response.ok && response.status === 200) {
         const cache = await caches.open(ASSET_CACHE);
         await cache.put(request.url, response.clone());
       }
       return response;
-    });
-    if (cached) {
-      network.catch(() => {});
-      return cached;
+    } catch (err) {
+      const cached = await caches.match(request.url);
+      if (cached) return cached;
+      throw err;
     }
-    return network;
   }
   // Pages and the notes API: network first, then the packet.
   try {
@@ -164,7 +164,6 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/documents/annotations/sw.js")) return;
   const handled = url.pathname.startsWith("/static/")
     || url.pathname.startsWith("/documents/")
-    || url.pathname.startsWith("/meetings/")
     || request.mode === "navigate";
   if (!handled) return;
   event.respondWith(handle(request, url));
