@@ -178,9 +178,11 @@ def _english():
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Test users need no slow password hashing (it dominated this area's run time)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fast_passwords(request, settings):
+    """Test users need no slow password hashing (it dominated this area's run time). Browser tests
+    keep the default: a real server process checks those passwords with its own settings."""
+    if request.node.get_closest_marker("browser") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -134,5 +134,13 @@ window.addEventListener("beforeunload", (event) => {
 });
 
 // Land on the block named in the address (after adding or moving a remark).
-const target = location.hash && document.querySelector(`${location.hash} textarea`);
-if (target) target.focus();
+// (after load: the browser's own scroll to the fragment would otherwise take the focus back)
+function focusTarget() {
+  const target = location.hash && document.querySelector(`#${CSS.escape(location.hash.slice(1))} textarea`);
+  if (target) {
+    target.focus();
+    target.setSelectionRange(target.value.length, target.value.length);
+  }
+}
+if (document.readyState === "complete") setTimeout(focusTarget, 0);
+else window.addEventListener("load", () => setTimeout(focusTarget, 0));

@@ -1,0 +1,79 @@
+"""The clerk's editor in Debian's Chromium against a real daphne: typing is autosaved (and audited),
+the status line says so, and the keyboard moves between blocks and adds a remark."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from council.models import AuditEntry
+from meetings.minutes import services
+from meetings.minutes.models import Block
+from tests import factories
+from tests.minutes.conftest import build_recorded_sitting
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def login_cookie(user, server) -> dict:
+    client = Client()
+    client.force_login(user)
+    return {
+        "name": django_settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+        "url": server.url,
+    }
+
+
+def wait_for(predicate, timeout=10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_typing_is_autosaved_and_the_keyboard_moves_between_blocks(daphne_server, new_context):
+    rec = build_recorded_sitting(factories.make_small_council())
+    clerk = rec["clerk"].user
+    minutes = services.draft_generate(sitting=rec["sitting"], actor=clerk)
+    speeches = list(minutes.blocks.filter(kind=Block.Kind.SPEECH).order_by("position"))
+    context = new_context()
+    context.add_cookies([login_cookie(clerk, daphne_server)])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{daphne_server.url}/meetings/minutes/{minutes.pk}/edit/")
+    status = page.locator("#save-status")
+    first = page.locator(f"#text-{speeches[0].pk}")
+    first.click()
+    page.keyboard.type("ただいまから本日の会議を開きます。")
+    expect(status).to_have_text("保存中…", timeout=5000)
+    expect(status).to_have_text("すべて保存しました", timeout=10000)
+    assert wait_for(lambda: Block.objects.get(pk=speeches[0].pk).text == "ただいまから本日の会議を開きます。")
+
+    # Alt+Down jumps to the next text block; typing there saves that block too.
+    page.keyboard.press("Alt+ArrowDown")
+    expect(page.locator(f"#text-{speeches[1].pk}")).to_be_focused()
+    page.keyboard.type("日程第2、会期の決定を議題といたします。")
+    page.keyboard.press("Control+s")
+    assert wait_for(
+        lambda: Block.objects.get(pk=speeches[1].pk).text == "日程第2、会期の決定を議題といたします。"
+    )
+    assert AuditEntry.objects.filter(action="minutes.block_edited").count() >= 2
+
+    # Ctrl+Enter adds a remark after the current block (typed text is saved before leaving).
+    page.keyboard.type("以上です。")
+    page.keyboard.press("Control+Enter")
+    assert wait_for(lambda: minutes.blocks.filter(kind=Block.Kind.REMARK).exists())
+    remark = minutes.blocks.get(kind=Block.Kind.REMARK)
+    page.wait_for_url(f"**/edit/#block-{remark.pk}")
+    assert Block.objects.get(pk=speeches[1].pk).text.endswith("以上です。")
+    page.wait_for_load_state("load")
+    expect(page.locator(f"#text-{remark.pk}")).to_be_focused()
+    assert errors == []
