@@ -333,3 +333,13 @@ async def test_clerk_records_a_room_members_ballot_not_an_online_one(committee):
     assert ballot.recorded_by_id == committee["clerk_user"].pk
     await chair.disconnect()
     await clerk.disconnect()
+
+
+async def test_refusal_is_in_japanese_by_default(committee):
+    await sync_to_async(mark_all_present)(committee["sitting"], committee["people"][:3])
+    chair = await ws(committee, committee["chair"], lang="ja")
+    poll_id = await _open(committee, chair, "roll_call")
+    reply = await call(chair, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "j"},
+                       "vote.receipt")
+    assert reply["type"] == "error" and reply["message"] == "議長は通常の表決には加わりません（地方自治法第116条）。"
+    await chair.disconnect()
