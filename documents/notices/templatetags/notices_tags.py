@@ -2,6 +2,7 @@
 
 from django import template
 
+from documents.annotations.selectors import needing_review
 from documents.notices import permissions, selectors
 
 register = template.Library()
@@ -20,4 +21,6 @@ def notices_panel(context, compact: bool = False):
         "receipts": receipts,
         "unread": selectors.unread_count(user),
         "can_send": permissions.can_send(user),
+        # The member's own count only (annotations are private; this is shown to them alone).
+        "review_count": needing_review(user).count(),
     }

@@ -230,7 +230,7 @@ class Overlay {
     b.style.left = `${a.geometry.x * 100}%`;
     b.style.top = `${a.geometry.y * 100}%`;
     b.style.color = a.colour;
-    b.textContent = "🗒";
+    b.textContent = "✎";
     b.title = a.text || "";
     b.setAttribute("aria-label", `${msg("msgNoteLabel")}: ${a.text || ""}`);
     b.dataset.clientId = a.client_id;
