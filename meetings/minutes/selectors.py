@@ -82,8 +82,6 @@ def signatory_rows(minutes: Minutes) -> list[dict]:
 
 
 def document_context(minutes: Minutes, blocks: list[Block] | None = None) -> dict:
-    from council.formats import era_date
-
     blocks = ordered_blocks(minutes) if blocks is None else blocks
     header = minutes.header or {}
     note = ""
@@ -97,7 +95,9 @@ def document_context(minutes: Minutes, blocks: list[Block] | None = None) -> dic
         "has_remote": any(m.get("remote") for m in header.get("present", [])),
         "version_note": note,
         "text_sha256": minutes.text_sha256,
-        "modified": era_date(minutes.signed_at) if minutes.signed_at else "",
+        "modified": timezone.localtime(minutes.signed_at).isoformat(timespec="seconds")
+        if minutes.signed_at
+        else "",
     }
 
 

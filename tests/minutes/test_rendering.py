@@ -36,7 +36,11 @@ def rendered(django_db_setup, django_db_blocker):
         services.signers_nominate(minutes=minutes, people=rec["members"][4:6], actor=clerk)
         html = rendering.document_html(selectors.document_context(minutes))
         result = rendering.render_pdf(html)
-        info = {"title": minutes.title, "names": [f"{p.family_name}{p.given_name}" for p in rec["voters"]]}
+        info = {
+            "date": rec["sitting"].date.isoformat(),
+            "title": minutes.title,
+            "names": [f"{p.family_name}{p.given_name}" for p in rec["voters"]],
+        }
         transaction.set_rollback(True)
     return result, info
 
@@ -99,6 +103,7 @@ def test_pdf_declares_pdf_a_and_carries_metadata(rendered):
     assert reader.trailer["/Root"]["/Lang"] == "ja"
     meta = reader.metadata
     assert meta.title == info["title"] and meta.author == "磐梯町議会"
+    assert meta.creation_date.date().isoformat() == info["date"]
 
 
 def test_rendering_fetches_nothing_from_the_network(monkeypatch):
