@@ -8,11 +8,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from council.models import Body, Council
-from documents.models import Document
+from documents.models import Document, DocumentVersion
 
 
 class Notice(models.Model):
@@ -32,6 +33,7 @@ class Notice(models.Model):
     )
     bodies = models.ManyToManyField(Body, blank=True, related_name="+", verbose_name=_("bodies"))
     document = models.ForeignKey(Document, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     # Where the notice points (a document in the reader, a sitting's order of business).
     link = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -41,6 +43,13 @@ class Notice(models.Model):
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
         ordering = ["-last_sent_at", "-id"]
+        constraints = [
+            # A release or a replacement is announced once, whoever notices it first.
+            models.UniqueConstraint(
+                fields=["kind", "version"], condition=Q(kind__in=["document_released", "document_replaced"]),
+                name="notice_unique_announcement",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

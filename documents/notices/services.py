@@ -12,13 +12,15 @@ E-mails carry the title, the message and a link, never attachments or document f
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -186,52 +188,100 @@ def notice_resend(*, notice: Notice, actor) -> int:
 
 
 def _announce(*, kind: str, council: Council, title: str, users: list, actor=None, document: Document | None = None,
-              link: str = "", body: str = "", bodies: Iterable[Body] = ()) -> Notice | None:
+              version: DocumentVersion | None = None, link: str = "", body: str = "",
+              bodies: Iterable[Body] = ()) -> Notice | None:
     if not users:
         return None
-    with transaction.atomic():
-        notice = Notice.objects.create(council=council, kind=kind, title=title[:200], body=body, sender=actor,
-                                       document=document, link=link[:300])
-        notice.bodies.set(list(bodies))
-        ids = _deliver(notice, users)
-        audit_record(action=f"notices.{kind}", actor=actor, target=notice,
-                     data={"document": document.pk if document else None, "recipients": len(ids)})
-        _email_after_commit(notice.pk, ids)
+    try:
+        with transaction.atomic():
+            notice = Notice.objects.create(council=council, kind=kind, title=title[:200], body=body, sender=actor,
+                                           document=document, version=version, link=link[:300])
+            notice.bodies.set(list(bodies))
+            ids = _deliver(notice, users)
+            audit_record(action=f"notices.{kind}", actor=actor, target=notice,
+                         data={"document": document.pk if document else None,
+                               "version": version.pk if version else None, "recipients": len(ids)})
+            _email_after_commit(notice.pk, ids)
+    except IntegrityError:  # already announced (by the sweep or by the documents area)
+        return None
     return notice
 
 
 def _document_link(document: Document) -> str:
     from django.urls import NoReverseMatch, reverse
 
-    try:
-        return reverse("documents:detail", kwargs={"document_id": document.pk})
-    except NoReverseMatch:
-        return ""
+    for name in ("documents:read", "documents:detail"):
+        try:
+            return reverse(name, kwargs={"document_id": document.pk})
+        except NoReverseMatch:
+            continue
+    return ""
 
 
 def notify_document_released(*, document: Document, actor=None) -> Notice | None:
-    """Tell every reader of a just-released document."""
+    """Tell every reader of a just-released document (once per document)."""
+    version = document.current_version
+    if Notice.objects.filter(kind=Notice.Kind.DOCUMENT_RELEASED, document=document).exists():
+        return None
     return _announce(kind=Notice.Kind.DOCUMENT_RELEASED, council=document.council, title=document.title,
-                     users=readers_of(document), actor=actor, document=document, link=_document_link(document),
-                     bodies=[document.body])
+                     users=readers_of(document), actor=actor, document=document, version=version,
+                     link=_document_link(document), bodies=[document.body])
 
 
 def notify_document_replaced(*, version: DocumentVersion, actor=None) -> Notice | None:
-    """Tell every reader of a released document that it was replaced (差し替え)."""
+    """Tell every reader of a released document that it was replaced (差し替え), once per version."""
     from documents.permissions import is_released
 
     document = version.document
     if not is_released(document):
         return None
     return _announce(kind=Notice.Kind.DOCUMENT_REPLACED, council=document.council, title=document.title,
-                     users=readers_of(document), actor=actor, document=document, link=_document_link(document),
-                     body=getattr(version, "note", "") or "", bodies=[document.body])
+                     users=readers_of(document), actor=actor, document=document, version=version,
+                     link=_document_link(document), body=getattr(version, "note", "") or "", bodies=[document.body])
 
 
 def notify_agenda_changed(*, body: Body, title: str, link: str = "", actor=None, summary: str = "") -> Notice | None:
     """Tell the members of ``body`` that a published order of business changed."""
     return _announce(kind=Notice.Kind.AGENDA_CHANGED, council=body.council, title=title, users=members_of(body),
                      actor=actor, link=link, body=summary, bodies=[body])
+
+
+ANNOUNCE_WINDOW = datetime.timedelta(days=2)
+
+
+def announce_documents(*, now: datetime.datetime | None = None) -> int:
+    """Announce every document released, and every replacement made, in the last two days that has
+    not been announced yet. Idempotent (a unique constraint backs it), so it runs from cron
+    (``manage.py announce_documents``) and whenever a member's notices are shown; scheduled
+    releases are announced as soon as their time has passed. Returns how many notices it made."""
+    from documents.permissions import released_q
+
+    now = now or timezone.now()
+    since = now - ANNOUNCE_WINDOW
+    made = 0
+    announced = Notice.objects.filter(kind=Notice.Kind.DOCUMENT_RELEASED).values("document_id")
+    fresh = (
+        Document.objects.filter(released_q(now=now))
+        .filter(Q(released_at__gte=since) | Q(released_at__isnull=True, release_at__gte=since))
+        .exclude(pk__in=announced).select_related("council", "body")
+    )
+    for document in fresh[:100]:
+        made += bool(notify_document_released(document=document))
+    replaced = Notice.objects.filter(kind=Notice.Kind.DOCUMENT_REPLACED).values("version_id")
+    versions = (
+        DocumentVersion.objects.filter(number__gt=1, created_at__gte=since, document__in=Document.objects.filter(
+            released_q(now=now)))
+        .exclude(pk__in=replaced).select_related("document", "document__council", "document__body")
+    )
+    for version in versions[:100]:
+        document = version.document
+        released_when = document.released_at or document.release_at
+        if released_when is None or version.created_at <= released_when:
+            continue  # replaced before release: the release notice covers it
+        if document.current_version != version:
+            continue
+        made += bool(notify_document_replaced(version=version))
+    return made
 
 
 def document_remind_unread(*, document: Document, actor) -> int:

@@ -40,7 +40,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def unread_json(request: HttpRequest) -> HttpResponse:
-    """For the reader's notices strip (polled)."""
+    """For the reader's notices strip (polled every minute, so releases are announced promptly)."""
+    services.announce_documents()
     rows = selectors.inbox(request.user).filter(opened_at__isnull=True)[:20]
     return JsonResponse({
         "unread": selectors.unread_count(request.user),

@@ -209,3 +209,38 @@ def test_notice_messages_in_japanese(org):
 
     with translation.override("ja"), pytest.raises(services.NoticeError, match="お知らせを送信できるのは事務局だけです。"):
         send(org, sender=org["members"][0].user, bodies=[org["plenary"]])
+
+
+def test_notice_announce_documents_once_on_release_and_replacement(org, django_capture_on_commit_callbacks, settings):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from tests.annotations.helpers import add_version
+
+    settings.COUNCIL_NOTICE_EMAIL = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    member = org["members"][4].user
+    member.email = "m4@example.org"
+    member.save()
+    doc = make_document(org["council"], org["committee"], title="議案第9号 専決処分の報告")
+    draft = make_document(org["council"], org["committee"], title="未公開", released=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.announce_documents() == 1
+    assert services.announce_documents() == 0  # idempotent
+    call_command("announce_documents")
+    released = Notice.objects.get(kind=Notice.Kind.DOCUMENT_RELEASED)
+    assert released.document == doc and released.receipts.filter(user=member).exists()
+    assert not Notice.objects.filter(document=draft).exists()
+    assert [m.to for m in mail.outbox] == [["m4@example.org"]]
+    # A replacement after the release is announced once, as a replacement.
+    version = add_version(doc, pages=3)
+    version.created_at = timezone.now()
+    version.save()
+    assert services.announce_documents() == 1
+    replaced = Notice.objects.get(kind=Notice.Kind.DOCUMENT_REPLACED)
+    assert replaced.version == version
+    assert services.notify_document_replaced(version=version) is None  # already announced
+    assert services.notify_document_released(document=doc) is None
+    # The member sees it in the reader's strip.
+    data = login(member).get(reverse("documents:notices:unread_json")).json()
+    assert {n["kind"] for n in data["notices"]} == {"document_released", "document_replaced"}

@@ -3,7 +3,7 @@
 from django import template
 
 from documents.annotations.selectors import needing_review
-from documents.notices import permissions, selectors
+from documents.notices import permissions, selectors, services
 
 register = template.Library()
 
@@ -14,6 +14,7 @@ def notices_panel(context, compact: bool = False):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"show": False}
+    services.announce_documents()  # idempotent: new releases show up on the start page at once
     receipts = list(selectors.inbox(user)[:8 if compact else 10])
     return {
         "show": True,
