@@ -43,6 +43,7 @@ class NoteHit:
     kind: str
     needs_review: bool
     conflict: bool
+    client_id: object = None
 
 
 def _normal(text: str) -> str:
@@ -67,7 +68,7 @@ def search_notes(*, user, query: str, limit: int = 100) -> list[NoteHit]:
         # member's notes are few enough to scan.
         if needle.casefold() in _normal(note.text).casefold():
             hits.append(NoteHit(note.document, note.version, note.page, note.text, note.kind, note.needs_review,
-                                note.conflict_of_id is not None))
+                                note.conflict_of_id is not None, note.client_id))
             if len(hits) >= limit:
                 break
     return hits
@@ -80,8 +81,18 @@ def my_notes(user, *, query: str = "") -> list[NoteHit]:
     rows = own_annotations(user).select_related("document", "version").order_by(
         "document__title", "document_id", "version__number", "page", "id"
     )
-    return [NoteHit(a.document, a.version, a.page, a.text, a.kind, a.needs_review, a.conflict_of_id is not None)
+    return [NoteHit(a.document, a.version, a.page, a.text, a.kind, a.needs_review, a.conflict_of_id is not None,
+                    a.client_id)
             for a in rows[:2000]]
+
+
+def current_version_ids(document_ids) -> set[int]:
+    latest: dict[int, int] = {}
+    for doc_id, version_id in DocumentVersion.objects.filter(document_id__in=set(document_ids)).order_by(
+        "document_id", "number"
+    ).values_list("document_id", "id"):
+        latest[doc_id] = version_id
+    return set(latest.values())
 
 
 def my_bookmarks(user) -> QuerySet[Bookmark]:

@@ -149,7 +149,16 @@ def api_notes_search(request: HttpRequest) -> HttpResponse:
 def my_notes(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     notes = selectors.my_notes(request.user, query=query)
-    rows = [{"hit": hit, "url": reader_url(hit.document.pk, hit.version.pk, hit.page)} for hit in notes]
+    current = selectors.current_version_ids(hit.document.pk for hit in notes)
+    rows = []
+    for hit in notes:
+        if hit.needs_review:
+            url = reverse("documents:annotations:review_detail", kwargs={"client_id": hit.client_id})
+        elif hit.version.pk in current:
+            url = reader_url(hit.document.pk, hit.version.pk, hit.page)
+        else:  # kept on a replaced version: open the same page of the current one
+            url = reader_url(hit.document.pk, None, hit.page)
+        rows.append({"hit": hit, "url": url, "old": hit.version.pk not in current})
     bookmarks = [{"bookmark": b, "url": reader_url(b.document_id, b.version_id, b.page)}
                  for b in selectors.my_bookmarks(request.user)]
     return render(request, "documents/annotations/my_notes.html", {

@@ -178,3 +178,12 @@ def test_annotation_privacy_notes_search_api(org, setup, role):
     hits = mine.get(url).json()["hits"]
     assert sorted(h["text"] for h in hits) == [SECRET, SECRET + " (2)"]
     assert all(h["url"].startswith(f"/documents/{setup['doc'].pk}/read/") for h in hits)
+
+
+def test_annotation_my_notes_links_flagged_notes_to_review(org, setup):
+    client = Client()
+    client.login(username=setup["author"].username, password=PASSWORD)
+    page = client.get(reverse("documents:annotations:my_notes")).content.decode()
+    review = reverse("documents:annotations:review_detail", kwargs={"client_id": setup["flagged_id"]})
+    assert review in page
+    assert f"/documents/{setup['doc'].pk}/read/?page=1&amp;version={setup['new'].pk}" in page
