@@ -115,6 +115,7 @@ def read_pdf(path: str | os.PathLike, *, timeout: float | None = None, memory_mb
             workdir=workdir, page_count=result["page_count"], pages=result["pages"],
             original_sha256=result["original_sha256"], served_sha256=result["served_sha256"],
             served_size=result["served_size"], seconds=seconds, peak_rss_mb=result["peak_rss_mb"],
+            extra={"timings": result.get("timings", {}), "peak_total_rss_mb": result.get("peak_total_rss_mb")},
         )
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -95,7 +95,7 @@ def _generated_name(prefix: str, suffix: str) -> str:
 
 def thumbnail_upload_to(instance, filename: str) -> str:
     """Thumbnails are stored under generated names, never the uploaded file's name."""
-    return _generated_name("documents/thumbs/", ".webp")
+    return _generated_name("documents/thumbs/", ".jpg")
 
 
 class Page(models.Model):

@@ -68,7 +68,7 @@ def _store_version(*, document: Document, number: int, result: IngestResult, ori
     )
     pages = []
     for page in result.pages:
-        thumb = files.save("documents/thumbs/", ".webp", result.thumbnail_path(page))
+        thumb = files.save("documents/thumbs/", ".jpg", result.thumbnail_path(page))
         pages.append(Page(
             version=version, number=page["number"], text=page["text"], search_text=page["search_text"],
             text_hash=page["text_hash"], content_hash=page["content_hash"], thumbnail=thumb,

@@ -41,7 +41,7 @@ def _stored_thumbnail(user, version_id: int, number: int) -> StoredFile:
     page = selectors.page_for(user, version_id, number)
     return StoredFile(
         name=page.thumbnail.name, size=page.thumbnail.size, etag=f'"{page.content_hash[:16]}{page.text_hash[:16]}"',
-        last_modified=page.version.created_at, content_type="image/webp", filename=f"p{number}.webp",
+        last_modified=page.version.created_at, content_type="image/jpeg", filename=f"p{number}.jpg",
     )
 
 
