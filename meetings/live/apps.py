@@ -13,6 +13,7 @@ class LiveConfig(AppConfig):
         from meetings.live import handlers
 
         handlers.register()
+        _add_sitting_links()
         user_logged_out.connect(_close_sockets_on_sign_out, dispatch_uid="live.close_sockets_on_sign_out")
 
 
@@ -26,3 +27,17 @@ def _close_sockets_on_sign_out(sender, request, user, **kwargs) -> None:
 
     user_id = user.pk
     transaction.on_commit(lambda: close_user_sockets(user_id))
+
+
+def _add_sitting_links() -> None:
+    """Buttons on the sitting page: the console for those who run it, the public view if public."""
+    from meetings.live import permissions
+    from meetings.views import SITTING_LINKS, SittingLink
+
+    names = {link.url_name for link in SITTING_LINKS}
+    if "meetings:live:console" not in names:
+        SITTING_LINKS.append(SittingLink("meetings:live:console", _("Run the sitting (console)"),
+                                         lambda user, sitting: permissions.can_run(user, sitting), primary=True))
+    if "meetings:live:public" not in names:
+        SITTING_LINKS.append(SittingLink("meetings:live:public", _("Public view (傍聴)"),
+                                         lambda user, sitting: permissions.can_watch_public(sitting)))

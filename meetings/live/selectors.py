@@ -51,7 +51,8 @@ def agenda_item_data(item: AgendaItem | None, *, audience: str) -> dict | None:
     }
     if audience == "public" and item.closed_session:
         return data  # 秘密会: the public learns only that a closed session is under way
-    data.update({"title": item.title, "bill_number": item.bill_number, "kind": item.kind})
+    data.update({"title": getattr(item, "display_title", item.title), "bill_number": item.bill_number,
+                 "kind": item.kind})
     return data
 
 
@@ -96,7 +97,7 @@ def core_state(*, live: LiveState, sitting: Sitting, audience: str) -> dict:
     agenda_item = live.agenda_item if live.agenda_item_id else None
     data = {
         "status": sitting.status,
-        "title": str(sitting),
+        "title": getattr(sitting, "display_name", None) or str(sitting),
         "date": sitting.date.isoformat(),
         "is_public": sitting.is_public,
         "opened_at": sitting.opened_at,
@@ -116,8 +117,50 @@ def core_state(*, live: LiveState, sitting: Sitting, audience: str) -> dict:
 
 def agenda_for(*, sitting: Sitting) -> list[dict]:
     return [
-        {"id": i.pk, "label": i.label, "title": i.title, "closed_session": i.closed_session, "position": i.position}
-        for i in sitting.agenda_items.all()
+        {"id": i.pk, "label": i.label, "title": getattr(i, "display_title", i.title), "bill_number": i.bill_number,
+         "closed_session": i.closed_session, "position": i.position}
+        for i in sitting.agenda_items.order_by("position", "id")
+    ]
+
+
+def console_documents(*, sitting: Sitting, user) -> list[dict]:
+    """Documents the console can present: those attached to the sitting's items that ``user`` may see."""
+    from documents.permissions import can_view
+    from meetings.models import AgendaItemDocument
+
+    links = (
+        AgendaItemDocument.objects.filter(agenda_item__sitting=sitting)
+        .select_related("document").order_by("agenda_item__position", "position", "id")
+    )
+    seen: dict[int, dict] = {}
+    for link in links:
+        doc = link.document
+        if doc.pk in seen:
+            seen[doc.pk]["items"].append(link.agenda_item_id)
+            continue
+        if not can_view(user, doc):
+            continue
+        version = doc.versions.order_by("-number").first()
+        if version is None:
+            continue
+        seen[doc.pk] = {"id": doc.pk, "title": doc.title, "visibility": doc.visibility,
+                        "version_id": version.pk, "page_count": version.page_count, "items": [link.agenda_item_id]}
+    return list(seen.values())
+
+
+def participants(*, sitting: Sitting) -> list[dict]:
+    """People presenting can be handed to: members of the body, officials and the secretariat."""
+    from council.models import Person
+    from meetings.live.permissions import can_follow
+
+    people = (
+        Person.objects.filter(council_id=sitting.body.council_id, active=True, user__isnull=False, user__is_active=True)
+        .select_related("user").order_by("kind", "seat_number", "family_name_kana", "id")
+    )
+    return [
+        {"user_id": p.user_id, "name": f"{p.title} {p.full_name}".strip() if p.title else p.full_name,
+         "kind": p.kind, "seat_number": p.seat_number}
+        for p in people if can_follow(p.user, sitting)
     ]
 
 

@@ -179,6 +179,7 @@ def document_present(*, sitting: Sitting, actor, document_id: int, version_id: i
     # The same answer for a missing document and one the presenter may not see.
     if document is None or not can_view(actor, document):
         raise Refused(_("That document does not exist or you cannot see it."), code="not_found")
+    _require_presentable(document, live)
     current = document.versions.order_by("-number").first()
     if current is None:
         raise Refused(_("That document has no readable version yet."), code="not_found")
@@ -192,6 +193,22 @@ def document_present(*, sitting: Sitting, actor, document_id: int, version_id: i
                  data={"document": document.pk, "version": current.pk, "page": page})
     _publish_presentation(live, sitting, type_="session.page")
     return live
+
+
+def _require_presentable(document, live: LiveState) -> None:
+    """Every follower of the members' stream receives what is presented, so it must be theirs to see:
+    documents released to the members (or the public); closed-session documents only while a
+    closed-session item is under way. Secretariat-only and unreleased documents are never presented."""
+    from documents.models import Document
+    from documents.permissions import is_released
+
+    if not is_released(document) or document.visibility == Document.Visibility.SECRETARIAT:
+        raise Refused(_("Only documents released to the members can be presented."), code="not_presentable")
+    if document.visibility == Document.Visibility.CLOSED_SESSION and not (
+        live.agenda_item_id and live.agenda_item.closed_session
+    ):
+        raise Refused(_("A closed-session document can be presented only during a closed-session item."),
+                      code="not_presentable")
 
 
 def _check_page(page: int, page_count: int) -> None:

@@ -539,3 +539,17 @@ async def test_periodic_recheck_closes_sockets_of_users_who_lost_access(live_org
     await fanout.current_hub()._recheck_access()
     output = await member.receive_output(timeout=3)
     assert output == {"type": "websocket.close", "code": 4403}
+
+
+async def test_only_documents_for_the_members_can_be_presented(live_org):
+    internal = await sync_to_async(make_document)(live_org, title="事務局メモ", visibility=Document.Visibility.SECRETARIAT)
+    secret = await sync_to_async(make_document)(live_org, title="秘密会資料", visibility=Document.Visibility.CLOSED_SESSION)
+    clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
+    await send(clerk, {"type": "document.present", "document_id": internal.pk})
+    error = await receive(clerk)
+    assert error["message"] == "Only documents released to the members can be presented."
+    await send(clerk, {"type": "document.present", "document_id": secret.pk})
+    error = await receive(clerk)
+    assert error["message"] == "A closed-session document can be presented only during a closed-session item."
+    assert (await seqs(live_org))["document"] is None
+    await clerk.disconnect()

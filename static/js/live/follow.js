@@ -1,0 +1,130 @@
+// Follow mode for the reader (loaded by templates/meetings/live/reader_bar.html).
+//
+// Joining, a member follows the presenter: the reader shows the presented document and page.
+// Any navigation of their own (swipe, zoom, another page or document: `reader:navigate` with
+// userInitiated) leaves follow mode at once; they read freely and see a large "back to the
+// presenter (p. 12)" button that returns them in one tap. Annotations never navigate, so pen
+// strokes keep follow mode. Rapid page flips are coalesced: while one page is being drawn only
+// the latest presented page is kept, so a slow tablet jumps straight to it.
+import { LiveSocket } from "./socket.js";
+
+const bar = document.getElementById("live-bar");
+const msg = bar.dataset;
+const socket = new LiveSocket(bar.dataset.ws);
+window.councilLive = socket;
+
+let reader = window.councilReader || null;
+let following = true;
+let presented = null; // the presenter's {document_id, version_id, page, ...} or null
+let wanted = null; // what follow mode still has to draw (only the latest is kept)
+let drawing = false;
+
+function statusLabel(status) {
+  return msg[`status${status.charAt(0).toUpperCase()}${status.slice(1)}`] || status;
+}
+
+function sameDocument(current, p) {
+  return current && p && current.versionId === p.version_id;
+}
+
+async function drawLatest() {
+  if (drawing || !reader) return;
+  drawing = true;
+  try {
+    while (following && wanted) {
+      const p = wanted;
+      wanted = null;
+      try {
+        if (sameDocument(reader.current, p)) await reader.goToPage(p.page);
+        else await reader.openDocument({ documentId: p.document_id, versionId: p.version_id, page: p.page });
+        setFollowText("");
+      } catch {
+        setFollowText(msg.msgCannotOpen);
+      }
+    }
+  } finally {
+    drawing = false;
+  }
+}
+
+function setFollowText(extra) {
+  const el = bar.querySelector(".live-bar-follow");
+  if (!following) {
+    el.textContent = "";
+    return;
+  }
+  el.textContent = extra || (presented ? `${msg.msgFollowing} — ${presented.title} (${presented.page}/${presented.page_count})` : msg.msgNothing);
+}
+
+function renderBack() {
+  const button = bar.querySelector(".live-back");
+  button.hidden = following;
+  button.textContent = presented
+    ? msg.msgBack.replace("{page}", String(presented.page))
+    : msg.msgBackNothing;
+  bar.dataset.following = String(following);
+}
+
+function setFollowing(on, page) {
+  if (following === on) return;
+  following = on;
+  socket.send({ type: "follow", following: on, ...(page ? { page } : {}) });
+  renderBack();
+  setFollowText("");
+  if (on && presented) {
+    wanted = presented;
+    drawLatest();
+  }
+}
+
+function onPresentation(p) {
+  presented = p || null;
+  renderBack();
+  setFollowText("");
+  if (following && presented) {
+    wanted = presented;
+    drawLatest();
+  }
+}
+
+function renderStatus(state) {
+  bar.querySelector(".live-bar-sitting").textContent = statusLabel(state.status);
+  const item = state.agenda_item;
+  bar.querySelector(".live-bar-item").textContent = item ? `${item.label} ${item.title || ""}` : "";
+}
+
+socket.addEventListener("state", (e) => {
+  renderStatus(e.detail);
+  onPresentation(e.detail.presentation);
+  if (!following) socket.send({ type: "follow", following: false, ...(reader?.current?.page ? { page: reader.current.page } : {}) });
+});
+socket.addEventListener("event", (e) => {
+  const m = e.detail;
+  if (m.type === "session.page" || m.type === "session.agenda") onPresentation(socket.state.presentation);
+  if (m.type === "session.status" || m.type === "session.agenda") renderStatus(socket.state);
+});
+socket.addEventListener("status", (e) => {
+  const { connected, code } = e.detail;
+  const el = bar.querySelector(".live-bar-connection");
+  if (connected) el.textContent = "";
+  else el.textContent = code === 4401 || code === 4403 ? msg.msgSignedOut : msg.msgReconnecting;
+  bar.classList.toggle("is-offline", !connected);
+});
+
+document.addEventListener("reader:navigate", (e) => {
+  if (e.detail && e.detail.userInitiated) setFollowing(false, e.detail.page);
+});
+bar.querySelector(".live-back").addEventListener("click", () => setFollowing(true));
+
+function attach(r) {
+  reader = r;
+  if (following && presented) {
+    wanted = presented;
+    drawLatest();
+  }
+}
+if (reader) attach(reader);
+else document.addEventListener("reader:ready", () => attach(window.councilReader), { once: true });
+
+renderBack();
+socket.start();

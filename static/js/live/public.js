@@ -1,0 +1,93 @@
+// The public view (傍聴) and the chamber display: the current item, the current page of public
+// documents (drawn with the reader's pdf.js pane), the speaker and declared results. The public
+// stream only ever carries public-safe data; a closed session (秘密会) arrives as a blank.
+import { Pane, configurePdfjs } from "../reader/pane.js";
+import { LiveSocket } from "./socket.js";
+
+const root = document.getElementById("live-public");
+const config = JSON.parse(document.getElementById("live-config").textContent);
+const msg = root.dataset;
+const $ = (selector) => root.querySelector(selector);
+
+configurePdfjs(config);
+const paneEl = $(".live-pane");
+const pane = new Pane(paneEl, config, () => {});
+const socket = new LiveSocket(config.ws);
+
+let wanted = null;
+let drawing = false;
+
+function statusLabel(status) {
+  return msg[`status${status.charAt(0).toUpperCase()}${status.slice(1)}`] || status;
+}
+
+async function drawLatest() {
+  if (drawing) return;
+  drawing = true;
+  try {
+    while (wanted) {
+      const p = wanted;
+      wanted = null;
+      const url = config.file.replace("/0/", `/${p.version_id}/`);
+      try {
+        if (pane.versionId === p.version_id) await pane.goTo(p.page);
+        else await pane.open({ documentId: p.document_id, versionId: p.version_id, url, title: p.title, page: p.page });
+      } catch {
+        // Leave the previous page up; the next event or state retries.
+      }
+    }
+  } finally {
+    drawing = false;
+  }
+}
+
+function render() {
+  const state = socket.state;
+  if (!state) return;
+  $(".live-status").textContent = statusLabel(state.status);
+  const item = state.agenda_item;
+  const closed = Boolean(item && item.closed_session);
+  root.classList.toggle("is-closed-session", closed);
+  $(".live-item").textContent = item ? (closed ? `${item.label} — ${msg.msgClosedSession}` : `${item.label} ${item.title || ""}`) : "";
+  const p = state.presentation;
+  $(".live-blank").hidden = Boolean(p);
+  paneEl.hidden = !p;
+  if (!p) {
+    $(".live-blank").textContent = closed ? msg.msgClosedSession : (state.status === "open" || state.status === "recess" ? msg.msgNothing : msg.msgNotOpen);
+    wanted = null;
+  } else {
+    $(".live-page-of").textContent = `${p.page} / ${p.page_count}`;
+    wanted = p;
+    drawLatest();
+  }
+  const floor = (state.parts || {}).floor || {};
+  const speaker = floor.speaker;
+  const who = speaker?.person;
+  $(".live-speaker").textContent = who ? `${msg.msgSpeaker}: ${who.seat ? `${who.seat}番 ` : ""}${who.title ? `${who.title} ` : ""}${who.name}` : "";
+  renderPoll(((state.parts || {}).poll || {}).poll);
+}
+
+function renderPoll(poll) {
+  const el = $(".live-result");
+  if (!poll) {
+    el.hidden = true;
+    return;
+  }
+  el.hidden = false;
+  if (poll.state === "open" || poll.state === "counting") {
+    el.textContent = `${msg.msgVoting} ${poll.motion || ""}`;
+  } else if (poll.outcome_label) {
+    const counts = poll.yes !== undefined && poll.yes !== null ? ` (${msg.msgYes} ${poll.yes} / ${msg.msgNo} ${poll.no})` : "";
+    el.textContent = `${msg.msgResult}: ${poll.motion || ""} — ${poll.outcome_label}${counts}`;
+  } else {
+    el.hidden = true;
+  }
+}
+
+socket.addEventListener("state", render);
+socket.addEventListener("event", render);
+socket.addEventListener("status", (e) => {
+  $(".live-connection").textContent = e.detail.connected ? "" : msg.msgReconnecting;
+});
+window.addEventListener("resize", () => pane.pdf && pane.render());
+socket.start();

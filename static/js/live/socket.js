@@ -1,0 +1,151 @@
+// The live socket of a sitting: the protocol of docs/protocol.md on the client side.
+//
+// - On every (re)connect the server sends the full state; the socket keeps it (`state`) and the
+//   sequence number of every stream it receives (`seqs`).
+// - Every later event carries its stream and seq. The next seq is applied (its payload is a
+//   partial state: its keys replace the state's; `voting.<part>` replaces `parts[<part>]`);
+//   a gap or a lower number asks for the full state again instead.
+// - A heartbeat ping every 15 s; no message at all for 40 s means a dead connection: reconnect.
+// - Reconnects with exponential backoff and full jitter (so a hundred tablets do not return
+//   at the same instant); not after 4401 (signed out) or 4403 (no access).
+//
+// It is an EventTarget: "state" (detail: state), "event" (detail: message, already applied),
+// "message" (every parsed message, for the voting panels), "reply" (acks, errors, pongs, replies),
+// "status" (detail: {connected, code}). `window.councilLive` points at the page's socket.
+
+const PING_MS = 15000;
+const SILENCE_MS = 40000;
+const BACKOFF_BASE_MS = 300;
+const BACKOFF_CAP_MS = 8000;
+
+export function backoffDelay(attempt) {
+  return Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+}
+
+export class LiveSocket extends EventTarget {
+  constructor(path) {
+    super();
+    this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+    this.ws = null;
+    this.state = null;
+    this.seqs = {};
+    this.attempt = 0;
+    this.stopped = false;
+    this.lastHeard = 0;
+    this.timer = null;
+    this.nextId = 1;
+  }
+
+  get lastState() {
+    return this.state;
+  }
+
+  get connected() {
+    return Boolean(this.ws && this.ws.readyState === WebSocket.OPEN && this.state);
+  }
+
+  start() {
+    this.connect();
+    this.timer = setInterval(() => this.heartbeat(), PING_MS);
+    document.addEventListener("visibilitychange", () => {
+      // A tablet waking up: check at once rather than at the next beat.
+      if (document.visibilityState === "visible") this.heartbeat();
+    });
+    return this;
+  }
+
+  connect() {
+    if (this.stopped) return;
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.lastHeard = Date.now();
+    });
+    ws.addEventListener("message", (event) => {
+      if (ws !== this.ws) return;
+      this.lastHeard = Date.now();
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.handle(message);
+    });
+    ws.addEventListener("close", (event) => {
+      if (ws !== this.ws) return;
+      this.ws = null;
+      this.emit("status", { connected: false, code: event.code });
+      if (event.code === 4401 || event.code === 4403 || this.stopped) return;
+      const delay = backoffDelay(this.attempt++);
+      setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  heartbeat() {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - this.lastHeard > SILENCE_MS) {
+      ws.close(4000, "silent");
+      return;
+    }
+    ws.send('{"type":"ping"}');
+  }
+
+  handle(message) {
+    if (message.type === "state") {
+      this.state = message;
+      this.seqs = { ...(message.seqs || { [message.stream]: message.seq }) };
+      this.attempt = 0;
+      this.emit("status", { connected: true, code: null });
+      this.emit("state", message);
+      this.emit("message", message);
+      return;
+    }
+    const { stream, seq } = message;
+    if (stream === undefined || seq === undefined) {
+      this.emit("reply", message);
+      this.emit("message", message);
+      return;
+    }
+    if (!this.state) return; // the state is on its way and includes this
+    const last = this.seqs[stream] ?? 0;
+    if (seq !== last + 1) {
+      this.requestState(seq > last ? "gap" : "lower");
+      return;
+    }
+    this.seqs[stream] = seq;
+    this.apply(message);
+    this.emit("event", message);
+    this.emit("message", message);
+  }
+
+  apply(message) {
+    const payload = message.payload || {};
+    const [area, part] = message.type.split(".");
+    if (area === "voting" && part) {
+      this.state.parts = { ...(this.state.parts || {}), [part]: payload };
+      return;
+    }
+    for (const [key, value] of Object.entries(payload)) {
+      if (key in this.state) this.state[key] = value;
+    }
+  }
+
+  requestState(reason) {
+    this.send({ type: "state.request", reason });
+  }
+
+  // Send a message; returns its id (replies carry it as `re`), or null when not connected.
+  send(message) {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return null;
+    const id = message.id ?? `c${this.nextId++}`;
+    ws.send(JSON.stringify({ ...message, id }));
+    return id;
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
