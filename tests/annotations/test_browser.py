@@ -192,3 +192,42 @@ def test_offline_copy_removed_on_revocation_and_at_sign_out(daphne_server, new_c
     page.locator("form.logout button[type=submit]").click()
     page.wait_for_url("**/accounts/login/**")
     page.wait_for_function("() => caches.keys().then((k) => !k.some((n) => n.startsWith('council-')))")
+
+
+def test_annotation_browser_highlighter_undo_eraser_bookmark(daphne_server, new_context):
+    org = factories.make_small_council()
+    document = make_document(org["council"], org["plenary"], pages=2)
+    author = org["members"][4].user
+    context = new_context()
+    context.add_cookies([login_cookie(author, daphne_server)])
+    page, errors = open_reader(context, daphne_server, document)
+    live = Annotation.objects.filter(member=author, deleted_at__isnull=True)
+
+    draw_stroke(page)  # pen
+    page.locator("[data-colour='#fbc02d']").click()
+    page.locator("[data-tool=highlighter]").click()
+    box = page.locator(".reader-pane.is-active .annot-overlay canvas").bounding_box()
+    page.mouse.move(box["x"] + 60, box["y"] + 60)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 300, box["y"] + 62, steps=8)
+    page.mouse.up()
+    assert wait_for(lambda: live.count() == 2)
+    highlight = live.get(kind="highlighter")
+    assert highlight.colour == "#fbc02d" and highlight.geometry["width"] > 0.01
+
+    page.locator("[data-annot=undo]").click()  # takes back the highlighter stroke
+    assert wait_for(lambda: live.count() == 1 and live.get().kind == "pen")
+
+    page.locator("[data-tool=eraser]").click()
+    pen = live.get()
+    x, y = pen.geometry["points"][3][:2]
+    page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+    assert wait_for(lambda: live.count() == 0)
+    assert Annotation.objects.filter(member=author).count() == 2  # tombstones, for other devices
+
+    page.locator("[data-annot=bookmark]").click()
+    page.wait_for_selector("[data-annot=bookmark][aria-pressed=true]")
+    assert author.bookmarks.get().page == 1
+    href = page.locator("[data-annot=export]").get_attribute("href")
+    assert href == f"/documents/annotations/export/{document.pk}.pdf"
+    assert errors == []

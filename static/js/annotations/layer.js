@@ -31,7 +31,7 @@ const state = {
   versions: new Map(), // versionId -> {loaded: Promise, items: Map(client_id -> annotation), bookmarks: Set}
   overlays: new Map(), // pane index -> Overlay
   undo: [],
-  reviewShown: new Set(),
+  penSeen: false,
 };
 
 // --- data -----------------------------------------------------------------------------------
@@ -254,8 +254,19 @@ class Overlay {
   bind() {
     const c = this.canvas;
     // Stop the reader's swipe and pinch handlers (on the scroller) from seeing our pointers.
-    const stop = (e) => { if (this.el.classList.contains("drawing")) e.stopPropagation(); };
+    // Once a stylus has been used, fingers scroll, swipe and pinch (palm rejection); a second
+    // finger cancels a finger stroke so pinch-zoom still works.
+    const passThrough = (e) => (state.penSeen && e.pointerType === "touch") || !e.isPrimary;
+    const stop = (e) => {
+      if (this.el.classList.contains("drawing") && !passThrough(e)) e.stopPropagation();
+    };
     c.addEventListener("pointerdown", (e) => {
+      if (e.pointerType === "pen") state.penSeen = true;
+      if (passThrough(e)) {
+        this.stroke = null;
+        this.redraw();
+        return;
+      }
       stop(e);
       if (!this.current || !this.el.classList.contains("drawing")) return;
       e.preventDefault();
@@ -278,6 +289,7 @@ class Overlay {
       };
     });
     c.addEventListener("pointermove", (e) => {
+      if (passThrough(e)) return;
       stop(e);
       if (this.erasing) { this.eraseAt(e); return; }
       if (!this.stroke) return;
@@ -286,6 +298,7 @@ class Overlay {
       this.redraw();
     });
     const end = (e) => {
+      if (passThrough(e)) return;
       stop(e);
       this.erasing = false;
       if (!this.stroke) return;
