@@ -245,7 +245,14 @@ def build_blocks(record: SittingRecord) -> list[BlockSpec]:
             )
         )
         if entry.closed_session:
-            body.append(BlockSpec(kind="remark", agenda_item_id=entry.id, text=CLOSED_SESSION_NOTE))
+            body.append(
+                BlockSpec(
+                    kind="remark",
+                    agenda_item_id=entry.id,
+                    text=CLOSED_SESSION_NOTE,
+                    source=f"closed:{entry.id}",
+                )
+            )
         body.extend(by_item.pop(entry.id, []))
     for rest in by_item.values():  # turns on items no longer on the agenda
         body.extend(rest)

@@ -67,6 +67,17 @@ def build_recorded_sitting(org: dict) -> dict:
         place="磐梯町議会議場",
     )
     sitting.refresh_from_db()
+    from meetings.live.models import StatusChange
+
+    for action, before, after, hhmm in [
+        ("open", "scheduled", "open", "10:00"),
+        ("recess", "open", "recess", "10:26"),
+        ("resume", "recess", "open", "10:29"),
+        ("close", "open", "closed", "11:30"),
+    ]:
+        StatusChange.objects.create(
+            sitting=sitting, action=action, from_status=before, to_status=after, at=at(sitting, hhmm)
+        )
     for i, person in enumerate(members):
         status = Attendance.Status.PRESENT_ROOM
         reason = ""

@@ -32,6 +32,8 @@ def test_draft_contains_every_required_element_in_order(recorded, clerk_user):
     assert h["date_label"].startswith("令和") and h["place"] == "磐梯町議会議場"
     assert [(t["label"], t["time"]) for t in h["times"]] == [
         ("開議", "午前10時00分"),
+        ("休憩", "午前10時26分"),
+        ("再開", "午前10時29分"),
         ("散会", "午前11時30分"),
     ]
     assert [m["seat_number"] for m in h["present"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
@@ -55,6 +57,8 @@ def test_draft_contains_every_required_element_in_order(recorded, clerk_user):
         ("speech", "町長(五十嵐正君)"),
         ("speech", "3番(高橋健君)"),
         ("speech", "町長(五十嵐正君)"),
+        ("status", "午前10時26分 休憩"),
+        ("status", "午前10時29分 再開"),
         ("vote", "記名投票により採決 賛成6票 反対2票 可決"),
         ("vote", "起立により採決 賛成3人 反対5人 否決"),
         ("speech", "議長(佐藤一郎君)"),
@@ -106,3 +110,15 @@ def test_refreshing_from_the_record_keeps_typed_speeches_and_remarks(recorded, c
         blocks[i - 1].kind == Block.Kind.HEADING and blocks[i - 1].agenda_item_id == recorded["items"][2].pk
     )
     assert again.blocks.get(data__method="standing").data["yes"] == 4
+
+
+def test_a_closed_session_item_keeps_its_vote_but_not_its_speeches(recorded, clerk_user):
+    item = recorded["items"][2]
+    type(item).objects.filter(pk=item.pk).update(closed_session=True)
+    minutes = services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
+    in_item = list(minutes.blocks.filter(agenda_item=item).order_by("position"))
+    assert [b.kind for b in in_item] == ["heading", "remark", "vote", "vote"]
+    assert in_item[1].text == "(この間、秘密会)"
+    assert minutes.header["agenda"][2]["closed_session"] is True
+    again = services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
+    assert again.blocks.filter(text="(この間、秘密会)").count() == 1
