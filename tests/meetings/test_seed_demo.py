@@ -27,7 +27,14 @@ def seeded(db, settings):
     return out.getvalue()
 
 
-def test_demo_council(seeded):
+def test_demo_seed(seeded):
+    """One seeding for all checks: the full seed_demo runs every area's step (documents render PDFs)."""
+    check_council()
+    check_session_and_sittings()
+    check_second_run_changes_nothing()
+
+
+def check_council():
     council = Council.objects.get(name="磐梯町議会")
     assert council.seats == 10
     councillors = Person.objects.filter(council=council, kind="councillor")
@@ -50,7 +57,7 @@ def test_demo_council(seeded):
     assert Person.objects.get(user__username="chocho").kind == "official"
 
 
-def test_demo_session_and_sittings(seeded):
+def check_session_and_sittings():
     from django.utils import timezone
 
     session = Session.objects.get()
@@ -66,16 +73,18 @@ def test_demo_session_and_sittings(seeded):
     assert all(item.title_en for item in AgendaItem.objects.all())
 
 
-def test_second_run_changes_nothing(seeded):
+def check_second_run_changes_nothing():
     before = state()
     call_command("seed_demo", stdout=io.StringIO())
     assert state() == before
 
 
 def test_without_demo_mode_passwords_are_unusable(db, settings):
+    from council import demo
+
     settings.DEMO = False
     out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+    demo.seed(stdout=out)
     assert not User.objects.get(username="giin01").has_usable_password()
     assert "no usable password" in out.getvalue()
 
