@@ -82,7 +82,7 @@ class CaucusAdmin(AuditedAdmin):
 
 @admin.register(Person)
 class PersonAdmin(AuditedAdmin):
-    list_display = ["full_name", "full_name_kana", "kind", "seat_number", "title", "caucus", "user", "active"]
+    list_display = ["name", "reading", "kind", "seat_number", "title", "caucus", "user", "active"]
     list_filter = ["kind", "active", "caucus", "council"]
     search_fields = ["family_name", "given_name", "family_name_kana", "given_name_kana", "title",
                      "user__username"]
@@ -90,6 +90,14 @@ class PersonAdmin(AuditedAdmin):
     autocomplete_fields = ["user"]
     inlines = [PersonMembershipInline]
     ordering = ["kind", "seat_number", "family_name_kana"]
+
+    @admin.display(description=_("name"), ordering="family_name_kana")
+    def name(self, obj):
+        return obj.full_name
+
+    @admin.display(description=_("reading (kana)"))
+    def reading(self, obj):
+        return obj.full_name_kana
 
 
 @admin.register(Body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from council.admin import AuditedAdmin
 from meetings.models import AgendaItem, AgendaItemDocument, Session, Sitting
@@ -30,16 +31,20 @@ class AgendaItemDocumentInline(admin.TabularInline):
 
 @admin.register(Session)
 class SessionAdmin(AuditedAdmin):
-    list_display = ["title", "kind", "year", "number", "start_date", "end_date", "council"]
+    list_display = ["session", "kind", "year", "number", "start_date", "end_date", "council"]
     list_filter = ["kind", "year", "council"]
     search_fields = ["year", "number"]
     date_hierarchy = "start_date"
     inlines = [SittingInline]
 
+    @admin.display(description=_("session"), ordering="start_date")
+    def session(self, obj):
+        return obj.title
+
 
 @admin.register(Sitting)
 class SittingAdmin(AuditedAdmin):
-    list_display = ["__str__", "body", "date", "start_time", "place", "status", "agenda_published_at",
+    list_display = ["sitting", "body", "date", "start_time", "place", "status", "agenda_published_at",
                     "ical_sequence"]
     list_filter = ["status", "body", "session", "is_public"]
     search_fields = ["place", "body__name", "agenda_items__title"]
@@ -47,6 +52,10 @@ class SittingAdmin(AuditedAdmin):
     date_hierarchy = "date"
     readonly_fields = ["ical_sequence", "updated_at"]
     inlines = [AgendaItemInline]
+
+    @admin.display(description=_("sitting"), ordering="date")
+    def sitting(self, obj):
+        return str(obj)
 
     def save_model(self, request, obj, form, change):
         # Calendar subscribers must see admin changes too.
@@ -57,11 +66,15 @@ class SittingAdmin(AuditedAdmin):
 
 @admin.register(AgendaItem)
 class AgendaItemAdmin(AuditedAdmin):
-    list_display = ["__str__", "sitting", "kind", "bill_number", "closed_session"]
+    list_display = ["item", "sitting", "kind", "bill_number", "closed_session"]
     list_filter = ["kind", "closed_session", "sitting__body"]
     search_fields = ["title", "title_en", "bill_number", "description"]
     list_select_related = ["sitting", "sitting__session", "sitting__body"]
     inlines = [AgendaItemDocumentInline]
+
+    @admin.display(description=_("agenda item"), ordering="position")
+    def item(self, obj):
+        return str(obj)
 
 
 @admin.register(AgendaItemDocument)
