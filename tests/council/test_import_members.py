@@ -143,3 +143,12 @@ def test_several_councils_need_choice(council, tmp_path):
         call_command("import_members", write(tmp_path, GOOD))
     call_command("import_members", write(tmp_path, GOOD), council="磐梯町議会")
     assert Person.objects.filter(council=council).count() == 4
+
+
+def test_two_chairs_for_one_body_refused(council, tmp_path):
+    text = HEADER + "佐藤,一郎,,,1,,councillor,,,,本会議:chair\n鈴木,花子,,,2,,councillor,,,,本会議:議長\n"
+    before = snapshot()
+    with translation.override("ja"), pytest.raises(CommandError) as refused:
+        call_command("import_members", write(tmp_path, text))
+    assert "3行目" in str(refused.value) and "議長・委員長" in str(refused.value)
+    assert snapshot() == before
