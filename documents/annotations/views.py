@@ -308,9 +308,18 @@ def offline_page(request: HttpRequest) -> HttpResponse:
 
 
 @_api_login_required
-@require_POST
+@never_cache
 def api_packet(request: HttpRequest) -> HttpResponse:
-    """Register the device and return the manifest of what to download."""
+    """POST: register the device and return the manifest of what to download.
+
+    GET: the versions that may be kept right now, so a device coming online drops documents
+    withdrawn, restricted or replaced since it downloaded them."""
+    if request.method == "GET":
+        if not permissions.can_keep_offline(request.user):
+            return JsonResponse({"error": _("You cannot keep documents offline.")}, status=403)
+        return JsonResponse({"versions": [i.version.pk for i in selectors.packet_for(request.user)]})
+    if request.method != "POST":
+        return JsonResponse({"error": _("Nothing to save.")}, status=405)
     body = _json_body(request)
     try:
         device = services.device_packet_issued(member=request.user, device_id=str(body.get("device_id")),

@@ -174,8 +174,20 @@ def test_offline_copy_removed_on_revocation_and_at_sign_out(daphne_server, new_c
     context = new_context()
     context.add_cookies([login_cookie(member, daphne_server)])
     page = context.new_page()
+    withdrawn = make_document(org["council"], org["plenary"], title="撤回される資料", pages=1)
+    AgendaItemDocument.objects.create(agenda_item=item, document=withdrawn)
     _download_packet(page, daphne_server)
     assert "council-packet-v1" in _council_caches(page)
+    withdrawn_file = f"/documents/versions/{withdrawn.current_version.pk}/file"
+    cached_files = """() => caches.open('council-packet-v1').then((c) => c.keys())
+        .then((keys) => keys.map((r) => new URL(r.url).pathname))"""
+    assert withdrawn_file in page.evaluate(cached_files)
+    # The secretariat withdraws one document: the device drops it when it next connects.
+    withdrawn.release_state = "withdrawn"
+    withdrawn.save()
+    page.reload()
+    page.wait_for_function(f"() => ({cached_files})().then((paths) => !paths.includes('{withdrawn_file}'))")
+    assert f"/documents/versions/{document.current_version.pk}/file" in page.evaluate(cached_files)
     # An administrator revokes the member's devices; the device learns it when it next connects.
     from documents.annotations.services import devices_revoke
 

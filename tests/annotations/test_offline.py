@@ -223,3 +223,15 @@ def test_offline_sync_batch_from_device_with_duplicates_and_conflict(org, packet
     texts = sorted(Annotation.objects.filter(member=member, kind="note").values_list("text", flat=True))
     assert texts == ["スマホで修正", "電車で修正"]  # no duplicates, nothing lost
     assert Annotation.objects.filter(member=member, kind="pen").count() == 1
+
+
+def test_offline_devices_learn_which_versions_may_still_be_kept(org, packet):
+    member = org["members"][8].user
+    client = login(member)
+    url = reverse("documents:annotations:api_packet")
+    bill = packet["bill"]
+    assert client.get(url).json() == {"versions": [bill.current_version.pk]}
+    bill.release_state = "withdrawn"
+    bill.save()
+    assert client.get(url).json() == {"versions": []}  # the device drops it when it next connects
+    assert Client().get(url).status_code == 403

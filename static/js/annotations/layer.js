@@ -6,7 +6,7 @@
 // devices, the conflict copy. Drawing never calls the reader's API and stops its pointer events
 // from reaching the reader, so a pen stroke never turns the page or leaves follow mode.
 import { csrfToken, outboxAll, outboxPut, setMeta, wipe } from "../offline/store.js";
-import { checkDevice, expiredLocally, flush } from "../offline/sync.js";
+import { checkDevice, expiredLocally, flush, prune } from "../offline/sync.js";
 
 const root = document.getElementById("annot-layer");
 const msg = (name) => root.dataset[name] || "";
@@ -515,6 +515,7 @@ async function startOffline() {
   }
   const device = await checkDevice(root.dataset.apiDevice);
   if (!device.ok) status(device.reason === "revoked" ? msg("msgRevoked") : msg("msgExpired"), true);
+  else prune(root.dataset.apiPacket).catch(() => {});
 }
 
 function init() {

@@ -1,7 +1,7 @@
 // The offline packet page: registers the Service Worker, downloads the packet for the member's
 // upcoming sittings into the Cache API with a progress bar, and shows when the copy expires.
 import { PACKET_CACHE, csrfToken, deviceId, getMeta, hasPacket, setMeta, wipe } from "./store.js";
-import { checkDevice, expiredLocally, flush } from "./sync.js";
+import { checkDevice, expiredLocally, flush, prune } from "./sync.js";
 
 const root = document.getElementById("offline-packet");
 const $ = (id) => document.getElementById(id);
@@ -115,6 +115,7 @@ async function init() {
   const state = await checkDevice(root.dataset.deviceUrl);
   if (!state.ok) say(state.reason === "revoked" ? msg("msgRevoked") : msg("msgExpired"));
   else if (!navigator.onLine && (await hasPacket())) say(msg("msgOffline"));
+  else prune(root.dataset.packetUrl).catch(() => {});
   flush(root.dataset.syncUrl);
   $("packet-download").addEventListener("click", download);
   $("packet-remove").addEventListener("click", async () => {

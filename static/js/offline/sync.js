@@ -1,6 +1,6 @@
 // Sends queued note changes to the server and applies what it answers. Used by the reader
 // layer (every stroke goes through the outbox, online or not) and by the packet page.
-import { csrfToken, deviceId, getMeta, outboxAll, outboxDelete, outboxPut, setMeta, wipe } from "./store.js";
+import { PACKET_CACHE, csrfToken, deviceId, getMeta, outboxAll, outboxDelete, outboxPut, setMeta, wipe } from "./store.js";
 
 let flushing = null;
 
@@ -86,4 +86,30 @@ export function flush(syncUrl, onResult) {
     }
   })();
   return flushing;
+}
+
+// Drop cached documents the member may no longer keep (withdrawn, restricted, replaced, or a
+// sitting that is over): the server lists the versions allowed now.
+export async function prune(packetUrl) {
+  if (!navigator.onLine || !packetUrl) return 0;
+  const items = await getMeta("items");
+  if (!items || !items.length) return 0;
+  let allowed;
+  try {
+    const r = await fetch(packetUrl, { credentials: "same-origin", cache: "no-store" });
+    if (!r.ok) return 0;
+    allowed = new Set((await r.json()).versions);
+  } catch {
+    return 0;
+  }
+  const cache = await caches.open(PACKET_CACHE);
+  const keep = [];
+  let dropped = 0;
+  for (const item of items) {
+    if (allowed.has(item.version)) { keep.push(item); continue; }
+    for (const url of [item.file, item.reader, item.annotations]) if (url) await cache.delete(url);
+    dropped += 1;
+  }
+  if (dropped) await setMeta("items", keep);
+  return dropped;
 }
