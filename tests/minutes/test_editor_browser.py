@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from council.models import AuditEntry
 from meetings.minutes import services
-from meetings.minutes.models import Block
+from meetings.minutes.models import Block, GenerationJob
 from tests import factories
 from tests.minutes.conftest import build_recorded_sitting
 
@@ -76,4 +76,24 @@ def test_typing_is_autosaved_and_the_keyboard_moves_between_blocks(daphne_server
     assert Block.objects.get(pk=speeches[1].pk).text.endswith("以上です。")
     page.wait_for_load_state("load")
     expect(page.locator(f"#text-{remark.pk}")).to_be_focused()
+    assert errors == []
+
+
+def test_drafting_runs_in_a_background_thread_and_the_page_follows_its_progress(daphne_server, new_context):
+    rec = build_recorded_sitting(factories.make_small_council())
+    clerk = rec["clerk"].user
+    context = new_context()
+    context.add_cookies([login_cookie(clerk, daphne_server)])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{daphne_server.url}/meetings/minutes/sittings/{rec['sitting'].pk}/")
+    page.click("form[action$='/generate/'] button")
+    # The job runs in the server's worker thread; the page polls it and opens the editor when done.
+    page.wait_for_url("**/meetings/minutes/*/edit/", timeout=20000)
+    minutes = rec["sitting"].minutes_versions.get()
+    assert page.url.endswith(f"/meetings/minutes/{minutes.pk}/edit/")
+    expect(page.locator(".block-speech")).to_have_count(6)
+    job = GenerationJob.objects.get(sitting=rec["sitting"])
+    assert (job.state, job.progress) == ("done", 100)
     assert errors == []
