@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import time
 import uuid
 from collections import defaultdict
@@ -32,7 +33,8 @@ from channels.layers import get_channel_layer
 logger = logging.getLogger(__name__)
 
 CONTROL_GROUP = "live.control"
-MAX_BUFFER = 1024 * 1024  # unsent bytes per socket before it counts as a stalled reader
+# Unsent bytes per socket before it counts as a stalled reader (the environment may lower it for tests).
+MAX_BUFFER = int(os.environ.get("COUNCIL_LIVE_MAX_BUFFER", str(1024 * 1024)))
 MAX_OUTBOX = 500  # messages queued per socket on the generic (non-daphne) path
 HOUSEKEEPING_SECONDS = 30.0
 
