@@ -23,9 +23,18 @@ function refreshStatus() {
   else setStatus("saved");
 }
 
-async function save(block) {
+const chains = new Map(); // block element -> promise of its latest save
+
+// Saves of one block run one after the other, so each carries the revision the last one returned.
+function save(block) {
   clearTimeout(pending.get(block));
   pending.delete(block);
+  const next = (chains.get(block) || Promise.resolve()).then(() => saveNow(block));
+  chains.set(block, next);
+  return next;
+}
+
+async function saveNow(block) {
   const textarea = block.querySelector("textarea");
   const text = textarea.value;
   if (block.dataset.savedText === text) { refreshStatus(); return true; }
