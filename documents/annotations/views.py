@@ -134,10 +134,13 @@ def api_notes_search(request: HttpRequest) -> HttpResponse:
     """The member's own typed notes matching ``q``, for the reader's search (same shape as its hits)."""
     query = request.GET.get("q", "").strip()[:200]
     hits = selectors.search_notes(user=request.user, query=query, limit=50) if query else []
+    hits = [h for h in hits if permissions.can_view_document(request.user, h.document)]
+    current = selectors.current_version_ids(h.document.pk for h in hits)
     return JsonResponse({"query": query, "hits": [
         {"document": h.document.pk, "title": h.document.title, "version": h.version.pk, "page": h.page,
-         "text": h.text[:300], "url": reader_url(h.document.pk, h.version.pk, h.page)}
-        for h in hits if permissions.can_view_document(request.user, h.document)
+         "current": h.version.pk in current, "text": h.text[:300],
+         "url": reader_url(h.document.pk, h.version.pk if h.version.pk in current else None, h.page)}
+        for h in hits
     ]})
 
 

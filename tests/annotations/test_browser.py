@@ -243,3 +243,36 @@ def test_annotation_browser_highlighter_undo_eraser_bookmark(daphne_server, new_
     href = page.locator("[data-annot=export]").get_attribute("href")
     assert href == f"/documents/annotations/export/{document.pk}.pdf"
     assert errors == []
+
+
+def test_annotation_browser_reader_search_finds_own_notes(daphne_server, new_context):
+    import uuid
+
+    from documents.annotations.services import annotations_sync
+
+    org = factories.make_small_council()
+    document = make_document(org["council"], org["plenary"], pages=3)
+    author, other = org["members"][4].user, org["members"][5].user
+    annotations_sync(member=author, changes=[{
+        "client_id": str(uuid.uuid4()), "version": document.current_version.pk, "page": 3, "kind": "note",
+        "geometry": {"x": 0.5, "y": 0.5}, "text": "補正予算の財源を質問する"}])
+    context = new_context()
+    context.add_cookies([login_cookie(author, daphne_server)])
+    page, errors = open_reader(context, daphne_server, document)
+    page.fill("#reader-search-q", "財源")
+    page.locator(".reader-search button[type=submit]").click()
+    hit = page.locator(".annot-search .search-hit")
+    hit.wait_for(timeout=10000)
+    assert "補正予算の財源を質問する" in hit.inner_text()
+    hit.click()
+    page.wait_for_function("() => window.councilReader.current.page === 3")
+    page.wait_for_selector(".reader-pane.is-active .annot-note", timeout=10000)
+
+    stranger = new_context()
+    stranger.add_cookies([login_cookie(other, daphne_server)])
+    page2, _ = open_reader(stranger, daphne_server, document)
+    page2.fill("#reader-search-q", "財源")
+    page2.locator(".reader-search button[type=submit]").click()
+    page2.wait_for_timeout(1000)
+    assert page2.locator(".annot-search .search-hit").count() == 0
+    assert "補正予算" not in page2.content()

@@ -479,6 +479,55 @@ async function refreshNotices() {
   } catch { /* try again later */ }
 }
 
+// --- the member's own notes in the reader's search --------------------------------------------
+
+function bindNotesSearch() {
+  const reader = document.getElementById("reader");
+  const form = reader && reader.querySelector(".reader-search");
+  const results = reader && reader.querySelector(".reader-search-results");
+  if (!form || !results) return;
+  const box = document.createElement("section");
+  box.className = "annot-search";
+  box.hidden = true;
+  const heading = document.createElement("h3");
+  heading.textContent = msg("msgSearchHeading");
+  const list = document.createElement("ol");
+  box.append(heading, list);
+  results.after(box);
+  form.addEventListener("submit", async () => {
+    const q = String(new FormData(form).get("q") || "").trim();
+    if (!q || !navigator.onLine) { box.hidden = true; return; }
+    try {
+      const r = await fetch(`${root.dataset.apiNotesSearch}?q=${encodeURIComponent(q)}`, { credentials: "same-origin" });
+      if (!r.ok) return;
+      const data = await r.json();
+      list.replaceChildren(...data.hits.map((hit) => {
+        const li = document.createElement("li");
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "search-hit";
+        const title = document.createElement("strong");
+        title.textContent = `${hit.title} — ${msg("msgPage").replace("%(page)s", hit.page)}`;
+        const text = document.createElement("span");
+        text.className = "snippet";
+        text.textContent = hit.text;
+        b.append(title, text);
+        b.addEventListener("click", () => {
+          const known = window.councilReader && window.councilReader.documents.has(hit.document);
+          if (!known) { window.location.href = hit.url; return; }
+          window.councilReader.openDocument(
+            { documentId: hit.document, versionId: hit.current ? hit.version : undefined, page: hit.page },
+            { userInitiated: true },
+          );
+        });
+        li.append(b);
+        return li;
+      }));
+      box.hidden = !data.hits.length;
+    } catch { box.hidden = true; }
+  });
+}
+
 // --- wiring -----------------------------------------------------------------------------------
 
 function place() {
@@ -520,6 +569,7 @@ async function startOffline() {
 
 function init() {
   place();
+  bindNotesSearch();
   els.toolbar.addEventListener("click", handleToolbar);
   document.addEventListener("reader:rendered", onRendered);
   document.addEventListener("reader:navigate", () => updatePageControls());
