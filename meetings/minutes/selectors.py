@@ -126,3 +126,13 @@ def published_minutes(*, body=None, query: str = "") -> QuerySet[Minutes]:
     for word in query.split()[:8]:
         qs = qs.filter(Q(search_text__icontains=word) | Q(title__icontains=word))
     return qs.order_by("-sitting__date", "-sitting__number", "-version")
+
+
+def awaiting_signature(person) -> list[Minutes]:
+    """Minutes under review that this person (chair or nominated signer) has not signed yet."""
+    return list(
+        Minutes.objects.filter(state=Minutes.State.REVIEW, signatories__person=person)
+        .exclude(signatures__person=person)
+        .select_related("sitting__body")
+        .order_by("sitting__date")
+    )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from council.models import Body, Person
+from council.permissions import person_of
 from meetings.minutes import exports, jobs, permissions, selectors, services
 from meetings.minutes.models import Block, GenerationJob, Minutes
 from meetings.models import Sitting
@@ -51,7 +52,11 @@ def _back(minutes: Minutes, *, to: str = "edit", anchor: str = ""):
 @login_required
 def index(request):
     if not permissions.can_manage(request.user):
-        return redirect("meetings:minutes:public_list")
+        person = person_of(request.user)
+        awaiting = selectors.awaiting_signature(person) if person else []
+        if not awaiting:
+            return redirect("meetings:minutes:public_list")
+        return render(request, "meetings/minutes/index.html", {"awaiting": awaiting, "page": None})
     sittings = (
         Sitting.objects.filter(status=Sitting.Status.CLOSED)
         .select_related("body", "session")

@@ -134,6 +134,11 @@ def test_sign_off_through_the_pages_then_public_list_and_search(
     outsider = login(members[6].user)
     page = outsider.get(reverse("meetings:minutes:detail", args=[draft.pk]))
     assert page.status_code == 404  # under review: only the signers and the secretariat read it
+    assert outsider.get(reverse("meetings:minutes:index"))["Location"] == reverse(
+        "meetings:minutes:public_list"
+    )
+    awaiting = login(members[4].user).get(reverse("meetings:minutes:index")).content.decode()
+    assert reverse("meetings:minutes:detail", args=[draft.pk]) in awaiting
     with django_capture_on_commit_callbacks(execute=True):
         for person in (members[0], members[4], members[5]):
             signer = login(person.user)
