@@ -136,7 +136,7 @@ def build_header(record: SittingRecord) -> dict:
     }
 
 
-def vote_data(vote: VoteRecord) -> dict:
+def vote_data(vote: VoteRecord, *, chair_title: str = "議長") -> dict:
     method = METHOD_LABELS.get(vote.method, vote.method)
     result = RESULT_LABELS.get(vote.result, vote.result)
     if vote.method == "no_objection" and vote.result == "objected":
@@ -150,7 +150,9 @@ def vote_data(vote: VoteRecord) -> dict:
     else:
         summary = f"{method}により採決 賛成{vote.yes or 0}人 反対{vote.no or 0}人 {result}"
     if vote.casting_vote:
-        summary += f"(可否同数のため議長裁決: {CHOICE_LABELS.get(vote.casting_vote, vote.casting_vote)})"
+        summary += (
+            f"(可否同数のため{chair_title}裁決: {CHOICE_LABELS.get(vote.casting_vote, vote.casting_vote)})"
+        )
     ballots = sorted(vote.ballots, key=lambda b: (b.person.seat_number or 999, b.person.kana))
     return {
         "vote_id": vote.id,
@@ -164,6 +166,7 @@ def vote_data(vote: VoteRecord) -> dict:
         "abstain": vote.abstain,
         "present": vote.present,
         "requirement": vote.requirement,
+        "special": vote.special,
         "casting_vote": vote.casting_vote,
         "declared_at": local(vote.declared_at).isoformat() if vote.declared_at else None,
         "summary": summary,
@@ -207,8 +210,8 @@ def _status(event: StatusEvent, words: dict) -> BlockSpec:
     )
 
 
-def _vote(vote: VoteRecord) -> BlockSpec:
-    data = vote_data(vote)
+def _vote(vote: VoteRecord, chair_title: str) -> BlockSpec:
+    data = vote_data(vote, chair_title=chair_title)
     return BlockSpec(
         kind="vote",
         agenda_item_id=vote.agenda_item_id,
@@ -229,7 +232,9 @@ def build_blocks(record: SittingRecord) -> list[BlockSpec]:
             continue  # a closed session's speeches are not part of the published minutes
         by_item.setdefault(turn.agenda_item_id, []).append(_speech(turn))
     for vote in record.votes:
-        by_item.setdefault(vote.agenda_item_id, []).append(_vote(vote))
+        by_item.setdefault(vote.agenda_item_id, []).append(
+            _vote(vote, "議長" if record.is_plenary else "委員長")
+        )
     for items in by_item.values():
         items.sort(key=lambda b: b.started_at or far)
 

@@ -145,6 +145,7 @@ def _votes(record: SittingRecord, sitting) -> None:
                 no=poll.no_count if counts else None,
                 present=poll.present_count,
                 requirement=_requirement(poll, motion),
+                special=(poll.requirement or {}).get("kind", motion.requirement) == "special",
                 casting_vote=poll.casting_vote,
                 declared_at=poll.declared_at or poll.closed_at,
                 ballots=ballots,

@@ -122,3 +122,47 @@ def test_a_closed_session_item_keeps_its_vote_but_not_its_speeches(recorded, cle
     assert minutes.header["agenda"][2]["closed_session"] is True
     again = services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
     assert again.blocks.filter(text="(この間、秘密会)").count() == 1
+
+
+def test_vote_summaries_for_a_casting_vote_a_secret_ballot_and_a_special_majority():
+    from meetings.minutes.drafting import vote_data
+    from meetings.minutes.record import BallotRow, PersonRef, VoteRecord
+
+    tie = VoteRecord(
+        id=1,
+        agenda_item_id=None,
+        motion="修正案",
+        method="standing",
+        result="adopted",
+        yes=4,
+        no=4,
+        casting_vote="yes",
+    )
+    assert (
+        vote_data(tie, chair_title="委員長")["summary"]
+        == "起立により採決 賛成4人 反対4人 可決(可否同数のため委員長裁決: 賛成)"
+    )
+    secret = VoteRecord(
+        id=2,
+        agenda_item_id=None,
+        motion="選挙",
+        method="secret",
+        result="rejected",
+        yes=3,
+        no=6,
+        ballots=[BallotRow(PersonRef(id=1, name="佐藤一郎"), "yes")],
+    )
+    data = vote_data(secret)
+    assert data["summary"] == "無記名投票により採決 賛成3票 反対6票 否決" and data["ballots"] == []
+    special = VoteRecord(
+        id=3,
+        agenda_item_id=None,
+        motion="秘密会とすること",
+        method="standing",
+        result="adopted",
+        yes=8,
+        no=1,
+        requirement="秘密会（第115条）: 出席議員の3分の2以上",
+        special=True,
+    )
+    assert vote_data(special)["special"] is True
