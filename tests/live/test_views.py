@@ -72,3 +72,9 @@ def test_reader_page_carries_the_follow_bar(client, org):
     assert 'id="live-bar"' in body and "js/live/follow.js" in body
     # The follow script comes before the voting panel's, so the panel shares the live socket.
     assert body.index("js/live/follow.js") < body.index("js/voting/panel.js")
+
+
+def test_console_script_comes_before_the_voting_panel(client, org):
+    client.force_login(org["clerk"].user)
+    body = client.get(f"/meetings/sittings/{org['sitting'].pk}/console/").content.decode()
+    assert body.index("js/live/console.js") < body.index("js/voting/panel.js")

@@ -57,7 +57,7 @@ function setFollowText(extra) {
 }
 
 function renderBack() {
-  const button = bar.querySelector(".live-back");
+  const button = document.querySelector(".live-back");
   button.hidden = following;
   button.textContent = presented
     ? msg.msgBack.replace("{page}", String(presented.page))
@@ -114,7 +114,14 @@ socket.addEventListener("status", (e) => {
 document.addEventListener("reader:navigate", (e) => {
   if (e.detail && e.detail.userInitiated) setFollowing(false, e.detail.page);
 });
-bar.querySelector(".live-back").addEventListener("click", () => setFollowing(true));
+const backButton = bar.querySelector(".live-back");
+backButton.addEventListener("click", () => setFollowing(true));
+// The way back floats over the document itself, where the reader's eyes are.
+const documentArea = document.querySelector(".reader-main");
+if (documentArea) {
+  documentArea.classList.add("live-host");
+  documentArea.append(backButton);
+}
 
 function attach(r) {
   reader = r;

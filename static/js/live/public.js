@@ -14,6 +14,7 @@ const paneEl = $(".live-pane");
 const pane = new Pane(paneEl, config, () => {});
 const socket = new LiveSocket(config.ws);
 
+const display = root.classList.contains("live-display");
 let wanted = null;
 let drawing = false;
 
@@ -32,6 +33,7 @@ async function drawLatest() {
       try {
         if (pane.versionId === p.version_id) await pane.goTo(p.page);
         else await pane.open({ documentId: p.document_id, versionId: p.version_id, url, title: p.title, page: p.page });
+        if (display) await fitWholePage();
       } catch {
         // Leave the previous page up; the next event or state retries.
       }
@@ -39,6 +41,16 @@ async function drawLatest() {
   } finally {
     drawing = false;
   }
+}
+
+// The chamber display shows the whole page on the screen (fit to height when the page is tall).
+async function fitWholePage() {
+  const scroller = paneEl.querySelector(".pane-scroll");
+  const wrap = paneEl.querySelector(".page-wrap");
+  const height = wrap.getBoundingClientRect().height / pane.zoom;
+  if (!height) return;
+  const zoom = Math.min(1, (scroller.clientHeight - 16) / height);
+  await pane.setZoom(zoom);
 }
 
 function render() {
