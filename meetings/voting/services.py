@@ -30,7 +30,7 @@ from council.models import Person
 from council.permissions import person_of
 from meetings.models import AgendaItem, Sitting
 from meetings.voting import rules, selectors
-from meetings.voting._live import publish
+from meetings.voting._live import publish_many
 from meetings.voting.errors import VotingError
 from meetings.voting.models import (
     Attendance,
@@ -47,7 +47,7 @@ from meetings.voting.models import (
     RemoteAttendanceRequest,
     SecretParticipation,
 )
-from meetings.voting.quorum import body_member_ids, quorum_status, remote_counts_here, roll_count
+from meetings.voting.quorum import body_member_ids, present_now, quorum_status, remote_counts_here, roll_count
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +68,13 @@ PART_AUDIENCES = {
 
 def broadcast(sitting: Sitting, *parts: str) -> None:
     """Publish the named state parts to their audiences (one payload per audience)."""
+    events = []
     for part in parts:
         for audience in PART_AUDIENCES[part]:
             payload = selectors.part(part, sitting=sitting, audience=audience)
-            if payload is None:
-                continue
-            publish(sitting_id=sitting.pk, type=f"voting.{part}", payload=payload, audience=audience)
+            if payload is not None:
+                events.append((f"voting.{part}", payload, audience))
+    publish_many(sitting_id=sitting.pk, events=events)
 
 
 def _lock_sitting(sitting_id: int) -> Sitting:
@@ -689,7 +690,7 @@ def vote_cast(*, poll_id: int, user, choice: str, client_token: str, member: Per
 
 def _existing_receipt(poll: Poll, member: Person, client_token: str) -> Receipt | None:
     model = SecretParticipation if poll.is_secret else Ballot
-    row = model.objects.filter(poll=poll, member=member).first()
+    row = model.objects.filter(poll=poll, member=member).order_by().first()
     if row is None:
         return None
     if row.client_token != client_token:
@@ -699,7 +700,10 @@ def _existing_receipt(poll: Poll, member: Person, client_token: str) -> Receipt 
 
 
 def _vote_cast(*, poll_id, user, member, choice, client_token, recorded_by, sitting_id=None) -> Receipt:
-    poll = Poll.objects.select_for_update().filter(pk=poll_id).first()
+    # The hot path of a vote: few queries, and the locks others wait for (the poll row, the audit
+    # head, the live counters) are taken as late as possible.
+    poll = (Poll.objects.select_for_update(of=("self",)).select_related("motion", "sitting__body")
+            .filter(pk=poll_id).first())
     if poll is None or (sitting_id is not None and poll.sitting_id != sitting_id):
         raise VotingError(_("There is no such vote."), code="no_poll")
     if member is None:
@@ -716,7 +720,8 @@ def _vote_cast(*, poll_id, user, member, choice, client_token, recorded_by, sitt
         raise VotingError(_("Unknown choice: vote yes or no."), code="unknown_choice")
     if not client_token:
         raise VotingError(_("The ballot has no client token."), code="invalid")
-    sitting = Sitting.objects.select_related("body", "body__council").get(pk=poll.sitting_id)
+    sitting = poll.sitting
+    agenda_item_id = poll.motion.agenda_item_id
     if member.pk not in poll.entitled:
         row = Attendance.objects.filter(sitting=sitting, person=member).first()
         if row is not None and row.status == Attendance.Status.PRESENT_ONLINE and not remote_counts_here(sitting):
@@ -725,15 +730,14 @@ def _vote_cast(*, poll_id, user, member, choice, client_token, recorded_by, sitt
                                     "be taken in the chamber."), code="remote_plenary")
             raise VotingError(_("%(body)s does not allow remote attendance, so you cannot vote online.")
                               % {"body": sitting.body}, code="remote_not_allowed")
-        if Exclusion.objects.filter(agenda_item_id=poll.motion.agenda_item_id, person=member).exists():
+        if Exclusion.objects.filter(agenda_item_id=agenda_item_id, person=member).exists():
             raise VotingError(_("You are excluded (除斥) from this item and cannot vote."), code="excluded")
         if member.pk == poll.chair_id:
             raise VotingError(_("The chair does not vote under the ordinary rule (§116)."), code="chair")
         raise VotingError(_("You are not entitled to vote on this question."), code="not_entitled")
-    if recorded_by is not None and Attendance.objects.filter(
-            sitting=sitting, person=member, status=Attendance.Status.PRESENT_ONLINE).exists():
+    count = present_now(sitting=sitting, agenda_item_id=agenda_item_id)
+    if recorded_by is not None and member.pk in count.online:
         raise VotingError(_("Members attending online vote on their own tablet."), code="online_member")
-    count = roll_count(sitting=sitting, agenda_item=poll.motion.agenda_item)
     if member.pk not in count.present:
         raise VotingError(_("You are no longer recorded as present; only members present may vote."),
                           code="not_present")
@@ -744,33 +748,32 @@ def _vote_cast(*, poll_id, user, member, choice, client_token, recorded_by, sitt
                             "%(required)d needed).") % {"present": len(count.present),
                                                         "required": poll.quorum_required}, code="no_quorum")
     receipt = secrets.token_hex(8)
+    counter = "yes_count" if choice == Choice.YES else "no_count"
     if poll.is_secret:
         SecretParticipation.objects.create(poll=poll, member=member, client_token=client_token, receipt=receipt)
-        counter = "yes_count" if choice == Choice.YES else "no_count"
-        Poll.objects.filter(pk=poll.pk).update(voted_count=F("voted_count") + 1, **{counter: F(counter) + 1})
-        audit_record(action="vote.cast", actor=user, target=poll,
-                     data={"person": member.pk, "method": poll.method, "recorded_by_clerk": recorded_by is not None})
+        data = {"person": member.pk, "method": poll.method, "recorded_by_clerk": recorded_by is not None}
     else:
         Ballot.objects.create(poll=poll, member=member, choice=choice, client_token=client_token, receipt=receipt,
                               recorded_by=recorded_by)
-        counter = "yes_count" if choice == Choice.YES else "no_count"
-        Poll.objects.filter(pk=poll.pk).update(voted_count=F("voted_count") + 1, **{counter: F(counter) + 1})
-        audit_record(action="vote.cast", actor=user, target=poll,
-                     data={"person": member.pk, "method": poll.method, "choice": choice,
-                           "recorded_by_clerk": recorded_by is not None})
+        data = {"person": member.pk, "method": poll.method, "choice": choice,
+                "recorded_by_clerk": recorded_by is not None}
+    Poll.objects.filter(pk=poll.pk).update(voted_count=F("voted_count") + 1, **{counter: F(counter) + 1})
+    audit_record(action="vote.cast", actor=user, target=poll, data=data)
     voted = poll.voted_count + 1
-    _publish_tally(poll, voted)
+    _publish_tally(poll, voted, member.pk)
     return Receipt(poll_id=poll.pk, member_id=member.pk, receipt=receipt, voted=voted, entitled=len(poll.entitled),
                    choice=None if poll.is_secret else choice)
 
 
-def _publish_tally(poll: Poll, voted: int) -> None:
-    """How many have voted — never how (the running split is not shown while a vote is open)."""
-    summary = {"poll": poll.pk, "voted": voted, "entitled": len(poll.entitled)}
-    publish(sitting_id=poll.sitting_id, type="voting.tally", payload=summary, audience="members")
-    waiting = selectors.not_yet_voted(poll)
-    publish(sitting_id=poll.sitting_id, type="voting.tally", payload={**summary, "not_yet": waiting},
-            audience="clerks")
+def _publish_tally(poll: Poll, voted: int, voter_id: int) -> None:
+    """To the console only: how many have voted, never how (the running split is not shown while a
+    vote is open), and who just voted, to strike them off its "not yet voted" list. Tablets learn
+    their own ballot from the receipt and everyone's result when it is declared; one frame per
+    ballot keeps sixty simultaneous ballots fast."""
+    publish_many(sitting_id=poll.sitting_id, events=[
+        ("voting.tally", {"poll": poll.pk, "voted": voted, "entitled": len(poll.entitled), "voter": voter_id},
+         "clerks"),
+    ])
 
 
 def _decide(poll: Poll, *, casting_vote: str | None = None) -> rules.Decision:

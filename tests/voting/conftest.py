@@ -38,6 +38,15 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (the source language); Japanese is asserted where it matters."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def committee(org):
     """An open sitting of the 5-member committee (chair members[2]); agenda item 1."""

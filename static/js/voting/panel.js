@@ -75,6 +75,10 @@ function start(root) {
     if (mode === "console" && msg.stream === "members" && ["attendance", "poll", "tally"].includes(part)) return;
     if (part === "tally") {
       state.tally = msg.payload;
+      const poll = state.poll?.poll;
+      if (poll && poll.id === msg.payload.poll && poll.not_yet) {
+        poll.not_yet = poll.not_yet.filter((n) => n.id !== msg.payload.voter);
+      }
     } else if (part in state) {
       const keep = state[part]?.me;
       const previousPoll = state.poll?.poll?.id;
@@ -266,7 +270,7 @@ function start(root) {
       });
       out.push(form);
     } else {
-      const notYet = tally?.not_yet || p.not_yet || [];
+      const notYet = p.not_yet || [];
       if (notYet.length) {
         out.push(el("p", {}, `${T.not_yet}:`), el("ul", { class: "voting-not-yet" }, notYet.map((n) =>
           el("li", { "data-person": n.id }, nameOf(n),
