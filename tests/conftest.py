@@ -35,8 +35,11 @@ def daphne_server(transactional_db):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _playwright():
+    # Module scope: Playwright's sync API keeps its event loop marked as running in the main
+    # thread while started, which breaks asyncio tests that run after it (pytest-asyncio), so
+    # it is stopped at the end of each browser test module.
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by the
@@ -45,9 +48,10 @@ def _playwright():
     pw = sync_playwright().start()
     yield pw
     pw.stop()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(_playwright):
     b = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield b
