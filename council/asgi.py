@@ -12,10 +12,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from council.routing import websocket_urlpatterns  # noqa: E402
+from documents.backpressure import SendBackpressure  # noqa: E402  (documents: flow control for streamed files)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": SendBackpressure(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
