@@ -507,7 +507,7 @@ function bindNotesSearch() {
         b.type = "button";
         b.className = "search-hit";
         const title = document.createElement("strong");
-        title.textContent = `${hit.title} — ${msg("msgPage").replace("%(page)s", hit.page)}`;
+        title.textContent = `${hit.title} — ${msg("msgPage").replace("{page}", hit.page)}`;
         const text = document.createElement("span");
         text.className = "snippet";
         text.textContent = hit.text;
