@@ -126,7 +126,7 @@ def annotated_pdf(*, version: DocumentVersion, annotations: list[Annotation]) ->
                 resources.ExtGState.CouncilHL = highlight_state
                 # Wrap the original content in q/Q so our drawing starts from the default state.
                 page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-                page.contents_add(pdf.make_stream(("Q\n" + "\n".join(ops) + "\n").encode("ascii")))
+                page.contents_add(pdf.make_stream(("\nQ\n" + "\n".join(ops) + "\n").encode("ascii")))
             for annotation, (x, y) in notes:
                 r, g, b = _rgb(annotation.colour)
                 note = Dictionary(

@@ -364,7 +364,8 @@ def device_status(*, member, device_id: str) -> dict[str, Any]:
     OfflineDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
     return {
         "known": True,
-        "revoked": device.revoked_at is not None,
+        # A member who left office (or lost the role) loses offline copies like a revoked device.
+        "revoked": device.revoked_at is not None or not permissions.can_keep_offline(member),
         "expired": device.is_expired(now),
         "expires_at": device.expires_at.isoformat() if device.expires_at else None,
     }

@@ -235,3 +235,13 @@ def test_offline_devices_learn_which_versions_may_still_be_kept(org, packet):
     bill.save()
     assert client.get(url).json() == {"versions": []}  # the device drops it when it next connects
     assert Client().get(url).status_code == 403
+
+
+def test_offline_member_leaving_office_loses_offline_copies(org, packet):
+    person = org["members"][8]
+    client = login(person.user)
+    device_id, _ = issue(client)
+    person.active = False
+    person.save()
+    status = client.get(reverse("documents:annotations:api_device", kwargs={"device_id": device_id})).json()
+    assert status["revoked"] is True
