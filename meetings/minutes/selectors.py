@@ -136,3 +136,29 @@ def awaiting_signature(person) -> list[Minutes]:
         .select_related("sitting__body")
         .order_by("sitting__date")
     )
+
+
+def integrity_problems(minutes: Minutes) -> list[str]:
+    """For frozen minutes: the text and the stored PDF still match the digests in the audit chain."""
+    from council.models import AuditEntry
+
+    if not minutes.is_frozen:
+        return []
+    problems = []
+    target = {"target_type": minutes._meta.label_lower, "target_id": str(minutes.pk)}
+    signed = AuditEntry.objects.filter(action="minutes.signed", **target).order_by("id").first()
+    if signed is None or signed.data.get("text_sha256") != minutes.text_sha256:
+        problems.append("text digest missing from the audit chain or different")
+    if text_sha256(minutes) != minutes.text_sha256:
+        problems.append("text changed after signing")
+    if minutes.pdf_sha256:
+        frozen = AuditEntry.objects.filter(action="minutes.pdf_frozen", **target).order_by("id").first()
+        if frozen is None or frozen.data.get("pdf_sha256") != minutes.pdf_sha256:
+            problems.append("PDF digest missing from the audit chain or different")
+        try:
+            with minutes.pdf.open("rb") as f:
+                if hashlib.sha256(f.read()).hexdigest() != minutes.pdf_sha256:
+                    problems.append("PDF file changed after signing")
+        except (FileNotFoundError, ValueError):
+            problems.append("PDF file missing")
+    return problems

@@ -358,6 +358,7 @@ def detail(request, pk: int):
         {
             "can_manage": permissions.can_manage(request.user),
             "can_sign": permissions.can_sign(request.user, minutes),
+            "integrity": selectors.integrity_problems(minutes) if minutes.is_frozen else None,
             "versions": selectors.minutes_versions(minutes.sitting),
             "job": selectors.latest_job(sitting=minutes.sitting, kind=GenerationJob.Kind.PDF),
         }

@@ -166,3 +166,26 @@ def test_a_correction_makes_a_new_linked_version(
 def test_publishing_needs_the_signed_pdf(recorded, draft, clerk_user):
     with pytest.raises(services.MinutesRefused, match="Only signed minutes can be published"):
         services.minutes_publish(minutes=draft, actor=clerk_user)
+
+
+def test_verify_minutes_finds_text_or_pdf_changed_behind_the_platforms_back(
+    recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks
+):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    minutes = _signed(recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks)
+    out = io.StringIO()
+    call_command("verify_minutes", stdout=out)
+    assert "1 signed versions match" in out.getvalue()
+    assert selectors.integrity_problems(minutes) == []
+    Block.objects.filter(pk=_speech(minutes).pk).update(text="こっそり書き換え")
+    with minutes.pdf.open("wb") as f:
+        f.write(b"%PDF-1.7 forged")
+    assert selectors.integrity_problems(minutes) == [
+        "text changed after signing",
+        "PDF file changed after signing",
+    ]
+    with pytest.raises(CommandError, match="2 problems in 1 signed versions"):
+        call_command("verify_minutes", stdout=io.StringIO(), stderr=io.StringIO())

@@ -147,6 +147,8 @@ def test_sign_off_through_the_pages_then_public_list_and_search(
             signer.post(reverse("meetings:minutes:sign", args=[draft.pk]))
     draft.refresh_from_db()
     assert draft.state == Minutes.State.SIGNED and draft.pdf_sha256
+    detail = clerk.get(reverse("meetings:minutes:detail", args=[draft.pk])).content.decode()
+    assert "監査記録に記録されたハッシュ値と一致しています" in detail
     anonymous = Client()
     assert anonymous.get(reverse("meetings:minutes:public_detail", args=[draft.pk])).status_code == 404
     clerk.post(reverse("meetings:minutes:publish", args=[draft.pk]))
