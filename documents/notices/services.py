@@ -240,8 +240,28 @@ def notify_document_replaced(*, version: DocumentVersion, actor=None) -> Notice 
                      link=_document_link(document), body=getattr(version, "note", "") or "", bodies=[document.body])
 
 
+AGENDA_COALESCE = datetime.timedelta(minutes=30)
+
+
 def notify_agenda_changed(*, body: Body, title: str, link: str = "", actor=None, summary: str = "") -> Notice | None:
-    """Tell the members of ``body`` that a published order of business changed."""
+    """Tell the members of ``body`` that a published order of business changed.
+
+    Call it after each change of a published order of business (``link`` identifies the sitting).
+    Changes within half an hour of the last announcement for the same sitting update that notice
+    (it becomes unread again and moves to the top) instead of sending another one."""
+    now = timezone.now()
+    if link:
+        with transaction.atomic():
+            recent = (Notice.objects.select_for_update()
+                      .filter(kind=Notice.Kind.AGENDA_CHANGED, link=link[:300], created_at__gte=now - AGENDA_COALESCE)
+                      .order_by("-created_at").first())
+            if recent is not None:
+                recent.last_sent_at = now
+                recent.title = title[:200]
+                recent.save(update_fields=["last_sent_at", "title"])
+                recent.receipts.update(opened_at=None, last_sent_at=now)
+                audit_record(action="notices.agenda_changed_again", actor=actor, target=recent, data={})
+                return recent
     return _announce(kind=Notice.Kind.AGENDA_CHANGED, council=body.council, title=title, users=members_of(body),
                      actor=actor, link=link, body=summary, bodies=[body])
 

@@ -180,6 +180,14 @@ def test_notice_agenda_changed_announced_to_body(org):
                                             link="/meetings/sittings/1/", actor=org["clerk"].user)
     assert notice.kind == Notice.Kind.AGENDA_CHANGED
     assert notice.receipts.count() == 5
+    member = org["members"][4].user
+    services.notice_open(notice=notice, user=member)
+    # Another change soon after: the same notice comes back unread, no second notice.
+    again = services.notify_agenda_changed(body=org["committee"], title="第3号 議事日程の変更(追加)",
+                                           link="/meetings/sittings/1/", actor=org["clerk"].user)
+    assert again.pk == notice.pk and Notice.objects.count() == 1
+    assert again.receipts.get(user=member).opened_at is None
+    assert again.title == "第3号 議事日程の変更(追加)"
 
 
 def test_notice_document_read_receipts_and_reminder(org):
