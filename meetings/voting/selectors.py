@@ -102,7 +102,8 @@ def remote_requests(sitting: Sitting) -> list[dict]:
             "id": r.pk, **{"person": person_brief(r.person)}, "reason": r.reason, "decision": r.decision,
             "decision_label": str(r.get_decision_display()), "applied_at": _iso(r.applied_at),
             "disconnected": r.disconnected_at is not None,
-            "check": None if check is None else {"method": check.method, "passed": check.passed, "at": _iso(check.at)},
+            "check": None if check is None else {"method": check.method, "method_label": str(check.get_method_display()),
+                                                 "passed": check.passed, "at": _iso(check.at)},
         })
     return out
 

@@ -1,17 +1,22 @@
 // The voting panels' link to the sitting's live socket (/ws/sittings/<id>/).
 //
-// When the live area's client is on the page and exposes `window.councilLive` with
-// `send(message)` and a "message" event (detail = the parsed message), the panels share its
-// socket. Otherwise they open their own, reconnecting with backoff and jitter; the server
-// sends the full state on every (re)connect, so nothing is missed.
+// When the live area's client is on the page (`window.councilLive`, static/js/live/socket.js:
+// `send(message)`, "message" and "status" events), the panels share its socket; messages sent
+// while it is down wait for the reconnect. Otherwise (the standalone voting pages) they open
+// their own, reconnecting with backoff and jitter. The server sends the full state on every
+// (re)connect, so nothing is missed.
 
 export function openChannel(sittingId, onMessage, onStatus) {
   const shared = window.councilLive;
   if (shared && typeof shared.send === "function" && typeof shared.addEventListener === "function") {
+    const waiting = [];
     shared.addEventListener("message", (event) => onMessage(event.detail));
+    shared.addEventListener("status", (event) => {
+      onStatus?.(event.detail.connected);
+      if (event.detail.connected) while (waiting.length) shared.send(waiting.shift());
+    });
     if (shared.lastState) onMessage(shared.lastState);
-    else shared.send({ type: "state.request", reason: "voting" });
-    return { send: (message) => shared.send(message) };
+    return { send: (message) => { if (shared.send(message) === null) waiting.push(message); } };
   }
   let socket = null;
   let attempt = 0;

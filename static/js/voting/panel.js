@@ -106,7 +106,7 @@ function start(root) {
     const box = $("quorum");
     if (!q || !box) return;
     box.className = `voting-quorum ${q.met ? "is-met" : "is-short"}`;
-    box.textContent = `${q.met ? T.quorum_met : T.quorum_not_met}: ${q.reason}`;
+    box.textContent = q.reason;
   }
 
   function renderFloor() {
@@ -318,7 +318,7 @@ function start(root) {
     list.replaceChildren(...(a.remote_requests || []).map((r) => {
       const item = el("li", { "data-request": r.id, "data-decision": r.decision },
         el("strong", {}, nameOf(r.person)), ` — ${r.reason} — ${r.decision_label}`,
-        r.check ? ` — ${r.check.method}: ${r.check.passed ? T.passed : T.failed}` : "");
+        r.check ? ` — ${r.check.method_label}: ${r.check.passed ? T.passed : T.failed}` : "");
       if (isChair && r.decision === "pending") {
         item.append(button(T.approve, () => send({ type: "remote.decide", request_id: r.id, approve: true })),
           button(T.refuse, () => send({ type: "remote.decide", request_id: r.id, approve: false })));
