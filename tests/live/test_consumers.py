@@ -62,7 +62,7 @@ async def present(clerk, doc, page=1):
 # --- connecting ---------------------------------------------------------------------------------
 
 
-async def test_state_on_connect_has_the_core_fields(live_org):
+async def _state_on_connect_has_the_core_fields(live_org):
     comm = await connect(path_for(live_org), live_org["members"][4].user)
     state = comm.state
     assert state["seq"] == 0 and state["stream"] == "members" and state["seqs"] == {"members": 0}
@@ -73,7 +73,7 @@ async def test_state_on_connect_has_the_core_fields(live_org):
     await comm.disconnect()
 
 
-async def test_console_receives_members_and_clerks_streams(live_org):
+async def _console_receives_members_and_clerks_streams(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user)
     chair = await connect(path_for(live_org), live_org["members"][0].user)
     assert clerk.state["seqs"] == {"members": 0, "clerks": 0}
@@ -82,7 +82,7 @@ async def test_console_receives_members_and_clerks_streams(live_org):
     await chair.disconnect()
 
 
-async def test_members_endpoint_refuses_who_may_not_follow(live_org):
+async def _members_endpoint_refuses_who_may_not_follow(live_org):
     outsider = await sync_to_async(factories.make_user)("outsider")
     other = await sync_to_async(factories.make_council)(name="別町議会", municipality="別町")
     foreign_official = (await sync_to_async(factories.make_person)(other, kind="official")).user
@@ -91,7 +91,7 @@ async def test_members_endpoint_refuses_who_may_not_follow(live_org):
         assert comm.accepted is False and comm.close_code == 4403  # daphne answers HTTP 403
 
 
-async def test_committee_sitting_refuses_a_councillor_not_on_the_committee(live_org):
+async def _committee_sitting_refuses_a_councillor_not_on_the_committee(live_org):
     sitting = await sync_to_async(factories.make_sitting)(live_org["session"], live_org["committee"])
     member = await connect(f"/ws/sittings/{sitting.pk}/", live_org["members"][4].user)  # on the committee
     assert member.accepted
@@ -100,13 +100,13 @@ async def test_committee_sitting_refuses_a_councillor_not_on_the_committee(live_
     await member.disconnect()
 
 
-async def test_foreign_origin_is_refused(live_org):
+async def _foreign_origin_is_refused(live_org):
     comm = await connect(path_for(live_org), live_org["clerk"].user, origin="http://evil.example",
                          expect_state=False)
     assert comm.accepted is False
 
 
-async def test_unknown_sitting_is_refused(live_org):
+async def _unknown_sitting_is_refused(live_org):
     comm = await connect("/ws/sittings/999999/", live_org["clerk"].user, expect_state=False)
     assert comm.accepted is False
 
@@ -114,7 +114,7 @@ async def test_unknown_sitting_is_refused(live_org):
 # --- page turns, late joiners, presence -----------------------------------------------------
 
 
-async def test_page_turn_reaches_every_follower_with_growing_seq(live_org):
+async def _page_turn_reaches_every_follower_with_growing_seq(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user)
     followers = [await connect(path_for(live_org), m.user) for m in live_org["members"][3:6]]
     await present(clerk, live_org["doc"])
@@ -137,7 +137,7 @@ async def test_page_turn_reaches_every_follower_with_growing_seq(live_org):
         await c.disconnect()
 
 
-async def test_turning_to_the_same_page_sends_nothing(live_org):
+async def _turning_to_the_same_page_sends_nothing(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user)
     member = await connect(path_for(live_org), live_org["members"][4].user)
     await present(clerk, live_org["doc"], page=3)
@@ -176,7 +176,7 @@ async def test_follow_and_unfollow_are_reported_to_the_console(live_org):
 # --- handover --------------------------------------------------------------------------------
 
 
-async def test_handover_lets_the_official_present_and_reclaim_takes_it_back(live_org, settings):
+async def _handover_lets_the_official_present_and_reclaim_takes_it_back(live_org):
     official_user = live_org["official"].user
     chair = await connect(path_for(live_org), live_org["members"][0].user, lang="en")
     official = await connect(path_for(live_org), official_user, lang="en")
@@ -218,7 +218,7 @@ def member_id(org):
     return org["members"][5].user.pk
 
 
-async def test_handover_to_someone_outside_the_sitting_is_refused(live_org):
+async def _handover_to_someone_outside_the_sitting_is_refused(live_org):
     outsider = await sync_to_async(factories.make_user)("outsider2")
     chair = await connect(path_for(live_org), live_org["members"][0].user, lang="en")
     before = await seqs(live_org)
@@ -307,7 +307,7 @@ REFUSALS = [
 ]
 
 
-async def test_every_refusal_answers_with_an_error_and_changes_nothing(live_org):
+async def _every_refusal_answers_with_an_error_and_changes_nothing(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
     await present(clerk, live_org["doc"], page=3)
     before = await seqs(live_org)
@@ -322,7 +322,7 @@ async def test_every_refusal_answers_with_an_error_and_changes_nothing(live_org)
     await clerk.disconnect()
 
 
-async def test_binary_frames_are_refused(live_org):
+async def _binary_frames_are_refused(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
     await clerk.send_to(bytes_data=b"\x00\x01")
     error = await receive(clerk)
@@ -330,7 +330,7 @@ async def test_binary_frames_are_refused(live_org):
     await clerk.disconnect()
 
 
-async def test_errors_are_in_the_users_language(live_org):
+async def _errors_are_in_the_users_language(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="ja")
     await present(clerk, live_org["doc"])
     await send(clerk, {"type": "page.turn", "page": 40})
@@ -341,7 +341,7 @@ async def test_errors_are_in_the_users_language(live_org):
     await clerk.disconnect()
 
 
-async def test_a_member_cannot_turn_pages_or_run_the_sitting(live_org):
+async def _a_member_cannot_turn_pages_or_run_the_sitting(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user)
     member = await connect(path_for(live_org), live_org["members"][4].user, lang="en")
     await present(clerk, live_org["doc"])
@@ -362,7 +362,7 @@ async def test_a_member_cannot_turn_pages_or_run_the_sitting(live_org):
     await member.disconnect()
 
 
-async def test_presenting_a_document_the_presenter_cannot_see_is_refused(live_org):
+async def _presenting_a_document_the_presenter_cannot_see_is_refused(live_org):
     # A closed-session document of the committee: the chair of the plenary is not on that committee.
     secret = await sync_to_async(make_document)(live_org, title="秘密会資料", visibility=Document.Visibility.CLOSED_SESSION,
                                                 body=live_org["committee"])
@@ -376,7 +376,7 @@ async def test_presenting_a_document_the_presenter_cannot_see_is_refused(live_or
     await chair.disconnect()
 
 
-async def test_only_the_current_version_can_be_presented(live_org):
+async def _only_the_current_version_can_be_presented(live_org):
     old_version = live_org["version"]
     await sync_to_async(add_version)(live_org["doc"], pages=14)
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
@@ -387,18 +387,7 @@ async def test_only_the_current_version_can_be_presented(live_org):
     await clerk.disconnect()
 
 
-async def test_closed_sitting_refuses_page_turns(live_org):
-    clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
-    await present(clerk, live_org["doc"])
-    await send(clerk, {"type": "sitting.close", "id": "c"})
-    await receive_until(clerk, "ack")
-    await send(clerk, {"type": "page.turn", "page": 2})
-    error = await receive_until(clerk, "error")
-    assert error["code"] == "closed" and error["message"] == "The sitting is closed."
-    await clerk.disconnect()
-
-
-async def test_page_turn_without_a_presented_document_is_refused(live_org):
+async def _page_turn_without_a_presented_document_is_refused(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
     await send(clerk, {"type": "page.turn", "page": 2})
     error = await receive(clerk)
@@ -487,22 +476,10 @@ async def test_public_endpoint_refuses_sittings_not_open_to_the_public(live_org)
     assert public.accepted is False
 
 
-async def test_public_view_is_blank_outside_an_open_sitting(live_org):
-    clerk = await connect(path_for(live_org), live_org["clerk"].user)
-    await present(clerk, live_org["public_doc"])
-    public = await connect(public_path(live_org), None)
-    assert public.state["presentation"]["document_id"] == live_org["public_doc"].pk
-    await send(clerk, {"type": "sitting.close"})
-    closed = await receive_until(public, "session.status")
-    assert closed["payload"]["status"] == "closed" and closed["payload"]["presentation"] is None
-    await clerk.disconnect()
-    await public.disconnect()
-
-
 # --- losing access -------------------------------------------------------------------------------
 
 
-async def test_signing_out_closes_the_members_sockets(live_org):
+async def _signing_out_closes_the_members_sockets(live_org):
     from django.test import Client
 
     user = live_org["members"][4].user
@@ -522,7 +499,7 @@ async def test_signing_out_closes_the_members_sockets(live_org):
     await other.disconnect()
 
 
-async def test_a_member_who_loses_access_is_closed_on_the_next_message(live_org):
+async def _a_member_who_loses_access_is_closed_on_the_next_message(live_org):
     person = live_org["members"][4]
     member = await connect(path_for(live_org), person.user)
     # update() sends no signals: only the consumer's own check can notice.
@@ -532,8 +509,8 @@ async def test_a_member_who_loses_access_is_closed_on_the_next_message(live_org)
     assert output == {"type": "websocket.close", "code": 4403}
 
 
-async def test_periodic_recheck_closes_sockets_of_users_who_lost_access(live_org):
-    person = live_org["members"][4]
+async def _periodic_recheck_closes_sockets_of_users_who_lost_access(live_org):
+    person = live_org["members"][6]
     member = await connect(path_for(live_org), person.user)
     await sync_to_async(type(person).objects.filter(pk=person.pk).update)(active=False)
     await fanout.current_hub()._recheck_access()
@@ -541,7 +518,7 @@ async def test_periodic_recheck_closes_sockets_of_users_who_lost_access(live_org
     assert output == {"type": "websocket.close", "code": 4403}
 
 
-async def test_only_documents_for_the_members_can_be_presented(live_org):
+async def _only_documents_for_the_members_can_be_presented(live_org):
     internal = await sync_to_async(make_document)(live_org, title="事務局メモ", visibility=Document.Visibility.SECRETARIAT)
     secret = await sync_to_async(make_document)(live_org, title="秘密会資料", visibility=Document.Visibility.CLOSED_SESSION)
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
@@ -553,3 +530,55 @@ async def test_only_documents_for_the_members_can_be_presented(live_org):
     assert error["message"] == "A closed-session document can be presented only during a closed-session item."
     assert (await seqs(live_org))["document"] is None
     await clerk.disconnect()
+
+
+async def test_who_may_connect(live_org):
+    await _state_on_connect_has_the_core_fields(live_org)
+    await _console_receives_members_and_clerks_streams(live_org)
+    await _members_endpoint_refuses_who_may_not_follow(live_org)
+    await _committee_sitting_refuses_a_councillor_not_on_the_committee(live_org)
+    await _foreign_origin_is_refused(live_org)
+    await _unknown_sitting_is_refused(live_org)
+
+
+async def test_every_refusal_changes_nothing_and_keeps_the_socket_up(live_org):
+    await _page_turn_without_a_presented_document_is_refused(live_org)
+    await _presenting_a_document_the_presenter_cannot_see_is_refused(live_org)
+    await _only_documents_for_the_members_can_be_presented(live_org)
+    await _every_refusal_answers_with_an_error_and_changes_nothing(live_org)
+    await _binary_frames_are_refused(live_org)
+    await _errors_are_in_the_users_language(live_org)
+    await _a_member_cannot_turn_pages_or_run_the_sitting(live_org)
+    await _only_the_current_version_can_be_presented(live_org)
+
+
+async def test_closing_the_sitting_blanks_the_public_view_and_stops_page_turns(live_org):
+    clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
+    await present(clerk, live_org["public_doc"])
+    public = await connect(public_path(live_org), None)
+    assert public.state["presentation"]["document_id"] == live_org["public_doc"].pk
+    await send(clerk, {"type": "sitting.close", "id": "c"})
+    await receive_until(clerk, "ack")
+    closed = await receive_until(public, "session.status")
+    assert closed["payload"]["status"] == "closed" and closed["payload"]["presentation"] is None
+    await send(clerk, {"type": "page.turn", "page": 2})
+    error = await receive_until(clerk, "error")
+    assert error["code"] == "closed" and error["message"] == "The sitting is closed."
+    await clerk.disconnect()
+    await public.disconnect()
+
+
+async def test_losing_access_closes_the_socket(live_org):
+    await _signing_out_closes_the_members_sockets(live_org)
+    await _a_member_who_loses_access_is_closed_on_the_next_message(live_org)
+    await _periodic_recheck_closes_sockets_of_users_who_lost_access(live_org)
+
+
+async def test_handover_and_its_refusals(live_org):
+    await _handover_lets_the_official_present_and_reclaim_takes_it_back(live_org)
+    await _handover_to_someone_outside_the_sitting_is_refused(live_org)
+
+
+async def test_page_turns_and_late_joiners(live_org):
+    await _page_turn_reaches_every_follower_with_growing_seq(live_org)
+    await _turning_to_the_same_page_sends_nothing(live_org)
