@@ -182,6 +182,55 @@ def content_hashes(pdf) -> list[str]:
     return hashes
 
 
+PAGE_TREE_FAN = 16
+
+
+def balance_page_tree(pdf) -> None:
+    """Rebuilds the page tree with at most ``PAGE_TREE_FAN`` kids per node, each with its /Count.
+
+    A reader (pdf.js) looking for page n walks the tree from the root; in a flat tree it must
+    fetch every page object before n, and in a linearized file those lie one per page section,
+    so opening page 150 of a 300-page packet would fetch a range around each of 149 page objects
+    (and pdf.js also checks the last page on load). With counted intermediate nodes it skips
+    whole subtrees. qpdf keeps this tree when linearizing."""
+    import pikepdf
+
+    pages = [page.obj for page in pdf.pages]
+    if len(pages) <= PAGE_TREE_FAN:
+        return
+    for page in pages:
+        # Attributes a page inherits from its old parents must stay with it.
+        for key in ("/Resources", "/MediaBox", "/CropBox", "/Rotate"):
+            if key not in page:
+                value = page.get(key)  # pikepdf resolves nothing here; look up the old chain
+                parent = page.get("/Parent")
+                while value is None and parent is not None:
+                    value = parent.get(key)
+                    parent = parent.get("/Parent")
+                if value is not None:
+                    page[key] = value
+    level = pages
+    while len(level) > PAGE_TREE_FAN:
+        groups = []
+        for start in range(0, len(level), PAGE_TREE_FAN):
+            kids = level[start:start + PAGE_TREE_FAN]
+            count = sum(int(kid.get("/Count", 1)) if kid.get("/Type") == "/Pages" else 1 for kid in kids)
+            node = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Pages, Kids=pikepdf.Array(kids),
+                                                        Count=count))
+            for kid in kids:
+                kid.Parent = node
+            groups.append(node)
+        level = groups
+    root = pdf.Root.Pages
+    for key in ("/Resources", "/MediaBox", "/CropBox", "/Rotate"):
+        if key in root:
+            del root[key]
+    root.Kids = pikepdf.Array(level)
+    root.Count = len(pages)
+    for node in level:
+        node.Parent = root
+
+
 def normalize_for_search(text: str) -> str:
     """NFKC, whitespace removed: Japanese has no spaces, and line breaks must not split a match."""
     import unicodedata
@@ -265,6 +314,7 @@ def ingest(src: Path, out: Path, *, processes: int = 2) -> dict:
         hashes = content_hashes(pdf)
         timings["hashes"] = time.monotonic() - started - sum(timings.values())
         served = out / "served.pdf"
+        balance_page_tree(pdf)
         pdf.save(served, linearize=True)
         timings["linearize"] = time.monotonic() - started - sum(timings.values())
     thumbs = out / "thumbs"
