@@ -74,6 +74,9 @@ def new_context(browser):
 
 
 def pytest_collection_modifyitems(config, items):
+    # Playwright's sync API leaves its event loop installed in the main thread; async tests that run
+    # after it cannot start their own loop. So every browser test runs after all the others.
+    items.sort(key=lambda item: "browser" in item.keywords)
     skip_redis = pytest.mark.skip(reason="REDIS_URL is not set")
     skip_pg = pytest.mark.skip(reason="DATABASE_URL is not set to PostgreSQL")
     for item in items:
