@@ -108,7 +108,7 @@ async function sendNow() {
   status(left.length ? msg("msgPending") : msg("msgSaved"), left.length > 0);
 }
 
-function applyResult(result) {
+function applyResult(result, { pending = false } = {}) {
   if (result.revoked) {
     status(msg("msgRevoked"), true);
     return;
@@ -117,7 +117,8 @@ function applyResult(result) {
   const server = result.annotation;
   const vs = findAnnotation(server.client_id) || versionState(server.version);
   const local = vs.items.get(server.client_id);
-  vs.items.set(server.client_id, { ...(local || {}), ...server });
+  // A newer local edit is still queued: keep showing it, only learn the new revision.
+  vs.items.set(server.client_id, pending && local ? { ...local, revision: server.revision } : { ...(local || {}), ...server });
   if (result.conflict_copy) {
     const copy = result.conflict_copy;
     versionState(copy.version).items.set(copy.client_id, copy);

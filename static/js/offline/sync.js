@@ -69,13 +69,14 @@ export function flush(syncUrl, onResult) {
         const sent = pending.find((c) => c.client_id === result.client_id);
         // Drop the entry only if it was not edited again while we were sending.
         const still = (await outboxAll()).find((c) => c.client_id === result.client_id);
-        if (!still || (sent && still.queued_at === sent.queued_at)) {
+        const newer = Boolean(still && !(sent && still.queued_at === sent.queued_at));
+        if (!newer) {
           await outboxDelete(result.client_id);
         } else if (result.annotation) {
           // Edited again meanwhile: that edit now builds on the revision the server just made.
           await outboxPut({ ...still, base_revision: result.annotation.revision });
         }
-        if (onResult) onResult(result);
+        if (onResult) onResult(result, { pending: newer });
       }
       await setMeta("synced_at", new Date().toISOString());
       return body.results;
