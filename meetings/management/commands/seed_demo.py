@@ -14,6 +14,7 @@ DEMO_STEPS = [
     "council.demo",
     "meetings.demo",
     "documents.demo",  # documents: the agenda packet (WeasyPrint), linked to the demo sittings' items
+    "meetings.voting.demo",  # voting: a completed plenary sitting with its roll, floor turns and votes
     "meetings.minutes.demo",  # minutes: keep after the step that records the completed sitting
 ]
 
