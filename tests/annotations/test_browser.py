@@ -276,3 +276,40 @@ def test_annotation_browser_reader_search_finds_own_notes(daphne_server, new_con
     page2.wait_for_timeout(1000)
     assert page2.locator(".annot-search .search-hit").count() == 0
     assert "補正予算" not in page2.content()
+
+
+def test_offline_browser_conflict_keeps_both_texts(daphne_server, new_context):
+    import uuid
+
+    from documents.annotations.services import annotations_sync
+
+    org = factories.make_small_council()
+    document = make_document(org["council"], org["plenary"], pages=1)
+    member = org["members"][4].user
+    version = document.current_version
+    client_id = str(uuid.uuid4())
+    note = {"client_id": client_id, "version": version.pk, "page": 1, "kind": "note",
+            "geometry": {"x": 0.3, "y": 0.1}, "text": "原文"}
+    annotations_sync(member=member, changes=[note])
+
+    context = new_context()
+    context.add_cookies([login_cookie(member, daphne_server)])
+    page, errors = open_reader(context, daphne_server, document)
+    page.wait_for_selector(".annot-note", timeout=10000)
+    context.set_offline(True)
+    page.locator(".annot-note").click()
+    page.locator("#annot-note-text").fill("タブレットで修正")
+    page.locator(".annot-dialog button[value=save]").click()
+    page.wait_for_function("() => document.querySelector('.annot-status').classList.contains('offline')")
+    # Later, the same note is changed on the member's phone, which is online.
+    annotations_sync(member=member, changes=[dict(note, text="スマホで修正", base_revision=1)])
+    context.set_offline(False)
+    assert wait_for(lambda: Annotation.objects.filter(member=member, conflict_of__isnull=False).exists())
+    winner = Annotation.objects.get(client_id=client_id)
+    copy = Annotation.objects.get(conflict_of=winner)
+    assert (winner.text, copy.text) == ("スマホで修正", "タブレットで修正")
+    page.wait_for_selector(".annot-note.conflict", timeout=10000)
+    assert page.locator(".annot-note").count() == 2
+    labels = page.locator(".annot-note").evaluate_all("(els) => els.map((e) => e.title).sort()")
+    assert labels == sorted(["スマホで修正", "タブレットで修正"])
+    assert errors == []
