@@ -190,4 +190,21 @@ def connections(*, sitting_id: int) -> list[dict]:
         else:
             entry["sockets"] += 1
             entry["following"] = entry["following"] or row.following
+    _add_whereabouts(sitting_id, by_user.values())
     return sorted(by_user.values(), key=lambda e: (e["seat_number"] is None, e["seat_number"] or 0, e["name"]))
+
+
+def _add_whereabouts(sitting_id: int, entries) -> None:
+    """In the room or online, from the roll kept by the voting area ("" when not on the roll)."""
+    from meetings.voting.models import Attendance
+
+    by_person = {e["person_id"]: e for e in entries if e["person_id"]}
+    for entry in entries:
+        entry["where"] = ""
+    rows = Attendance.objects.filter(sitting_id=sitting_id, person_id__in=list(by_person)).values_list(
+        "person_id", "status")
+    for person_id, status in rows:
+        if status == Attendance.Status.PRESENT_ONLINE:
+            by_person[person_id]["where"] = "online"
+        elif status in (Attendance.Status.PRESENT_ROOM, Attendance.Status.LATE):
+            by_person[person_id]["where"] = "room"

@@ -223,7 +223,7 @@ async def _handover_to_someone_outside_the_sitting_is_refused(live_org):
     chair = await connect(path_for(live_org), live_org["members"][0].user, lang="en")
     before = await seqs(live_org)
     await send(chair, {"type": "presenter.handover", "user_id": outsider.pk})
-    error = await receive(chair)
+    error = await receive_until(chair, "error")
     assert error["message"] == "Presenting can only be handed to a participant of this sitting."
     assert await seqs(live_org) == before
     await chair.disconnect()
@@ -313,19 +313,19 @@ async def _every_refusal_answers_with_an_error_and_changes_nothing(live_org):
     before = await seqs(live_org)
     for n, (text, code, message) in enumerate(REFUSALS):
         await clerk.send_to(text_data=text)
-        error = await receive(clerk)
+        error = await receive_until(clerk, "error")
         assert (error["type"], error["code"], error["message"]) == ("error", code, message), text[:60]
         assert await seqs(live_org) == before
         # Still connected and working.
         await send(clerk, {"type": "ping", "id": n})
-        assert (await receive(clerk)) == {"type": "pong", "re": n}
+        assert (await receive_until(clerk, "pong")) == {"type": "pong", "re": n}
     await clerk.disconnect()
 
 
 async def _binary_frames_are_refused(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
     await clerk.send_to(bytes_data=b"\x00\x01")
-    error = await receive(clerk)
+    error = await receive_until(clerk, "error")
     assert error["code"] == "malformed" and error["message"] == "Only text messages are accepted."
     await clerk.disconnect()
 
@@ -334,10 +334,10 @@ async def _errors_are_in_the_users_language(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="ja")
     await present(clerk, live_org["doc"])
     await send(clerk, {"type": "page.turn", "page": 40})
-    error = await receive(clerk)
+    error = await receive_until(clerk, "error")
     assert error["message"] == "40ページはありません。この資料は12ページです。"
     await clerk.send_to(text_data="{")
-    assert (await receive(clerk))["message"] == "メッセージが正しいJSONではありません。"
+    assert (await receive_until(clerk, "error"))["message"] == "メッセージが正しいJSONではありません。"
     await clerk.disconnect()
 
 
@@ -370,7 +370,7 @@ async def _presenting_a_document_the_presenter_cannot_see_is_refused(live_org):
     chair = await connect(path_for(live_org), live_org["members"][0].user, lang="en")
     for doc in (secret, draft):
         await send(chair, {"type": "document.present", "document_id": doc.pk})
-        error = await receive(chair)
+        error = await receive_until(chair, "error")
         assert error["message"] == "That document does not exist or you cannot see it."
     assert (await seqs(live_org))["document"] is None
     await chair.disconnect()
@@ -381,7 +381,7 @@ async def _only_the_current_version_can_be_presented(live_org):
     await sync_to_async(add_version)(live_org["doc"], pages=14)
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
     await send(clerk, {"type": "document.present", "document_id": live_org["doc"].pk, "version_id": old_version.pk})
-    error = await receive(clerk)
+    error = await receive_until(clerk, "error")
     assert error["message"] == "Only the current version of a document can be presented."
     await present(clerk, live_org["doc"], page=14)  # the new version has 14 pages
     await clerk.disconnect()
@@ -390,7 +390,7 @@ async def _only_the_current_version_can_be_presented(live_org):
 async def _page_turn_without_a_presented_document_is_refused(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
     await send(clerk, {"type": "page.turn", "page": 2})
-    error = await receive(clerk)
+    error = await receive_until(clerk, "error")
     assert error["code"] == "no_document" and error["message"] == "No document is being presented."
     await clerk.disconnect()
 
@@ -523,10 +523,10 @@ async def _only_documents_for_the_members_can_be_presented(live_org):
     secret = await sync_to_async(make_document)(live_org, title="秘密会資料", visibility=Document.Visibility.CLOSED_SESSION)
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
     await send(clerk, {"type": "document.present", "document_id": internal.pk})
-    error = await receive(clerk)
+    error = await receive_until(clerk, "error")
     assert error["message"] == "Only documents released to the members can be presented."
     await send(clerk, {"type": "document.present", "document_id": secret.pk})
-    error = await receive(clerk)
+    error = await receive_until(clerk, "error")
     assert error["message"] == "A closed-session document can be presented only during a closed-session item."
     assert (await seqs(live_org))["document"] is None
     await clerk.disconnect()
@@ -582,3 +582,20 @@ async def test_handover_and_its_refusals(live_org):
 async def test_page_turns_and_late_joiners(live_org):
     await _page_turn_reaches_every_follower_with_growing_seq(live_org)
     await _turning_to_the_same_page_sends_nothing(live_org)
+
+
+async def test_presence_says_who_is_in_the_room(live_org):
+    from meetings.voting import services as voting
+    from meetings.voting.models import Attendance
+
+    person = live_org["members"][4]
+    await sync_to_async(voting.attendance_mark)(sitting=live_org["sitting"], person=person,
+                                                status=Attendance.Status.PRESENT_ROOM, by=live_org["clerk"].user)
+    member = await connect(path_for(live_org), person.user)
+    clerk = await connect(path_for(live_org), live_org["clerk"].user)
+    await send(clerk, {"type": "presence.list"})
+    listing = await receive_until(clerk, "presence")
+    entry = next(c for c in listing["connections"] if c["user_id"] == person.user.pk)
+    assert entry["where"] == "room" and entry["seat_number"] == person.seat_number
+    await member.disconnect()
+    await clerk.disconnect()

@@ -108,7 +108,10 @@ function renderPeople(connections) {
       const how = document.createElement("span");
       how.className = "follow-state";
       how.textContent = c.following ? msg.msgFollowing : `${msg.msgReading}${c.page ? ` (${msg.msgPage} ${c.page})` : ""}`;
-      li.append(name, " ", how);
+      const where = document.createElement("span");
+      where.className = "where";
+      where.textContent = c.where === "online" ? msg.msgOnline : c.where === "room" ? msg.msgRoom : "";
+      li.append(name, " ", where, " ", how);
       return li;
     }),
   );
