@@ -70,3 +70,27 @@ def test_reader_draws_japanese_document(daphne_server, new_context, pdf_files):
     page.wait_for_function("() => document.querySelector('.reader-pane.is-active .page-wrap').dataset.page === '3'")
     assert "四十二億" in page.locator(".reader-pane.is-active .textLayer").inner_text().replace("\n", "")
     assert errors == []
+
+
+def test_search_hit_opens_the_page_highlighted(daphne_server, new_context, pdf_files):
+    org = factories.make_small_council()
+    document = upload(org, pdf_files["base"], title="議案第45号")
+    context = new_context(viewport={"width": 800, "height": 1100})
+    context.add_cookies([login_cookie(org["members"][4].user, daphne_server)])
+    page = context.new_page()
+    page.goto(f"{daphne_server.url}/documents/search/?q=百分の五")
+    page.locator(f"a[href^='/documents/{document.pk}/read/?page=2']").click()
+    page.wait_for_selector(".textLayer mark.highlight", timeout=20000)
+    assert page.evaluate("() => window.councilReader.current") == {
+        "documentId": document.pk, "versionId": document.current_version.pk, "page": 2}
+    marks = page.locator(".textLayer mark.highlight").all_inner_texts()
+    assert "".join(marks) == "百分の五"
+    # The search box in the reader finds it too, and a hit jumps there.
+    page.evaluate("() => window.councilReader.goToPage(1)")
+    page.wait_for_function("() => document.querySelector('.page-wrap').dataset.page === '1'")
+    page.fill("#reader-search-q", "四十二億")
+    page.press("#reader-search-q", "Enter")
+    page.locator(".search-hit").first.click()
+    page.wait_for_function("() => document.querySelector('.page-wrap').dataset.page === '3'")
+    page.wait_for_selector(".textLayer mark.highlight")
+    assert "".join(page.locator(".textLayer mark.highlight").all_inner_texts()) == "四十二億"

@@ -152,26 +152,49 @@ export class Pane {
   }
 
   applyHighlight() {
-    const spans = [...this.textLayerDiv.querySelectorAll("span")].filter((s) => !s.children.length);
-    spans.forEach((s) => s.classList.remove("highlight"));
+    const layer = this.textLayerDiv;
+    layer.querySelectorAll("mark.highlight").forEach((m) => m.replaceWith(...m.childNodes));
+    layer.normalize();
     const needle = normalize(this.highlight || "");
     if (!needle) return;
-    // Matches may run across spans (pdf.js splits text into runs): search the joined text.
+    // Matches may run across spans (pdf.js splits text into runs) and ignore spaces and
+    // full-/half-width differences, as the server's search does: search the joined normalized
+    // text, remembering for each of its characters the span and the original character.
+    const spans = [...layer.querySelectorAll("span")].filter((s) => s.childNodes.length === 1 && s.firstChild.nodeType === 3);
     let joined = "";
     const owner = [];
     spans.forEach((span, i) => {
-      const text = normalize(span.textContent || "");
-      joined += text;
-      for (let k = 0; k < text.length; k += 1) owner.push(i);
+      const text = span.firstChild.data;
+      for (let k = 0; k < text.length; k += 1) {
+        const part = normalize(text[k]);
+        for (let p = 0; p < part.length; p += 1) owner.push([i, k]);
+        joined += part;
+      }
     });
-    let first = null;
-    for (let at = joined.indexOf(needle); at !== -1; at = joined.indexOf(needle, at + 1)) {
+    const marks = new Map(); // span index -> [[from, to]] in original characters
+    for (let at = joined.indexOf(needle); at !== -1; at = joined.indexOf(needle, at + needle.length)) {
       for (let k = at; k < at + needle.length; k += 1) {
-        const span = spans[owner[k]];
-        span.classList.add("highlight");
-        if (!first) first = span;
+        const [i, c] = owner[k];
+        const ranges = marks.get(i) || [];
+        const last = ranges[ranges.length - 1];
+        if (last && last[1] >= c) last[1] = c + 1;
+        else ranges.push([c, c + 1]);
+        marks.set(i, ranges);
       }
     }
+    for (const [i, ranges] of marks) {
+      const node = spans[i].firstChild;
+      // From the end, so earlier offsets stay valid.
+      for (const [from, to] of ranges.reverse()) {
+        const range = document.createRange();
+        range.setStart(node, from);
+        range.setEnd(node, to);
+        const mark = document.createElement("mark");
+        mark.className = "highlight";
+        range.surroundContents(mark);
+      }
+    }
+    const first = layer.querySelector("mark.highlight");
     if (first) first.scrollIntoView({ block: "center", inline: "nearest" });
   }
 
