@@ -7,7 +7,7 @@ and the view answers with the reason. A refused upload stores nothing.
 
 (Daphne buffers a request body before handing it to the application, so in production put the
 same limit in the reverse proxy too — nginx ``client_max_body_size`` — to cut the connection
-as early as possible; see README "Production".)
+as early as possible; see README "Running in production".)
 """
 
 from __future__ import annotations

@@ -84,3 +84,36 @@ def write(folder: Path, name: str, data: bytes) -> Path:
     path = folder / name
     path.write_bytes(data)
     return path
+
+
+def with_xfa(data: bytes) -> bytes:
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+    def change(w):
+        w._root_object[NameObject("/AcroForm")] = DictionaryObject({
+            NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): ArrayObject(),
+        })
+
+    return _rewrite(data, change)
+
+
+def with_open_destination(data: bytes) -> bytes:
+    """An /OpenAction that only says where to open (as office exports write): harmless."""
+    from pypdf.generic import ArrayObject, NameObject
+
+    def change(w):
+        w._root_object[NameObject("/OpenAction")] = ArrayObject([w.pages[0].indirect_reference, NameObject("/Fit")])
+
+    return _rewrite(data, change)
+
+
+def with_page_action(data: bytes) -> bytes:
+    """A page-open action (/AA) that runs a script."""
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    def change(w):
+        w.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): DictionaryObject({
+            NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(2)"),
+        })})
+
+    return _rewrite(data, change)

@@ -32,6 +32,8 @@ def test_accepts_a_japanese_pdf(pdf_files):
         ("javascript", "active_content", "This PDF contains scripts or other active content, which are not allowed."),
         ("launch", "active_content", "This PDF contains scripts or other active content, which are not allowed."),
         ("embedded", "embedded_file", "This PDF contains embedded files, which are not allowed."),
+        ("xfa", "active_content", "This PDF contains scripts or other active content, which are not allowed."),
+        ("page_action", "active_content", "This PDF contains scripts or other active content, which are not allowed."),
     ],
 )
 def test_refusals(pdf_files, name, reason, message, settings):
@@ -88,3 +90,10 @@ def test_served_copy_has_a_balanced_page_tree(tmp_path):
         assert "第17頁" in reader.pages[16].extract_text().replace(" ", "")
     finally:
         result.cleanup()
+
+
+def test_open_destination_is_allowed(pdf_files):
+    """Office exports often say "open at page 1, fit": a destination, not an action."""
+    result = read_pdf(pdf_files["open_destination"])
+    assert result.page_count == 3
+    result.cleanup()

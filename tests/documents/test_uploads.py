@@ -166,3 +166,33 @@ def test_replace_through_the_view(org, pdf_files, upload_tmp):
     assert result["changes"]["changed"] == [2] and result["changes"]["added"] == [4]
     detail = client.get(reverse("documents:detail", args=[data["document"]])).content.decode()
     assert "税率の訂正" in detail
+
+
+def test_release_actions_through_the_page(org, pdf_files, upload_tmp):
+    import datetime
+
+    from django.utils import timezone
+
+    client = clerk_client(org)
+    data = post_file(client, reverse("documents:upload_file"), pdf_files["base"], body=org["plenary"].pk).json()
+    document = Document.objects.get(pk=data["document"])
+    assert document.release_state == "draft"
+    url = reverse("documents:release", args=[document.pk])
+    later = (timezone.localtime() + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    client.post(url, {"action": "schedule", "release_at": later})
+    document.refresh_from_db()
+    assert document.release_state == "scheduled" and document.release_at > timezone.now()
+    client.post(url, {"action": "update", "title": "新しい件名", "visibility": "closed"})
+    document.refresh_from_db()
+    assert (document.title, document.visibility) == ("新しい件名", "closed")
+    client.post(url, {"action": "release"})
+    document.refresh_from_db()
+    assert document.release_state == "released"
+    client.post(url, {"action": "withdraw"})
+    document.refresh_from_db()
+    assert document.release_state == "withdrawn"
+    response = client.post(url, {"action": "schedule", "release_at": "not a date"}, follow=True)
+    assert "公開日時を日付と時刻で入力してください。" in response.content.decode()
+    member = Client()
+    member.force_login(org["members"][0].user)
+    assert member.post(url, {"action": "release"}).status_code == 403
