@@ -26,6 +26,8 @@ def _has_record(sitting: Sitting) -> bool:
 
 
 def _signers(minutes: Minutes) -> list[Person]:
+    if not minutes.sitting.body.is_plenary:
+        return []  # a committee's record is signed by its chair
     chair_id = minutes.signatories.filter(role="chair").values_list("person_id", flat=True).first()
     present = [m for m in minutes.header.get("present", []) if m.get("person_id") != chair_id]
     ids = [m["person_id"] for m in present][4:6] or [m["person_id"] for m in present][:2]
@@ -72,10 +74,12 @@ def _type_speeches(minutes: Minutes, signers: list[Person]) -> None:
 def _complete(minutes: Minutes, stdout) -> None:
     signers = _signers(minutes)
     _type_speeches(minutes, signers)
-    if len(signers) < services.MIN_SIGNERS or not minutes.signatories.filter(role="chair").exists():
+    needed = services.min_signers(minutes.sitting)
+    if len(signers) < needed or not minutes.signatories.filter(role="chair").exists():
         stdout.write(f"meetings.minutes.demo: {minutes.title} left as a draft (no chair or signers).")
         return
-    services.signers_nominate(minutes=minutes, people=signers, actor=None)
+    if needed:
+        services.signers_nominate(minutes=minutes, people=signers, actor=None)
     services.minutes_submit(minutes=minutes, actor=None)
     for signatory in minutes.signatories.select_related("person__user"):
         if signatory.person.user is None:

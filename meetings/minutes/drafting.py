@@ -249,6 +249,17 @@ def build_blocks(record: SittingRecord) -> list[BlockSpec]:
                 source=f"agenda:{entry.id}",
             )
         )
+        for ex in (x for x in record.exclusions if x.agenda_item_id == entry.id):
+            seat = f"{ex.person.seat_number}番 " if ex.person.seat_number else ""
+            body.append(
+                BlockSpec(
+                    kind="status",
+                    agenda_item_id=entry.id,
+                    text=f"({seat}{ex.person.name}君 除斥のため退席)",
+                    data={"event": "exclusion", "person_id": ex.person.id, "reason": ex.reason},
+                    source=f"exclusion:{entry.id}:{ex.person.id}",
+                )
+            )
         if entry.closed_session:
             body.append(
                 BlockSpec(

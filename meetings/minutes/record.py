@@ -115,6 +115,15 @@ class VoteRecord:
 
 
 @dataclass
+class ExclusionRow:
+    """除斥 (§117): a member who may not take part in an agenda item."""
+
+    agenda_item_id: int
+    person: PersonRef
+    reason: str = ""
+
+
+@dataclass
 class StatusEvent:
     kind: str  # open | recess | resume | close
     at: datetime.datetime
@@ -138,6 +147,7 @@ class SittingRecord:
     turns: list[Turn] = field(default_factory=list)
     votes: list[VoteRecord] = field(default_factory=list)
     events: list[StatusEvent] = field(default_factory=list)
+    exclusions: list[ExclusionRow] = field(default_factory=list)
 
     @property
     def opened_at(self) -> datetime.datetime | None:

@@ -13,6 +13,7 @@ from django.apps import apps
 from meetings.minutes.record import (
     AttendanceRow,
     BallotRow,
+    ExclusionRow,
     PersonRef,
     SittingRecord,
     StatusEvent,
@@ -47,6 +48,7 @@ def fill(record: SittingRecord, sitting) -> None:
     _roll(record, sitting)
     _floor(record, sitting)
     _votes(record, sitting)
+    _exclusions(record, sitting)
 
 
 def _status_changes(record: SittingRecord, sitting) -> None:
@@ -151,3 +153,12 @@ def _votes(record: SittingRecord, sitting) -> None:
                 ballots=ballots,
             )
         )
+
+
+def _exclusions(record: SittingRecord, sitting) -> None:
+    Exclusion = _model("voting.Exclusion")
+    if Exclusion is None:
+        return
+    rows = Exclusion.objects.filter(agenda_item__sitting=sitting).select_related("person", "person__caucus")
+    for row in rows.order_by("agenda_item__position", "person__seat_number"):
+        record.exclusions.append(ExclusionRow(row.agenda_item_id, PersonRef.of(row.person), row.reason))

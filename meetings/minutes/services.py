@@ -26,7 +26,15 @@ from meetings.minutes.models import Block, Minutes, Signatory, Signature
 from meetings.minutes.record import SittingRecord, chair_of, load_record
 from meetings.models import Sitting
 
-MIN_SIGNERS = 2
+MIN_SIGNERS = 2  # §123(2): the chair and at least two members named by the plenary
+
+
+def min_signers(sitting: Sitting) -> int:
+    """Plenary minutes need two nominated signers besides the chair; a committee's record is
+    signed by its chair (committee bylaws), so nominated signers are optional there."""
+    return MIN_SIGNERS if sitting.body.is_plenary else 0
+
+
 _OFFSET = 1_000_000
 
 
@@ -335,7 +343,7 @@ def signers_nominate(*, minutes: Minutes, people: list[Person], actor) -> list[S
     _require_editable(minutes)
     sitting = minutes.sitting
     chair = chair_of(sitting)
-    if len(people) < MIN_SIGNERS or len({p.pk for p in people}) != len(people):
+    if len(people) < max(min_signers(sitting), 1) or len({p.pk for p in people}) != len(people):
         raise MinutesRefused(_("Nominate at least two different members to sign the minutes."))
     for person in people:
         if chair and person.pk == chair.pk:
@@ -376,7 +384,7 @@ def minutes_submit(*, minutes: Minutes, actor) -> Minutes:
     roles = list(minutes.signatories.values_list("role", flat=True))
     if Signatory.Role.CHAIR not in roles:
         raise MinutesRefused(_("The body has no chair on the sitting's date to sign the minutes."))
-    if roles.count(Signatory.Role.SIGNER) < MIN_SIGNERS:
+    if roles.count(Signatory.Role.SIGNER) < min_signers(minutes.sitting):
         raise MinutesRefused(_("Nominate at least two members to sign the minutes first."))
     minutes.state = Minutes.State.REVIEW
     minutes.submitted_at = timezone.now()
