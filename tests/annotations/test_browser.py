@@ -188,6 +188,12 @@ def test_offline_copy_removed_on_revocation_and_at_sign_out(daphne_server, new_c
     page.reload()
     page.wait_for_function(f"() => ({cached_files})().then((paths) => !paths.includes('{withdrawn_file}'))")
     assert f"/documents/versions/{document.current_version.pk}/file" in page.evaluate(cached_files)
+    # A document released after the download: the member is told to download again.
+    fresh = make_document(org["council"], org["plenary"], title="追加資料", pages=1)
+    AgendaItemDocument.objects.create(agenda_item=item, document=fresh)
+    page.reload()
+    page.wait_for_function("""() => document.getElementById('packet-status').textContent
+        === document.getElementById('offline-packet').dataset.msgPacketStale""")
     # An administrator revokes the member's devices; the device learns it when it next connects.
     from documents.annotations.services import devices_revoke
 

@@ -565,7 +565,10 @@ async function startOffline() {
   }
   const device = await checkDevice(root.dataset.apiDevice);
   if (!device.ok) status(device.reason === "revoked" ? msg("msgRevoked") : msg("msgExpired"), true);
-  else prune(root.dataset.apiPacket).catch(() => {});
+  else {
+    const result = await prune(root.dataset.apiPacket).catch(() => null);
+    if (result && result.missing) status(msg("msgPacketStale"), true);
+  }
 }
 
 function init() {

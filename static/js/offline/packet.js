@@ -115,7 +115,7 @@ async function init() {
   const state = await checkDevice(root.dataset.deviceUrl);
   if (!state.ok) say(state.reason === "revoked" ? msg("msgRevoked") : msg("msgExpired"));
   else if (!navigator.onLine && (await hasPacket())) say(msg("msgOffline"));
-  else prune(root.dataset.packetUrl).catch(() => {});
+  else prune(root.dataset.packetUrl).then((r) => { if (r.missing) say(msg("msgPacketStale")); }).catch(() => {});
   flush(root.dataset.syncUrl);
   $("packet-download").addEventListener("click", download);
   $("packet-remove").addEventListener("click", async () => {

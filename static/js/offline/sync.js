@@ -92,16 +92,17 @@ export function flush(syncUrl, onResult) {
 // Drop cached documents the member may no longer keep (withdrawn, restricted, replaced, or a
 // sitting that is over): the server lists the versions allowed now.
 export async function prune(packetUrl) {
-  if (!navigator.onLine || !packetUrl) return 0;
+  const none = { dropped: 0, missing: 0 };
+  if (!navigator.onLine || !packetUrl) return none;
   const items = await getMeta("items");
-  if (!items || !items.length) return 0;
+  if (!items || !items.length) return none;
   let allowed;
   try {
     const r = await fetch(packetUrl, { credentials: "same-origin", cache: "no-store" });
-    if (!r.ok) return 0;
+    if (!r.ok) return none;
     allowed = new Set((await r.json()).versions);
   } catch {
-    return 0;
+    return none;
   }
   const cache = await caches.open(PACKET_CACHE);
   const keep = [];
@@ -112,5 +113,6 @@ export async function prune(packetUrl) {
     dropped += 1;
   }
   if (dropped) await setMeta("items", keep);
-  return dropped;
+  const have = new Set(keep.map((i) => i.version));
+  return { dropped, missing: [...allowed].filter((v) => !have.has(v)).length };
 }
