@@ -26,6 +26,12 @@ def _fresh_hub_and_layer():
     yield
     fanout.reset_hub()
     channel_layers.backends.clear()
+    # Handlers ran in asgiref's single worker thread; close its connection so the test database
+    # can be dropped at the end (PostgreSQL keeps connections for CONN_MAX_AGE).
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 def path(ctx) -> str:
