@@ -277,7 +277,14 @@ async def run_case(*, name: str, server_pids: list[int], urls: list[str], presen
             pass
 
     drainer = asyncio.create_task(drain())
-    await asyncio.sleep(0.5)
+    # One follower per server first, so code loaded on first use is not counted per connection.
+    warm = []
+    for url in urls:
+        ws = await connect(url, additional_headers={"Cookie": f"sessionid={follower_cookies[0]}"} if follower_cookies
+                           else {}, origin=origin_by_url[url], ping_interval=None, compression=None, proxy=None)
+        json.loads(await ws.recv())
+        warm.append(ws)
+    await asyncio.sleep(1.0)
     rss0 = sum(rss_kb(p) for p in server_pids)
 
     pipes, procs = [], []
@@ -350,6 +357,8 @@ async def run_case(*, name: str, server_pids: list[int], urls: list[str], presen
             proc.kill()
     drainer.cancel()
     await presenter.close()
+    for ws in warm:
+        await ws.close()
     return {
         "name": name, "connected": ready, "failed": failed, "connect_s": round(connect_s, 2),
         "p50_ms": round(percentile(latencies, 0.5), 2), "p99_ms": round(percentile(latencies, 0.99), 2),

@@ -91,8 +91,7 @@ class SittingConsumer(AsyncWebsocketConsumer):
             await self.hub.join(group_name(self.sitting_id, stream), self)
         await self.send_state()
         if not self.public:
-            await database_sync_to_async(self._presence_open)()
-            self.hub.presence_changed(self.sitting_id)
+            self.hub.presence_open(key=self.key, sitting_id=self.sitting_id, user_id=self.user_id)
 
     def _authorize(self) -> tuple[str, ...] | None:
         from meetings.live.permissions import can_follow, can_run
@@ -104,35 +103,13 @@ class SittingConsumer(AsyncWebsocketConsumer):
             return None
         return ("members", "clerks") if can_run(user, sitting) else ("members",)
 
-    def _presence_open(self) -> None:
-        from meetings.live.models import LiveConnection
-
-        LiveConnection.objects.create(sitting_id=self.sitting_id, user_id=self.user_id, server=self.hub.server_id,
-                                      key=self.key)
-
-    def _presence_update(self, following: bool, page: int | None) -> None:
-        from django.utils import timezone
-
-        from meetings.live.models import LiveConnection
-
-        LiveConnection.objects.filter(key=self.key).update(following=following, page=page, seen_at=timezone.now())
-
-    def _presence_close(self) -> None:
-        from meetings.live.models import LiveConnection
-
-        LiveConnection.objects.filter(key=self.key).delete()
-
     async def disconnect(self, code) -> None:
         self._closed = True
         if self.hub is not None:
             for stream in getattr(self, "streams", ()):
                 self.hub.leave(group_name(self.sitting_id, stream), self)
             if not self.public:
-                try:
-                    await database_sync_to_async(self._presence_close)()
-                except Exception:
-                    logger.exception("live: presence close")
-                self.hub.presence_changed(self.sitting_id)
+                self.hub.presence_close(key=self.key, sitting_id=self.sitting_id)
         if self._writer is not None:
             self._writer.cancel()
 
@@ -254,8 +231,8 @@ class SittingConsumer(AsyncWebsocketConsumer):
         if kind == "follow":
             self.following = bool(message["following"])
             if not self.public:
-                await database_sync_to_async(self._presence_update)(self.following, message.get("page"))
-                self.hub.presence_changed(self.sitting_id)
+                self.hub.presence_follow(key=self.key, sitting_id=self.sitting_id, following=self.following,
+                                         page=message.get("page"))
             if msg_id is not None:
                 self.send_json({"type": "ack", "re": msg_id, "for": kind})
             return

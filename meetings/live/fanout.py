@@ -168,6 +168,7 @@ class Hub:
         self.delivered = 0
         self.frames = 0
         self._presence_dirty: set[int] = set()
+        self._presence_ops: dict[str, dict] = {}
         self._presence_task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -257,22 +258,51 @@ class Hub:
         return result
 
     # presence ----------------------------------------------------------------------------
+    # Who is connected is written in batches (once a second per process, one transaction), so a
+    # hundred tablets connecting at once cost the database one write, not a hundred.
+    def presence_open(self, *, key: str, sitting_id: int, user_id: int) -> None:
+        self._presence_ops[key] = {"op": "open", "sitting": sitting_id, "user": user_id, "following": True,
+                                   "page": None}
+        self.presence_changed(sitting_id)
+
+    def presence_follow(self, *, key: str, sitting_id: int, following: bool, page: int | None) -> None:
+        op = self._presence_ops.get(key)
+        if op is not None and op["op"] == "open":
+            op.update(following=following, page=page)
+        else:
+            self._presence_ops[key] = {"op": "update", "sitting": sitting_id, "following": following, "page": page}
+        self.presence_changed(sitting_id)
+
+    def presence_close(self, *, key: str, sitting_id: int) -> None:
+        op = self._presence_ops.get(key)
+        if op is not None and op["op"] == "open":
+            del self._presence_ops[key]  # opened and closed within one batch: nothing to write
+        else:
+            self._presence_ops[key] = {"op": "close", "sitting": sitting_id}
+        self.presence_changed(sitting_id)
+
     def presence_changed(self, sitting_id: int) -> None:
         """Tell clerk consoles (debounced, once a second per process) that presence changed."""
         self._presence_dirty.add(sitting_id)
         if self._presence_task is None or self._presence_task.done():
             self._presence_task = self.loop.create_task(self._flush_presence())
 
-    async def _flush_presence(self) -> None:
+    async def _flush_presence(self, delay: float = 1.0) -> None:
         from channels.db import database_sync_to_async
 
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(delay)
         dirty, self._presence_dirty = self._presence_dirty, set()
-        for sitting_id in dirty:
-            try:
-                await database_sync_to_async(_publish_presence)(sitting_id)
-            except Exception:
-                logger.exception("live hub: presence for sitting %s", sitting_id)
+        ops, self._presence_ops = self._presence_ops, {}
+        try:
+            await database_sync_to_async(_write_presence)(self.server_id, ops, sorted(dirty))
+        except Exception:
+            logger.exception("live hub: presence for sittings %s", sorted(dirty))
+
+    async def flush_presence_now(self) -> None:
+        """Write pending presence at once (tests, shutdown)."""
+        if self._presence_task is not None and not self._presence_task.done():
+            self._presence_task.cancel()
+        await self._flush_presence(delay=0)
 
     # housekeeping --------------------------------------------------------------------------
     async def _housekeeping_loop(self) -> None:
@@ -325,15 +355,31 @@ class Hub:
         self.tasks.clear()
 
 
-def _publish_presence(sitting_id: int) -> None:
+def _write_presence(server_id: str, ops: dict[str, dict], sittings: list[int]) -> None:
+    """Apply a batch of connection changes and tell each sitting's console, in one transaction."""
     from django.db import transaction
+    from django.utils import timezone
 
     from meetings.events import publish
     from meetings.live import selectors
+    from meetings.live.models import LiveConnection
 
+    now = timezone.now()
     with transaction.atomic():
-        publish(sitting_id=sitting_id, type="presence.changed", audience="clerks",
-                payload={"connections": selectors.connections(sitting_id=sitting_id)})
+        opened = [LiveConnection(sitting_id=op["sitting"], user_id=op["user"], server=server_id, key=key,
+                                 following=op["following"], page=op["page"], connected_at=now, seen_at=now)
+                  for key, op in ops.items() if op["op"] == "open"]
+        if opened:
+            LiveConnection.objects.bulk_create(opened, ignore_conflicts=True)
+        closed = [key for key, op in ops.items() if op["op"] == "close"]
+        if closed:
+            LiveConnection.objects.filter(key__in=closed).delete()
+        for key, op in ops.items():
+            if op["op"] == "update":
+                LiveConnection.objects.filter(key=key).update(following=op["following"], page=op["page"], seen_at=now)
+        for sitting_id in sittings:
+            publish(sitting_id=sitting_id, type="presence.changed", audience="clerks",
+                    payload={"connections": selectors.connections(sitting_id=sitting_id)})
 
 
 def _refresh_presence(server_id: str) -> None:

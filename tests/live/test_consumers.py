@@ -169,6 +169,7 @@ async def test_follow_and_unfollow_are_reported_to_the_console(live_org):
     error = await receive(member)
     assert error["type"] == "error" and error["code"] == "forbidden"
     await member.disconnect()
+    await fanout.current_hub().flush_presence_now()  # presence is written in batches
     assert await sync_to_async(LiveConnection.objects.filter(user=live_org["members"][4].user).count)() == 0
     await clerk.disconnect()
 
@@ -593,6 +594,7 @@ async def test_presence_says_who_is_in_the_room(live_org):
                                                 status=Attendance.Status.PRESENT_ROOM, by=live_org["clerk"].user)
     member = await connect(path_for(live_org), person.user)
     clerk = await connect(path_for(live_org), live_org["clerk"].user)
+    await fanout.current_hub().flush_presence_now()
     await send(clerk, {"type": "presence.list"})
     listing = await receive_until(clerk, "presence")
     entry = next(c for c in listing["connections"] if c["user_id"] == person.user.pk)
