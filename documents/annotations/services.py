@@ -355,17 +355,21 @@ def device_packet_issued(*, member, device_id: str, label: str = "") -> OfflineD
 
 
 def device_status(*, member, device_id: str) -> dict[str, Any]:
-    """What a device coming online must do: keep its copy, or remove it (revoked or expired)."""
+    """What a device coming online must do: keep its copy, or remove it (revoked or expired).
+
+    Also answered when nobody is signed in on the device (the device id is a random secret the
+    device holds): a revoked tablet whose session has ended still learns it must wipe."""
     uid = _device_uuid(device_id)
     now = timezone.now()
-    device = OfflineDevice.objects.filter(device_id=uid, member=member).first()
-    if device is None:
+    device = OfflineDevice.objects.select_related("member").filter(device_id=uid).first()
+    signed_in = getattr(member, "is_authenticated", False)
+    if device is None or (signed_in and device.member_id != member.pk):
         return {"known": False, "revoked": False, "expired": False, "expires_at": None}
     OfflineDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
     return {
         "known": True,
         # A member who left office (or lost the role) loses offline copies like a revoked device.
-        "revoked": device.revoked_at is not None or not permissions.can_keep_offline(member),
+        "revoked": device.revoked_at is not None or not permissions.can_keep_offline(device.member),
         "expired": device.is_expired(now),
         "expires_at": device.expires_at.isoformat() if device.expires_at else None,
     }
@@ -375,12 +379,13 @@ def device_wiped(*, member, device_id: str) -> None:
     """The device reports it removed its offline copy (sign-out, expiry or revocation)."""
     uid = _device_uuid(device_id)
     with transaction.atomic():
-        device = OfflineDevice.objects.select_for_update().filter(device_id=uid, member=member).first()
-        if device is None or device.wiped_at:
+        device = OfflineDevice.objects.select_for_update().filter(device_id=uid).first()
+        signed_in = getattr(member, "is_authenticated", False)
+        if device is None or device.wiped_at or (signed_in and device.member_id != member.pk):
             return
         device.wiped_at = timezone.now()
         device.save(update_fields=["wiped_at"])
-        audit_record(action="offline.copy_removed", actor=member, target=device,
+        audit_record(action="offline.copy_removed", actor=member if signed_in else None, target=device,
                      data={"revoked": device.revoked_at is not None})
 
 

@@ -334,10 +334,11 @@ def api_packet(request: HttpRequest) -> HttpResponse:
     return JsonResponse(_manifest(request, device))
 
 
-@_api_login_required
 @never_cache
 def api_device(request: HttpRequest, device_id: str) -> HttpResponse:
-    """GET: must this device remove its copy (revoked or expired)? POST: it has removed it."""
+    """GET: must this device remove its copy (revoked or expired)? POST: it has removed it.
+
+    No sign-in needed: the Service Worker asks even when the member's session has ended."""
     try:
         if request.method == "POST":
             services.device_wiped(member=request.user, device_id=device_id)

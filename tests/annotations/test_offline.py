@@ -245,3 +245,14 @@ def test_offline_member_leaving_office_loses_offline_copies(org, packet):
     person.save()
     status = client.get(reverse("documents:annotations:api_device", kwargs={"device_id": device_id})).json()
     assert status["revoked"] is True
+
+
+def test_offline_revoked_device_learns_it_without_a_session(org, packet):
+    member = org["members"][8].user
+    device_id, _ = issue(login(member))
+    services.devices_revoke(actor=org["admin"], member=member)
+    url = reverse("documents:annotations:api_device", kwargs={"device_id": device_id})
+    assert Client().get(url).json()["revoked"] is True  # e.g. the session expired meanwhile
+    assert Client().get(reverse("documents:annotations:api_device",
+                                kwargs={"device_id": str(uuid.uuid4())})).json()["known"] is False
+    assert Client().get(reverse("documents:annotations:api_device", kwargs={"device_id": "nope"})).status_code == 404

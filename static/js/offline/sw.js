@@ -83,6 +83,24 @@ async function signOut(request) {
   return fetch(request);
 }
 
+// When a device comes online, ask whether its copy was revoked or has expired (at most every
+// few minutes, on page loads), even on pages without the reader and without a session.
+let lastCheck = 0;
+async function checkDevice() {
+  if (Date.now() - lastCheck < 5 * 60 * 1000) return;
+  lastCheck = Date.now();
+  try {
+    const id = await read("meta", (s) => s.get("device_id"));
+    const packetAt = await read("meta", (s) => s.get("packet_at"));
+    if (!id || !packetAt) return;
+    const r = await fetch(`/documents/annotations/api/devices/${id}/`, { credentials: "same-origin", cache: "no-store" });
+    if (!r.ok) return;
+    const status = await r.json();
+    if (status.revoked) await wipeAll();
+    else if (status.expired) await dropPacket();
+  } catch { /* offline: try again later */ }
+}
+
 async function fromPacket(request) {
   const cache = await caches.open(PACKET_CACHE);
   return (await cache.match(request.url)) || (await cache.match(request.url, { ignoreSearch: true }));
@@ -162,6 +180,7 @@ self.addEventListener("fetch", (event) => {
   }
   if (request.method !== "GET") return;
   if (url.pathname.startsWith("/documents/annotations/sw.js")) return;
+  if (request.mode === "navigate") event.waitUntil(checkDevice());
   const handled = url.pathname.startsWith("/static/")
     || url.pathname.startsWith("/documents/")
     || request.mode === "navigate";
