@@ -30,7 +30,7 @@ def assert_strict_policy(header: str | None, where: str = "") -> None:
     assert script_sources is not None, f"no script-src or default-src {where}"
     for bad in ("'unsafe-eval'", "'unsafe-inline'", "'wasm-unsafe-eval'", "*", "data:", "http:", "https:"):
         assert bad not in script_sources, f"script-src allows {bad} {where}"
-    assert directives.get("object-src") == ["'none'"], where
+    assert directives.get("object-src", directives.get("default-src")) == ["'none'"], where
     assert "'unsafe-eval'" not in header.lower(), where
 
 
