@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from documents import permissions, selectors
 from documents.models import Document
@@ -45,7 +46,9 @@ def documents_payload(user, documents: list[Document], *, items_of: dict[int, li
             "versions": [
                 {"id": v.pk, "number": v.number, "page_count": v.page_count,
                  "url": reverse("documents:version_file", args=[v.pk]),
-                 "changes": v.change_summary or {}}
+                 "label": _("Version %(number)s") % {"number": v.number},
+                 "changes": v.change_summary or {},
+                 "changes_text": selectors.change_summary_text(v.change_summary or {})}
                 for v in versions
             ],
         })

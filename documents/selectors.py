@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from documents import permissions
 from documents.models import Document, DocumentVersion, Page, Receipt, ReplacementNotice
@@ -86,6 +87,18 @@ def unread_notices(user) -> QuerySet[ReplacementNotice]:
 
 def version_history(document: Document) -> list[DocumentVersion]:
     return list(document.versions.order_by("-number").select_related("created_by"))
+
+
+def change_summary_text(changes: dict) -> str:
+    """One line saying what a replacement changed, e.g. "Changed pages: 2. Added pages: 4."."""
+    if not changes or not changes.get("pages"):
+        return ""
+    parts = []
+    for key, label in (("changed", _("Changed pages:")), ("added", _("Added pages:")),
+                       ("removed", _("Removed pages:"))):
+        if changes.get(key):
+            parts.append(f"{label} {', '.join(str(n) for n in changes[key])}.")
+    return " ".join(parts) or _("No page changed.")
 
 
 # --- search ------------------------------------------------------------------------------------

@@ -94,3 +94,54 @@ def test_search_hit_opens_the_page_highlighted(daphne_server, new_context, pdf_f
     page.wait_for_function("() => document.querySelector('.page-wrap').dataset.page === '3'")
     page.wait_for_selector(".textLayer mark.highlight")
     assert "".join(page.locator(".textLayer mark.highlight").all_inner_texts()) == "四十二億"
+
+
+def test_replaced_document_side_by_side_and_swipe(daphne_server, new_context, pdf_files):
+    from documents import services
+
+    org = factories.make_small_council()
+    sitting = org["sitting"]
+    sitting.agenda_published_at = timezone.now()
+    sitting.save()
+    item = factories.make_agenda_item(sitting)
+    first = upload(org, pdf_files["base"], title="議案書")
+    second = upload(org, pdf_files["base"], title="説明資料")
+    for document in (first, second):
+        AgendaItemDocument.objects.create(agenda_item=item, document=document)
+    member = org["members"][4].user
+    services.receipt_record(user=member, version=first.current_version)
+    services.document_replace(document=first, path=pdf_files["changed"], original_name="x.pdf",
+                              actor=org["clerk"].user)
+
+    context = new_context(viewport={"width": 1280, "height": 800})
+    context.add_cookies([login_cookie(member, daphne_server)])
+    page = context.new_page()
+    page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/?document={first.pk}")
+    page.wait_for_selector(".reader-pane.is-active .textLayer span", timeout=20000)
+    # The replaced document says so: which version, which pages changed; thumbnails mark them.
+    assert page.locator(f".reader-doc[data-document='{first.pk}'] .badge-updated").count() == 0  # opened now
+    changes = page.locator(".reader-pane.is-active .pane-changes").inner_text()
+    assert "第2版" in changes and "2" in changes and "4" in changes
+    assert page.locator(".thumb.is-changed").evaluate_all("els => els.map(e => e.dataset.page)") == ["2", "4"]
+
+    # Swipe left on the page: the next page, as a user-initiated navigation.
+    page.evaluate("""() => { window.navEvents = [];
+        document.addEventListener('reader:navigate', (e) => window.navEvents.push(e.detail)); }""")
+    box = page.locator(".reader-pane.is-active .pane-scroll").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.8, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=4)
+    page.mouse.move(box["x"] + box["width"] * 0.2, y, steps=4)
+    page.mouse.up()
+    page.wait_for_function("() => window.navEvents.some((d) => d.page === 2 && d.userInitiated)")
+
+    # Two documents side by side.
+    page.locator("[data-action=split]").click()
+    page.locator(f".reader-doc[data-document='{second.pk}']").click()
+    page.wait_for_function("() => window.councilReader.panes[1].pdf !== null")
+    page.wait_for_selector(".reader-pane[data-pane='1'] .textLayer span", timeout=20000)
+    boxes = [page.locator(f".reader-pane[data-pane='{i}']").bounding_box() for i in (0, 1)]
+    assert boxes[0]["x"] + boxes[0]["width"] <= boxes[1]["x"] + 1  # left and right, not stacked
+    assert page.evaluate("() => window.councilReader.current.documentId") == second.pk
+    assert page.evaluate("() => window.councilReader.panes[0].current.documentId") == first.pk

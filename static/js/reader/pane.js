@@ -28,6 +28,7 @@ export class Pane {
     this.canvas = root.querySelector(".page-canvas");
     this.textLayerDiv = root.querySelector(".textLayer");
     this.titleEl = root.querySelector(".pane-title");
+    this.changesEl = root.querySelector(".pane-changes");
     this.emptyEl = root.querySelector(".pane-empty");
     this.loadingEl = root.querySelector(".pane-loading");
     this.pdf = null;
@@ -56,6 +57,9 @@ export class Pane {
       this.documentId = documentId;
       this.versionId = versionId;
       this.titleEl.textContent = title || "";
+      // A replaced document (差し替え) says which version this is and what changed.
+      const v = this.version || {};
+      if (this.changesEl) this.changesEl.textContent = v.number > 1 ? `${v.label} — ${v.changes_text || ""}` : "";
       this.emptyEl.hidden = true;
       this.loadingEl.hidden = false;
       // Range loading: only the bytes of the pages drawn are fetched (the server sends

@@ -76,6 +76,7 @@ class Reader {
       : doc.versions[0];
     const url = version.url || urlFrom(this.config.file, [["/0/", `/${version.id}/`]]);
     target.highlight = highlight;
+    target.version = version;
     this.setActive(index);
     return target
       .open({ documentId: doc.id, versionId: version.id, url, title: doc.title, page })

@@ -21,6 +21,8 @@ export class Thumbnails {
     if (this.versionId !== pane.versionId) {
       this.versionId = pane.versionId;
       const label = this.root.dataset.msgPage || "Page";
+      const changes = (pane.version && pane.version.changes) || {};
+      const changed = new Set([...(changes.changed || []), ...(changes.added || [])]);
       const items = [];
       for (let n = 1; n <= pane.pageCount; n += 1) {
         const li = document.createElement("li");
@@ -28,7 +30,8 @@ export class Thumbnails {
         button.type = "button";
         button.className = "thumb";
         button.dataset.page = String(n);
-        button.setAttribute("aria-label", `${label} ${n}`);
+        button.setAttribute("aria-label", `${label} ${n}${changed.has(n) ? ` (${this.root.dataset.msgChanged})` : ""}`);
+        if (changed.has(n)) button.classList.add("is-changed");
         const img = document.createElement("img");
         img.loading = "lazy";
         img.decoding = "async";
