@@ -231,6 +231,8 @@ def _apply_one(*, member, change: dict[str, Any], now: datetime.datetime) -> dic
             return {"client_id": str(client_id), "status": "unchanged", "annotation": serialize(annotation)}
         return {"client_id": str(client_id), "status": "created", "annotation": serialize(annotation)}
 
+    if existing.kind != kind:
+        raise AnnotationError(_("The shape of the annotation is not valid."))
     if _same_content(existing, colour=colour, geometry=geometry, text=text, deleted=deleted):
         return {"client_id": str(client_id), "status": "unchanged", "annotation": serialize(existing)}
 
