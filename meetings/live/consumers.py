@@ -156,6 +156,9 @@ class SittingConsumer(AsyncWebsocketConsumer):
         proto = self.protocol
         if proto is not None:
             if proto.state == proto.STATE_OPEN:
+                if fanout.buffered_bytes(proto) > fanout.MAX_BUFFER:
+                    self.close_from_hub(CLOSE_STALLED)  # it asks but does not read its answers
+                    return
                 proto.sendMessage(text.encode("utf-8"), False)
             return
         if self._outbox is None:

@@ -36,6 +36,9 @@ CONTROL_GROUP = "live.control"
 # Unsent bytes per socket before it counts as a stalled reader (the environment may lower it for tests).
 MAX_BUFFER = int(os.environ.get("COUNCIL_LIVE_MAX_BUFFER", str(1024 * 1024)))
 MAX_OUTBOX = 500  # messages queued per socket on the generic (non-daphne) path
+# Optional cap on the kernel's send buffer per socket (bytes): bounds the memory a stalled tablet can
+# hold and makes a stalled reader visible sooner. Unset: the kernel autotunes (up to tcp_wmem's max).
+SOCKET_SNDBUF = int(os.environ.get("COUNCIL_LIVE_SNDBUF", "0"))
 HOUSEKEEPING_SECONDS = 30.0
 
 
@@ -101,6 +104,13 @@ class FrameWriter:
         self.protocol = protocol
         self.transport = getattr(protocol, "transport", None)
         self.sock = getattr(self.transport, "socket", None)
+        if SOCKET_SNDBUF and self.sock is not None:
+            import socket
+
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SNDBUF)
+            except OSError:
+                pass
         self.direct = (
             self.sock is not None
             and not getattr(self.transport, "TLS", True)

@@ -30,6 +30,7 @@ def scene(org):
     item = factories.make_agenda_item(org["sitting"])
     doc = make_document(org, agenda_item=item, pages=30)
     return dict(org, item=item, doc=doc, clerk_cookie=_session_cookie(org["clerk"].user),
+                chair_cookie=_session_cookie(org["members"][0].user),
                 member_cookies=[_session_cookie(m.user) for m in org["members"][1:5]])
 
 
@@ -177,3 +178,72 @@ async def test_kill_9_with_redis_followers_move_and_keep_following_live(scene):
     finally:
         for s in servers:
             s.stop()
+
+
+async def test_a_reader_that_stops_reading_is_closed_without_slowing_the_others(scene):
+    import base64
+    import socket
+
+    server = await sync_to_async(start_daphne)(COUNCIL_LIVE_MAX_BUFFER="8192", COUNCIL_LIVE_SNDBUF="16384")
+    long_title = "町税条例の一部を改正する条例について(説明資料)" * 12  # about 1 KB per event
+    doc = await sync_to_async(make_document)(scene, title=long_title[:300], agenda_item=scene["item"], pages=60)
+    try:
+        sid = scene["sitting"].pk
+        # A tablet that stops reading: tiny receive buffer, handshake done, then never reads.
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+        stalled.connect(("127.0.0.1", server.port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        stalled.sendall((
+            f"GET /ws/sittings/{sid}/ HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: http://127.0.0.1:{server.port}\r\nCookie: sessionid={scene['member_cookies'][1]}\r\n\r\n"
+        ).encode())
+        assert b"101" in stalled.recv(200)
+        # It asks for the full state again and again (a few KB each) and never reads the answers,
+        # filling the kernel's buffers; the page turns below then find it stalled.
+        for _ in range(40):
+            stalled.sendall(masked_text_frame('{"type":"state.request"}'))
+        healthy = Watch(urls([server], sid), scene["member_cookies"][0])
+        await wait_for(lambda: healthy.states, 10, "healthy follower connected")
+        lags = []
+        # Several presenter sockets, so the page turns stay under each socket's flood limit.
+        presenters = [await presenter([server], scene) for _ in range(6)]
+        await presenters[0].send({"type": "document.present", "document_id": doc.pk, "page": 1})
+        await wait_for(lambda: healthy.page == 1, 5, "presented")
+        page = 1
+        for turn in range(150):
+            page = 2 + turn % 50 if page != 2 + turn % 50 else 3 + turn % 50
+            sent = time.monotonic()
+            await presenters[turn % len(presenters)].send({"type": "page.turn", "page": page})
+            await wait_for(lambda p=page: healthy.page == p, 5, f"page {page} on the healthy tablet")
+            lags.append(time.monotonic() - sent)
+        # The stalled socket was dropped by the server (reading now finds the end of the stream).
+        stalled.settimeout(5)
+        received = 0
+        while True:
+            try:
+                chunk = stalled.recv(65536)
+            except ConnectionResetError:  # aborted by the server: what we want
+                break
+            except TimeoutError:
+                raise AssertionError(f"still open after {received} bytes") from None
+            if not chunk:
+                break
+            received += len(chunk)
+        assert received < 100 * 1024  # far less than the ~200 KB it was sent
+        assert max(lags) < 1.0, max(lags)
+        await healthy.close()
+        for p in presenters:
+            await p.close()
+    finally:
+        server.stop()
+
+
+
+def masked_text_frame(text: str) -> bytes:
+    """A client-to-server WebSocket text frame (clients must mask, RFC 6455 §5.3)."""
+    payload = text.encode()
+    mask = os.urandom(4)
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
