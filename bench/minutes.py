@@ -184,7 +184,7 @@ def main(argv=None) -> int:
     header = drafting.build_header(record)
     blocks = drafting.build_blocks(record)
     for b in blocks:
-        if b.kind == "speech":
+        if b.kind == "speech" and b.source.startswith("turn:"):
             b.text = texts[int(b.source.split(":")[1])]
     signatories = [
         {"role": "chair", "name": record.chair.name, "seat_number": 1, "signed_label": "2026-12-10 10:00"},

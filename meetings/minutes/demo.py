@@ -64,7 +64,9 @@ def _speech_text(block: Block, item: AgendaItem | None, n_in_item: int, signers:
 def _type_speeches(minutes: Minutes, signers: list[Person]) -> None:
     items = {i.pk: i for i in AgendaItem.objects.filter(sitting=minutes.sitting)}
     seen: dict[int | None, int] = {}
-    for block in minutes.blocks.filter(kind=Block.Kind.SPEECH).order_by("position"):
+    for block in minutes.blocks.filter(kind=Block.Kind.SPEECH, source__startswith="turn:").order_by(
+        "position"
+    ):
         n = seen.get(block.agenda_item_id, 0)
         seen[block.agenda_item_id] = n + 1
         text = _speech_text(block, items.get(block.agenda_item_id), n, signers)

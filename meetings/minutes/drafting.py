@@ -222,8 +222,105 @@ def _vote(vote: VoteRecord, chair_title: str) -> BlockSpec:
     )
 
 
+ASK = {
+    "standing": "お諮りします。{motion}について、原案のとおり決定することに賛成の方はご起立願います。",
+    "hands": "お諮りします。{motion}について、原案のとおり決定することに賛成の方は挙手願います。",
+    "roll_call": "これより{motion}を記名投票により採決します。",
+    "secret": "これより{motion}を無記名投票により採決します。",
+    "no_objection": "お諮りします。{motion}について、原案のとおり決定することにご異議ありませんか。",
+}
+MAJORITY = {"standing": ("起立多数", "起立少数"), "hands": ("挙手多数", "挙手少数")}
+
+
+def _declaration(vote: VoteRecord, chair_title: str) -> str:
+    """The chair's words declaring the result (結果の宣告), from the record."""
+    result = RESULT_LABELS.get(vote.result, vote.result)
+    then = f"よって、{vote.motion}は{result}されました。"
+    if vote.method == "no_objection":
+        if vote.result == "objected":
+            return "ご異議がありますので、表決に付します。"
+        return f"ご異議なしと認めます。{then}"
+    if vote.casting_vote:
+        choice = "可決" if vote.casting_vote == "yes" else "否決"
+        return (
+            f"可否同数であります。地方自治法第116条第1項の規定により、{chair_title}が裁決します。"
+            f"{chair_title}は、本件について{choice}と裁決します。{then}"
+        )
+    if vote.method in MAJORITY:
+        return f"{MAJORITY[vote.method][0 if vote.result == 'adopted' else 1]}です。{then}"
+    side = "賛成多数" if vote.result == "adopted" else "反対多数"
+    return (
+        f"投票の結果を報告します。賛成{vote.yes or 0}票、反対{vote.no or 0}票。以上のとおり{side}です。{then}"
+    )
+
+
+class _Chair:
+    """The chair's customary lines (開議・議題・採決・休憩・散会の宣告), suggested in the draft as
+    speech blocks the clerk can edit or delete. Each is timed at its moment and never spans time,
+    so a transcript fills only the real turns."""
+
+    def __init__(self, record: SittingRecord):
+        self.person = record.chair
+        self.title = "議長" if record.is_plenary else "委員長"
+        self.body = record.body
+        self.plenary = record.is_plenary
+
+    def line(self, text: str, *, at, source: str, item_id: int | None = None) -> list[BlockSpec]:
+        if self.person is None:
+            return []
+        return [
+            BlockSpec(
+                kind="speech",
+                text=text,
+                agenda_item_id=item_id,
+                speaker_id=self.person.id,
+                speaker_role=self.title,
+                speaker_name=self.person.name,
+                started_at=at,
+                ended_at=at,
+                data={
+                    "position": self.title,
+                    "caucus": self.person.caucus,
+                    "kana": self.person.kana,
+                    "template": True,
+                    "template_text": text,
+                },
+                source=source,
+            )
+        ]
+
+    def opening(self, at) -> list[BlockSpec]:
+        text = (
+            "ただいまから本日の会議を開きます。" if self.plenary else f"ただいまから{self.body}を開会します。"
+        )
+        return self.line(text, at=at, source="chair:open")
+
+    def closing(self, at) -> list[BlockSpec]:
+        text = (
+            "以上で本日の日程は全部終了しました。本日はこれで散会します。"
+            if self.plenary
+            else f"以上で本日の審査は全部終了しました。これで{self.body}を閉会します。"
+        )
+        return self.line(text, at=at, source="chair:close")
+
+
+def _asked_at(vote: VoteRecord):
+    if vote.opened_at and vote.declared_at:
+        return min(vote.opened_at, vote.declared_at)
+    return vote.opened_at or vote.declared_at
+
+
+_RANK = {"chair:ask": 0, "turn": 1, "vote": 2, "chair:declare": 3}
+
+
+def _rank(block: BlockSpec) -> int:
+    prefix = block.source.rsplit(":", 1)[0]
+    return _RANK.get(prefix, 1)
+
+
 def build_blocks(record: SittingRecord) -> list[BlockSpec]:
     words = STATUS_WORDS_PLENARY if record.is_plenary else STATUS_WORDS_COMMITTEE
+    chair = _Chair(record)
     far = datetime.datetime.max.replace(tzinfo=datetime.UTC)
     by_item: dict[int | None, list[BlockSpec]] = {}
     closed_items = {a.id for a in record.agenda if a.closed_session}
@@ -232,11 +329,22 @@ def build_blocks(record: SittingRecord) -> list[BlockSpec]:
             continue  # a closed session's speeches are not part of the published minutes
         by_item.setdefault(turn.agenda_item_id, []).append(_speech(turn))
     for vote in record.votes:
-        by_item.setdefault(vote.agenda_item_id, []).append(
-            _vote(vote, "議長" if record.is_plenary else "委員長")
+        item_blocks = by_item.setdefault(vote.agenda_item_id, [])
+        item_blocks += chair.line(
+            ASK.get(vote.method, "").format(motion=vote.motion),
+            at=_asked_at(vote),
+            source=f"chair:ask:{vote.id}",
+            item_id=vote.agenda_item_id,
+        )
+        item_blocks.append(_vote(vote, chair.title))
+        item_blocks += chair.line(
+            _declaration(vote, chair.title),
+            at=vote.declared_at,
+            source=f"chair:declare:{vote.id}",
+            item_id=vote.agenda_item_id,
         )
     for items in by_item.values():
-        items.sort(key=lambda b: b.started_at or far)
+        items.sort(key=lambda b: (b.started_at or far, _rank(b)))
 
     body: list[BlockSpec] = list(by_item.pop(None, []))  # business before the first item
     for entry in record.agenda:
@@ -249,6 +357,11 @@ def build_blocks(record: SittingRecord) -> list[BlockSpec]:
                 source=f"agenda:{entry.id}",
             )
         )
+        if entry.kind == "signers":
+            intro = f"{entry.label}、会議録署名議員の指名を行います。"
+        else:
+            intro = f"{entry.label}、{entry.full_title}を議題といたします。"
+        body += chair.line(intro, at=None, source=f"chair:item:{entry.id}", item_id=entry.id)
         for ex in (x for x in record.exclusions if x.agenda_item_id == entry.id):
             seat = f"{ex.person.seat_number}番 " if ex.person.seat_number else ""
             body.append(
@@ -276,15 +389,43 @@ def build_blocks(record: SittingRecord) -> list[BlockSpec]:
     opening = [e for e in record.events if e.kind == "open"][:1]
     closing = [e for e in record.events if e.kind == "close"][-1:]
     middle = [e for e in record.events if e.kind in ("recess", "resume")]
-    blocks = [_status(e, words) for e in opening]
+    blocks = []
+    for e in opening:
+        blocks += [_status(e, words), *chair.opening(e.at)]
     # Place each recess or resumption before the first timed block that comes after it.
     pending = sorted(middle, key=lambda e: e.at)
+
+    def flush_one() -> None:
+        event = pending.pop(0)
+        if event.kind == "recess":
+            blocks.extend(
+                [
+                    *chair.line(
+                        "暫時休憩します。", at=event.at, source=f"chair:recess:{event.at.isoformat()}"
+                    ),
+                    _status(event, words),
+                ]
+            )
+        else:
+            blocks.extend(
+                [
+                    _status(event, words),
+                    *chair.line(
+                        "休憩前に引き続き会議を開きます。",
+                        at=event.at,
+                        source=f"chair:resume:{event.at.isoformat()}",
+                    ),
+                ]
+            )
+
     for block in body:
         while pending and block.started_at and pending[0].at <= block.started_at:
-            blocks.append(_status(pending.pop(0), words))
+            flush_one()
         blocks.append(block)
-    blocks.extend(_status(e, words) for e in pending)
-    blocks.extend(_status(e, words) for e in closing)
+    while pending:
+        flush_one()
+    for e in closing:
+        blocks += [*chair.closing(e.at), _status(e, words)]
     return blocks
 
 

@@ -127,6 +127,19 @@ class Block(models.Model):
         return self.kind in self.EDITABLE_KINDS
 
     @property
+    def is_suggestion(self) -> bool:
+        """A line of the chair's suggested by the draft (議題・採決の宣告 …), not a recorded turn."""
+        return self.kind == self.Kind.SPEECH and self.source.startswith("chair:")
+
+    @property
+    def is_untouched_suggestion(self) -> bool:
+        return self.is_suggestion and self.text == (self.data or {}).get("template_text")
+
+    @property
+    def is_deletable(self) -> bool:
+        return self.kind == self.Kind.REMARK or self.is_suggestion
+
+    @property
     def heading(self) -> str:
         """「議長(山田太郎君)」"""
         if not self.speaker_role:

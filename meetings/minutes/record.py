@@ -111,6 +111,7 @@ class VoteRecord:
     casting_vote: str = ""  # the chair's decision on a tie: yes | no | ""
     special: bool = False  # a special majority (the requirement is printed)
     declared_at: datetime.datetime | None = None
+    opened_at: datetime.datetime | None = None
     ballots: list[BallotRow] = field(default_factory=list)
 
 

@@ -150,6 +150,7 @@ def _votes(record: SittingRecord, sitting) -> None:
                 special=(poll.requirement or {}).get("kind", motion.requirement) == "special",
                 casting_vote=poll.casting_vote,
                 declared_at=poll.declared_at or poll.closed_at,
+                opened_at=poll.opened_at,
                 ballots=ballots,
             )
         )

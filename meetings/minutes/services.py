@@ -265,8 +265,8 @@ def remark_delete(*, block: Block, actor) -> None:
     block = Block.objects.select_related("minutes").get(pk=block.pk)
     minutes = _lock(block.minutes)
     _require_editable(minutes)
-    if block.kind != Block.Kind.REMARK:
-        raise MinutesRefused(_("Only procedural remarks can be deleted."))
+    if not block.is_deletable:
+        raise MinutesRefused(_("Only procedural remarks and the chair's suggested lines can be deleted."))
     audit_record(
         action="minutes.remark_deleted",
         actor=actor,
@@ -309,7 +309,7 @@ def transcript_import(
         text = assignment.get(block.pk)
         if not text:
             continue
-        if block.text.strip() and not overwrite:
+        if block.text.strip() and not overwrite and not block.is_untouched_suggestion:
             skipped += 1
             continue
         block.text = text

@@ -49,6 +49,7 @@ def test_committee_minutes_are_signed_by_the_committee_chair(
         no_count=2,
         casting_vote="yes",
         present_count=4,
+        opened_at=at(sitting, "13:58"),
         declared_at=at(sitting, "14:00"),
     )
 
@@ -56,7 +57,9 @@ def test_committee_minutes_are_signed_by_the_committee_chair(
     assert "総務常任委員会会議録(第" in minutes.title
     assert [(t["label"]) for t in minutes.header["times"]] == ["開会", "閉会"]
     texts = [
-        (b.kind, b.heading if b.kind == "speech" else b.text) for b in minutes.blocks.order_by("position")
+        (b.kind, b.heading if b.kind == "speech" else b.text)
+        for b in minutes.blocks.order_by("position")
+        if not b.is_suggestion
     ]
     name = lambda p: f"{p.family_name}{p.given_name}"  # noqa: E731
     assert texts[1:5] == [
@@ -74,3 +77,7 @@ def test_committee_minutes_are_signed_by_the_committee_chair(
     minutes.refresh_from_db()
     assert minutes.state == Minutes.State.SIGNED and minutes.pdf_sha256
     assert minutes.blocks.filter(kind=Block.Kind.STATUS, data__event="exclusion").count() == 1
+    suggested = [b.text for b in minutes.blocks.order_by("position") if b.is_suggestion]
+    assert suggested[0] == f"ただいまから{committee.name}を開会します。"
+    assert "委員長は、本件について可決と裁決します。" in suggested[-2]
+    assert suggested[-1] == f"以上で本日の審査は全部終了しました。これで{committee.name}を閉会します。"

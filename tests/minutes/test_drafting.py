@@ -46,24 +46,49 @@ def test_draft_contains_every_required_element_in_order(recorded, clerk_user):
 
     blocks = list(minutes.blocks.order_by("position"))
     shape = [(b.kind, b.heading if b.kind == "speech" else b.text) for b in blocks]
+    chair = "議長(佐藤一郎君)"
     assert shape == [
         ("status", "午前10時00分 開議"),
+        ("speech", chair),  # suggested: ただいまから本日の会議を開きます。
         ("heading", "日程第1 会議録署名議員の指名"),
-        ("speech", "議長(佐藤一郎君)"),
+        ("speech", chair),  # suggested: 日程第1、会議録署名議員の指名を行います。
+        ("speech", chair),  # the recorded turn
         ("heading", "日程第2 会期の決定"),
-        ("speech", "議長(佐藤一郎君)"),
+        ("speech", chair),
+        ("speech", chair),
+        ("speech", chair),  # お諮りします … ご異議ありませんか。
         ("vote", "異議なしと認め、可決"),
+        ("speech", chair),  # ご異議なしと認めます。よって …
         ("heading", "日程第3 議案第45号 磐梯町税条例の一部を改正する条例について"),
+        ("speech", chair),
         ("speech", "町長(五十嵐正君)"),
         ("speech", "3番(高橋健君)"),
         ("speech", "町長(五十嵐正君)"),
+        ("speech", chair),  # 暫時休憩します。
         ("status", "午前10時26分 休憩"),
         ("status", "午前10時29分 再開"),
+        ("speech", chair),  # 休憩前に引き続き会議を開きます。
+        ("speech", chair),
         ("vote", "記名投票により採決 賛成6票 反対2票 可決"),
+        ("speech", chair),
+        ("speech", chair),
         ("vote", "起立により採決 賛成3人 反対5人 否決"),
-        ("speech", "議長(佐藤一郎君)"),
+        ("speech", chair),
+        ("speech", chair),
+        ("speech", chair),  # 以上で本日の日程は全部終了しました。…
         ("status", "午前11時30分 散会"),
     ]
+    # Recorded turns start empty for the clerk; the chair's customary lines are suggested.
+    turns = [b for b in blocks if b.source.startswith("turn:")]
+    assert len(turns) == 6 and all(b.text == "" for b in turns)
+    suggested = [b.text for b in blocks if b.is_suggestion]
+    assert suggested[0] == "ただいまから本日の会議を開きます。"
+    assert "日程第2、会期の決定を議題といたします。" in suggested
+    assert (
+        "投票の結果を報告します。賛成6票、反対2票。以上のとおり賛成多数です。よって、議案第45号 磐梯町税条例の一部を改正する条例については可決されました。"
+        in suggested
+    )
+    assert "起立少数です。よって、附帯決議案は否決されました。" in suggested
     # The chair signs; nominated signers are added by the clerk.
     assert [(s.person_id, s.role) for s in minutes.signatories.all()] == [
         (recorded["members"][0].pk, "chair")
@@ -94,7 +119,7 @@ def test_a_sitting_still_open_cannot_be_drafted(recorded, clerk_user):
 def test_refreshing_from_the_record_keeps_typed_speeches_and_remarks(recorded, clerk_user):
     sitting = recorded["sitting"]
     minutes = services.draft_generate(sitting=sitting, actor=clerk_user)
-    speech = minutes.blocks.filter(kind=Block.Kind.SPEECH).order_by("position")[3]
+    speech = minutes.blocks.filter(kind=Block.Kind.SPEECH, source__startswith="turn:").order_by("position")[3]
     services.block_edit(block=speech, text="議案第45号について質問します。", actor=clerk_user)
     heading = minutes.blocks.get(kind=Block.Kind.HEADING, agenda_item=recorded["items"][2])
     services.remark_add(minutes=minutes, after=heading, text="(資料配付)", actor=clerk_user)
@@ -117,8 +142,9 @@ def test_a_closed_session_item_keeps_its_vote_but_not_its_speeches(recorded, cle
     type(item).objects.filter(pk=item.pk).update(closed_session=True)
     minutes = services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
     in_item = list(minutes.blocks.filter(agenda_item=item).order_by("position"))
-    assert [b.kind for b in in_item] == ["heading", "remark", "vote", "vote"]
-    assert in_item[1].text == "(この間、秘密会)"
+    assert [b.kind for b in in_item if not b.is_suggestion] == ["heading", "remark", "vote", "vote"]
+    assert not [b for b in in_item if b.source.startswith("turn:")]
+    assert in_item[2].text == "(この間、秘密会)"
     assert minutes.header["agenda"][2]["closed_session"] is True
     again = services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
     assert again.blocks.filter(text="(この間、秘密会)").count() == 1

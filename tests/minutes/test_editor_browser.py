@@ -42,7 +42,9 @@ def test_typing_is_autosaved_and_the_keyboard_moves_between_blocks(daphne_server
     rec = build_recorded_sitting(factories.make_small_council())
     clerk = rec["clerk"].user
     minutes = services.draft_generate(sitting=rec["sitting"], actor=clerk)
-    speeches = list(minutes.blocks.filter(kind=Block.Kind.SPEECH).order_by("position"))
+    speeches = list(
+        minutes.blocks.filter(kind=Block.Kind.SPEECH, source__startswith="turn:").order_by("position")
+    )
     context = new_context()
     context.add_cookies([login_cookie(clerk, daphne_server)])
     page = context.new_page()
@@ -57,14 +59,19 @@ def test_typing_is_autosaved_and_the_keyboard_moves_between_blocks(daphne_server
     expect(status).to_have_text("すべて保存しました", timeout=10000)
     assert wait_for(lambda: Block.objects.get(pk=speeches[0].pk).text == "ただいまから本日の会議を開きます。")
 
-    # Alt+Down jumps to the next text block; typing there saves that block too.
-    page.keyboard.press("Alt+ArrowDown")
-    expect(page.locator(f"#text-{speeches[1].pk}")).to_be_focused()
-    page.keyboard.type("日程第2、会期の決定を議題といたします。")
-    page.keyboard.press("Control+s")
-    assert wait_for(
-        lambda: Block.objects.get(pk=speeches[1].pk).text == "日程第2、会期の決定を議題といたします。"
+    # Alt+Down jumps to the next text block (here the chair's suggested line); typing there saves it too.
+    editable = list(
+        minutes.blocks.filter(kind__in=[Block.Kind.SPEECH, Block.Kind.REMARK])
+        .order_by("position")
+        .values_list("pk", flat=True)
     )
+    following = editable[editable.index(speeches[0].pk) + 1]
+    page.keyboard.press("Alt+ArrowDown")
+    expect(page.locator(f"#text-{following}")).to_be_focused()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("(拍手)")
+    page.keyboard.press("Control+s")
+    assert wait_for(lambda: Block.objects.get(pk=following).text.endswith("(拍手)"))
     assert AuditEntry.objects.filter(action="minutes.block_edited").count() >= 2
 
     # Ctrl+Enter adds a remark after the current block (typed text is saved before leaving).
@@ -73,7 +80,8 @@ def test_typing_is_autosaved_and_the_keyboard_moves_between_blocks(daphne_server
     assert wait_for(lambda: minutes.blocks.filter(kind=Block.Kind.REMARK).exists())
     remark = minutes.blocks.get(kind=Block.Kind.REMARK)
     page.wait_for_url(f"**/edit/#block-{remark.pk}")
-    assert Block.objects.get(pk=speeches[1].pk).text.endswith("以上です。")
+    assert Block.objects.get(pk=following).text.endswith("(拍手)以上です。")
+    assert remark.position == Block.objects.get(pk=following).position + 1
     page.wait_for_load_state("load")
     expect(page.locator(f"#text-{remark.pk}")).to_be_focused()
     assert errors == []
@@ -93,7 +101,7 @@ def test_drafting_runs_in_a_background_thread_and_the_page_follows_its_progress(
     page.wait_for_url("**/meetings/minutes/*/edit/", timeout=20000)
     minutes = rec["sitting"].minutes_versions.get()
     assert page.url.endswith(f"/meetings/minutes/{minutes.pk}/edit/")
-    expect(page.locator(".block-speech")).to_have_count(6)
+    expect(page.locator(".block-speech")).to_have_count(minutes.blocks.filter(kind=Block.Kind.SPEECH).count())
     job = GenerationJob.objects.get(sitting=rec["sitting"])
     assert (job.state, job.progress) == ("done", 100)
     assert errors == []

@@ -47,7 +47,7 @@ def test_a_roll_call_taken_through_the_voting_services_is_in_the_draft(org):
     assert vote.data["result"] == "adopted" and vote.data["method"] == "roll_call"
     recorded = {b.member_id: b.choice for b in Ballot.objects.filter(poll=poll)}
     assert {v["person_id"]: v["choice"] for v in vote.data["ballots"]} == recorded == choices
-    speech = minutes.blocks.get(kind=Block.Kind.SPEECH)
+    speech = minutes.blocks.get(kind=Block.Kind.SPEECH, source__startswith="turn:")
     assert speech.heading == f"3番({members[2].family_name}{members[2].given_name}君)"
     assert [m["seat_number"] for m in minutes.header["present"]] == list(range(1, 10))
     assert [m["seat_number"] for m in minutes.header["absent"]] == [10]

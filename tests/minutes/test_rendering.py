@@ -30,7 +30,9 @@ def rendered(django_db_setup, django_db_blocker):
             rec = build_recorded_sitting(factories.make_small_council())
         clerk = rec["clerk"].user
         minutes = services.draft_generate(sitting=rec["sitting"], actor=clerk)
-        speeches = list(minutes.blocks.filter(kind=Block.Kind.SPEECH).order_by("position"))
+        speeches = list(
+            minutes.blocks.filter(kind=Block.Kind.SPEECH, source__startswith="turn:").order_by("position")
+        )
         services.block_edit(block=speeches[0], text="ただいまから本日の会議を開きます。", actor=clerk)
         services.block_edit(block=speeches[3], text="議案第45号について、税率の根拠を伺います。", actor=clerk)
         services.signers_nominate(minutes=minutes, people=rec["members"][4:6], actor=clerk)

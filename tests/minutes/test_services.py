@@ -18,7 +18,7 @@ def draft(recorded, clerk_user):
 
 
 def _speech(minutes, n=0) -> Block:
-    return minutes.blocks.filter(kind=Block.Kind.SPEECH).order_by("position")[n]
+    return minutes.blocks.filter(kind=Block.Kind.SPEECH, source__startswith="turn:").order_by("position")[n]
 
 
 def _signed(recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks) -> Minutes:
@@ -189,3 +189,12 @@ def test_verify_minutes_finds_text_or_pdf_changed_behind_the_platforms_back(
     ]
     with pytest.raises(CommandError, match="2 problems in 1 signed versions"):
         call_command("verify_minutes", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_the_chairs_suggested_lines_can_be_deleted_but_recorded_turns_cannot(draft, clerk_user):
+    line = draft.blocks.filter(source="chair:open").get()
+    assert line.is_suggestion and line.text == "ただいまから本日の会議を開きます。"
+    services.remark_delete(block=line, actor=clerk_user)
+    assert not draft.blocks.filter(source="chair:open").exists()
+    with pytest.raises(services.MinutesRefused, match="chair's suggested lines can be deleted"):
+        services.remark_delete(block=_speech(draft), actor=clerk_user)

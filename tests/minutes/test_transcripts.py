@@ -20,7 +20,12 @@ def draft(recorded, clerk_user):
 
 
 def _speeches(minutes):
-    return [(b.heading, b.text) for b in minutes.blocks.filter(kind=Block.Kind.SPEECH).order_by("position")]
+    return [
+        (b.heading, b.text)
+        for b in minutes.blocks.filter(kind=Block.Kind.SPEECH, source__startswith="turn:").order_by(
+            "position"
+        )
+    ]
 
 
 @pytest.mark.django_db
@@ -42,7 +47,9 @@ def test_webvtt_sample_is_split_by_the_turns_at_the_floor(draft, clerk_user):
 
 @pytest.mark.django_db
 def test_typed_speeches_are_kept_unless_overwriting(draft, clerk_user):
-    first = draft.blocks.filter(kind=Block.Kind.SPEECH).order_by("position").first()
+    first = (
+        draft.blocks.filter(kind=Block.Kind.SPEECH, source__startswith="turn:").order_by("position").first()
+    )
     services.block_edit(block=first, text="手で入力した本文", actor=clerk_user)
     summary = services.transcript_import(minutes=draft, content=SAMPLE, actor=clerk_user)
     assert summary["skipped"] == 1 and _speeches(draft)[0][1] == "手で入力した本文"

@@ -61,7 +61,7 @@ def test_editor_autosave_with_csrf_token_is_saved_and_audited(draft, clerk_user)
     client = login(clerk_user, enforce_csrf_checks=True)
     page = client.get(reverse("meetings:minutes:edit", args=[draft.pk]))
     html = page.content.decode()
-    speech = draft.blocks.filter(kind=Block.Kind.SPEECH).order_by("position")[3]
+    speech = draft.blocks.filter(kind=Block.Kind.SPEECH, source__startswith="turn:").order_by("position")[3]
     url = reverse("meetings:minutes:block_save", args=[draft.pk, speech.pk])
     assert f'data-save-url="{url}"' in html and "○3番(高橋健君)" in html
     token = client.cookies["csrftoken"].value
@@ -123,7 +123,7 @@ def test_sign_off_through_the_pages_then_public_list_and_search(
     settings.MINUTES_JOBS_INLINE = True
     members = recorded["members"]
     clerk = login(clerk_user)
-    speech = draft.blocks.filter(kind=Block.Kind.SPEECH).order_by("position")[3]
+    speech = draft.blocks.filter(kind=Block.Kind.SPEECH, source__startswith="turn:").order_by("position")[3]
     services.block_edit(block=speech, text="固定資産税の税率について伺います。", actor=clerk_user)
     clerk.post(
         reverse("meetings:minutes:signers", args=[draft.pk]), {"signers": [members[4].pk, members[5].pk]}
