@@ -16,7 +16,14 @@ from council.models import Person
 from meetings.models import AgendaItem, Sitting
 from meetings.voting import permissions, selectors, services
 from meetings.voting.errors import VotingError
-from meetings.voting.models import AttendanceSuggestion, FloorTurn, Motion, Poll, RemoteAttendanceRequest
+from meetings.voting.models import (
+    AttendanceSuggestion,
+    Exclusion,
+    FloorTurn,
+    Motion,
+    Poll,
+    RemoteAttendanceRequest,
+)
 
 ID = {"type": "integer", "minimum": 1, "maximum": 2**53}
 TOKEN = {"type": "string", "minLength": 1, "maxLength": 64}
@@ -119,6 +126,21 @@ def handle_suggestion_decide(*, user, sitting_id, message):
     _require(permissions.can_keep_roll, user, sitting)
     suggestion = _get(AttendanceSuggestion, "suggestion_id", message, sitting=sitting)
     services.suggestion_decide(suggestion=suggestion, accept=message["accept"], by=user)
+
+
+def handle_exclusion_add(*, user, sitting_id, message):
+    sitting = _sitting(sitting_id)
+    _require(permissions.can_chair, user, sitting)
+    item = _get(AgendaItem, "agenda_item_id", message, sitting=sitting)
+    services.exclusion_add(agenda_item=item, person=_person(sitting, message["person_id"]),
+                           reason=message.get("reason", ""), by=user)
+
+
+def handle_exclusion_remove(*, user, sitting_id, message):
+    sitting = _sitting(sitting_id)
+    _require(permissions.can_chair, user, sitting)
+    services.exclusion_remove(exclusion=_get(Exclusion, "exclusion_id", message, agenda_item__sitting=sitting),
+                              by=user)
 
 
 # --- the floor --------------------------------------------------------------------------------
@@ -278,6 +300,11 @@ def register() -> None:
         "properties": {"suggestion_id": ID, "accept": {"type": "boolean"}}, "required": ["suggestion_id", "accept"]},
         handler=handle_suggestion_decide)
 
+    register_handler("exclusion.add", schema={
+        "properties": {"agenda_item_id": ID, "person_id": ID, "reason": {"type": "string", "maxLength": 300}},
+        "required": ["agenda_item_id", "person_id", "reason"]}, handler=handle_exclusion_add)
+    register_handler("exclusion.remove", schema={"properties": {"exclusion_id": ID}, "required": ["exclusion_id"]},
+                     handler=handle_exclusion_remove)
     register_handler("floor.request", schema=empty, handler=handle_floor_request)
     register_handler("floor.withdraw", schema=empty, handler=handle_floor_withdraw)
     register_handler("floor.grant", schema={"properties": {"turn_id": ID}, "required": ["turn_id"]},

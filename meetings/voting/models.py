@@ -254,6 +254,16 @@ class MajorityPreset(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if (self.attendance_num is None) != (self.attendance_den is None):
+            raise ValidationError(_("Give both parts of the attendance fraction, or neither."))
+        if self.attendance_den is not None and not (0 < self.attendance_num <= self.attendance_den):
+            raise ValidationError(_("The fractions of a special majority must be between 0 and 1."))
+        if not (self.approval_den and 0 < self.approval_num <= self.approval_den):
+            raise ValidationError(_("The fractions of a special majority must be between 0 and 1."))
+
 
 class Motion(models.Model):
     """A question put to the body (議題・動議) on an agenda item: the text or bill it decides and

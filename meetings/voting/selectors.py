@@ -22,6 +22,7 @@ from meetings.voting.models import (
     Attendance,
     AttendanceSuggestion,
     Ballot,
+    Exclusion,
     FloorTurn,
     IdentityCheck,
     MajorityPreset,
@@ -83,6 +84,10 @@ def attendance_part(*, sitting: Sitting, audience: str, user: Any = None) -> dic
     data["remote_counts"] = sitting.body.allows_remote_attendance and not sitting.body.is_plenary
     if audience == "clerks":
         data["remote_requests"] = requests
+        data["exclusions"] = [
+            {"id": e.pk, "item": e.agenda_item.label, "person": person_brief(e.person), "reason": e.reason}
+            for e in Exclusion.objects.filter(agenda_item__sitting=sitting).select_related("agenda_item", "person")
+        ]
         data["suggestions"] = [
             {"id": s.pk, "event": s.event, "name": s.display_name, "person": s.person_id, "at": _iso(s.at)}
             for s in AttendanceSuggestion.objects.filter(sitting=sitting, state=AttendanceSuggestion.State.PENDING)

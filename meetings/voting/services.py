@@ -370,7 +370,11 @@ def suggestion_decide(*, suggestion: AttendanceSuggestion, accept: bool, by) -> 
 # --- exclusions (除斥) ------------------------------------------------------------------------
 
 def exclusion_add(*, agenda_item: AgendaItem, person: Person, reason: str, by) -> Exclusion:
+    """除斥 (§117): the member takes no part in this item; recorded before its vote opens."""
     sitting = agenda_item.sitting
+    reason = (reason or "").strip()
+    if not reason:
+        raise VotingError(_("Give the reason for the exclusion."), code="invalid")
     if Poll.objects.filter(motion__agenda_item=agenda_item, state=Poll.State.OPEN).exists():
         raise VotingError(_("A vote on this item is open; record exclusions before it opens."), code="poll_open")
     if person.pk not in body_member_ids(sitting):
@@ -384,17 +388,19 @@ def exclusion_add(*, agenda_item: AgendaItem, person: Person, reason: str, by) -
                               code="invalid")
         audit_record(action="exclusion.add", actor=by, target=exclusion,
                      data={"agenda_item": agenda_item.pk, "person": person.pk, "reason": reason})
-        broadcast(sitting, "quorum")
+        broadcast(sitting, "quorum", "attendance")
     return exclusion
 
 
 def exclusion_remove(*, exclusion: Exclusion, by) -> None:
     sitting = exclusion.agenda_item.sitting
+    if Poll.objects.filter(motion__agenda_item=exclusion.agenda_item, state=Poll.State.OPEN).exists():
+        raise VotingError(_("A vote on this item is open; record exclusions before it opens."), code="poll_open")
     with transaction.atomic():
         audit_record(action="exclusion.remove", actor=by, target=exclusion,
                      data={"agenda_item": exclusion.agenda_item_id, "person": exclusion.person_id})
         exclusion.delete()
-        broadcast(sitting, "quorum")
+        broadcast(sitting, "quorum", "attendance")
 
 
 # --- the floor --------------------------------------------------------------------------------

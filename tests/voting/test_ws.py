@@ -350,3 +350,26 @@ async def test_refusal_is_in_japanese_by_default(committee):
                        "vote.receipt")
     assert reply["type"] == "error" and reply["message"] == "議長は通常の表決には加わりません（地方自治法第116条）。"
     await chair.disconnect()
+
+
+async def test_chair_records_an_exclusion_and_the_excluded_member_cannot_vote(committee):
+    s, people = committee["sitting"], committee["people"]
+    await sync_to_async(mark_all_present)(s, people)
+    chair = await ws(committee, committee["chair"])
+    member = await ws(committee, people[3])
+    refused = await call(member, {"type": "exclusion.add", "agenda_item_id": committee["item"].pk,
+                                  "person_id": people[3].pk, "reason": "x"}, "ack")
+    assert refused["code"] == "forbidden"
+    await send(chair, {"type": "exclusion.add", "agenda_item_id": committee["item"].pk, "person_id": people[3].pk,
+                       "reason": "本人の一身上に関する事件", "id": "x1"})
+    assert (await receive_until(chair, "ack"))["re"] == "x1"
+    await send(chair, {"type": "state.request"})
+    state = await receive_until(chair, "state")
+    assert [x["person"]["id"] for x in state["parts"]["attendance"]["exclusions"]] == [people[3].pk]
+    assert state["parts"]["quorum"]["present"] == 5  # no vote open: the sitting's quorum
+    poll_id = await _open(committee, chair, "roll_call")
+    reply = await call(member, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "e"},
+                       "vote.receipt")
+    assert reply["code"] == "excluded" and "excluded (除斥)" in reply["message"]
+    await chair.disconnect()
+    await member.disconnect()

@@ -72,4 +72,5 @@ def strings() -> dict:
         "vote_open": _("Vote in progress"), "method": _("Method"), "requirement": _("Requirement"),
         "casting_recorded": _("Decided by the chair's casting vote (裁決)"),
         "connection_lost": _("Connection lost; reconnecting…"), "cancel": _("Cancel"),
+        "remove": _("Remove"),
     }

@@ -334,6 +334,19 @@ function start(root) {
       }
       return item;
     }));
+    const exclusions = $("exclusions");
+    if (exclusions) {
+      exclusions.replaceChildren(...(a.exclusions || []).map((x) => el("li", { "data-exclusion": x.id },
+        `${x.item} ${nameOf(x.person)} — ${x.reason}`,
+        isChair ? button(T.remove, () => send({ type: "exclusion.remove", exclusion_id: x.id })) : null)));
+    }
+    const options = $("member-options");
+    if (options && a.roll) {
+      const chosen = options.value;
+      options.replaceChildren(...a.roll.filter((r) => r.role === "member").map((r) =>
+        el("option", { value: r.id }, nameOf(r))));
+      if (chosen) options.value = chosen;
+    }
     const suggestions = $("suggestions");
     if (suggestions) {
       suggestions.replaceChildren(...(a.suggestions || []).map((s) => el("li", { "data-suggestion": s.id },
@@ -385,6 +398,16 @@ function start(root) {
     send({ type: "remote.apply", reason: event.currentTarget.elements.namedItem("reason").value });
   });
   // Console actions.
+  root.querySelector('[data-voting-form="exclusion"]')?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = event.currentTarget.elements;
+    const reply = await send({ type: "exclusion.add", agenda_item_id: Number(f.namedItem("agenda_item_id").value),
+      person_id: Number(f.namedItem("person_id").value), reason: f.namedItem("reason").value });
+    if (reply.type !== "error") {
+      showError("");
+      f.namedItem("reason").value = "";
+    }
+  });
   root.querySelector('[data-voting-action="prepare"]')?.addEventListener("click", () => send({ type: "attendance.prepare" }));
   root.querySelector('[data-voting-form="motion"]')?.addEventListener("submit", async (event) => {
     event.preventDefault();

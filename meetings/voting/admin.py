@@ -1,0 +1,73 @@
+"""Django admin: the council's special-majority presets are configured here; the record itself
+(roll, floor, motions, polls, ballots) is shown read-only — it changes only through the services,
+which keep the audit chain and the rules."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from council.admin import AuditedAdmin
+from meetings.voting.models import (
+    Attendance,
+    Ballot,
+    Exclusion,
+    FloorTurn,
+    MajorityPreset,
+    Motion,
+    Poll,
+    RemoteAttendanceRequest,
+)
+
+
+@admin.register(MajorityPreset)
+class MajorityPresetAdmin(AuditedAdmin):
+    list_display = ["council", "key", "label", "attendance_num", "attendance_den", "approval_num", "approval_den"]
+    list_filter = ["council"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(ReadOnlyAdmin):
+    list_display = ["sitting", "person", "role", "status", "absence_reason", "arrived_at", "left_at"]
+    list_filter = ["status", "role"]
+
+
+@admin.register(RemoteAttendanceRequest)
+class RemoteAttendanceRequestAdmin(ReadOnlyAdmin):
+    list_display = ["sitting", "person", "decision", "applied_at", "decided_at", "disconnected_at"]
+
+
+@admin.register(Exclusion)
+class ExclusionAdmin(ReadOnlyAdmin):
+    list_display = ["agenda_item", "person", "reason", "recorded_at"]
+
+
+@admin.register(FloorTurn)
+class FloorTurnAdmin(ReadOnlyAdmin):
+    list_display = ["sitting", "person", "status", "requested_at", "granted_at", "ended_at"]
+
+
+@admin.register(Motion)
+class MotionAdmin(ReadOnlyAdmin):
+    list_display = ["agenda_item", "title", "requirement", "requirement_label"]
+
+
+@admin.register(Poll)
+class PollAdmin(ReadOnlyAdmin):
+    list_display = ["motion", "method", "state", "yes_count", "no_count", "outcome", "casting_vote", "opened_at"]
+    list_filter = ["method", "state", "outcome"]
+
+
+@admin.register(Ballot)
+class BallotAdmin(ReadOnlyAdmin):
+    list_display = ["poll", "member", "choice", "cast_at"]
