@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from council.models import Body, Council
 
@@ -14,14 +15,14 @@ class Document(models.Model):
     """An agenda document (議案書, 説明資料 …) with its visibility and release state."""
 
     class Visibility(models.TextChoices):
-        PUBLIC = "public", _("Public")
+        PUBLIC = "public", pgettext_lazy("document visibility", "Public")
         MEMBERS = "members", _("Members of the body")
         SECRETARIAT = "secretariat", _("Secretariat only")
         CLOSED_SESSION = "closed", _("Closed session (秘密会)")
 
     class Release(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        SCHEDULED = "scheduled", _("Scheduled")
+        SCHEDULED = "scheduled", pgettext_lazy("document release", "Scheduled")
         RELEASED = "released", _("Released")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
