@@ -98,6 +98,8 @@ function scheduleFlush() {
 }
 
 async function sendNow() {
+  const queued = await outboxAll().catch(() => []);
+  if (!queued.length) return; // nothing to say: keep any other message (revoked, expired …)
   if (!navigator.onLine) {
     status(msg("msgPending"), true);
     return;
