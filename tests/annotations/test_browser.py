@@ -319,3 +319,20 @@ def test_offline_browser_conflict_keeps_both_texts(daphne_server, new_context):
     labels = page.locator(".annot-note").evaluate_all("(els) => els.map((e) => e.title).sort()")
     assert labels == sorted(["スマホで修正", "タブレットで修正"])
     assert errors == []
+
+
+def test_annotation_browser_note_from_the_keyboard(daphne_server, new_context):
+    org = factories.make_small_council()
+    document = make_document(org["council"], org["plenary"], pages=1)
+    member = org["members"][4].user
+    context = new_context()
+    context.add_cookies([login_cookie(member, daphne_server)])
+    page, errors = open_reader(context, daphne_server, document)
+    page.locator("[data-tool=note]").focus()
+    page.keyboard.press("Enter")
+    page.locator("#annot-note-text").wait_for()
+    page.keyboard.type("キーボードで追加")
+    page.locator(".annot-dialog button[value=save]").focus()
+    page.keyboard.press("Enter")
+    assert wait_for(lambda: Annotation.objects.filter(member=member, text="キーボードで追加").exists())
+    assert errors == []

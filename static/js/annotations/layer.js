@@ -588,7 +588,15 @@ function init() {
 
 function handleToolbar(e) {
   const tool = e.target.closest("[data-tool]");
-  if (tool) { setTool(tool.dataset.tool); return; }
+  if (tool) {
+    setTool(tool.dataset.tool);
+    // From the keyboard (no pointer position): a note goes at the top left of the current page.
+    const view = currentView();
+    if (tool.dataset.tool === "note" && e.detail === 0 && view) {
+      newNote({ versionId: view.versionId, page: view.page }, 0.05, 0.05);
+    }
+    return;
+  }
   const swatch = e.target.closest("[data-colour]");
   if (swatch) {
     state.colour = swatch.dataset.colour;
