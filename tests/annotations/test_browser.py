@@ -336,3 +336,31 @@ def test_annotation_browser_note_from_the_keyboard(daphne_server, new_context):
     page.keyboard.press("Enter")
     assert wait_for(lambda: Annotation.objects.filter(member=member, text="キーボードで追加").exists())
     assert errors == []
+
+
+def test_offline_browser_copy_expires(daphne_server, new_context):
+    import datetime
+
+    from django.utils import timezone
+
+    org = factories.make_small_council()
+    item = factories.make_agenda_item(org["sitting"])
+    document = make_document(org["council"], org["plenary"], pages=1)
+    AgendaItemDocument.objects.create(agenda_item=item, document=document)
+    member = org["members"][4].user
+    context = new_context()
+    context.add_cookies([login_cookie(member, daphne_server)])
+    page = context.new_page()
+    _download_packet(page, daphne_server)
+    assert "council-packet-v1" in _council_caches(page)
+    # Expired by the device's own clock (works offline): the copy goes at the next page load.
+    past = (timezone.now() - datetime.timedelta(minutes=1)).isoformat()
+    page.evaluate("""(past) => new Promise((resolve) => {
+        const req = indexedDB.open('council-offline', 1);
+        req.onsuccess = () => { const tx = req.result.transaction('meta', 'readwrite');
+            tx.objectStore('meta').put(past, 'expires_at'); tx.oncomplete = () => { req.result.close(); resolve(); }; };
+    })""", past)
+    page.reload()
+    page.wait_for_function("""() => document.getElementById('packet-status').textContent
+        === document.getElementById('offline-packet').dataset.msgExpired""")
+    assert "council-packet-v1" not in _council_caches(page)
