@@ -24,7 +24,7 @@ from council.models import Membership, Person
 from meetings.minutes import drafting, selectors, transcripts
 from meetings.minutes.models import Block, Minutes, Signatory, Signature
 from meetings.minutes.record import SittingRecord, chair_of, load_record
-from meetings.models import Sitting
+from meetings.models import AgendaItem, Sitting
 
 MIN_SIGNERS = 2  # §123(2): the chair and at least two members named by the plenary
 
@@ -336,6 +336,29 @@ def transcript_import(
     return summary
 
 
+def _name_signers_in_the_chairs_line(minutes: Minutes, people: list[Person]) -> None:
+    """The suggested line under 日程第1 会議録署名議員の指名 names the nominated members."""
+    items = AgendaItem.objects.filter(sitting=minutes.sitting, kind=AgendaItem.Kind.SIGNERS)
+    for item in items:
+        block = minutes.blocks.filter(source=f"chair:item:{item.pk}").first()
+        if block is None or not block.is_untouched_suggestion:
+            continue
+        names = "、".join(
+            f"{p.seat_number}番 {p.family_name}{p.given_name}君"
+            if p.seat_number
+            else f"{p.family_name}{p.given_name}君"
+            for p in people
+        )
+        text = (
+            f"日程第{item.position}、会議録署名議員の指名を行います。\n会議録署名議員は、会議規則第127条の規定により、"
+            f"議長において{names}を指名します。"
+        )
+        block.text = text
+        block.data = {**block.data, "template_text": text}
+        block.revision += 1
+        block.save(update_fields=["text", "data", "revision", "updated_at"])
+
+
 @transaction.atomic
 def signers_nominate(*, minutes: Minutes, people: list[Person], actor) -> list[Signatory]:
     """Record the members nominated at the sitting to sign the minutes (会議録署名議員)."""
@@ -365,6 +388,7 @@ def signers_nominate(*, minutes: Minutes, people: list[Person], actor) -> list[S
         Signatory.objects.create(minutes=minutes, person=p, role=Signatory.Role.SIGNER, position=i)
         for i, p in enumerate(people, start=1)
     ]
+    _name_signers_in_the_chairs_line(minutes, people)
     _default_signatories(minutes)
     audit_record(
         action="minutes.signers_nominated",

@@ -198,3 +198,14 @@ def test_the_chairs_suggested_lines_can_be_deleted_but_recorded_turns_cannot(dra
     assert not draft.blocks.filter(source="chair:open").exists()
     with pytest.raises(services.MinutesRefused, match="chair's suggested lines can be deleted"):
         services.remark_delete(block=_speech(draft), actor=clerk_user)
+
+
+def test_nominating_signers_names_them_in_the_chairs_suggested_line(recorded, draft, clerk_user):
+    members = recorded["members"]
+    services.signers_nominate(minutes=draft, people=[members[4], members[5]], actor=clerk_user)
+    line = draft.blocks.get(source=f"chair:item:{recorded['items'][0].pk}")
+    assert line.text == (
+        "日程第1、会議録署名議員の指名を行います。\n会議録署名議員は、会議規則第127条の規定により、"
+        "議長において5番 伊藤誠君、6番 渡辺陽子君を指名します。"
+    )
+    assert line.is_untouched_suggestion
