@@ -111,7 +111,6 @@ def matches(expected: str, got: str, audited: bool) -> bool:
 ADMIN = ("*", "L L L L L L L *", "- - - - - - - -")
 
 ROUTES: dict[str, tuple[dict[str, str], str, str]] = {
-    "admin:otp_totp_totpdevice_config": ({"pk": "totp_device"}, *ADMIN[1:]),
     "admin:logout": ({}, "R R R R R R R M", ADMIN[2]),
     "home": ({}, "L O O O O O O O", "L O O O O O O O"),
     "login": ({}, "O R R R R R R R", "O R R R R R R R"),
@@ -316,7 +315,7 @@ DEFAULT_VALUES = {"sitting_id": "sitting", "version_id": "version", "document_id
                   "item_id": "item", "person_id": "person", "block_id": "block", "id": "object_id",
                   "app_label": "app_label"}
 PK_BY_KEY = [  # first match wins
-    ("admin:", "object_id"),
+    ("admin:otp_totp", "totp_device"), ("admin:", "object_id"),
     ("council:membership_end", "membership"), ("council:person", "person"), ("council:", "body"),
     ("meetings:minutes:job", "job"), ("meetings:minutes:", "minutes"), ("meetings:body_", "body"), ("meetings:session", "session"), ("meetings:sitting_create", "session"),
     ("meetings:agenda_item", "item"), ("meetings:", "sitting"),
@@ -409,3 +408,201 @@ def test_permission_matrix_http(world):
                 failures.append(f"POST {route.key} as {role}: expected {want_post}, got {got_post}"
                                 + (" and it wrote to the audit log" if audited_post else ""))
     assert not failures, "permission matrix mismatches:\n" + "\n".join(failures)
+
+
+# --- WebSocket message types ----------------------------------------------------------------------
+# Answers per role on the members' endpoint of the committee sitting, then one for an anonymous
+# socket on the public endpoint (傍聴):
+#   C  cannot connect (refused before accept)      F  refused as forbidden
+#   A  allowed past the permission check (an acknowledgement, a reply, or a refusal on the
+#      merits such as "no document is presented")  U  unknown type on this endpoint
+
+WS_TYPES: dict[str, str] = {
+    # Answered by the consumer itself for any connected socket (not sent here: "-").
+    "ping": "- - - - - - - - -",
+    "state.request": "- - - - - - - - -",
+    # Refused on the merits for everyone in this scene (no no-objection question is open; the
+    # member is not checked in online; not waiting for the floor): the service decides.
+    "agenda.move": "C C C F A F A A U",
+    "attendance.checkin": "C C C A A F F F U",
+    "attendance.checkout": "C C C A A A A A U",
+    "attendance.mark": "C C C F F F A A U",
+    "attendance.prepare": "C C C F F F A A U",
+    "document.present": "C C C F A F A A U",
+    "exclusion.add": "C C C F A F A A U",
+    "exclusion.remove": "C C C F A F A A U",
+    "floor.end": "C C C F A F A A U",
+    "floor.give": "C C C F A F A A U",
+    "floor.grant": "C C C F A F A A U",
+    "floor.request": "C C C A A F F F U",
+    "floor.skip": "C C C F A F A A U",
+    "floor.withdraw": "C C C A A A A A U",
+    "follow": "C C C A A A A A U",
+    "motion.create": "C C C F A F A A U",
+    "objection.raise": "C C C A A A A A U",
+    "page.turn": "C C C F A F A A U",
+    "presence.list": "C C C F A F A A U",
+    "presenter.handover": "C C C F A F A A U",
+    "presenter.reclaim": "C C C F A F A A U",
+    "remote.apply": "C C C A A F F F U",
+    "remote.check": "C C C F F F A A U",
+    "remote.decide": "C C C F A F A A U",
+    "remote.disconnect": "C C C F A F A A U",
+    "sitting.close": "C C C F A F A A U",
+    "sitting.open": "C C C F A F A A U",
+    "sitting.recess": "C C C F A F A A U",
+    "sitting.resume": "C C C F A F A A U",
+    "suggestion.decide": "C C C F F F A A U",
+    "vote.cast": "C C C A A F F F U",
+    "vote.casting": "C C C F A F A A U",
+    "vote.close": "C C C F A F A A U",
+    "vote.counts": "C C C F A F A A U",
+    "vote.declare": "C C C F A F A A U",
+    "vote.open": "C C C F A F A A U",
+}
+
+# Values for message fields by name (objects of the world, or plain values); others come from
+# the field's schema type.
+WS_FIELDS = {"page": 2, "version_id": "version", "document_id": "document", "agenda_item_id": "item",
+             "user_id": "member_user", "person_id": "person", "member_id": "person", "following": True,
+             "reason": "test", "choice": "yes", "token": "tok-1", "method": "standing", "title": "動議",
+             "status": "present", "approve": True, "accept": True, "passed": True, "yes": 1, "no": 0,
+             "poll_id": "poll", "motion_id": "motion"}
+FORBIDDEN_CODES = {"forbidden", "not_member", "not_entitled"}
+# Roles that can only be refused go first, so the open vote and the open sitting are still there
+# for them; the roles that close things go last.
+WS_ROLE_ORDER = ["anonymous", "public", "other_member", "official", "member", "admin", "clerk", "chair"]
+
+
+def _value_for(name: str, schema: dict, world) -> Any:
+    if name in WS_FIELDS:
+        value = WS_FIELDS[name]
+        return world["objects"].get(value, value) if isinstance(value, str) else value
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) else kind
+    return {"integer": 1, "number": 1, "string": "x", "boolean": True, "array": [1, 2],
+            "object": {}}.get(kind, 1)
+
+
+def ws_message(entry, world) -> dict:
+    schema = entry.validator.schema
+    message = {"type": entry.type, "id": "m"}
+    for name in schema.get("required", []):
+        if name not in message:
+            message[name] = _value_for(name, schema.get("properties", {}).get(name, {}), world)
+    return message
+
+
+def ws_answer(reply: dict | None, closed: bool) -> str:
+    if closed:
+        return "F"  # access revoked mid-socket: the consumer closes
+    if reply is None:
+        return "A"
+    if reply.get("type") == "error":
+        code = reply.get("code")
+        return "F" if code in FORBIDDEN_CODES else "U" if code == "unknown_type" else "A"
+    return "A"
+
+
+def registered_ws_types() -> list:
+    from meetings.live import protocol
+
+    return [protocol.registered(name) for name in sorted(protocol._registry)]
+
+
+def test_permission_matrix_covers_every_websocket_type():
+    types = {entry.type for entry in registered_ws_types()}
+    missing = sorted(types - set(WS_TYPES))
+    stale = sorted(set(WS_TYPES) - types)
+    assert not missing, "WebSocket types without a row in the permission matrix: " + ", ".join(missing)
+    assert not stale, "rows for WebSocket types that no longer exist: " + ", ".join(stale)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_permission_matrix_websocket(transactional_db, world):
+    import json
+
+    from asgiref.sync import sync_to_async
+    from channels.layers import channel_layers
+
+    from meetings.live import fanout
+    from tests.security.ws import open_socket
+
+    fanout.reset_hub()
+    channel_layers.backends.clear()
+    world["objects"]["member_user"] = world["users"]["member"].pk
+    sitting = world["sitting"]
+
+    def open_a_vote():
+        """Before each role: the sitting open, everyone present, a roll-call vote open (the
+        roles before may have closed the vote or the sitting)."""
+        from meetings.models import Sitting
+        from meetings.voting.models import Poll
+        from tests.security.voting_scenario import open_roll_call, open_with_everyone_present
+
+        Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN)
+        if not world["objects"].get("poll"):
+            members = [m.person for m in world["committee"].memberships.select_related("person__user")]
+            open_with_everyone_present(sitting, members, world["users"]["clerk"])
+        Poll.objects.filter(sitting=sitting, state=Poll.State.OPEN).update(state=Poll.State.CLOSED)
+        poll = open_roll_call(item=sitting.agenda_items.first(), chair_user=world["users"]["chair"],
+                              title=f"動議 {uuid.uuid4().hex[:6]}")
+        world["objects"].update(poll=poll.pk, motion=poll.motion_id)
+
+    path, public_path = f"/ws/sittings/{sitting.pk}/", f"/ws/public/sittings/{sitting.pk}/"
+    # Casting first, closing last, so each role meets an open vote and an open sitting.
+    last = ("vote.close", "vote.counts", "vote.declare", "vote.casting", "sitting.recess", "sitting.close")
+    entries = sorted((e for e in registered_ws_types() if e.type not in ("ping", "state.request")),
+                     key=lambda e: (e.type != "vote.cast", e.type in last, e.type))
+    seen: dict[str, dict[str, str]] = {e.type: {} for e in entries}
+
+    async def answer(comm, message) -> str:
+        await comm.send_to(text_data=json.dumps(message))
+        while True:
+            try:
+                output = await comm.receive_output(timeout=5)
+            except TimeoutError:
+                return ws_answer(None, False)
+            if output["type"] == "websocket.close":
+                return ws_answer(None, True)
+            data = json.loads(output["text"])
+            if data.get("re") == "m" or data.get("type") == "error":
+                if os.environ.get("PERMISSION_MATRIX_DISCOVER"):
+                    print("   ", message["type"], data)
+                return ws_answer(data, False)
+            # an event broadcast to everyone (e.g. the sitting opened): keep reading
+
+    for role in WS_ROLE_ORDER:
+        await sync_to_async(open_a_vote)()
+        user = world["users"][role]
+        comm = await open_socket(path, user)
+        for entry in entries:
+            if not comm.accepted:
+                seen[entry.type][role] = "C"
+                continue
+            seen[entry.type][role] = await answer(comm, await sync_to_async(ws_message)(entry, world))
+        if comm.accepted:
+            await comm.disconnect()
+    public = await open_socket(public_path)
+    for entry in entries:
+        seen[entry.type]["pub"] = (await answer(public, await sync_to_async(ws_message)(entry, world))
+                                   if public.accepted else "C")
+    if public.accepted:
+        await public.disconnect()
+    fanout.reset_hub()
+
+    if os.environ.get("PERMISSION_MATRIX_DISCOVER"):
+        for entry in entries:
+            print(f'    "{entry.type}": "{" ".join(seen[entry.type][r] for r in [*ROLES, "pub"])}",')
+    failures = []
+    for entry in entries:
+        expected = WS_TYPES.get(entry.type, "").split()
+        got = [seen[entry.type][r] for r in [*ROLES, "pub"]]
+        for who, want, have in zip([*ROLES, "pub"], expected, got, strict=True):
+            if want != "-" and have not in want:
+                failures.append(f"{entry.type} as {who}: expected {want}, got {have}")
+    assert not failures, "WebSocket permission matrix mismatches:\n" + "\n".join(failures)

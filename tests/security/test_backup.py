@@ -86,8 +86,7 @@ def test_backup_taken_under_writes_restores_and_verifies(tmp_path, settings):
     (media / "documents" / "2026").mkdir(parents=True)
     packet = media / "documents" / "2026" / "議案書.pdf"
     packet.write_bytes(b"%PDF-1.7\n" + os.urandom(4096))
-    with transaction.atomic():
-        audit_record(action="test.start")
+    polls = _votes_before_the_backup()
 
     writer = Writer()
     writer.start()
@@ -113,10 +112,29 @@ def test_backup_taken_under_writes_restores_and_verifies(tmp_path, settings):
         assert verify.returncode == 0 and f"audit chain OK: {restored} entries" in verify.stdout, verify.stderr
         recount = _recount_votes(env)
         assert recount.returncode == 0, recount.stdout + recount.stderr
+        assert int(recount.stdout.strip().splitlines()[-1]) == polls  # every vote is there and recounts
     finally:
         drop()
     restored_packet = tmp_path / "restored-media" / "documents" / "2026" / "議案書.pdf"
     assert restored_packet.read_bytes() == packet.read_bytes()
+
+
+def _votes_before_the_backup() -> int:
+    """Two roll-call votes of a committee, taken with the voting app's services."""
+    from tests import factories
+    from tests.security.voting_scenario import open_with_everyone_present, roll_call_vote
+
+    org = factories.make_small_council()
+    committee = org["committee"]
+    sitting = factories.make_sitting(org["session"], committee)
+    members = [m.person for m in committee.memberships.select_related("person__user")]
+    open_with_everyone_present(sitting, members, org["clerk"].user)
+    chair = org["members"][2]
+    voters = [p for p in members if p.pk != chair.pk]
+    for title in ("議案第1号", "議案第2号"):
+        item = factories.make_agenda_item(sitting, title=title)
+        roll_call_vote(sitting=sitting, item=item, voters=voters, chair_user=chair.user)
+    return 2
 
 
 def _recount_votes(env):
