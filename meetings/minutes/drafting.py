@@ -223,12 +223,19 @@ def _vote(vote: VoteRecord, chair_title: str) -> BlockSpec:
 
 
 ASK = {
-    "standing": "お諮りします。{motion}について、原案のとおり決定することに賛成の方はご起立願います。",
-    "hands": "お諮りします。{motion}について、原案のとおり決定することに賛成の方は挙手願います。",
+    "standing": "お諮りします。{about}原案のとおり決定することに賛成の方はご起立願います。",
+    "hands": "お諮りします。{about}原案のとおり決定することに賛成の方は挙手願います。",
     "roll_call": "これより{motion}を記名投票により採決します。",
     "secret": "これより{motion}を無記名投票により採決します。",
-    "no_objection": "お諮りします。{motion}について、原案のとおり決定することにご異議ありませんか。",
+    "no_objection": "お諮りします。{about}原案のとおり決定することにご異議ありませんか。",
 }
+
+
+def _about(motion: str) -> str:
+    """「○○について、」 without doubling a title that already ends in について."""
+    return f"{motion}、" if motion.endswith("について") else f"{motion}について、"
+
+
 MAJORITY = {"standing": ("起立多数", "起立少数"), "hands": ("挙手多数", "挙手少数")}
 
 
@@ -331,7 +338,7 @@ def build_blocks(record: SittingRecord) -> list[BlockSpec]:
     for vote in record.votes:
         item_blocks = by_item.setdefault(vote.agenda_item_id, [])
         item_blocks += chair.line(
-            ASK.get(vote.method, "").format(motion=vote.motion),
+            ASK.get(vote.method, "").format(motion=vote.motion, about=_about(vote.motion)),
             at=_asked_at(vote),
             source=f"chair:ask:{vote.id}",
             item_id=vote.agenda_item_id,

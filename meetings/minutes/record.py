@@ -188,9 +188,13 @@ def role_label(*, person: Person, sitting: Sitting, chair_id: int | None) -> str
     if chair_id and person.pk == chair_id:
         return chair_title(sitting)
     if person.kind == Person.Kind.COUNCILLOR:
-        if person.seat_number:
-            return f"{person.seat_number}番"
-        return "委員" if not sitting.body.is_plenary else "議員"
+        if not sitting.body.is_plenary:
+            # Committee records name members by their committee role, not their plenary seat.
+            vice = Membership.objects.filter(
+                body=sitting.body, person=person, role=Membership.Role.VICE_CHAIR
+            )
+            return "副委員長" if vice.active(on=sitting.date).exists() else "委員"
+        return f"{person.seat_number}番" if person.seat_number else "議員"
     return person.title or ""
 
 

@@ -38,6 +38,15 @@ def test_committee_minutes_are_signed_by_the_committee_chair(
         granted_at=at(sitting, "13:31"),
         ended_at=at(sitting, "13:32"),
     )
+    for person, start, end in [(members[3], "13:40", "13:45"), (members[4], "13:46", "13:50")]:
+        FloorTurn.objects.create(
+            sitting=sitting,
+            agenda_item=item,
+            person=person,
+            status="done",
+            granted_at=at(sitting, start),
+            ended_at=at(sitting, end),
+        )
     motion = Motion.objects.create(agenda_item=item, title="原案可決")
     Poll.objects.create(
         motion=motion,
@@ -62,10 +71,12 @@ def test_committee_minutes_are_signed_by_the_committee_chair(
         if not b.is_suggestion
     ]
     name = lambda p: f"{p.family_name}{p.given_name}"  # noqa: E731
-    assert texts[1:5] == [
+    assert texts[1:7] == [
         ("heading", "日程第1 議案第48号 指定管理者の指定について"),
         ("status", f"(6番 {name(members[5])}君 除斥のため退席)"),
         ("speech", f"委員長({name(chair)}君)"),
+        ("speech", f"副委員長({name(members[3])}君)"),
+        ("speech", f"委員({name(members[4])}君)"),
         ("vote", "挙手により採決 賛成2人 反対2人 可決(可否同数のため委員長裁決: 賛成)"),
     ]
     with pytest.raises(services.MinutesRefused, match="correct the record instead"):
