@@ -37,6 +37,7 @@ def _signers(minutes: Minutes) -> list[Person]:
 
 def _speech_text(block: Block, item: AgendaItem | None, n_in_item: int, signers: list[Person]) -> str:
     title = item.title if item else ""
+    about = title if title.endswith("について") else f"{title}について"
     label = f"日程第{item.position}" if item else ""
     role = block.speaker_role
     if role in ("議長", "委員長"):
@@ -51,11 +52,11 @@ def _speech_text(block: Block, item: AgendaItem | None, n_in_item: int, signers:
         return "ほかに質疑はありませんか。\n(「なし」の声あり)\n質疑なしと認めます。これで質疑を終わります。"
     if role.endswith("番"):
         return (
-            f"{title}について質疑いたします。\n今回の改正により町民の負担はどのように変わるのか、"
+            f"{about}質疑いたします。\n今回の改正により町民の負担はどのように変わるのか、"
             "また、周知の方法と時期について伺います。"
         )
     return (
-        f"ただいま議題となりました{title}について、提案理由を申し上げます。\n"
+        f"ただいま議題となりました{about}、提案理由を申し上げます。\n"
         "本案は、関係法令の改正に伴い所要の整備を行うものであります。"
         "ご審議のほど、よろしくお願い申し上げます。"
     )
