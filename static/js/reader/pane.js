@@ -149,10 +149,22 @@ export class Pane {
     if (serial !== this.renderSerial) return;
     this.wrap.dataset.page = String(this.page);
     this.applyHighlight();
+    this.prefetch(this.page + 1);
     this.root.dispatchEvent(new CustomEvent("pane:rendered", {
       bubbles: true,
       detail: { ...this.current, pane: this, width: viewport.width, height: viewport.height, scale },
     }));
+  }
+
+  // Fetch the next page's bytes (and let the worker load its fonts) while the member reads this
+  // one, so turning the page does not wait for the network on slow chamber Wi-Fi.
+  prefetch(n) {
+    const pdf = this.pdf;
+    if (!pdf || n > this.pageCount) return;
+    setTimeout(() => {
+      if (this.pdf !== pdf) return;
+      pdf.getPage(n).then((page) => page.getOperatorList()).catch(() => {});
+    }, 300);
   }
 
   applyHighlight() {
