@@ -1,5 +1,6 @@
-"""In Debian's Chromium: the chair opens a roll-call vote in the live console, two members vote from
-their readers (one attending online), the chair closes and declares, both readers show the result."""
+"""In Debian's Chromium: a remote member asks for the floor from the reader and the chair gives it; the
+chair opens a roll-call vote in the live console, two members vote from their readers (one attending
+online), the chair closes and declares, both readers show the result."""
 
 from __future__ import annotations
 
@@ -57,6 +58,15 @@ def test_roll_call_vote_from_console_and_two_readers_one_remote(daphne_server, n
         page = open_page(context, f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/", errors)
         page.wait_for_function("() => window.councilLive && window.councilLive.connected")
         readers.append(page)
+
+    # The remote member asks for the floor from the reader; the chair gives it; every tablet shows the speaker.
+    readers[1].locator('[data-voting-action="floor"]').click()
+    readers[1].locator('[data-voting="floor-status"]', has_text="1番目").wait_for()
+    console.locator('[data-voting="queue"] li').first.get_by_role("button", name="発言を許可").click()
+    for page in readers:
+        page.locator('[data-voting="speaker"] .voting-speaking', has_text=remote.full_name).wait_for()
+    console.get_by_role("button", name="発言を終える").click()
+    readers[0].locator('[data-voting="speaker"]', has_text="発言者なし").wait_for()
 
     # The chair puts the question by roll call.
     form = console.locator('[data-voting-form="motion"]')

@@ -340,6 +340,13 @@ function start(root) {
         `${x.item} ${nameOf(x.person)} — ${x.reason}`,
         isChair ? button(T.remove, () => send({ type: "exclusion.remove", exclusion_id: x.id })) : null)));
     }
+    const speakers = $("speaker-options");
+    if (speakers && a.roll) {
+      const chosen = speakers.value;
+      speakers.replaceChildren(...a.roll.filter((r) => r.role !== "secretariat" && r.status !== "absent").map((r) =>
+        el("option", { value: r.id }, r.role === "official" ? `${r.title || ""} ${r.name}` : nameOf(r))));
+      if (chosen) speakers.value = chosen;
+    }
     const options = $("member-options");
     if (options && a.roll) {
       const chosen = options.value;
@@ -398,6 +405,10 @@ function start(root) {
     send({ type: "remote.apply", reason: event.currentTarget.elements.namedItem("reason").value });
   });
   // Console actions.
+  root.querySelector('[data-voting-form="give"]')?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send({ type: "floor.give", person_id: Number(event.currentTarget.elements.namedItem("person_id").value) });
+  });
   root.querySelector('[data-voting-form="exclusion"]')?.addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.currentTarget.elements;
