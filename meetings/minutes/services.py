@@ -92,7 +92,12 @@ def _create_blocks(minutes: Minutes, specs: Iterable[drafting.BlockSpec], *, sta
 def _merge_kept(specs: list[drafting.BlockSpec], old: list[Block]) -> list[drafting.BlockSpec]:
     """Refreshing a draft from the record keeps what the clerk typed: speech texts (matched by
     the turn they came from) and remarks (placed after the block they followed)."""
-    typed = {b.source: b.text for b in old if b.kind == Block.Kind.SPEECH and b.source}
+    # A suggestion nobody touched is suggested afresh (the record may have been corrected).
+    typed = {
+        b.source: b.text
+        for b in old
+        if b.kind == Block.Kind.SPEECH and b.source and not b.is_untouched_suggestion
+    }
     anchored: dict[str, list[drafting.BlockSpec]] = {}
     anchor = ""
     for b in old:
@@ -156,6 +161,11 @@ def draft_generate(*, sitting: Sitting, actor=None, record: SittingRecord | None
         action = "minutes.draft_refreshed"
     _create_blocks(minutes, specs)
     _default_signatories(minutes)
+    signers = [
+        s.person for s in minutes.signatories.filter(role=Signatory.Role.SIGNER).select_related("person")
+    ]
+    if signers:
+        _name_signers_in_the_chairs_line(minutes, signers)
     audit_record(
         action=action,
         actor=actor,

@@ -124,7 +124,9 @@ def test_refreshing_from_the_record_keeps_typed_speeches_and_remarks(recorded, c
     heading = minutes.blocks.get(kind=Block.Kind.HEADING, agenda_item=recorded["items"][2])
     services.remark_add(minutes=minutes, after=heading, text="(資料配付)", actor=clerk_user)
     # The record is corrected: the standing vote's counts were wrong.
-    recorded["standing"].__class__.objects.filter(pk=recorded["standing"].pk).update(yes_count=4, no_count=4)
+    recorded["standing"].__class__.objects.filter(pk=recorded["standing"].pk).update(
+        yes_count=5, no_count=3, outcome="carried"
+    )
     again = services.draft_generate(sitting=sitting, actor=clerk_user)
     assert again.pk == minutes.pk
     blocks = list(again.blocks.order_by("position"))
@@ -134,7 +136,11 @@ def test_refreshing_from_the_record_keeps_typed_speeches_and_remarks(recorded, c
     assert (
         blocks[i - 1].kind == Block.Kind.HEADING and blocks[i - 1].agenda_item_id == recorded["items"][2].pk
     )
-    assert again.blocks.get(data__method="standing").data["yes"] == 4
+    assert again.blocks.get(data__method="standing").data["yes"] == 5
+    # The chair's untouched suggestion follows the corrected record.
+    declare = again.blocks.get(source=f"chair:declare:{recorded['standing'].pk}")
+    assert declare.text == "起立多数です。よって、附帯決議案は可決されました。"
+    assert "賛成3人" not in again.blocks.get(data__method="standing").text
 
 
 def test_a_closed_session_item_keeps_its_vote_but_not_its_speeches(recorded, clerk_user):
