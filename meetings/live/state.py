@@ -9,8 +9,13 @@ the audience (``members``, ``public`` or ``clerks``) and must return only what t
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+
+from django.utils import translation
 
 from meetings.models import Sitting
 
@@ -44,6 +49,17 @@ def build_parts(*, sitting: Sitting, audience: str, user: Any) -> dict[str, dict
     return parts
 
 
+# Recently built states, keyed by everything they depend on that can change: the counters of every
+# stream (each published change bumps one), the audience, the user and the language. A burst of
+# (re)connections (late joiners, a process killed under 500 tablets, many public viewers) then
+# costs one build per user instead of one per socket. Entries live a couple of seconds at most, so
+# unpublished edits (say, a corrected item title) show up quickly.
+STATE_CACHE_SECONDS = 2.0
+_STATE_CACHE_SIZE = 2000
+_cache: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 def build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[str, ...] = ()) -> dict:
     """The full-state message for one socket (sync; call through ``database_sync_to_async``).
 
@@ -56,6 +72,14 @@ def build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[str
     live, sitting = selectors.live_state_with_sitting(sitting_id=sitting_id)
     streams = streams or (audience,)
     counters = {"members": live.seq, "public": live.public_seq, "clerks": live.clerk_seq}
+    user_key = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+    key = (sitting.pk, audience, streams, user_key, live.seq, live.public_seq, live.clerk_seq,
+           translation.get_language())
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
     message: dict[str, Any] = {
         "type": "state",
         "stream": audience,
@@ -65,4 +89,14 @@ def build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[str
     }
     message.update(selectors.core_state(live=live, sitting=sitting, audience=audience))
     message["parts"] = build_parts(sitting=sitting, audience=audience, user=user)
+    with _cache_lock:
+        _cache[key] = (now + STATE_CACHE_SECONDS, message)
+        _cache.move_to_end(key)
+        while len(_cache) > _STATE_CACHE_SIZE:
+            _cache.popitem(last=False)
     return message
+
+
+def clear_state_cache() -> None:
+    with _cache_lock:
+        _cache.clear()

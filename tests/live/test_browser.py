@@ -27,6 +27,8 @@ def login_cookie(user, server) -> dict:
 
 def open_page(context, url, errors):
     page = context.new_page()
+    page.console_log = []
+    page.on("console", lambda m: page.console_log.append(f"{m.type}: {m.text}"))
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
             and errors.append(f"{r.status} {r.url}"))
@@ -71,7 +73,14 @@ def test_console_turns_pages_readers_follow_and_one_reads_ahead_then_returns(dap
         context = new_context(viewport={"width": 1024, "height": 768})
         context.add_cookies([login_cookie(member.user, daphne_server)])
         page = open_page(context, f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/", errors)
-        page.wait_for_function("() => window.councilReader && window.councilLive && window.councilLive.connected")
+        try:
+            page.wait_for_function("() => window.councilReader && window.councilLive && window.councilLive.connected",
+                                   timeout=60000)
+        except Exception as exc:
+            state = page.evaluate("""() => ({reader: !!window.councilReader, live: !!window.councilLive,
+                connected: !!(window.councilLive && window.councilLive.connected),
+                bar: document.querySelector('.live-bar-connection')?.textContent})""")
+            raise AssertionError(f"reader not ready: {state} errors={errors} console={page.console_log[-20:]}") from exc
         readers.append(page)
     a, b = readers
 
