@@ -56,8 +56,14 @@ def setup_database(database_url: str, voters: int) -> dict:
     sitting = org["sitting"]
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now())
     item = factories.make_agenda_item(sitting)
-    Attendance.objects.bulk_create([Attendance(sitting=sitting, person=p, status=Attendance.Status.PRESENT_ROOM,
-                                               arrived_at=timezone.now()) for p in org["members"]])
+    Attendance.objects.bulk_create(
+        [
+            Attendance(
+                sitting=sitting, person=p, status=Attendance.Status.PRESENT_ROOM, arrived_at=timezone.now()
+            )
+            for p in org["members"]
+        ]
+    )
     engine = import_module(settings.SESSION_ENGINE)
 
     def session_for(user) -> str:
@@ -68,8 +74,12 @@ def setup_database(database_url: str, voters: int) -> dict:
         store.save()
         return store.session_key
 
-    return {"sitting": sitting.pk, "item": item.pk, "chair": session_for(org["members"][0].user),
-            "voters": [session_for(m.user) for m in org["members"][1:]]}
+    return {
+        "sitting": sitting.pk,
+        "item": item.pk,
+        "chair": session_for(org["members"][0].user),
+        "voters": [session_for(m.user) for m in org["members"][1:]],
+    }
 
 
 async def run(url: str, data: dict, rounds: int) -> dict:
@@ -78,8 +88,16 @@ async def run(url: str, data: dict, rounds: int) -> dict:
     origin = "http://" + url.split("//", 1)[1].split("/", 1)[0]
 
     async def open_socket(cookie: str):
-        ws = await connect(url, additional_headers={"Cookie": f"sessionid={cookie}"}, origin=origin,
-                           ping_interval=None, compression=None, proxy=None, max_size=2**22, open_timeout=60)
+        ws = await connect(
+            url,
+            additional_headers={"Cookie": f"sessionid={cookie}"},
+            origin=origin,
+            ping_interval=None,
+            compression=None,
+            proxy=None,
+            max_size=2**22,
+            open_timeout=60,
+        )
         first = json.loads(await ws.recv())
         assert first["type"] == "state", first
         return ws
@@ -111,8 +129,13 @@ async def run(url: str, data: dict, rounds: int) -> dict:
                 return reply
 
     async def cast(ws, poll_id: int, i: int) -> tuple[float, dict]:
-        message = {"type": "vote.cast", "poll_id": poll_id, "choice": "yes" if i % 3 else "no",
-                   "token": uuid.uuid4().hex, "id": f"v{i}"}
+        message = {
+            "type": "vote.cast",
+            "poll_id": poll_id,
+            "choice": "yes" if i % 3 else "no",
+            "token": uuid.uuid4().hex,
+            "id": f"v{i}",
+        }
         t0 = time.perf_counter()
         await ws.send(json.dumps(message))
         while True:
@@ -125,7 +148,9 @@ async def run(url: str, data: dict, rounds: int) -> dict:
     acked = refused = 0
     polls: list[int] = []
     for r in range(rounds):
-        motion = await chair_call({"type": "motion.create", "agenda_item_id": data["item"], "title": f"議案第{r + 1}号"})
+        motion = await chair_call(
+            {"type": "motion.create", "agenda_item_id": data["item"], "title": f"議案第{r + 1}号"}
+        )
         opened = await chair_call({"type": "vote.open", "motion_id": motion["motion"], "method": "roll_call"})
         poll_id = opened["poll"]
         polls.append(poll_id)
@@ -157,11 +182,16 @@ async def run(url: str, data: dict, rounds: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--voters", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
-                        help="default: a fresh SQLite file; a PostgreSQL URL gets a scratch database")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="default: a fresh SQLite file; a PostgreSQL URL gets a scratch database",
+    )
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-voting-"))
@@ -178,8 +208,15 @@ def main(argv: list[str] | None = None) -> None:
     elif not database_url:
         database_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
     env = os.environ.copy()
-    env.update(COUNCIL_VAR_DIR=str(tmp), DATABASE_URL=database_url, ALLOWED_HOSTS="127.0.0.1,localhost",
-               COUNCIL_DEMO="0", LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1", MEDIA_ROOT=str(tmp / "media"))
+    env.update(
+        COUNCIL_VAR_DIR=str(tmp),
+        DATABASE_URL=database_url,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        COUNCIL_DEMO="0",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        MEDIA_ROOT=str(tmp / "media"),
+    )
     env.pop("REDIS_URL", None)
     os.environ.pop("REDIS_URL", None)
     os.environ["COUNCIL_VAR_DIR"] = str(tmp)
@@ -211,8 +248,13 @@ def main(argv: list[str] | None = None) -> None:
             with psycopg.connect(args.database_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{scratch_db}" WITH (FORCE)')
     summary = {
-        "voters": args.voters, "rounds": args.rounds, "database": engine,
-        "ballots_sent": args.voters * args.rounds, "acked": result["acked"], "refused": result["refused"], "stored": stored,
+        "voters": args.voters,
+        "rounds": args.rounds,
+        "database": engine,
+        "ballots_sent": args.voters * args.rounds,
+        "acked": result["acked"],
+        "refused": result["refused"],
+        "stored": stored,
         "lost": result["acked"] - stored,
         "p50_ack_ms": round(percentile(result["ack_ms"], 0.5), 1),
         "p99_ack_ms": round(percentile(result["ack_ms"], 0.99), 1),

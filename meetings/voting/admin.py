@@ -21,7 +21,15 @@ from meetings.voting.models import (
 
 @admin.register(MajorityPreset)
 class MajorityPresetAdmin(AuditedAdmin):
-    list_display = ["council", "key", "label", "attendance_num", "attendance_den", "approval_num", "approval_den"]
+    list_display = [
+        "council",
+        "key",
+        "label",
+        "attendance_num",
+        "attendance_den",
+        "approval_num",
+        "approval_den",
+    ]
     list_filter = ["council"]
 
 
@@ -64,7 +72,16 @@ class MotionAdmin(ReadOnlyAdmin):
 
 @admin.register(Poll)
 class PollAdmin(ReadOnlyAdmin):
-    list_display = ["motion", "method", "state", "yes_count", "no_count", "outcome", "casting_vote", "opened_at"]
+    list_display = [
+        "motion",
+        "method",
+        "state",
+        "yes_count",
+        "no_count",
+        "outcome",
+        "casting_vote",
+        "opened_at",
+    ]
     list_filter = ["method", "state", "outcome"]
 
 

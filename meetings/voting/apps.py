@@ -1,4 +1,5 @@
 """Attendance (the roll), remote attendance, the floor, motions, polls and ballots."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

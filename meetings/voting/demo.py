@@ -28,11 +28,24 @@ COMMITTEE = "産業厚生常任委員会"
 K = AgendaItem.Kind
 
 ITEMS = [
-    (K.BILL, "議案第48号", "指定管理者の指定について(磐梯町農村環境改善センター)",
-     "Designation of the manager of the Bandai Town Rural Environment Improvement Centre"),
-    (K.BILL, "議案第49号", "磐梯町国民健康保険税条例の一部を改正する条例",
-     "Ordinance partially amending the Bandai Town National Health Insurance Tax Ordinance"),
-    (K.PETITION, "陳情第3号", "有害鳥獣対策の強化を求める陳情", "Petition for stronger measures against crop-damaging wildlife"),
+    (
+        K.BILL,
+        "議案第48号",
+        "指定管理者の指定について(磐梯町農村環境改善センター)",
+        "Designation of the manager of the Bandai Town Rural Environment Improvement Centre",
+    ),
+    (
+        K.BILL,
+        "議案第49号",
+        "磐梯町国民健康保険税条例の一部を改正する条例",
+        "Ordinance partially amending the Bandai Town National Health Insurance Tax Ordinance",
+    ),
+    (
+        K.PETITION,
+        "陳情第3号",
+        "有害鳥獣対策の強化を求める陳情",
+        "Petition for stronger measures against crop-damaging wildlife",
+    ),
 ]
 
 
@@ -78,24 +91,40 @@ def _timed(poll: Poll, clock: _Clock, minutes: float) -> None:
 @transaction.atomic
 def seed(*, stdout) -> None:
     council = Council.objects.filter(name=COUNCIL_NAME).first()
-    session = (Session.objects.filter(council=council, kind=Session.Kind.REGULAR, number=4).order_by("-year").first()
-               if council else None)
+    session = (
+        Session.objects.filter(council=council, kind=Session.Kind.REGULAR, number=4).order_by("-year").first()
+        if council
+        else None
+    )
     committee = Body.objects.filter(council=council, name=COMMITTEE).first() if council else None
     if session is None or committee is None:
         stdout.write("meetings.voting.demo: no demo session or committee yet; nothing recorded.")
         return
     sitting, _made = Sitting.objects.get_or_create(
-        session=session, body=committee, number=1,
-        defaults={"date": session.start_date, "start_time": datetime.time(9, 0), "place": "第2委員会室",
-                  "agenda_published_at": timezone.now()},
+        session=session,
+        body=committee,
+        number=1,
+        defaults={
+            "date": session.start_date,
+            "start_time": datetime.time(9, 0),
+            "place": "第2委員会室",
+            "agenda_published_at": timezone.now(),
+        },
     )
     if Poll.objects.filter(sitting=sitting).exists():
         stdout.write(f"meetings.voting.demo: {sitting} already recorded.")
         return
     if not sitting.agenda_items.exists():
         for n, (kind, bill, title, title_en) in enumerate(ITEMS, start=1):
-            AgendaItem.objects.create(sitting=sitting, position=n, kind=kind, bill_number=bill, title=title,
-                                      title_en=title_en, description="本会議から付託")
+            AgendaItem.objects.create(
+                sitting=sitting,
+                position=n,
+                kind=kind,
+                bill_number=bill,
+                title=title,
+                title_en=title_en,
+                description="本会議から付託",
+            )
     items = list(sitting.agenda_items.order_by("position"))
     chair, vice = _person(council, "giin08"), _person(council, "giin09")
     member10, member02, member01 = (_person(council, u) for u in ("giin10", "giin02", "giin01"))
@@ -108,13 +137,17 @@ def seed(*, stdout) -> None:
     # The roll, before the sitting opens: one member will arrive late.
     services.roll_prepare(sitting=sitting, by=clerk_user)
     for person in (chair, vice, member10, member01):
-        services.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user)
+        services.attendance_mark(
+            sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user
+        )
     for person in [chief, *Person.objects.filter(council=council, kind=Person.Kind.SECRETARIAT)]:
         if person is not None:
-            services.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM,
-                                     by=clerk_user)
-    Attendance.objects.filter(sitting=sitting, arrived_at__isnull=False).update(arrived_at=clock.now,
-                                                                                updated_at=clock.now)
+            services.attendance_mark(
+                sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user
+            )
+    Attendance.objects.filter(sitting=sitting, arrived_at__isnull=False).update(
+        arrived_at=clock.now, updated_at=clock.now
+    )
     AttendanceChange.objects.filter(attendance__sitting=sitting).update(at=clock.now)
     opened_at = datetime.datetime.combine(sitting.date, datetime.time(9, 0), tzinfo=tz)
     clock.now = opened_at
@@ -123,20 +156,34 @@ def seed(*, stdout) -> None:
     turns = _Turns(clock)
 
     # 議案第48号: giin01 is excluded (除斥) — he chairs the body proposed as manager. Show of hands.
-    services.exclusion_add(agenda_item=items[0], person=member01, by=clerk_user,
-                           reason="指定管理者となる団体の役員であるため(地方自治法第117条)")
+    services.exclusion_add(
+        agenda_item=items[0],
+        person=member01,
+        by=clerk_user,
+        reason="指定管理者となる団体の役員であるため(地方自治法第117条)",
+    )
     if chief:
-        turns.speak(services.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 7)
+        turns.speak(
+            services.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 7
+        )
     services.attendance_mark(sitting=sitting, person=member02, status=Attendance.Status.LATE, by=clerk_user)
-    Attendance.objects.filter(sitting=sitting, person=member02).update(arrived_at=clock.now, updated_at=clock.now)
-    AttendanceChange.objects.filter(attendance__sitting=sitting, attendance__person=member02).update(at=clock.now)
+    Attendance.objects.filter(sitting=sitting, person=member02).update(
+        arrived_at=clock.now, updated_at=clock.now
+    )
+    AttendanceChange.objects.filter(attendance__sitting=sitting, attendance__person=member02).update(
+        at=clock.now
+    )
     turn = services.floor_request(sitting=sitting, user=member10.user, agenda_item=items[0])
     services.floor_grant(turn=turn, by=chair.user)
     turns.speak(turn, 4)
     if chief:
-        turns.speak(services.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 3)
+        turns.speak(
+            services.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 3
+        )
     services.floor_end(sitting=sitting, by=chair.user)
-    motion = services.motion_create(agenda_item=items[0], title="議案第48号 指定管理者の指定について", by=chair.user)
+    motion = services.motion_create(
+        agenda_item=items[0], title="議案第48号 指定管理者の指定について", by=chair.user
+    )
     poll = services.poll_open(motion=motion, method=Poll.Method.HANDS, by=chair.user)
     poll = services.poll_enter_counts(poll=poll, yes=len(poll.entitled), no=0, by=clerk_user or chair.user)
     services.poll_declare(poll=poll, by=chair.user)
@@ -144,13 +191,16 @@ def seed(*, stdout) -> None:
 
     # 議案第49号: roll-call ballot, tied 2 to 2; the chair decides (裁決).
     if chief:
-        turns.speak(services.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[1]), 6)
+        turns.speak(
+            services.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[1]), 6
+        )
     turn = services.floor_request(sitting=sitting, user=member02.user, agenda_item=items[1])
     services.floor_grant(turn=turn, by=chair.user)
     turns.speak(turn, 5)
     services.floor_end(sitting=sitting, by=chair.user)
-    motion = services.motion_create(agenda_item=items[1], title="議案第49号 磐梯町国民健康保険税条例の一部を改正する条例",
-                                    by=chair.user)
+    motion = services.motion_create(
+        agenda_item=items[1], title="議案第49号 磐梯町国民健康保険税条例の一部を改正する条例", by=chair.user
+    )
     poll = services.poll_open(motion=motion, method=Poll.Method.ROLL_CALL, by=chair.user)
     for person, choice in ((vice, "yes"), (member10, "no"), (member02, "no"), (member01, "yes")):
         services.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"demo-{poll.pk}")
@@ -160,7 +210,9 @@ def seed(*, stdout) -> None:
     _timed(poll, clock, 3)
 
     # 陳情第3号: no objection (簡易表決).
-    motion = services.motion_create(agenda_item=items[2], title="陳情第3号 有害鳥獣対策の強化を求める陳情", by=chair.user)
+    motion = services.motion_create(
+        agenda_item=items[2], title="陳情第3号 有害鳥獣対策の強化を求める陳情", by=chair.user
+    )
     clock.tick(2)
     poll = services.poll_open(motion=motion, method=Poll.Method.NO_OBJECTION, by=chair.user)
     poll = services.poll_close(poll=poll, by=chair.user)
@@ -170,5 +222,7 @@ def seed(*, stdout) -> None:
     turns.apply()
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.CLOSED, closed_at=clock.tick(2))
     audit_record(action="demo.seed", target=sitting, data={"step": "meetings.voting.demo"})
-    stdout.write(f"meetings.voting.demo: {sitting} recorded (roll, floor turns, "
-                 f"{Poll.objects.filter(sitting=sitting).count()} votes).")
+    stdout.write(
+        f"meetings.voting.demo: {sitting} recorded (roll, floor turns, "
+        f"{Poll.objects.filter(sitting=sitting).count()} votes)."
+    )

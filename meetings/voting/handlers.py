@@ -68,6 +68,7 @@ def _current_item(sitting: Sitting) -> AgendaItem | None:
 
 # --- attendance -------------------------------------------------------------------------------
 
+
 def handle_checkin(*, user, sitting_id, message):
     row = services.attendance_check_in(sitting=_sitting(sitting_id), user=user)
     return {"type": "attendance.checked_in", "status": row.status}
@@ -81,8 +82,13 @@ def handle_checkout(*, user, sitting_id, message):
 def handle_mark(*, user, sitting_id, message):
     sitting = _sitting(sitting_id)
     _require(permissions.can_keep_roll, user, sitting)
-    services.attendance_mark(sitting=sitting, person=_person(sitting, message["person_id"]), status=message["status"],
-                             absence_reason=message.get("reason", ""), by=user)
+    services.attendance_mark(
+        sitting=sitting,
+        person=_person(sitting, message["person_id"]),
+        status=message["status"],
+        absence_reason=message.get("reason", ""),
+        by=user,
+    )
 
 
 def handle_roll_prepare(*, user, sitting_id, message):
@@ -111,8 +117,13 @@ def handle_remote_check(*, user, sitting_id, message):
     sitting = _sitting(sitting_id)
     _require(permissions.can_keep_roll, user, sitting)
     request = _get(RemoteAttendanceRequest, "request_id", message, sitting=sitting)
-    services.identity_check_record(request=request, method=message["method"], passed=message["passed"],
-                                   note=message.get("note", ""), by=user)
+    services.identity_check_record(
+        request=request,
+        method=message["method"],
+        passed=message["passed"],
+        note=message.get("note", ""),
+        by=user,
+    )
 
 
 def handle_remote_disconnect(*, user, sitting_id, message):
@@ -132,18 +143,24 @@ def handle_exclusion_add(*, user, sitting_id, message):
     sitting = _sitting(sitting_id)
     _require(permissions.can_chair, user, sitting)
     item = _get(AgendaItem, "agenda_item_id", message, sitting=sitting)
-    services.exclusion_add(agenda_item=item, person=_person(sitting, message["person_id"]),
-                           reason=message.get("reason", ""), by=user)
+    services.exclusion_add(
+        agenda_item=item,
+        person=_person(sitting, message["person_id"]),
+        reason=message.get("reason", ""),
+        by=user,
+    )
 
 
 def handle_exclusion_remove(*, user, sitting_id, message):
     sitting = _sitting(sitting_id)
     _require(permissions.can_chair, user, sitting)
-    services.exclusion_remove(exclusion=_get(Exclusion, "exclusion_id", message, agenda_item__sitting=sitting),
-                              by=user)
+    services.exclusion_remove(
+        exclusion=_get(Exclusion, "exclusion_id", message, agenda_item__sitting=sitting), by=user
+    )
 
 
 # --- the floor --------------------------------------------------------------------------------
+
 
 def handle_floor_request(*, user, sitting_id, message):
     sitting = _sitting(sitting_id)
@@ -164,8 +181,12 @@ def handle_floor_grant(*, user, sitting_id, message):
 def handle_floor_give(*, user, sitting_id, message):
     sitting = _sitting(sitting_id)
     _require(permissions.can_chair, user, sitting)
-    services.floor_give(sitting=sitting, person=_person(sitting, message["person_id"]), by=user,
-                        agenda_item=_current_item(sitting))
+    services.floor_give(
+        sitting=sitting,
+        person=_person(sitting, message["person_id"]),
+        by=user,
+        agenda_item=_current_item(sitting),
+    )
 
 
 def handle_floor_skip(*, user, sitting_id, message):
@@ -182,6 +203,7 @@ def handle_floor_end(*, user, sitting_id, message):
 
 # --- motions and votes ------------------------------------------------------------------------
 
+
 def handle_motion_create(*, user, sitting_id, message):
     sitting = _sitting(sitting_id)
     _require(permissions.can_chair, user, sitting)
@@ -191,9 +213,15 @@ def handle_motion_create(*, user, sitting_id, message):
         approval = Fraction(*message["approval"])
         if message.get("attendance"):
             attendance = Fraction(*message["attendance"])
-    motion = services.motion_create(agenda_item=item, title=message["title"], text=message.get("text", ""),
-                                    preset=message.get("preset", ""), attendance=attendance, approval=approval,
-                                    by=user)
+    motion = services.motion_create(
+        agenda_item=item,
+        title=message["title"],
+        text=message.get("text", ""),
+        preset=message.get("preset", ""),
+        attendance=attendance,
+        approval=approval,
+        by=user,
+    )
     return {"type": "motion.created", "motion": motion.pk}
 
 
@@ -211,8 +239,14 @@ def handle_vote_cast(*, user, sitting_id, message):
         sitting = _sitting(sitting_id)
         _require(permissions.can_keep_roll, user, sitting)
         member = _person(sitting, message["member_id"])
-    receipt = services.vote_cast(poll_id=message["poll_id"], user=user, choice=message["choice"],
-                                 client_token=message["token"], member=member, sitting_id=sitting_id)
+    receipt = services.vote_cast(
+        poll_id=message["poll_id"],
+        user=user,
+        choice=message["choice"],
+        client_token=message["token"],
+        member=member,
+        sitting_id=sitting_id,
+    )
     return {"type": "vote.receipt", **receipt.as_dict()}
 
 
@@ -230,7 +264,9 @@ def handle_vote_close(*, user, sitting_id, message):
 def handle_vote_counts(*, user, sitting_id, message):
     sitting = _sitting(sitting_id)
     _require(permissions.can_chair, user, sitting)
-    poll = services.poll_enter_counts(poll=_poll(sitting, message), yes=message["yes"], no=message["no"], by=user)
+    poll = services.poll_enter_counts(
+        poll=_poll(sitting, message), yes=message["yes"], no=message["no"], by=user
+    )
     return {"type": "vote.closed", "poll": poll.pk, "outcome": poll.outcome}
 
 
@@ -255,6 +291,7 @@ def handle_objection(*, user, sitting_id, message):
 
 # --- state parts ------------------------------------------------------------------------------
 
+
 def _state_part(name: str):
     def build(*, sitting, audience, user):
         if audience == "members" and permissions.sees_clerk_view(user, sitting):
@@ -262,9 +299,14 @@ def _state_part(name: str):
         data = selectors.part(name, sitting=sitting, audience=audience, user=user)
         person = permissions.person_of(user) if audience != "public" else None
         if person is not None and name in ("attendance", "floor"):
-            data = dict(data, me={"person": person.pk,
-                                  "member": permissions.can_take_part(user, sitting),
-                                  "chair": permissions.can_chair(user, sitting)})
+            data = dict(
+                data,
+                me={
+                    "person": person.pk,
+                    "member": permissions.can_take_part(user, sitting),
+                    "chair": permissions.can_chair(user, sitting),
+                },
+            )
         return data
 
     return build
@@ -280,63 +322,153 @@ def register() -> None:
     empty: dict = {}
     register_handler("attendance.checkin", schema=empty, handler=handle_checkin)
     register_handler("attendance.checkout", schema=empty, handler=handle_checkout)
-    register_handler("attendance.mark", schema={
-        "properties": {"person_id": ID, "status": SHORT, "reason": SHORT}, "required": ["person_id", "status"]},
-        handler=handle_mark)
+    register_handler(
+        "attendance.mark",
+        schema={
+            "properties": {"person_id": ID, "status": SHORT, "reason": SHORT},
+            "required": ["person_id", "status"],
+        },
+        handler=handle_mark,
+    )
     register_handler("attendance.prepare", schema=empty, handler=handle_roll_prepare)
-    register_handler("remote.apply", schema={
-        "properties": {"reason": {"type": "string", "maxLength": 300}}, "required": ["reason"]},
-        handler=handle_remote_apply)
-    register_handler("remote.decide", schema={
-        "properties": {"request_id": ID, "approve": {"type": "boolean"}}, "required": ["request_id", "approve"]},
-        handler=handle_remote_decide)
-    register_handler("remote.check", schema={
-        "properties": {"request_id": ID, "method": SHORT, "passed": {"type": "boolean"},
-                       "note": {"type": "string", "maxLength": 200}},
-        "required": ["request_id", "method", "passed"]}, handler=handle_remote_check)
-    register_handler("remote.disconnect", schema={"properties": {"person_id": ID}, "required": ["person_id"]},
-                     handler=handle_remote_disconnect)
-    register_handler("suggestion.decide", schema={
-        "properties": {"suggestion_id": ID, "accept": {"type": "boolean"}}, "required": ["suggestion_id", "accept"]},
-        handler=handle_suggestion_decide)
+    register_handler(
+        "remote.apply",
+        schema={"properties": {"reason": {"type": "string", "maxLength": 300}}, "required": ["reason"]},
+        handler=handle_remote_apply,
+    )
+    register_handler(
+        "remote.decide",
+        schema={
+            "properties": {"request_id": ID, "approve": {"type": "boolean"}},
+            "required": ["request_id", "approve"],
+        },
+        handler=handle_remote_decide,
+    )
+    register_handler(
+        "remote.check",
+        schema={
+            "properties": {
+                "request_id": ID,
+                "method": SHORT,
+                "passed": {"type": "boolean"},
+                "note": {"type": "string", "maxLength": 200},
+            },
+            "required": ["request_id", "method", "passed"],
+        },
+        handler=handle_remote_check,
+    )
+    register_handler(
+        "remote.disconnect",
+        schema={"properties": {"person_id": ID}, "required": ["person_id"]},
+        handler=handle_remote_disconnect,
+    )
+    register_handler(
+        "suggestion.decide",
+        schema={
+            "properties": {"suggestion_id": ID, "accept": {"type": "boolean"}},
+            "required": ["suggestion_id", "accept"],
+        },
+        handler=handle_suggestion_decide,
+    )
 
-    register_handler("exclusion.add", schema={
-        "properties": {"agenda_item_id": ID, "person_id": ID, "reason": {"type": "string", "maxLength": 300}},
-        "required": ["agenda_item_id", "person_id", "reason"]}, handler=handle_exclusion_add)
-    register_handler("exclusion.remove", schema={"properties": {"exclusion_id": ID}, "required": ["exclusion_id"]},
-                     handler=handle_exclusion_remove)
+    register_handler(
+        "exclusion.add",
+        schema={
+            "properties": {
+                "agenda_item_id": ID,
+                "person_id": ID,
+                "reason": {"type": "string", "maxLength": 300},
+            },
+            "required": ["agenda_item_id", "person_id", "reason"],
+        },
+        handler=handle_exclusion_add,
+    )
+    register_handler(
+        "exclusion.remove",
+        schema={"properties": {"exclusion_id": ID}, "required": ["exclusion_id"]},
+        handler=handle_exclusion_remove,
+    )
     register_handler("floor.request", schema=empty, handler=handle_floor_request)
     register_handler("floor.withdraw", schema=empty, handler=handle_floor_withdraw)
-    register_handler("floor.grant", schema={"properties": {"turn_id": ID}, "required": ["turn_id"]},
-                     handler=handle_floor_grant)
-    register_handler("floor.give", schema={"properties": {"person_id": ID}, "required": ["person_id"]},
-                     handler=handle_floor_give)
-    register_handler("floor.skip", schema={"properties": {"turn_id": ID}, "required": ["turn_id"]},
-                     handler=handle_floor_skip)
+    register_handler(
+        "floor.grant",
+        schema={"properties": {"turn_id": ID}, "required": ["turn_id"]},
+        handler=handle_floor_grant,
+    )
+    register_handler(
+        "floor.give",
+        schema={"properties": {"person_id": ID}, "required": ["person_id"]},
+        handler=handle_floor_give,
+    )
+    register_handler(
+        "floor.skip",
+        schema={"properties": {"turn_id": ID}, "required": ["turn_id"]},
+        handler=handle_floor_skip,
+    )
     register_handler("floor.end", schema=empty, handler=handle_floor_end)
 
-    fraction = {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 100},
-                "minItems": 2, "maxItems": 2}
-    register_handler("motion.create", schema={
-        "properties": {"agenda_item_id": ID, "title": {"type": "string", "maxLength": 300},
-                       "text": {"type": "string", "maxLength": 4000}, "preset": SHORT,
-                       "attendance": fraction, "approval": fraction},
-        "required": ["agenda_item_id", "title"]}, handler=handle_motion_create)
-    register_handler("vote.open", schema={"properties": {"motion_id": ID, "method": SHORT},
-                                          "required": ["motion_id", "method"]}, handler=handle_vote_open)
+    fraction = {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": 100},
+        "minItems": 2,
+        "maxItems": 2,
+    }
+    register_handler(
+        "motion.create",
+        schema={
+            "properties": {
+                "agenda_item_id": ID,
+                "title": {"type": "string", "maxLength": 300},
+                "text": {"type": "string", "maxLength": 4000},
+                "preset": SHORT,
+                "attendance": fraction,
+                "approval": fraction,
+            },
+            "required": ["agenda_item_id", "title"],
+        },
+        handler=handle_motion_create,
+    )
+    register_handler(
+        "vote.open",
+        schema={"properties": {"motion_id": ID, "method": SHORT}, "required": ["motion_id", "method"]},
+        handler=handle_vote_open,
+    )
     # The choice is not an enum here on purpose: an unknown choice is refused by the service,
     # with a translated message and an audit entry, like every other refused ballot.
-    register_handler("vote.cast", schema={
-        "properties": {"poll_id": ID, "choice": SHORT, "token": TOKEN, "member_id": ID},
-        "required": ["poll_id", "choice", "token"]}, handler=handle_vote_cast)
-    register_handler("vote.close", schema={"properties": {"poll_id": ID}, "required": ["poll_id"]},
-                     handler=handle_vote_close)
+    register_handler(
+        "vote.cast",
+        schema={
+            "properties": {"poll_id": ID, "choice": SHORT, "token": TOKEN, "member_id": ID},
+            "required": ["poll_id", "choice", "token"],
+        },
+        handler=handle_vote_cast,
+    )
+    register_handler(
+        "vote.close",
+        schema={"properties": {"poll_id": ID}, "required": ["poll_id"]},
+        handler=handle_vote_close,
+    )
     count = {"type": "integer", "minimum": 0, "maximum": 1000}
-    register_handler("vote.counts", schema={"properties": {"poll_id": ID, "yes": count, "no": count},
-                                            "required": ["poll_id", "yes", "no"]}, handler=handle_vote_counts)
-    register_handler("vote.casting", schema={"properties": {"poll_id": ID, "choice": SHORT},
-                                             "required": ["poll_id", "choice"]}, handler=handle_vote_casting)
-    register_handler("vote.declare", schema={"properties": {"poll_id": ID}, "required": ["poll_id"]},
-                     handler=handle_vote_declare)
-    register_handler("objection.raise", schema={"properties": {"poll_id": ID}, "required": ["poll_id"]},
-                     handler=handle_objection)
+    register_handler(
+        "vote.counts",
+        schema={
+            "properties": {"poll_id": ID, "yes": count, "no": count},
+            "required": ["poll_id", "yes", "no"],
+        },
+        handler=handle_vote_counts,
+    )
+    register_handler(
+        "vote.casting",
+        schema={"properties": {"poll_id": ID, "choice": SHORT}, "required": ["poll_id", "choice"]},
+        handler=handle_vote_casting,
+    )
+    register_handler(
+        "vote.declare",
+        schema={"properties": {"poll_id": ID}, "required": ["poll_id"]},
+        handler=handle_vote_declare,
+    )
+    register_handler(
+        "objection.raise",
+        schema={"properties": {"poll_id": ID}, "required": ["poll_id"]},
+        handler=handle_objection,
+    )

@@ -85,8 +85,9 @@ class AttendanceChange(models.Model):
     status = models.CharField(max_length=20, choices=Attendance.Status.choices)
     absence_reason = models.CharField(max_length=20, blank=True, default="")
     at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                           related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     source = models.CharField(max_length=30, blank=True, help_text="clerk, check-in, disconnect, …")
 
     class Meta:
@@ -120,13 +121,17 @@ class RemoteAttendanceRequest(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="remote_requests")
     reason = models.CharField(_("reason"), max_length=300)
     applied_at = models.DateTimeField(_("applied at"), default=timezone.now)
-    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices, default=Decision.PENDING)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    decision = models.CharField(
+        _("decision"), max_length=20, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     disconnected_at = models.DateTimeField(_("disconnected by the chair at"), null=True, blank=True)
-    disconnected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                        blank=True, related_name="+")
+    disconnected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("remote attendance request")
@@ -154,8 +159,12 @@ class IdentityCheck(models.Model):
     at = models.DateTimeField(_("checked at"), default=timezone.now)
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
     passed = models.BooleanField(_("passed"), default=True)
-    note = models.CharField(_("note"), max_length=200, blank=True,
-                            help_text=_("e.g. video and audio both ways, nobody else in the room"))
+    note = models.CharField(
+        _("note"),
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. video and audio both ways, nobody else in the room"),
+    )
 
     class Meta:
         verbose_name = _("identity check")
@@ -173,8 +182,9 @@ class Exclusion(models.Model):
     agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="exclusions")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="exclusions")
     reason = models.CharField(_("reason"), max_length=300)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -200,16 +210,18 @@ class FloorTurn(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="floor_turns")
-    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="floor_turns")
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="floor_turns"
+    )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="floor_turns")
     remote = models.BooleanField(_("requested online"), default=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.WAITING)
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     granted_at = models.DateTimeField(_("granted at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("floor turn")
@@ -217,10 +229,14 @@ class FloorTurn(models.Model):
         ordering = ["requested_at", "id"]
         constraints = [
             # One open request per person, one speaker per sitting.
-            models.UniqueConstraint(fields=["sitting", "person"], condition=Q(status="waiting"),
-                                    name="floor_one_waiting_per_person"),
-            models.UniqueConstraint(fields=["sitting"], condition=Q(status="speaking"),
-                                    name="floor_one_speaker"),
+            models.UniqueConstraint(
+                fields=["sitting", "person"],
+                condition=Q(status="waiting"),
+                name="floor_one_waiting_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["sitting"], condition=Q(status="speaking"), name="floor_one_speaker"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -247,8 +263,10 @@ class MajorityPreset(models.Model):
         verbose_name_plural = _("special majority presets")
         constraints = [
             models.UniqueConstraint(fields=["council", "key"], name="majority_preset_unique_key"),
-            models.CheckConstraint(condition=Q(approval_den__gt=0) & Q(approval_num__lte=models.F("approval_den")),
-                                   name="majority_preset_approval_fraction"),
+            models.CheckConstraint(
+                condition=Q(approval_den__gt=0) & Q(approval_num__lte=models.F("approval_den")),
+                name="majority_preset_approval_fraction",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -278,8 +296,9 @@ class Motion(models.Model):
     title = models.CharField(_("title"), max_length=300)
     text = models.TextField(_("text"), blank=True)
     bill_number = models.CharField(_("bill"), max_length=50, blank=True)
-    requirement = models.CharField(_("requirement"), max_length=20, choices=Requirement.choices,
-                                   default=Requirement.ORDINARY)
+    requirement = models.CharField(
+        _("requirement"), max_length=20, choices=Requirement.choices, default=Requirement.ORDINARY
+    )
     preset = models.CharField(_("special majority"), max_length=40, blank=True)
     # Attendance as a fraction of seats (null: quorum suffices); approval as a fraction of present.
     attendance_num = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -287,8 +306,9 @@ class Motion(models.Model):
     approval_num = models.PositiveSmallIntegerField(null=True, blank=True)
     approval_den = models.PositiveSmallIntegerField(null=True, blank=True)
     requirement_label = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -341,12 +361,16 @@ class Poll(models.Model):
     no_count = models.PositiveSmallIntegerField(default=0)
     voted_count = models.PositiveSmallIntegerField(default=0)
     outcome = models.CharField(_("result"), max_length=20, choices=Outcome.choices, blank=True, default="")
-    casting_vote = models.CharField(_("casting vote (裁決)"), max_length=3, choices=Choice.choices, blank=True)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+")
+    casting_vote = models.CharField(
+        _("casting vote (裁決)"), max_length=3, choices=Choice.choices, blank=True
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     opened_at = models.DateTimeField(default=timezone.now)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     declared_at = models.DateTimeField(null=True, blank=True)
 
@@ -355,7 +379,9 @@ class Poll(models.Model):
         verbose_name_plural = _("polls")
         ordering = ["opened_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["sitting"], condition=Q(state="open"), name="poll_one_open_per_sitting"),
+            models.UniqueConstraint(
+                fields=["sitting"], condition=Q(state="open"), name="poll_one_open_per_sitting"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -381,8 +407,14 @@ class Ballot(models.Model):
     client_token = models.CharField(max_length=64)
     receipt = models.CharField(max_length=32)
     cast_at = models.DateTimeField(default=timezone.now)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+", help_text="the clerk, when recorded for a member in the room")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the clerk, when recorded for a member in the room",
+    )
 
     class Meta:
         verbose_name = _("ballot")
@@ -447,8 +479,9 @@ class AttendanceSuggestion(models.Model):
     event = models.CharField(max_length=10, choices=Event.choices)
     at = models.DateTimeField(default=timezone.now)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("attendance suggestion")

@@ -36,7 +36,11 @@ def can_take_part(user, sitting: Sitting) -> bool:
 
 
 def can_follow(user, sitting: Sitting) -> bool:
-    return is_clerk(user) or council_permissions.can_view_body(user, sitting.body) or can_take_part(user, sitting)
+    return (
+        is_clerk(user)
+        or council_permissions.can_view_body(user, sitting.body)
+        or can_take_part(user, sitting)
+    )
 
 
 def sees_clerk_view(user, sitting: Sitting) -> bool:

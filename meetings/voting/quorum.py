@@ -48,23 +48,39 @@ class QuorumStatus:
     present_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"required": self.required, "present": self.present, "met": self.met, "reason": self.reason,
-                "excluded": self.excluded, "by_proviso": self.by_proviso,
-                "online_not_counted": self.online_not_counted, "seats": self.seats}
+        return {
+            "required": self.required,
+            "present": self.present,
+            "met": self.met,
+            "reason": self.reason,
+            "excluded": self.excluded,
+            "by_proviso": self.by_proviso,
+            "online_not_counted": self.online_not_counted,
+            "seats": self.seats,
+        }
 
 
 def body_member_ids(sitting: Sitting) -> set[int]:
     body = sitting.body
-    ids = set(Membership.objects.filter(body=body).active(on=sitting.date).values_list("person_id", flat=True))
+    ids = set(
+        Membership.objects.filter(body=body).active(on=sitting.date).values_list("person_id", flat=True)
+    )
     if body.is_plenary:
-        ids |= set(Person.objects.filter(council_id=body.council_id, kind=Person.Kind.COUNCILLOR, active=True)
-                   .values_list("id", flat=True))
+        ids |= set(
+            Person.objects.filter(
+                council_id=body.council_id, kind=Person.Kind.COUNCILLOR, active=True
+            ).values_list("id", flat=True)
+        )
     return ids
 
 
 def chair_id(sitting: Sitting) -> int | None:
-    return (Membership.objects.filter(body=sitting.body, role=Membership.Role.CHAIR).active(on=sitting.date)
-            .values_list("person_id", flat=True).first())
+    return (
+        Membership.objects.filter(body=sitting.body, role=Membership.Role.CHAIR)
+        .active(on=sitting.date)
+        .values_list("person_id", flat=True)
+        .first()
+    )
 
 
 def remote_counts_here(sitting: Sitting) -> bool:
@@ -100,7 +116,9 @@ def _count(*, sitting: Sitting, members: set[int] | None, agenda_item_id: int | 
         rows = rows.filter(person_id__in=members)
     excluded: set[int] = set()
     if agenda_item_id is not None:
-        excluded = set(Exclusion.objects.filter(agenda_item_id=agenda_item_id).values_list("person_id", flat=True))
+        excluded = set(
+            Exclusion.objects.filter(agenda_item_id=agenda_item_id).values_list("person_id", flat=True)
+        )
     for person_id, status in rows.values_list("person_id", "status"):
         (online if status == Attendance.Status.PRESENT_ONLINE else in_room).add(person_id)
     counted_online: set[int] = set()
@@ -118,8 +136,11 @@ def _count(*, sitting: Sitting, members: set[int] | None, agenda_item_id: int | 
 
 def roll_count(*, sitting: Sitting, agenda_item: AgendaItem | None = None) -> RollCount:
     """Who counts as present now, for the sitting or for one agenda item."""
-    count = _count(sitting=sitting, members=body_member_ids(sitting),
-                   agenda_item_id=agenda_item.pk if agenda_item is not None else None)
+    count = _count(
+        sitting=sitting,
+        members=body_member_ids(sitting),
+        agenda_item_id=agenda_item.pk if agenda_item is not None else None,
+    )
     count.chair_id = chair_id(sitting)
     return count
 
@@ -139,10 +160,13 @@ def quorum_status(*, sitting: Sitting, agenda_item: AgendaItem | None = None) ->
     met, by_proviso = rules.quorum_met(quorum=required, present=present, excluded=excluded)
     values = {"present": present, "required": required, "excluded": excluded}
     if met and by_proviso:
-        reason = _(
-            "Quorum: %(present)d present of %(required)d needed; short only because %(excluded)d "
-            "excluded (除斥) for this item, so the sitting continues under the proviso of §113."
-        ) % values
+        reason = (
+            _(
+                "Quorum: %(present)d present of %(required)d needed; short only because %(excluded)d "
+                "excluded (除斥) for this item, so the sitting continues under the proviso of §113."
+            )
+            % values
+        )
     elif met:
         reason = _("Quorum met: %(present)d present, %(required)d needed.") % values
     else:
@@ -162,7 +186,13 @@ def quorum_status(*, sitting: Sitting, agenda_item: AgendaItem | None = None) ->
                 n,
             ) % {"n": n}
     return QuorumStatus(
-        required=required, present=present, met=met, reason=reason, excluded=excluded, by_proviso=by_proviso,
-        online_not_counted=len(count.online_not_counted), seats=sitting.body.size,
+        required=required,
+        present=present,
+        met=met,
+        reason=reason,
+        excluded=excluded,
+        by_proviso=by_proviso,
+        online_not_counted=len(count.online_not_counted),
+        seats=sitting.body.size,
         present_ids=sorted(count.present),
     )

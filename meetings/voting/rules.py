@@ -55,16 +55,26 @@ class Requirement:
         def frac(f: Fraction | None):
             return None if f is None else [f.numerator, f.denominator]
 
-        return {"kind": self.kind, "attendance": frac(self.attendance), "approval": frac(self.approval),
-                "key": self.key, "label": self.label}
+        return {
+            "kind": self.kind,
+            "attendance": frac(self.attendance),
+            "approval": frac(self.approval),
+            "key": self.key,
+            "label": self.label,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Requirement:
         def frac(v):
             return None if v is None else Fraction(int(v[0]), int(v[1]))
 
-        return cls(kind=data.get("kind", ORDINARY), attendance=frac(data.get("attendance")),
-                   approval=frac(data.get("approval")), key=data.get("key", ""), label=data.get("label", ""))
+        return cls(
+            kind=data.get("kind", ORDINARY),
+            attendance=frac(data.get("attendance")),
+            approval=frac(data.get("approval")),
+            key=data.get("key", ""),
+            label=data.get("label", ""),
+        )
 
 
 ORDINARY_MAJORITY = Requirement(kind=ORDINARY, key="ordinary", label="過半数（地方自治法第116条）")
@@ -72,18 +82,40 @@ ORDINARY_MAJORITY = Requirement(kind=ORDINARY, key="ordinary", label="過半数�
 # The statutory special majorities (DOMAIN.md table). Councils may override labels or fractions
 # per key (``MajorityPreset``).
 PRESETS: dict[str, Requirement] = {
-    "office_location": Requirement(SPECIAL, None, Fraction(2, 3), "office_location",
-                                   "事務所の位置（第4条）: 出席議員の3分の2以上"),
-    "closed_session": Requirement(SPECIAL, None, Fraction(2, 3), "closed_session",
-                                  "秘密会（第115条）: 出席議員の3分の2以上"),
-    "two_thirds": Requirement(SPECIAL, None, Fraction(2, 3), "two_thirds",
-                              "資格決定・再議・重要な公の施設の廃止等（第127条・第176条・第244条の2）: 出席議員の3分の2以上"),
-    "expulsion": Requirement(SPECIAL, Fraction(2, 3), Fraction(3, 4), "expulsion",
-                             "懲罰による除名（第135条）: 議員定数の3分の2以上出席、その4分の3以上"),
-    "no_confidence": Requirement(SPECIAL, Fraction(2, 3), Fraction(3, 4), "no_confidence",
-                                 "不信任議決（第178条）: 議員定数の3分の2以上出席、その4分の3以上"),
-    "dissolution": Requirement(SPECIAL, Fraction(3, 4), Fraction(4, 5), "dissolution",
-                               "自主解散（特例法）: 議員定数の4分の3以上出席、その5分の4以上"),
+    "office_location": Requirement(
+        SPECIAL, None, Fraction(2, 3), "office_location", "事務所の位置（第4条）: 出席議員の3分の2以上"
+    ),
+    "closed_session": Requirement(
+        SPECIAL, None, Fraction(2, 3), "closed_session", "秘密会（第115条）: 出席議員の3分の2以上"
+    ),
+    "two_thirds": Requirement(
+        SPECIAL,
+        None,
+        Fraction(2, 3),
+        "two_thirds",
+        "資格決定・再議・重要な公の施設の廃止等（第127条・第176条・第244条の2）: 出席議員の3分の2以上",
+    ),
+    "expulsion": Requirement(
+        SPECIAL,
+        Fraction(2, 3),
+        Fraction(3, 4),
+        "expulsion",
+        "懲罰による除名（第135条）: 議員定数の3分の2以上出席、その4分の3以上",
+    ),
+    "no_confidence": Requirement(
+        SPECIAL,
+        Fraction(2, 3),
+        Fraction(3, 4),
+        "no_confidence",
+        "不信任議決（第178条）: 議員定数の3分の2以上出席、その4分の3以上",
+    ),
+    "dissolution": Requirement(
+        SPECIAL,
+        Fraction(3, 4),
+        Fraction(4, 5),
+        "dissolution",
+        "自主解散（特例法）: 議員定数の4分の3以上出席、その5分の4以上",
+    ),
 }
 
 
@@ -137,8 +169,14 @@ def decide(
     ``casting_vote``: the chair's decision on an ordinary-rule tie ("yes" or "no").
     Raises ``ValueError`` for inputs that cannot happen.
     """
-    for name, value in (("seats", seats), ("quorum", quorum), ("present", present), ("yes", yes), ("no", no),
-                        ("excluded", excluded)):
+    for name, value in (
+        ("seats", seats),
+        ("quorum", quorum),
+        ("present", present),
+        ("yes", yes),
+        ("no", no),
+        ("excluded", excluded),
+    ):
         if value < 0:
             raise ValueError(f"{name} cannot be negative")
     if present + excluded > seats:
@@ -163,17 +201,27 @@ def decide(
         if casting_vote is None:
             return Decision(TIE, None, needs_casting_vote=True, quorum_by_proviso=by_proviso)
         carried = casting_vote == "yes"
-        return Decision(CARRIED if carried else REJECTED, carried, casting_vote_used=True,
-                        quorum_by_proviso=by_proviso)
+        return Decision(
+            CARRIED if carried else REJECTED, carried, casting_vote_used=True, quorum_by_proviso=by_proviso
+        )
 
     attendance_needed = None
     if requirement.attendance is not None:
         attendance_needed = minimum_for(seats, requirement.attendance)
         if not at_least(present, seats, requirement.attendance):
-            return Decision(ATTENDANCE_SHORT, False, quorum_by_proviso=by_proviso,
-                            attendance_needed=attendance_needed,
-                            approval_needed=minimum_for(present, requirement.approval))
+            return Decision(
+                ATTENDANCE_SHORT,
+                False,
+                quorum_by_proviso=by_proviso,
+                attendance_needed=attendance_needed,
+                approval_needed=minimum_for(present, requirement.approval),
+            )
     approval_needed = minimum_for(present, requirement.approval)
     carried = at_least(yes, present, requirement.approval)
-    return Decision(CARRIED if carried else REJECTED, carried, quorum_by_proviso=by_proviso,
-                    approval_needed=approval_needed, attendance_needed=attendance_needed)
+    return Decision(
+        CARRIED if carried else REJECTED,
+        carried,
+        quorum_by_proviso=by_proviso,
+        approval_needed=approval_needed,
+        attendance_needed=attendance_needed,
+    )

@@ -40,8 +40,13 @@ def _iso(value: datetime.datetime | None) -> str | None:
 
 
 def person_brief(person: Person) -> dict:
-    return {"id": person.pk, "name": person.full_name, "kana": person.full_name_kana, "seat": person.seat_number,
-            "title": person.title}
+    return {
+        "id": person.pk,
+        "name": person.full_name,
+        "kana": person.full_name_kana,
+        "seat": person.seat_number,
+        "title": person.title,
+    }
 
 
 def remote_cleared(sitting: Sitting) -> set[int]:
@@ -54,14 +59,19 @@ def presets_for(council: Council) -> dict[str, rules.Requirement]:
 
     presets = dict(rules.PRESETS)
     for row in MajorityPreset.objects.filter(council=council):
-        attendance = (Fraction(row.attendance_num, row.attendance_den)
-                      if row.attendance_num and row.attendance_den else None)
-        presets[row.key] = rules.Requirement(rules.SPECIAL, attendance, Fraction(row.approval_num, row.approval_den),
-                                             row.key, row.label)
+        attendance = (
+            Fraction(row.attendance_num, row.attendance_den)
+            if row.attendance_num and row.attendance_den
+            else None
+        )
+        presets[row.key] = rules.Requirement(
+            rules.SPECIAL, attendance, Fraction(row.approval_num, row.approval_den), row.key, row.label
+        )
     return presets
 
 
 # --- state parts --------------------------------------------------------------------------
+
 
 def attendance_part(*, sitting: Sitting, audience: str, user: Any = None) -> dict:
     rows = list(Attendance.objects.filter(sitting=sitting).select_related("person"))
@@ -73,24 +83,42 @@ def attendance_part(*, sitting: Sitting, audience: str, user: Any = None) -> dic
     if audience == "public":
         return data
     data["roll"] = [
-        {**person_brief(r.person), "role": r.role, "status": r.status, "status_label": str(r.get_status_display()),
-         "reason": r.absence_reason, "arrived_at": _iso(r.arrived_at), "left_at": _iso(r.left_at)}
+        {
+            **person_brief(r.person),
+            "role": r.role,
+            "status": r.status,
+            "status_label": str(r.get_status_display()),
+            "reason": r.absence_reason,
+            "arrived_at": _iso(r.arrived_at),
+            "left_at": _iso(r.left_at),
+        }
         for r in rows
     ]
     requests = remote_requests(sitting)
-    data["remote"] = [{"person": r["person"]["id"], "decision": r["decision"], "disconnected": r["disconnected"],
-                       "checked": bool(r["check"] and r["check"]["passed"])} for r in requests]
+    data["remote"] = [
+        {
+            "person": r["person"]["id"],
+            "decision": r["decision"],
+            "disconnected": r["disconnected"],
+            "checked": bool(r["check"] and r["check"]["passed"]),
+        }
+        for r in requests
+    ]
     data["remote_allowed"] = sitting.body.allows_remote_attendance or sitting.body.is_plenary
     data["remote_counts"] = sitting.body.allows_remote_attendance and not sitting.body.is_plenary
     if audience == "clerks":
         data["remote_requests"] = requests
         data["exclusions"] = [
             {"id": e.pk, "item": e.agenda_item.label, "person": person_brief(e.person), "reason": e.reason}
-            for e in Exclusion.objects.filter(agenda_item__sitting=sitting).select_related("agenda_item", "person")
+            for e in Exclusion.objects.filter(agenda_item__sitting=sitting).select_related(
+                "agenda_item", "person"
+            )
         ]
         data["suggestions"] = [
             {"id": s.pk, "event": s.event, "name": s.display_name, "person": s.person_id, "at": _iso(s.at)}
-            for s in AttendanceSuggestion.objects.filter(sitting=sitting, state=AttendanceSuggestion.State.PENDING)
+            for s in AttendanceSuggestion.objects.filter(
+                sitting=sitting, state=AttendanceSuggestion.State.PENDING
+            )
         ]
     return data
 
@@ -103,13 +131,25 @@ def remote_requests(sitting: Sitting) -> list[dict]:
     out = []
     for r in requests:
         check = checks.get(r.pk)
-        out.append({
-            "id": r.pk, **{"person": person_brief(r.person)}, "reason": r.reason, "decision": r.decision,
-            "decision_label": str(r.get_decision_display()), "applied_at": _iso(r.applied_at),
-            "disconnected": r.disconnected_at is not None,
-            "check": None if check is None else {"method": check.method, "method_label": str(check.get_method_display()),
-                                                 "passed": check.passed, "at": _iso(check.at)},
-        })
+        out.append(
+            {
+                "id": r.pk,
+                **{"person": person_brief(r.person)},
+                "reason": r.reason,
+                "decision": r.decision,
+                "decision_label": str(r.get_decision_display()),
+                "applied_at": _iso(r.applied_at),
+                "disconnected": r.disconnected_at is not None,
+                "check": None
+                if check is None
+                else {
+                    "method": check.method,
+                    "method_label": str(check.get_method_display()),
+                    "passed": check.passed,
+                    "at": _iso(check.at),
+                },
+            }
+        )
     return out
 
 
@@ -120,15 +160,25 @@ def quorum_part(*, sitting: Sitting, audience: str = "members", user: Any = None
 
 
 def _turn(turn: FloorTurn, now: datetime.datetime) -> dict:
-    return {"id": turn.pk, "person": person_brief(turn.person), "kind": turn.person.kind, "remote": turn.remote,
-            "status": turn.status, "requested_at": _iso(turn.requested_at), "granted_at": _iso(turn.granted_at),
-            "waiting_s": int((now - turn.requested_at).total_seconds()) if turn.status == "waiting" else None}
+    return {
+        "id": turn.pk,
+        "person": person_brief(turn.person),
+        "kind": turn.person.kind,
+        "remote": turn.remote,
+        "status": turn.status,
+        "requested_at": _iso(turn.requested_at),
+        "granted_at": _iso(turn.granted_at),
+        "waiting_s": int((now - turn.requested_at).total_seconds()) if turn.status == "waiting" else None,
+    }
 
 
 def floor_part(*, sitting: Sitting, audience: str, user: Any = None) -> dict:
     now = timezone.now()
-    turns = list(FloorTurn.objects.filter(sitting=sitting, status__in=["waiting", "speaking"])
-                 .select_related("person").order_by("requested_at", "id"))
+    turns = list(
+        FloorTurn.objects.filter(sitting=sitting, status__in=["waiting", "speaking"])
+        .select_related("person")
+        .order_by("requested_at", "id")
+    )
     speaker = next((_turn(t, now) for t in turns if t.status == "speaking"), None)
     data: dict[str, Any] = {"speaker": speaker}
     if audience != "public":
@@ -137,8 +187,12 @@ def floor_part(*, sitting: Sitting, audience: str, user: Any = None) -> dict:
 
 
 def current_poll(sitting: Sitting) -> Poll | None:
-    return (Poll.objects.filter(sitting=sitting).select_related("motion", "motion__agenda_item")
-            .order_by("-opened_at", "-id").first())
+    return (
+        Poll.objects.filter(sitting=sitting)
+        .select_related("motion", "motion__agenda_item")
+        .order_by("-opened_at", "-id")
+        .first()
+    )
 
 
 def not_yet_voted(poll: Poll) -> list[dict]:
@@ -152,29 +206,49 @@ def not_yet_voted(poll: Poll) -> list[dict]:
 def poll_summary(poll: Poll, *, audience: str, with_names: bool = True) -> dict:
     motion = poll.motion
     data: dict[str, Any] = {
-        "id": poll.pk, "motion": motion.title, "bill": motion.bill_number,
-        "item": motion.agenda_item.label, "method": poll.method, "method_label": str(poll.get_method_display()),
-        "state": poll.state, "requirement": poll.requirement.get("label") or motion.requirement_label,
-        "requirement_kind": poll.requirement.get("kind"), "entitled_count": len(poll.entitled),
-        "voted": poll.voted_count, "opened_at": _iso(poll.opened_at),
+        "id": poll.pk,
+        "motion": motion.title,
+        "bill": motion.bill_number,
+        "item": motion.agenda_item.label,
+        "method": poll.method,
+        "method_label": str(poll.get_method_display()),
+        "state": poll.state,
+        "requirement": poll.requirement.get("label") or motion.requirement_label,
+        "requirement_kind": poll.requirement.get("kind"),
+        "entitled_count": len(poll.entitled),
+        "voted": poll.voted_count,
+        "opened_at": _iso(poll.opened_at),
     }
     if audience != "public":
         data["entitled"] = poll.entitled
-    show_result = poll.state == Poll.State.DECLARED or (audience == "clerks" and poll.state == Poll.State.CLOSED)
+    show_result = poll.state == Poll.State.DECLARED or (
+        audience == "clerks" and poll.state == Poll.State.CLOSED
+    )
     if poll.outcome == Poll.Outcome.OBJECTED and poll.state != Poll.State.OPEN:
         show_result = True
     if show_result:
-        data.update({"yes": poll.yes_count, "no": poll.no_count, "outcome": poll.outcome,
-                     "outcome_label": str(poll.get_outcome_display()), "casting_vote": poll.casting_vote,
-                     "present": poll.present_count})
+        data.update(
+            {
+                "yes": poll.yes_count,
+                "no": poll.no_count,
+                "outcome": poll.outcome,
+                "outcome_label": str(poll.get_outcome_display()),
+                "casting_vote": poll.casting_vote,
+                "present": poll.present_count,
+            }
+        )
         if with_names and poll.method == Poll.Method.ROLL_CALL:
-            data["names"] = [{**person_brief(b.member), "choice": b.choice}
-                             for b in poll.ballots.select_related("member").order_by("member__seat_number", "id")]
+            data["names"] = [
+                {**person_brief(b.member), "choice": b.choice}
+                for b in poll.ballots.select_related("member").order_by("member__seat_number", "id")
+            ]
     if audience == "clerks" and poll.state == Poll.State.OPEN and poll.members_vote:
         data["not_yet"] = not_yet_voted(poll)
     if poll.method == Poll.Method.NO_OBJECTION and poll.state != Poll.State.OPEN:
-        data["objections"] = [person_brief(p) for p in
-                              Person.objects.filter(pk__in=Objection.objects.filter(poll=poll).values("member_id"))]
+        data["objections"] = [
+            person_brief(p)
+            for p in Person.objects.filter(pk__in=Objection.objects.filter(poll=poll).values("member_id"))
+        ]
     return data
 
 
@@ -184,16 +258,26 @@ def poll_part(*, sitting: Sitting, audience: str, user: Any = None) -> dict:
         return {"poll": None}
     if audience == "public" and poll.state == Poll.State.CLOSED:
         # The public sees a vote being taken and then its declared result, never in between.
-        return {"poll": {"id": poll.pk, "motion": poll.motion.title, "state": "counting",
-                         "method_label": str(poll.get_method_display())}}
+        return {
+            "poll": {
+                "id": poll.pk,
+                "motion": poll.motion.title,
+                "state": "counting",
+                "method_label": str(poll.get_method_display()),
+            }
+        }
     data: dict[str, Any] = {"poll": poll_summary(poll, audience=audience)}
     person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
     if person is not None and audience != "public":
         model = SecretParticipation if poll.is_secret else Ballot
         mine = model.objects.filter(poll=poll, member=person).first()
-        data["me"] = {"person": person.pk, "entitled": person.pk in poll.entitled, "voted": mine is not None,
-                      "receipt": mine.receipt if mine else None,
-                      "choice": getattr(mine, "choice", None) if mine and not poll.is_secret else None}
+        data["me"] = {
+            "person": person.pk,
+            "entitled": person.pk in poll.entitled,
+            "voted": mine is not None,
+            "receipt": mine.receipt if mine else None,
+            "choice": getattr(mine, "choice", None) if mine and not poll.is_secret else None,
+        }
     return data
 
 
@@ -206,6 +290,7 @@ def part(name: str, *, sitting: Sitting, audience: str, user: Any = None) -> dic
 
 # --- the record, for the minutes ------------------------------------------------------------
 
+
 def sitting_record(sitting: Sitting) -> dict:
     """Everything the minutes need from this area, in order, as plain data.
 
@@ -215,42 +300,89 @@ def sitting_record(sitting: Sitting) -> dict:
     ballots, never how).
     """
     roll = [
-        {**person_brief(r.person), "role": r.role, "status": r.status, "status_label": str(r.get_status_display()),
-         "reason": r.absence_reason, "reason_label": str(r.get_absence_reason_display()) if r.absence_reason else "",
-         "online": r.status == Attendance.Status.PRESENT_ONLINE, "arrived_at": r.arrived_at, "left_at": r.left_at}
-        for r in Attendance.objects.filter(sitting=sitting).select_related("person")
+        {
+            **person_brief(r.person),
+            "role": r.role,
+            "status": r.status,
+            "status_label": str(r.get_status_display()),
+            "reason": r.absence_reason,
+            "reason_label": str(r.get_absence_reason_display()) if r.absence_reason else "",
+            "online": r.status == Attendance.Status.PRESENT_ONLINE,
+            "arrived_at": r.arrived_at,
+            "left_at": r.left_at,
+        }
+        for r in Attendance.objects.filter(sitting=sitting)
+        .select_related("person")
         .order_by("role", "person__seat_number", "person_id")
     ]
     turns = [
-        {**person_brief(t.person), "kind": t.person.kind, "agenda_item": t.agenda_item_id, "remote": t.remote,
-         "requested_at": t.requested_at, "granted_at": t.granted_at, "ended_at": t.ended_at, "status": t.status}
-        for t in FloorTurn.objects.filter(sitting=sitting, granted_at__isnull=False).select_related("person")
+        {
+            **person_brief(t.person),
+            "kind": t.person.kind,
+            "agenda_item": t.agenda_item_id,
+            "remote": t.remote,
+            "requested_at": t.requested_at,
+            "granted_at": t.granted_at,
+            "ended_at": t.ended_at,
+            "status": t.status,
+        }
+        for t in FloorTurn.objects.filter(sitting=sitting, granted_at__isnull=False)
+        .select_related("person")
         .order_by("granted_at", "id")
     ]
     motions = []
-    for motion in Motion.objects.filter(agenda_item__sitting=sitting).select_related("agenda_item").order_by(
-            "agenda_item__position", "created_at", "id"):
+    for motion in (
+        Motion.objects.filter(agenda_item__sitting=sitting)
+        .select_related("agenda_item")
+        .order_by("agenda_item__position", "created_at", "id")
+    ):
         polls = []
         for poll in motion.polls.order_by("opened_at", "id"):
             entry = {
-                "id": poll.pk, "method": poll.method, "method_label": str(poll.get_method_display()),
-                "state": poll.state, "outcome": poll.outcome, "outcome_label": str(poll.get_outcome_display()),
-                "yes": poll.yes_count, "no": poll.no_count, "voted": poll.voted_count,
-                "present": poll.present_count, "entitled": list(poll.entitled), "casting_vote": poll.casting_vote,
-                "chair": poll.chair_id, "requirement": poll.requirement, "opened_at": poll.opened_at,
-                "closed_at": poll.closed_at, "declared_at": poll.declared_at,
+                "id": poll.pk,
+                "method": poll.method,
+                "method_label": str(poll.get_method_display()),
+                "state": poll.state,
+                "outcome": poll.outcome,
+                "outcome_label": str(poll.get_outcome_display()),
+                "yes": poll.yes_count,
+                "no": poll.no_count,
+                "voted": poll.voted_count,
+                "present": poll.present_count,
+                "entitled": list(poll.entitled),
+                "casting_vote": poll.casting_vote,
+                "chair": poll.chair_id,
+                "requirement": poll.requirement,
+                "opened_at": poll.opened_at,
+                "closed_at": poll.closed_at,
+                "declared_at": poll.declared_at,
             }
             if poll.method == Poll.Method.ROLL_CALL:
-                entry["names"] = [{**person_brief(b.member), "choice": b.choice}
-                                  for b in poll.ballots.select_related("member").order_by("member__seat_number")]
+                entry["names"] = [
+                    {**person_brief(b.member), "choice": b.choice}
+                    for b in poll.ballots.select_related("member").order_by("member__seat_number")
+                ]
             if poll.method == Poll.Method.SECRET:
-                entry["participants"] = [person_brief(p.member) for p in
-                                         poll.participations.select_related("member").order_by("member__seat_number")]
+                entry["participants"] = [
+                    person_brief(p.member)
+                    for p in poll.participations.select_related("member").order_by("member__seat_number")
+                ]
             if poll.method == Poll.Method.NO_OBJECTION:
-                entry["objections"] = [person_brief(o.member) for o in poll.objections.select_related("member")]
+                entry["objections"] = [
+                    person_brief(o.member) for o in poll.objections.select_related("member")
+                ]
             polls.append(entry)
-        motions.append({"id": motion.pk, "agenda_item": motion.agenda_item_id, "item_label": motion.agenda_item.label,
-                        "title": motion.title, "bill": motion.bill_number, "text": motion.text,
-                        "requirement": motion.requirement, "requirement_label": motion.requirement_label
-                        or _("Ordinary majority (§116)"), "polls": polls})
+        motions.append(
+            {
+                "id": motion.pk,
+                "agenda_item": motion.agenda_item_id,
+                "item_label": motion.agenda_item.label,
+                "title": motion.title,
+                "bill": motion.bill_number,
+                "text": motion.text,
+                "requirement": motion.requirement,
+                "requirement_label": motion.requirement_label or _("Ordinary majority (§116)"),
+                "polls": polls,
+            }
+        )
     return {"roll": roll, "floor": turns, "motions": motions}

@@ -83,6 +83,7 @@ def _lock_sitting(sitting_id: int) -> Sitting:
 
 # --- the roll ---------------------------------------------------------------------------------
 
+
 def _role_for(person: Person) -> str:
     return {
         Person.Kind.OFFICIAL: Attendance.Role.OFFICIAL,
@@ -99,8 +100,9 @@ def roll_prepare(*, sitting: Sitting, by=None) -> int:
         return 0
     with transaction.atomic():
         for person_id in missing:
-            Attendance.objects.get_or_create(sitting=sitting, person_id=person_id,
-                                             defaults={"role": Attendance.Role.MEMBER})
+            Attendance.objects.get_or_create(
+                sitting=sitting, person_id=person_id, defaults={"role": Attendance.Role.MEMBER}
+            )
         audit_record(action="attendance.roll_prepared", actor=by, target=sitting, data={"added": missing})
     return len(missing)
 
@@ -125,18 +127,25 @@ def attendance_mark(
         raise VotingError(_("This person belongs to another council."), code="invalid")
     role = _role_for(person)
     if role == Attendance.Role.MEMBER and person.pk not in body_member_ids(sitting):
-        raise VotingError(_("%(name)s is not a member of %(body)s.") % {"name": person, "body": sitting.body},
-                          code="not_member")
+        raise VotingError(
+            _("%(name)s is not a member of %(body)s.") % {"name": person, "body": sitting.body},
+            code="not_member",
+        )
     if status == Attendance.Status.PRESENT_ONLINE:
         if role != Attendance.Role.MEMBER:
             raise VotingError(_("Only members attend online."), code="invalid")
         if not sitting.body.is_plenary and not sitting.body.allows_remote_attendance:
-            raise VotingError(_("%(body)s does not allow remote attendance.") % {"body": sitting.body},
-                              code="remote_not_allowed")
+            raise VotingError(
+                _("%(body)s does not allow remote attendance.") % {"body": sitting.body},
+                code="remote_not_allowed",
+            )
         if person.pk not in selectors.remote_cleared(sitting):
             raise VotingError(
-                _("%(name)s cannot be marked present online before the chair has approved the request and "
-                  "the identity check has passed.") % {"name": person},
+                _(
+                    "%(name)s cannot be marked present online before the chair has approved the request and "
+                    "the identity check has passed."
+                )
+                % {"name": person},
                 code="remote_not_cleared",
             )
     now = timezone.now()
@@ -150,19 +159,43 @@ def attendance_mark(
         row.role = role
         row.absence_reason = absence_reason if status == Attendance.Status.ABSENT else ""
         row.note = note
-        if status in (Attendance.Status.PRESENT_ROOM, Attendance.Status.PRESENT_ONLINE, Attendance.Status.LATE):
-            if status == Attendance.Status.LATE or row.arrived_at is None or previous == Attendance.Status.LEFT:
+        if status in (
+            Attendance.Status.PRESENT_ROOM,
+            Attendance.Status.PRESENT_ONLINE,
+            Attendance.Status.LATE,
+        ):
+            if (
+                status == Attendance.Status.LATE
+                or row.arrived_at is None
+                or previous == Attendance.Status.LEFT
+            ):
                 row.arrived_at = now
             row.left_at = None
         elif status == Attendance.Status.LEFT:
             row.left_at = now
         row.updated_at = now
         row.save()
-        AttendanceChange.objects.create(attendance=row, status=status, absence_reason=row.absence_reason, at=now,
-                                        by=by if getattr(by, "is_authenticated", False) else None, source=source)
-        audit_record(action="attendance.mark", actor=by, target=row,
-                     data={"sitting": sitting.pk, "person": person.pk, "from": previous, "status": status,
-                           "reason": row.absence_reason, "source": source})
+        AttendanceChange.objects.create(
+            attendance=row,
+            status=status,
+            absence_reason=row.absence_reason,
+            at=now,
+            by=by if getattr(by, "is_authenticated", False) else None,
+            source=source,
+        )
+        audit_record(
+            action="attendance.mark",
+            actor=by,
+            target=row,
+            data={
+                "sitting": sitting.pk,
+                "person": person.pk,
+                "from": previous,
+                "status": status,
+                "reason": row.absence_reason,
+                "source": source,
+            },
+        )
         broadcast(sitting, "attendance", "quorum")
     return row
 
@@ -176,16 +209,21 @@ def attendance_check_in(*, sitting: Sitting, user) -> Attendance:
         raise VotingError(_("This sitting is closed."), code="sitting_closed")
     request = RemoteAttendanceRequest.objects.filter(sitting=sitting, person=person).first()
     if request is None or request.decision != RemoteAttendanceRequest.Decision.APPROVED:
-        raise VotingError(_("Your request to attend online has not been approved by the chair."),
-                          code="remote_not_approved")
+        raise VotingError(
+            _("Your request to attend online has not been approved by the chair."), code="remote_not_approved"
+        )
     if request.disconnected_at is not None:
-        raise VotingError(_("The chair has disconnected you; ask the chair to readmit you."),
-                          code="remote_disconnected")
+        raise VotingError(
+            _("The chair has disconnected you; ask the chair to readmit you."), code="remote_disconnected"
+        )
     if person.pk not in selectors.remote_cleared(sitting):
-        raise VotingError(_("The clerk has not yet completed your connection and identity check."),
-                          code="remote_not_checked")
-    return attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ONLINE, by=user,
-                           source="check-in")
+        raise VotingError(
+            _("The clerk has not yet completed your connection and identity check."),
+            code="remote_not_checked",
+        )
+    return attendance_mark(
+        sitting=sitting, person=person, status=Attendance.Status.PRESENT_ONLINE, by=user, source="check-in"
+    )
 
 
 def attendance_check_out(*, sitting: Sitting, user) -> Attendance:
@@ -193,11 +231,13 @@ def attendance_check_out(*, sitting: Sitting, user) -> Attendance:
     row = Attendance.objects.filter(sitting=sitting, person=person).first() if person else None
     if row is None or row.status != Attendance.Status.PRESENT_ONLINE:
         raise VotingError(_("You are not checked in online."), code="not_checked_in")
-    return attendance_mark(sitting=sitting, person=person, status=Attendance.Status.LEFT, by=user,
-                           source="check-out")
+    return attendance_mark(
+        sitting=sitting, person=person, status=Attendance.Status.LEFT, by=user, source="check-out"
+    )
 
 
 # --- remote attendance ------------------------------------------------------------------------
+
 
 def remote_apply(*, sitting: Sitting, person: Person, reason: str, by=None) -> RemoteAttendanceRequest:
     """A member applies in advance to attend online, with a reason."""
@@ -205,8 +245,9 @@ def remote_apply(*, sitting: Sitting, person: Person, reason: str, by=None) -> R
     if person.pk not in body_member_ids(sitting):
         raise VotingError(_("You are not a member of %(body)s.") % {"body": body}, code="not_member")
     if not body.is_plenary and not body.allows_remote_attendance:
-        raise VotingError(_("%(body)s does not allow remote attendance.") % {"body": body},
-                          code="remote_not_allowed")
+        raise VotingError(
+            _("%(body)s does not allow remote attendance.") % {"body": body}, code="remote_not_allowed"
+        )
     reason = (reason or "").strip()
     if not reason:
         raise VotingError(_("Give the reason for attending online."), code="invalid")
@@ -217,18 +258,25 @@ def remote_apply(*, sitting: Sitting, person: Person, reason: str, by=None) -> R
             sitting=sitting, person=person, defaults={"reason": reason}
         )
         if not created:
-            if request.decision in (RemoteAttendanceRequest.Decision.PENDING,
-                                    RemoteAttendanceRequest.Decision.APPROVED):
-                raise VotingError(_("You have already applied to attend this sitting online."),
-                                  code="already_applied")
+            if request.decision in (
+                RemoteAttendanceRequest.Decision.PENDING,
+                RemoteAttendanceRequest.Decision.APPROVED,
+            ):
+                raise VotingError(
+                    _("You have already applied to attend this sitting online."), code="already_applied"
+                )
             request.reason = reason
             request.decision = RemoteAttendanceRequest.Decision.PENDING
             request.applied_at = timezone.now()
             request.decided_at = None
             request.decided_by = None
             request.save()
-        audit_record(action="remote.apply", actor=by, target=request,
-                     data={"sitting": sitting.pk, "person": person.pk, "reason": reason})
+        audit_record(
+            action="remote.apply",
+            actor=by,
+            target=request,
+            data={"sitting": sitting.pk, "person": person.pk, "reason": reason},
+        )
         broadcast(sitting, "attendance")
     return request
 
@@ -236,41 +284,59 @@ def remote_apply(*, sitting: Sitting, person: Person, reason: str, by=None) -> R
 def remote_decide(*, request: RemoteAttendanceRequest, approve: bool, by) -> RemoteAttendanceRequest:
     """The chair approves or refuses (approving again readmits a disconnected member)."""
     with transaction.atomic():
-        request = RemoteAttendanceRequest.objects.select_for_update().select_related(
-            "sitting__body").get(pk=request.pk)
+        request = (
+            RemoteAttendanceRequest.objects.select_for_update()
+            .select_related("sitting__body")
+            .get(pk=request.pk)
+        )
         if request.decision == RemoteAttendanceRequest.Decision.WITHDRAWN:
             raise VotingError(_("The member has withdrawn this request."), code="withdrawn")
-        request.decision = (RemoteAttendanceRequest.Decision.APPROVED if approve
-                            else RemoteAttendanceRequest.Decision.REFUSED)
+        request.decision = (
+            RemoteAttendanceRequest.Decision.APPROVED if approve else RemoteAttendanceRequest.Decision.REFUSED
+        )
         request.decided_by = by
         request.decided_at = timezone.now()
         if approve:
             request.disconnected_at = None
             request.disconnected_by = None
         request.save()
-        audit_record(action="remote.decide", actor=by, target=request,
-                     data={"sitting": request.sitting_id, "person": request.person_id, "decision": request.decision})
+        audit_record(
+            action="remote.decide",
+            actor=by,
+            target=request,
+            data={"sitting": request.sitting_id, "person": request.person_id, "decision": request.decision},
+        )
         broadcast(request.sitting, "attendance")
     return request
 
 
-def identity_check_record(*, request: RemoteAttendanceRequest, method: str, passed: bool, by,
-                          note: str = "") -> IdentityCheck:
+def identity_check_record(
+    *, request: RemoteAttendanceRequest, method: str, passed: bool, by, note: str = ""
+) -> IdentityCheck:
     """The clerk's connection and identity check (本人確認): who checked, when, how."""
     if method not in IdentityCheck.Method.values:
         raise VotingError(_("Unknown identity check method."), code="invalid")
     with transaction.atomic():
-        request = RemoteAttendanceRequest.objects.select_for_update().select_related(
-            "sitting__body").get(pk=request.pk)
+        request = (
+            RemoteAttendanceRequest.objects.select_for_update()
+            .select_related("sitting__body")
+            .get(pk=request.pk)
+        )
         if request.decision != RemoteAttendanceRequest.Decision.APPROVED:
             raise VotingError(_("The chair has not approved this request yet."), code="remote_not_approved")
-        check = IdentityCheck.objects.create(request=request, checked_by=by, method=method, passed=passed,
-                                             note=note)
-        audit_record(action="remote.identity_check", actor=by, target=check,
-                     data={"request": request.pk, "person": request.person_id, "method": method, "passed": passed})
+        check = IdentityCheck.objects.create(
+            request=request, checked_by=by, method=method, passed=passed, note=note
+        )
+        audit_record(
+            action="remote.identity_check",
+            actor=by,
+            target=check,
+            data={"request": request.pk, "person": request.person_id, "method": method, "passed": passed},
+        )
         if not passed:
-            row = Attendance.objects.filter(sitting=request.sitting, person_id=request.person_id,
-                                            status=Attendance.Status.PRESENT_ONLINE).first()
+            row = Attendance.objects.filter(
+                sitting=request.sitting, person_id=request.person_id, status=Attendance.Status.PRESENT_ONLINE
+            ).first()
             if row:
                 _set_status(row, Attendance.Status.LEFT, by=by, source="identity-check-failed")
         broadcast(request.sitting, "attendance", "quorum")
@@ -285,23 +351,34 @@ def _set_status(row: Attendance, status: str, *, by, source: str) -> None:
     row.updated_at = now
     row.save()
     AttendanceChange.objects.create(attendance=row, status=status, at=now, by=by, source=source)
-    audit_record(action="attendance.mark", actor=by, target=row,
-                 data={"sitting": row.sitting_id, "person": row.person_id, "status": status, "source": source})
+    audit_record(
+        action="attendance.mark",
+        actor=by,
+        target=row,
+        data={"sitting": row.sitting_id, "person": row.person_id, "status": status, "source": source},
+    )
 
 
 def remote_disconnect(*, sitting: Sitting, person: Person, by) -> RemoteAttendanceRequest:
     """The chair cuts a remote member's connection to keep order; they stop counting at once."""
     with transaction.atomic():
-        request = RemoteAttendanceRequest.objects.select_for_update().filter(sitting=sitting, person=person).first()
+        request = (
+            RemoteAttendanceRequest.objects.select_for_update().filter(sitting=sitting, person=person).first()
+        )
         if request is None or request.decision != RemoteAttendanceRequest.Decision.APPROVED:
             raise VotingError(_("%(name)s is not attending online.") % {"name": person}, code="not_remote")
         request.disconnected_at = timezone.now()
         request.disconnected_by = by
         request.save()
-        audit_record(action="remote.disconnect", actor=by, target=request,
-                     data={"sitting": sitting.pk, "person": person.pk})
-        row = Attendance.objects.filter(sitting=sitting, person=person,
-                                        status=Attendance.Status.PRESENT_ONLINE).first()
+        audit_record(
+            action="remote.disconnect",
+            actor=by,
+            target=request,
+            data={"sitting": sitting.pk, "person": person.pk},
+        )
+        row = Attendance.objects.filter(
+            sitting=sitting, person=person, status=Attendance.Status.PRESENT_ONLINE
+        ).first()
         if row:
             _set_status(row, Attendance.Status.LEFT, by=by, source="disconnect")
         broadcast(sitting, "attendance", "quorum")
@@ -310,8 +387,10 @@ def remote_disconnect(*, sitting: Sitting, person: Person, by) -> RemoteAttendan
 
 # --- Jitsi suggestions ------------------------------------------------------------------------
 
-def suggestion_add(*, sitting: Sitting, event: str, display_name: str, person_id: int | None = None,
-                   by=None) -> AttendanceSuggestion:
+
+def suggestion_add(
+    *, sitting: Sitting, event: str, display_name: str, person_id: int | None = None, by=None
+) -> AttendanceSuggestion:
     """A join/leave event from the video call, offered to the clerk; the roll is not touched."""
     if event not in AttendanceSuggestion.Event.values:
         raise VotingError(_("Unknown event."), code="invalid")
@@ -321,11 +400,20 @@ def suggestion_add(*, sitting: Sitting, event: str, display_name: str, person_id
     else:
         person = match_member(sitting, display_name)
     with transaction.atomic():
-        suggestion = AttendanceSuggestion.objects.create(sitting=sitting, person=person, event=event,
-                                                         display_name=(display_name or "")[:100])
-        audit_record(action="attendance.suggestion", actor=by, target=suggestion,
-                     data={"sitting": sitting.pk, "event": event, "person": person_id,
-                           "display_name": suggestion.display_name})
+        suggestion = AttendanceSuggestion.objects.create(
+            sitting=sitting, person=person, event=event, display_name=(display_name or "")[:100]
+        )
+        audit_record(
+            action="attendance.suggestion",
+            actor=by,
+            target=suggestion,
+            data={
+                "sitting": sitting.pk,
+                "event": event,
+                "person": person_id,
+                "display_name": suggestion.display_name,
+            },
+        )
         broadcast(sitting, "attendance")
     return suggestion
 
@@ -339,7 +427,7 @@ def match_member(sitting: Sitting, display_name: str) -> Person | None:
     seat = re.match(r"^(\d+)番", text)
     if seat:
         found = [p for p in members if p.seat_number == int(seat.group(1))]
-        name = text[seat.end():]
+        name = text[seat.end() :]
         if len(found) == 1 and (not name or re.sub(r"\s+", "", found[0].full_name) == name):
             return found[0]
     found = [p for p in members if re.sub(r"\s+", "", p.full_name) == text]
@@ -350,24 +438,35 @@ def suggestion_decide(*, suggestion: AttendanceSuggestion, accept: bool, by) -> 
     if suggestion.state != AttendanceSuggestion.State.PENDING:
         raise VotingError(_("This suggestion has already been handled."), code="invalid")
     if accept and suggestion.person is None:
-        raise VotingError(_("The call participant could not be matched to a member; mark the roll by hand."),
-                          code="invalid")
+        raise VotingError(
+            _("The call participant could not be matched to a member; mark the roll by hand."), code="invalid"
+        )
     sitting = suggestion.sitting
     if accept:
-        status = (Attendance.Status.PRESENT_ONLINE if suggestion.event == AttendanceSuggestion.Event.JOINED
-                  else Attendance.Status.LEFT)
+        status = (
+            Attendance.Status.PRESENT_ONLINE
+            if suggestion.event == AttendanceSuggestion.Event.JOINED
+            else Attendance.Status.LEFT
+        )
         attendance_mark(sitting=sitting, person=suggestion.person, status=status, by=by, source="jitsi")
     with transaction.atomic():
-        suggestion.state = AttendanceSuggestion.State.ACCEPTED if accept else AttendanceSuggestion.State.DISMISSED
+        suggestion.state = (
+            AttendanceSuggestion.State.ACCEPTED if accept else AttendanceSuggestion.State.DISMISSED
+        )
         suggestion.decided_by = by
         suggestion.save(update_fields=["state", "decided_by"])
-        audit_record(action="attendance.suggestion_decided", actor=by, target=suggestion,
-                     data={"state": suggestion.state})
+        audit_record(
+            action="attendance.suggestion_decided",
+            actor=by,
+            target=suggestion,
+            data={"state": suggestion.state},
+        )
         broadcast(sitting, "attendance")
     return suggestion
 
 
 # --- exclusions (除斥) ------------------------------------------------------------------------
+
 
 def exclusion_add(*, agenda_item: AgendaItem, person: Person, reason: str, by) -> Exclusion:
     """除斥 (§117): the member takes no part in this item; recorded before its vote opens."""
@@ -376,18 +475,28 @@ def exclusion_add(*, agenda_item: AgendaItem, person: Person, reason: str, by) -
     if not reason:
         raise VotingError(_("Give the reason for the exclusion."), code="invalid")
     if Poll.objects.filter(motion__agenda_item=agenda_item, state=Poll.State.OPEN).exists():
-        raise VotingError(_("A vote on this item is open; record exclusions before it opens."), code="poll_open")
+        raise VotingError(
+            _("A vote on this item is open; record exclusions before it opens."), code="poll_open"
+        )
     if person.pk not in body_member_ids(sitting):
-        raise VotingError(_("%(name)s is not a member of %(body)s.") % {"name": person, "body": sitting.body},
-                          code="not_member")
+        raise VotingError(
+            _("%(name)s is not a member of %(body)s.") % {"name": person, "body": sitting.body},
+            code="not_member",
+        )
     with transaction.atomic():
-        exclusion, created = Exclusion.objects.get_or_create(agenda_item=agenda_item, person=person,
-                                                             defaults={"reason": reason, "recorded_by": by})
+        exclusion, created = Exclusion.objects.get_or_create(
+            agenda_item=agenda_item, person=person, defaults={"reason": reason, "recorded_by": by}
+        )
         if not created:
-            raise VotingError(_("%(name)s is already excluded from this item.") % {"name": person},
-                              code="invalid")
-        audit_record(action="exclusion.add", actor=by, target=exclusion,
-                     data={"agenda_item": agenda_item.pk, "person": person.pk, "reason": reason})
+            raise VotingError(
+                _("%(name)s is already excluded from this item.") % {"name": person}, code="invalid"
+            )
+        audit_record(
+            action="exclusion.add",
+            actor=by,
+            target=exclusion,
+            data={"agenda_item": agenda_item.pk, "person": person.pk, "reason": reason},
+        )
         broadcast(sitting, "quorum", "attendance")
     return exclusion
 
@@ -395,15 +504,22 @@ def exclusion_add(*, agenda_item: AgendaItem, person: Person, reason: str, by) -
 def exclusion_remove(*, exclusion: Exclusion, by) -> None:
     sitting = exclusion.agenda_item.sitting
     if Poll.objects.filter(motion__agenda_item=exclusion.agenda_item, state=Poll.State.OPEN).exists():
-        raise VotingError(_("A vote on this item is open; record exclusions before it opens."), code="poll_open")
+        raise VotingError(
+            _("A vote on this item is open; record exclusions before it opens."), code="poll_open"
+        )
     with transaction.atomic():
-        audit_record(action="exclusion.remove", actor=by, target=exclusion,
-                     data={"agenda_item": exclusion.agenda_item_id, "person": exclusion.person_id})
+        audit_record(
+            action="exclusion.remove",
+            actor=by,
+            target=exclusion,
+            data={"agenda_item": exclusion.agenda_item_id, "person": exclusion.person_id},
+        )
         exclusion.delete()
         broadcast(sitting, "quorum", "attendance")
 
 
 # --- the floor --------------------------------------------------------------------------------
+
 
 def _present_person(sitting: Sitting, person: Person) -> Attendance | None:
     row = Attendance.objects.filter(sitting=sitting, person=person).first()
@@ -416,25 +532,32 @@ def floor_request(*, sitting: Sitting, user, agenda_item: AgendaItem | None = No
     """A member asks for the floor (発言の許可を求める) from the tablet."""
     person = person_of(user)
     if person is None or person.pk not in body_member_ids(sitting):
-        raise VotingError(_("Only members of %(body)s can ask for the floor.") % {"body": sitting.body},
-                          code="not_member")
+        raise VotingError(
+            _("Only members of %(body)s can ask for the floor.") % {"body": sitting.body}, code="not_member"
+        )
     if sitting.status != Sitting.Status.OPEN:
         raise VotingError(_("The sitting is not in progress."), code="sitting_not_open")
     row = _present_person(sitting, person)
     if row is None:
         raise VotingError(_("You are not recorded as present."), code="not_present")
     with transaction.atomic():
-        if FloorTurn.objects.filter(sitting=sitting, person=person,
-                                    status__in=[FloorTurn.Status.WAITING, FloorTurn.Status.SPEAKING]).exists():
+        if FloorTurn.objects.filter(
+            sitting=sitting, person=person, status__in=[FloorTurn.Status.WAITING, FloorTurn.Status.SPEAKING]
+        ).exists():
             raise VotingError(_("You have already asked for the floor."), code="already_waiting")
         try:
             with transaction.atomic():
-                turn = FloorTurn.objects.create(sitting=sitting, person=person, agenda_item=agenda_item,
-                                                remote=row.status == Attendance.Status.PRESENT_ONLINE)
+                turn = FloorTurn.objects.create(
+                    sitting=sitting,
+                    person=person,
+                    agenda_item=agenda_item,
+                    remote=row.status == Attendance.Status.PRESENT_ONLINE,
+                )
         except IntegrityError:
             raise VotingError(_("You have already asked for the floor."), code="already_waiting") from None
-        audit_record(action="floor.request", actor=user, target=turn, data={"sitting": sitting.pk,
-                                                                              "person": person.pk})
+        audit_record(
+            action="floor.request", actor=user, target=turn, data={"sitting": sitting.pk, "person": person.pk}
+        )
         broadcast(sitting, "floor")
     return turn
 
@@ -442,8 +565,11 @@ def floor_request(*, sitting: Sitting, user, agenda_item: AgendaItem | None = No
 def floor_withdraw(*, sitting: Sitting, user) -> FloorTurn:
     person = person_of(user)
     with transaction.atomic():
-        turn = FloorTurn.objects.select_for_update().filter(sitting=sitting, person=person,
-                                                            status=FloorTurn.Status.WAITING).first()
+        turn = (
+            FloorTurn.objects.select_for_update()
+            .filter(sitting=sitting, person=person, status=FloorTurn.Status.WAITING)
+            .first()
+        )
         if turn is None:
             raise VotingError(_("You are not waiting for the floor."), code="not_waiting")
         turn.status = FloorTurn.Status.WITHDRAWN
@@ -455,7 +581,11 @@ def floor_withdraw(*, sitting: Sitting, user) -> FloorTurn:
 
 
 def _end_current(sitting: Sitting, *, by, now) -> FloorTurn | None:
-    current = FloorTurn.objects.select_for_update().filter(sitting=sitting, status=FloorTurn.Status.SPEAKING).first()
+    current = (
+        FloorTurn.objects.select_for_update()
+        .filter(sitting=sitting, status=FloorTurn.Status.SPEAKING)
+        .first()
+    )
     if current:
         current.status = FloorTurn.Status.DONE
         current.ended_at = now
@@ -477,8 +607,12 @@ def floor_grant(*, turn: FloorTurn, by) -> FloorTurn:
         turn.granted_at = now
         turn.granted_by = by
         turn.save()
-        audit_record(action="floor.grant", actor=by, target=turn, data={"sitting": sitting.pk,
-                                                                          "person": turn.person_id})
+        audit_record(
+            action="floor.grant",
+            actor=by,
+            target=turn,
+            data={"sitting": sitting.pk, "person": turn.person_id},
+        )
         broadcast(sitting, "floor")
     return turn
 
@@ -491,8 +625,11 @@ def floor_give(*, sitting: Sitting, person: Person, by, agenda_item: AgendaItem 
         sitting = _lock_sitting(sitting.pk)
         now = timezone.now()
         _end_current(sitting, by=by, now=now)
-        waiting = FloorTurn.objects.select_for_update().filter(sitting=sitting, person=person,
-                                                               status=FloorTurn.Status.WAITING).first()
+        waiting = (
+            FloorTurn.objects.select_for_update()
+            .filter(sitting=sitting, person=person, status=FloorTurn.Status.WAITING)
+            .first()
+        )
         if waiting:
             turn = waiting
         else:
@@ -501,8 +638,12 @@ def floor_give(*, sitting: Sitting, person: Person, by, agenda_item: AgendaItem 
         turn.granted_at = now
         turn.granted_by = by
         turn.save()
-        audit_record(action="floor.grant", actor=by, target=turn, data={"sitting": sitting.pk, "person": person.pk,
-                                                                          "direct": waiting is None})
+        audit_record(
+            action="floor.grant",
+            actor=by,
+            target=turn,
+            data={"sitting": sitting.pk, "person": person.pk, "direct": waiting is None},
+        )
         broadcast(sitting, "floor")
     return turn
 
@@ -532,9 +673,18 @@ def floor_end(*, sitting: Sitting, by) -> FloorTurn:
 
 # --- motions ----------------------------------------------------------------------------------
 
-def motion_create(*, agenda_item: AgendaItem, title: str, by, text: str = "", bill_number: str = "",
-                  preset: str = "", attendance: Fraction | None = None,
-                  approval: Fraction | None = None) -> Motion:
+
+def motion_create(
+    *,
+    agenda_item: AgendaItem,
+    title: str,
+    by,
+    text: str = "",
+    bill_number: str = "",
+    preset: str = "",
+    attendance: Fraction | None = None,
+    approval: Fraction | None = None,
+) -> Motion:
     """A question on an agenda item. ``preset`` names a special majority (council's own table
     first, then the statute's); explicit fractions give a custom special majority."""
     title = (title or "").strip()
@@ -548,38 +698,58 @@ def motion_create(*, agenda_item: AgendaItem, title: str, by, text: str = "", bi
         requirement = presets[preset]
     elif approval is not None:
         try:
-            requirement = rules.Requirement(rules.SPECIAL, attendance, approval, "custom",
-                                            _("Special majority"))
+            requirement = rules.Requirement(
+                rules.SPECIAL, attendance, approval, "custom", _("Special majority")
+            )
         except ValueError:
-            raise VotingError(_("The fractions of a special majority must be between 0 and 1."),
-                              code="invalid") from None
+            raise VotingError(
+                _("The fractions of a special majority must be between 0 and 1."), code="invalid"
+            ) from None
     else:
         requirement = rules.ORDINARY_MAJORITY
     with transaction.atomic():
         motion = Motion.objects.create(
-            agenda_item=agenda_item, title=title, text=text, bill_number=bill_number or agenda_item.bill_number,
-            requirement=requirement.kind, preset=requirement.key,
+            agenda_item=agenda_item,
+            title=title,
+            text=text,
+            bill_number=bill_number or agenda_item.bill_number,
+            requirement=requirement.kind,
+            preset=requirement.key,
             attendance_num=requirement.attendance.numerator if requirement.attendance else None,
             attendance_den=requirement.attendance.denominator if requirement.attendance else None,
             approval_num=requirement.approval.numerator if requirement.approval else None,
             approval_den=requirement.approval.denominator if requirement.approval else None,
-            requirement_label=requirement.label, created_by=by,
+            requirement_label=requirement.label,
+            created_by=by,
         )
-        audit_record(action="motion.create", actor=by, target=motion,
-                     data={"agenda_item": agenda_item.pk, "title": title, "requirement": requirement.as_dict()})
+        audit_record(
+            action="motion.create",
+            actor=by,
+            target=motion,
+            data={"agenda_item": agenda_item.pk, "title": title, "requirement": requirement.as_dict()},
+        )
     return motion
 
 
 def motion_requirement(motion: Motion) -> rules.Requirement:
     if motion.requirement == Motion.Requirement.ORDINARY:
         return rules.ORDINARY_MAJORITY
-    attendance = (Fraction(motion.attendance_num, motion.attendance_den)
-                  if motion.attendance_num and motion.attendance_den else None)
-    return rules.Requirement(rules.SPECIAL, attendance, Fraction(motion.approval_num, motion.approval_den),
-                             motion.preset, motion.requirement_label)
+    attendance = (
+        Fraction(motion.attendance_num, motion.attendance_den)
+        if motion.attendance_num and motion.attendance_den
+        else None
+    )
+    return rules.Requirement(
+        rules.SPECIAL,
+        attendance,
+        Fraction(motion.approval_num, motion.approval_den),
+        motion.preset,
+        motion.requirement_label,
+    )
 
 
 # --- polls ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -592,8 +762,13 @@ class Receipt:
     repeated: bool = False
 
     def as_dict(self) -> dict:
-        data = {"poll": self.poll_id, "receipt": self.receipt, "voted": self.voted, "entitled": self.entitled,
-                "repeated": self.repeated}
+        data = {
+            "poll": self.poll_id,
+            "receipt": self.receipt,
+            "voted": self.voted,
+            "entitled": self.entitled,
+            "repeated": self.repeated,
+        }
         if self.choice is not None:
             data["choice"] = self.choice
         return data
@@ -603,9 +778,13 @@ def presiding(sitting: Sitting, present: set[int]) -> int | None:
     """The chair presides; when absent, the vice-chair."""
     from council.models import Membership
 
-    roles = dict(Membership.objects.filter(body=sitting.body, role__in=[Membership.Role.CHAIR,
-                                                                          Membership.Role.VICE_CHAIR])
-                 .active(on=sitting.date).values_list("role", "person_id"))
+    roles = dict(
+        Membership.objects.filter(
+            body=sitting.body, role__in=[Membership.Role.CHAIR, Membership.Role.VICE_CHAIR]
+        )
+        .active(on=sitting.date)
+        .values_list("role", "person_id")
+    )
     for role in (Membership.Role.CHAIR, Membership.Role.VICE_CHAIR):
         if roles.get(role) in present:
             return roles[role]
@@ -620,24 +799,38 @@ def poll_open(*, motion: Motion, method: str, by) -> Poll:
     with transaction.atomic():
         sitting = _lock_sitting(agenda_item.sitting_id)
         if sitting.status != Sitting.Status.OPEN:
-            raise VotingError(_("No vote can be taken: the sitting is not in progress."), code="sitting_not_open")
+            raise VotingError(
+                _("No vote can be taken: the sitting is not in progress."), code="sitting_not_open"
+            )
         if Poll.objects.filter(sitting=sitting, state=Poll.State.OPEN).exists():
             raise VotingError(_("Another vote is open; close it first."), code="poll_open")
-        if Poll.objects.filter(motion=motion, state__in=[Poll.State.CLOSED, Poll.State.DECLARED]).exclude(
-                outcome=Poll.Outcome.OBJECTED).exists():
+        if (
+            Poll.objects.filter(motion=motion, state__in=[Poll.State.CLOSED, Poll.State.DECLARED])
+            .exclude(outcome=Poll.Outcome.OBJECTED)
+            .exists()
+        ):
             raise VotingError(_("This motion has already been decided."), code="decided")
         quorum = quorum_status(sitting=sitting, agenda_item=agenda_item)
         if not quorum.met:
-            raise VotingError(_("No vote can start: %(reason)s") % {"reason": quorum.reason}, code="no_quorum")
+            raise VotingError(
+                _("No vote can start: %(reason)s") % {"reason": quorum.reason}, code="no_quorum"
+            )
         requirement = motion_requirement(motion)
         count = roll_count(sitting=sitting, agenda_item=agenda_item)
         present = set(count.present)
         seats = sitting.body.size
-        if requirement.attendance is not None and not rules.at_least(len(present), seats, requirement.attendance):
+        if requirement.attendance is not None and not rules.at_least(
+            len(present), seats, requirement.attendance
+        ):
             raise VotingError(
-                _("This question needs at least %(needed)d members present (%(label)s); %(present)d are present.")
-                % {"needed": rules.minimum_for(seats, requirement.attendance), "label": requirement.label,
-                   "present": len(present)},
+                _(
+                    "This question needs at least %(needed)d members present (%(label)s); %(present)d are present."
+                )
+                % {
+                    "needed": rules.minimum_for(seats, requirement.attendance),
+                    "label": requirement.label,
+                    "present": len(present),
+                },
                 code="attendance_short",
             )
         chair = presiding(sitting, present)
@@ -645,14 +838,32 @@ def poll_open(*, motion: Motion, method: str, by) -> Poll:
         if not requirement.chair_votes and chair is not None:
             entitled.discard(chair)
         poll = Poll.objects.create(
-            motion=motion, sitting=sitting, method=method, requirement=requirement.as_dict(), seats=seats,
-            quorum_required=quorum.required, present_count=len(present), excluded_count=len(count.excluded_present),
-            entitled=sorted(entitled), chair_id=chair, opened_by=by,
+            motion=motion,
+            sitting=sitting,
+            method=method,
+            requirement=requirement.as_dict(),
+            seats=seats,
+            quorum_required=quorum.required,
+            present_count=len(present),
+            excluded_count=len(count.excluded_present),
+            entitled=sorted(entitled),
+            chair_id=chair,
+            opened_by=by,
         )
-        audit_record(action="poll.open", actor=by, target=poll,
-                     data={"motion": motion.pk, "method": method, "requirement": poll.requirement,
-                           "entitled": poll.entitled, "present": poll.present_count, "chair": chair,
-                           "excluded": sorted(count.excluded_present)})
+        audit_record(
+            action="poll.open",
+            actor=by,
+            target=poll,
+            data={
+                "motion": motion.pk,
+                "method": method,
+                "requirement": poll.requirement,
+                "entitled": poll.entitled,
+                "present": poll.present_count,
+                "chair": chair,
+                "excluded": sorted(count.excluded_present),
+            },
+        )
         broadcast(sitting, "poll")
     return poll
 
@@ -660,13 +871,25 @@ def poll_open(*, motion: Motion, method: str, by) -> Poll:
 def _refuse_cast(*, poll_id: int, person: Person | None, user, code: str, message: str) -> VotingError:
     """Audit a refused ballot in its own transaction (the ballot's transaction was rolled back)."""
     with transaction.atomic():
-        audit_record(action="vote.refused", actor=user, target_type="voting.poll", target_id=poll_id,
-                     data={"person": person.pk if person else None, "code": code})
+        audit_record(
+            action="vote.refused",
+            actor=user,
+            target_type="voting.poll",
+            target_id=poll_id,
+            data={"person": person.pk if person else None, "code": code},
+        )
     return VotingError(message, code=code)
 
 
-def vote_cast(*, poll_id: int, user, choice: str, client_token: str, member: Person | None = None,
-              sitting_id: int | None = None) -> Receipt:
+def vote_cast(
+    *,
+    poll_id: int,
+    user,
+    choice: str,
+    client_token: str,
+    member: Person | None = None,
+    sitting_id: int | None = None,
+) -> Receipt:
     """Cast one ballot. ``member`` is given when the clerk records a room member's ballot.
 
     Idempotent: the same member and client token return the same receipt. Every refusal is
@@ -679,10 +902,19 @@ def vote_cast(*, poll_id: int, user, choice: str, client_token: str, member: Per
         recorded_by = user
     try:
         with transaction.atomic():
-            return _vote_cast(poll_id=poll_id, user=user, member=member, choice=choice,
-                              client_token=client_token, recorded_by=recorded_by, sitting_id=sitting_id)
+            return _vote_cast(
+                poll_id=poll_id,
+                user=user,
+                member=member,
+                choice=choice,
+                client_token=client_token,
+                recorded_by=recorded_by,
+                sitting_id=sitting_id,
+            )
     except VotingError as exc:
-        raise _refuse_cast(poll_id=poll_id, person=member, user=user, code=exc.code, message=exc.text) from None
+        raise _refuse_cast(
+            poll_id=poll_id, person=member, user=user, code=exc.code, message=exc.text
+        ) from None
     except IntegrityError:
         # Lost a race with our own retry (SQLite ignores row locks; the constraint decides).
         with transaction.atomic():
@@ -690,8 +922,13 @@ def vote_cast(*, poll_id: int, user, choice: str, client_token: str, member: Per
             existing = _existing_receipt(poll, member, client_token)
             if existing is not None:
                 return existing
-        raise _refuse_cast(poll_id=poll_id, person=member, user=user, code="already_voted",
-                           message=_("You have already voted; a vote cannot be changed.")) from None
+        raise _refuse_cast(
+            poll_id=poll_id,
+            person=member,
+            user=user,
+            code="already_voted",
+            message=_("You have already voted; a vote cannot be changed."),
+        ) from None
 
 
 def _existing_receipt(poll: Poll, member: Person, client_token: str) -> Receipt | None:
@@ -701,22 +938,36 @@ def _existing_receipt(poll: Poll, member: Person, client_token: str) -> Receipt 
         return None
     if row.client_token != client_token:
         raise VotingError(_("You have already voted; a vote cannot be changed."), code="already_voted")
-    return Receipt(poll_id=poll.pk, member_id=member.pk, receipt=row.receipt, voted=poll.voted_count,
-                   entitled=len(poll.entitled), choice=None if poll.is_secret else row.choice, repeated=True)
+    return Receipt(
+        poll_id=poll.pk,
+        member_id=member.pk,
+        receipt=row.receipt,
+        voted=poll.voted_count,
+        entitled=len(poll.entitled),
+        choice=None if poll.is_secret else row.choice,
+        repeated=True,
+    )
 
 
 def _vote_cast(*, poll_id, user, member, choice, client_token, recorded_by, sitting_id=None) -> Receipt:
     # The hot path of a vote: few queries, and the locks others wait for (the poll row, the audit
     # head, the live counters) are taken as late as possible.
-    poll = (Poll.objects.select_for_update(of=("self",)).select_related("motion", "sitting__body")
-            .filter(pk=poll_id).first())
+    poll = (
+        Poll.objects.select_for_update(of=("self",))
+        .select_related("motion", "sitting__body")
+        .filter(pk=poll_id)
+        .first()
+    )
     if poll is None or (sitting_id is not None and poll.sitting_id != sitting_id):
         raise VotingError(_("There is no such vote."), code="no_poll")
     if member is None:
         raise VotingError(_("You are not entitled to vote on this question."), code="not_entitled")
     if not poll.members_vote:
-        raise VotingError(_("This vote is taken by %(method)s; members do not cast ballots on the tablet.")
-                          % {"method": poll.get_method_display()}, code="wrong_method")
+        raise VotingError(
+            _("This vote is taken by %(method)s; members do not cast ballots on the tablet.")
+            % {"method": poll.get_method_display()},
+            code="wrong_method",
+        )
     existing = _existing_receipt(poll, member, client_token) if client_token else None
     if existing is not None:
         return existing
@@ -730,12 +981,24 @@ def _vote_cast(*, poll_id, user, member, choice, client_token, recorded_by, sitt
     agenda_item_id = poll.motion.agenda_item_id
     if member.pk not in poll.entitled:
         row = Attendance.objects.filter(sitting=sitting, person=member).first()
-        if row is not None and row.status == Attendance.Status.PRESENT_ONLINE and not remote_counts_here(sitting):
+        if (
+            row is not None
+            and row.status == Attendance.Status.PRESENT_ONLINE
+            and not remote_counts_here(sitting)
+        ):
             if sitting.body.is_plenary:
-                raise VotingError(_("Members attending online cannot vote in the plenary: plenary votes must "
-                                    "be taken in the chamber."), code="remote_plenary")
-            raise VotingError(_("%(body)s does not allow remote attendance, so you cannot vote online.")
-                              % {"body": sitting.body}, code="remote_not_allowed")
+                raise VotingError(
+                    _(
+                        "Members attending online cannot vote in the plenary: plenary votes must "
+                        "be taken in the chamber."
+                    ),
+                    code="remote_plenary",
+                )
+            raise VotingError(
+                _("%(body)s does not allow remote attendance, so you cannot vote online.")
+                % {"body": sitting.body},
+                code="remote_not_allowed",
+            )
         if Exclusion.objects.filter(agenda_item_id=agenda_item_id, person=member).exists():
             raise VotingError(_("You are excluded (除斥) from this item and cannot vote."), code="excluded")
         if member.pk == poll.chair_id:
@@ -745,30 +1008,55 @@ def _vote_cast(*, poll_id, user, member, choice, client_token, recorded_by, sitt
     if recorded_by is not None and member.pk in count.online:
         raise VotingError(_("Members attending online vote on their own tablet."), code="online_member")
     if member.pk not in count.present:
-        raise VotingError(_("You are no longer recorded as present; only members present may vote."),
-                          code="not_present")
-    met, _proviso = rules.quorum_met(quorum=poll.quorum_required, present=len(count.present),
-                                     excluded=len(count.excluded_present))
+        raise VotingError(
+            _("You are no longer recorded as present; only members present may vote."), code="not_present"
+        )
+    met, _proviso = rules.quorum_met(
+        quorum=poll.quorum_required, present=len(count.present), excluded=len(count.excluded_present)
+    )
     if not met:
-        raise VotingError(_("No quorum: no vote can be taken until it is restored (%(present)d present, "
-                            "%(required)d needed).") % {"present": len(count.present),
-                                                        "required": poll.quorum_required}, code="no_quorum")
+        raise VotingError(
+            _(
+                "No quorum: no vote can be taken until it is restored (%(present)d present, "
+                "%(required)d needed)."
+            )
+            % {"present": len(count.present), "required": poll.quorum_required},
+            code="no_quorum",
+        )
     receipt = secrets.token_hex(8)
     counter = "yes_count" if choice == Choice.YES else "no_count"
     if poll.is_secret:
-        SecretParticipation.objects.create(poll=poll, member=member, client_token=client_token, receipt=receipt)
+        SecretParticipation.objects.create(
+            poll=poll, member=member, client_token=client_token, receipt=receipt
+        )
         data = {"person": member.pk, "method": poll.method, "recorded_by_clerk": recorded_by is not None}
     else:
-        Ballot.objects.create(poll=poll, member=member, choice=choice, client_token=client_token, receipt=receipt,
-                              recorded_by=recorded_by)
-        data = {"person": member.pk, "method": poll.method, "choice": choice,
-                "recorded_by_clerk": recorded_by is not None}
+        Ballot.objects.create(
+            poll=poll,
+            member=member,
+            choice=choice,
+            client_token=client_token,
+            receipt=receipt,
+            recorded_by=recorded_by,
+        )
+        data = {
+            "person": member.pk,
+            "method": poll.method,
+            "choice": choice,
+            "recorded_by_clerk": recorded_by is not None,
+        }
     Poll.objects.filter(pk=poll.pk).update(voted_count=F("voted_count") + 1, **{counter: F(counter) + 1})
     audit_record(action="vote.cast", actor=user, target=poll, data=data)
     voted = poll.voted_count + 1
     _publish_tally(poll, voted, member.pk)
-    return Receipt(poll_id=poll.pk, member_id=member.pk, receipt=receipt, voted=voted, entitled=len(poll.entitled),
-                   choice=None if poll.is_secret else choice)
+    return Receipt(
+        poll_id=poll.pk,
+        member_id=member.pk,
+        receipt=receipt,
+        voted=voted,
+        entitled=len(poll.entitled),
+        choice=None if poll.is_secret else choice,
+    )
 
 
 def _publish_tally(poll: Poll, voted: int, voter_id: int) -> None:
@@ -776,16 +1064,29 @@ def _publish_tally(poll: Poll, voted: int, voter_id: int) -> None:
     vote is open), and who just voted, to strike them off its "not yet voted" list. Tablets learn
     their own ballot from the receipt and everyone's result when it is declared; one frame per
     ballot keeps sixty simultaneous ballots fast."""
-    publish_many(sitting_id=poll.sitting_id, events=[
-        ("voting.tally", {"poll": poll.pk, "voted": voted, "entitled": len(poll.entitled), "voter": voter_id},
-         "clerks"),
-    ])
+    publish_many(
+        sitting_id=poll.sitting_id,
+        events=[
+            (
+                "voting.tally",
+                {"poll": poll.pk, "voted": voted, "entitled": len(poll.entitled), "voter": voter_id},
+                "clerks",
+            ),
+        ],
+    )
 
 
 def _decide(poll: Poll, *, casting_vote: str | None = None) -> rules.Decision:
-    return rules.decide(requirement=rules.Requirement.from_dict(poll.requirement), seats=poll.seats,
-                        quorum=poll.quorum_required, present=poll.present_count, excluded=poll.excluded_count,
-                        yes=poll.yes_count, no=poll.no_count, casting_vote=casting_vote)
+    return rules.decide(
+        requirement=rules.Requirement.from_dict(poll.requirement),
+        seats=poll.seats,
+        quorum=poll.quorum_required,
+        present=poll.present_count,
+        excluded=poll.excluded_count,
+        yes=poll.yes_count,
+        no=poll.no_count,
+        casting_vote=casting_vote,
+    )
 
 
 def _lock_poll(poll_id: int) -> Poll:
@@ -802,8 +1103,15 @@ def _close(poll: Poll, *, by, extra: dict | None = None) -> Poll:
     poll.closed_by = by
     poll.outcome = decision.outcome
     poll.save()
-    data = {"yes": poll.yes_count, "no": poll.no_count, "voted": poll.voted_count, "outcome": poll.outcome,
-            "requirement": poll.requirement, "present": poll.present_count, "entitled": poll.entitled}
+    data = {
+        "yes": poll.yes_count,
+        "no": poll.no_count,
+        "voted": poll.voted_count,
+        "outcome": poll.outcome,
+        "requirement": poll.requirement,
+        "present": poll.present_count,
+        "entitled": poll.entitled,
+    }
     data.update(extra or {})
     audit_record(action="poll.close", actor=by, target=poll, data=data)
     sitting = Sitting.objects.select_related("body", "body__council").get(pk=poll.sitting_id)
@@ -818,7 +1126,9 @@ def poll_close(*, poll: Poll, by) -> Poll:
         if poll.state != Poll.State.OPEN:
             raise VotingError(_("This vote is already closed."), code="poll_closed")
         if poll.method in (Poll.Method.STANDING, Poll.Method.HANDS):
-            raise VotingError(_("Enter the counts to close a standing or show-of-hands vote."), code="counts_needed")
+            raise VotingError(
+                _("Enter the counts to close a standing or show-of-hands vote."), code="counts_needed"
+            )
         if poll.method == Poll.Method.NO_OBJECTION:
             # 異議なしと認めます: everyone entitled is taken to agree.
             poll.yes_count = len(poll.entitled)
@@ -835,15 +1145,18 @@ def poll_enter_counts(*, poll: Poll, yes: int, no: int, by) -> Poll:
         if poll.state != Poll.State.OPEN:
             raise VotingError(_("This vote is already closed."), code="poll_closed")
         if poll.method not in (Poll.Method.STANDING, Poll.Method.HANDS):
-            raise VotingError(_("Counts are entered only for standing and show-of-hands votes."),
-                              code="wrong_method")
+            raise VotingError(
+                _("Counts are entered only for standing and show-of-hands votes."), code="wrong_method"
+            )
         if yes < 0 or no < 0:
             raise VotingError(_("Counts cannot be negative."), code="invalid")
         entitled = len(poll.entitled)
         if yes + no != entitled:
             raise VotingError(
-                _("The counts do not add up: %(yes)d in favour and %(no)d against make %(total)d, but "
-                  "%(entitled)d members present are entitled to vote.")
+                _(
+                    "The counts do not add up: %(yes)d in favour and %(no)d against make %(total)d, but "
+                    "%(entitled)d members present are entitled to vote."
+                )
                 % {"yes": yes, "no": no, "total": yes + no, "entitled": entitled},
                 code="counts_mismatch",
             )
@@ -863,8 +1176,12 @@ def poll_casting_vote(*, poll: Poll, choice: str, by) -> Poll:
         poll.casting_vote = choice
         poll.outcome = decision.outcome
         poll.save()
-        audit_record(action="poll.casting_vote", actor=by, target=poll,
-                     data={"choice": choice, "chair": poll.chair_id, "outcome": poll.outcome})
+        audit_record(
+            action="poll.casting_vote",
+            actor=by,
+            target=poll,
+            data={"choice": choice, "chair": poll.chair_id, "outcome": poll.outcome},
+        )
         broadcast(poll.sitting, "poll")
     return poll
 
@@ -876,14 +1193,23 @@ def poll_declare(*, poll: Poll, by) -> Poll:
         if poll.state != Poll.State.CLOSED:
             raise VotingError(_("Close the vote before declaring the result."), code="not_closed")
         if poll.outcome == Poll.Outcome.TIE:
-            raise VotingError(_("The votes are tied: the chair must decide before the result is declared."),
-                              code="tie")
+            raise VotingError(
+                _("The votes are tied: the chair must decide before the result is declared."), code="tie"
+            )
         poll.state = Poll.State.DECLARED
         poll.declared_at = timezone.now()
         poll.save()
-        audit_record(action="poll.declare", actor=by, target=poll,
-                     data={"outcome": poll.outcome, "yes": poll.yes_count, "no": poll.no_count,
-                           "casting_vote": poll.casting_vote})
+        audit_record(
+            action="poll.declare",
+            actor=by,
+            target=poll,
+            data={
+                "outcome": poll.outcome,
+                "yes": poll.yes_count,
+                "no": poll.no_count,
+                "casting_vote": poll.casting_vote,
+            },
+        )
         broadcast(poll.sitting, "poll")
     return poll
 
@@ -897,10 +1223,13 @@ def objection_raise(*, poll_id: int, user, sitting_id: int | None = None) -> Pol
             if sitting_id is not None and poll.sitting_id != sitting_id:
                 raise VotingError(_("There is no such vote."), code="no_poll")
             if poll.method != Poll.Method.NO_OBJECTION:
-                raise VotingError(_("Objections are raised only when the chair asks for objections."),
-                                  code="wrong_method")
+                raise VotingError(
+                    _("Objections are raised only when the chair asks for objections."), code="wrong_method"
+                )
             if poll.state != Poll.State.OPEN:
-                raise VotingError(_("This vote is closed; your objection was not recorded."), code="poll_closed")
+                raise VotingError(
+                    _("This vote is closed; your objection was not recorded."), code="poll_closed"
+                )
             if member is None or member.pk not in poll.entitled:
                 raise VotingError(_("You are not entitled to vote on this question."), code="not_entitled")
             Objection.objects.create(poll=poll, member=member)
@@ -908,9 +1237,15 @@ def objection_raise(*, poll_id: int, user, sitting_id: int | None = None) -> Pol
             poll.closed_at = timezone.now()
             poll.outcome = Poll.Outcome.OBJECTED
             poll.save()
-            audit_record(action="vote.objection", actor=user, target=poll,
-                         data={"person": member.pk, "outcome": poll.outcome})
+            audit_record(
+                action="vote.objection",
+                actor=user,
+                target=poll,
+                data={"person": member.pk, "outcome": poll.outcome},
+            )
             broadcast(poll.sitting, "poll")
             return poll
     except VotingError as exc:
-        raise _refuse_cast(poll_id=poll_id, person=member, user=user, code=exc.code, message=exc.text) from None
+        raise _refuse_cast(
+            poll_id=poll_id, person=member, user=user, code=exc.code, message=exc.text
+        ) from None

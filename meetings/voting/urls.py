@@ -1,4 +1,5 @@
 """Voting pages: console, member page, video call, Jitsi suggestions."""
+
 from django.urls import path
 
 from meetings.voting import views

@@ -39,15 +39,21 @@ def recount(poll: Poll) -> Recount:
         ballots = list(Ballot.objects.filter(poll=poll).values_list("member_id", "choice"))
         counts = Counter(choice for _m, choice in ballots)
         if (counts["yes"], counts["no"]) != (poll.yes_count, poll.no_count):
-            problems.append(f"ballots give {counts['yes']} yes / {counts['no']} no, the poll says "
-                            f"{poll.yes_count} / {poll.no_count}")
+            problems.append(
+                f"ballots give {counts['yes']} yes / {counts['no']} no, the poll says "
+                f"{poll.yes_count} / {poll.no_count}"
+            )
         if len(ballots) != poll.voted_count:
             problems.append(f"{len(ballots)} ballots but {poll.voted_count} recorded as voted")
         outsiders = {m for m, _c in ballots} - entitled
         if outsiders:
             problems.append(f"ballots from members not entitled: {sorted(outsiders)}")
-        chained = {e.data.get("person"): e.data.get("choice") for e in
-                   AuditEntry.objects.filter(action="vote.cast", target_type="voting.poll", target_id=str(poll.pk))}
+        chained = {
+            e.data.get("person"): e.data.get("choice")
+            for e in AuditEntry.objects.filter(
+                action="vote.cast", target_type="voting.poll", target_id=str(poll.pk)
+            )
+        }
         if chained != dict(ballots):
             problems.append("the ballots differ from the ballots recorded in the audit chain")
     elif poll.method == Poll.Method.SECRET:
@@ -58,7 +64,9 @@ def recount(poll: Poll) -> Recount:
             problems.append(f"participants not entitled: {sorted(set(voters) - entitled)}")
     elif poll.method in (Poll.Method.STANDING, Poll.Method.HANDS) and poll.state != Poll.State.OPEN:
         if poll.yes_count + poll.no_count != len(entitled):
-            problems.append(f"counts {poll.yes_count} + {poll.no_count} do not add up to {len(entitled)} entitled")
+            problems.append(
+                f"counts {poll.yes_count} + {poll.no_count} do not add up to {len(entitled)} entitled"
+            )
     elif poll.method == Poll.Method.NO_OBJECTION and poll.state != Poll.State.OPEN:
         objected = Objection.objects.filter(poll=poll).exists()
         if objected != (poll.outcome == Poll.Outcome.OBJECTED):
@@ -66,15 +74,24 @@ def recount(poll: Poll) -> Recount:
     if poll.state != Poll.State.OPEN and poll.outcome != Poll.Outcome.OBJECTED:
         try:
             decision = rules.decide(
-                requirement=rules.Requirement.from_dict(poll.requirement), seats=poll.seats,
-                quorum=poll.quorum_required, present=poll.present_count, excluded=poll.excluded_count,
-                yes=poll.yes_count, no=poll.no_count, casting_vote=poll.casting_vote or None)
+                requirement=rules.Requirement.from_dict(poll.requirement),
+                seats=poll.seats,
+                quorum=poll.quorum_required,
+                present=poll.present_count,
+                excluded=poll.excluded_count,
+                yes=poll.yes_count,
+                no=poll.no_count,
+                casting_vote=poll.casting_vote or None,
+            )
             if decision.outcome != poll.outcome:
                 problems.append(f"the law gives {decision.outcome!r}, the poll says {poll.outcome!r}")
         except ValueError as exc:
             problems.append(f"impossible counts: {exc}")
-        closing = (AuditEntry.objects.filter(action="poll.close", target_type="voting.poll", target_id=str(poll.pk))
-                   .order_by("-id").first())
+        closing = (
+            AuditEntry.objects.filter(action="poll.close", target_type="voting.poll", target_id=str(poll.pk))
+            .order_by("-id")
+            .first()
+        )
         if closing is None:
             problems.append("no closing entry in the audit chain")
         elif (closing.data.get("yes"), closing.data.get("no")) != (poll.yes_count, poll.no_count):

@@ -23,7 +23,9 @@ from meetings.voting.errors import VotingError
 
 
 def _sitting(sitting_id: int, user) -> Sitting:
-    sitting = get_object_or_404(Sitting.objects.select_related("body", "body__council", "session"), pk=sitting_id)
+    sitting = get_object_or_404(
+        Sitting.objects.select_related("body", "body__council", "session"), pk=sitting_id
+    )
     if not permissions.can_follow(user, sitting):
         raise Http404  # the same answer for "missing" and "forbidden"
     return sitting
@@ -45,7 +47,9 @@ def member(request, sitting_id: int):
 
 def room_name(sitting: Sitting) -> str:
     """One room per sitting, not guessable from the sitting's number."""
-    tag = hmac.new(settings.SECRET_KEY.encode(), f"sitting-{sitting.pk}".encode(), hashlib.sha256).hexdigest()[:16]
+    tag = hmac.new(
+        settings.SECRET_KEY.encode(), f"sitting-{sitting.pk}".encode(), hashlib.sha256
+    ).hexdigest()[:16]
     return f"gikai-{sitting.pk}-{tag}"
 
 
@@ -63,8 +67,11 @@ def video(request, sitting_id: int):
     if person and person.seat_number:
         name = f"{person.seat_number}番 {person.full_name}"
     config = {
-        "domain": parts.netloc, "script": f"{origin}/external_api.js", "room": room_name(sitting),
-        "displayName": name, "suggest": permissions.can_keep_roll(request.user, sitting),
+        "domain": parts.netloc,
+        "script": f"{origin}/external_api.js",
+        "room": room_name(sitting),
+        "displayName": name,
+        "suggest": permissions.can_keep_roll(request.user, sitting),
     }
     response = render(request, "meetings/voting/video.html", {"sitting": sitting, "config": config})
     # This page alone may run the conferencing server's IFrame API and frame it.
@@ -91,8 +98,9 @@ def suggest(request, sitting_id: int):
     except (ValueError, AttributeError):
         return JsonResponse({"error": "invalid"}, status=400)
     try:
-        suggestion = services.suggestion_add(sitting=sitting, event=event, display_name=display_name,
-                                             by=request.user)
+        suggestion = services.suggestion_add(
+            sitting=sitting, event=event, display_name=display_name, by=request.user
+        )
     except VotingError as exc:
         return JsonResponse({"error": exc.code, "message": exc.text}, status=400)
     return JsonResponse({"id": suggestion.pk, "person": suggestion.person_id})

@@ -18,15 +18,17 @@ def open_sitting(sitting: Sitting) -> Sitting:
 
 def mark_all_present(sitting: Sitting, people, clerk_user=None) -> None:
     for person in people:
-        services.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM,
-                                 by=clerk_user)
+        services.attendance_mark(
+            sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user
+        )
 
 
 def make_remote(sitting: Sitting, person, *, chair_user, clerk_user, check_in: bool = True):
     request = services.remote_apply(sitting=sitting, person=person, reason="育児のため", by=person.user)
     services.remote_decide(request=request, approve=True, by=chair_user)
-    services.identity_check_record(request=request, method=IdentityCheck.Method.VIDEO, passed=True,
-                                   by=clerk_user)
+    services.identity_check_record(
+        request=request, method=IdentityCheck.Method.VIDEO, passed=True, by=clerk_user
+    )
     if check_in:
         services.attendance_check_in(sitting=sitting, user=person.user)
     return request
@@ -53,13 +55,27 @@ def committee(org):
     sitting = open_sitting(factories.make_sitting(org["session"], org["committee"], place="第1委員会室"))
     item = factories.make_agenda_item(sitting, bill_number="議案第45号")
     people = org["members"][2:7]
-    return dict(org, sitting=sitting, item=item, people=people, chair=org["members"][2],
-                clerk_user=org["clerk"].user, chair_user=org["members"][2].user)
+    return dict(
+        org,
+        sitting=sitting,
+        item=item,
+        people=people,
+        chair=org["members"][2],
+        clerk_user=org["clerk"].user,
+        chair_user=org["members"][2].user,
+    )
 
 
 @pytest.fixture
 def plenary(org):
     sitting = open_sitting(org["sitting"])
     item = factories.make_agenda_item(sitting, bill_number="議案第46号")
-    return dict(org, sitting=sitting, item=item, people=org["members"], chair=org["members"][0],
-                clerk_user=org["clerk"].user, chair_user=org["members"][0].user)
+    return dict(
+        org,
+        sitting=sitting,
+        item=item,
+        people=org["members"],
+        chair=org["members"][0],
+        clerk_user=org["clerk"].user,
+        chair_user=org["members"][0].user,
+    )

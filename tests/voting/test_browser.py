@@ -20,15 +20,22 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def login_cookie(user, server) -> dict:
     client = Client()
     client.force_login(user)
-    return {"name": django_settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value, "url": server.url}
+    return {
+        "name": django_settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+        "url": server.url,
+    }
 
 
 def open_page(context, url, errors):
     page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-            and errors.append(f"{r.status} {r.url}"))
+    page.on(
+        "response",
+        lambda r: (
+            r.status >= 400 and not r.url.endswith("/favicon.ico") and errors.append(f"{r.status} {r.url}")
+        ),
+    )
     page.goto(url)
     return page
 
@@ -36,10 +43,13 @@ def open_page(context, url, errors):
 def test_roll_call_vote_from_console_and_two_readers_one_remote(daphne_server, new_context):
     org = factories.make_small_council()
     sitting = factories.make_sitting(org["session"], org["committee"], place="第1委員会室")
-    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now(),
-                                                 agenda_published_at=timezone.now())
+    Sitting.objects.filter(pk=sitting.pk).update(
+        status=Sitting.Status.OPEN, opened_at=timezone.now(), agenda_published_at=timezone.now()
+    )
     sitting.refresh_from_db()
-    factories.make_agenda_item(sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号")
+    factories.make_agenda_item(
+        sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号"
+    )
     chair, in_room, remote = org["members"][2], org["members"][4], org["members"][6]
     mark_all_present(sitting, [chair, org["members"][3], in_room, org["members"][5]], org["clerk"].user)
     make_remote(sitting, remote, chair_user=chair.user, clerk_user=org["clerk"].user)
@@ -84,7 +94,8 @@ def test_roll_call_vote_from_console_and_two_readers_one_remote(daphne_server, n
         page.locator('[data-voting="poll"] .voting-receipt').wait_for()
     assert "投票を受け付けました" in readers[1].locator('[data-voting="poll"]').inner_text()
     console.wait_for_function(
-        "() => document.querySelectorAll('[data-voting=\"poll\"] .voting-not-yet li').length === 2")
+        "() => document.querySelectorAll('[data-voting=\"poll\"] .voting-not-yet li').length === 2"
+    )
 
     # The chair closes the vote and declares the result.
     console.get_by_role("button", name="表決を締め切る").click()
@@ -96,5 +107,8 @@ def test_roll_call_vote_from_console_and_two_readers_one_remote(daphne_server, n
     for page in readers:
         text = page.locator('[data-voting="poll"]').inner_text()
         assert "可決" in text and "賛成 2 / 反対 0" in text
-    assert set(Ballot.objects.filter(poll=poll).values_list("member_id", flat=True)) == {in_room.pk, remote.pk}
+    assert set(Ballot.objects.filter(poll=poll).values_list("member_id", flat=True)) == {
+        in_room.pk,
+        remote.pk,
+    }
     assert errors == []

@@ -60,9 +60,9 @@ def big_plenary(n_members: int):
     org = factories.make_small_council(councillors=n_members)
     sitting = open_sitting(org["sitting"])
     item = factories.make_agenda_item(sitting)
-    Attendance.objects.bulk_create([
-        Attendance(sitting=sitting, person=p, status=Attendance.Status.PRESENT_ROOM) for p in org["members"]
-    ])
+    Attendance.objects.bulk_create(
+        [Attendance(sitting=sitting, person=p, status=Attendance.Status.PRESENT_ROOM) for p in org["members"]]
+    )
     chair = org["members"][0]
     motion = services.motion_create(agenda_item=item, title="議案第1号", by=chair.user)
     poll = services.poll_open(motion=motion, method="roll_call", by=chair.user)
@@ -93,8 +93,11 @@ def test_fifty_parallel_votes_by_one_member_give_one_ballot():
 
     # The same client token, fifty times at once: one ballot, fifty identical receipts.
     other = org["members"][4]
-    same = run_threads(lambda: services.vote_cast(poll_id=poll.pk, user=other.user, choice="no",
-                                                  client_token="same"), [()] * 50, workers=POOL)
+    same = run_threads(
+        lambda: services.vote_cast(poll_id=poll.pk, user=other.user, choice="no", client_token="same"),
+        [()] * 50,
+        workers=POOL,
+    )
     assert {r[0] for r in same} == {"ok"}
     assert len({r[1].receipt for r in same}) == 1
     assert Ballot.objects.filter(poll=poll, member=other).count() == 1
@@ -109,8 +112,12 @@ def test_hundred_members_voting_while_the_chair_closes_keep_exactly_the_acknowle
 
     def cast(person):
         started.release()
-        return services.vote_cast(poll_id=poll.pk, user=person.user, choice="yes" if person.pk % 2 else "no",
-                                  client_token=f"t{person.pk}")
+        return services.vote_cast(
+            poll_id=poll.pk,
+            user=person.user,
+            choice="yes" if person.pk % 2 else "no",
+            client_token=f"t{person.pk}",
+        )
 
     def close():
         for _ in range(10):  # let a few ballots through first, then close amid the rest

@@ -30,9 +30,15 @@ def test_demo_records_a_completed_sitting_once():
     assert record["floor"][0]["title"] == "総務課長"
     assert all(t["granted_at"] < t["ended_at"] for t in record["floor"])
     outcomes = [(p["method"], p["outcome"], p["casting_vote"]) for m in record["motions"] for p in m["polls"]]
-    assert outcomes == [("hands", "carried", ""), ("roll_call", "carried", "yes"), ("no_objection", "carried", "")]
+    assert outcomes == [
+        ("hands", "carried", ""),
+        ("roll_call", "carried", "yes"),
+        ("no_objection", "carried", ""),
+    ]
     hands = record["motions"][0]["polls"][0]
-    assert hands["present"] == 4 and len(hands["entitled"]) == 3  # one excluded (除斥), the chair does not vote
+    assert (
+        hands["present"] == 4 and len(hands["entitled"]) == 3
+    )  # one excluded (除斥), the chair does not vote
     roll_call = record["motions"][1]["polls"][0]
     assert (roll_call["yes"], roll_call["no"]) == (2, 2) and len(roll_call["names"]) == 4
     assert sitting.opened_at.date() == sitting.date

@@ -22,7 +22,9 @@ def test_two_thirds_examples_from_the_domain():
 def test_ordinary_tie_asks_the_chair_and_records_the_casting_vote():
     pending = decide(requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=9, yes=4, no=4)
     assert pending.outcome == rules.TIE and pending.carried is None and pending.needs_casting_vote
-    cast = decide(requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=9, yes=4, no=4, casting_vote="yes")
+    cast = decide(
+        requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=9, yes=4, no=4, casting_vote="yes"
+    )
     assert cast.outcome == rules.CARRIED and cast.casting_vote_used
 
 
@@ -33,7 +35,9 @@ def test_the_chair_does_not_vote_under_the_ordinary_rule():
 
 def test_no_casting_vote_under_a_special_majority():
     with pytest.raises(ValueError, match="no casting vote"):
-        decide(requirement=PRESETS["expulsion"], seats=12, quorum=6, present=12, yes=6, no=6, casting_vote="yes")
+        decide(
+            requirement=PRESETS["expulsion"], seats=12, quorum=6, present=12, yes=6, no=6, casting_vote="yes"
+        )
 
 
 def test_expulsion_needs_two_thirds_of_seats_present():
@@ -46,10 +50,14 @@ def test_expulsion_needs_two_thirds_of_seats_present():
 def test_quorum_proviso_for_exclusions():
     d = decide(requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=4, excluded=1, yes=2, no=1)
     assert d.outcome == rules.CARRIED and d.quorum_by_proviso
-    assert decide(requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=4, yes=2, no=1).outcome == rules.NO_QUORUM
+    assert (
+        decide(requirement=ORDINARY_MAJORITY, seats=10, quorum=5, present=4, yes=2, no=1).outcome
+        == rules.NO_QUORUM
+    )
 
 
 # --- property-based: an independent statement of the rules --------------------------------
+
 
 def reference(req, seats, quorum, present, excluded, yes, no, casting):
     """Written separately from rules.decide: ceilings with math, counts compared plainly."""
@@ -72,7 +80,9 @@ def reference(req, seats, quorum, present, excluded, yes, no, casting):
     return "carried" if yes >= needed_yes else "rejected"
 
 
-fractions = st.sampled_from([Fraction(1, 2), Fraction(2, 3), Fraction(3, 4), Fraction(4, 5), Fraction(3, 5), Fraction(1)])
+fractions = st.sampled_from(
+    [Fraction(1, 2), Fraction(2, 3), Fraction(3, 4), Fraction(4, 5), Fraction(3, 5), Fraction(1)]
+)
 requirements = st.one_of(
     st.just(ORDINARY_MAJORITY),
     st.sampled_from(list(PRESETS.values())),
@@ -98,12 +108,21 @@ def scenarios(draw):
 @given(scenarios())
 def test_decide_matches_the_reference(case):
     req, seats, quorum, present, excluded, yes, no, casting = case
-    d = decide(requirement=req, seats=seats, quorum=quorum, present=present, excluded=excluded, yes=yes, no=no,
-               casting_vote=casting)
+    d = decide(
+        requirement=req,
+        seats=seats,
+        quorum=quorum,
+        present=present,
+        excluded=excluded,
+        yes=yes,
+        no=no,
+        casting_vote=casting,
+    )
     assert d.outcome == reference(req, seats, quorum, present, excluded, yes, no, casting)
     assert d.carried is (None if d.outcome == "tie" else d.outcome == "carried")
-    assert d.casting_vote_used == (req.kind == "ordinary" and yes == no and casting is not None
-                                   and d.outcome != "no_quorum")
+    assert d.casting_vote_used == (
+        req.kind == "ordinary" and yes == no and casting is not None and d.outcome != "no_quorum"
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -111,10 +130,26 @@ def test_decide_matches_the_reference(case):
 def test_one_more_yes_never_hurts(case):
     req, seats, quorum, present, excluded, yes, no, casting = case
     assume(no > 0)
-    before = decide(requirement=req, seats=seats, quorum=quorum, present=present, excluded=excluded, yes=yes, no=no,
-                    casting_vote=casting)
-    after = decide(requirement=req, seats=seats, quorum=quorum, present=present, excluded=excluded, yes=yes + 1,
-                   no=no - 1, casting_vote=casting)
+    before = decide(
+        requirement=req,
+        seats=seats,
+        quorum=quorum,
+        present=present,
+        excluded=excluded,
+        yes=yes,
+        no=no,
+        casting_vote=casting,
+    )
+    after = decide(
+        requirement=req,
+        seats=seats,
+        quorum=quorum,
+        present=present,
+        excluded=excluded,
+        yes=yes + 1,
+        no=no - 1,
+        casting_vote=casting,
+    )
     assert not (before.carried and after.carried is False)
 
 

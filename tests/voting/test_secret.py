@@ -28,7 +28,9 @@ def normalize(value) -> str:
 
 def snapshot(committee, choices, frames, caplog):
     voters = committee["people"][1:5]
-    motion = services.motion_create(agenda_item=committee["item"], title="委員長の互選", by=committee["chair_user"])
+    motion = services.motion_create(
+        agenda_item=committee["item"], title="委員長の互選", by=committee["chair_user"]
+    )
     first_audit = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
     frames.clear()
     caplog.clear()
@@ -38,11 +40,18 @@ def snapshot(committee, choices, frames, caplog):
     services.poll_close(poll=poll, by=committee["chair_user"])
     services.poll_declare(poll=poll, by=committee["chair_user"])
     poll.refresh_from_db()
-    row = {f.name: getattr(poll, f.attname) for f in Poll._meta.concrete_fields
-           if f.name not in ("id", "motion", "opened_at", "closed_at", "declared_at")}
-    participations = sorted(SecretParticipation.objects.filter(poll=poll).values_list("member_id", "client_token"))
-    audit = [(e.action, e.actor_id, e.target_type, e.data)
-             for e in AuditEntry.objects.filter(id__gt=first_audit).order_by("id")]
+    row = {
+        f.name: getattr(poll, f.attname)
+        for f in Poll._meta.concrete_fields
+        if f.name not in ("id", "motion", "opened_at", "closed_at", "declared_at")
+    }
+    participations = sorted(
+        SecretParticipation.objects.filter(poll=poll).values_list("member_id", "client_token")
+    )
+    audit = [
+        (e.action, e.actor_id, e.target_type, e.data)
+        for e in AuditEntry.objects.filter(id__gt=first_audit).order_by("id")
+    ]
     return {
         "poll": normalize(row),
         "participations": participations,
@@ -77,5 +86,8 @@ def test_no_table_holds_a_choice_beside_a_secret_voter():
     assert participation == {"id", "poll", "member", "client_token", "receipt"}
     with_choice = [m for m in apps.get_models() if any(f.name in ("choice", "vote") for f in m._meta.fields)]
     assert with_choice == [Ballot]
-    assert not any(f.name.endswith("_at") for f in Poll._meta.fields if f.name not in
-                   ("opened_at", "closed_at", "declared_at"))
+    assert not any(
+        f.name.endswith("_at")
+        for f in Poll._meta.fields
+        if f.name not in ("opened_at", "closed_at", "declared_at")
+    )

@@ -33,6 +33,7 @@ def refused(code: str, match: str):
 
 # --- quorum -------------------------------------------------------------------------------
 
+
 def test_quorum_counts_the_roll_and_says_why(committee):
     s = committee["sitting"]
     status = quorum_status(sitting=s)
@@ -46,8 +47,12 @@ def test_quorum_counts_the_roll_and_says_why(committee):
 def test_exclusion_proviso_keeps_the_sitting_going(committee):
     s, item = committee["sitting"], committee["item"]
     mark_all_present(s, committee["people"][:3])
-    services.exclusion_add(agenda_item=item, person=committee["people"][1], reason="本人の一身上に関する事件",
-                           by=committee["clerk_user"])
+    services.exclusion_add(
+        agenda_item=item,
+        person=committee["people"][1],
+        reason="本人の一身上に関する事件",
+        by=committee["clerk_user"],
+    )
     status = quorum_status(sitting=s, agenda_item=item)
     assert status.met and status.by_proviso and status.present == 2
     assert "§113" in status.reason
@@ -79,7 +84,10 @@ def test_remote_attendance_never_counts_in_the_plenary(plenary):
 
 def test_committee_without_remote_refuses_applications(org):
     from tests.factories import make_body, make_membership, make_sitting
-    body = make_body(org["council"], kind="standing", name="産業建設常任委員会", allows_remote_attendance=False)
+
+    body = make_body(
+        org["council"], kind="standing", name="産業建設常任委員会", allows_remote_attendance=False
+    )
     make_membership(body, org["members"][8])
     sitting = make_sitting(org["session"], body)
     with pytest.raises(VotingError, match="does not allow remote attendance"):
@@ -88,8 +96,9 @@ def test_committee_without_remote_refuses_applications(org):
 
 def test_roll_changes_are_kept_and_audited(committee):
     s, p = committee["sitting"], committee["people"][0]
-    services.attendance_mark(sitting=s, person=p, status="absent", absence_reason="illness",
-                             by=committee["clerk_user"])
+    services.attendance_mark(
+        sitting=s, person=p, status="absent", absence_reason="illness", by=committee["clerk_user"]
+    )
     services.attendance_mark(sitting=s, person=p, status="late", by=committee["clerk_user"])
     row = Attendance.objects.get(sitting=s, person=p)
     assert row.arrived_at and list(row.changes.values_list("status", flat=True)) == ["absent", "late"]
@@ -99,6 +108,7 @@ def test_roll_changes_are_kept_and_audited(committee):
 
 
 # --- the floor ----------------------------------------------------------------------------
+
 
 def test_floor_queue_grant_skip_end(committee):
     s = committee["sitting"]
@@ -125,8 +135,11 @@ def test_floor_needs_presence(committee):
 
 # --- polls --------------------------------------------------------------------------------
 
+
 def _motion(ctx, **kw):
-    return services.motion_create(agenda_item=ctx["item"], title="議案第45号 町税条例の一部改正", by=ctx["chair_user"], **kw)
+    return services.motion_create(
+        agenda_item=ctx["item"], title="議案第45号 町税条例の一部改正", by=ctx["chair_user"], **kw
+    )
 
 
 def test_no_vote_without_quorum(committee):
@@ -202,8 +215,9 @@ def test_remote_member_votes_in_committee_not_in_plenary(committee, plenary):
 def test_special_majority_chair_votes_no_casting(committee):
     s, people, chair = committee["sitting"], committee["people"], committee["chair"]
     mark_all_present(s, people)
-    poll = services.poll_open(motion=_motion(committee, preset="closed_session"), method="roll_call",
-                              by=committee["chair_user"])
+    poll = services.poll_open(
+        motion=_motion(committee, preset="closed_session"), method="roll_call", by=committee["chair_user"]
+    )
     assert chair.pk in poll.entitled and len(poll.entitled) == 5
     for p, c in zip(people, ["yes", "yes", "yes", "no", "no"], strict=True):
         services.vote_cast(poll_id=poll.pk, user=p.user, choice=c, client_token="c")
@@ -214,7 +228,9 @@ def test_special_majority_chair_votes_no_casting(committee):
 def test_special_attendance_refused_at_open(committee):
     mark_all_present(committee["sitting"], committee["people"][:3])
     with pytest.raises(VotingError, match="needs at least 4 members present"):
-        services.poll_open(motion=_motion(committee, preset="expulsion"), method="secret", by=committee["chair_user"])
+        services.poll_open(
+            motion=_motion(committee, preset="expulsion"), method="secret", by=committee["chair_user"]
+        )
 
 
 def test_standing_counts_must_add_up(committee):
@@ -239,7 +255,9 @@ def test_no_objection_and_objection(committee):
     assert poll.outcome == Poll.Outcome.OBJECTED and poll.state == "closed"
     formal = services.poll_open(motion=motion, method="standing", by=committee["chair_user"])
     services.poll_enter_counts(poll=formal, yes=2, no=2, by=committee["clerk_user"])
-    other = services.motion_create(agenda_item=committee["item"], title="会期の決定", by=committee["chair_user"])
+    other = services.motion_create(
+        agenda_item=committee["item"], title="会期の決定", by=committee["chair_user"]
+    )
     p2 = services.poll_open(motion=other, method="no_objection", by=committee["chair_user"])
     p2 = services.poll_close(poll=p2, by=committee["chair_user"])
     assert p2.outcome == Poll.Outcome.CARRIED and p2.yes_count == 4

@@ -17,13 +17,16 @@ pytestmark = pytest.mark.django_db
 def _votes(committee):
     people = committee["people"]
     mark_all_present(committee["sitting"], people)
-    motion = services.motion_create(agenda_item=committee["item"], title="議案第45号", by=committee["chair_user"])
+    motion = services.motion_create(
+        agenda_item=committee["item"], title="議案第45号", by=committee["chair_user"]
+    )
     roll = services.poll_open(motion=motion, method="roll_call", by=committee["chair_user"])
     for p, c in zip(people[1:], ["yes", "yes", "no", "yes"], strict=True):
         services.vote_cast(poll_id=roll.pk, user=p.user, choice=c, client_token="t")
     services.poll_close(poll=roll, by=committee["chair_user"])
-    other = services.motion_create(agenda_item=committee["item"], title="秘密会", by=committee["chair_user"],
-                                   preset="closed_session")
+    other = services.motion_create(
+        agenda_item=committee["item"], title="秘密会", by=committee["chair_user"], preset="closed_session"
+    )
     secret = services.poll_open(motion=other, method="secret", by=committee["chair_user"])
     for p in people:
         services.vote_cast(poll_id=secret.pk, user=p.user, choice="yes", client_token="t")

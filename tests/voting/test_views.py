@@ -43,22 +43,28 @@ def test_video_page_loads_the_bodys_own_jitsi(client, committee):
     assert page.status_code == 200
     csp = page["Content-Security-Policy"]
     assert "script-src 'self' https://meet.example.jp;" in csp and "frame-ancestors 'self'" in csp
-    config = json.loads(page.content.decode().split('id="voting-video-config" type="application/json">')[1]
-                        .split("</script>")[0])
+    config = json.loads(
+        page.content.decode()
+        .split('id="voting-video-config" type="application/json">')[1]
+        .split("</script>")[0]
+    )
     assert config["script"] == "https://meet.example.jp/external_api.js" and config["suggest"] is False
     assert config["room"].startswith(f"gikai-{committee['sitting'].pk}-")
 
 
 def test_jitsi_events_are_only_suggestions(client, committee):
     s, person = committee["sitting"], committee["people"][4]
-    make_remote(s, person, chair_user=committee["chair_user"], clerk_user=committee["clerk_user"], check_in=False)
+    make_remote(
+        s, person, chair_user=committee["chair_user"], clerk_user=committee["clerk_user"], check_in=False
+    )
     url = reverse("meetings:voting:suggest", args=[s.pk])
     client.force_login(person.user)
     assert client.post(url, data="{}", content_type="application/json").status_code == 403
     client.force_login(committee["clerk_user"])
     name = f"{person.seat_number}番 {person.full_name}"
-    reply = client.post(url, data=json.dumps({"event": "joined", "display_name": name}),
-                        content_type="application/json")
+    reply = client.post(
+        url, data=json.dumps({"event": "joined", "display_name": name}), content_type="application/json"
+    )
     assert reply.status_code == 200 and reply.json()["person"] == person.pk
     assert not Attendance.objects.filter(sitting=s, person=person, status="present_online").exists()
     suggestion = AttendanceSuggestion.objects.get()

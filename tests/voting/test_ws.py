@@ -47,7 +47,9 @@ async def call(comm, message: dict, expect: str) -> dict:
     await send(comm, message)
     while True:
         reply = await receive(comm)
-        if reply["type"] in (expect, "error") and (reply.get("for") == message["type"] or reply["type"] == expect):
+        if reply["type"] in (expect, "error") and (
+            reply.get("for") == message["type"] or reply["type"] == expect
+        ):
             return reply
 
 
@@ -76,8 +78,9 @@ async def test_remote_check_in_from_the_tablet_updates_quorum_everywhere(committ
     tablet = await ws(committee, remote)
     refused = await call(tablet, {"type": "attendance.checkin"}, "attendance.checked_in")
     assert refused["type"] == "error" and "not been approved by the chair" in refused["message"]
-    await sync_to_async(make_remote)(s, remote, chair_user=committee["chair_user"],
-                                     clerk_user=committee["clerk_user"], check_in=False)
+    await sync_to_async(make_remote)(
+        s, remote, chair_user=committee["chair_user"], clerk_user=committee["clerk_user"], check_in=False
+    )
     reply = await call(tablet, {"type": "attendance.checkin", "id": "c1"}, "attendance.checked_in")
     assert reply["status"] == "present_online" and reply["re"] == "c1"
     quorum = await event(other, "voting.quorum")
@@ -95,13 +98,22 @@ async def test_remote_request_approval_and_disconnect_over_ws(committee):
     clerk = await ws(committee, committee["clerk_user"])
     applied = await call(member, {"type": "remote.apply", "reason": "看護のため"}, "remote.applied")
     assert applied["decision"] == "pending"
-    forbidden = await call(member, {"type": "remote.decide", "request_id": applied["request"], "approve": True},
-                           "ack")
+    forbidden = await call(
+        member, {"type": "remote.decide", "request_id": applied["request"], "approve": True}, "ack"
+    )
     assert forbidden["type"] == "error" and forbidden["code"] == "forbidden"
     await send(chair, {"type": "remote.decide", "request_id": applied["request"], "approve": True, "id": 1})
     assert (await receive_until(chair, "ack"))["re"] == 1
-    await send(clerk, {"type": "remote.check", "request_id": applied["request"], "method": "video_id",
-                       "passed": True, "id": 2})
+    await send(
+        clerk,
+        {
+            "type": "remote.check",
+            "request_id": applied["request"],
+            "method": "video_id",
+            "passed": True,
+            "id": 2,
+        },
+    )
     assert (await receive_until(clerk, "ack"))["re"] == 2
     await call(member, {"type": "attendance.checkin"}, "attendance.checked_in")
     await send(chair, {"type": "remote.disconnect", "person_id": people[3].pk, "id": 3})
@@ -146,8 +158,9 @@ async def _open(ctx, chair_comm, method: str, preset: str = "") -> int:
         msg["preset"] = preset
     motion = await call(chair_comm, msg, "motion.created")
     assert motion["type"] == "motion.created", motion
-    opened = await call(chair_comm, {"type": "vote.open", "motion_id": motion["motion"], "method": method},
-                        "vote.opened")
+    opened = await call(
+        chair_comm, {"type": "vote.open", "motion_id": motion["motion"], "method": method}, "vote.opened"
+    )
     assert opened["type"] == "vote.opened", opened
     return opened["poll"]
 
@@ -167,16 +180,21 @@ async def test_roll_call_vote_and_every_refusal(committee):
     opened = await event(voters[0], "voting.poll")
     assert opened["payload"]["poll"]["state"] == "open"
 
-    receipt = await call(voters[0], {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "a"},
-                         "vote.receipt")
+    receipt = await call(
+        voters[0], {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "a"}, "vote.receipt"
+    )
     assert receipt["type"] == "vote.receipt" and receipt["choice"] == "yes"
     tally = await event(clerk, "voting.tally")
     while tally["stream"] != "clerks":
         tally = await event(clerk, "voting.tally")
     assert tally["payload"] == {"poll": poll_id, "voted": 1, "entitled": 3, "voter": people[1].pk}
-    assert len(clerk.state["parts"]["poll"]["poll"]["not_yet"] if clerk.state["parts"]["poll"]["poll"] else []) == 0
-    retry = await call(voters[0], {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "a"},
-                       "vote.receipt")
+    assert (
+        len(clerk.state["parts"]["poll"]["poll"]["not_yet"] if clerk.state["parts"]["poll"]["poll"] else [])
+        == 0
+    )
+    retry = await call(
+        voters[0], {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "a"}, "vote.receipt"
+    )
     assert retry["receipt"] == receipt["receipt"] and retry["repeated"]
 
     refusals = [
@@ -193,12 +211,17 @@ async def test_roll_call_vote_and_every_refusal(committee):
     after = await sync_to_async(AuditEntry.objects.filter(action="vote.refused").count)()
     assert after - before == len(refusals)
 
-    await call(voters[1], {"type": "vote.cast", "poll_id": poll_id, "choice": "no", "token": "g"}, "vote.receipt")
-    await call(voters[2], {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "h"}, "vote.receipt")
+    await call(
+        voters[1], {"type": "vote.cast", "poll_id": poll_id, "choice": "no", "token": "g"}, "vote.receipt"
+    )
+    await call(
+        voters[2], {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "h"}, "vote.receipt"
+    )
     closed = await call(chair, {"type": "vote.close", "poll_id": poll_id}, "vote.closed")
     assert closed["outcome"] == "carried"
-    late = await call(absent, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "i"},
-                      "vote.receipt")
+    late = await call(
+        absent, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "i"}, "vote.receipt"
+    )
     assert late["code"] == "poll_closed" and "This vote is closed" in late["message"]
     await call(chair, {"type": "vote.declare", "poll_id": poll_id}, "vote.declared")
     declared = await event(voters[2], "voting.poll")
@@ -206,8 +229,11 @@ async def test_roll_call_vote_and_every_refusal(committee):
         declared = await event(voters[2], "voting.poll")
     result = declared["payload"]["poll"]
     assert (result["yes"], result["no"], result["outcome"]) == (2, 1, "carried")
-    assert {n["id"]: n["choice"] for n in result["names"]} == {people[1].pk: "yes", people[2].pk: "no",
-                                                               people[3].pk: "yes"}
+    assert {n["id"]: n["choice"] for n in result["names"]} == {
+        people[1].pk: "yes",
+        people[2].pk: "no",
+        people[3].pk: "yes",
+    }
     assert no_quorum_motion is None
     for c in (chair, clerk, absent, off, *voters):
         await c.disconnect()
@@ -220,30 +246,38 @@ async def test_vote_refused_before_quorum_and_for_remote_plenary_members(committ
     chair = await ws(committee, committee["chair"])
     voter = await ws(committee, people[1])
     poll_id = await _open(committee, chair, "roll_call")
-    await sync_to_async(services.attendance_mark)(sitting=s, person=people[2], status="left",
-                                                  by=committee["clerk_user"])
-    reply = await call(voter, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "q"},
-                       "vote.receipt")
+    await sync_to_async(services.attendance_mark)(
+        sitting=s, person=people[2], status="left", by=committee["clerk_user"]
+    )
+    reply = await call(
+        voter, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "q"}, "vote.receipt"
+    )
     assert reply["code"] == "no_quorum" and "No quorum" in reply["message"]
     # Opening without quorum is refused with the reason.
     await call(chair, {"type": "vote.close", "poll_id": poll_id}, "vote.closed")
-    motion = await call(chair, {"type": "motion.create", "agenda_item_id": committee["item"].pk, "title": "x"},
-                        "motion.created")
-    refused = await call(chair, {"type": "vote.open", "motion_id": motion["motion"], "method": "standing"},
-                         "vote.opened")
+    motion = await call(
+        chair,
+        {"type": "motion.create", "agenda_item_id": committee["item"].pk, "title": "x"},
+        "motion.created",
+    )
+    refused = await call(
+        chair, {"type": "vote.open", "motion_id": motion["motion"], "method": "standing"}, "vote.opened"
+    )
     assert refused["code"] == "no_quorum" and "No quorum: 2 present, 3 needed." in refused["message"]
     await chair.disconnect()
     await voter.disconnect()
 
     ps, members = plenary["sitting"], plenary["members"]
     await sync_to_async(mark_all_present)(ps, members[:6])
-    await sync_to_async(make_remote)(ps, members[8], chair_user=plenary["chair_user"],
-                                     clerk_user=plenary["clerk_user"])
+    await sync_to_async(make_remote)(
+        ps, members[8], chair_user=plenary["chair_user"], clerk_user=plenary["clerk_user"]
+    )
     pchair = await ws(plenary, plenary["chair"])
     remote = await ws(plenary, members[8])
     poll_id = await _open(plenary, pchair, "roll_call")
-    reply = await call(remote, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "r"},
-                       "vote.receipt")
+    reply = await call(
+        remote, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "r"}, "vote.receipt"
+    )
     assert reply["code"] == "remote_plenary" and "cannot vote in the plenary" in reply["message"]
     await pchair.disconnect()
     await remote.disconnect()
@@ -258,8 +292,9 @@ async def test_secret_ballot_messages_never_carry_a_choice(committee):
     voters = [await ws(committee, p) for p in people[1:5]]
     poll_id = await _open(committee, chair, "secret")
     for comm, choice in zip(voters, ["yes", "no", "yes", "yes"], strict=True):
-        reply = await call(comm, {"type": "vote.cast", "poll_id": poll_id, "choice": choice, "token": "t"},
-                           "vote.receipt")
+        reply = await call(
+            comm, {"type": "vote.cast", "poll_id": poll_id, "choice": choice, "token": "t"}, "vote.receipt"
+        )
         assert reply["type"] == "vote.receipt" and "choice" not in reply
     # Everything the chair's console and the clerk saw while the ballot was open: no split, no choice.
     seen = []
@@ -286,16 +321,21 @@ async def test_standing_and_hands_counts_checked(committee):
     voter = await ws(committee, people[1])
     for method in ("standing", "hands"):
         poll_id = await _open(committee, chair, method)
-        tablet = await call(voter, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "s"},
-                            "vote.receipt")
+        tablet = await call(
+            voter, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "s"}, "vote.receipt"
+        )
         assert tablet["code"] == "wrong_method"
         bad = await call(chair, {"type": "vote.counts", "poll_id": poll_id, "yes": 1, "no": 1}, "vote.closed")
         assert bad["code"] == "counts_mismatch" and "do not add up" in bad["message"]
-        good = await call(chair, {"type": "vote.counts", "poll_id": poll_id, "yes": 2, "no": 2}, "vote.closed")
+        good = await call(
+            chair, {"type": "vote.counts", "poll_id": poll_id, "yes": 2, "no": 2}, "vote.closed"
+        )
         assert good["outcome"] == "tie"
         tie = await call(chair, {"type": "vote.declare", "poll_id": poll_id}, "vote.declared")
         assert tie["code"] == "tie"
-        decided = await call(chair, {"type": "vote.casting", "poll_id": poll_id, "choice": "no"}, "vote.decided")
+        decided = await call(
+            chair, {"type": "vote.casting", "poll_id": poll_id, "choice": "no"}, "vote.decided"
+        )
         assert decided["outcome"] == "rejected"
         await call(chair, {"type": "vote.declare", "poll_id": poll_id}, "vote.declared")
     polls = await sync_to_async(list)(Poll.objects.filter(sitting=s).values_list("casting_vote", "state"))
@@ -325,16 +365,23 @@ async def test_no_objection_objection_turns_into_a_formal_vote(committee):
 async def test_clerk_records_a_room_members_ballot_not_an_online_one(committee):
     s, people = committee["sitting"], committee["people"]
     await sync_to_async(mark_all_present)(s, people[:4])
-    await sync_to_async(make_remote)(s, people[4], chair_user=committee["chair_user"],
-                                     clerk_user=committee["clerk_user"])
+    await sync_to_async(make_remote)(
+        s, people[4], chair_user=committee["chair_user"], clerk_user=committee["clerk_user"]
+    )
     chair = await ws(committee, committee["chair"])
     clerk = await ws(committee, committee["clerk_user"])
     poll_id = await _open(committee, chair, "roll_call")
-    ok = await call(clerk, {"type": "vote.cast", "poll_id": poll_id, "choice": "no", "token": "k",
-                            "member_id": people[1].pk}, "vote.receipt")
+    ok = await call(
+        clerk,
+        {"type": "vote.cast", "poll_id": poll_id, "choice": "no", "token": "k", "member_id": people[1].pk},
+        "vote.receipt",
+    )
     assert ok["type"] == "vote.receipt"
-    online = await call(clerk, {"type": "vote.cast", "poll_id": poll_id, "choice": "no", "token": "k2",
-                                "member_id": people[4].pk}, "vote.receipt")
+    online = await call(
+        clerk,
+        {"type": "vote.cast", "poll_id": poll_id, "choice": "no", "token": "k2", "member_id": people[4].pk},
+        "vote.receipt",
+    )
     assert online["code"] == "online_member"
     ballot = await sync_to_async(Ballot.objects.select_related("recorded_by").get)(poll_id=poll_id)
     assert ballot.recorded_by_id == committee["clerk_user"].pk
@@ -346,9 +393,13 @@ async def test_refusal_is_in_japanese_by_default(committee):
     await sync_to_async(mark_all_present)(committee["sitting"], committee["people"][:3])
     chair = await ws(committee, committee["chair"], lang="ja")
     poll_id = await _open(committee, chair, "roll_call")
-    reply = await call(chair, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "j"},
-                       "vote.receipt")
-    assert reply["type"] == "error" and reply["message"] == "議長は通常の表決には加わりません（地方自治法第116条）。"
+    reply = await call(
+        chair, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "j"}, "vote.receipt"
+    )
+    assert (
+        reply["type"] == "error"
+        and reply["message"] == "議長は通常の表決には加わりません（地方自治法第116条）。"
+    )
     await chair.disconnect()
 
 
@@ -357,19 +408,36 @@ async def test_chair_records_an_exclusion_and_the_excluded_member_cannot_vote(co
     await sync_to_async(mark_all_present)(s, people)
     chair = await ws(committee, committee["chair"])
     member = await ws(committee, people[3])
-    refused = await call(member, {"type": "exclusion.add", "agenda_item_id": committee["item"].pk,
-                                  "person_id": people[3].pk, "reason": "x"}, "ack")
+    refused = await call(
+        member,
+        {
+            "type": "exclusion.add",
+            "agenda_item_id": committee["item"].pk,
+            "person_id": people[3].pk,
+            "reason": "x",
+        },
+        "ack",
+    )
     assert refused["code"] == "forbidden"
-    await send(chair, {"type": "exclusion.add", "agenda_item_id": committee["item"].pk, "person_id": people[3].pk,
-                       "reason": "本人の一身上に関する事件", "id": "x1"})
+    await send(
+        chair,
+        {
+            "type": "exclusion.add",
+            "agenda_item_id": committee["item"].pk,
+            "person_id": people[3].pk,
+            "reason": "本人の一身上に関する事件",
+            "id": "x1",
+        },
+    )
     assert (await receive_until(chair, "ack"))["re"] == "x1"
     await send(chair, {"type": "state.request"})
     state = await receive_until(chair, "state")
     assert [x["person"]["id"] for x in state["parts"]["attendance"]["exclusions"]] == [people[3].pk]
     assert state["parts"]["quorum"]["present"] == 5  # no vote open: the sitting's quorum
     poll_id = await _open(committee, chair, "roll_call")
-    reply = await call(member, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "e"},
-                       "vote.receipt")
+    reply = await call(
+        member, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes", "token": "e"}, "vote.receipt"
+    )
     assert reply["code"] == "excluded" and "excluded (除斥)" in reply["message"]
     await chair.disconnect()
     await member.disconnect()

@@ -1,6 +1,6 @@
 """Verify the audit chain and recount every stored vote from its ballots.
 
-    python manage.py verify_record            # exits 1 if anything does not add up
+python manage.py verify_record            # exits 1 if anything does not add up
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ class Command(BaseCommand):
         reports = recount_all()
         for report in reports:
             status = "ok" if report.ok else "MISMATCH"
-            self.stdout.write(f"poll {report.poll_id} ({report.method}): {report.yes} yes, {report.no} no, "
-                              f"{report.outcome or 'open'} — {status}")
+            self.stdout.write(
+                f"poll {report.poll_id} ({report.method}): {report.yes} yes, {report.no} no, "
+                f"{report.outcome or 'open'} — {status}"
+            )
             for problem in report.problems:
                 bad += 1
                 self.stdout.write(f"  - {problem}")
