@@ -100,8 +100,19 @@ def generate(request, sitting_id: int):
 @require_POST
 def preview(request, pk: int):
     minutes = _minutes_or_404(request, pk, manage=True)
-    jobs.job_start(sitting=minutes.sitting, minutes=minutes, kind=GenerationJob.Kind.PDF, actor=request.user)
-    return redirect("meetings:minutes:sitting", sitting_id=minutes.sitting_id)
+    if minutes.is_frozen and minutes.pdf_sha256:
+        messages.error(request, _("The final PDF of these minutes is already frozen."))
+        return _back(minutes, to="detail")
+    # Signed minutes without their PDF (the job failed): render the final one again.
+    final = minutes.is_frozen
+    jobs.job_start(
+        sitting=minutes.sitting, minutes=minutes, kind=GenerationJob.Kind.PDF, final=final, actor=request.user
+    )
+    return (
+        _back(minutes, to="detail")
+        if final
+        else redirect("meetings:minutes:sitting", sitting_id=minutes.sitting_id)
+    )
 
 
 @login_required

@@ -166,3 +166,30 @@ def test_sign_off_through_the_pages_then_public_list_and_search(
         "utf-8-sig"
     )
     assert csv_text.startswith("vote_id,")
+
+
+def test_a_failed_final_pdf_can_be_rendered_again(
+    recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from meetings.minutes import rendering
+
+    members = recorded["members"]
+    services.signers_nominate(minutes=draft, people=[members[4], members[5]], actor=clerk_user)
+    services.minutes_submit(minutes=draft, actor=clerk_user)
+    settings.MINUTES_JOBS_INLINE = True
+    real = rendering.render_pdf
+    monkeypatch.setattr(rendering, "render_pdf", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with django_capture_on_commit_callbacks(execute=True):
+        for person in (members[0], members[4], members[5]):
+            services.minutes_sign(minutes=draft, user=person.user)
+    draft.refresh_from_db()
+    assert draft.state == Minutes.State.SIGNED and not draft.pdf_sha256
+    assert GenerationJob.objects.get(minutes=draft, final=True).message == "disk full"
+    clerk = login(clerk_user)
+    page = clerk.get(reverse("meetings:minutes:detail", args=[draft.pk])).content.decode()
+    assert reverse("meetings:minutes:preview", args=[draft.pk]) in page
+    monkeypatch.setattr(rendering, "render_pdf", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        clerk.post(reverse("meetings:minutes:preview", args=[draft.pk]))
+    draft.refresh_from_db()
+    assert draft.pdf_sha256 and draft.pages
