@@ -89,6 +89,30 @@ def _check_title(title: str) -> str:
     return title[:300]
 
 
+# --- announcements (documents.notices) --------------------------------------------------------
+
+
+def _announce_release_on_commit(document: Document, actor=None) -> None:
+    """After commit, a notice to the document's readers (the notices area; e-mail when configured).
+    A failure there must not undo the release: it is logged, and the notices sweep retries."""
+    def announce() -> None:
+        from documents.notices.services import notify_document_released
+
+        notify_document_released(document=Document.objects.get(pk=document.pk), actor=actor)
+
+    transaction.on_commit(announce, robust=True)
+
+
+def _announce_replacement_on_commit(version: DocumentVersion, actor=None) -> None:
+    def announce() -> None:
+        from documents.notices.services import notify_document_replaced
+
+        notify_document_replaced(version=DocumentVersion.objects.select_related("document").get(pk=version.pk),
+                                 actor=actor)
+
+    transaction.on_commit(announce, robust=True)
+
+
 # --- create and replace ----------------------------------------------------------------------
 
 
@@ -131,6 +155,8 @@ def document_create(
                 "version": version.pk, "pages": version.page_count, "sha256": version.original_sha256,
                 "visibility": visibility, "release_state": document.release_state,
             })
+            if release_now:
+                _announce_release_on_commit(document, actor)
     except BaseException:
         files.delete_all()
         raise
@@ -194,6 +220,7 @@ def document_replace(*, document: Document, path: str | os.PathLike, original_na
                 new.save(update_fields=["change_summary"])
                 carry_forward(old=old, new=new, unchanged_pages=summary["unchanged"])
             notified = _notify_holders(document=document, version=new)
+            _announce_replacement_on_commit(new, actor)
             audit_record(action="documents.replaced", actor=actor, target=document, data={
                 "version": new.pk, "number": new.number, "pages": new.page_count,
                 "sha256": new.original_sha256, "changed": summary.get("changed", []),
@@ -245,6 +272,8 @@ def document_release(*, document: Document, actor, at: datetime.datetime | None 
         audit_record(action="documents.released" if at is None or at <= now else "documents.scheduled",
                      actor=actor, target=document,
                      data={"release_at": document.release_at, "visibility": document.visibility})
+        if document.release_state == Document.Release.RELEASED:
+            _announce_release_on_commit(document, actor)
     return document
 
 
@@ -295,6 +324,7 @@ def release_due_documents(*, now: datetime.datetime | None = None) -> int:
             document.save(update_fields=["release_state", "released_at"])
             audit_record(action="documents.released", target=document,
                          data={"scheduled_for": document.release_at, "by": "schedule"})
+            _announce_release_on_commit(document)
             count += 1
     return count
 

@@ -151,3 +151,22 @@ def test_release_due_documents_command(org, pdf_files):
     document.refresh_from_db()
     assert document.release_state == Document.Release.RELEASED
     assert AuditEntry.objects.filter(action="documents.released", target_id=str(document.pk)).exists()
+
+
+def test_release_and_replacement_are_announced(org, pdf_files, django_capture_on_commit_callbacks):
+    from documents.notices.models import Notice
+
+    with django_capture_on_commit_callbacks(execute=True):
+        document = upload(org, pdf_files["base"])
+    assert Notice.objects.filter(kind=Notice.Kind.DOCUMENT_RELEASED, document=document).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        new = services.document_replace(document=document, path=pdf_files["changed"], original_name="x.pdf",
+                                        actor=org["clerk"].user)
+    assert Notice.objects.filter(kind=Notice.Kind.DOCUMENT_REPLACED, version=new).count() == 1
+    # A draft is not announced until it is released.
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = upload(org, pdf_files["base"], release_now=False)
+    assert not Notice.objects.filter(document=draft).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.document_release(document=draft, actor=org["clerk"].user)
+    assert Notice.objects.filter(kind=Notice.Kind.DOCUMENT_RELEASED, document=draft).count() == 1
