@@ -428,7 +428,12 @@ class Ballot(models.Model):
 
 class SecretParticipation(models.Model):
     """Who took part in a secret ballot (無記名投票). Deliberately holds no choice, no time and
-    nothing else that could join it to the totals on the poll."""
+    nothing else that could join it to the totals on the poll.
+
+    At rest nothing links a voter to a choice: the choices exist only as two totals on the poll
+    row, which closing rewrites (so even PostgreSQL's row versions point at the close, not at the
+    last ballot). The one observer this cannot defeat is someone reading the database live while
+    the ballot is open, who could watch the totals change after each participation."""
 
     poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="participations")
     member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
