@@ -20,6 +20,7 @@ def reader_config() -> dict:
         "worker": static("vendor/pdfjs/pdf.worker.min.mjs"),
         "cmaps": static("vendor/pdfjs/cmaps/"),
         "fonts": static("vendor/pdfjs/standard_fonts/"),
+        "wasm": static("vendor/pdfjs/wasm/"),
         "search": reverse("documents:search_json"),
         "file": reverse("documents:version_file", args=[0]),
         "opened": reverse("documents:opened", args=[0]),

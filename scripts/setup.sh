@@ -54,6 +54,8 @@ cp node_modules/pdfjs-dist/web/pdf_viewer.css "$vendor/" 2>/dev/null || true
 rm -rf "$vendor/cmaps" "$vendor/standard_fonts"
 cp -r node_modules/pdfjs-dist/cmaps node_modules/pdfjs-dist/standard_fonts "$vendor/"
 cp node_modules/pdfjs-dist/LICENSE "$vendor/"
+# documents: image decoders (JPEG 2000, JBIG2 in scanned packets) as wasm with JS fallbacks.
+rm -rf "$vendor/wasm" && cp -r node_modules/pdfjs-dist/wasm "$vendor/"
 
 # Translations: merge each area's part into one catalogue, then compile it.
 mkdir -p locale/ja/LC_MESSAGES

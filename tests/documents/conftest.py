@@ -25,6 +25,7 @@ def pdf_files(tmp_path_factory):
         "launch": pdfs.write(folder, "launch.pdf", pdfs.with_open_action_only(base)),
         "embedded": pdfs.write(folder, "embedded.pdf", pdfs.with_embedded_file(base)),
         "xfa": pdfs.write(folder, "xfa.pdf", pdfs.with_xfa(base)),
+        "jpeg2000": pdfs.write(folder, "scan.pdf", pdfs.jpeg2000_scan()),
         "page_action": pdfs.write(folder, "page_action.pdf", pdfs.with_page_action(base)),
         "open_destination": pdfs.write(folder, "open_destination.pdf", pdfs.with_open_destination(base)),
     }

@@ -117,3 +117,25 @@ def with_page_action(data: bytes) -> bytes:
         })})
 
     return _rewrite(data, change)
+
+
+def jpeg2000_scan() -> bytes:
+    """A one-page "scan": a JPEG 2000 image (as some scanners write) with a red band across it."""
+    import pikepdf
+    from PIL import Image
+
+    image = Image.new("RGB", (200, 200), "white")
+    image.paste((200, 0, 0), (0, 80, 200, 120))
+    data = io.BytesIO()
+    image.save(data, "JPEG2000")
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(300, 300))
+    page = pdf.pages[0]
+    stream = pikepdf.Stream(pdf, data.getvalue())
+    stream.Type, stream.Subtype, stream.Filter = pikepdf.Name.XObject, pikepdf.Name.Image, pikepdf.Name.JPXDecode
+    stream.Width, stream.Height = 200, 200
+    name = page.add_resource(stream, pikepdf.Name.XObject)
+    page.contents_add(pikepdf.Stream(pdf, f"q 300 0 0 300 0 0 cm {name} Do Q".encode()))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()

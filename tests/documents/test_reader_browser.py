@@ -78,6 +78,16 @@ def test_search_hit_opens_the_page_highlighted(daphne_server, new_context, pdf_f
     context = new_context(viewport={"width": 800, "height": 1100})
     context.add_cookies([login_cookie(org["members"][4].user, daphne_server)])
     page = context.new_page()
+
+    # A scanned page with a JPEG 2000 image is drawn too (pdf.js's image decoders are served locally).
+    scan = upload(org, pdf_files["jpeg2000"], title="スキャン")
+    page.goto(f"{daphne_server.url}/documents/{scan.pk}/read/")
+    page.wait_for_function("() => document.querySelector('.page-wrap').dataset.page === '1'", timeout=20000)
+    red = page.evaluate("""() => { const c = document.querySelector('.reader-pane.is-active canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 80) n++; return n; }""")
+    assert red > 1000
+
     page.goto(f"{daphne_server.url}/documents/search/?q=百分の五")
     page.locator(f"a[href^='/documents/{document.pk}/read/?page=2']").click()
     page.wait_for_selector(".textLayer mark.highlight", timeout=20000)

@@ -70,6 +70,7 @@ export class Pane {
         cMapUrl: this.config.cmaps,
         cMapPacked: true,
         standardFontDataUrl: this.config.fonts,
+        wasmUrl: this.config.wasm, // JPEG 2000 and JBIG2 decoders (scanned packets)
         isEvalSupported: false,
         disableAutoFetch: true,
         disableStream: true,
