@@ -49,8 +49,8 @@ def public_path(org) -> str:
 
 async def seqs(org) -> dict:
     live = await sync_to_async(LiveState.objects.get)(sitting=org["sitting"])
-    return {"members": live.seq, "public": live.public_seq, "clerks": live.clerk_seq, "page": live.page,
-            "document": live.document_id}
+    # Not the clerks' stream: presence reports arrive on it whenever sockets come and go.
+    return {"members": live.seq, "public": live.public_seq, "page": live.page, "document": live.document_id}
 
 
 async def present(clerk, doc, page=1):

@@ -80,6 +80,7 @@ async def presenter(servers, scene, index=0) -> Follower:
     return p
 
 
+@pytest.mark.skipif(bool(os.environ.get("REDIS_URL")), reason="the Redis pass runs the Redis variant of this test")
 async def test_kill_9_followers_reconnect_elsewhere_and_land_on_the_current_page(scene):
     servers = [await sync_to_async(start_daphne)() for _ in range(2)]
     try:
@@ -212,7 +213,7 @@ async def test_a_reader_that_stops_reading_is_closed_without_slowing_the_others(
         await presenters[0].send({"type": "document.present", "document_id": doc.pk, "page": 1})
         await wait_for(lambda: healthy.page == 1, 5, "presented")
         page = 1
-        for turn in range(150):
+        for turn in range(80):
             page = 2 + turn % 50 if page != 2 + turn % 50 else 3 + turn % 50
             sent = time.monotonic()
             await presenters[turn % len(presenters)].send({"type": "page.turn", "page": page})
