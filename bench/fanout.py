@@ -405,8 +405,9 @@ def main(argv: list[str] | None = None) -> None:
     servers = [start_daphne(port, env) for port in ports]
     sitting = data["sitting"]
     urls = [f"ws://127.0.0.1:{p}/ws/sittings/{sitting}/" for p in ports]
-    result: dict = {"clients": args.clients, "servers": args.servers, "layer": args.layer,
-                    "workers": args.workers, "turns": args.turns}
+    result: dict = {"benchmark": "fanout", "clients": args.clients, "servers": args.servers, "layer": args.layer,
+                    "workers": args.workers, "turns": args.turns,
+                    "load_average_1m": round(os.getloadavg()[0], 2)}
     try:
         live = asyncio.run(run_case(name="live", server_pids=[s.pid for s in servers], urls=urls,
                                     presenter_url=urls[0], presenter_cookie=data["presenter"],
@@ -441,6 +442,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({"baseline": baseline}), flush=True)
         result.update(baseline_p50_ms=baseline["p50_ms"], baseline_p99_ms=baseline["p99_ms"],
                       baseline_kb_per_connection=baseline["kb_per_connection"],
+                      baseline_server_cpu_ms_per_turn=baseline["server_cpu_ms_per_turn"],
                       ratio=round(live["p99_ms"] / baseline["p99_ms"], 2) if baseline["p99_ms"] else None)
     print(json.dumps(result))
 
