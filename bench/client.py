@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--username")
     parser.add_argument("--password")
     parser.add_argument("--count", type=int, default=0, help="stop after this many events (0: never)")
+    parser.add_argument("--once", action="store_true", help="print the first full state and stop")
     args = parser.parse_args(argv)
 
     urls = args.url or ws_urls(args.server or ["http://127.0.0.1:8000"], args.sitting or 0, public=args.public)
@@ -194,8 +195,14 @@ def main(argv: list[str] | None = None) -> None:
             follower.stopped = True
             asyncio.ensure_future(follower.close())
 
-    follower = Follower(urls, headers=headers, on_state=lambda s: out("state", {"state": s}), on_event=on_event,
-                        on_note=out)
+    def on_state(state: dict) -> None:
+        out("state", {"state": state})
+        if args.once:
+            follower.stopped = True
+            asyncio.ensure_future(follower.close())
+
+    follower = Follower(urls, headers=headers, on_state=on_state, on_event=on_event, on_note=out,
+                        reconnect=not args.once)
     try:
         asyncio.run(follower.run())
     except KeyboardInterrupt:

@@ -19,7 +19,7 @@ from meetings.live.models import LiveState
 from meetings.models import Sitting
 from tests import factories
 from tests.live.conftest import _session_cookie, make_document
-from tests.servers import start_daphne
+from tests.servers import ROOT, start_daphne
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -124,6 +124,17 @@ async def test_state_survives_a_restart_of_every_process(scene):
         assert w.page == 12
         assert w.follower.seqs["members"] == live.seq  # the counters survive too
         await w.close()
+        # The command-line follower (python -m bench.client) sees the same through the public endpoint.
+        import json
+        import subprocess
+        import sys
+
+        out = await sync_to_async(subprocess.run)(
+            [sys.executable, "-m", "bench.client", "--server", again.url, "--sitting", str(scene["sitting"].pk),
+             "--public", "--once"], capture_output=True, text=True, timeout=30, cwd=str(ROOT))
+        first = json.loads(out.stdout.splitlines()[0])
+        assert first["kind"] == "state" and first["state"]["status"] == "open"
+        assert first["state"]["stream"] == "public" and first["state"]["seq"] == live.public_seq
     finally:
         again.stop()
 
