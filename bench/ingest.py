@@ -34,12 +34,16 @@ def make_pdf(pages: int) -> Path:
         return path
     import weasyprint
 
-    style = ("@page{size:A4;margin:18mm} body{font-family:'Noto Sans CJK JP';font-size:10pt;line-height:1.6}"
-             "h1{font-size:14pt;margin:0 0 6pt} p{margin:0 0 4pt} section{page-break-after:always}")
+    style = (
+        "@page{size:A4;margin:18mm} body{font-family:'Noto Sans CJK JP';font-size:10pt;line-height:1.6}"
+        "h1{font-size:14pt;margin:0 0 6pt} p{margin:0 0 4pt} section{page-break-after:always}"
+    )
     sections = []
     for n in range(1, pages + 1):
         text = "".join(f"<p>{PARAGRAPH}（第{n}頁・第{k}段）</p>" for k in range(1, 8))
-        sections.append(f"<section><h1>議案第{n}号　町税条例の一部を改正する条例（説明資料）</h1>{text}</section>")
+        sections.append(
+            f"<section><h1>議案第{n}号　町税条例の一部を改正する条例（説明資料）</h1>{text}</section>"
+        )
     html = f"<html lang='ja'><head><meta charset='utf-8'><style>{style}</style></head><body>{''.join(sections)}</body></html>"
     weasyprint.HTML(string=html).write_pdf(path)
     return path
@@ -63,26 +67,37 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for _ in range(args.runs):
         result = read_pdf(path)
-        runs.append({"seconds": round(result.seconds, 3), "peak_rss_mb": result.peak_rss_mb,
-                     "peak_total_rss_mb": result.extra.get("peak_total_rss_mb"),
-                     "pages": result.page_count, "chars": sum(len(p["text"]) for p in result.pages),
-                     "timings": result.extra.get("timings", {})})
+        runs.append(
+            {
+                "seconds": round(result.seconds, 3),
+                "peak_rss_mb": result.peak_rss_mb,
+                "peak_total_rss_mb": result.extra.get("peak_total_rss_mb"),
+                "pages": result.page_count,
+                "chars": sum(len(p["text"]) for p in result.pages),
+                "timings": result.extra.get("timings", {}),
+            }
+        )
         result.cleanup()
         print(json.dumps(runs[-1], ensure_ascii=False))
     best = min(runs, key=lambda r: r["seconds"])
-    print(json.dumps({
-        "benchmark": "ingest",
-        "pages": best["pages"],
-        "seconds": best["seconds"],
-        "seconds_all_runs": [r["seconds"] for r in runs],
-        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-        "peak_total_rss_mb": max(r["peak_total_rss_mb"] for r in runs),
-        "file_mb": round(path.stat().st_size / 1024 / 1024, 2),
-        "text_chars": best["chars"],
-        "timings": best["timings"],
-        "generate_seconds": round(generate_seconds, 2),
-        "target_seconds": 5,
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "benchmark": "ingest",
+                "pages": best["pages"],
+                "seconds": best["seconds"],
+                "seconds_all_runs": [r["seconds"] for r in runs],
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                "peak_total_rss_mb": max(r["peak_total_rss_mb"] for r in runs),
+                "file_mb": round(path.stat().st_size / 1024 / 1024, 2),
+                "text_chars": best["chars"],
+                "timings": best["timings"],
+                "generate_seconds": round(generate_seconds, 2),
+                "target_seconds": 5,
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

@@ -39,11 +39,17 @@ def make_packet(pages: int, megabytes: int) -> Path:
         # WeasyPrint shares one /Resources dictionary between pages; give each page its own, as a
         # scanned or office-made packet has (otherwise every page would list all 300 images).
         resources = page.obj.get("/Resources")
-        own = pikepdf.Dictionary({key: resources[key] for key in resources.keys()}) if resources is not None \
+        own = (
+            pikepdf.Dictionary({key: resources[key] for key in resources.keys()})
+            if resources is not None
             else pikepdf.Dictionary()
+        )
         xobjects = own.get("/XObject")
-        own.XObject = pikepdf.Dictionary({key: xobjects[key] for key in xobjects.keys()}) if xobjects is not None \
+        own.XObject = (
+            pikepdf.Dictionary({key: xobjects[key] for key in xobjects.keys()})
+            if xobjects is not None
             else pikepdf.Dictionary()
+        )
         page.obj.Resources = pdf.make_indirect(own)
         image = pikepdf.Stream(pdf, os.urandom(side * side))
         image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
@@ -78,17 +84,36 @@ def main(argv: list[str] | None = None) -> int:
     from council.models import Body, Council, Person
     from documents.services import document_create
 
-    council = Council.objects.create(name="ベンチ町議会", municipality="ベンチ町", seats=10,
-                                     term_start=datetime.date(2023, 5, 1), term_end=datetime.date(2027, 4, 30))
+    council = Council.objects.create(
+        name="ベンチ町議会",
+        municipality="ベンチ町",
+        seats=10,
+        term_start=datetime.date(2023, 5, 1),
+        term_end=datetime.date(2027, 4, 30),
+    )
     plenary = Body.objects.create(council=council, name="本会議", kind=Body.Kind.PLENARY)
     clerk = get_user_model().objects.create_user(username="clerk", password=None)
-    Person.objects.create(council=council, user=clerk, kind=Person.Kind.SECRETARIAT, family_name="事務", given_name="局")
+    Person.objects.create(
+        council=council, user=clerk, kind=Person.Kind.SECRETARIAT, family_name="事務", given_name="局"
+    )
     member = get_user_model().objects.create_user(username="member", password=None)
-    Person.objects.create(council=council, user=member, kind=Person.Kind.COUNCILLOR, family_name="議員",
-                          given_name="一", seat_number=1)
+    Person.objects.create(
+        council=council,
+        user=member,
+        kind=Person.Kind.COUNCILLOR,
+        family_name="議員",
+        given_name="一",
+        seat_number=1,
+    )
     ingest_started = time.monotonic()
-    document = document_create(body=plenary, title="令和8年第4回定例会 議案書", path=path, original_name=path.name,
-                               actor=clerk, release_now=True)
+    document = document_create(
+        body=plenary,
+        title="令和8年第4回定例会 議案書",
+        path=path,
+        original_name=path.name,
+        actor=clerk,
+        release_now=True,
+    )
     ingest_seconds = time.monotonic() - ingest_started
     version = document.current_version
     file_url = f"/documents/versions/{version.pk}/file"
@@ -99,8 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            )
             context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 800})
             base = f"http://127.0.0.1:{port}"
             context.add_cookies([{"name": cookie_name, "value": cookie_value, "url": base}])
@@ -112,17 +140,30 @@ def main(argv: list[str] | None = None) -> int:
             received: dict[str, int] = {}
             statuses: list[int] = []
             ranges: list[str] = []
-            cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
-            page.on("request", lambda r: ranges.append(r.headers.get("range", "")) if file_url in r.url else None)
-            cdp.on("Network.responseReceived", lambda e: statuses.append(e["response"]["status"])
-                   if file_url in e["response"]["url"] else None)
-            cdp.on("Network.dataReceived", lambda e: received.__setitem__(
-                e["requestId"], received.get(e["requestId"], 0) + e["dataLength"]))
+            cdp.on(
+                "Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"])
+            )
+            page.on(
+                "request", lambda r: ranges.append(r.headers.get("range", "")) if file_url in r.url else None
+            )
+            cdp.on(
+                "Network.responseReceived",
+                lambda e: (
+                    statuses.append(e["response"]["status"]) if file_url in e["response"]["url"] else None
+                ),
+            )
+            cdp.on(
+                "Network.dataReceived",
+                lambda e: received.__setitem__(
+                    e["requestId"], received.get(e["requestId"], 0) + e["dataLength"]
+                ),
+            )
             started = time.monotonic()
             page.goto(f"{base}/documents/{document.pk}/read/?page={args.page}")
             page.wait_for_function(
                 f"() => document.querySelector('.reader-pane.is-active .page-wrap')?.dataset.page === '{args.page}'",
-                timeout=60000)
+                timeout=60000,
+            )
             page.wait_for_selector(".reader-pane.is-active .textLayer span", timeout=60000)
             seconds = time.monotonic() - started
             drawn = page.evaluate("""() => {

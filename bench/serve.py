@@ -69,23 +69,46 @@ def make_member_and_document(*, served_path: Path, title: str, page_count: int =
     from council.models import Body, Council, Person
     from documents.models import Document, DocumentVersion
 
-    council = Council.objects.create(name="ベンチ町議会", municipality="ベンチ町", seats=10,
-                                     term_start=datetime.date(2023, 5, 1), term_end=datetime.date(2027, 4, 30))
+    council = Council.objects.create(
+        name="ベンチ町議会",
+        municipality="ベンチ町",
+        seats=10,
+        term_start=datetime.date(2023, 5, 1),
+        term_end=datetime.date(2027, 4, 30),
+    )
     plenary = Body.objects.create(council=council, name="本会議", kind=Body.Kind.PLENARY)
     user = get_user_model().objects.create_user(username=f"member{random.randrange(10**6)}", password=None)
-    Person.objects.create(council=council, user=user, kind=Person.Kind.COUNCILLOR, family_name="議員",
-                          given_name="一", seat_number=1)
+    Person.objects.create(
+        council=council,
+        user=user,
+        kind=Person.Kind.COUNCILLOR,
+        family_name="議員",
+        given_name="一",
+        seat_number=1,
+    )
     name = "documents/served/bench.pdf"
     target = Path(default_storage.path(name))
     target.parent.mkdir(parents=True, exist_ok=True)
     if served_path != target:
         shutil.copyfile(served_path, target)
-    document = Document.objects.create(council=council, body=plenary, title=title,
-                                       visibility=Document.Visibility.MEMBERS,
-                                       release_state=Document.Release.RELEASED, released_at=timezone.now())
+    document = Document.objects.create(
+        council=council,
+        body=plenary,
+        title=title,
+        visibility=Document.Visibility.MEMBERS,
+        release_state=Document.Release.RELEASED,
+        released_at=timezone.now(),
+    )
     version = DocumentVersion.objects.create(
-        document=document, number=1, served_file=name, original_file=name, original_name="bench.pdf",
-        original_sha256="0" * 64, served_sha256="1" * 64, size=target.stat().st_size, page_count=page_count,
+        document=document,
+        number=1,
+        served_file=name,
+        original_file=name,
+        original_name="bench.pdf",
+        original_sha256="0" * 64,
+        served_sha256="1" * 64,
+        size=target.stat().st_size,
+        page_count=page_count,
     )
     return user, version
 
@@ -113,7 +136,10 @@ def start_daphne(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, int]
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "council.asgi:application"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -137,7 +163,7 @@ def write_file(path: Path, megabytes: int) -> None:
         f.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
         block = os.urandom(1024 * 1024)
         for i in range(megabytes):
-            f.write(block[i % 7:] + block[: i % 7])
+            f.write(block[i % 7 :] + block[: i % 7])
 
 
 class Sampler(threading.Thread):
@@ -158,8 +184,9 @@ class Sampler(threading.Thread):
             time.sleep(0.02)
 
 
-def range_client(port: int, url: str, cookie: str, size: int, window: int, chunk: int, stats: dict,
-                 lock: threading.Lock) -> None:
+def range_client(
+    port: int, url: str, cookie: str, size: int, window: int, chunk: int, stats: dict, lock: threading.Lock
+) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     start = random.randrange(0, max(size - window, 1))
     received = requests = 0
@@ -199,8 +226,9 @@ def full_client(port: int, url: str, cookie: str, size: int, stats: dict, lock: 
             stats["errors"].append(f"full {received}")
 
 
-def slow_client(port: int, url: str, cookie: str, rate: float, seconds: float, stats: dict,
-                lock: threading.Lock) -> None:
+def slow_client(
+    port: int, url: str, cookie: str, rate: float, seconds: float, stats: dict, lock: threading.Lock
+) -> None:
     """A tablet on poor Wi-Fi: reads a full download at ``rate`` bytes/s, then gives up."""
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
@@ -238,8 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window-mb", type=int, default=40)
     parser.add_argument("--range-kb", type=int, default=1024)
     parser.add_argument("--full", action="store_true", help="also download the whole file with every client")
-    parser.add_argument("--slow-clients", type=int, default=10,
-                        help="then this many clients download the whole file at --slow-rate-mb/s for --slow-seconds")
+    parser.add_argument(
+        "--slow-clients",
+        type=int,
+        default=10,
+        help="then this many clients download the whole file at --slow-rate-mb/s for --slow-seconds",
+    )
     parser.add_argument("--slow-rate-mb", type=float, default=2.0)
     parser.add_argument("--slow-seconds", type=float, default=6.0)
     args = parser.parse_args(argv)
@@ -262,28 +294,42 @@ def main(argv: list[str] | None = None) -> int:
         # Warm up at full concurrency (imports, thread pools, one database connection per worker
         # thread), so the baseline holds what any busy server holds; then measure the run.
         warm = {"bytes": 0, "requests": 0, "errors": []}
-        run_clients(range_client, [(port, url, cookie, size, 4 * 1024 * 1024, args.range_kb * 1024, warm,
-                                    threading.Lock()) for _ in range(args.clients)])
+        run_clients(
+            range_client,
+            [
+                (port, url, cookie, size, 4 * 1024 * 1024, args.range_kb * 1024, warm, threading.Lock())
+                for _ in range(args.clients)
+            ],
+        )
         time.sleep(0.5)
         baseline = sampler.rss()
         sampler.start()
         stats = {"bytes": 0, "requests": 0, "errors": []}
         lock = threading.Lock()
-        seconds = run_clients(range_client, [
-            (port, url, cookie, size, args.window_mb * 1024 * 1024, args.range_kb * 1024, stats, lock)
-            for _ in range(args.clients)
-        ])
+        seconds = run_clients(
+            range_client,
+            [
+                (port, url, cookie, size, args.window_mb * 1024 * 1024, args.range_kb * 1024, stats, lock)
+                for _ in range(args.clients)
+            ],
+        )
         ranges_peak = sampler.peak
         full = {"bytes": 0, "requests": 0, "errors": []}
         full_seconds = 0.0
         if args.full:
-            full_seconds = run_clients(full_client, [(port, url, cookie, size, full, lock)
-                                                     for _ in range(args.clients)])
+            full_seconds = run_clients(
+                full_client, [(port, url, cookie, size, full, lock) for _ in range(args.clients)]
+            )
         before_slow_peak = sampler.peak
         slow = {"bytes": 0, "requests": 0, "errors": []}
         if args.slow_clients:
-            run_clients(slow_client, [(port, url, cookie, args.slow_rate_mb * 1024 * 1024, args.slow_seconds, slow,
-                                       lock) for _ in range(args.slow_clients)])
+            run_clients(
+                slow_client,
+                [
+                    (port, url, cookie, args.slow_rate_mb * 1024 * 1024, args.slow_seconds, slow, lock)
+                    for _ in range(args.slow_clients)
+                ],
+            )
         sampler.running = False
         sampler.join()
     finally:
@@ -305,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
         "slow_clients": args.slow_clients,
         "slow_rate_mb_s": args.slow_rate_mb,
         "slow_bytes_mb": round(slow["bytes"] / mb, 1),
-        "rss_peak_slow_mb": round(sampler.peak / mb, 1) if sampler.peak > before_slow_peak else round(before_slow_peak / mb, 1),
+        "rss_peak_slow_mb": round(sampler.peak / mb, 1)
+        if sampler.peak > before_slow_peak
+        else round(before_slow_peak / mb, 1),
         "errors": len(stats["errors"]) + len(full["errors"]),
         "rss_cold_mb": round(cold / mb, 1),
         "rss_baseline_mb": round(baseline / mb, 1),

@@ -47,42 +47,64 @@ td.num { text-align: right; }
 def _html(title: str, sections: list[str], *, cover: str | None = None) -> str:
     head = f"<div class='cover'><h1>{escape(cover)}</h1><p>{escape(MUNICIPALITY)}</p></div>" if cover else ""
     body = "".join(f"<section>{s}</section>" for s in sections)
-    return (f"<!DOCTYPE html><html lang='ja'><head><meta charset='utf-8'><title>{escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body>{head}{body}</body></html>")
+    return (
+        f"<!DOCTYPE html><html lang='ja'><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body>{head}{body}</body></html>"
+    )
 
 
-def _bill(number: str, title: str, reason: str, articles: list[str], table: list[tuple[str, str]],
-          proposed: str) -> list[str]:
-    first = (f"<p class='no'>{escape(number)}</p><h1>{escape(title)}</h1>"
-             f"<p>{escape(title)}を次のように定める。</p>"
-             f"<p class='date'>{escape(proposed)}提出</p><p class='by'>{escape(MUNICIPALITY)}長　五十嵐　正</p>"
-             f"<h2>提案理由</h2><p class='article'>{escape(reason)}</p>")
+def _bill(
+    number: str, title: str, reason: str, articles: list[str], table: list[tuple[str, str]], proposed: str
+) -> list[str]:
+    first = (
+        f"<p class='no'>{escape(number)}</p><h1>{escape(title)}</h1>"
+        f"<p>{escape(title)}を次のように定める。</p>"
+        f"<p class='date'>{escape(proposed)}提出</p><p class='by'>{escape(MUNICIPALITY)}長　五十嵐　正</p>"
+        f"<h2>提案理由</h2><p class='article'>{escape(reason)}</p>"
+    )
     body = "<h2>条文</h2>" + "".join(f"<p class='article'>{escape(a)}</p>" for a in articles)
     rows = "".join(f"<tr><td>{escape(new)}</td><td>{escape(old)}</td></tr>" for new, old in table)
-    compare = (f"<h2>新旧対照表</h2><p>{escape(title)}</p><table><thead><tr><th>改正後</th><th>改正前</th></tr>"
-               f"</thead><tbody>{rows}</tbody></table>"
-               "<p>（注）下線部分は改正部分を示す。</p>")
+    compare = (
+        f"<h2>新旧対照表</h2><p>{escape(title)}</p><table><thead><tr><th>改正後</th><th>改正前</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table>"
+        "<p>（注）下線部分は改正部分を示す。</p>"
+    )
     return [first, body, compare]
 
 
 def _packet(today) -> list[dict]:
     proposed = era_date(today)
     tax = _bill(
-        "議案第45号", "磐梯町税条例の一部を改正する条例",
+        "議案第45号",
+        "磐梯町税条例の一部を改正する条例",
         "地方税法等の一部を改正する法律の施行に伴い、個人町民税における扶養控除の適用要件及び"
         "固定資産税の課税標準の特例の規定を整備するため、この条例を制定しようとするものである。",
-        [f"第{n}条　磐梯町税条例（昭和三十年{MUNICIPALITY}条例第十二号）の一部を次のように改正する。"
-         f"第{n + 33}条の{n}第1項中「百分の六」を「百分の五」に改め、同条第2項中「前年の合計所得金額が"
-         "四十八万円以下」を「前年の合計所得金額が五十八万円以下」に改める。" for n in range(1, 7)]
+        [
+            f"第{n}条　磐梯町税条例（昭和三十年{MUNICIPALITY}条例第十二号）の一部を次のように改正する。"
+            f"第{n + 33}条の{n}第1項中「百分の六」を「百分の五」に改め、同条第2項中「前年の合計所得金額が"
+            "四十八万円以下」を「前年の合計所得金額が五十八万円以下」に改める。"
+            for n in range(1, 7)
+        ]
         + ["附　則　この条例は、令和9年4月1日から施行する。ただし、第2条の規定は、公布の日から施行する。"],
-        [("第34条の2　所得割の納税義務者が控除対象扶養親族を有する場合には、百分の五を乗じて得た額",
-          "第34条の2　所得割の納税義務者が控除対象扶養親族を有する場合には、百分の六を乗じて得た額"),
-         ("第34条の6　前年の合計所得金額が五十八万円以下である者", "第34条の6　前年の合計所得金額が四十八万円以下である者"),
-         ("附則第10条の2　特例割合は三分の二とする。", "附則第10条の2　特例割合は二分の一とする。")],
+        [
+            (
+                "第34条の2　所得割の納税義務者が控除対象扶養親族を有する場合には、百分の五を乗じて得た額",
+                "第34条の2　所得割の納税義務者が控除対象扶養親族を有する場合には、百分の六を乗じて得た額",
+            ),
+            (
+                "第34条の6　前年の合計所得金額が五十八万円以下である者",
+                "第34条の6　前年の合計所得金額が四十八万円以下である者",
+            ),
+            ("附則第10条の2　特例割合は三分の二とする。", "附則第10条の2　特例割合は二分の一とする。"),
+        ],
         proposed,
     )
-    budget_rows = [("1 町税", "1,820,000", "12,000", "1,832,000"), ("10 地方交付税", "2,105,000", "21,500", "2,126,500"),
-                   ("14 国庫支出金", "412,300", "8,400", "420,700"), ("19 繰越金", "98,600", "6,300", "104,900")]
+    budget_rows = [
+        ("1 町税", "1,820,000", "12,000", "1,832,000"),
+        ("10 地方交付税", "2,105,000", "21,500", "2,126,500"),
+        ("14 国庫支出金", "412,300", "8,400", "420,700"),
+        ("19 繰越金", "98,600", "6,300", "104,900"),
+    ]
     budget = [
         "<p class='no'>議案第46号</p><h1>令和8年度磐梯町一般会計補正予算（第5号）</h1>"
         "<p class='article'>令和8年度磐梯町の一般会計補正予算（第5号）は、次に定めるところによる。</p>"
@@ -91,8 +113,10 @@ def _packet(today) -> list[dict]:
         f"<p class='date'>{escape(proposed)}提出</p><p class='by'>{MUNICIPALITY}長　五十嵐　正</p>",
         "<h2>第1表　歳入歳出予算補正（歳入）</h2><table><thead><tr><th>款</th><th>補正前の額（千円）</th>"
         "<th>補正額（千円）</th><th>計（千円）</th></tr></thead><tbody>"
-        + "".join(f"<tr><td>{a}</td><td class='num'>{b}</td><td class='num'>{c}</td><td class='num'>{d}</td></tr>"
-                  for a, b, c, d in budget_rows)
+        + "".join(
+            f"<tr><td>{a}</td><td class='num'>{b}</td><td class='num'>{c}</td><td class='num'>{d}</td></tr>"
+            for a, b, c, d in budget_rows
+        )
         + "</tbody></table><h2>第1表　歳入歳出予算補正（歳出）</h2><table><thead><tr><th>款</th><th>補正額（千円）</th>"
         "<th>主な内容</th></tr></thead><tbody><tr><td>2 総務費</td><td class='num'>9,800</td><td>庁舎空調設備改修工事</td></tr>"
         "<tr><td>3 民生費</td><td class='num'>14,600</td><td>物価高騰対策給付金</td></tr>"
@@ -111,13 +135,20 @@ def _packet(today) -> list[dict]:
         "<p class='article'>年度末の財政調整基金残高は約12億4千万円となる見込みです。</p>",
     ]
     pay = _bill(
-        "議案第47号", "磐梯町職員の給与に関する条例の一部を改正する条例",
+        "議案第47号",
+        "磐梯町職員の給与に関する条例の一部を改正する条例",
         "人事院勧告及び福島県人事委員会勧告に準じ、職員の給料月額及び期末手当の支給割合を改定するため、"
         "この条例を制定しようとするものである。",
-        ["第1条　磐梯町職員の給与に関する条例の一部を次のように改正する。第15条第2項中「百分の百二十五」を"
-         "「百分の百三十」に改める。", "別表第1を別紙のとおり改める。",
-         "附　則　この条例は、公布の日から施行し、令和8年4月1日から適用する。"],
-        [("第15条第2項　百分の百三十", "第15条第2項　百分の百二十五"), ("別表第1　1級1号給　166,600円", "別表第1　1級1号給　154,600円")],
+        [
+            "第1条　磐梯町職員の給与に関する条例の一部を次のように改正する。第15条第2項中「百分の百二十五」を"
+            "「百分の百三十」に改める。",
+            "別表第1を別紙のとおり改める。",
+            "附　則　この条例は、公布の日から施行し、令和8年4月1日から適用する。",
+        ],
+        [
+            ("第15条第2項　百分の百三十", "第15条第2項　百分の百二十五"),
+            ("別表第1　1級1号給　166,600円", "別表第1　1級1号給　154,600円"),
+        ],
         proposed,
     )
     manager = [
@@ -137,24 +168,52 @@ def _packet(today) -> list[dict]:
     ]
     V = Document.Visibility
     return [
-        {"bill": "議案第45号", "title": "議案第45号 磐梯町税条例の一部を改正する条例", "sections": tax,
-         "visibility": V.PUBLIC},
-        {"bill": "議案第46号", "title": "議案第46号 令和8年度磐梯町一般会計補正予算（第5号）", "sections": budget,
-         "visibility": V.PUBLIC, "cover": "令和8年度磐梯町一般会計補正予算書"},
-        {"bill": "議案第46号", "title": "補正予算の概要（説明資料）", "sections": explanation,
-         "visibility": V.MEMBERS},
-        {"bill": "議案第47号", "title": "議案第47号 磐梯町職員の給与に関する条例の一部を改正する条例", "sections": pay,
-         "visibility": V.PUBLIC},
-        {"bill": "議案第48号", "title": "議案第48号 指定管理者の指定について", "sections": manager,
-         "visibility": V.PUBLIC},
-        {"bill": "請願第2号", "title": "請願第2号 少人数学級の推進を求める請願", "sections": petition,
-         "visibility": V.PUBLIC},
+        {
+            "bill": "議案第45号",
+            "title": "議案第45号 磐梯町税条例の一部を改正する条例",
+            "sections": tax,
+            "visibility": V.PUBLIC,
+        },
+        {
+            "bill": "議案第46号",
+            "title": "議案第46号 令和8年度磐梯町一般会計補正予算（第5号）",
+            "sections": budget,
+            "visibility": V.PUBLIC,
+            "cover": "令和8年度磐梯町一般会計補正予算書",
+        },
+        {
+            "bill": "議案第46号",
+            "title": "補正予算の概要（説明資料）",
+            "sections": explanation,
+            "visibility": V.MEMBERS,
+        },
+        {
+            "bill": "議案第47号",
+            "title": "議案第47号 磐梯町職員の給与に関する条例の一部を改正する条例",
+            "sections": pay,
+            "visibility": V.PUBLIC,
+        },
+        {
+            "bill": "議案第48号",
+            "title": "議案第48号 指定管理者の指定について",
+            "sections": manager,
+            "visibility": V.PUBLIC,
+        },
+        {
+            "bill": "請願第2号",
+            "title": "請願第2号 少人数学級の推進を求める請願",
+            "sections": petition,
+            "visibility": V.PUBLIC,
+        },
     ]
 
 
 def _clerk(council: Council):
-    person = Person.objects.filter(council=council, kind=Person.Kind.SECRETARIAT, user__isnull=False,
-                                   active=True).select_related("user").first()
+    person = (
+        Person.objects.filter(council=council, kind=Person.Kind.SECRETARIAT, user__isnull=False, active=True)
+        .select_related("user")
+        .first()
+    )
     if person is not None:
         return person.user
     return get_user_model().objects.filter(is_superuser=True).first()
@@ -174,8 +233,11 @@ def seed(*, stdout) -> None:
     created = linked = 0
     with tempfile.TemporaryDirectory(prefix="council-demo-") as folder:
         for entry in _packet(timezone.localdate()):
-            items = list(AgendaItem.objects.filter(sitting__session__council=council, bill_number=entry["bill"])
-                         .select_related("sitting__body").order_by("sitting__date", "sitting__body__order"))
+            items = list(
+                AgendaItem.objects.filter(sitting__session__council=council, bill_number=entry["bill"])
+                .select_related("sitting__body")
+                .order_by("sitting__date", "sitting__body__order")
+            )
             if not items:
                 continue
             document = Document.objects.filter(council=council, title=entry["title"]).first()
@@ -185,14 +247,19 @@ def seed(*, stdout) -> None:
                 weasyprint.HTML(string=html).write_pdf(path)
                 # The plenary's document; committee sittings on the same bill link to it too.
                 document = services.document_create(
-                    body=items[0].sitting.body, title=entry["title"], path=path,
-                    original_name=f"{entry['bill']}.pdf", actor=actor, visibility=entry["visibility"],
+                    body=items[0].sitting.body,
+                    title=entry["title"],
+                    path=path,
+                    original_name=f"{entry['bill']}.pdf",
+                    actor=actor,
+                    visibility=entry["visibility"],
                     release_now=True,
                 )
                 created += 1
             for item in items:
                 _link, made = AgendaItemDocument.objects.get_or_create(
-                    agenda_item=item, document=document,
+                    agenda_item=item,
+                    document=document,
                     defaults={"position": item.document_links.count() + 1},
                 )
                 linked += int(made)

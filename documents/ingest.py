@@ -80,7 +80,9 @@ class IngestResult:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def read_pdf(path: str | os.PathLike, *, timeout: float | None = None, memory_mb: int | None = None) -> IngestResult:
+def read_pdf(
+    path: str | os.PathLike, *, timeout: float | None = None, memory_mb: int | None = None
+) -> IngestResult:
     """Checks and reads the PDF at ``path`` in a limited worker process."""
     timeout = settings.COUNCIL_INGEST_TIMEOUT_S if timeout is None else timeout
     memory_mb = settings.COUNCIL_INGEST_MEMORY_MB if memory_mb is None else memory_mb
@@ -89,7 +91,11 @@ def read_pdf(path: str | os.PathLike, *, timeout: float | None = None, memory_mb
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "documents.ingest_worker", os.fspath(path), str(workdir), str(memory_mb)],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         # Its own session, so the timeout kills the renderer children too. The worker applies the
         # memory limit to itself first thing (preexec_fn is unsafe in a threaded server).
         start_new_session=True,
@@ -112,10 +118,18 @@ def read_pdf(path: str | os.PathLike, *, timeout: float | None = None, memory_mb
         if not result["ok"]:
             raise refuse(result["reason"], result.get("detail", ""))
         return IngestResult(
-            workdir=workdir, page_count=result["page_count"], pages=result["pages"],
-            original_sha256=result["original_sha256"], served_sha256=result["served_sha256"],
-            served_size=result["served_size"], seconds=seconds, peak_rss_mb=result["peak_rss_mb"],
-            extra={"timings": result.get("timings", {}), "peak_total_rss_mb": result.get("peak_total_rss_mb")},
+            workdir=workdir,
+            page_count=result["page_count"],
+            pages=result["pages"],
+            original_sha256=result["original_sha256"],
+            served_sha256=result["served_sha256"],
+            served_size=result["served_size"],
+            seconds=seconds,
+            peak_rss_mb=result["peak_rss_mb"],
+            extra={
+                "timings": result.get("timings", {}),
+                "peak_total_rss_mb": result.get("peak_total_rss_mb"),
+            },
         )
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)

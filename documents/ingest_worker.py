@@ -46,8 +46,15 @@ def sha256_file(path: Path) -> str:
 
 # --- checks (pypdf) -------------------------------------------------------------------------
 
-ACTION_KINDS_REFUSED = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/RichMediaExecute",
-                        "/Rendition", "/GoToE"}
+ACTION_KINDS_REFUSED = {
+    "/JavaScript",
+    "/Launch",
+    "/ImportData",
+    "/SubmitForm",
+    "/RichMediaExecute",
+    "/Rendition",
+    "/GoToE",
+}
 
 
 def _check_action(action, where: str) -> None:
@@ -86,8 +93,17 @@ def check_structure(path: Path) -> int:
         page_count = len(reader.pages)
     except Refused:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
-            RecursionError, AssertionError) as exc:
+    except (
+        PdfReadError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        OSError,
+        RecursionError,
+        AssertionError,
+    ) as exc:
         raise Refused("damaged", f"{type(exc).__name__}: {exc}") from exc
     if page_count < 1:
         raise Refused("damaged", "no pages")
@@ -135,8 +151,14 @@ def check_structure(path: Path) -> int:
     return page_count
 
 
-ACTIVE_KEYS = {"/JS": "active_content", "/JavaScript": "active_content", "/Launch": "active_content",
-               "/XFA": "active_content", "/EmbeddedFile": "embedded_file", "/EmbeddedFiles": "embedded_file"}
+ACTIVE_KEYS = {
+    "/JS": "active_content",
+    "/JavaScript": "active_content",
+    "/Launch": "active_content",
+    "/XFA": "active_content",
+    "/EmbeddedFile": "embedded_file",
+    "/EmbeddedFiles": "embedded_file",
+}
 
 
 def scan_all_objects(pdf) -> None:
@@ -213,10 +235,11 @@ def balance_page_tree(pdf) -> None:
     while len(level) > PAGE_TREE_FAN:
         groups = []
         for start in range(0, len(level), PAGE_TREE_FAN):
-            kids = level[start:start + PAGE_TREE_FAN]
+            kids = level[start : start + PAGE_TREE_FAN]
             count = sum(int(kid.get("/Count", 1)) if kid.get("/Type") == "/Pages" else 1 for kid in kids)
-            node = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Pages, Kids=pikepdf.Array(kids),
-                                                        Count=count))
+            node = pdf.make_indirect(
+                pikepdf.Dictionary(Type=pikepdf.Name.Pages, Kids=pikepdf.Array(kids), Count=count)
+            )
             for kid in kids:
                 kid.Parent = node
             groups.append(node)
@@ -259,8 +282,15 @@ def render_pages(path: str, first: int, last: int, thumbs_dir: str) -> list[dict
             image.save(os.path.join(thumbs_dir, name), "JPEG", quality=72)
             bitmap.close()
             page.close()
-            out.append({"number": index + 1, "text": text, "width": width, "height": height,
-                        "thumbnail": f"thumbs/{name}"})
+            out.append(
+                {
+                    "number": index + 1,
+                    "text": text,
+                    "width": width,
+                    "height": height,
+                    "thumbnail": f"thumbs/{name}",
+                }
+            )
     finally:
         pdf.close()
     return out
@@ -277,8 +307,10 @@ def render_all(path: Path, page_count: int, thumbs_dir: Path, processes: int) ->
     import multiprocessing
 
     size = -(-page_count // processes)
-    jobs = [(str(path), start, min(start + size - 1, page_count), str(thumbs_dir))
-            for start in range(1, page_count + 1, size)]
+    jobs = [
+        (str(path), start, min(start + size - 1, page_count), str(thumbs_dir))
+        for start in range(1, page_count + 1, size)
+    ]
     # fork: the children inherit this process's memory limit and are killed with it.
     with multiprocessing.get_context("fork").Pool(len(jobs) - 1) as pool:
         pending = pool.map_async(_render_child, jobs[1:])

@@ -28,7 +28,9 @@ def reader_config() -> dict:
     }
 
 
-def documents_payload(user, documents: list[Document], *, items_of: dict[int, list[int]] | None = None) -> list[dict]:
+def documents_payload(
+    user, documents: list[Document], *, items_of: dict[int, list[int]] | None = None
+) -> list[dict]:
     """Per document: id, title, badge, agenda items and versions [{id, number, page_count, url}].
 
     Non-clerks get only the current version (older ones are the secretariat's)."""
@@ -39,18 +41,24 @@ def documents_payload(user, documents: list[Document], *, items_of: dict[int, li
         versions = sorted(document.versions.all(), key=lambda v: -v.number)
         if not manage:
             versions = versions[:1]
-        payload.append({
-            "id": document.pk,
-            "title": document.title,
-            "badge": badges.get(document.pk, ""),
-            "items": (items_of or {}).get(document.pk, []),
-            "versions": [
-                {"id": v.pk, "number": v.number, "page_count": v.page_count,
-                 "url": reverse("documents:version_file", args=[v.pk]),
-                 "label": _("Version %(number)s") % {"number": v.number},
-                 "changes": v.change_summary or {},
-                 "changes_text": selectors.change_summary_text(v.change_summary or {})}
-                for v in versions
-            ],
-        })
+        payload.append(
+            {
+                "id": document.pk,
+                "title": document.title,
+                "badge": badges.get(document.pk, ""),
+                "items": (items_of or {}).get(document.pk, []),
+                "versions": [
+                    {
+                        "id": v.pk,
+                        "number": v.number,
+                        "page_count": v.page_count,
+                        "url": reverse("documents:version_file", args=[v.pk]),
+                        "label": _("Version %(number)s") % {"number": v.number},
+                        "changes": v.change_summary or {},
+                        "changes_text": selectors.change_summary_text(v.change_summary or {}),
+                    }
+                    for v in versions
+                ],
+            }
+        )
     return payload

@@ -33,7 +33,9 @@ def document_for(user, document_id: int) -> Document:
 
 def version_for(user, version_id: int) -> DocumentVersion:
     """The version if ``user`` may read it (older versions: clerks only); 404 otherwise."""
-    version = DocumentVersion.objects.select_related("document", "document__body").filter(pk=version_id).first()
+    version = (
+        DocumentVersion.objects.select_related("document", "document__body").filter(pk=version_id).first()
+    )
     if version is None or not permissions.can_view_version(user, version):
         raise Http404("No such document")
     return version
@@ -63,7 +65,9 @@ def badges_for(user, documents) -> dict[int, str]:
     if not getattr(user, "is_authenticated", False) or permissions.can_manage(user):
         return {}
     documents = list(documents)
-    seen = dict(Receipt.objects.filter(user=user, document__in=documents).values_list("document_id", "version_number"))
+    seen = dict(
+        Receipt.objects.filter(user=user, document__in=documents).values_list("document_id", "version_number")
+    )
     latest = current_versions(d.pk for d in documents)
     badges = {}
     for document in documents:
@@ -94,8 +98,11 @@ def change_summary_text(changes: dict) -> str:
     if not changes or not changes.get("pages"):
         return ""
     parts = []
-    for key, label in (("changed", _("Changed pages:")), ("added", _("Added pages:")),
-                       ("removed", _("Removed pages:"))):
+    for key, label in (
+        ("changed", _("Changed pages:")),
+        ("added", _("Added pages:")),
+        ("removed", _("Removed pages:")),
+    ):
         if changes.get(key):
             parts.append(f"{label} {', '.join(str(n) for n in changes[key])}.")
     return " ".join(parts) or _("No page changed.")
@@ -122,11 +129,13 @@ def _snippet(search_text: str, needle: str, *, width: int = 40) -> SafeString:
     if not match:
         return mark_safe(escape(search_text[: width * 2]))
     start, end = match.span()
-    before = search_text[max(start - width, 0):start]
-    after = search_text[end:end + width]
+    before = search_text[max(start - width, 0) : start]
+    after = search_text[end : end + width]
     prefix = "…" if start > width else ""
     suffix = "…" if end + width < len(search_text) else ""
-    return mark_safe(f"{prefix}{escape(before)}<mark>{escape(search_text[start:end])}</mark>{escape(after)}{suffix}")
+    return mark_safe(
+        f"{prefix}{escape(before)}<mark>{escape(search_text[start:end])}</mark>{escape(after)}{suffix}"
+    )
 
 
 def search_pages(user, query: str, *, limit: int = 100) -> list[Hit]:
@@ -144,5 +153,12 @@ def search_pages(user, query: str, *, limit: int = 100) -> list[Hit]:
         .select_related("version", "version__document")
         .order_by("version__document__title", "version__document_id", "number")[:limit]
     )
-    return [Hit(document=p.version.document, version=p.version, page=p.number, snippet=_snippet(p.search_text, needle))
-            for p in pages]
+    return [
+        Hit(
+            document=p.version.document,
+            version=p.version,
+            page=p.number,
+            snippet=_snippet(p.search_text, needle),
+        )
+        for p in pages
+    ]

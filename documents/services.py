@@ -27,8 +27,15 @@ from documents.ingest import IngestResult, read_pdf
 from documents.models import Document, DocumentVersion, Page, Receipt, ReplacementNotice
 
 __all__ = [
-    "DocumentError", "document_create", "document_replace", "document_release", "document_withdraw",
-    "document_update", "release_due_documents", "receipt_record", "page_changes",
+    "DocumentError",
+    "document_create",
+    "document_replace",
+    "document_release",
+    "document_withdraw",
+    "document_update",
+    "release_due_documents",
+    "receipt_record",
+    "page_changes",
 ]
 
 
@@ -55,25 +62,49 @@ class _StoredFiles:
                 pass
 
 
-def _store_version(*, document: Document, number: int, result: IngestResult, original: Path,
-                   original_name: str, actor, note: str, files: _StoredFiles) -> DocumentVersion:
+def _store_version(
+    *,
+    document: Document,
+    number: int,
+    result: IngestResult,
+    original: Path,
+    original_name: str,
+    actor,
+    note: str,
+    files: _StoredFiles,
+) -> DocumentVersion:
     """Writes the files and rows of one version; runs inside the caller's transaction."""
     served_name = files.save("documents/served/", ".pdf", result.served_path)
     original_name_stored = files.save("documents/original/", ".pdf", original)
     version = DocumentVersion.objects.create(
-        document=document, number=number, served_file=served_name, original_file=original_name_stored,
-        original_name=os.path.basename(original_name)[:255], original_sha256=result.original_sha256,
-        served_sha256=result.served_sha256, size=result.served_size, page_count=result.page_count,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None, note=note[:300],
+        document=document,
+        number=number,
+        served_file=served_name,
+        original_file=original_name_stored,
+        original_name=os.path.basename(original_name)[:255],
+        original_sha256=result.original_sha256,
+        served_sha256=result.served_sha256,
+        size=result.served_size,
+        page_count=result.page_count,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        note=note[:300],
     )
     pages = []
     for page in result.pages:
         thumb = files.save("documents/thumbs/", ".jpg", result.thumbnail_path(page))
-        pages.append(Page(
-            version=version, number=page["number"], text=page["text"], search_text=page["search_text"],
-            text_hash=page["text_hash"], content_hash=page["content_hash"], thumbnail=thumb,
-            width=page["width"], height=page["height"],
-        ))
+        pages.append(
+            Page(
+                version=version,
+                number=page["number"],
+                text=page["text"],
+                search_text=page["search_text"],
+                text_hash=page["text_hash"],
+                content_hash=page["content_hash"],
+                thumbnail=thumb,
+                width=page["width"],
+                height=page["height"],
+            )
+        )
     Page.objects.bulk_create(pages, batch_size=200)
     return version
 
@@ -95,6 +126,7 @@ def _check_title(title: str) -> str:
 def _announce_release_on_commit(document: Document, actor=None) -> None:
     """After commit, a notice to the document's readers (the notices area; e-mail when configured).
     A failure there must not undo the release: it is logged, and the notices sweep retries."""
+
     def announce() -> None:
         from documents.notices.services import notify_document_released
 
@@ -107,8 +139,9 @@ def _announce_replacement_on_commit(version: DocumentVersion, actor=None) -> Non
     def announce() -> None:
         from documents.notices.services import notify_document_replaced
 
-        notify_document_replaced(version=DocumentVersion.objects.select_related("document").get(pk=version.pk),
-                                 actor=actor)
+        notify_document_replaced(
+            version=DocumentVersion.objects.select_related("document").get(pk=version.pk), actor=actor
+        )
 
     transaction.on_commit(announce, robust=True)
 
@@ -141,7 +174,10 @@ def document_create(
         with transaction.atomic():
             now = timezone.now()
             document = Document.objects.create(
-                council=body.council, body=body, title=title, visibility=visibility,
+                council=body.council,
+                body=body,
+                title=title,
+                visibility=visibility,
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
             if release_now:
@@ -149,12 +185,28 @@ def document_create(
             elif release_at is not None:
                 document.release_state, document.release_at = Document.Release.SCHEDULED, release_at
             document.save(update_fields=["release_state", "released_at", "release_at"])
-            version = _store_version(document=document, number=1, result=result, original=Path(path),
-                                     original_name=original_name, actor=actor, note="", files=files)
-            audit_record(action="documents.created", actor=actor, target=document, data={
-                "version": version.pk, "pages": version.page_count, "sha256": version.original_sha256,
-                "visibility": visibility, "release_state": document.release_state,
-            })
+            version = _store_version(
+                document=document,
+                number=1,
+                result=result,
+                original=Path(path),
+                original_name=original_name,
+                actor=actor,
+                note="",
+                files=files,
+            )
+            audit_record(
+                action="documents.created",
+                actor=actor,
+                target=document,
+                data={
+                    "version": version.pk,
+                    "pages": version.page_count,
+                    "sha256": version.original_sha256,
+                    "visibility": visibility,
+                    "release_state": document.release_state,
+                },
+            )
             if release_now:
                 _announce_release_on_commit(document, actor)
     except BaseException:
@@ -177,9 +229,9 @@ def page_changes(*, old: DocumentVersion, new: DocumentVersion) -> dict:
     changed: list[int] = []
     added: list[int] = []
     new_numbers = set()
-    for number, text_hash, content_hash in Page.objects.filter(version=new).values_list(
-        "number", "text_hash", "content_hash"
-    ).order_by("number"):
+    for number, text_hash, content_hash in (
+        Page.objects.filter(version=new).values_list("number", "text_hash", "content_hash").order_by("number")
+    ):
         new_numbers.add(number)
         if number not in old_pages:
             added.append(number)
@@ -188,12 +240,18 @@ def page_changes(*, old: DocumentVersion, new: DocumentVersion) -> dict:
         else:
             changed.append(number)
     removed = sorted(n for n in old_pages if n not in new_numbers)
-    return {"unchanged": unchanged, "changed": changed, "added": added, "removed": removed,
-            "pages": [old.page_count, new.page_count]}
+    return {
+        "unchanged": unchanged,
+        "changed": changed,
+        "added": added,
+        "removed": removed,
+        "pages": [old.page_count, new.page_count],
+    }
 
 
-def document_replace(*, document: Document, path: str | os.PathLike, original_name: str, actor,
-                     note: str = "") -> DocumentVersion:
+def document_replace(
+    *, document: Document, path: str | os.PathLike, original_name: str, actor, note: str = ""
+) -> DocumentVersion:
     """Replacement (差し替え): a new version of ``document`` from the file at ``path``.
 
     Members' annotations on unchanged pages are carried to the new version; everyone who holds
@@ -209,24 +267,44 @@ def document_replace(*, document: Document, path: str | os.PathLike, original_na
             document = Document.objects.select_for_update().get(pk=document.pk)
             old = document.versions.order_by("-number").first()
             number = (old.number + 1) if old else 1
-            new = _store_version(document=document, number=number, result=result, original=Path(path),
-                                 original_name=original_name, actor=actor, note=note, files=files)
+            new = _store_version(
+                document=document,
+                number=number,
+                result=result,
+                original=Path(path),
+                original_name=original_name,
+                actor=actor,
+                note=note,
+                files=files,
+            )
             summary: dict = {}
             if old is not None:
                 summary = page_changes(old=old, new=new)
                 # JSON keys are strings; keep the stored summary JSON-shaped.
-                new.change_summary = {**summary, "unchanged": {str(k): v for k, v in summary["unchanged"].items()},
-                                      "previous_version": old.pk}
+                new.change_summary = {
+                    **summary,
+                    "unchanged": {str(k): v for k, v in summary["unchanged"].items()},
+                    "previous_version": old.pk,
+                }
                 new.save(update_fields=["change_summary"])
                 carry_forward(old=old, new=new, unchanged_pages=summary["unchanged"])
             notified = _notify_holders(document=document, version=new)
             _announce_replacement_on_commit(new, actor)
-            audit_record(action="documents.replaced", actor=actor, target=document, data={
-                "version": new.pk, "number": new.number, "pages": new.page_count,
-                "sha256": new.original_sha256, "changed": summary.get("changed", []),
-                "added": summary.get("added", []), "removed": summary.get("removed", []),
-                "notified": notified,
-            })
+            audit_record(
+                action="documents.replaced",
+                actor=actor,
+                target=document,
+                data={
+                    "version": new.pk,
+                    "number": new.number,
+                    "pages": new.page_count,
+                    "sha256": new.original_sha256,
+                    "changed": summary.get("changed", []),
+                    "added": summary.get("added", []),
+                    "removed": summary.get("removed", []),
+                    "notified": notified,
+                },
+            )
     except BaseException:
         files.delete_all()
         raise
@@ -242,8 +320,11 @@ def _notify_holders(*, document: Document, version: DocumentVersion) -> int:
     holders = get_user_model().objects.filter(
         pk__in=Receipt.objects.filter(document=document).values("user_id")
     )
-    notices = [ReplacementNotice(version=version, user=user) for user in holders
-               if permissions.can_view(user, document)]
+    notices = [
+        ReplacementNotice(version=version, user=user)
+        for user in holders
+        if permissions.can_view(user, document)
+    ]
     ReplacementNotice.objects.bulk_create(notices, ignore_conflicts=True)
     return len(notices)
 
@@ -269,9 +350,12 @@ def document_release(*, document: Document, actor, at: datetime.datetime | None 
             document.release_at = at
             document.released_at = None
         document.save(update_fields=["release_state", "released_at", "release_at"])
-        audit_record(action="documents.released" if at is None or at <= now else "documents.scheduled",
-                     actor=actor, target=document,
-                     data={"release_at": document.release_at, "visibility": document.visibility})
+        audit_record(
+            action="documents.released" if at is None or at <= now else "documents.scheduled",
+            actor=actor,
+            target=document,
+            data={"release_at": document.release_at, "visibility": document.visibility},
+        )
         if document.release_state == Document.Release.RELEASED:
             _announce_release_on_commit(document, actor)
     return document
@@ -290,8 +374,9 @@ def document_withdraw(*, document: Document, actor) -> Document:
     return document
 
 
-def document_update(*, document: Document, actor, title: str | None = None,
-                    visibility: str | None = None) -> Document:
+def document_update(
+    *, document: Document, actor, title: str | None = None, visibility: str | None = None
+) -> Document:
     """Change the title or the visibility (public, members, secretariat, closed session)."""
     if not permissions.can_manage(actor):
         raise DocumentError(_("Only the secretariat can change documents."), reason="forbidden")
@@ -322,8 +407,11 @@ def release_due_documents(*, now: datetime.datetime | None = None) -> int:
             document.release_state = Document.Release.RELEASED
             document.released_at = document.release_at
             document.save(update_fields=["release_state", "released_at"])
-            audit_record(action="documents.released", target=document,
-                         data={"scheduled_for": document.release_at, "by": "schedule"})
+            audit_record(
+                action="documents.released",
+                target=document,
+                data={"scheduled_for": document.release_at, "by": "schedule"},
+            )
             _announce_release_on_commit(document)
             count += 1
     return count
@@ -339,7 +427,8 @@ def receipt_record(*, user, version: DocumentVersion) -> None:
     now = timezone.now()
     with transaction.atomic():
         receipt, created = Receipt.objects.select_for_update().get_or_create(
-            document_id=version.document_id, user=user,
+            document_id=version.document_id,
+            user=user,
             defaults={"version_number": version.number, "first_seen_at": now, "last_seen_at": now},
         )
         if not created and receipt.version_number < version.number:
@@ -347,7 +436,8 @@ def receipt_record(*, user, version: DocumentVersion) -> None:
         receipt.last_seen_at = now
         receipt.save(update_fields=["version_number", "last_seen_at"])
         ReplacementNotice.objects.filter(
-            user=user, version__document_id=version.document_id, version__number__lte=version.number,
+            user=user,
+            version__document_id=version.document_id,
+            version__number__lte=version.number,
             read_at__isnull=True,
         ).update(read_at=now)
-

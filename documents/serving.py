@@ -163,8 +163,11 @@ def file_response(request: HttpRequest, stored: StoredFile, *, as_attachment: bo
     if request.method == "HEAD":
         response = HttpResponse(content_type=stored.content_type, status=206 if byte_range else 200)
     else:
-        response = StreamingHttpResponse(_stream(stored.name, first, length), content_type=stored.content_type,
-                                         status=206 if byte_range else 200)
+        response = StreamingHttpResponse(
+            _stream(stored.name, first, length),
+            content_type=stored.content_type,
+            status=206 if byte_range else 200,
+        )
     response["Content-Length"] = str(length)
     if byte_range:
         response["Content-Range"] = f"bytes {first}-{last}/{stored.size}"

@@ -93,8 +93,10 @@ def receive_upload(request: HttpRequest, action: Callable, serialize: Callable[.
             raise DocumentError(_("Choose a PDF file to upload."), reason="no_file")
         result = action(upload, post)
     except DocumentError as exc:
-        return JsonResponse({"ok": False, "error": exc.message, "reason": exc.reason},
-                            status=413 if exc.reason == "too_large" else 400)
+        return JsonResponse(
+            {"ok": False, "error": exc.message, "reason": exc.reason},
+            status=413 if exc.reason == "too_large" else 400,
+        )
     finally:
         for f in files.values():
             f.close()  # deletes the temporary file

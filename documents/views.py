@@ -32,16 +32,24 @@ def _filename(version) -> str:
 def _stored_version(user, version_id: int) -> StoredFile:
     version = selectors.version_for(user, version_id)
     return StoredFile(
-        name=version.served_file.name, size=version.served_file.size, etag=f'"{version.served_sha256[:32]}"',
-        last_modified=version.created_at, content_type="application/pdf", filename=_filename(version),
+        name=version.served_file.name,
+        size=version.served_file.size,
+        etag=f'"{version.served_sha256[:32]}"',
+        last_modified=version.created_at,
+        content_type="application/pdf",
+        filename=_filename(version),
     )
 
 
 def _stored_thumbnail(user, version_id: int, number: int) -> StoredFile:
     page = selectors.page_for(user, version_id, number)
     return StoredFile(
-        name=page.thumbnail.name, size=page.thumbnail.size, etag=f'"{page.content_hash[:16]}{page.text_hash[:16]}"',
-        last_modified=page.version.created_at, content_type="image/jpeg", filename=f"p{number}.jpg",
+        name=page.thumbnail.name,
+        size=page.thumbnail.size,
+        etag=f'"{page.content_hash[:16]}{page.text_hash[:16]}"',
+        last_modified=page.version.created_at,
+        content_type="image/jpeg",
+        filename=f"p{number}.jpg",
     )
 
 
@@ -66,14 +74,21 @@ async def thumbnail(request: HttpRequest, version_id: int, number: int) -> HttpR
 
 @require_GET
 def document_list(request: HttpRequest) -> HttpResponse:
-    documents = list(permissions.visible_documents(request.user).select_related("body").order_by("-created_at")[:200])
+    documents = list(
+        permissions.visible_documents(request.user).select_related("body").order_by("-created_at")[:200]
+    )
     latest = selectors.current_versions(d.pk for d in documents)
     badges = selectors.badges_for(request.user, documents)
     rows = [{"document": d, "version": latest.get(d.pk), "badge": badges.get(d.pk)} for d in documents]
-    return render(request, "documents/list.html", {
-        "rows": rows, "can_manage": permissions.can_manage(request.user),
-        "notices": selectors.unread_notices(request.user)[:20],
-    })
+    return render(
+        request,
+        "documents/list.html",
+        {
+            "rows": rows,
+            "can_manage": permissions.can_manage(request.user),
+            "notices": selectors.unread_notices(request.user)[:20],
+        },
+    )
 
 
 @require_GET
@@ -84,12 +99,19 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     current = history[0] if history else None
     if current is not None and request.user.is_authenticated:
         services.receipt_record(user=request.user, version=current)
-    return render(request, "documents/detail.html", {
-        "document": document, "current": current, "history": history if can_manage else history[:1],
-        "can_manage": can_manage, "is_released": permissions.is_released(document),
-        "visibility_choices": Document.Visibility.choices,
-        "upload_max": _upload_max(),
-    })
+    return render(
+        request,
+        "documents/detail.html",
+        {
+            "document": document,
+            "current": current,
+            "history": history if can_manage else history[:1],
+            "can_manage": can_manage,
+            "is_released": permissions.is_released(document),
+            "visibility_choices": Document.Visibility.choices,
+            "upload_max": _upload_max(),
+        },
+    )
 
 
 @require_GET
@@ -98,10 +120,17 @@ def document_read(request: HttpRequest, document_id: int) -> HttpResponse:
     document = selectors.document_for(request.user, document_id)
     if not document.versions.exists():
         raise Http404("No file")
-    return render(request, "documents/read.html", {
-        "document": document, "query": request.GET.get("q", "")[:200],
-        "documents": documents_payload(request.user, [document]), "agenda": [], "config": reader_config(),
-    })
+    return render(
+        request,
+        "documents/read.html",
+        {
+            "document": document,
+            "query": request.GET.get("q", "")[:200],
+            "documents": documents_payload(request.user, [document]),
+            "agenda": [],
+            "config": reader_config(),
+        },
+    )
 
 
 @login_required
@@ -125,10 +154,21 @@ def search_json(request: HttpRequest) -> HttpResponse:
     """Search for the reader: the same rules, as JSON."""
     query = request.GET.get("q", "").strip()[:200]
     hits = selectors.search_pages(request.user, query) if query else []
-    return JsonResponse({"query": query, "hits": [
-        {"document": h.document.pk, "title": h.document.title, "version": h.version.pk, "page": h.page,
-         "snippet": str(h.snippet)} for h in hits
-    ]})
+    return JsonResponse(
+        {
+            "query": query,
+            "hits": [
+                {
+                    "document": h.document.pk,
+                    "title": h.document.title,
+                    "version": h.version.pk,
+                    "page": h.page,
+                    "snippet": str(h.snippet),
+                }
+                for h in hits
+            ],
+        }
+    )
 
 
 # --- secretariat -------------------------------------------------------------------------------
@@ -150,10 +190,16 @@ def _require_manager(request: HttpRequest) -> None:
 def upload_page(request: HttpRequest) -> HttpResponse:
     """Upload documents not tied to a sitting (the sitting page has its own upload)."""
     _require_manager(request)
-    return render(request, "documents/upload.html", {
-        "bodies": Body.objects.all(), "visibility_choices": Document.Visibility.choices,
-        "upload_url": reverse("documents:upload_file"), "upload_max": _upload_max(),
-    })
+    return render(
+        request,
+        "documents/upload.html",
+        {
+            "bodies": Body.objects.all(),
+            "visibility_choices": Document.Visibility.choices,
+            "upload_url": reverse("documents:upload_file"),
+            "upload_max": _upload_max(),
+        },
+    )
 
 
 @csrf_exempt  # the upload handlers must be set before the body is read; CSRF is checked below
@@ -174,15 +220,25 @@ def _upload_file(request: HttpRequest) -> HttpResponse:
         if body is None:
             raise DocumentError(_("Choose the body the document belongs to."), reason="body")
         return services.document_create(
-            body=body, title=post.get("title") or upload.name.rsplit(".", 1)[0], path=upload.temporary_file_path(),
-            original_name=upload.name, actor=request.user, visibility=post.get("visibility") or "members",
-            release_now=post.get("release") == "now", release_at=parse_release_at(post.get("release_at", "")),
+            body=body,
+            title=post.get("title") or upload.name.rsplit(".", 1)[0],
+            path=upload.temporary_file_path(),
+            original_name=upload.name,
+            actor=request.user,
+            visibility=post.get("visibility") or "members",
+            release_now=post.get("release") == "now",
+            release_at=parse_release_at(post.get("release_at", "")),
         )
 
-    return receive_upload(request, create, lambda document: {
-        "document": document.pk, "title": document.title,
-        "url": reverse("documents:detail", args=[document.pk]),
-    })
+    return receive_upload(
+        request,
+        create,
+        lambda document: {
+            "document": document.pk,
+            "title": document.title,
+            "url": reverse("documents:detail", args=[document.pk]),
+        },
+    )
 
 
 @csrf_exempt
@@ -201,13 +257,25 @@ def _replace_file(request: HttpRequest, document_id: int) -> HttpResponse:
     document = selectors.document_for(request.user, document_id)
 
     def replace(upload, post):
-        return services.document_replace(document=document, path=upload.temporary_file_path(),
-                                         original_name=upload.name, actor=request.user, note=post.get("note", ""))
+        return services.document_replace(
+            document=document,
+            path=upload.temporary_file_path(),
+            original_name=upload.name,
+            actor=request.user,
+            note=post.get("note", ""),
+        )
 
-    return receive_upload(request, replace, lambda version: {
-        "document": document.pk, "version": version.pk, "number": version.number,
-        "changes": version.change_summary, "url": reverse("documents:detail", args=[document.pk]),
-    })
+    return receive_upload(
+        request,
+        replace,
+        lambda version: {
+            "document": document.pk,
+            "version": version.pk,
+            "number": version.number,
+            "changes": version.change_summary,
+            "url": reverse("documents:detail", args=[document.pk]),
+        },
+    )
 
 
 @login_required
@@ -230,8 +298,12 @@ def change_release(request: HttpRequest, document_id: int) -> HttpResponse:
             services.document_withdraw(document=document, actor=request.user)
             messages.success(request, _("The document is withdrawn."))
         elif action == "update":
-            services.document_update(document=document, actor=request.user, title=request.POST.get("title"),
-                                     visibility=request.POST.get("visibility"))
+            services.document_update(
+                document=document,
+                actor=request.user,
+                title=request.POST.get("title"),
+                visibility=request.POST.get("visibility"),
+            )
             messages.success(request, _("The document is saved."))
         else:
             raise Http404

@@ -32,12 +32,21 @@ from meetings import permissions
 from meetings.models import AgendaItem, AgendaItemDocument, Sitting
 from meetings.views import SITTING_LINKS, SittingLink
 
-SITTING_LINKS.extend([
-    SittingLink("meetings:reader:sitting", gettext_lazy("Open the documents"),
-                lambda user, sitting: permissions.can_view_sitting(user, sitting), primary=True),
-    SittingLink("meetings:reader:upload", gettext_lazy("Upload documents"),
-                lambda user, sitting: document_permissions.can_manage(user)),
-])
+SITTING_LINKS.extend(
+    [
+        SittingLink(
+            "meetings:reader:sitting",
+            gettext_lazy("Open the documents"),
+            lambda user, sitting: permissions.can_view_sitting(user, sitting),
+            primary=True,
+        ),
+        SittingLink(
+            "meetings:reader:upload",
+            gettext_lazy("Upload documents"),
+            lambda user, sitting: document_permissions.can_manage(user),
+        ),
+    ]
+)
 
 
 def _sitting_for(user, sitting_id: int) -> Sitting:
@@ -68,9 +77,14 @@ def sitting_reader_data(user, sitting: Sitting) -> tuple[list[dict], list[dict]]
     prefetch_related_objects(documents, "versions")
     documents = [d for d in documents if d.versions.all()]
     agenda = [
-        {"id": item.pk, "label": item.label, "title": getattr(item, "display_title", item.title),
-         "bill_number": item.bill_number, "closed_session": item.closed_session,
-         "documents": [d.pk for d in documents if item.pk in items_of.get(d.pk, [])]}
+        {
+            "id": item.pk,
+            "label": item.label,
+            "title": getattr(item, "display_title", item.title),
+            "bill_number": item.bill_number,
+            "closed_session": item.closed_session,
+            "documents": [d.pk for d in documents if item.pk in items_of.get(d.pk, [])],
+        }
         for item in items
     ]
     return agenda, documents_payload(user, documents, items_of=items_of)
@@ -81,11 +95,18 @@ def sitting_reader_data(user, sitting: Sitting) -> tuple[list[dict], list[dict]]
 def sitting_reader(request: HttpRequest, sitting_id: int) -> HttpResponse:
     sitting = _sitting_for(request.user, sitting_id)
     agenda, documents = sitting_reader_data(request.user, sitting)
-    return render(request, "meetings/reader.html", {
-        "sitting": sitting, "agenda": agenda, "documents": documents, "config": reader_config(),
-        "agenda_visible": permissions.can_view_agenda(request.user, sitting),
-        "can_manage": document_permissions.can_manage(request.user),
-    })
+    return render(
+        request,
+        "meetings/reader.html",
+        {
+            "sitting": sitting,
+            "agenda": agenda,
+            "documents": documents,
+            "config": reader_config(),
+            "agenda_visible": permissions.can_view_agenda(request.user, sitting),
+            "can_manage": document_permissions.can_manage(request.user),
+        },
+    )
 
 
 # --- the secretariat's upload for a sitting ------------------------------------------------------
@@ -98,11 +119,17 @@ def sitting_upload(request: HttpRequest, sitting_id: int) -> HttpResponse:
         raise PermissionDenied
     sitting = _sitting_for(request.user, sitting_id)
     items = list(sitting.agenda_items.order_by("position", "id").prefetch_related("document_links__document"))
-    return render(request, "documents/upload.html", {
-        "sitting": sitting, "items": items, "visibility_choices": Document.Visibility.choices,
-        "upload_url": reverse("meetings:reader:upload_file", args=[sitting.pk]),
-        "upload_max": settings.COUNCIL_UPLOAD_MAX_BYTES,
-    })
+    return render(
+        request,
+        "documents/upload.html",
+        {
+            "sitting": sitting,
+            "items": items,
+            "visibility_choices": Document.Visibility.choices,
+            "upload_url": reverse("meetings:reader:upload_file", args=[sitting.pk]),
+            "upload_max": settings.COUNCIL_UPLOAD_MAX_BYTES,
+        },
+    )
 
 
 def attach_document(*, item: AgendaItem, document: Document, actor) -> AgendaItemDocument:
@@ -112,8 +139,12 @@ def attach_document(*, item: AgendaItem, document: Document, actor) -> AgendaIte
         link, _created = AgendaItemDocument.objects.get_or_create(
             agenda_item=item, document=document, defaults={"position": position}
         )
-        audit_record(action="meetings.document_attached", actor=actor, target=item,
-                     data={"document": document.pk, "sitting": item.sitting_id})
+        audit_record(
+            action="meetings.document_attached",
+            actor=actor,
+            target=item,
+            data={"document": document.pk, "sitting": item.sitting_id},
+        )
     return link
 
 
@@ -142,14 +173,24 @@ def _sitting_upload_file(request: HttpRequest, sitting_id: int) -> HttpResponse:
         )
         release_at = parse_release_at(post.get("release_at", "")) if post.get("release") == "at" else None
         document = document_services.document_create(
-            body=sitting.body, title=post.get("title") or upload.name.rsplit(".", 1)[0],
-            path=upload.temporary_file_path(), original_name=upload.name, actor=request.user,
-            visibility=visibility, release_now=post.get("release") == "now", release_at=release_at,
+            body=sitting.body,
+            title=post.get("title") or upload.name.rsplit(".", 1)[0],
+            path=upload.temporary_file_path(),
+            original_name=upload.name,
+            actor=request.user,
+            visibility=visibility,
+            release_now=post.get("release") == "now",
+            release_at=release_at,
         )
         attach_document(item=item, document=document, actor=request.user)
         return document
 
-    return receive_upload(request, create, lambda document: {
-        "document": document.pk, "title": document.title,
-        "url": reverse("documents:detail", args=[document.pk]),
-    })
+    return receive_upload(
+        request,
+        create,
+        lambda document: {
+            "document": document.pk,
+            "title": document.title,
+            "url": reverse("documents:detail", args=[document.pk]),
+        },
+    )

@@ -14,7 +14,9 @@ def pdf_files(tmp_path_factory):
     """Every test file, generated once per session."""
     folder = tmp_path_factory.mktemp("pdfs")
     base = pdfs.japanese_pdf(PAGES)
-    changed = pdfs.japanese_pdf([PAGES[0], PAGES[1].replace("百分の五", "百分の四"), PAGES[2], "追加の頁です。参考資料。"])
+    changed = pdfs.japanese_pdf(
+        [PAGES[0], PAGES[1].replace("百分の五", "百分の四"), PAGES[2], "追加の頁です。参考資料。"]
+    )
     return {
         "base": pdfs.write(folder, "議案書.pdf", base),
         "changed": pdfs.write(folder, "議案書_差替.pdf", changed),

@@ -31,22 +31,31 @@ def _rewrite(data: bytes, change) -> bytes:
 
 
 def encrypted(data: bytes) -> bytes:
-    return _rewrite(data, lambda w: w.encrypt(user_password="secret", owner_password="owner", algorithm="AES-128"))
+    return _rewrite(
+        data, lambda w: w.encrypt(user_password="secret", owner_password="owner", algorithm="AES-128")
+    )
 
 
 def with_javascript(data: bytes) -> bytes:
     from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
     def change(w):
-        action = DictionaryObject({
-            NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1)"),
-        })
+        action = DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/JavaScript"),
+                NameObject("/JS"): TextStringObject("app.alert(1)"),
+            }
+        )
         ref = w._add_object(action)
-        w._root_object[NameObject("/Names")] = DictionaryObject({
-            NameObject("/JavaScript"): DictionaryObject({
-                NameObject("/Names"): ArrayObject([TextStringObject("x"), ref]),
-            }),
-        })
+        w._root_object[NameObject("/Names")] = DictionaryObject(
+            {
+                NameObject("/JavaScript"): DictionaryObject(
+                    {
+                        NameObject("/Names"): ArrayObject([TextStringObject("x"), ref]),
+                    }
+                ),
+            }
+        )
         w._root_object[NameObject("/OpenAction")] = ref
 
     return _rewrite(data, change)
@@ -57,9 +66,12 @@ def with_open_action_only(data: bytes) -> bytes:
     from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
     def change(w):
-        w._root_object[NameObject("/OpenAction")] = DictionaryObject({
-            NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("calc.exe"),
-        })
+        w._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/Launch"),
+                NameObject("/F"): TextStringObject("calc.exe"),
+            }
+        )
 
     return _rewrite(data, change)
 
@@ -90,9 +102,12 @@ def with_xfa(data: bytes) -> bytes:
     from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
     def change(w):
-        w._root_object[NameObject("/AcroForm")] = DictionaryObject({
-            NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): ArrayObject(),
-        })
+        w._root_object[NameObject("/AcroForm")] = DictionaryObject(
+            {
+                NameObject("/Fields"): ArrayObject(),
+                NameObject("/XFA"): ArrayObject(),
+            }
+        )
 
     return _rewrite(data, change)
 
@@ -102,7 +117,9 @@ def with_open_destination(data: bytes) -> bytes:
     from pypdf.generic import ArrayObject, NameObject
 
     def change(w):
-        w._root_object[NameObject("/OpenAction")] = ArrayObject([w.pages[0].indirect_reference, NameObject("/Fit")])
+        w._root_object[NameObject("/OpenAction")] = ArrayObject(
+            [w.pages[0].indirect_reference, NameObject("/Fit")]
+        )
 
     return _rewrite(data, change)
 
@@ -112,9 +129,16 @@ def with_page_action(data: bytes) -> bytes:
     from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
     def change(w):
-        w.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): DictionaryObject({
-            NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(2)"),
-        })})
+        w.pages[0][NameObject("/AA")] = DictionaryObject(
+            {
+                NameObject("/O"): DictionaryObject(
+                    {
+                        NameObject("/S"): NameObject("/JavaScript"),
+                        NameObject("/JS"): TextStringObject("app.alert(2)"),
+                    }
+                )
+            }
+        )
 
     return _rewrite(data, change)
 
@@ -132,7 +156,11 @@ def jpeg2000_scan() -> bytes:
     pdf.add_blank_page(page_size=(300, 300))
     page = pdf.pages[0]
     stream = pikepdf.Stream(pdf, data.getvalue())
-    stream.Type, stream.Subtype, stream.Filter = pikepdf.Name.XObject, pikepdf.Name.Image, pikepdf.Name.JPXDecode
+    stream.Type, stream.Subtype, stream.Filter = (
+        pikepdf.Name.XObject,
+        pikepdf.Name.Image,
+        pikepdf.Name.JPXDecode,
+    )
     stream.Width, stream.Height = 200, 200
     name = page.add_resource(stream, pikepdf.Name.XObject)
     page.contents_add(pikepdf.Stream(pdf, f"q 300 0 0 300 0 0 cm {name} Do Q".encode()))

@@ -57,7 +57,9 @@ def test_waits_while_the_client_is_behind():
 
     async def main():
         wrapped = SendBackpressure(app, high_water=1_000_000)
-        await asyncio.gather(wrapped({"type": "http"}, None, functools.partial(daphne_send, request)), drain_later())
+        await asyncio.gather(
+            wrapped({"type": "http"}, None, functools.partial(daphne_send, request)), drain_later()
+        )
 
     run(main())
     assert len(sent) == 5
@@ -77,8 +79,10 @@ def test_stops_waiting_when_the_client_is_gone():
         request.finished = True
 
     async def main():
-        await asyncio.gather(SendBackpressure(app)({"type": "http"}, None, functools.partial(daphne_send, request)),
-                             disconnect())
+        await asyncio.gather(
+            SendBackpressure(app)({"type": "http"}, None, functools.partial(daphne_send, request)),
+            disconnect(),
+        )
 
     run(asyncio.wait_for(main(), 2))
 
@@ -116,8 +120,10 @@ def test_slow_client_against_daphne(daphne_server, pdf_files, settings):
     process = psutil.Process(daphne_server.proc.pid)
     sock = socket.create_connection(("127.0.0.1", daphne_server.port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
-    sock.sendall(f"GET /documents/versions/{version.pk}/file HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                 f"Cookie: {cookie['name']}={cookie['value']}\r\n\r\n".encode())
+    sock.sendall(
+        f"GET /documents/versions/{version.pk}/file HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Cookie: {cookie['name']}={cookie['value']}\r\n\r\n".encode()
+    )
     first = sock.recv(65536)
     assert b"200 OK" in first
     baseline = process.memory_info().rss

@@ -28,12 +28,32 @@ def test_accepts_a_japanese_pdf(pdf_files):
     [
         ("image", "not_pdf", "This file is not a PDF."),
         ("truncated", "damaged", "This PDF is damaged and cannot be read."),
-        ("encrypted", "encrypted", "This PDF is password-protected. Save it without a password and upload it again."),
-        ("javascript", "active_content", "This PDF contains scripts or other active content, which are not allowed."),
-        ("launch", "active_content", "This PDF contains scripts or other active content, which are not allowed."),
+        (
+            "encrypted",
+            "encrypted",
+            "This PDF is password-protected. Save it without a password and upload it again.",
+        ),
+        (
+            "javascript",
+            "active_content",
+            "This PDF contains scripts or other active content, which are not allowed.",
+        ),
+        (
+            "launch",
+            "active_content",
+            "This PDF contains scripts or other active content, which are not allowed.",
+        ),
         ("embedded", "embedded_file", "This PDF contains embedded files, which are not allowed."),
-        ("xfa", "active_content", "This PDF contains scripts or other active content, which are not allowed."),
-        ("page_action", "active_content", "This PDF contains scripts or other active content, which are not allowed."),
+        (
+            "xfa",
+            "active_content",
+            "This PDF contains scripts or other active content, which are not allowed.",
+        ),
+        (
+            "page_action",
+            "active_content",
+            "This PDF contains scripts or other active content, which are not allowed.",
+        ),
     ],
 )
 def test_refusals(pdf_files, name, reason, message, settings):

@@ -16,10 +16,25 @@ R = Document.Release
 
 
 def make_document(org, *, body, visibility, release_state, release_at=None):
-    document = Document.objects.create(council=org["council"], body=body, title="資料", visibility=visibility,
-                                       release_state=release_state, release_at=release_at)
-    DocumentVersion.objects.create(document=document, number=1, served_file="x.pdf", original_file="x.pdf",
-                                   original_name="x.pdf", original_sha256="0", served_sha256="0", size=1, page_count=1)
+    document = Document.objects.create(
+        council=org["council"],
+        body=body,
+        title="資料",
+        visibility=visibility,
+        release_state=release_state,
+        release_at=release_at,
+    )
+    DocumentVersion.objects.create(
+        document=document,
+        number=1,
+        served_file="x.pdf",
+        original_file="x.pdf",
+        original_name="x.pdf",
+        original_sha256="0",
+        served_sha256="0",
+        size=1,
+        page_count=1,
+    )
     return document
 
 
@@ -49,15 +64,19 @@ def test_released_documents_by_visibility(org, visibility):
     for role, user in users(org).items():
         allowed = role in EXPECTED[visibility]
         assert permissions.can_view(user, document) is allowed, (role, visibility)
-        assert permissions.visible_documents(user).filter(pk=document.pk).exists() is allowed, (role, visibility)
+        assert permissions.visible_documents(user).filter(pk=document.pk).exists() is allowed, (
+            role,
+            visibility,
+        )
 
 
 @pytest.mark.parametrize("release_state", [R.DRAFT, R.SCHEDULED, R.WITHDRAWN])
 @pytest.mark.parametrize("visibility", list(EXPECTED))
 def test_unreleased_documents_only_for_the_secretariat(org, release_state, visibility):
     later = timezone.now() + datetime.timedelta(days=1) if release_state == R.SCHEDULED else None
-    document = make_document(org, body=org["committee"], visibility=visibility, release_state=release_state,
-                             release_at=later)
+    document = make_document(
+        org, body=org["committee"], visibility=visibility, release_state=release_state, release_at=later
+    )
     for role, user in users(org).items():
         allowed = role in {"clerk", "admin"}
         assert permissions.can_view(user, document) is allowed, (role, release_state)
@@ -66,8 +85,13 @@ def test_unreleased_documents_only_for_the_secretariat(org, release_state, visib
 
 
 def test_scheduled_release_time_passed(org):
-    document = make_document(org, body=org["plenary"], visibility=V.PUBLIC, release_state=R.SCHEDULED,
-                             release_at=timezone.now() - datetime.timedelta(minutes=1))
+    document = make_document(
+        org,
+        body=org["plenary"],
+        visibility=V.PUBLIC,
+        release_state=R.SCHEDULED,
+        release_at=timezone.now() - datetime.timedelta(minutes=1),
+    )
     assert permissions.is_public(document)
     assert permissions.can_view(AnonymousUser(), document)
 
@@ -82,7 +106,9 @@ def test_plenary_members_documents_for_every_councillor(org):
 def test_former_member_loses_access(org):
     from council.models import Membership
 
-    document = make_document(org, body=org["committee"], visibility=V.CLOSED_SESSION, release_state=R.RELEASED)
+    document = make_document(
+        org, body=org["committee"], visibility=V.CLOSED_SESSION, release_state=R.RELEASED
+    )
     member = org["members"][5]
     assert permissions.can_view(member.user, document)
     Membership.objects.filter(person=member, body=org["committee"]).update(
@@ -102,7 +128,9 @@ def test_can_manage(org):
 def test_async_twins(org):
     from asgiref.sync import async_to_sync
 
-    document = make_document(org, body=org["committee"], visibility=V.CLOSED_SESSION, release_state=R.RELEASED)
+    document = make_document(
+        org, body=org["committee"], visibility=V.CLOSED_SESSION, release_state=R.RELEASED
+    )
     assert not async_to_sync(permissions.ais_public)(document)
     assert async_to_sync(permissions.acan_view)(org["members"][4].user, document)
     assert not async_to_sync(permissions.acan_view)(org["official"].user, document)

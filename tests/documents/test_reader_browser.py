@@ -15,8 +15,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def login_cookie(user, server) -> dict:
     client = Client()
     client.force_login(user)
-    return {"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-            "url": server.url}
+    return {
+        "name": django_settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+        "url": server.url,
+    }
 
 
 def canvas_is_drawn(page) -> bool:
@@ -35,7 +38,9 @@ def test_reader_draws_japanese_document(daphne_server, new_context, pdf_files):
     sitting = org["sitting"]
     sitting.agenda_published_at = timezone.now()
     sitting.save()
-    item = factories.make_agenda_item(sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号")
+    item = factories.make_agenda_item(
+        sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号"
+    )
     document = upload(org, pdf_files["base"], title="議案第45号 町税条例の一部改正")
     AgendaItemDocument.objects.create(agenda_item=item, document=document)
     member = org["members"][4].user
@@ -45,7 +50,12 @@ def test_reader_draws_japanese_document(daphne_server, new_context, pdf_files):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and errors.append(f"{r.status} {r.url}"))
+    page.on(
+        "response",
+        lambda r: (
+            r.status >= 400 and not r.url.endswith("/favicon.ico") and errors.append(f"{r.status} {r.url}")
+        ),
+    )
     page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/")
     page.wait_for_function("() => window.councilReader !== undefined")
     # The document has a "new" badge until it is opened.
@@ -67,7 +77,9 @@ def test_reader_draws_japanese_document(daphne_server, new_context, pdf_files):
     # The API turns pages too, not user-initiated.
     page.evaluate("() => window.councilReader.goToPage(3)")
     page.wait_for_function("() => window.navEvents.some((d) => d.page === 3 && d.userInitiated === false)")
-    page.wait_for_function("() => document.querySelector('.reader-pane.is-active .page-wrap').dataset.page === '3'")
+    page.wait_for_function(
+        "() => document.querySelector('.reader-pane.is-active .page-wrap').dataset.page === '3'"
+    )
     assert "四十二億" in page.locator(".reader-pane.is-active .textLayer").inner_text().replace("\n", "")
     assert errors == []
 
@@ -92,7 +104,10 @@ def test_search_hit_opens_the_page_highlighted(daphne_server, new_context, pdf_f
     page.locator(f"a[href^='/documents/{document.pk}/read/?page=2']").click()
     page.wait_for_selector(".textLayer mark.highlight", timeout=20000)
     assert page.evaluate("() => window.councilReader.current") == {
-        "documentId": document.pk, "versionId": document.current_version.pk, "page": 2}
+        "documentId": document.pk,
+        "versionId": document.current_version.pk,
+        "page": 2,
+    }
     marks = page.locator(".textLayer mark.highlight").all_inner_texts()
     assert "".join(marks) == "百分の五"
     # The search box in the reader finds it too, and a hit jumps there.
@@ -120,8 +135,9 @@ def test_replaced_document_side_by_side_and_swipe(daphne_server, new_context, pd
         AgendaItemDocument.objects.create(agenda_item=item, document=document)
     member = org["members"][4].user
     services.receipt_record(user=member, version=first.current_version)
-    services.document_replace(document=first, path=pdf_files["changed"], original_name="x.pdf",
-                              actor=org["clerk"].user)
+    services.document_replace(
+        document=first, path=pdf_files["changed"], original_name="x.pdf", actor=org["clerk"].user
+    )
 
     context = new_context(viewport={"width": 1280, "height": 800})
     context.add_cookies([login_cookie(member, daphne_server)])

@@ -15,7 +15,9 @@ from tests.documents.helpers import upload
 
 
 def payload(response, name):
-    match = re.search(rf'<script id="{name}" type="application/json">(.*?)</script>', response.content.decode(), re.S)
+    match = re.search(
+        rf'<script id="{name}" type="application/json">(.*?)</script>', response.content.decode(), re.S
+    )
     return json.loads(match.group(1))
 
 
@@ -33,8 +35,9 @@ def setup_sitting(org, pdf_files):
 
 def test_member_sees_released_documents_only(org, pdf_files):
     sitting, item, released, draft = setup_sitting(org, pdf_files)
-    services.document_replace(document=released, path=pdf_files["changed"], original_name="x.pdf",
-                              actor=org["clerk"].user)
+    services.document_replace(
+        document=released, path=pdf_files["changed"], original_name="x.pdf", actor=org["clerk"].user
+    )
     client = Client()
     client.force_login(org["members"][3].user)
     response = client.get(reverse("meetings:reader:sitting", args=[sitting.pk]))
@@ -58,8 +61,9 @@ def test_member_sees_released_documents_only(org, pdf_files):
 
 def test_clerk_sees_drafts_and_old_versions(org, pdf_files):
     sitting, item, released, draft = setup_sitting(org, pdf_files)
-    services.document_replace(document=released, path=pdf_files["changed"], original_name="x.pdf",
-                              actor=org["clerk"].user)
+    services.document_replace(
+        document=released, path=pdf_files["changed"], original_name="x.pdf", actor=org["clerk"].user
+    )
     client = Client()
     client.force_login(org["clerk"].user)
     documents = payload(client.get(reverse("meetings:reader:sitting", args=[sitting.pk])), "reader-documents")

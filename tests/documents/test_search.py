@@ -25,8 +25,13 @@ def test_japanese_substring_search(org, pdf_files):
 
 def test_search_respects_visibility(org, pdf_files):
     draft = upload(org, pdf_files["base"], title="下書き", release_now=False)
-    secret = upload(org, pdf_files["base"], title="秘密会資料", body=org["committee"],
-                    visibility=Document.Visibility.CLOSED_SESSION)
+    secret = upload(
+        org,
+        pdf_files["base"],
+        title="秘密会資料",
+        body=org["committee"],
+        visibility=Document.Visibility.CLOSED_SESSION,
+    )
     on_committee = org["members"][4].user
     not_on_committee = org["members"][8].user
     assert {h.document.pk for h in selectors.search_pages(on_committee, "百分の五")} == {secret.pk}
@@ -37,8 +42,9 @@ def test_search_respects_visibility(org, pdf_files):
 
 def test_search_finds_only_current_versions(org, pdf_files):
     document = upload(org, pdf_files["base"])
-    services.document_replace(document=document, path=pdf_files["changed"], original_name="x.pdf",
-                              actor=org["clerk"].user)
+    services.document_replace(
+        document=document, path=pdf_files["changed"], original_name="x.pdf", actor=org["clerk"].user
+    )
     member = org["members"][3].user
     assert selectors.search_pages(member, "百分の五") == []
     assert [h.page for h in selectors.search_pages(member, "百分の四")] == [2]

@@ -59,8 +59,13 @@ def test_replacement_summary_and_notices(org, pdf_files):
     assert selectors.badges_for(holder, [document]) == {}
     assert selectors.badges_for(org["members"][4].user, [document]) == {document.pk: "new"}
 
-    new = services.document_replace(document=document, path=pdf_files["changed"], original_name="差替.pdf",
-                                    actor=org["clerk"].user, note="第2条の税率を訂正")
+    new = services.document_replace(
+        document=document,
+        path=pdf_files["changed"],
+        original_name="差替.pdf",
+        actor=org["clerk"].user,
+        note="第2条の税率を訂正",
+    )
     assert new.number == 2
     changes = services.page_changes(old=old, new=new)
     assert changes["unchanged"] == {1: 1, 3: 3}
@@ -82,10 +87,17 @@ def test_replacement_summary_and_notices(org, pdf_files):
 def test_page_changes_removed_pages(org, pdf_files):
     document = upload(org, pdf_files["changed"])
     old = document.current_version
-    new = services.document_replace(document=document, path=pdf_files["base"], original_name="x.pdf",
-                                    actor=org["clerk"].user)
+    new = services.document_replace(
+        document=document, path=pdf_files["base"], original_name="x.pdf", actor=org["clerk"].user
+    )
     changes = services.page_changes(old=old, new=new)
-    assert changes == {"unchanged": {1: 1, 3: 3}, "changed": [2], "added": [], "removed": [4], "pages": [4, 3]}
+    assert changes == {
+        "unchanged": {1: 1, 3: 3},
+        "changed": [2],
+        "added": [],
+        "removed": [4],
+        "pages": [4, 3],
+    }
 
 
 def test_annotations_on_unchanged_pages_are_carried_forward(org, pdf_files):
@@ -94,12 +106,27 @@ def test_annotations_on_unchanged_pages_are_carried_forward(org, pdf_files):
     document = upload(org, pdf_files["base"])
     old = document.current_version
     member = org["members"][2].user
-    kept = Annotation.objects.create(member=member, document=document, version=old, page=3, kind="note",
-                                     geometry={"x": 0.5, "y": 0.5}, text="確認する")
-    flagged = Annotation.objects.create(member=member, document=document, version=old, page=2, kind="note",
-                                        geometry={"x": 0.5, "y": 0.5}, text="税率?")
-    new = services.document_replace(document=document, path=pdf_files["changed"], original_name="x.pdf",
-                                    actor=org["clerk"].user)
+    kept = Annotation.objects.create(
+        member=member,
+        document=document,
+        version=old,
+        page=3,
+        kind="note",
+        geometry={"x": 0.5, "y": 0.5},
+        text="確認する",
+    )
+    flagged = Annotation.objects.create(
+        member=member,
+        document=document,
+        version=old,
+        page=2,
+        kind="note",
+        geometry={"x": 0.5, "y": 0.5},
+        text="税率?",
+    )
+    new = services.document_replace(
+        document=document, path=pdf_files["changed"], original_name="x.pdf", actor=org["clerk"].user
+    )
     kept.refresh_from_db()
     flagged.refresh_from_db()
     assert (kept.version_id, kept.page) == (new.pk, 3)
@@ -160,8 +187,9 @@ def test_release_and_replacement_are_announced(org, pdf_files, django_capture_on
         document = upload(org, pdf_files["base"])
     assert Notice.objects.filter(kind=Notice.Kind.DOCUMENT_RELEASED, document=document).count() == 1
     with django_capture_on_commit_callbacks(execute=True):
-        new = services.document_replace(document=document, path=pdf_files["changed"], original_name="x.pdf",
-                                        actor=org["clerk"].user)
+        new = services.document_replace(
+            document=document, path=pdf_files["changed"], original_name="x.pdf", actor=org["clerk"].user
+        )
     assert Notice.objects.filter(kind=Notice.Kind.DOCUMENT_REPLACED, version=new).count() == 1
     # A draft is not announced until it is released.
     with django_capture_on_commit_callbacks(execute=True):

@@ -28,8 +28,13 @@ def served(org, pdf_files):
     version.served_file.close()
     client = Client()
     client.force_login(org["members"][3].user)
-    return {"document": document, "version": version, "data": data, "client": client,
-            "url": reverse("documents:version_file", args=[version.pk])}
+    return {
+        "document": document,
+        "version": version,
+        "data": data,
+        "client": client,
+        "url": reverse("documents:version_file", args=[version.pk]),
+    }
 
 
 def test_parse_range():
@@ -159,8 +164,9 @@ def test_forbidden_and_missing_are_the_same_404(served, org):
 def test_old_versions_only_for_clerks(served, org, pdf_files):
     from documents import services
 
-    services.document_replace(document=served["document"], path=pdf_files["changed"], original_name="x.pdf",
-                              actor=org["clerk"].user)
+    services.document_replace(
+        document=served["document"], path=pdf_files["changed"], original_name="x.pdf", actor=org["clerk"].user
+    )
     assert served["client"].get(served["url"]).status_code == 404
     clerk = Client()
     clerk.force_login(org["clerk"].user)
@@ -173,7 +179,10 @@ def test_thumbnail(served):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert body(response)[:3] == b"\xff\xd8\xff"
-    assert served["client"].get(reverse("documents:thumbnail", args=[served["version"].pk, 99])).status_code == 404
+    assert (
+        served["client"].get(reverse("documents:thumbnail", args=[served["version"].pk, 99])).status_code
+        == 404
+    )
     assert Client().get(url).status_code == 404
 
 

@@ -39,8 +39,15 @@ def post_file(client, url, path, **fields):
 
 
 def test_clerk_uploads(org, pdf_files, upload_tmp, settings):
-    response = post_file(clerk_client(org), reverse("documents:upload_file"), pdf_files["base"],
-                         body=org["plenary"].pk, title="議案第1号", visibility="public", release="now")
+    response = post_file(
+        clerk_client(org),
+        reverse("documents:upload_file"),
+        pdf_files["base"],
+        body=org["plenary"].pk,
+        title="議案第1号",
+        visibility="public",
+        release="now",
+    )
     assert response.status_code == 200, response.content
     data = response.json()
     document = Document.objects.get(pk=data["document"])
@@ -48,13 +55,25 @@ def test_clerk_uploads(org, pdf_files, upload_tmp, settings):
     assert list(upload_tmp.iterdir()) == []
 
 
-@pytest.mark.parametrize(("name", "reason"), [("image", "not_pdf"), ("javascript", "active_content"),
-                                              ("encrypted", "encrypted"), ("truncated", "damaged"),
-                                              ("embedded", "embedded_file")])
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("image", "not_pdf"),
+        ("javascript", "active_content"),
+        ("encrypted", "encrypted"),
+        ("truncated", "damaged"),
+        ("embedded", "embedded_file"),
+    ],
+)
 def test_refused_upload_stores_nothing(org, pdf_files, upload_tmp, settings, name, reason):
     client = clerk_client(org)
-    response = post_file(client, reverse("documents:upload_file"), pdf_files[name], body=org["plenary"].pk,
-                         HTTP_ACCEPT_LANGUAGE="ja")
+    response = post_file(
+        client,
+        reverse("documents:upload_file"),
+        pdf_files[name],
+        body=org["plenary"].pk,
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
     assert response.status_code == 400
     assert response.json()["reason"] == reason
     assert Document.objects.count() == 0
@@ -65,11 +84,15 @@ def test_refused_upload_stores_nothing(org, pdf_files, upload_tmp, settings, nam
 def test_over_the_size_limit(org, pdf_files, upload_tmp, settings):
     settings.COUNCIL_UPLOAD_MAX_BYTES = 20_000
     settings.LANGUAGE_CODE = "en"
-    response = post_file(clerk_client(org), reverse("documents:upload_file"), pdf_files["base"],
-                         body=org["plenary"].pk)
+    response = post_file(
+        clerk_client(org), reverse("documents:upload_file"), pdf_files["base"], body=org["plenary"].pk
+    )
     assert response.status_code == 413
-    assert response.json() == {"ok": False, "reason": "too_large",
-                               "error": "This file is larger than the limit of 19.5\xa0KB."}
+    assert response.json() == {
+        "ok": False,
+        "reason": "too_large",
+        "error": "This file is larger than the limit of 19.5\xa0KB.",
+    }
     assert Document.objects.count() == 0
     assert stored(settings) == []
     assert list(upload_tmp.iterdir()) == []
@@ -79,8 +102,14 @@ def test_size_limit_stops_reading_the_body(settings, upload_tmp):
     """The parser stops reading the request body soon after the limit, not at its end."""
     boundary = "BOUNDARY"
     payload = b"%PDF-1.7\n" + b"x" * (5 * 1024 * 1024)
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n"
-            f"Content-Type: application/pdf\r\n\r\n").encode() + payload + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+            f"Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + payload
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
 
     class Counting(io.BytesIO):
         consumed = 0
@@ -111,8 +140,9 @@ def test_announced_length_over_the_limit_is_refused_unread():
 def test_parse_timeout_refusal(org, pdf_files, upload_tmp, settings):
     settings.COUNCIL_INGEST_TIMEOUT_S = 0.05
     settings.LANGUAGE_CODE = "en"
-    response = post_file(clerk_client(org), reverse("documents:upload_file"), pdf_files["base"],
-                         body=org["plenary"].pk)
+    response = post_file(
+        clerk_client(org), reverse("documents:upload_file"), pdf_files["base"], body=org["plenary"].pk
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "This PDF took too long to read (more than 0.05 seconds)."
     assert stored(settings) == []
@@ -140,8 +170,13 @@ def test_sitting_upload_attaches_to_the_item(org, pdf_files, upload_tmp):
     client = clerk_client(org)
     page = client.get(reverse("meetings:reader:upload", args=[sitting.pk]))
     assert page.status_code == 200
-    response = post_file(client, reverse("meetings:reader:upload_file", args=[sitting.pk]), pdf_files["base"],
-                         item=item.pk, release="now")
+    response = post_file(
+        client,
+        reverse("meetings:reader:upload_file", args=[sitting.pk]),
+        pdf_files["base"],
+        item=item.pk,
+        release="now",
+    )
     assert response.status_code == 200, response.content
     document = Document.objects.get(pk=response.json()["document"])
     # A closed-session item's documents default to closed-session visibility.
@@ -149,17 +184,20 @@ def test_sitting_upload_attaches_to_the_item(org, pdf_files, upload_tmp):
     assert document.body == sitting.body
     assert AgendaItemDocument.objects.filter(agenda_item=item, document=document).exists()
     other = factories.make_agenda_item(factories.make_sitting(org["session"], org["committee"]))
-    response = post_file(client, reverse("meetings:reader:upload_file", args=[sitting.pk]), pdf_files["base"],
-                         item=other.pk)
+    response = post_file(
+        client, reverse("meetings:reader:upload_file", args=[sitting.pk]), pdf_files["base"], item=other.pk
+    )
     assert response.status_code == 400 and response.json()["reason"] == "item"
 
 
 def test_replace_through_the_view(org, pdf_files, upload_tmp):
     client = clerk_client(org)
-    data = post_file(client, reverse("documents:upload_file"), pdf_files["base"], body=org["plenary"].pk,
-                     release="now").json()
-    response = post_file(client, reverse("documents:replace", args=[data["document"]]), pdf_files["changed"],
-                         note="税率の訂正")
+    data = post_file(
+        client, reverse("documents:upload_file"), pdf_files["base"], body=org["plenary"].pk, release="now"
+    ).json()
+    response = post_file(
+        client, reverse("documents:replace", args=[data["document"]]), pdf_files["changed"], note="税率の訂正"
+    )
     assert response.status_code == 200, response.content
     result = response.json()
     assert result["number"] == 2
@@ -174,7 +212,9 @@ def test_release_actions_through_the_page(org, pdf_files, upload_tmp):
     from django.utils import timezone
 
     client = clerk_client(org)
-    data = post_file(client, reverse("documents:upload_file"), pdf_files["base"], body=org["plenary"].pk).json()
+    data = post_file(
+        client, reverse("documents:upload_file"), pdf_files["base"], body=org["plenary"].pk
+    ).json()
     document = Document.objects.get(pk=data["document"])
     assert document.release_state == "draft"
     url = reverse("documents:release", args=[document.pk])
