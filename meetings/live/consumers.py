@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -201,6 +202,15 @@ class SittingConsumer(AsyncWebsocketConsumer):
         self._outbox.put_nowait(code)
 
     # --- incoming -----------------------------------------------------------------------------
+    async def dispatch(self, message) -> None:
+        """As channels' dispatch, without closing old database connections first: every database
+        call here goes through ``database_sync_to_async``, which does that itself, and skipping it
+        saves a trip to the worker thread for every inbound message (pings included)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def receive(self, text_data=None, bytes_data=None) -> None:
         if self._closed:
             return
