@@ -262,12 +262,22 @@ def export_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
 # --- Offline packets ------------------------------------------------------------------------
 
 
+# pdf.js needs these to draw Japanese text in PDFs that use predefined CMaps or standard fonts;
+# Chinese and Korean CMaps are left out of the packet.
+NON_JAPANESE_CMAPS = ("CNS", "GB", "KSC", "Korea", "B5", "ETen", "ETHK", "HK", "UniKS")
+
+
 def _offline_assets() -> list[str]:
     urls = set()
     for finder in finders.get_finders():
         for path, _storage in finder.list(["*.map", "*.md", "LICENSE*", "*.txt"]):
             path = path.replace("\\", "/")
             if path.startswith(OFFLINE_ASSET_PREFIXES) and path.endswith((".js", ".mjs", ".css")):
+                urls.add(static(path))
+            elif path.startswith("vendor/pdfjs/cmaps/") and path.endswith(".bcmap"):
+                if not any(tag in path.rsplit("/", 1)[-1] for tag in NON_JAPANESE_CMAPS):
+                    urls.add(static(path))
+            elif path.startswith("vendor/pdfjs/standard_fonts/") and path.endswith((".pfb", ".ttf")):
                 urls.add(static(path))
     return sorted(urls)
 
