@@ -161,8 +161,21 @@ ACTIVE_KEYS = {
 }
 
 
+# An A3 page scanned at 600 dpi is 70 megapixels; an image declaring far more is a memory bomb
+# for every reader that decodes it (pdf.js on a tablet included), whatever its compressed size.
+MAX_IMAGE_PIXELS = 200_000_000
+
+
+def _image_pixels(obj) -> int:
+    try:
+        return int(obj.get("/Width", 0)) * int(obj.get("/Height", 0))
+    except (TypeError, ValueError):
+        raise Refused("damaged", "image size is not a number") from None
+
+
 def scan_all_objects(pdf) -> None:
-    """Belt and braces: any object anywhere (object streams included) naming active content."""
+    """Belt and braces: any object anywhere (object streams included) naming active content,
+    and images too large to decode."""
     import pikepdf
 
     for obj in pdf.objects:
@@ -173,6 +186,8 @@ def scan_all_objects(pdf) -> None:
                     raise Refused(reason, key)
             if obj.get("/S") in ACTION_KINDS_REFUSED or obj.get("/Type") == "/EmbeddedFile":
                 raise Refused("active_content" if obj.get("/S") else "embedded_file", str(obj.get("/S")))
+            if obj.get("/Subtype") == "/Image" and _image_pixels(obj) > MAX_IMAGE_PIXELS:
+                raise Refused("memory", "image too large to decode")
 
 
 # --- pages (pikepdf hashes, PDFium text and thumbnails) ----------------------------------------

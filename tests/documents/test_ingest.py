@@ -117,3 +117,23 @@ def test_open_destination_is_allowed(pdf_files):
     result = read_pdf(pdf_files["open_destination"])
     assert result.page_count == 3
     result.cleanup()
+
+
+def test_image_too_large_to_decode_is_refused(tmp_path):
+    """An image declaring 100000 x 100000 pixels from a few bytes: a memory bomb for any reader."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(300, 300))
+    page = pdf.pages[0]
+    image = pikepdf.Stream(pdf, b"\0" * 100)
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Width, image.Height, image.BitsPerComponent = 100000, 100000, 8
+    image.ColorSpace = pikepdf.Name.DeviceGray
+    name = page.add_resource(image, pikepdf.Name.XObject)
+    page.contents_add(pikepdf.Stream(pdf, f"q 300 0 0 300 0 0 cm {name} Do Q".encode()))
+    path = tmp_path / "bomb.pdf"
+    pdf.save(path)
+    with pytest.raises(IngestRefused) as excinfo:
+        read_pdf(path)
+    assert excinfo.value.reason == "memory"
