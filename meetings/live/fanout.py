@@ -300,13 +300,16 @@ class Hub:
     async def _flush_presence(self, delay: float = 1.0) -> None:
         from channels.db import database_sync_to_async
 
-        await asyncio.sleep(delay)
-        dirty, self._presence_dirty = self._presence_dirty, set()
-        ops, self._presence_ops = self._presence_ops, {}
-        try:
-            await database_sync_to_async(_write_presence)(self.server_id, ops, sorted(dirty))
-        except Exception:
-            logger.exception("live hub: presence for sittings %s", sorted(dirty))
+        while True:
+            await asyncio.sleep(delay)
+            dirty, self._presence_dirty = self._presence_dirty, set()
+            ops, self._presence_ops = self._presence_ops, {}
+            try:
+                await database_sync_to_async(_write_presence)(self.server_id, ops, sorted(dirty))
+            except Exception:
+                logger.exception("live hub: presence for sittings %s", sorted(dirty))
+            if not self._presence_dirty:  # changes made while writing go in the next batch
+                return
 
     async def flush_presence_now(self) -> None:
         """Write pending presence at once (tests, shutdown)."""
