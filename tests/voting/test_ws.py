@@ -46,7 +46,7 @@ async def ws(ctx, person_or_user, lang="en"):
 async def call(comm, message: dict, expect: str) -> dict:
     await send(comm, message)
     while True:
-        reply = await receive(comm)
+        reply = await receive(comm, timeout=10)  # generous: CI machines are sometimes very busy
         if reply["type"] in (expect, "error") and (
             reply.get("for") == message["type"] or reply["type"] == expect
         ):
@@ -54,7 +54,7 @@ async def call(comm, message: dict, expect: str) -> dict:
 
 
 async def event(comm, type_: str) -> dict:
-    return await receive_until(comm, type_)
+    return await receive_until(comm, type_, timeout=10)
 
 
 async def test_state_carries_the_voting_parts(committee):
