@@ -1,19 +1,18 @@
 """Close a user's live sockets when the user's right to them ends.
 
 Sign-out is handled by the live app itself. Here: a password change or deactivation (every
-socket of the user closes), and losing a role (a membership ended or removed, the person made
-inactive, re-kinded or unlinked: the user's sockets close when a sitting they are connected to
-is no longer theirs). The close goes to every server process through the live app's control
-group, after the change commits. The live app also re-checks access periodically; this makes
-it immediate.
+socket of the user closes), and a change that can take a role away (a membership ended, changed
+or removed; the person made inactive, re-kinded or unlinked from the user). The close goes to
+every server process through the live app's control group, after the change commits; the tablet
+reconnects at once and that connection is authorized afresh, so a user who kept access is back
+within a second and one who lost it stays out. The live app also re-checks access periodically;
+this makes it immediate. Renames and other edits close nothing.
 
 The organisation (``council``) does not depend on meetings, so the live app is imported lazily
 and its absence is tolerated.
 """
 
 from __future__ import annotations
-
-import logging
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -22,48 +21,25 @@ from django.dispatch import receiver
 
 from council.models import Membership, Person
 
-logger = logging.getLogger(__name__)
 User = get_user_model()
-
-
-def _live():
-    try:
-        from meetings.live import fanout
-        from meetings.live.models import LiveConnection
-        from meetings.live.permissions import can_follow
-    except ImportError:  # the live app is not installed
-        return None
-    return fanout, LiveConnection, can_follow
 
 
 def close_all_sockets(user_id: int) -> None:
     """After commit, close every live socket of the user on every process."""
     def run():
-        live = _live()
-        if live is not None:
-            live[0].close_user_sockets(user_id)
+        try:
+            from meetings.live.fanout import close_user_sockets
+        except ImportError:  # the live app is not installed
+            return
+        close_user_sockets(user_id)
 
     transaction.on_commit(run)
 
 
 def close_sockets_if_access_lost(user_id: int) -> None:
-    """After commit, close the user's sockets if a sitting they are connected to is no longer theirs."""
-    def run():
-        live = _live()
-        if live is None:
-            return
-        fanout, LiveConnection, can_follow = live
-        from meetings.models import Sitting
-
-        sitting_ids = set(LiveConnection.objects.filter(user_id=user_id).values_list("sitting_id", flat=True))
-        if not sitting_ids:
-            return
-        user = User.objects.select_related("person").filter(pk=user_id).first()
-        sittings = Sitting.objects.select_related("body").filter(pk__in=sitting_ids)
-        if user is None or not all(can_follow(user, sitting) for sitting in sittings):
-            fanout.close_user_sockets(user_id)
-
-    transaction.on_commit(run)
+    """After commit, close the user's sockets; each reconnect is authorized afresh, so a user who
+    kept access is back within a second, and one who lost it stays out."""
+    close_all_sockets(user_id)
 
 
 @receiver(pre_save, sender=User, dispatch_uid="security.user_pre_save")
@@ -89,21 +65,26 @@ def _user_deleted(sender, instance, **kwargs):
     close_all_sockets(instance.pk)
 
 
+PERSON_ACCESS_FIELDS = ("active", "kind", "user_id", "council_id")
+
+
 @receiver(pre_save, sender=Person, dispatch_uid="security.person_pre_save")
 def _remember_person(sender, instance, raw=False, **kwargs):
+    instance._security_before = None
     if raw or instance.pk is None:
         return
-    instance._security_before_user = Person.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
+    instance._security_before = Person.objects.filter(pk=instance.pk).values(*PERSON_ACCESS_FIELDS).first()
 
 
 @receiver(post_save, sender=Person, dispatch_uid="security.person_post_save")
 def _person_saved(sender, instance, created, raw=False, **kwargs):
-    if raw:
+    before = getattr(instance, "_security_before", None)
+    instance._security_before = None
+    if raw or created or before is None:
         return
-    previous = getattr(instance, "_security_before_user", None)
-    instance._security_before_user = None
-    for user_id in {previous, instance.user_id} - {None}:
-        close_sockets_if_access_lost(user_id)
+    if any(before[f] != getattr(instance, f) for f in PERSON_ACCESS_FIELDS):  # a rename changes no access
+        for user_id in {before["user_id"], instance.user_id} - {None}:
+            close_sockets_if_access_lost(user_id)
 
 
 @receiver(post_delete, sender=Person, dispatch_uid="security.person_deleted")
@@ -112,11 +93,32 @@ def _person_deleted(sender, instance, **kwargs):
         close_sockets_if_access_lost(instance.user_id)
 
 
-@receiver(post_save, sender=Membership, dispatch_uid="security.membership_saved")
-@receiver(post_delete, sender=Membership, dispatch_uid="security.membership_deleted")
-def _membership_changed(sender, instance, raw=False, **kwargs):
-    if raw:
+@receiver(pre_save, sender=Membership, dispatch_uid="security.membership_pre_save")
+def _remember_membership(sender, instance, raw=False, **kwargs):
+    instance._security_before = None
+    if raw or instance.pk is None:
         return
-    user_id = Person.objects.filter(pk=instance.person_id).values_list("user_id", flat=True).first()
+    instance._security_before = Membership.objects.filter(pk=instance.pk).values("role", "end", "start",
+                                                                                 "body_id").first()
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="security.membership_saved")
+def _membership_saved(sender, instance, created, raw=False, **kwargs):
+    before = getattr(instance, "_security_before", None)
+    instance._security_before = None
+    if raw or created or before is None:
+        return  # a new membership grants; the next connection sees it
+    if (before["role"], before["end"], before["start"], before["body_id"]) != (
+            instance.role, instance.end, instance.start, instance.body_id):
+        _close_for_person(instance.person_id)
+
+
+@receiver(post_delete, sender=Membership, dispatch_uid="security.membership_deleted")
+def _membership_deleted(sender, instance, **kwargs):
+    _close_for_person(instance.person_id)
+
+
+def _close_for_person(person_id: int) -> None:
+    user_id = Person.objects.filter(pk=person_id).values_list("user_id", flat=True).first()
     if user_id:
         close_sockets_if_access_lost(user_id)

@@ -28,7 +28,6 @@ pytestmark = pytest.mark.django_db
 
 NOT_YET_REFUSED = {
     # Found by this corpus; ingestion accepts it today and serves it as is (see docs/security.md).
-    "image_bomb": "an image declaring 100000x100000 pixels is accepted; PDFium skips it, a browser's pdf.js may not",
 }
 
 

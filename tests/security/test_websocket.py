@@ -123,8 +123,6 @@ async def test_hostile_messages_get_errors_and_change_nothing(live):
     await comm.disconnect()
 
 
-@pytest.mark.xfail(raises=RecursionError, strict=False,
-                   reason="meetings.live.protocol.parse catches ValueError only; RecursionError escapes the consumer")
 async def test_deeply_nested_json_errors_or_disconnects_only_the_sender(live):
     """8 KB of brackets is within the size limit but deeper than the JSON parser's recursion."""
     sender = await open_socket(live["path"], live["members"][4].user)
