@@ -33,6 +33,8 @@ FLOOD_WINDOW_S = 10.0
 FLOOD_SOFT = 60  # messages per window answered with an error
 FLOOD_HARD = 200  # messages per window closing the socket
 ACCESS_RECHECK_S = 60.0
+ACCESS_CACHE_S = 5.0
+_recent_access: dict[tuple, tuple[float, tuple[str, ...]]] = {}
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_SIGNED_OUT = 4401
@@ -98,11 +100,24 @@ class SittingConsumer(AsyncWebsocketConsumer):
         from meetings.live.permissions import can_follow, can_run
         from meetings.models import Sitting
 
-        sitting = Sitting.objects.select_related("body").filter(pk=self.sitting_id).first()
         user = self.scope.get("user")
-        if sitting is None or not can_follow(user, sitting):
+        sitting = Sitting.objects.select_related("body").filter(pk=self.sitting_id).first()
+        if sitting is None or not getattr(user, "is_authenticated", False):
             return None
-        return ("members", "clerks") if can_run(user, sitting) else ("members",)
+        # A burst of reconnections by the same people (a process died under them) is answered from
+        # here for a few seconds. The key changes with the account (password, creation) and the
+        # sitting; refusals are never remembered, and every inbound message is checked afresh.
+        key = (user.pk, user.date_joined, user.password, sitting.pk, sitting.body_id, sitting.updated_at)
+        cached = _recent_access.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        if not can_follow(user, sitting):
+            return None
+        streams = ("members", "clerks") if can_run(user, sitting) else ("members",)
+        if len(_recent_access) > 5000:
+            _recent_access.clear()
+        _recent_access[key] = (time.monotonic() + ACCESS_CACHE_S, streams)
+        return streams
 
     async def disconnect(self, code) -> None:
         self._closed = True

@@ -90,7 +90,7 @@ def parse(text: str | None, *, public: bool = False) -> tuple[Registered, dict]:
         raise Invalid("too_large", _("The message is too large."))
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: brackets nested deeper than the parser goes
         raise Invalid("malformed", _("The message is not valid JSON.")) from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise Invalid("malformed", _("The message has no type."))

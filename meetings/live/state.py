@@ -73,8 +73,8 @@ def build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[str
     streams = streams or (audience,)
     counters = {"members": live.seq, "public": live.public_seq, "clerks": live.clerk_seq}
     user_key = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
-    key = (sitting.pk, audience, streams, user_key, live.seq, live.public_seq, live.clerk_seq,
-           translation.get_language())
+    key = (sitting.pk, audience, streams, user_key, live.seq, live.public_seq, live.clerk_seq, live.updated_at,
+           sitting.updated_at, translation.get_language())
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)

@@ -305,6 +305,7 @@ REFUSALS = [
     (json.dumps({"type": "sitting.open"}), "status", "Only a scheduled sitting can be opened."),
     (json.dumps({"type": "sitting.resume"}), "status", "Only a sitting in recess can resume."),
     ("x" * (MAX_MESSAGE_BYTES + 1), "too_large", "The message is too large."),
+    ("[" * 4000 + "]" * 4000, "malformed", "The message is not valid JSON."),  # deeper than the parser goes
 ]
 
 
