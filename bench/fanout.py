@@ -378,14 +378,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--layer", choices=["memory", "redis"], default="memory")
     parser.add_argument("--servers", type=int, default=1, help="daphne processes (more than one needs --layer redis)")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14")
-    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temporary folder")
+    parser.add_argument("--database-url", default="",
+                        help="default: a fresh SQLite file in a temporary folder; a postgres:// URL: a scratch "
+                             "database is created next to it and dropped at the end")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(argv)
     if args.servers > 1 and args.layer != "redis":
         parser.error("several servers share page turns only through --layer redis")
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
-    database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    scratch = None
+    if args.database_url.startswith("postgres"):
+        import uuid
+
+        import psycopg
+
+        scratch = f"bench_fanout_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{scratch}"')
+        database_url = args.database_url.rsplit("/", 1)[0] + "/" + scratch
+    else:
+        database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
     env = os.environ.copy()
     env.update(COUNCIL_VAR_DIR=str(tmp), DATABASE_URL=database_url, ALLOWED_HOSTS="127.0.0.1,localhost",
                COUNCIL_DEMO="0", LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1", MEDIA_ROOT=str(tmp / "media"))
@@ -406,6 +419,7 @@ def main(argv: list[str] | None = None) -> None:
     sitting = data["sitting"]
     urls = [f"ws://127.0.0.1:{p}/ws/sittings/{sitting}/" for p in ports]
     result: dict = {"benchmark": "fanout", "clients": args.clients, "servers": args.servers, "layer": args.layer,
+                    "database": "postgresql" if scratch else "sqlite",
                     "workers": args.workers, "turns": args.turns,
                     "load_average_1m": round(os.getloadavg()[0], 2)}
     try:
@@ -422,6 +436,14 @@ def main(argv: list[str] | None = None) -> None:
             except subprocess.TimeoutExpired:
                 s.kill()
                 s.wait(5)
+    if scratch:
+        from django.db import connections
+
+        connections.close_all()
+        import psycopg
+
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
     print(json.dumps({"live": live}), flush=True)
     result.update({k: live[k] for k in ("p50_ms", "p99_ms", "kb_per_connection", "server_cpu_ms_per_turn",
                                          "connected", "failed", "message_bytes", "turns_missing")})
