@@ -606,3 +606,31 @@ async def test_permission_matrix_websocket(transactional_db, world):
             if want != "-" and have not in want:
                 failures.append(f"{entry.type} as {who}: expected {want}, got {have}")
     assert not failures, "WebSocket permission matrix mismatches:\n" + "\n".join(failures)
+
+
+# --- What listings and searches show ----------------------------------------------------------------
+# Pages every role may open must still not show what the role may not see: the committee's
+# members-only document appears only for those who may read it.
+
+LISTINGS = ["/documents/", "/documents/search/?q=Council", "/documents/search.json?q=Council",  # text of its page
+            "/documents/search/?q=委員会", "/documents/annotations/api/notes/search/?q=Council"]
+SEES_COMMITTEE_DOCUMENT = {"member", "chair", "official", "clerk", "admin"}
+
+
+def test_permission_matrix_listings_show_only_what_the_role_may_see(world):
+    clients = clients_for(world)
+    title = world["document"].title
+    failures = []
+    found_by_member = []
+    for url in LISTINGS:
+        for role in ROLES:
+            response = clients[role].get(url)
+            if response.status_code != 200:
+                continue  # refused outright: nothing shown
+            shown = title in response.content.decode()
+            if shown and role not in SEES_COMMITTEE_DOCUMENT:
+                failures.append(f"{url} shows the members-only document to {role}")
+            if shown and role == "member":
+                found_by_member.append(url)
+    assert not failures, "\n".join(failures)
+    assert "/documents/search/?q=Council" in found_by_member, "the search does find it for a member"
