@@ -190,11 +190,29 @@ CSV_COLUMNS = [
 ]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """Neutralise spreadsheet formulas (CSV injection): text starting with = + - @ gets a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, out):
+        self._writer = csv.writer(out)
+
+    def writerow(self, row):
+        self._writer.writerow([csv_safe(cell) for cell in row])
+
+
 def votes_csv(minutes: Minutes) -> str:
     """One row per counted vote; roll-call ballots add one row per member with their vote."""
     headings = {}
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
     blocks = selectors.ordered_blocks(minutes)
     for b in blocks:
