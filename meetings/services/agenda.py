@@ -80,9 +80,22 @@ def _current_order(sitting: Sitting) -> list[int]:
     return list(AgendaItem.objects.filter(sitting=sitting).order_by("position", "id").values_list("pk", flat=True))
 
 
-def _changed(sitting: Sitting) -> None:
+def _announce_after_commit(sitting: Sitting, actor=None) -> None:
+    """Tell the body's members, once the change has committed, that the published agenda changed."""
+    from django.urls import reverse
+
+    from documents.notices.services import notify_agenda_changed
+
+    sitting_id, body = sitting.pk, sitting.body
+    title = _("The order of business of %(sitting)s was published or changed.") % {"sitting": sitting}
+    transaction.on_commit(lambda: notify_agenda_changed(
+        body=body, title=title, link=reverse("meetings:sitting_detail", args=[sitting_id]), actor=actor))
+
+
+def _changed(sitting: Sitting, actor=None) -> None:
     if sitting.agenda_published_at is not None:
         Sitting.objects.filter(pk=sitting.pk).update(ical_sequence=F("ical_sequence") + 1)
+        _announce_after_commit(sitting, actor)
 
 
 def _validate(item: AgendaItem) -> None:
@@ -106,7 +119,7 @@ def agenda_item_add(*, actor, sitting: Sitting, kind: str, title: str, title_en:
     order.insert(index, item.pk)
     _renumber(sitting, order)
     item.refresh_from_db()
-    _changed(sitting)
+    _changed(sitting, actor)
     audit_record(action="agenda.item_add", actor=actor, target=item,
                  data={"sitting": sitting.pk, "position": item.position, "kind": kind, "title": title,
                        "bill_number": bill_number})
@@ -124,7 +137,7 @@ def agenda_item_update(*, actor, item: AgendaItem, **fields) -> AgendaItem:
         setattr(item, name, value)
     _validate(item)
     item.save()
-    _changed(sitting)
+    _changed(sitting, actor)
     audit_record(action="agenda.item_update", actor=actor, target=item, data=fields)
     return item
 
@@ -137,7 +150,7 @@ def agenda_item_delete(*, actor, item: AgendaItem) -> None:
     pk = item.pk
     item.delete()
     _renumber(sitting, _current_order(sitting))
-    _changed(sitting)
+    _changed(sitting, actor)
     audit_record(action="agenda.item_delete", actor=actor, target_type="meetings.agendaitem", target_id=pk, data=data)
 
 
@@ -153,7 +166,7 @@ def agenda_item_move(*, actor, item: AgendaItem, direction: str) -> AgendaItem:
     if 0 <= target < len(order):
         order[index], order[target] = order[target], order[index]
         _renumber(sitting, order)
-        _changed(sitting)
+        _changed(sitting, actor)
         audit_record(action="agenda.reorder", actor=actor, target=sitting, data={"order": order})
     item.refresh_from_db()
     return item
@@ -169,7 +182,7 @@ def agenda_reorder(*, actor, sitting: Sitting, item_ids: list[int]) -> None:
     if item_ids == order:
         return
     _renumber(sitting, item_ids)
-    _changed(sitting)
+    _changed(sitting, actor)
     audit_record(action="agenda.reorder", actor=actor, target=sitting, data={"order": item_ids})
 
 
@@ -185,6 +198,7 @@ def agenda_publish(*, actor, sitting: Sitting) -> Sitting:
     sitting.refresh_from_db()
     audit_record(action="agenda.publish", actor=actor, target=sitting,
                  data={"items": _current_order(sitting)})
+    _announce_after_commit(sitting, actor)
     return sitting
 
 

@@ -146,3 +146,24 @@ def test_session_update_refuses_leaving_sittings_outside(org, clerk):
     with translation.override("en"), pytest.raises(Refused, match="fall outside"):
         services.session_update(actor=clerk, session=session, start_date=session.start_date,
                                 end_date=session.start_date)
+
+
+def test_published_agenda_change_notifies_the_members(org, clerk, django_capture_on_commit_callbacks):
+    from documents.notices.models import Notice
+
+    sitting = org["sitting"]
+    make_agenda_item(sitting)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agenda_item_add(actor=clerk, sitting=sitting, kind="report", title="下書き中")
+    assert not Notice.objects.filter(kind=Notice.Kind.AGENDA_CHANGED).exists()  # a draft tells nobody
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agenda_publish(actor=clerk, sitting=sitting)
+    notice = Notice.objects.get(kind=Notice.Kind.AGENDA_CHANGED)
+    member = org["members"][4].user
+    assert notice.receipts.filter(user=member, opened_at__isnull=True).exists()
+    notice.receipts.update(opened_at=notice.created_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agenda_item_add(actor=clerk, sitting=sitting, kind="report", title="追加議案")
+    # Coalesced into the same notice, which is unread again.
+    assert Notice.objects.filter(kind=Notice.Kind.AGENDA_CHANGED).count() == 1
+    assert notice.receipts.filter(user=member, opened_at__isnull=True).exists()
