@@ -37,6 +37,13 @@ ACCESS_CACHE_S = 5.0
 _recent_access: dict[tuple, tuple[float, tuple[str, ...]]] = {}
 
 CLOSE_FORBIDDEN = 4403
+
+
+def forget_access(user_id: int) -> None:
+    """Drop this process's remembered "allowed" answers for an account (it lost access or signed out)."""
+    for key in [key for key in _recent_access if key[0] == user_id]:
+        _recent_access.pop(key, None)
+
 CLOSE_SIGNED_OUT = 4401
 CLOSE_FLOOD = 4429
 CLOSE_STALLED = 4408
@@ -201,6 +208,8 @@ class SittingConsumer(AsyncWebsocketConsumer):
         if self._closed:
             return
         self._closed = True
+        if code in (CLOSE_FORBIDDEN, CLOSE_SIGNED_OUT) and self.user_id is not None:
+            forget_access(self.user_id)  # the tablet's reconnect must be checked afresh
         for stream in getattr(self, "streams", ()):
             if self.hub is not None:
                 self.hub.leave(group_name(self.sitting_id, stream), self)

@@ -243,10 +243,7 @@ async def test_socket_closes_when_the_role_is_lost(live):
     if again.accepted:
         readmitted.append("plenary")
         await again.disconnect()
-    if readmitted:
-        # Known gap (docs/security.md): the live consumer remembers "allowed" for a few seconds per
-        # account and sitting, and a membership change is not part of that key.
-        pytest.xfail(f"a reconnect right after losing the role was accepted ({', '.join(readmitted)})")
+    assert not readmitted, f"a reconnect right after losing the role was accepted ({', '.join(readmitted)})"
 
 
 async def test_unrelated_change_does_not_close_the_socket(live):
