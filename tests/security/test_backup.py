@@ -152,7 +152,7 @@ def _recount_votes(env):
 def test_backup_refuses_a_folder_that_is_not_empty(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "x").write_text("x")
-    with pytest.raises(CommandError, match="not empty"):
+    with pytest.raises(CommandError, match="空ではありません"):  # commands speak the site's language
         call_command("backup", str(tmp_path / "b"))
 
 
@@ -165,23 +165,23 @@ def test_restore_refuses_a_damaged_backup(tmp_path):
     data = bytearray(db_file.read_bytes())
     data[200] ^= 0xFF
     db_file.write_bytes(bytes(data))
-    with pytest.raises(CommandError, match="damaged"):
+    with pytest.raises(CommandError, match="壊れています"):
         call_command("restore", str(tmp_path / "b"))
 
 
 @pytest.mark.django_db
 def test_restore_refuses_to_overwrite_a_database_with_data(tmp_path):
     call_command("backup", str(tmp_path / "b"))
-    with pytest.raises(CommandError, match="not empty"):
+    with pytest.raises(CommandError, match="空ではありません。上書きする場合は --replace"):
         call_command("restore", str(tmp_path / "b"))
 
 
 def test_restore_refuses_a_folder_that_is_not_a_backup(tmp_path, db):
-    with pytest.raises(CommandError, match="not a backup folder"):
+    with pytest.raises(CommandError, match="バックアップのフォルダではありません"):
         call_command("restore", str(tmp_path))
 
 
 def test_postgres_backup_without_pg_dump_gives_guidance(monkeypatch):
     monkeypatch.setattr(backup_mod.shutil, "which", lambda name: None)
-    with pytest.raises(backup_mod.BackupError, match="pg_dump was not found.*README"):
+    with pytest.raises(backup_mod.BackupError, match="pg_dump が見つかりません.*README"):
         backup_mod._pg_tool("pg_dump")
