@@ -33,17 +33,8 @@ FLOOD_WINDOW_S = 10.0
 FLOOD_SOFT = 60  # messages per window answered with an error
 FLOOD_HARD = 200  # messages per window closing the socket
 ACCESS_RECHECK_S = 60.0
-ACCESS_CACHE_S = 5.0
-_recent_access: dict[tuple, tuple[float, tuple[str, ...]]] = {}
 
 CLOSE_FORBIDDEN = 4403
-
-
-def forget_access(user_id: int) -> None:
-    """Drop this process's remembered "allowed" answers for an account (it lost access or signed out)."""
-    for key in [key for key in _recent_access if key[0] == user_id]:
-        _recent_access.pop(key, None)
-
 CLOSE_SIGNED_OUT = 4401
 CLOSE_FLOOD = 4429
 CLOSE_STALLED = 4408
@@ -104,27 +95,16 @@ class SittingConsumer(AsyncWebsocketConsumer):
             self.hub.presence_open(key=self.key, sitting_id=self.sitting_id, user_id=self.user_id)
 
     def _authorize(self) -> tuple[str, ...] | None:
+        # Checked afresh on every connection: a tablet reconnecting right after its user lost the
+        # role or signed out must be refused (no remembered answers).
         from meetings.live.permissions import can_follow, can_run
         from meetings.models import Sitting
 
         user = self.scope.get("user")
         sitting = Sitting.objects.select_related("body").filter(pk=self.sitting_id).first()
-        if sitting is None or not getattr(user, "is_authenticated", False):
+        if sitting is None or not can_follow(user, sitting):
             return None
-        # A burst of reconnections by the same people (a process died under them) is answered from
-        # here for a few seconds. The key changes with the account (password, creation) and the
-        # sitting; refusals are never remembered, and every inbound message is checked afresh.
-        key = (user.pk, user.date_joined, user.password, sitting.pk, sitting.body_id, sitting.updated_at)
-        cached = _recent_access.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        if not can_follow(user, sitting):
-            return None
-        streams = ("members", "clerks") if can_run(user, sitting) else ("members",)
-        if len(_recent_access) > 5000:
-            _recent_access.clear()
-        _recent_access[key] = (time.monotonic() + ACCESS_CACHE_S, streams)
-        return streams
+        return ("members", "clerks") if can_run(user, sitting) else ("members",)
 
     async def disconnect(self, code) -> None:
         self._closed = True
@@ -208,8 +188,6 @@ class SittingConsumer(AsyncWebsocketConsumer):
         if self._closed:
             return
         self._closed = True
-        if code in (CLOSE_FORBIDDEN, CLOSE_SIGNED_OUT) and self.user_id is not None:
-            forget_access(self.user_id)  # the tablet's reconnect must be checked afresh
         for stream in getattr(self, "streams", ()):
             if self.hub is not None:
                 self.hub.leave(group_name(self.sitting_id, stream), self)

@@ -26,10 +26,8 @@ def _fast_passwords(settings):
 @pytest.fixture(autouse=True)
 def _fresh_hub_and_layer():
     """Each test runs on its own event loop: give it a fresh hub and in-memory layer."""
-    from meetings.live import consumers
     from meetings.live.state import clear_state_cache
 
-    consumers._recent_access.clear()
     fanout.reset_hub()
     channel_layers.backends.clear()
     clear_state_cache()
