@@ -267,6 +267,22 @@ class SittingConsumer(AsyncWebsocketConsumer):
             self.close_from_hub(CLOSE_FORBIDDEN)
 
     def _run_handler(self, entry, message: dict) -> dict | object | None:
+        from django.db import DatabaseError, close_old_connections
+
+        try:
+            return self._run_handler_checked(entry, message)
+        except DatabaseError:
+            # The database went away for a moment (restart, failover): say so and keep the socket;
+            # the transaction rolled back, so nothing changed, and a retry with the same token counts once.
+            logger.warning("live: database unavailable while handling %s", message.get("type"))
+            close_old_connections()
+            msg_id = message.get("id")
+            with translation.override(self.lang):
+                return {"type": "error", "code": "unavailable", "for": message.get("type"),
+                        "message": _("The server could not reach its database; nothing was changed. Please try again."),
+                        **({"re": msg_id} if msg_id is not None else {})}
+
+    def _run_handler_checked(self, entry, message: dict) -> dict | object | None:
         from django.contrib.auth import get_user_model
 
         from meetings.live.permissions import can_follow

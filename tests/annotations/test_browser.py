@@ -332,6 +332,10 @@ def test_offline_browser_conflict_keeps_both_texts(daphne_server, new_context):
     page.locator("#annot-note-text").fill("タブレットで修正")
     page.locator(".annot-dialog button[value=save]").click()
     page.wait_for_function("() => document.querySelector('.annot-status').classList.contains('offline')")
+    # The tablet's edit is stamped before it is drawn: wait for it, so the phone's edit is later.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.annot-note')].some((e) => e.title === 'タブレットで修正')")
+    page.wait_for_timeout(50)
     # Later, the same note is changed on the member's phone, which is online.
     annotations_sync(member=member, changes=[dict(note, text="スマホで修正", base_revision=1)])
     context.set_offline(False)
