@@ -180,6 +180,7 @@ class Hub:
         self._presence_dirty: set[int] = set()
         self._presence_ops: dict[str, dict] = {}
         self._presence_task: asyncio.Task | None = None
+        self.stopping = False
 
     async def start(self) -> None:
         if self.started:
@@ -220,6 +221,10 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:  # e.g. Redis restarting: keep trying, subscriptions are refreshed
+                if self.stopping or _being_cancelled():
+                    # A client library turned our cancellation into an error (redis-py's timeouts
+                    # can): retrying would keep the loop alive forever and hang shutdown.
+                    raise asyncio.CancelledError from None
                 logger.exception("live hub: receive failed; retrying in %.1fs", backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -344,6 +349,8 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self.stopping or _being_cancelled():
+                    raise asyncio.CancelledError from None
                 logger.exception("live hub: housekeeping failed")
 
     async def _recheck_access(self) -> None:
@@ -363,6 +370,7 @@ class Hub:
                     sock.close_from_hub(4403)
 
     async def stop(self) -> None:
+        self.stopping = True
         for task in self.tasks:
             task.cancel()
         self.tasks.clear()
@@ -440,12 +448,19 @@ def current_hub() -> Hub | None:
     return _hub
 
 
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return bool(task is not None and task.cancelling())
+
+
 def reset_hub() -> None:
     """Forget the hub (tests call this between event loops)."""
     global _hub
     if _hub is not None:
-        for task in _hub.tasks:
-            task.cancel()
+        _hub.stopping = True
+        for task in [*_hub.tasks, _hub._presence_task]:
+            if task is not None:
+                task.cancel()
     _hub = None
 
 
