@@ -12,7 +12,11 @@ run: setup
 	@$(PY) manage.py seed_demo
 	@$(PY) manage.py collectstatic --noinput -v0
 	@echo ""
-	@echo "  Open http://$(HOST):$(PORT)/ (demo sign-ins are listed in README.md)"
+	@echo "  Open http://$(HOST):$(PORT)/"
+	@echo "  Demo sign-ins, password 'demo' for each:"
+	@echo "    admin (administrator); jimukyokucho, shoki (secretariat / clerks)"
+	@echo "    giin01 (議長 chair), giin02 (副議長), giin03 (committee chair), giin04 ... giin10 (councillors)"
+	@echo "    chocho (町長 mayor), kacho (総務課長) (officials)"
 	@echo ""
 	@COUNCIL_DEMO=1 $(PY) -m daphne -b $(HOST) -p $(PORT) council.asgi:application
 
