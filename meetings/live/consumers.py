@@ -251,10 +251,14 @@ class SittingConsumer(AsyncWebsocketConsumer):
             if msg_id is not None:
                 self.send_json({"type": "ack", "re": msg_id, "for": kind})
             return
-        reply = await database_sync_to_async(self._run_handler)(entry, message)
+        if entry.batch_handler is not None:
+            reply = await _batches.submit(self, entry, message)
+        else:
+            reply = await database_sync_to_async(self._run_handler)(entry, message)
         if reply is _REVOKED:
             self.close_from_hub(CLOSE_FORBIDDEN)
             return
+        self._last_access_check = time.monotonic()
         if reply is not None:
             self.send_json(reply)
 
@@ -267,56 +271,145 @@ class SittingConsumer(AsyncWebsocketConsumer):
             self.close_from_hub(CLOSE_FORBIDDEN)
 
     def _run_handler(self, entry, message: dict) -> dict | object | None:
-        from django.db import DatabaseError, close_old_connections
-
-        try:
-            return self._run_handler_checked(entry, message)
-        except DatabaseError:
-            # The database went away for a moment (restart, failover): say so and keep the socket;
-            # the transaction rolled back, so nothing changed, and a retry with the same token counts once.
-            logger.warning("live: database unavailable while handling %s", message.get("type"))
-            close_old_connections()
-            msg_id = message.get("id")
-            with translation.override(self.lang):
-                return {"type": "error", "code": "unavailable", "for": message.get("type"),
-                        "message": _("The server could not reach its database; nothing was changed. Please try again."),
-                        **({"re": msg_id} if msg_id is not None else {})}
-
-    def _run_handler_checked(self, entry, message: dict) -> dict | object | None:
-        from django.contrib.auth import get_user_model
-
-        from meetings.live.permissions import can_follow
-        from meetings.models import Sitting
-
-        kind, msg_id = message["type"], message.get("id")
-        re = {"re": msg_id} if msg_id is not None else {}
-        with translation.override(self.lang):
-            # Permission is checked again on every inbound message, with a fresh user.
-            user = get_user_model().objects.select_related("person").filter(pk=self.user_id, is_active=True).first()
-            sitting = Sitting.objects.select_related("body").filter(pk=self.sitting_id).first()
-            if user is None or sitting is None or not can_follow(user, sitting):
-                return _REVOKED
-            self._last_access_check = time.monotonic()
-            try:
-                result = entry.handler(user=user, sitting_id=self.sitting_id, message=message)
-            except ValidationError as exc:
-                text = str(exc.messages[0]) if exc.messages else _("The request was refused.")
-                return {"type": "error", "code": getattr(exc, "code", None) or "refused", "message": text,
-                        "for": kind, **re}
-            except Exception:
-                logger.exception("live: handler for %s failed", kind)
-                return {"type": "error", "code": "server", "message": _("Something went wrong; nothing was changed."),
-                        "for": kind, **re}
-        if result is None:
-            return {"type": "ack", "for": kind, **re} if re else None
-        reply = dict(result)
-        reply.setdefault("type", "reply")
-        reply.setdefault("for", kind)
-        reply.update(re)
-        return reply
+        return _run_calls(entry, sitting_id=self.sitting_id, lang=self.lang, calls=[(self.user_id, message)])[0]
 
 
 _REVOKED = object()
+
+
+def _unavailable(message: dict) -> dict:
+    msg_id = message.get("id")
+    return {"type": "error", "code": "unavailable", "for": message.get("type"),
+            "message": _("The server could not reach its database; nothing was changed. Please try again."),
+            **({"re": msg_id} if msg_id is not None else {})}
+
+
+def _reply(message: dict, result) -> dict | None:
+    """What the sender gets: the handler's answer, an ``ack`` when it asked with an ``id``, or the
+    refusal's translated message."""
+    kind, msg_id = message["type"], message.get("id")
+    re = {"re": msg_id} if msg_id is not None else {}
+    if isinstance(result, ValidationError):
+        text = str(result.messages[0]) if result.messages else _("The request was refused.")
+        return {"type": "error", "code": getattr(result, "code", None) or "refused", "message": text,
+                "for": kind, **re}
+    if isinstance(result, Exception):
+        return {"type": "error", "code": "server", "message": _("Something went wrong; nothing was changed."),
+                "for": kind, **re}
+    if result is None:
+        return {"type": "ack", "for": kind, **re} if re else None
+    reply = dict(result)
+    reply.setdefault("type", "reply")
+    reply.setdefault("for", kind)
+    reply.update(re)
+    return reply
+
+
+def _run_calls(entry, *, sitting_id: int, lang: str, calls: list[tuple[int | None, dict]]) -> list:
+    """Run inbound messages of one type and sitting in a worker thread; one answer for each.
+
+    Permission is checked again for every message, with a fresh user (``_REVOKED`` closes the
+    socket). With a batch handler the allowed messages are handled in one call; otherwise one by
+    one. A database that went away for a moment (restart, failover) gets "try again" and keeps
+    the socket: the transaction rolled back, so nothing changed, and a retry with the same token
+    counts once.
+    """
+    from django.contrib.auth import get_user_model
+    from django.db import DatabaseError, close_old_connections
+
+    from meetings.live.permissions import can_follow
+    from meetings.models import Sitting
+
+    with translation.override(lang):
+        try:
+            users = get_user_model().objects.select_related("person").filter(is_active=True).in_bulk(
+                {user_id for user_id, _message in calls if user_id is not None}
+            )
+            sitting = Sitting.objects.select_related("body").filter(pk=sitting_id).first()
+            answers: list = [None] * len(calls)
+            allowed: list[tuple[int, object, dict]] = []
+            for index, (user_id, message) in enumerate(calls):
+                user = users.get(user_id)
+                if user is None or sitting is None or not can_follow(user, sitting):
+                    answers[index] = _REVOKED
+                else:
+                    allowed.append((index, user, message))
+            if entry.batch_handler is not None and allowed:
+                try:
+                    results = entry.batch_handler(sitting_id=sitting_id,
+                                                  calls=[(user, message) for _i, user, message in allowed])
+                except DatabaseError:
+                    raise
+                except Exception as exc:
+                    logger.exception("live: batch handler for %s failed", entry.type)
+                    results = [exc] * len(allowed)
+                for (index, _user, message), result in zip(allowed, results, strict=True):
+                    answers[index] = _reply(message, result)
+                return answers
+            for index, user, message in allowed:
+                try:
+                    result = entry.handler(user=user, sitting_id=sitting_id, message=message)
+                except ValidationError as exc:
+                    result = exc
+                except DatabaseError:
+                    raise
+                except Exception as exc:
+                    logger.exception("live: handler for %s failed", message["type"])
+                    result = exc
+                answers[index] = _reply(message, result)
+            return answers
+        except DatabaseError:
+            logger.warning("live: database unavailable while handling %s", entry.type)
+            close_old_connections()
+            return [_unavailable(message) for _user_id, message in calls]
+
+
+class _Batches:
+    """Group commit for types with a batch handler: per sitting, type and language, the messages
+    that arrive while a batch runs wait (in order) and form the next batch. The first message is
+    never held back for others, so a lone ballot is as fast as before."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[tuple, list[tuple[SittingConsumer, dict, asyncio.Future]]] = {}
+        self.running: set[tuple] = set()
+
+    async def submit(self, consumer: SittingConsumer, entry, message: dict):
+        key = (entry.type, consumer.sitting_id, consumer.lang)
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(key, []).append((consumer, message, future))
+        if key not in self.running:
+            self.running.add(key)
+            asyncio.get_running_loop().create_task(self._drain(key, entry))
+        return await future
+
+    async def _drain(self, key: tuple, entry) -> None:
+        _type, sitting_id, lang = key
+        try:
+            while self.waiting.get(key):
+                items = self.waiting.pop(key)
+                try:
+                    answers = await database_sync_to_async(_run_calls)(
+                        entry, sitting_id=sitting_id, lang=lang,
+                        calls=[(consumer.user_id, message) for consumer, message, _f in items],
+                    )
+                except BaseException as exc:  # noqa: BLE001 - every waiter must hear of it
+                    for _c, _m, future in items:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+                for (_c, _m, future), answer in zip(items, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)
+        finally:
+            self.running.discard(key)
+            for _c, _m, future in self.waiting.pop(key, []):  # only when cancelled (shutdown)
+                if not future.done():
+                    future.cancel()
+
+
+_batches = _Batches()
 
 
 class PublicSittingConsumer(SittingConsumer):

@@ -10,6 +10,12 @@ malformed messages are refused with an error and change nothing), then runs
 back to the sender only (with ``re`` set to the message's ``id`` when it had one); a refusal is
 raised as ``meetings.live.errors.Refused`` (or any ``ValidationError``) with a translated message.
 Live changes for everyone go through ``meetings.events.publish`` inside the handler's service.
+
+A type may also register ``batch_handler(*, sitting_id, calls) -> list``: messages of that type
+for one sitting that arrive while an earlier batch is being handled are then handled together,
+in arrival order, in one call (``calls`` is a list of ``(user, message)``; the answer holds, for
+each, what ``handler`` would return, or the ``ValidationError`` it would raise). Sixty ballots
+cast at the same moment become one or two transactions instead of sixty in a row.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from jsonschema.exceptions import SchemaError
 MAX_MESSAGE_BYTES = 8 * 1024
 
 Handler = Callable[..., "dict | None"]
+BatchHandler = Callable[..., "list[dict | None | Exception]"]
 
 # Every message may carry a client-chosen ``id`` echoed back as ``re`` in the reply.
 _ID_SCHEMA = {"type": ["string", "integer"], "maxLength": 64}
@@ -37,6 +44,7 @@ class Registered:
     validator: Draft202012Validator
     handler: Handler | None
     public: bool = False
+    batch_handler: BatchHandler | None = None
 
 
 _registry: dict[str, Registered] = {}
@@ -54,18 +62,23 @@ def _full_schema(type_: str, schema: dict) -> dict:
     return full
 
 
-def register_handler(type: str, *, schema: dict, handler: Handler | None, public: bool = False) -> None:  # noqa: A002
+def register_handler(  # noqa: A002
+    type: str, *, schema: dict, handler: Handler | None, public: bool = False,  # noqa: A002
+    batch_handler: BatchHandler | None = None,
+) -> None:
     """Register an inbound message type with its JSON schema (an object schema of its fields).
 
     ``type`` and an optional ``id`` are added to the schema; unless the schema says otherwise, no
     other fields are allowed. ``public=True`` also accepts the type on the public (傍聴) endpoint.
+    ``batch_handler`` handles messages of the type that arrive together (see the module's notes).
     """
     full = _full_schema(type, schema)
     try:
         Draft202012Validator.check_schema(full)
     except SchemaError as exc:
         raise ValueError(f"invalid schema for {type!r}: {exc.message}") from exc
-    _registry[type] = Registered(type=type, validator=Draft202012Validator(full), handler=handler, public=public)
+    _registry[type] = Registered(type=type, validator=Draft202012Validator(full), handler=handler, public=public,
+                                 batch_handler=batch_handler)
 
 
 def registered(type_: str) -> Registered | None:

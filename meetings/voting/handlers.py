@@ -234,20 +234,41 @@ def handle_vote_open(*, user, sitting_id, message):
 
 
 def handle_vote_cast(*, user, sitting_id, message):
-    member = None
-    if message.get("member_id") is not None:  # the clerk records a room member's ballot
-        sitting = _sitting(sitting_id)
-        _require(permissions.can_keep_roll, user, sitting)
-        member = _person(sitting, message["member_id"])
-    receipt = services.vote_cast(
-        poll_id=message["poll_id"],
-        user=user,
-        choice=message["choice"],
-        client_token=message["token"],
-        member=member,
-        sitting_id=sitting_id,
-    )
-    return {"type": "vote.receipt", **receipt.as_dict()}
+    result = handle_vote_cast_many(sitting_id=sitting_id, calls=[(user, message)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def handle_vote_cast_many(*, sitting_id, calls):
+    """Ballots that arrived together (see ``meetings.live.protocol``): one ``vote_cast_many``."""
+    sitting = None
+    answers: list = [None] * len(calls)
+    requests, positions = [], []
+    for index, (user, message) in enumerate(calls):
+        member = None
+        if message.get("member_id") is not None:  # the clerk records a room member's ballot
+            try:
+                sitting = sitting or _sitting(sitting_id)
+                _require(permissions.can_keep_roll, user, sitting)
+                member = _person(sitting, message["member_id"])
+            except VotingError as exc:
+                answers[index] = exc
+                continue
+        requests.append(
+            services.CastRequest(
+                poll_id=message["poll_id"],
+                user=user,
+                choice=message["choice"],
+                client_token=message["token"],
+                member=member,
+            )
+        )
+        positions.append(index)
+    outcomes = services.vote_cast_many(requests=requests, sitting_id=sitting_id) if requests else []
+    for index, outcome in zip(positions, outcomes, strict=True):
+        answers[index] = outcome if isinstance(outcome, Exception) else {"type": "vote.receipt", **outcome.as_dict()}
+    return answers
 
 
 def _poll(sitting: Sitting, message: dict) -> Poll:
@@ -442,6 +463,7 @@ def register() -> None:
             "required": ["poll_id", "choice", "token"],
         },
         handler=handle_vote_cast,
+        batch_handler=handle_vote_cast_many,
     )
     register_handler(
         "vote.close",

@@ -280,3 +280,71 @@ def test_sitting_must_be_open_to_vote(committee):
     Sitting.objects.filter(pk=committee["sitting"].pk).update(status="recess")
     with pytest.raises(VotingError, match="not in progress"):
         services.poll_open(motion=_motion(committee), method="roll_call", by=committee["chair_user"])
+
+
+# --- ballots arriving together ------------------------------------------------------------
+
+
+def test_ballots_cast_together_each_get_the_outcome_they_would_get_alone(plenary):
+    """``vote_cast_many`` (sixty members pressing at once) keeps every rule of ``vote_cast``:
+    retries, second ballots, unknown choices and the chair are decided ballot by ballot, in order,
+    refusals are audited, and the audit chain stays linear."""
+    from council.audit import audit_verify
+
+    s, people, chair = plenary["sitting"], plenary["people"], plenary["chair"]
+    mark_all_present(s, people)
+    poll = services.poll_open(motion=_motion(plenary), method="roll_call", by=plenary["chair_user"])
+    before = AuditEntry.objects.count()
+    R = services.CastRequest
+    outcomes = services.vote_cast_many(
+        requests=[
+            R(poll_id=poll.pk, user=people[1].user, choice="yes", client_token="a"),
+            R(poll_id=poll.pk, user=people[2].user, choice="no", client_token="b"),
+            R(poll_id=poll.pk, user=people[1].user, choice="yes", client_token="a"),  # a retry
+            R(poll_id=poll.pk, user=people[1].user, choice="no", client_token="c"),  # a second ballot
+            R(poll_id=poll.pk, user=people[3].user, choice="maybe", client_token="d"),
+            R(poll_id=poll.pk, user=chair.user, choice="yes", client_token="e"),
+            R(poll_id=poll.pk, user=people[4].user, choice="yes", client_token="f"),
+            R(poll_id=poll.pk + 999, user=people[5].user, choice="yes", client_token="g"),
+        ],
+        sitting_id=s.pk,
+    )
+    first, second, retry, again, unknown, by_chair, fourth, no_poll = outcomes
+    assert (first.voted, second.voted, fourth.voted) == (1, 2, 3)
+    assert retry.repeated and retry.receipt == first.receipt and retry.choice == "yes"
+    assert [o.code for o in (again, unknown, by_chair, no_poll)] == ["already_voted", "unknown_choice", "chair",
+                                                                     "no_poll"]
+    assert "already voted" in str(again.text)
+    poll.refresh_from_db()
+    assert (poll.voted_count, poll.yes_count, poll.no_count) == (3, 2, 1)
+    assert sorted(Ballot.objects.filter(poll=poll).values_list("member_id", "choice")) == sorted(
+        [(people[1].pk, "yes"), (people[2].pk, "no"), (people[4].pk, "yes")]
+    )
+    new = list(AuditEntry.objects.filter(pk__gt=0).order_by("id")[before:])
+    assert [e.action for e in new] == ["vote.cast", "vote.cast", "vote.refused", "vote.refused", "vote.refused",
+                                       "vote.cast", "vote.refused"]
+    assert audit_verify().ok
+    # Once more, alone: the batch's ballots are found like any other.
+    with pytest.raises(VotingError, match="already voted"):
+        services.vote_cast(poll_id=poll.pk, user=people[4].user, choice="no", client_token="z")
+
+
+def test_secret_ballots_cast_together_store_totals_only(plenary):
+    from meetings.voting.models import SecretParticipation
+
+    s, people = plenary["sitting"], plenary["people"]
+    mark_all_present(s, people)
+    poll = services.poll_open(motion=_motion(plenary), method="secret", by=plenary["chair_user"])
+    choices = ["yes", "no", "yes", "yes", "no", "yes", "yes", "no", "yes"]
+    outcomes = services.vote_cast_many(
+        requests=[
+            services.CastRequest(poll_id=poll.pk, user=p.user, choice=c, client_token=f"s{n}")
+            for n, (p, c) in enumerate(zip(people[1:], choices, strict=True))
+        ]
+    )
+    assert all(o.choice is None for o in outcomes) and [o.voted for o in outcomes] == list(range(1, 10))
+    poll.refresh_from_db()
+    assert (poll.yes_count, poll.no_count) == (6, 3)
+    assert SecretParticipation.objects.filter(poll=poll).count() == 9 and not Ballot.objects.filter(poll=poll)
+    casts = AuditEntry.objects.filter(action="vote.cast", target_id=str(poll.pk))
+    assert casts.count() == 9 and not any("choice" in e.data for e in casts)

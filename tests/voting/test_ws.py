@@ -187,7 +187,7 @@ async def test_roll_call_vote_and_every_refusal(committee):
     tally = await event(clerk, "voting.tally")
     while tally["stream"] != "clerks":
         tally = await event(clerk, "voting.tally")
-    assert tally["payload"] == {"poll": poll_id, "voted": 1, "entitled": 3, "voter": people[1].pk}
+    assert tally["payload"] == {"poll": poll_id, "voted": 1, "entitled": 3, "voters": [people[1].pk]}
     assert (
         len(clerk.state["parts"]["poll"]["poll"]["not_yet"] if clerk.state["parts"]["poll"]["poll"] else [])
         == 0
@@ -441,3 +441,34 @@ async def test_chair_records_an_exclusion_and_the_excluded_member_cannot_vote(co
     assert reply["code"] == "excluded" and "excluded (除斥)" in reply["message"]
     await chair.disconnect()
     await member.disconnect()
+
+
+async def test_ballots_arriving_together_are_handled_together(plenary):
+    """Nine members press at once: all nine get their receipt, the console is told of all nine in
+    fewer frames than ballots (they were handled as a batch, not one after another), and the
+    stored ballots are exactly the acknowledged ones."""
+    s, people = plenary["sitting"], plenary["people"]
+    await sync_to_async(mark_all_present)(s, people)
+    chair = await ws(plenary, plenary["chair"])
+    clerk = await ws(plenary, plenary["clerk_user"])
+    voters = [await ws(plenary, p) for p in people[1:]]
+    poll_id = await _open(plenary, chair, "roll_call")
+    for n, comm in enumerate(voters):
+        await send(comm, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes" if n % 3 else "no",
+                          "token": f"t{n}", "id": n})
+    receipts = [await receive_until(comm, "vote.receipt", timeout=10) for comm in voters]
+    assert sorted(r["voted"] for r in receipts) == list(range(1, 10))
+    assert [r["re"] for r in receipts] == list(range(9))
+    tallies, struck = 0, set()
+    while len(struck) < 9:
+        tally = await event(clerk, "voting.tally")
+        if tally["stream"] == "clerks":
+            tallies += 1
+            struck |= set(tally["payload"]["voters"])
+    assert struck == {p.pk for p in people[1:]} and tally["payload"]["voted"] == 9
+    assert tallies < 9
+    stored = await sync_to_async(lambda: sorted(Ballot.objects.filter(poll_id=poll_id).values_list("receipt",
+                                                                                                 flat=True)))()
+    assert stored == sorted(r["receipt"] for r in receipts)
+    for comm in [chair, clerk, *voters]:
+        await comm.disconnect()

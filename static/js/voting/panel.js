@@ -77,7 +77,8 @@ function start(root) {
       state.tally = msg.payload;
       const poll = state.poll?.poll;
       if (poll && poll.id === msg.payload.poll && poll.not_yet) {
-        poll.not_yet = poll.not_yet.filter((n) => n.id !== msg.payload.voter);
+        const voted = new Set(msg.payload.voters || []);
+        poll.not_yet = poll.not_yet.filter((n) => !voted.has(n.id));
       }
     } else if (part in state) {
       const keep = state[part]?.me;
