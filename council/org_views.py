@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,17 +13,10 @@ from django.views.decorators.http import require_POST
 from council import selectors, services
 from council.decorators import clerk_required, council_for
 from council.errors import Refused
+from council.formpages import form_page, refuse
 from council.forms import BodyForm, EndMembershipForm, ImportForm, MembershipForm, OfficerForm, PersonForm
 from council.importing import ImportRefused, import_people
 from council.models import Body, Membership, Person
-
-
-def _refuse(form, exc: Refused) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @clerk_required
@@ -39,16 +33,12 @@ def bodies(request):
 @clerk_required
 def body_create(request):
     council = council_for(request.user)
-    form = BodyForm(request.POST or None, council=council)
-    if request.method == "POST" and form.is_valid():
-        try:
-            body = services.body_save(actor=request.user, council=council, **form.cleaned_data)
-        except Refused as exc:
-            _refuse(form, exc)
-        else:
-            messages.success(request, _("Created %(body)s.") % {"body": body.name})
-            return redirect("council:body_detail", pk=body.pk)
-    return render(request, "council/body_form.html", {"form": form}, status=400 if form.errors else 200)
+    return form_page(
+        request, BodyForm(request.POST or None, council=council), template="council/body_form.html",
+        save=lambda data: services.body_save(actor=request.user, council=council, **data),
+        success=lambda body: _("Created %(body)s.") % {"body": body.name},
+        redirect_to=lambda body: reverse("council:body_detail", args=[body.pk]),
+    )
 
 
 def _body_page(request, body: Body, *, form=None, membership_form=None, officer_form=None, status=200):
@@ -76,7 +66,7 @@ def body_detail(request, pk: int):
             try:
                 services.body_save(actor=request.user, council=council, body=body, **form.cleaned_data)
             except Refused as exc:
-                _refuse(form, exc)
+                refuse(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("council:body_detail", pk=body.pk)
@@ -95,7 +85,7 @@ def membership_add(request, pk: int):
         try:
             services.membership_add(actor=request.user, body=body, **form.cleaned_data)
         except Refused as exc:
-            _refuse(form, exc)
+            refuse(form, exc)
         else:
             messages.success(request, _("Member added."))
             return redirect("council:body_detail", pk=body.pk)
@@ -112,7 +102,7 @@ def body_officer(request, pk: int):
         try:
             services.body_set_officer(actor=request.user, body=body, **form.cleaned_data)
         except Refused as exc:
-            _refuse(form, exc)
+            refuse(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("council:body_detail", pk=body.pk)
@@ -150,35 +140,24 @@ def people(request):
 @clerk_required
 def person_create(request):
     council = council_for(request.user)
-    form = PersonForm(request.POST or None, council=council)
-    if request.method == "POST" and form.is_valid():
-        try:
-            person = services.person_save(actor=request.user, council=council, **form.cleaned_data)
-        except Refused as exc:
-            _refuse(form, exc)
-        else:
-            messages.success(request, _("Added %(person)s.") % {"person": person})
-            return redirect("council:people")
-    return render(request, "council/person_form.html", {"form": form}, status=400 if form.errors else 200)
+    return form_page(
+        request, PersonForm(request.POST or None, council=council), template="council/person_form.html",
+        save=lambda data: services.person_save(actor=request.user, council=council, **data),
+        success=lambda person: _("Added %(person)s.") % {"person": person},
+        redirect_to="council:people",
+    )
 
 
 @clerk_required
 def person_edit(request, pk: int):
     council = council_for(request.user)
     person = get_object_or_404(Person, pk=pk, council=council)
-    form = PersonForm(request.POST or None, instance=person, council=council)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.person_save(actor=request.user, council=council, person=person, **form.cleaned_data)
-        except Refused as exc:
-            _refuse(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("council:people")
-    if request.method == "POST":
-        person.refresh_from_db()
-    return render(request, "council/person_form.html", {"form": form, "person": person},
-                  status=400 if form.errors else 200)
+    return form_page(
+        request, PersonForm(request.POST or None, instance=person, council=council),
+        template="council/person_form.html", context={"person": person}, instance=person,
+        save=lambda data: services.person_save(actor=request.user, council=council, person=person, **data),
+        success=_("Saved."), redirect_to="council:people",
+    )
 
 
 @clerk_required

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from council.decorators import clerk_required, council_for
 from council.errors import Refused
+from council.formpages import form_page, refuse
 from council.models import Body
 from meetings import permissions, selectors, services
 from meetings.forms import AgendaItemForm, SessionDatesForm, SessionForm, SittingEditForm, SittingForm
@@ -55,15 +56,6 @@ def sitting_links(user, sitting: Sitting) -> list[dict]:
     return links
 
 
-def _refuse(form, exc: Refused) -> None:
-    """Show a service's refusal on the form, beside the field it names when the form has it."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 # --- Clerk: sessions and sittings ---------------------------------------------------------
 
 
@@ -75,34 +67,23 @@ def manage(request):
 @clerk_required
 def session_create(request):
     council = council_for(request.user)
-    form = SessionForm(request.POST or None, council=council)
-    if request.method == "POST" and form.is_valid():
-        try:
-            session = services.session_create(actor=request.user, council=council, **form.cleaned_data)
-        except Refused as exc:
-            _refuse(form, exc)
-        else:
-            messages.success(request, _("Created %(session)s.") % {"session": session.display_title})
-            return redirect("meetings:manage")
-    return render(request, "meetings/session_form.html", {"form": form}, status=400 if form.errors else 200)
+    return form_page(
+        request, SessionForm(request.POST or None, council=council), template="meetings/session_form.html",
+        save=lambda data: services.session_create(actor=request.user, council=council, **data),
+        success=lambda session: _("Created %(session)s.") % {"session": session.display_title},
+        redirect_to="meetings:manage",
+    )
 
 
 @clerk_required
 def session_edit(request, pk: int):
     session = get_object_or_404(Session, pk=pk)
-    form = SessionDatesForm(request.POST or None, instance=session)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.session_update(actor=request.user, session=session, **form.cleaned_data)
-        except Refused as exc:
-            _refuse(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("meetings:manage")
-    if request.method == "POST":
-        session.refresh_from_db()
-    return render(request, "meetings/session_form.html", {"form": form, "session": session},
-                  status=400 if form.errors else 200)
+    return form_page(
+        request, SessionDatesForm(request.POST or None, instance=session), template="meetings/session_form.html",
+        context={"session": session}, instance=session,
+        save=lambda data: services.session_update(actor=request.user, session=session, **data),
+        success=_("Saved."), redirect_to="meetings:manage",
+    )
 
 
 @clerk_required
@@ -113,36 +94,24 @@ def sitting_create(request, pk: int):
     plenary = Body.objects.filter(council=session.council, kind=Body.Kind.PLENARY).first()
     if plenary:
         initial["body"] = plenary.pk
-    form = SittingForm(request.POST or None, session=session, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            sitting = services.sitting_create(actor=request.user, session=session, **data)
-        except Refused as exc:
-            _refuse(form, exc)
-        else:
-            messages.success(request, _("Scheduled %(sitting)s.") % {"sitting": sitting.display_name})
-            return redirect("meetings:agenda_edit", pk=sitting.pk)
-    return render(request, "meetings/sitting_form.html", {"form": form, "session": session},
-                  status=400 if form.errors else 200)
+    return form_page(
+        request, SittingForm(request.POST or None, session=session, initial=initial),
+        template="meetings/sitting_form.html", context={"session": session},
+        save=lambda data: services.sitting_create(actor=request.user, session=session, **data),
+        success=lambda sitting: _("Scheduled %(sitting)s.") % {"sitting": sitting.display_name},
+        redirect_to=lambda sitting: reverse("meetings:agenda_edit", args=[sitting.pk]),
+    )
 
 
 @clerk_required
 def sitting_edit(request, pk: int):
     sitting = get_object_or_404(Sitting.objects.select_related("session", "body"), pk=pk)
-    form = SittingEditForm(request.POST or None, instance=sitting)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.sitting_update(actor=request.user, sitting=sitting, **form.cleaned_data)
-        except Refused as exc:
-            _refuse(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("meetings:sitting_detail", pk=sitting.pk)
-    if request.method == "POST":
-        sitting.refresh_from_db()
-    return render(request, "meetings/sitting_edit.html", {"form": form, "sitting": sitting},
-                  status=400 if form.errors else 200)
+    return form_page(
+        request, SittingEditForm(request.POST or None, instance=sitting), template="meetings/sitting_edit.html",
+        context={"sitting": sitting}, instance=sitting,
+        save=lambda data: services.sitting_update(actor=request.user, sitting=sitting, **data),
+        success=_("Saved."), redirect_to=reverse("meetings:sitting_detail", args=[sitting.pk]),
+    )
 
 
 @clerk_required
@@ -169,7 +138,7 @@ def agenda_edit(request, pk: int):
         try:
             services.agenda_item_add(actor=request.user, sitting=sitting, **form.cleaned_data)
         except Refused as exc:
-            _refuse(form, exc)
+            refuse(form, exc)
         else:
             messages.success(request, _("Item added."))
             return redirect("meetings:agenda_edit", pk=sitting.pk)
@@ -183,19 +152,12 @@ def agenda_edit(request, pk: int):
 @clerk_required
 def agenda_item_edit(request, pk: int):
     item = get_object_or_404(AgendaItem.objects.select_related("sitting__session", "sitting__body"), pk=pk)
-    form = AgendaItemForm(request.POST or None, instance=item)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agenda_item_update(actor=request.user, item=item, **form.cleaned_data)
-        except Refused as exc:
-            _refuse(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("meetings:agenda_edit", pk=item.sitting_id)
-    if request.method == "POST":
-        item.refresh_from_db()
-    return render(request, "meetings/agenda_item_form.html", {"form": form, "item": item, "sitting": item.sitting},
-                  status=400 if form.errors else 200)
+    return form_page(
+        request, AgendaItemForm(request.POST or None, instance=item), template="meetings/agenda_item_form.html",
+        context={"item": item, "sitting": item.sitting}, instance=item,
+        save=lambda data: services.agenda_item_update(actor=request.user, item=item, **data),
+        success=_("Saved."), redirect_to=reverse("meetings:agenda_edit", args=[item.sitting_id]),
+    )
 
 
 def _agenda_action(request, sitting_id: int, action: Callable[[], object], done: str):
