@@ -8,6 +8,7 @@ socket's sitting, so another sitting's ids are "not found"), checks permission w
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 from django.utils.translation import gettext as _
@@ -66,6 +67,21 @@ def _current_item(sitting: Sitting) -> AgendaItem | None:
     return getattr(state, "agenda_item", None)
 
 
+def allowed(check):
+    """Run the handler for users ``check(user, sitting)`` allows, with the sitting fetched."""
+
+    def decorate(handle):
+        @functools.wraps(handle)
+        def handler(*, user, sitting_id, message):
+            sitting = _sitting(sitting_id)
+            _require(check, user, sitting)
+            return handle(user=user, sitting=sitting, message=message)
+
+        return handler
+
+    return decorate
+
+
 # --- attendance -------------------------------------------------------------------------------
 
 
@@ -79,9 +95,8 @@ def handle_checkout(*, user, sitting_id, message):
     return {"type": "attendance.checked_out", "status": row.status}
 
 
-def handle_mark(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_keep_roll, user, sitting)
+@allowed(permissions.can_keep_roll)
+def handle_mark(*, user, sitting, message):
     services.attendance_mark(
         sitting=sitting,
         person=_person(sitting, message["person_id"]),
@@ -91,9 +106,8 @@ def handle_mark(*, user, sitting_id, message):
     )
 
 
-def handle_roll_prepare(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_keep_roll, user, sitting)
+@allowed(permissions.can_keep_roll)
+def handle_roll_prepare(*, user, sitting, message):
     services.roll_prepare(sitting=sitting, by=user)
 
 
@@ -106,16 +120,14 @@ def handle_remote_apply(*, user, sitting_id, message):
     return {"type": "remote.applied", "request": request.pk, "decision": request.decision}
 
 
-def handle_remote_decide(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_decide_remote, user, sitting)
+@allowed(permissions.can_decide_remote)
+def handle_remote_decide(*, user, sitting, message):
     request = _get(RemoteAttendanceRequest, "request_id", message, sitting=sitting)
     services.remote_decide(request=request, approve=message["approve"], by=user)
 
 
-def handle_remote_check(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_keep_roll, user, sitting)
+@allowed(permissions.can_keep_roll)
+def handle_remote_check(*, user, sitting, message):
     request = _get(RemoteAttendanceRequest, "request_id", message, sitting=sitting)
     services.identity_check_record(
         request=request,
@@ -126,22 +138,19 @@ def handle_remote_check(*, user, sitting_id, message):
     )
 
 
-def handle_remote_disconnect(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_remote_disconnect(*, user, sitting, message):
     services.remote_disconnect(sitting=sitting, person=_person(sitting, message["person_id"]), by=user)
 
 
-def handle_suggestion_decide(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_keep_roll, user, sitting)
+@allowed(permissions.can_keep_roll)
+def handle_suggestion_decide(*, user, sitting, message):
     suggestion = _get(AttendanceSuggestion, "suggestion_id", message, sitting=sitting)
     services.suggestion_decide(suggestion=suggestion, accept=message["accept"], by=user)
 
 
-def handle_exclusion_add(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_exclusion_add(*, user, sitting, message):
     item = _get(AgendaItem, "agenda_item_id", message, sitting=sitting)
     services.exclusion_add(
         agenda_item=item,
@@ -151,9 +160,8 @@ def handle_exclusion_add(*, user, sitting_id, message):
     )
 
 
-def handle_exclusion_remove(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_exclusion_remove(*, user, sitting, message):
     services.exclusion_remove(
         exclusion=_get(Exclusion, "exclusion_id", message, agenda_item__sitting=sitting), by=user
     )
@@ -172,15 +180,13 @@ def handle_floor_withdraw(*, user, sitting_id, message):
     services.floor_withdraw(sitting=_sitting(sitting_id), user=user)
 
 
-def handle_floor_grant(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_floor_grant(*, user, sitting, message):
     services.floor_grant(turn=_get(FloorTurn, "turn_id", message, sitting=sitting), by=user)
 
 
-def handle_floor_give(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_floor_give(*, user, sitting, message):
     services.floor_give(
         sitting=sitting,
         person=_person(sitting, message["person_id"]),
@@ -189,24 +195,21 @@ def handle_floor_give(*, user, sitting_id, message):
     )
 
 
-def handle_floor_skip(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_floor_skip(*, user, sitting, message):
     services.floor_skip(turn=_get(FloorTurn, "turn_id", message, sitting=sitting), by=user)
 
 
-def handle_floor_end(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_floor_end(*, user, sitting, message):
     services.floor_end(sitting=sitting, by=user)
 
 
 # --- motions and votes ------------------------------------------------------------------------
 
 
-def handle_motion_create(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_motion_create(*, user, sitting, message):
     item = _get(AgendaItem, "agenda_item_id", message, sitting=sitting)
     attendance = approval = None
     if message.get("approval"):
@@ -225,9 +228,8 @@ def handle_motion_create(*, user, sitting_id, message):
     return {"type": "motion.created", "motion": motion.pk}
 
 
-def handle_vote_open(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_vote_open(*, user, sitting, message):
     motion = _get(Motion, "motion_id", message, agenda_item__sitting=sitting)
     poll = services.poll_open(motion=motion, method=message["method"], by=user)
     return {"type": "vote.opened", "poll": poll.pk}
@@ -275,32 +277,28 @@ def _poll(sitting: Sitting, message: dict) -> Poll:
     return _get(Poll, "poll_id", message, sitting=sitting)
 
 
-def handle_vote_close(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_vote_close(*, user, sitting, message):
     poll = services.poll_close(poll=_poll(sitting, message), by=user)
     return {"type": "vote.closed", "poll": poll.pk, "outcome": poll.outcome}
 
 
-def handle_vote_counts(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_vote_counts(*, user, sitting, message):
     poll = services.poll_enter_counts(
         poll=_poll(sitting, message), yes=message["yes"], no=message["no"], by=user
     )
     return {"type": "vote.closed", "poll": poll.pk, "outcome": poll.outcome}
 
 
-def handle_vote_casting(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_vote_casting(*, user, sitting, message):
     poll = services.poll_casting_vote(poll=_poll(sitting, message), choice=message["choice"], by=user)
     return {"type": "vote.decided", "poll": poll.pk, "outcome": poll.outcome}
 
 
-def handle_vote_declare(*, user, sitting_id, message):
-    sitting = _sitting(sitting_id)
-    _require(permissions.can_chair, user, sitting)
+@allowed(permissions.can_chair)
+def handle_vote_declare(*, user, sitting, message):
     poll = services.poll_declare(poll=_poll(sitting, message), by=user)
     return {"type": "vote.declared", "poll": poll.pk, "outcome": poll.outcome}
 
