@@ -25,16 +25,19 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from documents.errors import DocumentError
+from documents.ingest_damage import MAX_NESTING
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class IngestRefused(DocumentError):
-    """The file was refused; ``message`` says why in the user's language, ``reason`` is a code."""
+    """The file was refused; ``message`` says why in the user's language, ``reason`` is a code
+    and ``kind`` names the damage found, when there is a more precise word for it."""
 
-    def __init__(self, reason: str, message: str, detail: str = "") -> None:
+    def __init__(self, reason: str, message: str, detail: str = "", kind: str = "") -> None:
         super().__init__(message, reason=reason)
         self.detail = detail
+        self.kind = kind
 
 
 def refusal_message(reason: str) -> str:
@@ -53,8 +56,42 @@ def refusal_message(reason: str) -> str:
     return messages.get(reason, messages["damaged"])
 
 
-def refuse(reason: str, detail: str = "") -> IngestRefused:
-    return IngestRefused(reason, refusal_message(reason), detail)
+def damage_message(kind: str) -> str | None:
+    """What was wrong with a file that a reader could have repaired (``documents.ingest_damage``)."""
+    messages = {
+        "xref_loop": _(
+            "The file's cross-reference table is damaged (it loops); save or export the PDF again and re-upload."
+        ),
+        "nesting": _(
+            "The file contains data nested more than %(limit)s levels deep; "
+            "save or export the PDF again and re-upload."
+        )
+        % {"limit": MAX_NESTING},
+        "object_stream": _(
+            "An object stream in the file declares an impossible number of objects or start position; "
+            "save or export the PDF again and re-upload."
+        ),
+        "stream_length": _(
+            "A stream in the file declares a length larger than the whole file; "
+            "save or export the PDF again and re-upload."
+        ),
+        "unreadable_object": _(
+            "Part of the file cannot be read; save or export the PDF again and re-upload."
+        ),
+        "appended_file": _(
+            "Another file (such as a ZIP archive or a web page) is attached after the end of the PDF; "
+            "save or export the PDF again and re-upload."
+        ),
+        "trailing_data": _(
+            "The file has unexpected data after the end of the PDF; save or export the PDF again and re-upload."
+        ),
+    }
+    return messages.get(kind)
+
+
+def refuse(reason: str, detail: str = "", kind: str = "") -> IngestRefused:
+    message = damage_message(kind) or refusal_message(reason)
+    return IngestRefused(reason, message, detail, kind)
 
 
 @dataclass
@@ -116,7 +153,7 @@ def read_pdf(
             raise refuse("damaged", text[-500:])
         result = json.loads(result_file.read_text(encoding="utf-8"))
         if not result["ok"]:
-            raise refuse(result["reason"], result.get("detail", ""))
+            raise refuse(result["reason"], result.get("detail", ""), result.get("kind", ""))
         return IngestResult(
             workdir=workdir,
             page_count=result["page_count"],

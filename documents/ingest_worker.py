@@ -8,7 +8,8 @@ passed. It never imports Django (fast start, nothing to reach from here) and wri
   page from the first bytes and fetch any other page by range;
 - ``OUTPUT_DIR/thumbs/pNNNN.jpg``: one small JPEG thumbnail per page (PDFium; JPEG encodes ~9x faster than WebP);
 - ``OUTPUT_DIR/result.json``: ``{"ok": true, "page_count", "pages": [...], "original_sha256",
-  "served_sha256"}`` or ``{"ok": false, "reason": code, "detail": str}``.
+  "served_sha256"}`` or ``{"ok": false, "reason": code, "kind": str, "detail": str}`` (``kind``
+  names the damage found, see ``documents.ingest_damage``).
 
 Tools, measured (see docs/benchmarks.md): pypdf for the structure and active-content checks,
 PDFium (pypdfium2) for text and thumbnails (pypdf's text extraction is ~30x slower), pikepdf
@@ -25,15 +26,28 @@ import resource
 import sys
 from pathlib import Path
 
+from documents import ingest_damage
+from documents.ingest_damage import Damage
+
 THUMB_WIDTH = 136  # 68 CSS px at 2x: the reader's thumbnail strip
 CHUNK = 1024 * 1024
 
 
 class Refused(Exception):
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "", *, kind: str = "") -> None:
         super().__init__(reason, detail)
         self.reason = reason
         self.detail = detail
+        self.kind = kind
+
+    @classmethod
+    def from_damage(cls, damage: Damage) -> Refused:
+        return cls(damage.reason, damage.detail, kind=damage.kind)
+
+
+def refuse_damage(damage: Damage | None) -> None:
+    if damage is not None:
+        raise Refused.from_damage(damage)
 
 
 def sha256_file(path: Path) -> str:
@@ -82,8 +96,9 @@ def check_structure(path: Path) -> int:
         head = f.read(1024)
     if not head.startswith(b"%PDF-"):
         raise Refused("not_pdf")
+    refuse_damage(ingest_damage.check_end_of_file(path))
     import pypdf
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         reader = pypdf.PdfReader(str(path), strict=False)
@@ -93,15 +108,16 @@ def check_structure(path: Path) -> int:
         page_count = len(reader.pages)
     except Refused:
         raise
+    except RecursionError as exc:
+        raise Refused("damaged", "nested deeper than the parser's recursion", kind="nesting") from exc
     except (
-        PdfReadError,
+        PyPdfError,
         ValueError,
         KeyError,
         TypeError,
         AttributeError,
         IndexError,
         OSError,
-        RecursionError,
         AssertionError,
     ) as exc:
         raise Refused("damaged", f"{type(exc).__name__}: {exc}") from exc
@@ -146,7 +162,9 @@ def check_structure(path: Path) -> int:
                     _check_action(annot["/A"], f"page {number}")
     except Refused:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+    except RecursionError as exc:
+        raise Refused("damaged", "nested deeper than the parser's recursion", kind="nesting") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise Refused("damaged", f"{type(exc).__name__}: {exc}") from exc
     return page_count
 
@@ -173,12 +191,14 @@ def _image_pixels(obj) -> int:
         raise Refused("damaged", "image size is not a number") from None
 
 
-def scan_all_objects(pdf) -> None:
+def scan_all_objects(pdf, file_size: int) -> None:
     """Belt and braces: any object anywhere (object streams included) naming active content,
-    and images too large to decode."""
+    images too large to decode, and streams declaring sizes the file cannot hold."""
     import pikepdf
 
     for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Stream):
+            refuse_damage(ingest_damage.check_stream(obj, file_size))
         if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
             keys = obj.keys()
             for key, reason in ACTIVE_KEYS.items():
@@ -345,6 +365,8 @@ def ingest(src: Path, out: Path, *, processes: int = 2) -> dict:
     timings["checks"] = time.monotonic() - started
     import pikepdf
 
+    # Deeper data is dropped with a warning (below), so the limit is also the nesting check.
+    pikepdf.settings.set_qpdf_limits(parser_max_nesting=ingest_damage.MAX_NESTING)
     try:
         pdf = pikepdf.open(src)
     except pikepdf.PasswordError as exc:
@@ -354,7 +376,11 @@ def ingest(src: Path, out: Path, *, processes: int = 2) -> dict:
     with pdf:
         if pdf.is_encrypted:
             raise Refused("encrypted")
-        scan_all_objects(pdf)
+        # qpdf hands out its warnings once each: check those from opening, then from parsing
+        # every object (the scan), then from writing the served copy.
+        refuse_damage(ingest_damage.check_qpdf_warnings(pdf.get_warnings(), src))
+        scan_all_objects(pdf, src.stat().st_size)
+        refuse_damage(ingest_damage.check_qpdf_warnings(pdf.get_warnings(), src))
         if len(pdf.pages) != page_count:
             raise Refused("damaged", "page count differs between readers")
         timings["scan"] = time.monotonic() - started - timings["checks"]
@@ -363,6 +389,7 @@ def ingest(src: Path, out: Path, *, processes: int = 2) -> dict:
         served = out / "served.pdf"
         balance_page_tree(pdf)
         pdf.save(served, linearize=True)
+        refuse_damage(ingest_damage.check_qpdf_warnings(pdf.get_warnings(), src))
         timings["linearize"] = time.monotonic() - started - sum(timings.values())
     thumbs = out / "thumbs"
     thumbs.mkdir(exist_ok=True)
@@ -428,7 +455,7 @@ def main(argv: list[str]) -> int:
     try:
         result = ingest(src, out, processes=processes)
     except Refused as exc:
-        result = {"ok": False, "reason": exc.reason, "detail": exc.detail}
+        result = {"ok": False, "reason": exc.reason, "kind": exc.kind, "detail": exc.detail}
     except MemoryError:
         result = {"ok": False, "reason": "memory", "detail": ""}
     result["peak_rss_mb"] = peak_rss_mb()

@@ -259,29 +259,102 @@ def header_only() -> bytes:
     return b"%PDF-1.7\n%%EOF\n"
 
 
-# name -> (builder, refusal reasons accepted, may a reader repair it into a clean rewritten copy?)
-# "Repairable" files carry damage that qpdf fixes when it rewrites the served copy; the test then
-# checks the hostile structure is gone from what members receive. Everything else must be refused.
-CORPUS: dict[str, tuple[Callable[[], bytes], set[str], bool]] = {
-    "truncated": (truncated, {"damaged"}, False),
-    "empty": (empty_file, {"not_pdf"}, False),
-    "header_only": (header_only, {"damaged"}, False),
-    "looping_xref": (looping_xref, {"damaged"}, True),
-    "deep_array_nesting": (deep_nesting, {"damaged"}, True),
-    "deep_dictionary_nesting": (deep_dictionary_nesting, {"damaged"}, True),
-    "page_tree_loop": (page_tree_loop, {"damaged"}, False),
-    "no_pages": (no_pages, {"damaged"}, False),
-    "huge_object_stream": (huge_object_stream, {"damaged"}, True),
-    "huge_declared_length": (huge_declared_length, {"damaged"}, True),
-    "decompression_bomb": (decompression_bomb, {"memory", "timeout", "damaged"}, False),
-    "image_bomb": (image_bomb, {"memory", "timeout", "damaged"}, False),
-    "javascript_link": (javascript_in_link, {"active_content"}, False),
-    "javascript_in_object_stream": (javascript_hidden_in_object_stream, {"active_content"}, False),
-    "launch_action": (launch_action, {"active_content"}, False),
-    "launch_page_open_action": (launch_in_page_open_action, {"active_content"}, False),
-    "embedded_file_annotation": (embedded_file_annotation, {"embedded_file"}, False),
-    "embedded_file_names": (embedded_file_in_names, {"embedded_file"}, False),
-    "junk_before_header": (junk_before_header, {"not_pdf"}, False),
-    "polyglot_html": (polyglot_html, {"not_pdf"}, False),
-    "polyglot_zip": (polyglot_zip, {"not_pdf", "damaged"}, True),
+# --- the control set: files real software writes, which must be accepted ----------------------
+
+
+def incremental_update() -> bytes:
+    """The control with its page text replaced by an incremental update: a second body, xref
+    section and %%EOF appended, the new trailer's /Prev pointing at the first (how editors save)."""
+    body = valid()
+    first_xref = int(body[body.rindex(b"startxref"):].split()[1])
+    out = bytearray(body)
+    offset = len(out)
+    out += b"4 0 obj\n" + stream(b"BT /F1 24 Tf 72 720 Td (Council, amended) Tj ET") + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 1\n0000000000 65535 f \n4 1\n%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size 6 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (first_xref, xref)
+    return bytes(out)
+
+
+def trailing_padding() -> bytes:
+    """Line ends and a block of NUL bytes after %%EOF, as some scanners and mail gateways leave."""
+    return valid() + b"\r\n" + b"\x00" * 4096 + b"\n"
+
+
+def xref_offset_off() -> bytes:
+    """One cross-reference entry two bytes off: qpdf finds the object anyway."""
+    data = valid()
+    table = data.rindex(b"xref\n0 6\n")
+    lines = data[table:].split(b"\n")
+    lines[5] = b"%010d 00000 n " % (int(lines[5][:10]) + 2)  # object 3
+    return data[:table] + b"\n".join(lines)
+
+
+def stream_length_off() -> bytes:
+    """A content stream whose /Length is three bytes short: qpdf recovers the real length."""
+    objects = simple_objects()
+    objects[4] = b"<< /Length %d >>\nstream\n" % (len(PAGE_CONTENT) - 3) + PAGE_CONTENT + b"\nendstream"
+    return build(objects)
+
+
+def weasyprint_document() -> bytes:
+    """Two A4 pages of Japanese text from WeasyPrint, the platform's own PDF writer."""
+    import weasyprint
+
+    html = ("<html lang='ja'><head><meta charset='utf-8'><style>@page{size:A4} body{font-family:"
+            "'Noto Sans CJK JP',sans-serif} section{page-break-after:always}</style></head><body>"
+            "<section><h1>議案第1号</h1><p>町税条例の一部を改正する条例について</p></section>"
+            "<section><h1>議案第2号</h1><p>一般会計補正予算</p></section></body></html>")
+    return weasyprint.HTML(string=html).write_pdf()
+
+
+def object_streams_linearized() -> bytes:
+    """The WeasyPrint document rewritten by qpdf (pikepdf) with object streams, a cross-reference
+    stream and linearization (two %%EOF), as PDF 1.5+ writers and web-optimizing tools produce."""
+    import io
+
+    import pikepdf
+
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(weasyprint_document())) as pdf:
+        pdf.save(out, linearize=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
+
+
+CONTROLS: dict[str, Callable[[], bytes]] = {
+    "valid": valid,
+    "incremental_update": incremental_update,
+    "trailing_padding": trailing_padding,
+    "xref_offset_off": xref_offset_off,
+    "stream_length_off": stream_length_off,
+    "weasyprint": weasyprint_document,
+    "object_streams_linearized": object_streams_linearized,
+}
+
+
+# name -> (builder, refusal reasons accepted, the damage named for files a reader could repair).
+# Every file is refused; the damage kind (``documents.ingest_damage``) picks the sentence saying
+# what was wrong, for damage qpdf would otherwise have quietly repaired into a clean-looking copy.
+CORPUS: dict[str, tuple[Callable[[], bytes], set[str], str]] = {
+    "truncated": (truncated, {"damaged"}, ""),
+    "empty": (empty_file, {"not_pdf"}, ""),
+    "header_only": (header_only, {"damaged"}, ""),
+    "looping_xref": (looping_xref, {"damaged"}, "xref_loop"),
+    "deep_array_nesting": (deep_nesting, {"damaged"}, "nesting"),
+    "deep_dictionary_nesting": (deep_dictionary_nesting, {"damaged"}, "nesting"),
+    "page_tree_loop": (page_tree_loop, {"damaged"}, ""),
+    "no_pages": (no_pages, {"damaged"}, ""),
+    "huge_object_stream": (huge_object_stream, {"damaged"}, "object_stream"),
+    "huge_declared_length": (huge_declared_length, {"damaged"}, "stream_length"),
+    "decompression_bomb": (decompression_bomb, {"memory", "timeout", "damaged"}, ""),
+    "image_bomb": (image_bomb, {"memory", "timeout", "damaged"}, ""),
+    "javascript_link": (javascript_in_link, {"active_content"}, ""),
+    "javascript_in_object_stream": (javascript_hidden_in_object_stream, {"active_content"}, ""),
+    "launch_action": (launch_action, {"active_content"}, ""),
+    "launch_page_open_action": (launch_in_page_open_action, {"active_content"}, ""),
+    "embedded_file_annotation": (embedded_file_annotation, {"embedded_file"}, ""),
+    "embedded_file_names": (embedded_file_in_names, {"embedded_file"}, ""),
+    "junk_before_header": (junk_before_header, {"not_pdf"}, ""),
+    "polyglot_html": (polyglot_html, {"not_pdf"}, ""),
+    "polyglot_zip": (polyglot_zip, {"not_pdf"}, "appended_file"),
 }
