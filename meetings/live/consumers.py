@@ -29,9 +29,15 @@ from meetings.live.state import build_state
 
 logger = logging.getLogger(__name__)
 
+# Inbound messages per socket and window: up to FLOOD_SOFT are handled; the next one is answered with
+# one ``flood`` error and the rest are dropped unanswered until the window ends; past FLOOD_HARD the
+# socket is closed (4429) and the user's reconnects are refused for FLOOD_COOLDOWN_S. A clerk holding
+# an arrow key sends ~30 page turns a second, so FLOOD_HARD stays out of a person's reach.
 FLOOD_WINDOW_S = 10.0
-FLOOD_SOFT = 60  # messages per window answered with an error
-FLOOD_HARD = 200  # messages per window closing the socket
+FLOOD_SOFT = 120
+FLOOD_HARD = 600
+FLOOD_COOLDOWN_S = 60.0
+FLOOD_DROP_AFTER_S = 1.0
 ACCESS_RECHECK_S = 60.0
 
 CLOSE_FORBIDDEN = 4403
@@ -56,6 +62,81 @@ def language_from_scope(scope) -> str:
     return settings.LANGUAGE_CODE
 
 
+class FloodCounter:
+    """One socket's inbound messages in the current window, and what to do with the next one."""
+
+    HANDLE, WARN, DROP, CLOSE = range(4)
+    __slots__ = ("window_start", "count")
+
+    def __init__(self) -> None:
+        self.window_start = time.monotonic()
+        self.count = 0
+
+    def verdict(self) -> int:
+        now = time.monotonic()
+        if now - self.window_start > FLOOD_WINDOW_S:
+            self.window_start, self.count = now, 0
+        self.count += 1
+        if self.count <= FLOOD_SOFT:
+            return self.HANDLE
+        if self.count == FLOOD_SOFT + 1:
+            return self.WARN
+        return self.DROP if self.count <= FLOOD_HARD else self.CLOSE
+
+    def retry_after(self) -> int:
+        return max(1, round(self.window_start + FLOOD_WINDOW_S - time.monotonic()))
+
+
+class FloodCooldowns:
+    """Users cut off for flooding, refused at connect until their cool-down ends.
+
+    A cut-off flooder reconnects at once, and every accepted connection costs an authorization and
+    a full state build; a refusal costs a dictionary lookup. Process-local (each process pays for at
+    most one flood per user and cool-down) and kept per event loop, as the hub is, so each test's
+    loop starts clean.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._until: dict[int, float] = {}
+
+    def _table(self) -> dict[int, float]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._until = loop, {}
+        return self._until
+
+    def refuses(self, user_id: int | None) -> bool:
+        if user_id is None:
+            return False
+        table = self._table()
+        until = table.get(user_id)
+        if until is None:
+            return False
+        if until > time.monotonic():
+            return True
+        del table[user_id]
+        return False
+
+    def start(self, user_id: int | None) -> None:
+        if user_id is None:  # anonymous (傍聴): no key that is not shared; the proxy limits addresses
+            return
+        table = self._table()
+        now = time.monotonic()
+        if len(table) >= self.MAX_ENTRIES:
+            for key in [key for key, until in table.items() if until <= now]:
+                del table[key]
+        table[user_id] = now + FLOOD_COOLDOWN_S
+
+    def clear(self) -> None:
+        self._loop, self._until = None, {}
+
+
+flood_cooldowns = FloodCooldowns()
+
+
 class SittingConsumer(AsyncWebsocketConsumer):
     """Participants (members, secretariat, officials) of one sitting."""
 
@@ -75,17 +156,23 @@ class SittingConsumer(AsyncWebsocketConsumer):
         self.protocol = self.writer = None
         self._writer: asyncio.Task | None = None
         self._closed = False
-        self._window_start = time.monotonic()
-        self._window_count = 0
+        self._flood = FloodCounter()
+        self._frames_counted = False
         self._last_access_check = time.monotonic()
         self.following = True
+        self._flood_user_id = self.user_id  # kept on the public view too, which forgets user_id
+        if flood_cooldowns.refuses(self._flood_user_id):
+            await self.close(code=CLOSE_FLOOD)  # before any query or accept: an HTTP 403
+            return
         access = await database_sync_to_async(self._authorize)()
         if access is None:
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: an HTTP 403
             return
         self.streams: tuple[str, ...] = access
-        await self.accept()
         self.protocol = fanout.autobahn_protocol(self.base_send)
+        if self.protocol is not None:
+            self._count_frames(self.protocol)  # before accept: no frame can arrive uncounted
+        await self.accept()
         self.writer = fanout.FrameWriter(self.protocol) if self.protocol is not None else None
         self.hub = await fanout.get_hub()
         for stream in self.streams:
@@ -213,20 +300,65 @@ class SittingConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    def _count_frames(self, proto) -> None:
+        """Count messages in daphne's protocol, as autobahn hands them over, so that a flood is
+        dropped before daphne queues it for this consumer (the queue is unbounded, and the
+        consumer would otherwise reach its counter only after working through the backlog).
+        WebSocket pings count too: autobahn answers them itself, out of the consumer's sight."""
+        counter = self._flood
+
+        def counted(handle):
+            def on_frame(*args) -> None:
+                if self._closed:
+                    return
+                verdict = counter.verdict()
+                if verdict == FloodCounter.HANDLE:
+                    handle(*args)
+                elif verdict == FloodCounter.WARN:
+                    self._flood_warn()
+                elif verdict == FloodCounter.CLOSE:
+                    self._flood_close()
+
+            return on_frame
+
+        proto.onMessage = counted(proto.onMessage)  # daphne's: queue the message for this consumer
+        proto.onPing = counted(proto.onPing)  # autobahn's: answer with a pong
+        self._frames_counted = True
+
+    def _flood_warn(self) -> None:
+        with translation.override(self.lang):
+            self.send_json({"type": "error", "code": "flood", "message": _("Too many messages; slow down."),
+                            "retry_after": self._flood.retry_after()})
+
+    def _flood_close(self) -> None:
+        if self._closed:
+            return
+        flood_cooldowns.start(self._flood_user_id)
+        logger.warning("live: closed a flooding socket (user %s, sitting %s); reconnects refused for %.0f s",
+                       self._flood_user_id, self.sitting_id, FLOOD_COOLDOWN_S)
+        self.close_from_hub(CLOSE_FLOOD)
+        proto = self.protocol
+        if proto is not None:
+            # Read nothing more (the client's backlog stays in the kernel, where it costs no work) and
+            # drop the connection soon without waiting for the close handshake. Not closed at once:
+            # unread input would turn the close into a reset, and the client would miss the 4429.
+            transport = getattr(proto, "transport", None)
+            if transport is not None:
+                transport.pauseProducing()
+            asyncio.get_running_loop().call_later(FLOOD_DROP_AFTER_S, proto.dropConnection, True)
+
     async def receive(self, text_data=None, bytes_data=None) -> None:
         if self._closed:
             return
-        now = time.monotonic()
-        if now - self._window_start > FLOOD_WINDOW_S:
-            self._window_start, self._window_count = now, 0
-        self._window_count += 1
-        if self._window_count > FLOOD_HARD:
-            self.close_from_hub(CLOSE_FLOOD)
-            return
-        with translation.override(self.lang):
-            if self._window_count > FLOOD_SOFT:
-                self.send_json({"type": "error", "code": "flood", "message": _("Too many messages; slow down.")})
+        if not self._frames_counted:  # not under daphne: count here
+            verdict = self._flood.verdict()
+            if verdict != FloodCounter.HANDLE:
+                if verdict == FloodCounter.WARN:
+                    self._flood_warn()
+                elif verdict == FloodCounter.CLOSE:
+                    self._flood_close()
                 return
+        with translation.override(self.lang):
             try:
                 entry, message = protocol.parse(text_data, public=self.public)
             except protocol.Invalid as exc:

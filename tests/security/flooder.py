@@ -2,8 +2,9 @@
 
     python -m tests.security.flooder WS_URL SESSION_COOKIE SECONDS
 
-Sends malformed, unknown and oversized messages as fast as the socket takes them, reconnects
-when cut off, and prints one JSON line with what happened."""
+Sends malformed, unknown and oversized messages and WebSocket pings as fast as the socket takes
+them, reconnects when cut off (and again and again while refused), and prints one JSON line with
+what happened."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ import websockets
 from websockets.asyncio.client import connect
 
 JUNK = ["{not json", json.dumps({"type": "vote.rig"}), json.dumps({"type": "page.turn", "page": "x"}),
-        "x" * 9000, json.dumps({"type": "ping"})]
+        "x" * 9000, json.dumps({"type": "ping"}), None]  # None: a WebSocket (control frame) ping
 
 
 async def flood(url: str, cookie: str, seconds: float) -> dict:
-    stats = {"sent": 0, "errors": 0, "disconnects": 0, "codes": []}
+    stats = {"sent": 0, "errors": 0, "disconnects": 0, "codes": [], "refused": 0, "refused_status": []}
     deadline = time.monotonic() + seconds
     origin = url.split("/ws/")[0].replace("ws", "http", 1)
 
@@ -36,7 +37,11 @@ async def flood(url: str, cookie: str, seconds: float) -> dict:
                 reader = asyncio.create_task(read(ws))
                 try:
                     while time.monotonic() < deadline:
-                        await ws.send(JUNK[stats["sent"] % len(JUNK)])
+                        junk = JUNK[stats["sent"] % len(JUNK)]
+                        if junk is None:
+                            await ws.ping(str(stats["sent"]))  # the pong is not awaited
+                        else:
+                            await ws.send(junk)
                         stats["sent"] += 1
                         if stats["sent"] % 20 == 0:
                             await asyncio.sleep(0)
@@ -46,7 +51,12 @@ async def flood(url: str, cookie: str, seconds: float) -> dict:
             stats["disconnects"] += 1
             if exc.rcvd is not None:
                 stats["codes"].append(exc.rcvd.code)
-        except (OSError, TimeoutError, websockets.exceptions.InvalidStatus):
+        except websockets.exceptions.InvalidStatus as exc:
+            stats["refused"] += 1
+            if exc.response.status_code not in stats["refused_status"]:
+                stats["refused_status"].append(exc.response.status_code)
+            await asyncio.sleep(0.05)
+        except (OSError, TimeoutError):
             await asyncio.sleep(0.05)
     return stats
 

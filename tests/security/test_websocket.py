@@ -1,5 +1,5 @@
 """WebSocket hardening through the real ASGI stack: Origin checks before accept, hostile input,
-floods, and sockets closing when the user signs out, changes password or loses the role.
+floods (and the cool-down after one), and sockets closing when the user signs out, changes password or loses the role.
 
 Few, larger tests: each needs a transactional database, whose flush costs seconds on PostgreSQL."""
 
@@ -14,7 +14,7 @@ from django.test import Client
 
 from council.models import Membership, Person
 from meetings.live import fanout
-from meetings.live.consumers import FLOOD_HARD, FLOOD_SOFT
+from meetings.live.consumers import CLOSE_FLOOD, FLOOD_HARD, FLOOD_SOFT, flood_cooldowns
 from meetings.live.protocol import MAX_MESSAGE_BYTES
 from meetings.models import Sitting
 from tests import factories
@@ -35,9 +35,11 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 def _fresh_hub_and_layer():
     fanout.reset_hub()
     channel_layers.backends.clear()
+    flood_cooldowns.clear()
     yield
     fanout.reset_hub()
     channel_layers.backends.clear()
+    flood_cooldowns.clear()
 
 
 @pytest.fixture
@@ -138,19 +140,37 @@ async def test_deeply_nested_json_errors_or_disconnects_only_the_sender(live):
     await other.disconnect()
 
 
-async def test_flood_gets_errors_then_disconnect(live):
-    comm = await open_socket(live["path"], live["members"][4].user)
-    codes = []
+async def test_flood_gets_one_error_then_silence_then_disconnect_and_a_cool_down(live):
+    flooder = live["members"][4].user
+    comm = await open_socket(live["path"], flooder)
     for i in range(FLOOD_HARD + 5):
         await send(comm, {"type": "ping", "id": i})
+    replies = []
     while True:
         output = await comm.receive_output(timeout=5)
         if output["type"] == "websocket.close":
             close_code = output.get("code")
             break
-        codes.append(json.loads(output["text"]).get("code"))
-    assert codes.count("flood") >= FLOOD_HARD - FLOOD_SOFT - 1
-    assert close_code == 4429
+        replies.append(json.loads(output["text"]))
+    # Answered up to the soft limit, told once, then nothing until the close.
+    assert [r["type"] for r in replies] == ["pong"] * FLOOD_SOFT + ["error"]
+    assert [r["re"] for r in replies[:-1]] == list(range(FLOOD_SOFT))
+    assert replies[-1]["code"] == "flood" and replies[-1]["message"] and replies[-1]["retry_after"] >= 1
+    assert close_code == 4429 == CLOSE_FLOOD
+    # Its reconnects are refused in the handshake (an HTTP 403), with a fresh session as well, and
+    # on the public view too ...
+    for path in (live["path"], live["public_path"]):
+        again = await open_socket(path, flooder)
+        assert again.accepted is False and again.close_code == CLOSE_FLOOD, path
+    # ... while everybody else connects and is answered as before.
+    other = await open_socket(live["path"], live["members"][5].user)
+    assert other.accepted and other.state["type"] == "state"
+    await send(other, {"type": "ping", "id": "fine"})
+    assert (await receive_until(other, "pong"))["re"] == "fine"
+    await other.disconnect()
+    public = await open_socket(live["public_path"])
+    assert public.accepted
+    await public.disconnect()
 
 
 # --- Sockets close when the right to them ends ----------------------------------------------------------
