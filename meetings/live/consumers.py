@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 import uuid
+import weakref
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -384,7 +385,7 @@ class SittingConsumer(AsyncWebsocketConsumer):
                 self.send_json({"type": "ack", "re": msg_id, "for": kind})
             return
         if entry.batch_handler is not None:
-            reply = await _batches.submit(self, entry, message)
+            reply = await _batches_here().submit(self, entry, message)
         else:
             reply = await database_sync_to_async(self._run_handler)(entry, message)
         if reply is _REVOKED:
@@ -541,7 +542,16 @@ class _Batches:
                     future.cancel()
 
 
-_batches = _Batches()
+_batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batches] = weakref.WeakKeyDictionary()
+
+
+def _batches_here() -> _Batches:
+    """The batches of this event loop (one per process under daphne; one per test in the tests)."""
+    loop = asyncio.get_running_loop()
+    batches = _batches.get(loop)
+    if batches is None:
+        batches = _batches[loop] = _Batches()
+    return batches
 
 
 class PublicSittingConsumer(SittingConsumer):
