@@ -124,3 +124,40 @@ def test_console_turns_pages_readers_follow_and_one_reads_ahead_then_returns(dap
     for page in readers:
         wait_shown(page, 6, document.pk)
     assert errors == []
+
+
+def test_console_held_arrow_key_flips_through_pages_without_flooding(daphne_server, new_context, tmp_path):
+    """Holding → in the console moves through the pages at once, but the turns sent are coalesced
+    (the latest page, a few times a second), so a held key neither floods the socket nor gets
+    stuck re-sending the page after the confirmed one."""
+    org = factories.make_small_council()
+    sitting = org["sitting"]
+    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now(),
+                                                 agenda_published_at=timezone.now())
+    item = factories.make_agenda_item(sitting, title="予算書", bill_number="議案第50号")
+    path = tmp_path / "予算書.pdf"
+    path.write_bytes(pdfs.japanese_pdf([f"第{n}頁" for n in range(1, 61)], title="予算書"))
+    document = upload(org, path, title="議案第50号 予算書")
+    AgendaItemDocument.objects.create(agenda_item=item, document=document)
+    errors: list[str] = []
+    context = new_context()
+    context.add_cookies([login_cookie(org["clerk"].user, daphne_server)])
+    console = open_page(context, f"{daphne_server.url}/meetings/sittings/{sitting.pk}/console/", errors)
+    console.wait_for_function("() => window.councilLive && window.councilLive.connected")
+    console.locator(f".live-doc[data-document='{document.pk}']").first.click()
+    console.wait_for_function("() => document.querySelector('.live-page').textContent === '1'")
+    console.evaluate("""() => {
+        const socket = window.councilLive, send = socket.send.bind(socket);
+        window.turnsSent = 0;
+        socket.send = (m) => { if (m.type === 'page.turn') window.turnsSent += 1; return send(m); };
+    }""")
+    for _ in range(45):  # a key held down: one keydown per auto-repeat, faster than any round trip
+        console.keyboard.press("ArrowRight")
+    console.wait_for_function("() => document.querySelector('.live-page').textContent === '46'", timeout=10000)
+    sent = console.evaluate("() => window.turnsSent")
+    assert 1 <= sent < 45, sent
+    assert console.locator(".live-error").inner_text() == ""
+    for _ in range(3):
+        console.keyboard.press("ArrowLeft")
+    console.wait_for_function("() => document.querySelector('.live-page').textContent === '43'", timeout=10000)
+    assert errors == []

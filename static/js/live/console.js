@@ -128,19 +128,63 @@ function send(message) {
   if (socket.send(message) === null) showError(msg.msgReconnecting);
 }
 
+// Page turns: the page asked for moves at once (holding an arrow key flips through the pages),
+// but at most one turn is sent every TURN_INTERVAL_MS, always the latest, so a held key never
+// floods the socket (the server answers a flood with an error and then silence).
+const TURN_INTERVAL_MS = 120;
+let requested = null; // {page, version_id}: asked for, not yet confirmed by the server
+let unsent = null;
+let turnTimer = null;
+let lastTurnAt = -Infinity;
+
+function turnTo(page, versionId) {
+  requested = { page, version_id: versionId };
+  unsent = requested;
+  if (turnTimer !== null) return;
+  turnTimer = setTimeout(sendTurn, Math.max(0, lastTurnAt + TURN_INTERVAL_MS - performance.now()));
+}
+
+function sendTurn() {
+  turnTimer = null;
+  if (!unsent) return;
+  lastTurnAt = performance.now();
+  send({ type: "page.turn", page: unsent.page, version_id: unsent.version_id });
+  unsent = null;
+}
+
+// The page to count from: the one asked for while the server has not yet confirmed it (for two
+// seconds at most: another presenter may have moved on meanwhile), else the presented page.
+function currentPage(p) {
+  const fresh = performance.now() - lastTurnAt < 2000 || unsent;
+  return requested && fresh && requested.version_id === p.version_id ? requested.page : p.page;
+}
+
+function settleTurns() {
+  if (unsent) return;
+  const p = state?.presentation;
+  if (!p || !requested || requested.version_id !== p.version_id || p.page === requested.page) requested = null;
+}
+
 socket.addEventListener("state", (e) => {
   state = e.detail;
+  settleTurns();
   render();
   send({ type: "presence.list" });
 });
 socket.addEventListener("event", (e) => {
   const m = e.detail;
   if (m.type === "presence.changed") renderPeople(m.payload.connections || []);
-  else render();
+  else {
+    settleTurns();
+    render();
+  }
 });
 socket.addEventListener("reply", (e) => {
   const m = e.detail;
-  if (m.type === "error") showError(m.message);
+  if (m.type === "error") {
+    if (m.for === "page.turn" && !unsent) requested = null;
+    showError(m.message);
+  }
   else if (m.type === "presence") renderPeople(m.connections || []);
 });
 socket.addEventListener("status", (e) => {
@@ -170,20 +214,21 @@ root.addEventListener("click", (e) => {
   }
   const thumb = e.target.closest(".live-thumb");
   if (thumb && state?.presentation) {
-    send({ type: "page.turn", page: Number(thumb.dataset.page), version_id: state.presentation.version_id });
+    turnTo(Number(thumb.dataset.page), state.presentation.version_id);
     return;
   }
   const turn = e.target.closest("[data-turn]");
   if (turn && state?.presentation) {
     const p = state.presentation;
-    send({ type: "page.turn", page: p.page + Number(turn.dataset.turn), version_id: p.version_id });
+    const page = currentPage(p) + Number(turn.dataset.turn);
+    if (page >= 1 && page <= p.page_count) turnTo(page, p.version_id);
   }
 });
 
 $(".live-goto").addEventListener("submit", (e) => {
   e.preventDefault();
   const page = Number($("#live-goto-page").value);
-  if (state?.presentation && page) send({ type: "page.turn", page, version_id: state.presentation.version_id });
+  if (state?.presentation && page) turnTo(page, state.presentation.version_id);
 });
 
 $(".live-handover").addEventListener("submit", (e) => {
@@ -197,11 +242,9 @@ document.addEventListener("keydown", (e) => {
   const delta = { ArrowRight: 1, PageDown: 1, ArrowLeft: -1, PageUp: -1 }[e.key];
   if (!delta) return;
   const p = state.presentation;
-  const page = p.page + delta;
-  if (page >= 1 && page <= p.page_count) {
-    e.preventDefault();
-    send({ type: "page.turn", page, version_id: p.version_id });
-  }
+  const page = currentPage(p) + delta;
+  e.preventDefault();
+  if (page >= 1 && page <= p.page_count) turnTo(page, p.version_id);
 });
 
 // Documents are known to the page; keep the unused map referenced for future filters.
