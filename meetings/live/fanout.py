@@ -15,6 +15,11 @@ falls back to an ordinary ASGI ``websocket.send`` through a small per-socket out
 A socket that stops reading is closed once its unsent bytes pass ``MAX_BUFFER`` (the others are
 never waited for). The hub also listens on a control group for sign-outs and revoked access, and
 keeps its group subscriptions and presence rows fresh.
+
+Redis keeps no data across a restart, so the hub's group subscriptions vanish with it, and events
+published meanwhile never arrive. The hub notices either way: its receive fails (it then backs off
+and retries), or its own heartbeat, sent through the layer to a group only it joins, does not come
+back. It then joins every group again and sends each local socket a fresh full state.
 """
 
 from __future__ import annotations
@@ -40,6 +45,13 @@ MAX_OUTBOX = 500  # messages queued per socket on the generic (non-daphne) path
 # hold and makes a stalled reader visible sooner. Unset: the kernel autotunes (up to tcp_wmem's max).
 SOCKET_SNDBUF = int(os.environ.get("COUNCIL_LIVE_SNDBUF", "0"))
 HOUSEKEEPING_SECONDS = 30.0
+RETRY_FIRST, RETRY_MAX = 0.1, 2.0  # backoff while the channel layer is unreachable (seconds)
+DROP_POOLS_EVERY = 5  # failed restores in a row before the layer's pooled connections are dropped
+# The hub's heartbeat through the layer: it catches subscriptions lost without a receive error
+# (a Redis restart hidden by redis-py's reconnect-and-retry, a flush, an eviction).
+WATCH_SECONDS = 5.0
+WATCH_TIMEOUT = 5.0
+RESYNC_CONCURRENCY = 32
 
 
 class LocalSocket(Protocol):
@@ -48,6 +60,8 @@ class LocalSocket(Protocol):
     def deliver(self, stream: str, seq: int, text: str, prepared: Any) -> None: ...
 
     def close_from_hub(self, code: int) -> None: ...
+
+    async def send_state(self) -> None: ...
 
 
 # --- finding daphne's protocol behind the ASGI send ---------------------------------------------
@@ -165,9 +179,9 @@ def prepare(text: str) -> Any:
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, layer: Any | None = None) -> None:
         self.loop = asyncio.get_running_loop()
-        self.layer = get_channel_layer()
+        self.layer = layer if layer is not None else get_channel_layer()
         self.server_id = uuid.uuid4().hex
         self.channel: str | None = None
         self.groups: dict[str, set[LocalSocket]] = defaultdict(set)
@@ -181,6 +195,15 @@ class Hub:
         self._presence_ops: dict[str, dict] = {}
         self._presence_task: asyncio.Task | None = None
         self.stopping = False
+        self.watch_group = f"live.hub.{self.server_id}"
+        self._restore_lock = asyncio.Lock()
+        self._receive_failing = False
+        self._watch_sent = 0
+        self._watch_seen = 0
+        self._watch_back: asyncio.Event | None = None
+        self._resync_task: asyncio.Task | None = None
+        self._resync_wanted = False
+        self.restores = 0  # times the subscriptions were restored (tests, diagnostics)
 
     async def start(self) -> None:
         if self.started:
@@ -188,9 +211,14 @@ class Hub:
         self.started = True
         if self.layer is not None:
             self.channel = await self.layer.new_channel()
-            await self.layer.group_add(CONTROL_GROUP, self.channel)
+            # The loops first: if Redis is down right now, the joins below fail (and so does this
+            # first connection), but the loops restore them once it answers.
             self.tasks.append(self.loop.create_task(self._receive_loop()))
+            self.tasks.append(self.loop.create_task(self._watch_loop()))
         self.tasks.append(self.loop.create_task(self._housekeeping_loop()))
+        if self.layer is not None:
+            await self.layer.group_add(CONTROL_GROUP, self.channel)
+            await self.layer.group_add(self.watch_group, self.channel)
 
     # membership ----------------------------------------------------------------------------
     async def join(self, group: str, sock: LocalSocket) -> None:
@@ -213,26 +241,162 @@ class Hub:
 
     # receiving -------------------------------------------------------------------------------
     async def _receive_loop(self) -> None:
-        backoff = 0.1
+        backoff = RETRY_FIRST
+        failures = 0
         while True:
+            self._stop_if_cancelled()
             try:
-                message = await self.layer.receive(self.channel)
-                backoff = 0.1
+                message = await self._receive_one()
+                backoff, failures = RETRY_FIRST, 0  # only now: a receive that keeps failing backs off
             except asyncio.CancelledError:
                 raise
-            except Exception:  # e.g. Redis restarting: keep trying, subscriptions are refreshed
-                if self.stopping or _being_cancelled():
-                    # A client library turned our cancellation into an error (redis-py's timeouts
-                    # can): retrying would keep the loop alive forever and hang shutdown.
-                    raise asyncio.CancelledError from None
-                logger.exception("live hub: receive failed; retrying in %.1fs", backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+            except Exception as exc:  # e.g. Redis restarting
+                self._stop_if_cancelled()
+                if not self._receive_failing:
+                    logger.warning("live hub: receive failed (%s); restoring subscriptions", _brief(exc))
+                self._receive_failing = True
+                # Whatever Redis held may be gone (groups, queued events): join again and resync
+                # every socket once it answers, backing off while it does not.
+                while True:
+                    self._stop_if_cancelled()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, RETRY_MAX)
+                    try:
+                        await self.restore(f"receive failed: {_brief(exc)}")
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as again:
+                        self._stop_if_cancelled()
+                        failures += 1
+                        logger.warning("live hub: channel layer still unreachable (%s); next try in %.1fs",
+                                       _brief(again), backoff)
+                        if failures % DROP_POOLS_EVERY == 0:
+                            await self._drop_pools()
+                        continue
+                    break
+                self._receive_failing = False
                 continue
             try:
                 self.dispatch(message)
             except Exception:
                 logger.exception("live hub: could not dispatch %r", message.get("type"))
+
+    async def _receive_one(self) -> dict:
+        """``layer.receive`` in a task of its own, so that cancelling the hub always ends it.
+
+        redis-py sends each command under ``asyncio.wait_for``, which on Python 3.11 swallows a
+        cancellation that arrives just as the send completes; channels_redis then keeps repeating
+        its blocking read (BZPOPMIN) until a message comes, and shutdown would wait for ever.
+        """
+        receiving = self.loop.create_task(self.layer.receive(self.channel))
+        try:
+            return await asyncio.shield(receiving)
+        except asyncio.CancelledError:
+            _cancel_until_done(receiving)
+            raise
+
+    def _stop_if_cancelled(self) -> None:
+        """Checked after errors and at the top of every loop: a cancellation that a client library
+        turned into an error (redis-py's timeouts can) or swallowed (Python 3.11's ``wait_for`` when
+        the awaited thing finishes at the same moment) must not keep the loop alive and hang
+        shutdown."""
+        if self.stopping or _being_cancelled():
+            raise asyncio.CancelledError from None
+
+    async def _drop_pools(self) -> None:
+        """Drop the layer's pooled connections, so the next try starts from fresh ones."""
+        close_pools = getattr(self.layer, "close_pools", None)
+        if close_pools is None:
+            return
+        try:
+            async with asyncio.timeout(5):
+                await close_pools()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._stop_if_cancelled()
+            logger.warning("live hub: could not drop the channel layer's connections (%s)", _brief(exc))
+
+    # recovering from a lost channel layer --------------------------------------------------
+    async def restore(self, why: str) -> None:
+        """Join every group again (Redis keeps none across a restart), then send every local socket
+        a fresh state: the events published while the subscriptions were gone never arrive.
+
+        Raises when the layer is still unreachable; the caller retries.
+        """
+        async with self._restore_lock:
+            await self.layer.group_add(CONTROL_GROUP, self.channel)
+            await self.layer.group_add(self.watch_group, self.channel)
+            async with self.lock:  # not while housekeeping drops an empty group or a socket joins one
+                groups = self.subscribed | {group for group, members in self.groups.items() if members}
+                for group in sorted(groups):
+                    await self.layer.group_add(group, self.channel)
+                self.subscribed |= groups
+            self.restores += 1
+        logger.warning("live hub: rejoined %d groups (%s); sending a fresh state to every socket",
+                       len(groups), why)
+        self.resync_all()
+
+    def resync_all(self) -> None:
+        """Send every local socket a fresh full state (in the background, a few at a time)."""
+        self._resync_wanted = True
+        if self._resync_task is None or self._resync_task.done():
+            self._resync_task = self.loop.create_task(self._resync_loop())
+            self.tasks = [task for task in self.tasks if not task.done()]
+            self.tasks.append(self._resync_task)
+
+    async def _resync_loop(self) -> None:
+        limit = asyncio.Semaphore(RESYNC_CONCURRENCY)
+
+        async def one(sock: LocalSocket) -> bool:
+            async with limit:
+                return await _resync_socket(sock)
+
+        # Never cancelled half-way by a newer restore (a socket would keep holding its events):
+        # a restore meanwhile asks for one more round instead.
+        while self._resync_wanted:
+            self._resync_wanted = False
+            started = time.monotonic()
+            socks = list(self.all_sockets())
+            sent = sum(await asyncio.gather(*(one(sock) for sock in socks)))
+            logger.warning("live hub: fresh state sent to %d of %d sockets in %.1fs", sent, len(socks),
+                           time.monotonic() - started)
+
+    async def _watch_loop(self) -> None:
+        """Send a heartbeat through the layer to ourselves; when it does not come back, restore."""
+        while True:
+            self._stop_if_cancelled()
+            await asyncio.sleep(WATCH_SECONDS)
+            if self._receive_failing:
+                continue  # the receive loop is restoring already
+            self._watch_sent += 1
+            nonce, restores = self._watch_sent, self.restores
+            self._watch_back = asyncio.Event()
+            try:
+                await self.layer.group_send(self.watch_group, {"type": "live.watch", "nonce": nonce})
+                async with asyncio.timeout(WATCH_TIMEOUT):
+                    await self._watch_back.wait()
+                continue
+            except asyncio.CancelledError:
+                raise
+            except TimeoutError:
+                if self._watch_seen >= nonce:
+                    continue
+                why = f"own heartbeat not back within {WATCH_TIMEOUT:g}s"
+            except Exception as exc:
+                self._stop_if_cancelled()
+                # Unreachable: the next heartbeat that gets through shows whether the groups survived.
+                logger.warning("live hub: heartbeat not sent (%s)", _brief(exc))
+                continue
+            if self._receive_failing or self.restores != restores:
+                continue  # restored meanwhile (the heartbeat may have been lost on the way)
+            try:
+                await self.restore(why)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._stop_if_cancelled()
+                logger.warning("live hub: could not restore subscriptions (%s); trying again soon", _brief(exc))
 
     def dispatch(self, message: dict) -> None:
         kind = message.get("type")
@@ -240,6 +404,10 @@ class Hub:
             self.fan_out(message["group"], message["stream"], message["seq"], message["text"])
         elif kind == "live.control":
             self.control(message)
+        elif kind == "live.watch":
+            self._watch_seen = max(self._watch_seen, int(message.get("nonce") or 0))
+            if self._watch_back is not None and self._watch_seen >= self._watch_sent:
+                self._watch_back.set()
 
     def fan_out(self, group: str, stream: str, seq: int, text: str) -> int:
         """Write one pre-framed message to every local socket of ``group``; return how many."""
@@ -328,12 +496,14 @@ class Hub:
 
         empty_since: dict[str, float] = {}
         while True:
+            self._stop_if_cancelled()
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
                 now = time.monotonic()
                 if self.layer is not None:
-                    # Re-adding refreshes the group's expiry and survives a Redis restart.
+                    # Re-adding refreshes the group's expiry.
                     await self.layer.group_add(CONTROL_GROUP, self.channel)
+                    await self.layer.group_add(self.watch_group, self.channel)
                     for group in list(self.subscribed):
                         if self.groups.get(group):
                             empty_since.pop(group, None)
@@ -349,8 +519,7 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                if self.stopping or _being_cancelled():
-                    raise asyncio.CancelledError from None
+                self._stop_if_cancelled()
                 logger.exception("live hub: housekeeping failed")
 
     async def _recheck_access(self) -> None:
@@ -374,6 +543,46 @@ class Hub:
         for task in self.tasks:
             task.cancel()
         self.tasks.clear()
+
+
+async def _resync_socket(sock: LocalSocket) -> bool:
+    """Send one socket a fresh state; False when it is gone or the state could not be built."""
+    send_state = getattr(sock, "send_state", None)
+    if send_state is None:
+        return False
+    # A state already on its way (a socket still connecting, or answering its state.request) may
+    # have been read before the groups were joined again: let it finish, then send a newer one.
+    # (Two states built at once for one socket would each claim the events held meanwhile.)
+    deadline = time.monotonic() + 10
+    while getattr(sock, "_pending", None) is not None and time.monotonic() < deadline:
+        if getattr(sock, "_closed", False):
+            return False
+        await asyncio.sleep(0.05)
+    if getattr(sock, "_closed", False):
+        return False
+    try:
+        await send_state()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.warning("live hub: could not send a fresh state to a socket", exc_info=True)
+        return False
+    return True
+
+
+def _cancel_until_done(task: asyncio.Task, tries: int = 100) -> None:
+    """Cancel a task, and again every 0.1 s (up to ``tries`` times) while a library swallows it."""
+    if task.done():
+        return
+    if tries == 100:
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # nobody awaits it now
+    task.cancel()
+    if tries > 1:
+        task.get_loop().call_later(0.1, _cancel_until_done, task, tries - 1)
+
+
+def _brief(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 def _write_presence(server_id: str, ops: dict[str, dict], sittings: list[int]) -> None:
@@ -458,7 +667,7 @@ def reset_hub() -> None:
     global _hub
     if _hub is not None:
         _hub.stopping = True
-        for task in [*_hub.tasks, _hub._presence_task]:
+        for task in [*_hub.tasks, _hub._presence_task, _hub._resync_task]:
             if task is not None:
                 task.cancel()
     _hub = None

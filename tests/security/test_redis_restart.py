@@ -26,6 +26,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.django_db(transac
               pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program")]
 
 
+@pytest.fixture(autouse=True)
+def _close_worker_connections():
+    """The test's ORM calls run in asgiref's worker thread; close its connection so the test
+    database can be dropped (PostgreSQL refuses while a session is open)."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+
+
 class PrivateRedis:
     def __init__(self):
         self.port = free_port()
@@ -105,7 +116,6 @@ async def test_redis_restart_live_updates_resume_and_votes_keep_integrity():
     redis = PrivateRedis().start()
     servers = [await sync_to_async(start_daphne)(REDIS_URL=redis.url) for _ in range(2)]
     tablets: list[Tablet] = []
-    converged = "not reached"
     try:
         urls = [f"{s.ws_url}/ws/sittings/{scene['sitting'].pk}/" for s in servers]
         tablets = [Tablet(urls, cookie, i % 2) for i, (_m, cookie) in enumerate(scene["members"])]
@@ -125,15 +135,16 @@ async def test_redis_restart_live_updates_resume_and_votes_keep_integrity():
         await wait_for(lambda: all(t.receipt for t in tablets), 15, "receipts while Redis is down")
 
         redis.start()
+        restarted = time.monotonic()
         await asyncio.sleep(0.5)
+        # Published right after the restart, possibly before a hub has joined its groups again: the
+        # hubs then bring every socket to the current state (page 4), on both processes.
         await presenter.send({"type": "page.turn", "page": 4})
-        try:
-            took = await wait_for(lambda: all(t.page == 4 for t in tablets), 35, "every tablet on page 4 after restart")
-            print(f"converged {took:.1f}s after the first page turn following the Redis restart")
-        except AssertionError:
-            converged = f"pages {[t.page for t in tablets]} 35 s after the restart (expected 4 everywhere)"
-        else:
-            converged = ""
+        await wait_for(lambda: all(t.page == 4 for t in tablets), 30, "every tablet on page 4 after the restart")
+        print(f"converged {time.monotonic() - restarted:.1f}s after the Redis restart")
+        # And live updates flow through Redis again, across both processes.
+        await presenter.send({"type": "page.turn", "page": 5})
+        await wait_for(lambda: all(t.page == 5 for t in tablets), 10, "page 5 on both processes through Redis")
         await presenter.close()
         presenter_task.cancel()
     finally:
@@ -154,6 +165,3 @@ async def test_redis_restart_live_updates_resume_and_votes_keep_integrity():
         assert recount(closed).ok
 
     await sync_to_async(check)()
-    if converged:
-        # Known gap (docs/security.md): the live hub does not recover its Redis subscription.
-        pytest.xfail(f"live updates did not resume after the Redis restart: {converged}")
