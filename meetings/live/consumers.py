@@ -215,7 +215,9 @@ class SittingConsumer(AsyncWebsocketConsumer):
         except Exception:
             self._pending = None
             raise
-        pending, self._pending = self._pending, None
+        # Two states may be built at once (a client's state.request while the hub resyncs every
+        # socket): the first to finish takes the held events, the other has none left to send.
+        pending, self._pending = self._pending or [], None
         self.send_text(encode(state))
         seqs = state.get("seqs", {})
         for stream, seq, text, prepared in pending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -266,6 +267,20 @@ async def test_events_during_state_building_are_held_and_only_newer_ones_sent(li
     message = await receive(comm)
     assert message["seq"] == 1
     assert await nothing_more(comm, 0.1)  # the stale one was dropped
+    await comm.disconnect()
+
+
+async def test_two_states_built_at_once_both_arrive_and_the_socket_stays(live_org):
+    """A client's state.request while the hub resyncs every socket (after a Redis restart): two
+    states are built at once for one socket; both are sent, and the socket stays up."""
+    comm = await connect(path_for(live_org), live_org["members"][4].user)
+    hub = fanout.current_hub()
+    (consumer,) = hub.groups[f"live.s{live_org['sitting'].pk}.members"]
+    await asyncio.gather(consumer.send_state(), consumer.send_state())
+    first, second = await receive(comm), await receive(comm)
+    assert first["type"] == second["type"] == "state"
+    await send(comm, {"type": "ping", "id": 1})
+    assert (await receive(comm))["type"] == "pong"
     await comm.disconnect()
 
 
