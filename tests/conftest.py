@@ -13,6 +13,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+HANG_SECONDS = 600
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """A test that hangs (in its body or in any fixture's teardown, e.g. an event loop that cannot
+    finish its tasks) ends the run with every thread's traceback after 10 minutes, instead of
+    holding CI until its own timeout."""
+    import faulthandler
+
+    faulthandler.dump_traceback_later(HANG_SECONDS, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Every test stores uploads in its own folder."""

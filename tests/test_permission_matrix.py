@@ -38,16 +38,6 @@ from council.models import AuditEntry
 ROLES = ["anonymous", "public", "other_member", "member", "chair", "official", "clerk", "admin"]
 
 
-@pytest.fixture(autouse=True)
-def _hang_watchdog():
-    """See tests/security/conftest.py: a hang ends the run with tracebacks after 10 minutes."""
-    import faulthandler
-
-    faulthandler.dump_traceback_later(600, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
-
-
 # --- the walker ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
