@@ -356,6 +356,14 @@ class Hub:
         # a restore meanwhile asks for one more round instead.
         while self._resync_wanted:
             self._resync_wanted = False
+            # Sign-outs and lost access announced while the layer was down never arrived.
+            try:
+                await self._recheck_access()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._stop_if_cancelled()
+                logger.exception("live hub: access recheck after a restore failed")
             started = time.monotonic()
             socks = list(self.all_sockets())
             sent = sum(await asyncio.gather(*(one(sock) for sock in socks)))
@@ -523,16 +531,25 @@ class Hub:
                 logger.exception("live hub: housekeeping failed")
 
     async def _recheck_access(self) -> None:
-        """Close sockets of users who lost access (one check per user and sitting)."""
+        """Close sockets of users who lost access (one check per user and sitting), and of
+        sessions that ended (signed out) without the hub hearing of it, e.g. while Redis was down."""
         from channels.db import database_sync_to_async
 
         pairs: dict[tuple[int, int], list[LocalSocket]] = defaultdict(list)
+        sessions: dict[str, list[LocalSocket]] = defaultdict(list)
         for sock in self.all_sockets():
             if getattr(sock, "user_id", None) is not None and not getattr(sock, "public", False):
                 pairs[(sock.user_id, sock.sitting_id)].append(sock)
+                key = _session_key(sock)
+                if key:
+                    sessions[key].append(sock)
         if not pairs:
             return
-        allowed = await database_sync_to_async(_still_allowed)(list(pairs))
+        allowed, alive = await database_sync_to_async(_access_now)(list(pairs), set(sessions))
+        for key, socks in sessions.items():
+            if key not in alive:
+                for sock in socks:
+                    sock.close_from_hub(4401)
         for pair, socks in pairs.items():
             if not allowed.get(pair, False):
                 for sock in socks:
@@ -622,6 +639,34 @@ def _refresh_presence(server_id: str) -> None:
     now = timezone.now()
     LiveConnection.objects.filter(server=server_id).update(seen_at=now)
     LiveConnection.objects.filter(seen_at__lt=now - datetime.timedelta(hours=1)).delete()
+
+
+def _session_key(sock) -> str | None:
+    session = (getattr(sock, "scope", None) or {}).get("session")
+    return getattr(session, "session_key", None)
+
+
+def _sessions_alive(keys: set[str]) -> set[str]:
+    """Which of these sessions still exist (a signed-out session is deleted)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    if not keys:
+        return set()
+    if settings.SESSION_ENGINE in ("django.contrib.sessions.backends.db",
+                                   "django.contrib.sessions.backends.cached_db"):
+        from django.contrib.sessions.models import Session
+
+        return set(Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
+                   .values_list("session_key", flat=True))
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return {key for key in keys if store().exists(key)}
+
+
+def _access_now(pairs: list[tuple[int, int]], session_keys: set[str]):
+    return _still_allowed(pairs), _sessions_alive(session_keys)
 
 
 def _still_allowed(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], bool]:

@@ -195,6 +195,23 @@ async def test_socket_closes_on_sign_out(live):
     assert await wait_closed(comm, timeout=5) == 4401
 
 
+async def test_socket_of_a_session_ended_unheard_closes_at_the_next_access_check(live):
+    """A sign-out announced while Redis was down never reaches the other processes' hubs: their
+    access check (every 30 s, and at once after the hub restores its subscriptions) finds the
+    session gone and closes its sockets; other sessions stay."""
+    from django.contrib.sessions.models import Session
+
+    _client, comm = await _socket_with_client(live, live["members"][4].user)
+    other_client, other = await _socket_with_client(live, live["members"][5].user)
+    key = _client.cookies["sessionid"].value
+    await sync_to_async(lambda: Session.objects.filter(session_key=key).delete())()  # no signal, no message
+    await fanout.current_hub()._recheck_access()
+    assert await wait_closed(comm, timeout=5) == 4401
+    await send(other, {"type": "ping", "id": 1})
+    assert (await receive_until(other, "pong"))["re"] == 1
+    await other.disconnect()
+
+
 async def test_socket_closes_on_password_change(live):
     user = live["members"][4].user
     client, comm = await _socket_with_client(live, user)
