@@ -92,9 +92,10 @@ class FloodCooldowns:
     """Users cut off for flooding, refused at connect until their cool-down ends.
 
     A cut-off flooder reconnects at once, and every accepted connection costs an authorization and
-    a full state build; a refusal costs a dictionary lookup. Process-local (each process pays for at
-    most one flood per user and cool-down) and kept per event loop, as the hub is, so each test's
-    loop starts clean.
+    a full state build; a refusal costs a dictionary lookup. Kept in each process, per event loop as
+    the hub is (so each test's loop starts clean); a process that cuts a user off announces it
+    through the hubs' control group, so the others refuse that user too (best effort: with Redis
+    down, each process pays for at most one flood per user and cool-down).
     """
 
     MAX_ENTRIES = 10_000
@@ -121,7 +122,7 @@ class FloodCooldowns:
         del table[user_id]
         return False
 
-    def start(self, user_id: int | None) -> None:
+    def start(self, user_id: int | None, seconds: float | None = None) -> None:
         if user_id is None:  # anonymous (傍聴): no key that is not shared; the proxy limits addresses
             return
         table = self._table()
@@ -129,13 +130,20 @@ class FloodCooldowns:
         if len(table) >= self.MAX_ENTRIES:
             for key in [key for key, until in table.items() if until <= now]:
                 del table[key]
-        table[user_id] = now + FLOOD_COOLDOWN_S
+        table[user_id] = max(table.get(user_id, 0.0), now + (FLOOD_COOLDOWN_S if seconds is None else seconds))
+
+    def on_announced(self, message: dict) -> None:
+        """Another process cut this user off: refuse them here too (``fanout.Hub.announce``)."""
+        user_id, seconds = message.get("user_id"), message.get("seconds")
+        if isinstance(user_id, int) and isinstance(seconds, (int, float)) and 0 < seconds <= FLOOD_COOLDOWN_S:
+            self.start(user_id, seconds)
 
     def clear(self) -> None:
         self._loop, self._until = None, {}
 
 
 flood_cooldowns = FloodCooldowns()
+fanout.register_control("flood_cooldown", flood_cooldowns.on_announced)
 
 
 class SittingConsumer(AsyncWebsocketConsumer):
@@ -337,6 +345,8 @@ class SittingConsumer(AsyncWebsocketConsumer):
         if self._closed:
             return
         flood_cooldowns.start(self._flood_user_id)
+        if self.hub is not None and self._flood_user_id is not None:  # and on every other process
+            self.hub.announce("flood_cooldown", user_id=self._flood_user_id, seconds=FLOOD_COOLDOWN_S)
         logger.warning("live: closed a flooding socket (user %s, sitting %s); reconnects refused for %.0f s",
                        self._flood_user_id, self.sitting_id, FLOOD_COOLDOWN_S)
         self.close_from_hub(CLOSE_FLOOD)

@@ -31,6 +31,7 @@ import os
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
@@ -176,6 +177,15 @@ def prepare(text: str) -> Any:
 
 
 # --- the hub ------------------------------------------------------------------------------------
+
+
+# Other modules' control actions, e.g. the consumers' flood cool-down shared by every process.
+_control_handlers: dict[str, Callable[[dict], None]] = {}
+
+
+def register_control(action: str, handler: Callable[[dict], None]) -> None:
+    """Run ``handler(message)`` on every process when a hub ``announce``s ``action``."""
+    _control_handlers[action] = handler
 
 
 class Hub:
@@ -441,6 +451,26 @@ class Hub:
             for sock in self.all_sockets():
                 if sock.user_id is not None and sock.user_id == user_id:
                     sock.close_from_hub(4401)
+        elif action in _control_handlers:
+            _control_handlers[action](message)
+
+    def announce(self, action: str, **data: Any) -> None:
+        """Tell every process's hub (this one included) through the control group; best effort:
+        with the layer unreachable, only this process knows."""
+        if self.layer is None:
+            _control_handlers[action]({"action": action, **data})
+            return
+
+        async def send() -> None:
+            try:
+                await self.layer.group_send(CONTROL_GROUP, {"type": "live.control", "action": action, **data})
+            except Exception as exc:
+                self._stop_if_cancelled()
+                logger.warning("live hub: could not announce %s (%s)", action, _brief(exc))
+
+        task = self.loop.create_task(send())
+        self.tasks = [t for t in self.tasks if not t.done()]
+        self.tasks.append(task)
 
     def all_sockets(self) -> set[LocalSocket]:
         result: set[LocalSocket] = set()

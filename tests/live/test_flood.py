@@ -128,3 +128,39 @@ async def test_cool_downs_are_per_user_and_expire(monkeypatch):
     assert cooldowns.refuses(7) and not cooldowns.refuses(8) and not cooldowns.refuses(None)
     await asyncio.sleep(0.25)
     assert not cooldowns.refuses(7)
+
+
+async def test_a_flood_cut_off_is_announced_to_every_process(scene, small_limits, monkeypatch):
+    """The process that closes a flooder tells the others through the hubs' control group, so the
+    flooder cannot move on to the next process; an announcement from elsewhere is honoured here."""
+    from meetings.live import fanout
+
+    member = await connect(scene["path"], scene["members"][4].user)
+    hub = fanout.current_hub()
+    announced = []
+    real_send = hub.layer.group_send
+
+    async def spy(group, message):
+        if message.get("action") == "flood_cooldown":
+            announced.append((group, message))
+        return await real_send(group, message)
+
+    monkeypatch.setattr(hub.layer, "group_send", spy)
+    await flood(member, 25)
+    await receive_until(member, "error")
+    for _ in range(50):
+        if announced:
+            break
+        await asyncio.sleep(0.02)
+    (group, message), = announced
+    assert group == fanout.CONTROL_GROUP
+    assert message == {"type": "live.control", "action": "flood_cooldown",
+                       "user_id": scene["members"][4].user.pk, "seconds": 1.0}
+    # Another process's announcement: this process refuses that user from now on.
+    other = scene["members"][5].user.pk
+    assert not consumers.flood_cooldowns.refuses(other)
+    hub.dispatch({"type": "live.control", "action": "flood_cooldown", "user_id": other, "seconds": 1.0})
+    assert consumers.flood_cooldowns.refuses(other)
+    # Nonsense is ignored.
+    hub.dispatch({"type": "live.control", "action": "flood_cooldown", "user_id": "x", "seconds": 1e9})
+    await member.disconnect()
