@@ -18,6 +18,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -101,3 +102,9 @@ def receive_upload(request: HttpRequest, action: Callable, serialize: Callable[.
         for f in files.values():
             f.close()  # deletes the temporary file
     return JsonResponse({"ok": True, **serialize(result)})
+
+
+def created_document(document) -> dict:
+    """The answer to an upload that created a document (``receive_upload``'s ``serialize``)."""
+    return {"document": document.pk, "title": document.title,
+            "url": reverse("documents:detail", args=[document.pk])}

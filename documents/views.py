@@ -19,7 +19,7 @@ from documents.errors import DocumentError
 from documents.models import Document
 from documents.reader import documents_payload, reader_config
 from documents.serving import StoredFile, file_response
-from documents.uploads import limit_upload, parse_release_at, receive_upload
+from documents.uploads import created_document, limit_upload, parse_release_at, receive_upload
 
 
 def _filename(version) -> str:
@@ -230,15 +230,7 @@ def _upload_file(request: HttpRequest) -> HttpResponse:
             release_at=parse_release_at(post.get("release_at", "")),
         )
 
-    return receive_upload(
-        request,
-        create,
-        lambda document: {
-            "document": document.pk,
-            "title": document.title,
-            "url": reverse("documents:detail", args=[document.pk]),
-        },
-    )
+    return receive_upload(request, create, created_document)
 
 
 @csrf_exempt

@@ -27,7 +27,7 @@ from documents import services as document_services
 from documents.errors import DocumentError
 from documents.models import Document
 from documents.reader import documents_payload, reader_config
-from documents.uploads import limit_upload, parse_release_at, receive_upload
+from documents.uploads import created_document, limit_upload, parse_release_at, receive_upload
 from meetings import permissions
 from meetings.models import AgendaItem, AgendaItemDocument, Sitting
 from meetings.views import SITTING_LINKS, SittingLink
@@ -185,12 +185,4 @@ def _sitting_upload_file(request: HttpRequest, sitting_id: int) -> HttpResponse:
         attach_document(item=item, document=document, actor=request.user)
         return document
 
-    return receive_upload(
-        request,
-        create,
-        lambda document: {
-            "document": document.pk,
-            "title": document.title,
-            "url": reverse("documents:detail", args=[document.pk]),
-        },
-    )
+    return receive_upload(request, create, created_document)

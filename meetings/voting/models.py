@@ -396,6 +396,21 @@ class Poll(models.Model):
         """Members cast their own ballots (roll call, secret); otherwise the clerk enters counts."""
         return self.method in (self.Method.ROLL_CALL, self.Method.SECRET)
 
+    def decide(self, *, casting_vote: str | None = None):
+        """The result the law gives for this poll's stored counts (``rules.decide``)."""
+        from meetings.voting import rules
+
+        return rules.decide(
+            requirement=rules.Requirement.from_dict(self.requirement),
+            seats=self.seats,
+            quorum=self.quorum_required,
+            present=self.present_count,
+            excluded=self.excluded_count,
+            yes=self.yes_count,
+            no=self.no_count,
+            casting_vote=casting_vote,
+        )
+
 
 class Ballot(models.Model):
     """A named ballot (記名投票 and the names behind standing counts when taken by roll call).

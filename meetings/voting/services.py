@@ -1178,19 +1178,6 @@ def _publish_tally(poll: Poll, voted: int, voter_ids: list[int]) -> None:
     )
 
 
-def _decide(poll: Poll, *, casting_vote: str | None = None) -> rules.Decision:
-    return rules.decide(
-        requirement=rules.Requirement.from_dict(poll.requirement),
-        seats=poll.seats,
-        quorum=poll.quorum_required,
-        present=poll.present_count,
-        excluded=poll.excluded_count,
-        yes=poll.yes_count,
-        no=poll.no_count,
-        casting_vote=casting_vote,
-    )
-
-
 def _lock_poll(poll_id: int) -> Poll:
     poll = Poll.objects.select_for_update().filter(pk=poll_id).first()
     if poll is None:
@@ -1199,7 +1186,7 @@ def _lock_poll(poll_id: int) -> Poll:
 
 
 def _close(poll: Poll, *, by, extra: dict | None = None) -> Poll:
-    decision = _decide(poll)
+    decision = poll.decide()
     poll.state = Poll.State.CLOSED
     poll.closed_at = timezone.now()
     poll.closed_by = by
@@ -1274,7 +1261,7 @@ def poll_casting_vote(*, poll: Poll, choice: str, by) -> Poll:
         poll = _lock_poll(poll.pk)
         if poll.outcome != Poll.Outcome.TIE or poll.state != Poll.State.CLOSED:
             raise VotingError(_("There is no tie to decide."), code="no_tie")
-        decision = _decide(poll, casting_vote=choice)
+        decision = poll.decide(casting_vote=choice)
         poll.casting_vote = choice
         poll.outcome = decision.outcome
         poll.save()

@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from council.models import AuditEntry
-from meetings.voting import rules
 from meetings.voting.models import Ballot, Objection, Poll, SecretParticipation
 
 
@@ -73,16 +72,7 @@ def recount(poll: Poll) -> Recount:
             problems.append("the result does not match the objections recorded")
     if poll.state != Poll.State.OPEN and poll.outcome != Poll.Outcome.OBJECTED:
         try:
-            decision = rules.decide(
-                requirement=rules.Requirement.from_dict(poll.requirement),
-                seats=poll.seats,
-                quorum=poll.quorum_required,
-                present=poll.present_count,
-                excluded=poll.excluded_count,
-                yes=poll.yes_count,
-                no=poll.no_count,
-                casting_vote=poll.casting_vote or None,
-            )
+            decision = poll.decide(casting_vote=poll.casting_vote or None)
             if decision.outcome != poll.outcome:
                 problems.append(f"the law gives {decision.outcome!r}, the poll says {poll.outcome!r}")
         except ValueError as exc:

@@ -11,8 +11,6 @@ import asyncio
 import io
 import logging
 import shutil
-import socket
-import subprocess
 import time
 
 import pytest
@@ -21,6 +19,7 @@ from channels.layers import InMemoryChannelLayer
 
 from meetings import events
 from meetings.live import fanout
+from tests.servers import PrivateRedis
 
 GROUP = "live.s1.members"
 
@@ -244,35 +243,6 @@ async def test_the_hub_stops_even_if_the_layer_swallows_a_cancellation_and_keeps
 
 
 # --- a real Redis, really restarted ---------------------------------------------------------------
-
-
-class PrivateRedis:
-    def __init__(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> PrivateRedis:
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 import time
 
 import pytest
@@ -20,7 +19,7 @@ from meetings.voting.verify import recount
 from tests import factories
 from tests.security.voting_scenario import open_roll_call, open_with_everyone_present
 from tests.security.ws import make_document, session_key_for
-from tests.servers import free_port, start_daphne
+from tests.servers import PrivateRedis, start_daphne
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.django_db(transaction=True),
               pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program")]
@@ -35,35 +34,6 @@ def _close_worker_connections():
     from django.db import connections
 
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
-
-
-class PrivateRedis:
-    def __init__(self):
-        self.port = free_port()
-        self.proc = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import socket
-
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
 
 
 class Tablet:
