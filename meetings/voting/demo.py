@@ -20,8 +20,8 @@ from django.utils import timezone
 from council.audit import audit_record
 from council.models import Body, Council, Person
 from meetings.models import AgendaItem, Session, Sitting
-from meetings.voting import services
 from meetings.voting.models import Attendance, AttendanceChange, Ballot, FloorTurn, Poll
+from meetings.voting.services import ballots, exclusions, floor, motions, polls, roll
 
 COUNCIL_NAME = "磐梯町議会"
 COMMITTEE = "産業厚生常任委員会"
@@ -135,14 +135,14 @@ def seed(*, stdout) -> None:
     clock = _Clock(datetime.datetime.combine(sitting.date, datetime.time(8, 55), tzinfo=tz))
 
     # The roll, before the sitting opens: one member will arrive late.
-    services.roll_prepare(sitting=sitting, by=clerk_user)
+    roll.roll_prepare(sitting=sitting, by=clerk_user)
     for person in (chair, vice, member10, member01):
-        services.attendance_mark(
+        roll.attendance_mark(
             sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user
         )
     for person in [chief, *Person.objects.filter(council=council, kind=Person.Kind.SECRETARIAT)]:
         if person is not None:
-            services.attendance_mark(
+            roll.attendance_mark(
                 sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user
             )
     Attendance.objects.filter(sitting=sitting, arrived_at__isnull=False).update(
@@ -156,7 +156,7 @@ def seed(*, stdout) -> None:
     turns = _Turns(clock)
 
     # 議案第48号: giin01 is excluded (除斥) — he chairs the body proposed as manager. Show of hands.
-    services.exclusion_add(
+    exclusions.exclusion_add(
         agenda_item=items[0],
         person=member01,
         by=clerk_user,
@@ -164,59 +164,59 @@ def seed(*, stdout) -> None:
     )
     if chief:
         turns.speak(
-            services.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 7
+            floor.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 7
         )
-    services.attendance_mark(sitting=sitting, person=member02, status=Attendance.Status.LATE, by=clerk_user)
+    roll.attendance_mark(sitting=sitting, person=member02, status=Attendance.Status.LATE, by=clerk_user)
     Attendance.objects.filter(sitting=sitting, person=member02).update(
         arrived_at=clock.now, updated_at=clock.now
     )
     AttendanceChange.objects.filter(attendance__sitting=sitting, attendance__person=member02).update(
         at=clock.now
     )
-    turn = services.floor_request(sitting=sitting, user=member10.user, agenda_item=items[0])
-    services.floor_grant(turn=turn, by=chair.user)
+    turn = floor.floor_request(sitting=sitting, user=member10.user, agenda_item=items[0])
+    floor.floor_grant(turn=turn, by=chair.user)
     turns.speak(turn, 4)
     if chief:
         turns.speak(
-            services.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 3
+            floor.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 3
         )
-    services.floor_end(sitting=sitting, by=chair.user)
-    motion = services.motion_create(
+    floor.floor_end(sitting=sitting, by=chair.user)
+    motion = motions.motion_create(
         agenda_item=items[0], title="議案第48号 指定管理者の指定について", by=chair.user
     )
-    poll = services.poll_open(motion=motion, method=Poll.Method.HANDS, by=chair.user)
-    poll = services.poll_enter_counts(poll=poll, yes=len(poll.entitled), no=0, by=clerk_user or chair.user)
-    services.poll_declare(poll=poll, by=chair.user)
+    poll = polls.poll_open(motion=motion, method=Poll.Method.HANDS, by=chair.user)
+    poll = polls.poll_enter_counts(poll=poll, yes=len(poll.entitled), no=0, by=clerk_user or chair.user)
+    polls.poll_declare(poll=poll, by=chair.user)
     _timed(poll, clock, 1)
 
     # 議案第49号: roll-call ballot, tied 2 to 2; the chair decides (裁決).
     if chief:
         turns.speak(
-            services.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[1]), 6
+            floor.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[1]), 6
         )
-    turn = services.floor_request(sitting=sitting, user=member02.user, agenda_item=items[1])
-    services.floor_grant(turn=turn, by=chair.user)
+    turn = floor.floor_request(sitting=sitting, user=member02.user, agenda_item=items[1])
+    floor.floor_grant(turn=turn, by=chair.user)
     turns.speak(turn, 5)
-    services.floor_end(sitting=sitting, by=chair.user)
-    motion = services.motion_create(
+    floor.floor_end(sitting=sitting, by=chair.user)
+    motion = motions.motion_create(
         agenda_item=items[1], title="議案第49号 磐梯町国民健康保険税条例の一部を改正する条例", by=chair.user
     )
-    poll = services.poll_open(motion=motion, method=Poll.Method.ROLL_CALL, by=chair.user)
+    poll = polls.poll_open(motion=motion, method=Poll.Method.ROLL_CALL, by=chair.user)
     for person, choice in ((vice, "yes"), (member10, "no"), (member02, "no"), (member01, "yes")):
-        services.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"demo-{poll.pk}")
-    poll = services.poll_close(poll=poll, by=chair.user)
-    poll = services.poll_casting_vote(poll=poll, choice="yes", by=chair.user)
-    services.poll_declare(poll=poll, by=chair.user)
+        ballots.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"demo-{poll.pk}")
+    poll = polls.poll_close(poll=poll, by=chair.user)
+    poll = polls.poll_casting_vote(poll=poll, choice="yes", by=chair.user)
+    polls.poll_declare(poll=poll, by=chair.user)
     _timed(poll, clock, 3)
 
     # 陳情第3号: no objection (簡易表決).
-    motion = services.motion_create(
+    motion = motions.motion_create(
         agenda_item=items[2], title="陳情第3号 有害鳥獣対策の強化を求める陳情", by=chair.user
     )
     clock.tick(2)
-    poll = services.poll_open(motion=motion, method=Poll.Method.NO_OBJECTION, by=chair.user)
-    poll = services.poll_close(poll=poll, by=chair.user)
-    services.poll_declare(poll=poll, by=chair.user)
+    poll = polls.poll_open(motion=motion, method=Poll.Method.NO_OBJECTION, by=chair.user)
+    poll = polls.poll_close(poll=poll, by=chair.user)
+    polls.poll_declare(poll=poll, by=chair.user)
     _timed(poll, clock, 0.5)
 
     turns.apply()

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from council.models import Person
 from meetings.models import AgendaItem, Sitting
-from meetings.voting import permissions, selectors, services
+from meetings.voting import permissions, selectors
 from meetings.voting.errors import VotingError
 from meetings.voting.models import (
     AttendanceSuggestion,
@@ -24,6 +24,17 @@ from meetings.voting.models import (
     Motion,
     Poll,
     RemoteAttendanceRequest,
+)
+from meetings.voting.services import (
+    ballots,
+    exclusions,
+    floor,
+    identity,
+    motions,
+    polls,
+    remote,
+    roll,
+    suggestions,
 )
 
 ID = {"type": "integer", "minimum": 1, "maximum": 2**53}
@@ -86,18 +97,18 @@ def allowed(check):
 
 
 def handle_checkin(*, user, sitting_id, message):
-    row = services.attendance_check_in(sitting=_sitting(sitting_id), user=user)
+    row = roll.attendance_check_in(sitting=_sitting(sitting_id), user=user)
     return {"type": "attendance.checked_in", "status": row.status}
 
 
 def handle_checkout(*, user, sitting_id, message):
-    row = services.attendance_check_out(sitting=_sitting(sitting_id), user=user)
+    row = roll.attendance_check_out(sitting=_sitting(sitting_id), user=user)
     return {"type": "attendance.checked_out", "status": row.status}
 
 
 @allowed(permissions.can_keep_roll)
 def handle_mark(*, user, sitting, message):
-    services.attendance_mark(
+    roll.attendance_mark(
         sitting=sitting,
         person=_person(sitting, message["person_id"]),
         status=message["status"],
@@ -108,7 +119,7 @@ def handle_mark(*, user, sitting, message):
 
 @allowed(permissions.can_keep_roll)
 def handle_roll_prepare(*, user, sitting, message):
-    services.roll_prepare(sitting=sitting, by=user)
+    roll.roll_prepare(sitting=sitting, by=user)
 
 
 def handle_remote_apply(*, user, sitting_id, message):
@@ -116,20 +127,20 @@ def handle_remote_apply(*, user, sitting_id, message):
     person = permissions.person_of(user)
     if person is None:
         raise _forbidden()
-    request = services.remote_apply(sitting=sitting, person=person, reason=message["reason"], by=user)
+    request = remote.remote_apply(sitting=sitting, person=person, reason=message["reason"], by=user)
     return {"type": "remote.applied", "request": request.pk, "decision": request.decision}
 
 
 @allowed(permissions.can_decide_remote)
 def handle_remote_decide(*, user, sitting, message):
     request = _get(RemoteAttendanceRequest, "request_id", message, sitting=sitting)
-    services.remote_decide(request=request, approve=message["approve"], by=user)
+    remote.remote_decide(request=request, approve=message["approve"], by=user)
 
 
 @allowed(permissions.can_keep_roll)
 def handle_remote_check(*, user, sitting, message):
     request = _get(RemoteAttendanceRequest, "request_id", message, sitting=sitting)
-    services.identity_check_record(
+    identity.identity_check_record(
         request=request,
         method=message["method"],
         passed=message["passed"],
@@ -140,19 +151,19 @@ def handle_remote_check(*, user, sitting, message):
 
 @allowed(permissions.can_chair)
 def handle_remote_disconnect(*, user, sitting, message):
-    services.remote_disconnect(sitting=sitting, person=_person(sitting, message["person_id"]), by=user)
+    remote.remote_disconnect(sitting=sitting, person=_person(sitting, message["person_id"]), by=user)
 
 
 @allowed(permissions.can_keep_roll)
 def handle_suggestion_decide(*, user, sitting, message):
     suggestion = _get(AttendanceSuggestion, "suggestion_id", message, sitting=sitting)
-    services.suggestion_decide(suggestion=suggestion, accept=message["accept"], by=user)
+    suggestions.suggestion_decide(suggestion=suggestion, accept=message["accept"], by=user)
 
 
 @allowed(permissions.can_chair)
 def handle_exclusion_add(*, user, sitting, message):
     item = _get(AgendaItem, "agenda_item_id", message, sitting=sitting)
-    services.exclusion_add(
+    exclusions.exclusion_add(
         agenda_item=item,
         person=_person(sitting, message["person_id"]),
         reason=message.get("reason", ""),
@@ -162,7 +173,7 @@ def handle_exclusion_add(*, user, sitting, message):
 
 @allowed(permissions.can_chair)
 def handle_exclusion_remove(*, user, sitting, message):
-    services.exclusion_remove(
+    exclusions.exclusion_remove(
         exclusion=_get(Exclusion, "exclusion_id", message, agenda_item__sitting=sitting), by=user
     )
 
@@ -172,22 +183,22 @@ def handle_exclusion_remove(*, user, sitting, message):
 
 def handle_floor_request(*, user, sitting_id, message):
     sitting = _sitting(sitting_id)
-    turn = services.floor_request(sitting=sitting, user=user, agenda_item=_current_item(sitting))
+    turn = floor.floor_request(sitting=sitting, user=user, agenda_item=_current_item(sitting))
     return {"type": "floor.requested", "turn": turn.pk}
 
 
 def handle_floor_withdraw(*, user, sitting_id, message):
-    services.floor_withdraw(sitting=_sitting(sitting_id), user=user)
+    floor.floor_withdraw(sitting=_sitting(sitting_id), user=user)
 
 
 @allowed(permissions.can_chair)
 def handle_floor_grant(*, user, sitting, message):
-    services.floor_grant(turn=_get(FloorTurn, "turn_id", message, sitting=sitting), by=user)
+    floor.floor_grant(turn=_get(FloorTurn, "turn_id", message, sitting=sitting), by=user)
 
 
 @allowed(permissions.can_chair)
 def handle_floor_give(*, user, sitting, message):
-    services.floor_give(
+    floor.floor_give(
         sitting=sitting,
         person=_person(sitting, message["person_id"]),
         by=user,
@@ -197,12 +208,12 @@ def handle_floor_give(*, user, sitting, message):
 
 @allowed(permissions.can_chair)
 def handle_floor_skip(*, user, sitting, message):
-    services.floor_skip(turn=_get(FloorTurn, "turn_id", message, sitting=sitting), by=user)
+    floor.floor_skip(turn=_get(FloorTurn, "turn_id", message, sitting=sitting), by=user)
 
 
 @allowed(permissions.can_chair)
 def handle_floor_end(*, user, sitting, message):
-    services.floor_end(sitting=sitting, by=user)
+    floor.floor_end(sitting=sitting, by=user)
 
 
 # --- motions and votes ------------------------------------------------------------------------
@@ -216,7 +227,7 @@ def handle_motion_create(*, user, sitting, message):
         approval = Fraction(*message["approval"])
         if message.get("attendance"):
             attendance = Fraction(*message["attendance"])
-    motion = services.motion_create(
+    motion = motions.motion_create(
         agenda_item=item,
         title=message["title"],
         text=message.get("text", ""),
@@ -231,7 +242,7 @@ def handle_motion_create(*, user, sitting, message):
 @allowed(permissions.can_chair)
 def handle_vote_open(*, user, sitting, message):
     motion = _get(Motion, "motion_id", message, agenda_item__sitting=sitting)
-    poll = services.poll_open(motion=motion, method=message["method"], by=user)
+    poll = polls.poll_open(motion=motion, method=message["method"], by=user)
     return {"type": "vote.opened", "poll": poll.pk}
 
 
@@ -258,7 +269,7 @@ def handle_vote_cast_many(*, sitting_id, calls):
                 answers[index] = exc
                 continue
         requests.append(
-            services.CastRequest(
+            ballots.CastRequest(
                 poll_id=message["poll_id"],
                 user=user,
                 choice=message["choice"],
@@ -267,7 +278,7 @@ def handle_vote_cast_many(*, sitting_id, calls):
             )
         )
         positions.append(index)
-    outcomes = services.vote_cast_many(requests=requests, sitting_id=sitting_id) if requests else []
+    outcomes = ballots.vote_cast_many(requests=requests, sitting_id=sitting_id) if requests else []
     for index, outcome in zip(positions, outcomes, strict=True):
         answers[index] = outcome if isinstance(outcome, Exception) else {"type": "vote.receipt", **outcome.as_dict()}
     return answers
@@ -279,13 +290,13 @@ def _poll(sitting: Sitting, message: dict) -> Poll:
 
 @allowed(permissions.can_chair)
 def handle_vote_close(*, user, sitting, message):
-    poll = services.poll_close(poll=_poll(sitting, message), by=user)
+    poll = polls.poll_close(poll=_poll(sitting, message), by=user)
     return {"type": "vote.closed", "poll": poll.pk, "outcome": poll.outcome}
 
 
 @allowed(permissions.can_chair)
 def handle_vote_counts(*, user, sitting, message):
-    poll = services.poll_enter_counts(
+    poll = polls.poll_enter_counts(
         poll=_poll(sitting, message), yes=message["yes"], no=message["no"], by=user
     )
     return {"type": "vote.closed", "poll": poll.pk, "outcome": poll.outcome}
@@ -293,18 +304,18 @@ def handle_vote_counts(*, user, sitting, message):
 
 @allowed(permissions.can_chair)
 def handle_vote_casting(*, user, sitting, message):
-    poll = services.poll_casting_vote(poll=_poll(sitting, message), choice=message["choice"], by=user)
+    poll = polls.poll_casting_vote(poll=_poll(sitting, message), choice=message["choice"], by=user)
     return {"type": "vote.decided", "poll": poll.pk, "outcome": poll.outcome}
 
 
 @allowed(permissions.can_chair)
 def handle_vote_declare(*, user, sitting, message):
-    poll = services.poll_declare(poll=_poll(sitting, message), by=user)
+    poll = polls.poll_declare(poll=_poll(sitting, message), by=user)
     return {"type": "vote.declared", "poll": poll.pk, "outcome": poll.outcome}
 
 
 def handle_objection(*, user, sitting_id, message):
-    poll = services.objection_raise(poll_id=message["poll_id"], user=user, sitting_id=sitting_id)
+    poll = ballots.objection_raise(poll_id=message["poll_id"], user=user, sitting_id=sitting_id)
     return {"type": "objection.recorded", "poll": poll.pk}
 
 

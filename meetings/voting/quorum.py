@@ -147,7 +147,7 @@ def roll_count(*, sitting: Sitting, agenda_item: AgendaItem | None = None) -> Ro
 
 def present_now(*, sitting: Sitting, agenda_item_id: int) -> RollCount:
     """``roll_count`` for the hot path of a vote: the roll's member lines are only ever written for
-    members of the body (``services.attendance_mark`` checks), so membership is not re-read."""
+    members of the body (``services.roll.attendance_mark`` checks), so membership is not re-read."""
     return _count(sitting=sitting, members=None, agenda_item_id=agenda_item_id)
 
 

@@ -18,8 +18,9 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from meetings.models import Sitting
-from meetings.voting import permissions, services
+from meetings.voting import permissions
 from meetings.voting.errors import VotingError
+from meetings.voting.services import suggestions
 
 
 def _sitting(sitting_id: int, user) -> Sitting:
@@ -98,7 +99,7 @@ def suggest(request, sitting_id: int):
     except (ValueError, AttributeError):
         return JsonResponse({"error": "invalid"}, status=400)
     try:
-        suggestion = services.suggestion_add(
+        suggestion = suggestions.suggestion_add(
             sitting=sitting, event=event, display_name=display_name, by=request.user
         )
     except VotingError as exc:

@@ -602,11 +602,11 @@ async def test_page_turns_and_late_joiners(live_org):
 
 
 async def test_presence_says_who_is_in_the_room(live_org):
-    from meetings.voting import services as voting
     from meetings.voting.models import Attendance
+    from meetings.voting.services import roll
 
     person = live_org["members"][4]
-    await sync_to_async(voting.attendance_mark)(sitting=live_org["sitting"], person=person,
+    await sync_to_async(roll.attendance_mark)(sitting=live_org["sitting"], person=person,
                                                 status=Attendance.Status.PRESENT_ROOM, by=live_org["clerk"].user)
     member = await connect(path_for(live_org), person.user)
     clerk = await connect(path_for(live_org), live_org["clerk"].user)

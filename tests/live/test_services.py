@@ -12,15 +12,15 @@ from meetings.live.errors import Refused
 from meetings.live.models import LiveState, StatusChange
 from meetings.live.state import build_state, register_state_part, registered_parts
 from meetings.models import Sitting
-from meetings.voting import services as voting
 from meetings.voting.models import Attendance
+from meetings.voting.services import roll
 
 pytestmark = pytest.mark.django_db
 
 
 def mark_present(org, people):
     for person in people:
-        voting.attendance_mark(sitting=org["sitting"], person=person, status=Attendance.Status.PRESENT_ROOM,
+        roll.attendance_mark(sitting=org["sitting"], person=person, status=Attendance.Status.PRESENT_ROOM,
                                by=org["clerk"].user)
 
 
@@ -76,7 +76,7 @@ def test_resume_needs_a_quorum_too(org, settings):
     mark_present(org, org["members"][:5])
     services.sitting_open(sitting=org["sitting"], actor=clerk)
     services.sitting_recess(sitting=org["sitting"], actor=clerk)
-    voting.attendance_mark(sitting=org["sitting"], person=org["members"][4], status=Attendance.Status.LEFT, by=clerk)
+    roll.attendance_mark(sitting=org["sitting"], person=org["members"][4], status=Attendance.Status.LEFT, by=clerk)
     with pytest.raises(Refused, match="The sitting cannot resume without a quorum"):
         services.sitting_resume(sitting=org["sitting"], actor=clerk)
 

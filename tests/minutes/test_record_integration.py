@@ -8,8 +8,8 @@ import pytest
 from meetings.minutes import services as minutes_services
 from meetings.minutes.models import Block
 from meetings.models import Sitting
-from meetings.voting import services as voting
 from meetings.voting.models import Attendance, Ballot, Poll
+from meetings.voting.services import ballots, floor, motions, polls, roll
 from tests.factories import make_agenda_item
 
 pytestmark = pytest.mark.django_db
@@ -23,22 +23,22 @@ def test_a_roll_call_taken_through_the_voting_services_is_in_the_draft(org):
     )
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN)
     sitting.refresh_from_db()
-    voting.roll_prepare(sitting=sitting, by=clerk)
+    roll.roll_prepare(sitting=sitting, by=clerk)
     for person in members[:9]:
-        voting.attendance_mark(
+        roll.attendance_mark(
             sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk
         )
-    voting.floor_give(sitting=sitting, person=members[2], by=chair, agenda_item=item)
-    voting.floor_end(sitting=sitting, by=chair)
-    motion = voting.motion_create(agenda_item=item, title="原案可決", bill_number="議案第45号", by=chair)
-    poll = voting.poll_open(motion=motion, method=Poll.Method.ROLL_CALL, by=chair)
+    floor.floor_give(sitting=sitting, person=members[2], by=chair, agenda_item=item)
+    floor.floor_end(sitting=sitting, by=chair)
+    motion = motions.motion_create(agenda_item=item, title="原案可決", bill_number="議案第45号", by=chair)
+    poll = polls.poll_open(motion=motion, method=Poll.Method.ROLL_CALL, by=chair)
     choices = {}
     for n, person in enumerate(members[1:9]):
         choice = "no" if n in (2, 5) else "yes"
-        voting.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"tok-{n}")
+        ballots.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"tok-{n}")
         choices[person.pk] = choice
-    poll = voting.poll_close(poll=poll, by=chair)
-    poll = voting.poll_declare(poll=poll, by=chair)
+    poll = polls.poll_close(poll=poll, by=chair)
+    poll = polls.poll_declare(poll=poll, by=chair)
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.CLOSED)
 
     minutes = minutes_services.draft_generate(sitting=sitting, actor=clerk)

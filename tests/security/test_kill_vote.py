@@ -114,9 +114,9 @@ async def test_kill_9_during_a_vote_keeps_every_acknowledged_ballot():
         for person_id, receipt in acknowledged.items():
             assert ballots.get(person_id) == receipt["choice"], f"acknowledged ballot of {person_id} missing"
         assert len(ballots) == len(acknowledged)  # and nothing counted twice
-        from meetings.voting import services
+        from meetings.voting.services import polls
 
-        closed = services.poll_close(poll=Poll.objects.get(pk=poll.pk), by=org["members"][0].user)
+        closed = polls.poll_close(poll=Poll.objects.get(pk=poll.pk), by=org["members"][0].user)
         assert closed.yes_count + closed.no_count == len(acknowledged)
         report = recount(closed)
         assert report.ok, report.problems

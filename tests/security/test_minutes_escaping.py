@@ -34,7 +34,7 @@ def hostile_minutes(org):
     voters = [p for p in members if p.pk != chair.pk]
     poll = roll_call_vote(sitting=sitting, item=item, voters=voters, chair_user=chair.user,
                           choices={p.pk: "yes" for p in voters})
-    from meetings.voting.services import poll_declare
+    from meetings.voting.services.polls import poll_declare
 
     poll_declare(poll=poll, by=chair.user)
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.CLOSED)

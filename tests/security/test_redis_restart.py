@@ -125,12 +125,12 @@ async def test_redis_restart_live_updates_resume_and_votes_keep_integrity():
         redis.stop()
 
     def check():
-        from meetings.voting import services
+        from meetings.voting.services import polls
 
         acknowledged = {t.receipt["poll"] for t in tablets}
         assert acknowledged == {scene["poll"].pk}
         assert Ballot.objects.filter(poll_id=scene["poll"].pk).count() == len(tablets)
-        closed = services.poll_close(poll=Poll.objects.get(pk=scene["poll"].pk), by=scene["org"]["members"][0].user)
+        closed = polls.poll_close(poll=Poll.objects.get(pk=scene["poll"].pk), by=scene["org"]["members"][0].user)
         assert closed.yes_count == len(tablets)
         assert recount(closed).ok
 

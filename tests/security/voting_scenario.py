@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from meetings.models import Sitting
-from meetings.voting import services
 from meetings.voting.models import Attendance, Poll
+from meetings.voting.services import ballots, motions, polls, roll
 
 
 def open_with_everyone_present(sitting: Sitting, people, clerk_user) -> Sitting:
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN)
     sitting.refresh_from_db()
     for person in people:
-        services.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM,
+        roll.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM,
                                  by=clerk_user)
     return sitting
 
 
 def open_roll_call(*, item, chair_user, title: str = "原案に賛成の諸君の起立を求めます") -> Poll:
-    motion = services.motion_create(agenda_item=item, title=title, by=chair_user)
-    return services.poll_open(motion=motion, method=Poll.Method.ROLL_CALL, by=chair_user)
+    motion = motions.motion_create(agenda_item=item, title=title, by=chair_user)
+    return polls.poll_open(motion=motion, method=Poll.Method.ROLL_CALL, by=chair_user)
 
 
 def roll_call_vote(*, sitting, item, voters, chair_user, choices=None) -> Poll:
@@ -26,6 +26,6 @@ def roll_call_vote(*, sitting, item, voters, chair_user, choices=None) -> Poll:
     poll = open_roll_call(item=item, chair_user=chair_user)
     for n, person in enumerate(voters):
         choice = (choices or {}).get(person.pk, "yes" if n % 3 else "no")
-        services.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"t-{poll.pk}-{n}",
+        ballots.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"t-{poll.pk}-{n}",
                            sitting_id=sitting.pk)
-    return services.poll_close(poll=poll, by=chair_user)
+    return polls.poll_close(poll=poll, by=chair_user)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from meetings.models import Sitting
-from meetings.voting import services
 from meetings.voting.models import Attendance, IdentityCheck
+from meetings.voting.services import identity, remote, roll
 from tests import factories
 
 
@@ -18,19 +18,19 @@ def open_sitting(sitting: Sitting) -> Sitting:
 
 def mark_all_present(sitting: Sitting, people, clerk_user=None) -> None:
     for person in people:
-        services.attendance_mark(
+        roll.attendance_mark(
             sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user
         )
 
 
 def make_remote(sitting: Sitting, person, *, chair_user, clerk_user, check_in: bool = True):
-    request = services.remote_apply(sitting=sitting, person=person, reason="育児のため", by=person.user)
-    services.remote_decide(request=request, approve=True, by=chair_user)
-    services.identity_check_record(
+    request = remote.remote_apply(sitting=sitting, person=person, reason="育児のため", by=person.user)
+    remote.remote_decide(request=request, approve=True, by=chair_user)
+    identity.identity_check_record(
         request=request, method=IdentityCheck.Method.VIDEO, passed=True, by=clerk_user
     )
     if check_in:
-        services.attendance_check_in(sitting=sitting, user=person.user)
+        roll.attendance_check_in(sitting=sitting, user=person.user)
     return request
 
 

@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 
 from council.models import AuditEntry
-from meetings.voting import services
 from meetings.voting.errors import VotingError
 from meetings.voting.models import Attendance, Ballot, Poll
+from meetings.voting.services import ballots, motions, polls
 from tests import factories
 from tests.voting.conftest import open_sitting
 
@@ -64,8 +64,8 @@ def big_plenary(n_members: int):
         [Attendance(sitting=sitting, person=p, status=Attendance.Status.PRESENT_ROOM) for p in org["members"]]
     )
     chair = org["members"][0]
-    motion = services.motion_create(agenda_item=item, title="議案第1号", by=chair.user)
-    poll = services.poll_open(motion=motion, method="roll_call", by=chair.user)
+    motion = motions.motion_create(agenda_item=item, title="議案第1号", by=chair.user)
+    poll = polls.poll_open(motion=motion, method="roll_call", by=chair.user)
     return org, poll
 
 
@@ -79,7 +79,7 @@ def test_fifty_parallel_votes_by_one_member_give_one_ballot():
     member = org["members"][3]
 
     def cast(token):
-        return services.vote_cast(poll_id=poll.pk, user=member.user, choice="yes", client_token=token)
+        return ballots.vote_cast(poll_id=poll.pk, user=member.user, choice="yes", client_token=token)
 
     results = run_threads(cast, [(f"token-{i}",) for i in range(50)], workers=POOL)
     assert [r for r in results if r[0] == "crash"] == []
@@ -94,7 +94,7 @@ def test_fifty_parallel_votes_by_one_member_give_one_ballot():
     # The same client token, fifty times at once: one ballot, fifty identical receipts.
     other = org["members"][4]
     same = run_threads(
-        lambda: services.vote_cast(poll_id=poll.pk, user=other.user, choice="no", client_token="same"),
+        lambda: ballots.vote_cast(poll_id=poll.pk, user=other.user, choice="no", client_token="same"),
         [()] * 50,
         workers=POOL,
     )
@@ -112,7 +112,7 @@ def test_hundred_members_voting_while_the_chair_closes_keep_exactly_the_acknowle
 
     def cast(person):
         started.release()
-        return services.vote_cast(
+        return ballots.vote_cast(
             poll_id=poll.pk,
             user=person.user,
             choice="yes" if person.pk % 2 else "no",
@@ -122,7 +122,7 @@ def test_hundred_members_voting_while_the_chair_closes_keep_exactly_the_acknowle
     def close():
         for _ in range(10):  # let a few ballots through first, then close amid the rest
             started.acquire(timeout=10)
-        return services.poll_close(poll=Poll.objects.get(pk=poll.pk), by=chair.user)
+        return polls.poll_close(poll=Poll.objects.get(pk=poll.pk), by=chair.user)
 
     jobs = [(cast, (p,)) for p in voters]
     jobs.insert(len(jobs) // 3, (close, ()))

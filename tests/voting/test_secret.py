@@ -13,8 +13,8 @@ from django.apps import apps
 
 from council.models import AuditEntry
 from meetings import events
-from meetings.voting import services
 from meetings.voting.models import Ballot, Poll, SecretParticipation
+from meetings.voting.services import ballots, motions, polls
 from tests.voting.conftest import mark_all_present
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,17 +28,17 @@ def normalize(value) -> str:
 
 def snapshot(committee, choices, frames, caplog):
     voters = committee["people"][1:5]
-    motion = services.motion_create(
+    motion = motions.motion_create(
         agenda_item=committee["item"], title="委員長の互選", by=committee["chair_user"]
     )
     first_audit = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
     frames.clear()
     caplog.clear()
-    poll = services.poll_open(motion=motion, method="secret", by=committee["chair_user"])
+    poll = polls.poll_open(motion=motion, method="secret", by=committee["chair_user"])
     for person, choice in zip(voters, choices, strict=True):
-        services.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"tok-{person.pk}")
-    services.poll_close(poll=poll, by=committee["chair_user"])
-    services.poll_declare(poll=poll, by=committee["chair_user"])
+        ballots.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"tok-{person.pk}")
+    polls.poll_close(poll=poll, by=committee["chair_user"])
+    polls.poll_declare(poll=poll, by=committee["chair_user"])
     poll.refresh_from_db()
     row = {
         f.name: getattr(poll, f.attname)

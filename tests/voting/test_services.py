@@ -6,10 +6,10 @@ import pytest
 
 from council.models import AuditEntry
 from meetings.models import Sitting
-from meetings.voting import services
 from meetings.voting.errors import VotingError
 from meetings.voting.models import Attendance, Ballot, FloorTurn, Poll
 from meetings.voting.quorum import quorum_status
+from meetings.voting.services import ballots, exclusions, floor, identity, motions, polls, remote, roll
 from tests.voting.conftest import make_remote, mark_all_present
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_quorum_counts_the_roll_and_says_why(committee):
 def test_exclusion_proviso_keeps_the_sitting_going(committee):
     s, item = committee["sitting"], committee["item"]
     mark_all_present(s, committee["people"][:3])
-    services.exclusion_add(
+    exclusions.exclusion_add(
         agenda_item=item,
         person=committee["people"][1],
         reason="本人の一身上に関する事件",
@@ -60,16 +60,16 @@ def test_exclusion_proviso_keeps_the_sitting_going(committee):
 
 def test_remote_member_counts_only_after_approval_and_identity_check(committee):
     s, person = committee["sitting"], committee["people"][4]
-    request = services.remote_apply(sitting=s, person=person, reason="出産のため", by=person.user)
+    request = remote.remote_apply(sitting=s, person=person, reason="出産のため", by=person.user)
     with pytest.raises(VotingError, match="not been approved"):
-        services.attendance_check_in(sitting=s, user=person.user)
-    services.remote_decide(request=request, approve=True, by=committee["chair_user"])
+        roll.attendance_check_in(sitting=s, user=person.user)
+    remote.remote_decide(request=request, approve=True, by=committee["chair_user"])
     with pytest.raises(VotingError, match="identity check"):
-        services.attendance_check_in(sitting=s, user=person.user)
-    services.identity_check_record(request=request, method="video", passed=True, by=committee["clerk_user"])
-    services.attendance_check_in(sitting=s, user=person.user)
+        roll.attendance_check_in(sitting=s, user=person.user)
+    identity.identity_check_record(request=request, method="video", passed=True, by=committee["clerk_user"])
+    roll.attendance_check_in(sitting=s, user=person.user)
     assert quorum_status(sitting=s).present == 1
-    services.remote_disconnect(sitting=s, person=person, by=committee["chair_user"])
+    remote.remote_disconnect(sitting=s, person=person, by=committee["chair_user"])
     assert quorum_status(sitting=s).present == 0
     assert Attendance.objects.get(sitting=s, person=person).status == Attendance.Status.LEFT
 
@@ -91,15 +91,15 @@ def test_committee_without_remote_refuses_applications(org):
     make_membership(body, org["members"][8])
     sitting = make_sitting(org["session"], body)
     with pytest.raises(VotingError, match="does not allow remote attendance"):
-        services.remote_apply(sitting=sitting, person=org["members"][8], reason="x", by=None)
+        remote.remote_apply(sitting=sitting, person=org["members"][8], reason="x", by=None)
 
 
 def test_roll_changes_are_kept_and_audited(committee):
     s, p = committee["sitting"], committee["people"][0]
-    services.attendance_mark(
+    roll.attendance_mark(
         sitting=s, person=p, status="absent", absence_reason="illness", by=committee["clerk_user"]
     )
-    services.attendance_mark(sitting=s, person=p, status="late", by=committee["clerk_user"])
+    roll.attendance_mark(sitting=s, person=p, status="late", by=committee["clerk_user"])
     row = Attendance.objects.get(sitting=s, person=p)
     assert row.arrived_at and list(row.changes.values_list("status", flat=True)) == ["absent", "late"]
     assert AuditEntry.objects.filter(action="attendance.mark").count() == 2
@@ -114,30 +114,30 @@ def test_floor_queue_grant_skip_end(committee):
     s = committee["sitting"]
     a, b = committee["people"][1], committee["people"][3]
     mark_all_present(s, [a, b])
-    t1 = services.floor_request(sitting=s, user=a.user)
+    t1 = floor.floor_request(sitting=s, user=a.user)
     with pytest.raises(VotingError, match="already asked"):
-        services.floor_request(sitting=s, user=a.user)
-    t2 = services.floor_request(sitting=s, user=b.user)
-    services.floor_grant(turn=t1, by=committee["chair_user"])
-    services.floor_grant(turn=t2, by=committee["chair_user"])
+        floor.floor_request(sitting=s, user=a.user)
+    t2 = floor.floor_request(sitting=s, user=b.user)
+    floor.floor_grant(turn=t1, by=committee["chair_user"])
+    floor.floor_grant(turn=t2, by=committee["chair_user"])
     t1.refresh_from_db()
     assert t1.status == FloorTurn.Status.DONE and t1.ended_at
-    ended = services.floor_end(sitting=s, by=committee["chair_user"])
+    ended = floor.floor_end(sitting=s, by=committee["chair_user"])
     assert ended.pk == t2.pk and ended.granted_at and ended.ended_at
     with pytest.raises(VotingError, match="Nobody has the floor"):
-        services.floor_end(sitting=s, by=committee["chair_user"])
+        floor.floor_end(sitting=s, by=committee["chair_user"])
 
 
 def test_floor_needs_presence(committee):
     with pytest.raises(VotingError, match="not recorded as present"):
-        services.floor_request(sitting=committee["sitting"], user=committee["people"][1].user)
+        floor.floor_request(sitting=committee["sitting"], user=committee["people"][1].user)
 
 
 # --- polls --------------------------------------------------------------------------------
 
 
 def _motion(ctx, **kw):
-    return services.motion_create(
+    return motions.motion_create(
         agenda_item=ctx["item"], title="議案第45号 町税条例の一部改正", by=ctx["chair_user"], **kw
     )
 
@@ -145,42 +145,42 @@ def _motion(ctx, **kw):
 def test_no_vote_without_quorum(committee):
     motion = _motion(committee)
     with pytest.raises(VotingError, match="No vote can start: No quorum: 0 present, 3 needed."):
-        services.poll_open(motion=motion, method="roll_call", by=committee["chair_user"])
+        polls.poll_open(motion=motion, method="roll_call", by=committee["chair_user"])
 
 
 def test_roll_call_with_every_refusal(committee):
     s, people, chair = committee["sitting"], committee["people"], committee["chair"]
     mark_all_present(s, people[:4])
-    poll = services.poll_open(motion=_motion(committee), method="roll_call", by=committee["chair_user"])
+    poll = polls.poll_open(motion=_motion(committee), method="roll_call", by=committee["chair_user"])
     assert chair.pk not in poll.entitled and len(poll.entitled) == 3 and poll.present_count == 4
     voter = people[1]
-    r1 = services.vote_cast(poll_id=poll.pk, user=voter.user, choice="yes", client_token="t1")
-    again = services.vote_cast(poll_id=poll.pk, user=voter.user, choice="yes", client_token="t1")
+    r1 = ballots.vote_cast(poll_id=poll.pk, user=voter.user, choice="yes", client_token="t1")
+    again = ballots.vote_cast(poll_id=poll.pk, user=voter.user, choice="yes", client_token="t1")
     assert again.receipt == r1.receipt and again.repeated
     audits = AuditEntry.objects.filter(action="vote.refused")
     with pytest.raises(VotingError, match="already voted") as e:
-        services.vote_cast(poll_id=poll.pk, user=voter.user, choice="no", client_token="t2")
+        ballots.vote_cast(poll_id=poll.pk, user=voter.user, choice="no", client_token="t2")
     assert e.value.code == "already_voted" and audits.count() == 1
     with pytest.raises(VotingError, match="Unknown choice"):
-        services.vote_cast(poll_id=poll.pk, user=people[3].user, choice="maybe", client_token="t3")
+        ballots.vote_cast(poll_id=poll.pk, user=people[3].user, choice="maybe", client_token="t3")
     with pytest.raises(VotingError, match="chair does not vote"):
-        services.vote_cast(poll_id=poll.pk, user=chair.user, choice="yes", client_token="t4")
+        ballots.vote_cast(poll_id=poll.pk, user=chair.user, choice="yes", client_token="t4")
     with pytest.raises(VotingError, match="not entitled"):
-        services.vote_cast(poll_id=poll.pk, user=people[4].user, choice="yes", client_token="t5")
+        ballots.vote_cast(poll_id=poll.pk, user=people[4].user, choice="yes", client_token="t5")
     assert audits.count() == 4
-    services.attendance_mark(sitting=s, person=people[3], status="left", by=committee["clerk_user"])
+    roll.attendance_mark(sitting=s, person=people[3], status="left", by=committee["clerk_user"])
     with pytest.raises(VotingError, match="no longer recorded as present"):
-        services.vote_cast(poll_id=poll.pk, user=people[3].user, choice="yes", client_token="t6")
-    services.vote_cast(poll_id=poll.pk, user=people[2].user, choice="no", client_token="t7")
-    services.poll_close(poll=poll, by=committee["chair_user"])
+        ballots.vote_cast(poll_id=poll.pk, user=people[3].user, choice="yes", client_token="t6")
+    ballots.vote_cast(poll_id=poll.pk, user=people[2].user, choice="no", client_token="t7")
+    polls.poll_close(poll=poll, by=committee["chair_user"])
     with pytest.raises(VotingError, match="This vote is closed"):
-        services.vote_cast(poll_id=poll.pk, user=people[3].user, choice="yes", client_token="t8")
+        ballots.vote_cast(poll_id=poll.pk, user=people[3].user, choice="yes", client_token="t8")
     poll.refresh_from_db()
     assert (poll.yes_count, poll.no_count, poll.outcome) == (1, 1, Poll.Outcome.TIE)
     with pytest.raises(VotingError, match="chair must decide"):
-        services.poll_declare(poll=poll, by=committee["chair_user"])
-    services.poll_casting_vote(poll=poll, choice="yes", by=committee["chair_user"])
-    poll = services.poll_declare(poll=poll, by=committee["chair_user"])
+        polls.poll_declare(poll=poll, by=committee["chair_user"])
+    polls.poll_casting_vote(poll=poll, choice="yes", by=committee["chair_user"])
+    poll = polls.poll_declare(poll=poll, by=committee["chair_user"])
     assert poll.outcome == Poll.Outcome.CARRIED and poll.casting_vote == "yes" and poll.state == "declared"
     assert Ballot.objects.filter(poll=poll).count() == 2
 
@@ -188,10 +188,10 @@ def test_roll_call_with_every_refusal(committee):
 def test_vote_refused_when_quorum_lost(committee):
     s, people = committee["sitting"], committee["people"]
     mark_all_present(s, people[:3])
-    poll = services.poll_open(motion=_motion(committee), method="roll_call", by=committee["chair_user"])
-    services.attendance_mark(sitting=s, person=people[2], status="left", by=committee["clerk_user"])
+    poll = polls.poll_open(motion=_motion(committee), method="roll_call", by=committee["chair_user"])
+    roll.attendance_mark(sitting=s, person=people[2], status="left", by=committee["clerk_user"])
     with pytest.raises(VotingError, match="No quorum") as e:
-        services.vote_cast(poll_id=poll.pk, user=people[1].user, choice="yes", client_token="x")
+        ballots.vote_cast(poll_id=poll.pk, user=people[1].user, choice="yes", client_token="x")
     assert e.value.code == "no_quorum"
 
 
@@ -199,50 +199,50 @@ def test_remote_member_votes_in_committee_not_in_plenary(committee, plenary):
     s, people = committee["sitting"], committee["people"]
     mark_all_present(s, people[:3])
     make_remote(s, people[4], chair_user=committee["chair_user"], clerk_user=committee["clerk_user"])
-    poll = services.poll_open(motion=_motion(committee), method="roll_call", by=committee["chair_user"])
+    poll = polls.poll_open(motion=_motion(committee), method="roll_call", by=committee["chair_user"])
     assert people[4].pk in poll.entitled
-    services.vote_cast(poll_id=poll.pk, user=people[4].user, choice="no", client_token="r")
+    ballots.vote_cast(poll_id=poll.pk, user=people[4].user, choice="no", client_token="r")
 
     ps, members = plenary["sitting"], plenary["members"]
     mark_all_present(ps, members[:6])
     make_remote(ps, members[7], chair_user=plenary["chair_user"], clerk_user=plenary["clerk_user"])
-    ppoll = services.poll_open(motion=_motion(plenary), method="roll_call", by=plenary["chair_user"])
+    ppoll = polls.poll_open(motion=_motion(plenary), method="roll_call", by=plenary["chair_user"])
     with pytest.raises(VotingError, match="cannot vote in the plenary") as e:
-        services.vote_cast(poll_id=ppoll.pk, user=members[7].user, choice="yes", client_token="p")
+        ballots.vote_cast(poll_id=ppoll.pk, user=members[7].user, choice="yes", client_token="p")
     assert e.value.code == "remote_plenary"
 
 
 def test_special_majority_chair_votes_no_casting(committee):
     s, people, chair = committee["sitting"], committee["people"], committee["chair"]
     mark_all_present(s, people)
-    poll = services.poll_open(
+    poll = polls.poll_open(
         motion=_motion(committee, preset="closed_session"), method="roll_call", by=committee["chair_user"]
     )
     assert chair.pk in poll.entitled and len(poll.entitled) == 5
     for p, c in zip(people, ["yes", "yes", "yes", "no", "no"], strict=True):
-        services.vote_cast(poll_id=poll.pk, user=p.user, choice=c, client_token="c")
-    poll = services.poll_close(poll=poll, by=committee["chair_user"])
+        ballots.vote_cast(poll_id=poll.pk, user=p.user, choice=c, client_token="c")
+    poll = polls.poll_close(poll=poll, by=committee["chair_user"])
     assert poll.outcome == Poll.Outcome.REJECTED  # 3 of 5 < 2/3
 
 
 def test_special_attendance_refused_at_open(committee):
     mark_all_present(committee["sitting"], committee["people"][:3])
     with pytest.raises(VotingError, match="needs at least 4 members present"):
-        services.poll_open(
+        polls.poll_open(
             motion=_motion(committee, preset="expulsion"), method="secret", by=committee["chair_user"]
         )
 
 
 def test_standing_counts_must_add_up(committee):
     mark_all_present(committee["sitting"], committee["people"])
-    poll = services.poll_open(motion=_motion(committee), method="standing", by=committee["chair_user"])
+    poll = polls.poll_open(motion=_motion(committee), method="standing", by=committee["chair_user"])
     with pytest.raises(VotingError, match="do not add up: 3 in favour and 0 against make 3, but 4"):
-        services.poll_enter_counts(poll=poll, yes=3, no=0, by=committee["clerk_user"])
+        polls.poll_enter_counts(poll=poll, yes=3, no=0, by=committee["clerk_user"])
     with pytest.raises(VotingError, match="Enter the counts"):
-        services.poll_close(poll=poll, by=committee["chair_user"])
+        polls.poll_close(poll=poll, by=committee["chair_user"])
     with pytest.raises(VotingError, match="do not cast ballots"):
-        services.vote_cast(poll_id=poll.pk, user=committee["people"][1].user, choice="yes", client_token="z")
-    poll = services.poll_enter_counts(poll=poll, yes=3, no=1, by=committee["clerk_user"])
+        ballots.vote_cast(poll_id=poll.pk, user=committee["people"][1].user, choice="yes", client_token="z")
+    poll = polls.poll_enter_counts(poll=poll, yes=3, no=1, by=committee["clerk_user"])
     assert poll.outcome == Poll.Outcome.CARRIED and poll.state == "closed"
 
 
@@ -250,28 +250,28 @@ def test_no_objection_and_objection(committee):
     people = committee["people"]
     mark_all_present(committee["sitting"], people)
     motion = _motion(committee)
-    poll = services.poll_open(motion=motion, method="no_objection", by=committee["chair_user"])
-    poll = services.objection_raise(poll_id=poll.pk, user=people[3].user)
+    poll = polls.poll_open(motion=motion, method="no_objection", by=committee["chair_user"])
+    poll = ballots.objection_raise(poll_id=poll.pk, user=people[3].user)
     assert poll.outcome == Poll.Outcome.OBJECTED and poll.state == "closed"
-    formal = services.poll_open(motion=motion, method="standing", by=committee["chair_user"])
-    services.poll_enter_counts(poll=formal, yes=2, no=2, by=committee["clerk_user"])
-    other = services.motion_create(
+    formal = polls.poll_open(motion=motion, method="standing", by=committee["chair_user"])
+    polls.poll_enter_counts(poll=formal, yes=2, no=2, by=committee["clerk_user"])
+    other = motions.motion_create(
         agenda_item=committee["item"], title="会期の決定", by=committee["chair_user"]
     )
-    p2 = services.poll_open(motion=other, method="no_objection", by=committee["chair_user"])
-    p2 = services.poll_close(poll=p2, by=committee["chair_user"])
+    p2 = polls.poll_open(motion=other, method="no_objection", by=committee["chair_user"])
+    p2 = polls.poll_close(poll=p2, by=committee["chair_user"])
     assert p2.outcome == Poll.Outcome.CARRIED and p2.yes_count == 4
 
 
 def test_secret_ballot_counts_without_ballot_rows(committee):
     people = committee["people"]
     mark_all_present(committee["sitting"], people)
-    poll = services.poll_open(motion=_motion(committee), method="secret", by=committee["chair_user"])
-    r = services.vote_cast(poll_id=poll.pk, user=people[1].user, choice="yes", client_token="s1")
+    poll = polls.poll_open(motion=_motion(committee), method="secret", by=committee["chair_user"])
+    r = ballots.vote_cast(poll_id=poll.pk, user=people[1].user, choice="yes", client_token="s1")
     assert r.choice is None and "choice" not in r.as_dict()
-    services.vote_cast(poll_id=poll.pk, user=people[2].user, choice="no", client_token="s2")
-    services.vote_cast(poll_id=poll.pk, user=people[3].user, choice="yes", client_token="s3")
-    poll = services.poll_close(poll=poll, by=committee["chair_user"])
+    ballots.vote_cast(poll_id=poll.pk, user=people[2].user, choice="no", client_token="s2")
+    ballots.vote_cast(poll_id=poll.pk, user=people[3].user, choice="yes", client_token="s3")
+    poll = polls.poll_close(poll=poll, by=committee["chair_user"])
     assert (poll.yes_count, poll.no_count, poll.outcome) == (2, 1, "carried")
     assert not Ballot.objects.filter(poll=poll).exists()
 
@@ -279,7 +279,7 @@ def test_secret_ballot_counts_without_ballot_rows(committee):
 def test_sitting_must_be_open_to_vote(committee):
     Sitting.objects.filter(pk=committee["sitting"].pk).update(status="recess")
     with pytest.raises(VotingError, match="not in progress"):
-        services.poll_open(motion=_motion(committee), method="roll_call", by=committee["chair_user"])
+        polls.poll_open(motion=_motion(committee), method="roll_call", by=committee["chair_user"])
 
 
 # --- ballots arriving together ------------------------------------------------------------
@@ -293,10 +293,10 @@ def test_ballots_cast_together_each_get_the_outcome_they_would_get_alone(plenary
 
     s, people, chair = plenary["sitting"], plenary["people"], plenary["chair"]
     mark_all_present(s, people)
-    poll = services.poll_open(motion=_motion(plenary), method="roll_call", by=plenary["chair_user"])
+    poll = polls.poll_open(motion=_motion(plenary), method="roll_call", by=plenary["chair_user"])
     before = AuditEntry.objects.count()
-    R = services.CastRequest
-    outcomes = services.vote_cast_many(
+    R = ballots.CastRequest
+    outcomes = ballots.vote_cast_many(
         requests=[
             R(poll_id=poll.pk, user=people[1].user, choice="yes", client_token="a"),
             R(poll_id=poll.pk, user=people[2].user, choice="no", client_token="b"),
@@ -326,7 +326,7 @@ def test_ballots_cast_together_each_get_the_outcome_they_would_get_alone(plenary
     assert audit_verify().ok
     # Once more, alone: the batch's ballots are found like any other.
     with pytest.raises(VotingError, match="already voted"):
-        services.vote_cast(poll_id=poll.pk, user=people[4].user, choice="no", client_token="z")
+        ballots.vote_cast(poll_id=poll.pk, user=people[4].user, choice="no", client_token="z")
 
 
 def test_secret_ballots_cast_together_store_totals_only(plenary):
@@ -334,11 +334,11 @@ def test_secret_ballots_cast_together_store_totals_only(plenary):
 
     s, people = plenary["sitting"], plenary["people"]
     mark_all_present(s, people)
-    poll = services.poll_open(motion=_motion(plenary), method="secret", by=plenary["chair_user"])
+    poll = polls.poll_open(motion=_motion(plenary), method="secret", by=plenary["chair_user"])
     choices = ["yes", "no", "yes", "yes", "no", "yes", "yes", "no", "yes"]
-    outcomes = services.vote_cast_many(
+    outcomes = ballots.vote_cast_many(
         requests=[
-            services.CastRequest(poll_id=poll.pk, user=p.user, choice=c, client_token=f"s{n}")
+            ballots.CastRequest(poll_id=poll.pk, user=p.user, choice=c, client_token=f"s{n}")
             for n, (p, c) in enumerate(zip(people[1:], choices, strict=True))
         ]
     )

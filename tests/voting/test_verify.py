@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from meetings.voting import services
 from meetings.voting.models import Ballot, Poll
+from meetings.voting.services import ballots, motions, polls
 from tests.voting.conftest import mark_all_present
 
 pytestmark = pytest.mark.django_db
@@ -17,20 +17,20 @@ pytestmark = pytest.mark.django_db
 def _votes(committee):
     people = committee["people"]
     mark_all_present(committee["sitting"], people)
-    motion = services.motion_create(
+    motion = motions.motion_create(
         agenda_item=committee["item"], title="議案第45号", by=committee["chair_user"]
     )
-    roll = services.poll_open(motion=motion, method="roll_call", by=committee["chair_user"])
+    roll = polls.poll_open(motion=motion, method="roll_call", by=committee["chair_user"])
     for p, c in zip(people[1:], ["yes", "yes", "no", "yes"], strict=True):
-        services.vote_cast(poll_id=roll.pk, user=p.user, choice=c, client_token="t")
-    services.poll_close(poll=roll, by=committee["chair_user"])
-    other = services.motion_create(
+        ballots.vote_cast(poll_id=roll.pk, user=p.user, choice=c, client_token="t")
+    polls.poll_close(poll=roll, by=committee["chair_user"])
+    other = motions.motion_create(
         agenda_item=committee["item"], title="秘密会", by=committee["chair_user"], preset="closed_session"
     )
-    secret = services.poll_open(motion=other, method="secret", by=committee["chair_user"])
+    secret = polls.poll_open(motion=other, method="secret", by=committee["chair_user"])
     for p in people:
-        services.vote_cast(poll_id=secret.pk, user=p.user, choice="yes", client_token="t")
-    services.poll_close(poll=secret, by=committee["chair_user"])
+        ballots.vote_cast(poll_id=secret.pk, user=p.user, choice="yes", client_token="t")
+    polls.poll_close(poll=secret, by=committee["chair_user"])
     return roll, secret
 
 

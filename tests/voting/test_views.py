@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from council.models import Body
-from meetings.voting import services
 from meetings.voting.models import Attendance, AttendanceSuggestion
+from meetings.voting.services import suggestions
 from tests.voting.conftest import make_remote
 
 pytestmark = pytest.mark.django_db
@@ -68,5 +68,5 @@ def test_jitsi_events_are_only_suggestions(client, committee):
     assert reply.status_code == 200 and reply.json()["person"] == person.pk
     assert not Attendance.objects.filter(sitting=s, person=person, status="present_online").exists()
     suggestion = AttendanceSuggestion.objects.get()
-    services.suggestion_decide(suggestion=suggestion, accept=True, by=committee["clerk_user"])
+    suggestions.suggestion_decide(suggestion=suggestion, accept=True, by=committee["clerk_user"])
     assert Attendance.objects.get(sitting=s, person=person).status == "present_online"

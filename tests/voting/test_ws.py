@@ -11,8 +11,8 @@ from channels.layers import channel_layers
 
 from council.models import AuditEntry
 from meetings.live import fanout
-from meetings.voting import services
 from meetings.voting.models import Ballot, Poll
+from meetings.voting.services import roll
 from tests.live.conftest import connect, receive, receive_until, send
 from tests.voting.conftest import make_remote, mark_all_present
 
@@ -246,7 +246,7 @@ async def test_vote_refused_before_quorum_and_for_remote_plenary_members(committ
     chair = await ws(committee, committee["chair"])
     voter = await ws(committee, people[1])
     poll_id = await _open(committee, chair, "roll_call")
-    await sync_to_async(services.attendance_mark)(
+    await sync_to_async(roll.attendance_mark)(
         sitting=s, person=people[2], status="left", by=committee["clerk_user"]
     )
     reply = await call(

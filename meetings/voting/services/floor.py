@@ -1,0 +1,169 @@
+"""The floor (発言): members ask for it from the tablet, the chair grants, gives, skips and ends turns."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from council.audit import audit_record
+from council.models import Person
+from council.permissions import person_of
+from meetings.models import AgendaItem, Sitting
+from meetings.voting.errors import VotingError
+from meetings.voting.models import (
+    Attendance,
+    FloorTurn,
+)
+from meetings.voting.quorum import body_member_ids
+from meetings.voting.services.common import broadcast, lock_sitting
+
+
+def _present_person(sitting: Sitting, person: Person) -> Attendance | None:
+    row = Attendance.objects.filter(sitting=sitting, person=person).first()
+    if row and (row.in_room or row.status == Attendance.Status.PRESENT_ONLINE):
+        return row
+    return None
+
+
+def floor_request(*, sitting: Sitting, user, agenda_item: AgendaItem | None = None) -> FloorTurn:
+    """A member asks for the floor (発言の許可を求める) from the tablet."""
+    person = person_of(user)
+    if person is None or person.pk not in body_member_ids(sitting):
+        raise VotingError(
+            _("Only members of %(body)s can ask for the floor.") % {"body": sitting.body}, code="not_member"
+        )
+    if sitting.status != Sitting.Status.OPEN:
+        raise VotingError(_("The sitting is not in progress."), code="sitting_not_open")
+    row = _present_person(sitting, person)
+    if row is None:
+        raise VotingError(_("You are not recorded as present."), code="not_present")
+    with transaction.atomic():
+        if FloorTurn.objects.filter(
+            sitting=sitting, person=person, status__in=[FloorTurn.Status.WAITING, FloorTurn.Status.SPEAKING]
+        ).exists():
+            raise VotingError(_("You have already asked for the floor."), code="already_waiting")
+        try:
+            with transaction.atomic():
+                turn = FloorTurn.objects.create(
+                    sitting=sitting,
+                    person=person,
+                    agenda_item=agenda_item,
+                    remote=row.status == Attendance.Status.PRESENT_ONLINE,
+                )
+        except IntegrityError:
+            raise VotingError(_("You have already asked for the floor."), code="already_waiting") from None
+        audit_record(
+            action="floor.request", actor=user, target=turn, data={"sitting": sitting.pk, "person": person.pk}
+        )
+        broadcast(sitting, "floor")
+    return turn
+
+
+def floor_withdraw(*, sitting: Sitting, user) -> FloorTurn:
+    person = person_of(user)
+    with transaction.atomic():
+        turn = (
+            FloorTurn.objects.select_for_update()
+            .filter(sitting=sitting, person=person, status=FloorTurn.Status.WAITING)
+            .first()
+        )
+        if turn is None:
+            raise VotingError(_("You are not waiting for the floor."), code="not_waiting")
+        turn.status = FloorTurn.Status.WITHDRAWN
+        turn.ended_at = timezone.now()
+        turn.save()
+        audit_record(action="floor.withdraw", actor=user, target=turn, data={"sitting": sitting.pk})
+        broadcast(sitting, "floor")
+    return turn
+
+
+def _end_current(sitting: Sitting, *, by, now) -> FloorTurn | None:
+    current = (
+        FloorTurn.objects.select_for_update()
+        .filter(sitting=sitting, status=FloorTurn.Status.SPEAKING)
+        .first()
+    )
+    if current:
+        current.status = FloorTurn.Status.DONE
+        current.ended_at = now
+        current.save()
+        audit_record(action="floor.end", actor=by, target=current, data={"sitting": sitting.pk})
+    return current
+
+
+def floor_grant(*, turn: FloorTurn, by) -> FloorTurn:
+    """The chair gives the floor to a waiting member (ending the current turn)."""
+    with transaction.atomic():
+        sitting = lock_sitting(turn.sitting_id)
+        turn = FloorTurn.objects.select_for_update().get(pk=turn.pk)
+        if turn.status != FloorTurn.Status.WAITING:
+            raise VotingError(_("This request is no longer waiting."), code="not_waiting")
+        now = timezone.now()
+        _end_current(sitting, by=by, now=now)
+        turn.status = FloorTurn.Status.SPEAKING
+        turn.granted_at = now
+        turn.granted_by = by
+        turn.save()
+        audit_record(
+            action="floor.grant",
+            actor=by,
+            target=turn,
+            data={"sitting": sitting.pk, "person": turn.person_id},
+        )
+        broadcast(sitting, "floor")
+    return turn
+
+
+def floor_give(*, sitting: Sitting, person: Person, by, agenda_item: AgendaItem | None = None) -> FloorTurn:
+    """The chair gives the floor directly (an official explaining a bill, a member named)."""
+    if person.council_id != sitting.body.council_id:
+        raise VotingError(_("This person belongs to another council."), code="invalid")
+    with transaction.atomic():
+        sitting = lock_sitting(sitting.pk)
+        now = timezone.now()
+        _end_current(sitting, by=by, now=now)
+        waiting = (
+            FloorTurn.objects.select_for_update()
+            .filter(sitting=sitting, person=person, status=FloorTurn.Status.WAITING)
+            .first()
+        )
+        if waiting:
+            turn = waiting
+        else:
+            turn = FloorTurn(sitting=sitting, person=person, agenda_item=agenda_item, requested_at=now)
+        turn.status = FloorTurn.Status.SPEAKING
+        turn.granted_at = now
+        turn.granted_by = by
+        turn.save()
+        audit_record(
+            action="floor.grant",
+            actor=by,
+            target=turn,
+            data={"sitting": sitting.pk, "person": person.pk, "direct": waiting is None},
+        )
+        broadcast(sitting, "floor")
+    return turn
+
+
+def floor_skip(*, turn: FloorTurn, by) -> FloorTurn:
+    with transaction.atomic():
+        turn = FloorTurn.objects.select_for_update().select_related("sitting").get(pk=turn.pk)
+        if turn.status != FloorTurn.Status.WAITING:
+            raise VotingError(_("This request is no longer waiting."), code="not_waiting")
+        turn.status = FloorTurn.Status.SKIPPED
+        turn.ended_at = timezone.now()
+        turn.save()
+        audit_record(action="floor.skip", actor=by, target=turn, data={"sitting": turn.sitting_id})
+        broadcast(turn.sitting, "floor")
+    return turn
+
+
+def floor_end(*, sitting: Sitting, by) -> FloorTurn:
+    with transaction.atomic():
+        sitting = lock_sitting(sitting.pk)
+        ended = _end_current(sitting, by=by, now=timezone.now())
+        if ended is None:
+            raise VotingError(_("Nobody has the floor."), code="nobody_speaking")
+        broadcast(sitting, "floor")
+    return ended
