@@ -46,8 +46,8 @@ def setup_database(database_url: str, voters: int) -> dict:
     from django.test.utils import override_settings
     from django.utils import timezone
 
+    from meetings.attendance.models import Attendance
     from meetings.models import Sitting
-    from meetings.voting.models import Attendance
     from tests import factories
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -118,17 +118,10 @@ class MembershipAdmin(AuditedAdmin):
     date_hierarchy = "start"
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only: the chain is append-only."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record that changes only through its services (which keep the audit chain and the rules)."""
 
-    list_display = ["id", "at", "action", "actor", "target_type", "target_id"]
-    list_filter = ["action", "target_type"]
-    search_fields = ["action", "target_type", "target_id"]
-    readonly_fields = ["at", "actor", "action", "target_type", "target_id", "data", "prev_hash", "hash"]
-    date_hierarchy = "at"
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -136,3 +129,14 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """Read-only: the chain is append-only."""
+
+    list_display = ["id", "at", "action", "actor", "target_type", "target_id"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["action", "target_type", "target_id"]
+    readonly_fields = ["at", "actor", "action", "target_type", "target_id", "data", "prev_hash", "hash"]
+    date_hierarchy = "at"

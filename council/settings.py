@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "documents.annotations",
     "documents.notices",
     "meetings",
+    "meetings.attendance",
     "meetings.live",
     "meetings.voting",
     "meetings.minutes",

@@ -10,16 +10,13 @@ from asgiref.sync import sync_to_async
 
 from council import permissions as org
 from documents.models import Document
+from documents.permissions import can_view
 
 
 def can_view_document(user, document: Document) -> bool:
     """The documents app decides visibility; annotating needs exactly that."""
     if not getattr(user, "is_authenticated", False):
         return False
-    try:
-        from documents.permissions import can_view
-    except ImportError:  # pragma: no cover - until the documents area lands
-        return org.is_clerk(user) or org.is_member_of(user, document.body)
     return bool(can_view(user, document))
 
 

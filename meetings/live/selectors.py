@@ -195,8 +195,8 @@ def connections(*, sitting_id: int) -> list[dict]:
 
 
 def _add_whereabouts(sitting_id: int, entries) -> None:
-    """In the room or online, from the roll kept by the voting area ("" when not on the roll)."""
-    from meetings.voting.models import Attendance
+    """In the room or online, from the roll (``meetings.attendance``; "" when not on the roll)."""
+    from meetings.attendance.models import Attendance
 
     by_person = {e["person_id"]: e for e in entries if e["person_id"]}
     for entry in entries:

@@ -66,7 +66,7 @@ def _publish_presentation(live: LiveState, sitting: Sitting, *, type_: str) -> N
 
 
 def _require_quorum(sitting: Sitting, *, verb: str) -> None:
-    from meetings.voting.quorum import quorum_status
+    from meetings.attendance.quorum import quorum_status
 
     quorum = quorum_status(sitting=sitting)
     if not quorum.met:

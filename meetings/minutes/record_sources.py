@@ -63,7 +63,7 @@ def _status_changes(record: SittingRecord, sitting) -> None:
 
 
 def _roll(record: SittingRecord, sitting) -> None:
-    Attendance = _model("voting.Attendance")
+    Attendance = _model("attendance.Attendance")
     if Attendance is None:
         return
     rows = Attendance.objects.filter(sitting=sitting).select_related("person", "person__caucus")
@@ -157,7 +157,7 @@ def _votes(record: SittingRecord, sitting) -> None:
 
 
 def _exclusions(record: SittingRecord, sitting) -> None:
-    Exclusion = _model("voting.Exclusion")
+    Exclusion = _model("attendance.Exclusion")
     if Exclusion is None:
         return
     rows = Exclusion.objects.filter(agenda_item__sitting=sitting).select_related("person", "person__caucus")

@@ -1,22 +1,13 @@
 """Django admin: the council's special-majority presets are configured here; the record itself
-(roll, floor, motions, polls, ballots) is shown read-only — it changes only through the services,
+(floor, motions, polls, ballots) is shown read-only — it changes only through the services,
 which keep the audit chain and the rules."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from council.admin import AuditedAdmin
-from meetings.voting.models import (
-    Attendance,
-    Ballot,
-    Exclusion,
-    FloorTurn,
-    MajorityPreset,
-    Motion,
-    Poll,
-    RemoteAttendanceRequest,
-)
+from council.admin import AuditedAdmin, ReadOnlyAdmin
+from meetings.voting.models import Ballot, FloorTurn, MajorityPreset, Motion, Poll
 
 
 @admin.register(MajorityPreset)
@@ -31,33 +22,6 @@ class MajorityPresetAdmin(AuditedAdmin):
         "approval_den",
     ]
     list_filter = ["council"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Attendance)
-class AttendanceAdmin(ReadOnlyAdmin):
-    list_display = ["sitting", "person", "role", "status", "absence_reason", "arrived_at", "left_at"]
-    list_filter = ["status", "role"]
-
-
-@admin.register(RemoteAttendanceRequest)
-class RemoteAttendanceRequestAdmin(ReadOnlyAdmin):
-    list_display = ["sitting", "person", "decision", "applied_at", "decided_at", "disconnected_at"]
-
-
-@admin.register(Exclusion)
-class ExclusionAdmin(ReadOnlyAdmin):
-    list_display = ["agenda_item", "person", "reason", "recorded_at"]
 
 
 @admin.register(FloorTurn)

@@ -10,10 +10,6 @@ class VotingConfig(AppConfig):
     verbose_name = _("Voting")
 
     def ready(self) -> None:
-        try:
-            import meetings.live.protocol  # noqa: F401
-        except ImportError:  # the live area is not installed: nothing to register with
-            return
         from meetings.voting import handlers
 
         handlers.register()

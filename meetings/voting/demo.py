@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from council.audit import audit_record
 from council.models import Body, Council, Person
+from meetings.attendance.models import Attendance, AttendanceChange
 from meetings.models import AgendaItem, Session, Sitting
-from meetings.voting.models import Attendance, AttendanceChange, Ballot, FloorTurn, Poll
+from meetings.voting.models import Ballot, FloorTurn, Poll
 from meetings.voting.services import ballots, exclusions, floor, motions, polls, roll
 
 COUNCIL_NAME = "磐梯町議会"

@@ -14,17 +14,12 @@ from fractions import Fraction
 from django.utils.translation import gettext as _
 
 from council.models import Person
+from meetings.attendance.models import AttendanceSuggestion, Exclusion, RemoteAttendanceRequest
+from meetings.live.models import LiveState
 from meetings.models import AgendaItem, Sitting
 from meetings.voting import permissions, selectors
 from meetings.voting.errors import VotingError
-from meetings.voting.models import (
-    AttendanceSuggestion,
-    Exclusion,
-    FloorTurn,
-    Motion,
-    Poll,
-    RemoteAttendanceRequest,
-)
+from meetings.voting.models import FloorTurn, Motion, Poll
 from meetings.voting.services import (
     ballots,
     exclusions,
@@ -70,10 +65,6 @@ def _person(sitting: Sitting, person_id: int) -> Person:
 
 
 def _current_item(sitting: Sitting) -> AgendaItem | None:
-    try:
-        from meetings.live.models import LiveState
-    except ImportError:
-        return None
     state = LiveState.objects.filter(sitting=sitting).select_related("agenda_item").first()
     return getattr(state, "agenda_item", None)
 

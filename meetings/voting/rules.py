@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from meetings.attendance.rules import quorum_met
+
 ORDINARY = "ordinary"
 SPECIAL = "special"
 
@@ -129,14 +131,6 @@ class Decision:
     approval_needed: int | None = None  # yes votes needed (special majorities)
     attendance_needed: int | None = None
 
-
-def quorum_met(*, quorum: int, present: int, excluded: int = 0) -> tuple[bool, bool]:
-    """(met, by_proviso). Excluded members restore quorum only as the §113 proviso allows."""
-    if present >= quorum:
-        return True, False
-    if present + excluded >= quorum:
-        return True, True
-    return False, False
 
 
 def at_least(part: int, whole: int, fraction: Fraction) -> bool:

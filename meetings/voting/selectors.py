@@ -16,23 +16,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from council.models import Council, Person
+from meetings.attendance.models import (
+    Attendance,
+    AttendanceSuggestion,
+    Exclusion,
+    IdentityCheck,
+    RemoteAttendanceRequest,
+)
+from meetings.attendance.quorum import quorum_status, remote_cleared_ids
 from meetings.models import Sitting
 from meetings.voting import rules
 from meetings.voting.models import (
-    Attendance,
-    AttendanceSuggestion,
     Ballot,
-    Exclusion,
     FloorTurn,
-    IdentityCheck,
     MajorityPreset,
     Motion,
     Objection,
     Poll,
-    RemoteAttendanceRequest,
     SecretParticipation,
 )
-from meetings.voting.quorum import quorum_status, remote_cleared_ids
 
 
 def _iso(value: datetime.datetime | None) -> str | None:

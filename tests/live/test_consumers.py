@@ -602,7 +602,7 @@ async def test_page_turns_and_late_joiners(live_org):
 
 
 async def test_presence_says_who_is_in_the_room(live_org):
-    from meetings.voting.models import Attendance
+    from meetings.attendance.models import Attendance
     from meetings.voting.services import roll
 
     person = live_org["members"][4]

@@ -6,13 +6,13 @@ import pytest
 from django.db import transaction
 
 from council.models import AuditEntry
+from meetings.attendance.models import Attendance
 from meetings.events import publish
 from meetings.live import services
 from meetings.live.errors import Refused
 from meetings.live.models import LiveState, StatusChange
 from meetings.live.state import build_state, register_state_part, registered_parts
 from meetings.models import Sitting
-from meetings.voting.models import Attendance
 from meetings.voting.services import roll
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from council.models import Person
+from meetings.attendance.models import Attendance
 from meetings.models import AgendaItem, Sitting
-from meetings.voting.models import Attendance, Ballot, FloorTurn, Motion, Poll
+from meetings.voting.models import Ballot, FloorTurn, Motion, Poll
 from tests import factories
 
 NAMES = [

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from meetings.attendance.models import Attendance, Exclusion
 from meetings.minutes import services
 from meetings.minutes.models import Block, Minutes
 from meetings.models import Sitting
-from meetings.voting.models import Attendance, Exclusion, FloorTurn, Motion, Poll
+from meetings.voting.models import FloorTurn, Motion, Poll
 from tests import factories
 from tests.minutes.conftest import at
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from meetings.attendance.models import Attendance
 from meetings.minutes import services as minutes_services
 from meetings.minutes.models import Block
 from meetings.models import Sitting
-from meetings.voting.models import Attendance, Ballot, Poll
+from meetings.voting.models import Ballot, Poll
 from meetings.voting.services import ballots, floor, motions, polls, roll
 from tests.factories import make_agenda_item
 

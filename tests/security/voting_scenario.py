@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from meetings.attendance.models import Attendance
 from meetings.models import Sitting
-from meetings.voting.models import Attendance, Poll
+from meetings.voting.models import Poll
 from meetings.voting.services import ballots, motions, polls, roll
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from meetings.attendance.models import Attendance, IdentityCheck
 from meetings.models import Sitting
-from meetings.voting.models import Attendance, IdentityCheck
 from meetings.voting.services import identity, remote, roll
 from tests import factories
 

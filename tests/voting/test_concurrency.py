@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 
 from council.models import AuditEntry
+from meetings.attendance.models import Attendance
 from meetings.voting.errors import VotingError
-from meetings.voting.models import Attendance, Ballot, Poll
+from meetings.voting.models import Ballot, Poll
 from meetings.voting.services import ballots, motions, polls
 from tests import factories
 from tests.voting.conftest import open_sitting

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from council.models import Body
-from meetings.voting.models import Attendance, Exclusion, IdentityCheck, RemoteAttendanceRequest
-from meetings.voting.quorum import quorum_status
+from meetings.attendance.models import Attendance, Exclusion, IdentityCheck, RemoteAttendanceRequest
+from meetings.attendance.quorum import quorum_status
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from council.models import AuditEntry
+from meetings.attendance.models import Attendance
+from meetings.attendance.quorum import quorum_status
 from meetings.models import Sitting
 from meetings.voting.errors import VotingError
-from meetings.voting.models import Attendance, Ballot, FloorTurn, Poll
-from meetings.voting.quorum import quorum_status
+from meetings.voting.models import Ballot, FloorTurn, Poll
 from meetings.voting.services import ballots, exclusions, floor, identity, motions, polls, remote, roll
 from tests.voting.conftest import make_remote, mark_all_present
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from council.models import Body
-from meetings.voting.models import Attendance, AttendanceSuggestion
+from meetings.attendance.models import Attendance, AttendanceSuggestion
 from meetings.voting.services import suggestions
 from tests.voting.conftest import make_remote
 

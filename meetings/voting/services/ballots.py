@@ -25,19 +25,12 @@ from django.utils.translation import gettext as _
 from council.audit import AuditItem, audit_record, audit_record_many
 from council.models import Person
 from council.permissions import person_of
-from meetings.voting import rules
-from meetings.voting._live import publish_many
+from meetings.attendance.models import Attendance, Exclusion
+from meetings.attendance.quorum import present_now, remote_counts_here
+from meetings.attendance.rules import quorum_met
+from meetings.events import publish_many
 from meetings.voting.errors import VotingError
-from meetings.voting.models import (
-    Attendance,
-    Ballot,
-    Choice,
-    Exclusion,
-    Objection,
-    Poll,
-    SecretParticipation,
-)
-from meetings.voting.quorum import present_now, remote_counts_here
+from meetings.voting.models import Ballot, Choice, Objection, Poll, SecretParticipation
 from meetings.voting.services.common import broadcast
 from meetings.voting.services.polls import lock_poll
 
@@ -364,7 +357,7 @@ def _admit(
         raise VotingError(
             _("You are no longer recorded as present; only members present may vote."), code="not_present"
         )
-    met, _proviso = rules.quorum_met(
+    met, _proviso = quorum_met(
         quorum=poll.quorum_required, present=len(count.present), excluded=len(count.excluded_present)
     )
     if not met:

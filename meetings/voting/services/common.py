@@ -6,9 +6,9 @@ the state parts and their audiences are named in one place.
 
 from __future__ import annotations
 
+from meetings.events import publish_many
 from meetings.models import Sitting
 from meetings.voting import selectors
-from meetings.voting._live import publish_many
 
 LIVE_STATUSES = (Sitting.Status.OPEN, Sitting.Status.RECESS)
 
@@ -33,7 +33,8 @@ def broadcast(sitting: Sitting, *parts: str) -> None:
             payload = selectors.part(part, sitting=sitting, audience=audience)
             if payload is not None:
                 events.append((f"voting.{part}", payload, audience))
-    publish_many(sitting_id=sitting.pk, events=events)
+    if events:
+        publish_many(sitting_id=sitting.pk, events=events)
 
 
 def lock_sitting(sitting_id: int) -> Sitting:

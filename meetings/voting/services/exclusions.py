@@ -7,13 +7,11 @@ from django.utils.translation import gettext as _
 
 from council.audit import audit_record
 from council.models import Person
+from meetings.attendance.models import Exclusion
+from meetings.attendance.quorum import body_member_ids
 from meetings.models import AgendaItem
 from meetings.voting.errors import VotingError
-from meetings.voting.models import (
-    Exclusion,
-    Poll,
-)
-from meetings.voting.quorum import body_member_ids
+from meetings.voting.models import Poll
 from meetings.voting.services.common import broadcast
 
 

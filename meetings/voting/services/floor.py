@@ -9,13 +9,11 @@ from django.utils.translation import gettext as _
 from council.audit import audit_record
 from council.models import Person
 from council.permissions import person_of
+from meetings.attendance.models import Attendance
+from meetings.attendance.quorum import body_member_ids
 from meetings.models import AgendaItem, Sitting
 from meetings.voting.errors import VotingError
-from meetings.voting.models import (
-    Attendance,
-    FloorTurn,
-)
-from meetings.voting.quorum import body_member_ids
+from meetings.voting.models import FloorTurn
 from meetings.voting.services.common import broadcast, lock_sitting
 
 

@@ -6,12 +6,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from council.audit import audit_record
+from meetings.attendance.models import Attendance, IdentityCheck, RemoteAttendanceRequest
 from meetings.voting.errors import VotingError
-from meetings.voting.models import (
-    Attendance,
-    IdentityCheck,
-    RemoteAttendanceRequest,
-)
 from meetings.voting.services.common import broadcast
 from meetings.voting.services.roll import record_status
 

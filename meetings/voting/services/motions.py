@@ -11,9 +11,7 @@ from council.audit import audit_record
 from meetings.models import AgendaItem
 from meetings.voting import rules, selectors
 from meetings.voting.errors import VotingError
-from meetings.voting.models import (
-    Motion,
-)
+from meetings.voting.models import Motion
 
 
 def motion_create(

@@ -13,15 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from council.audit import audit_record
+from meetings.attendance.quorum import quorum_status, roll_count
 from meetings.models import Sitting
 from meetings.voting import rules
 from meetings.voting.errors import VotingError
-from meetings.voting.models import (
-    Choice,
-    Motion,
-    Poll,
-)
-from meetings.voting.quorum import quorum_status, roll_count
+from meetings.voting.models import Choice, Motion, Poll
 from meetings.voting.services.common import broadcast, lock_sitting
 from meetings.voting.services.motions import motion_requirement
 

@@ -9,13 +9,10 @@ from django.utils.translation import gettext as _
 
 from council.audit import audit_record
 from council.models import Person
+from meetings.attendance.models import Attendance, RemoteAttendanceRequest
+from meetings.attendance.quorum import body_member_ids
 from meetings.models import Sitting
 from meetings.voting.errors import VotingError
-from meetings.voting.models import (
-    Attendance,
-    RemoteAttendanceRequest,
-)
-from meetings.voting.quorum import body_member_ids
 from meetings.voting.services.common import broadcast
 from meetings.voting.services.roll import record_status
 

@@ -1,7 +1,7 @@
 """The roll (出席簿): who is present, in the room or online, absent, late or gone.
 
 Every change is kept in ``AttendanceChange`` and audited; the quorum follows from the roll
-(``meetings.voting.quorum``).
+(``meetings.attendance.quorum``).
 """
 
 from __future__ import annotations
@@ -13,15 +13,11 @@ from django.utils.translation import gettext as _
 from council.audit import audit_record
 from council.models import Person
 from council.permissions import person_of
+from meetings.attendance.models import Attendance, AttendanceChange, RemoteAttendanceRequest
+from meetings.attendance.quorum import body_member_ids
 from meetings.models import Sitting
 from meetings.voting import selectors
 from meetings.voting.errors import VotingError
-from meetings.voting.models import (
-    Attendance,
-    AttendanceChange,
-    RemoteAttendanceRequest,
-)
-from meetings.voting.quorum import body_member_ids
 from meetings.voting.services.common import LIVE_STATUSES, broadcast, lock_sitting
 
 

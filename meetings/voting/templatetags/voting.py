@@ -6,8 +6,9 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from meetings.attendance.models import Attendance, IdentityCheck
 from meetings.voting import permissions, selectors
-from meetings.voting.models import Attendance, IdentityCheck, Poll
+from meetings.voting.models import Poll
 
 register = template.Library()
 

@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from council.models import Membership, Person
+from meetings.attendance.models import Attendance, Exclusion, IdentityCheck, RemoteAttendanceRequest
+from meetings.attendance.rules import quorum_met
 from meetings.models import AgendaItem, Sitting
-from meetings.voting import rules
-from meetings.voting.models import Attendance, Exclusion, IdentityCheck, RemoteAttendanceRequest
 
 
 @dataclass
@@ -157,7 +157,7 @@ def quorum_status(*, sitting: Sitting, agenda_item: AgendaItem | None = None) ->
     count = roll_count(sitting=sitting, agenda_item=agenda_item)
     present = len(count.present)
     excluded = len(count.excluded_present)
-    met, by_proviso = rules.quorum_met(quorum=required, present=present, excluded=excluded)
+    met, by_proviso = quorum_met(quorum=required, present=present, excluded=excluded)
     values = {"present": present, "required": required, "excluded": excluded}
     if met and by_proviso:
         reason = (
