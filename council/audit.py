@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from council import checkpoints
 from council.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -123,6 +124,9 @@ def audit_record_many(*, entries: list[AuditItem]) -> list[AuditEntry]:
     else:
         AuditEntry.objects.bulk_create(rows)
     AuditHead.objects.filter(pk=1).update(last_hash=prev, count=models.F("count") + len(rows))
+    # Anchor the chain outside the database at least every few minutes of activity.
+    if checkpoints.due(head, timezone.now()):
+        checkpoints.write_checkpoint(head=head, count=head.count + len(rows), head_hash=prev, reason="interval")
     return rows
 
 
@@ -132,16 +136,30 @@ class ChainReport:
     ok: bool
     first_bad_id: int | None = None
     reason: str = ""
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
 
 
 def audit_verify() -> ChainReport:
-    """Recompute every hash and check each entry points at the one before."""
+    """Recompute every hash, check each entry points at the one before, and check the chain
+    against its signed checkpoints (``council.checkpoints``): a rewrite that recomputed every
+    later hash still fails at the first checkpoint signed after the changed entry."""
     prev = GENESIS
     count = 0
+    wanted = checkpoints.checkpoint_counts()
+    hashes_at: dict[int, str] = {}
+    times_at: dict[int, object] = {}
+    last_signed = max(wanted, default=0)
+    broken: ChainReport | None = None
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
         count += 1
-        if entry.prev_hash != prev:
-            return ChainReport(count, False, entry.pk, "link broken: entry does not point at its predecessor")
+        if count in wanted:
+            hashes_at[count] = entry.hash
+        if count == last_signed + 1:
+            times_at[count] = entry.at
+        times_at_last = entry.at
+        if broken is None and entry.prev_hash != prev:
+            broken = ChainReport(count, False, entry.pk, "link broken: entry does not point at its predecessor")
         expected = entry_hash(
             prev_hash=entry.prev_hash,
             at=entry.at.isoformat(),
@@ -151,10 +169,21 @@ def audit_verify() -> ChainReport:
             target_id=entry.target_id,
             data=entry.data,
         )
-        if expected != entry.hash:
-            return ChainReport(count, False, entry.pk, "content changed: hash does not match")
+        if broken is None and expected != entry.hash:
+            broken = ChainReport(count, False, entry.pk, "content changed: hash does not match")
         prev = entry.hash
+    if count:
+        times_at[count] = times_at_last
+    checked, problems = checkpoints.verify_checkpoints(hashes_at=hashes_at, entry_times_at=times_at, total=count)
+    messages = [p.message for p in problems]
+    if broken is not None:
+        broken.entries = count
+        broken.checkpoints = checked
+        broken.problems = messages
+        return broken
     head = AuditHead.objects.filter(pk=1).first()
     if head and (head.last_hash != prev or head.count != count):
-        return ChainReport(count, False, None, "entries missing at the end of the chain")
-    return ChainReport(count, True)
+        return ChainReport(count, False, None, "entries missing at the end of the chain", checked, messages)
+    if messages:
+        return ChainReport(count, False, None, messages[0], checked, messages)
+    return ChainReport(count, True, checkpoints=checked)

@@ -360,6 +360,50 @@ class AuditHead(models.Model):
 
     last_hash = models.CharField(max_length=64)
     count = models.BigIntegerField(default=0)
+    # The newest signed checkpoint (``council.checkpoints``), read under the same lock.
+    checkpoint_seq = models.BigIntegerField(default=0)
+    checkpoint_at = models.DateTimeField(null=True, blank=True)
+    checkpoint_digest = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"audit head ({self.count} entries)"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the audit chain's head (``council.checkpoints``): the number of
+    entries and the last hash, signed with a key kept outside the database. Append-only."""
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+    entry_count = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    prev_digest = models.CharField(max_length=64, blank=True)
+    digest = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(max_length=16)
+    reason = models.CharField(max_length=40)
+    statement = models.TextField()
+    signature = models.CharField(max_length=128)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signed audit checkpoint")
+        verbose_name_plural = _("signed audit checkpoints")
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} ({self.entry_count} entries)"
+
+    @property
+    def short(self) -> str:
+        """What is printed on the minutes: enough to find and check the checkpoint."""
+        return f"#{self.seq} / {self.entry_count} / {self.head_hash[:16]} / {self.signature[:16]}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditImmutableError("audit checkpoints cannot be updated")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutableError("audit checkpoints cannot be deleted")

@@ -248,6 +248,17 @@ COUNCIL_SECOND_FACTOR_TIMEOUT_S = 300  # password accepted, code not yet given: 
 # --- Annotations and notices (documents.annotations, documents.notices) -------------------
 # Offline copies of packets expire after this many days; sign-out clears them (Clear-Site-Data).
 COUNCIL_OFFLINE_DAYS = int(os.environ.get("COUNCIL_OFFLINE_DAYS", "14"))
+# The audit chain's head is signed with this Ed25519 key, kept outside the database like
+# SECRET_KEY (council/checkpoints.py); demo mode generates one. The signed checkpoints are also
+# appended to a log outside the database; ship that file off the machine with the logs.
+COUNCIL_AUDIT_KEY_FILE = Path(os.environ.get("COUNCIL_AUDIT_KEY_FILE", VAR_DIR / "keys" / "audit-ed25519.pem"))
+COUNCIL_AUDIT_CHECKPOINT_LOG = Path(
+    os.environ.get("COUNCIL_AUDIT_CHECKPOINT_LOG", VAR_DIR / "audit-checkpoints.jsonl")
+)
+COUNCIL_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("COUNCIL_AUDIT_CHECKPOINT_SECONDS", "300"))
+# Signed minutes get a PAdES signature with the council's key and certificate (council/keys.py).
+COUNCIL_SIGNING_KEY_FILE = Path(os.environ.get("COUNCIL_SIGNING_KEY_FILE", VAR_DIR / "keys" / "signing-key.pem"))
+COUNCIL_SIGNING_CERT_FILE = Path(os.environ.get("COUNCIL_SIGNING_CERT_FILE", VAR_DIR / "keys" / "signing-cert.pem"))
 # Also e-mail notices and document/agenda announcements (through EMAIL_BACKEND) to members with an address.
 COUNCIL_NOTICE_EMAIL = env_bool("COUNCIL_NOTICE_EMAIL", False)
 COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))

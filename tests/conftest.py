@@ -35,6 +35,8 @@ def _media_root(settings, tmp_path):
     """Every test stores uploads in its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
+    # ...and keeps its own outside log of signed audit checkpoints (the database is new each test).
+    settings.COUNCIL_AUDIT_CHECKPOINT_LOG = tmp_path / "audit-checkpoints.jsonl"
 
 
 @pytest.fixture

@@ -120,7 +120,11 @@ def _run_pdf(job: GenerationJob) -> None:
 
     rendered = rendering.render_pdf(html, progress=progress)
     if job.final:
-        services.pdf_freeze(minutes=minutes, data=rendered.data, pages=rendered.pages)
+        from meetings.minutes import pdfsign
+
+        _progress(job.pk, 90, _("Signing the PDF"))
+        signed = pdfsign.sign_minutes_pdf(data=rendered.data, minutes=minutes)
+        services.pdf_freeze(minutes=minutes, data=signed, pages=rendered.pages)
     else:
         job.output.save(
             f"minutes-{minutes.sitting_id}-v{minutes.version}-preview.pdf",

@@ -53,6 +53,10 @@ class Minutes(models.Model):
     text_sha256 = models.CharField(_("text SHA-256"), max_length=64, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="minutes/%Y/", blank=True)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    # The audit chain's head as signed at sign-off (council/checkpoints.py), printed in the PDF.
+    audit_checkpoint = models.ForeignKey(
+        "council.AuditCheckpoint", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     pages = models.PositiveIntegerField(_("pages"), null=True, blank=True)
     # Plain text of the whole document, for the public full-text search.
     search_text = models.TextField(blank=True, editable=False)

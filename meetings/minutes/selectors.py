@@ -95,6 +95,7 @@ def document_context(minutes: Minutes, blocks: list[Block] | None = None) -> dic
         "has_remote": any(m.get("remote") for m in header.get("present", [])),
         "version_note": note,
         "text_sha256": minutes.text_sha256,
+        "audit_checkpoint": minutes.audit_checkpoint,
         "modified": timezone.localtime(minutes.signed_at).isoformat(timespec="seconds")
         if minutes.signed_at
         else "",

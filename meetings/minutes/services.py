@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from council import checkpoints
 from council.audit import audit_record
 from council.models import Membership, Person
 from meetings.minutes import drafting, selectors, transcripts
@@ -484,13 +485,15 @@ def minutes_sign(*, minutes: Minutes, user) -> Signature:
         minutes.state = Minutes.State.SIGNED
         minutes.signed_at = timezone.now()
         minutes.search_text = selectors.plain_text(minutes)
-        minutes.save(update_fields=["state", "signed_at", "search_text", "updated_at"])
         audit_record(
             action="minutes.signed",
             actor=user,
             target=minutes,
             data={"text_sha256": digest, "signatures": minutes.signatures.count()},
         )
+        # Anchor the record, sign-off included, outside the database; the PDF prints it.
+        minutes.audit_checkpoint = checkpoints.audit_checkpoint(reason="minutes.signed")
+        minutes.save(update_fields=["state", "signed_at", "search_text", "audit_checkpoint", "updated_at"])
         from meetings.minutes import jobs
 
         jobs.job_start(sitting=minutes.sitting, minutes=minutes, kind="pdf", final=True, actor=None)

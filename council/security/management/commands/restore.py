@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from council import checkpoints
 from council.audit import audit_verify
 from council.security.backup import BackupError, restore
 
@@ -18,6 +19,8 @@ class Command(BaseCommand):
             manifest = restore(src, replace=replace)
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
+        # The outside checkpoint log may know checkpoints newer than the backup: say so there.
+        checkpoints.mark_restored()
         report = audit_verify()
         self.stdout.write(f"restored backup of {manifest['finished']} ({manifest['engine']})")
         if not report.ok:

@@ -17,9 +17,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         chain = audit_verify()
         if chain.ok:
-            self.stdout.write(f"audit chain: {chain.entries} entries, intact")
+            self.stdout.write(
+                f"audit chain: {chain.entries} entries, intact; {chain.checkpoints} signed checkpoints verify"
+            )
         else:
-            self.stdout.write(f"audit chain: BROKEN at entry {chain.first_bad_id}: {chain.reason}")
+            where = f" at entry {chain.first_bad_id}" if chain.first_bad_id else ""
+            self.stdout.write(f"audit chain: BROKEN{where}: {chain.reason}")
+            for problem in chain.problems:
+                if problem != chain.reason:
+                    self.stdout.write(f"  - {problem}")
         bad = 0
         reports = recount_all()
         for report in reports:

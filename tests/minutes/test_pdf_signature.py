@@ -1,0 +1,76 @@
+"""Signed minutes carry a real PDF signature (PAdES, pyHanko) that a reader outside the
+platform can check, and the signed audit checkpoint of the sign-off is printed in them."""
+
+from __future__ import annotations
+
+import io
+
+import pypdf
+import pytest
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from council.models import AuditCheckpoint
+from meetings.minutes import services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_pdf(recorded, clerk_user, settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.MINUTES_JOBS_INLINE = True
+    settings.COUNCIL_SIGNING_KEY_FILE = tmp_path / "keys" / "signing-key.pem"
+    settings.COUNCIL_SIGNING_CERT_FILE = tmp_path / "keys" / "signing-cert.pem"
+    draft = services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
+    members = recorded["members"]
+    services.signers_nominate(minutes=draft, people=[members[4], members[5]], actor=clerk_user)
+    services.minutes_submit(minutes=draft, actor=clerk_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        for person in (members[0], members[4], members[5]):
+            services.minutes_sign(minutes=draft, user=person.user)
+    draft.refresh_from_db()
+    return draft, draft.pdf.read(), settings.COUNCIL_SIGNING_CERT_FILE
+
+
+def _validate(data: bytes, cert_file):
+    vc = ValidationContext(trust_roots=[load_cert_from_pemder(str(cert_file))])
+    reader = PdfFileReader(io.BytesIO(data))
+    assert len(reader.embedded_signatures) == 1
+    return reader.embedded_signatures[0], validate_pdf_signature(reader.embedded_signatures[0], vc)
+
+
+def test_signed_minutes_pdf_has_a_pades_signature_that_verifies(signed_pdf, recorded):
+    minutes, data, cert = signed_pdf
+    embedded, status = _validate(data, cert)
+    assert status.intact and status.valid and status.trusted and status.bottom_line
+    assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    reason = str(embedded.sig_object["/Reason"])
+    # names the chair and the signing members
+    for i in (0, 4, 5):
+        assert recorded["members"][i].full_name in reason
+    assert reason.startswith("地方自治法第123条第2項")
+
+
+def test_signed_minutes_pdf_signature_fails_after_one_changed_byte(signed_pdf):
+    _minutes, data, cert = signed_pdf
+    changed = bytearray(data)
+    changed[len(data) // 3] ^= 0x01
+    try:
+        _embedded, status = _validate(bytes(changed), cert)
+    except Exception:  # an unreadable file is a failed check too
+        return
+    assert not status.intact and not status.bottom_line
+
+
+def test_signed_minutes_stay_pdf_a_and_print_the_signed_audit_checkpoint(signed_pdf):
+    minutes, data, _cert = signed_pdf
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    xmp = reader.xmp_metadata
+    assert xmp is not None and "pdfaid" in (reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode())
+    checkpoint = AuditCheckpoint.objects.get(pk=minutes.audit_checkpoint_id)
+    assert checkpoint.reason == "minutes.signed"
+    text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
+    assert f"第{checkpoint.seq}号" in text
+    assert checkpoint.head_hash[:16] in text
