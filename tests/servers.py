@@ -40,6 +40,7 @@ def server_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=test_database_url(),
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         COUNCIL_AUDIT_CHECKPOINT_LOG=str(settings.COUNCIL_AUDIT_CHECKPOINT_LOG),
+        COUNCIL_AUDIT_KEY_FILE=str(settings.COUNCIL_AUDIT_KEY_FILE),
         COUNCIL_DEMO="0",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",

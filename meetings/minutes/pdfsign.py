@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import io
 
-from pyhanko.sign import fields, signers
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
 
 from council import keys
 from meetings.minutes.models import Minutes

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
@@ -54,6 +55,9 @@ def restore_env(tmp_path: Path) -> tuple[dict[str, str], callable]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env["MEDIA_ROOT"] = str(tmp_path / "restored-media")
     env["COUNCIL_VAR_DIR"] = str(tmp_path / "restored-var")
+    # The audit signing key is kept apart from backups, like SECRET_KEY; the restoring
+    # machine has it (a different key would rightly fail verification).
+    env["COUNCIL_AUDIT_KEY_FILE"] = str(settings.COUNCIL_AUDIT_KEY_FILE)
     db = connection.settings_dict
     if connection.vendor == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
