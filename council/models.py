@@ -394,11 +394,6 @@ class AuditCheckpoint(models.Model):
     def __str__(self) -> str:
         return f"checkpoint #{self.seq} ({self.entry_count} entries)"
 
-    @property
-    def short(self) -> str:
-        """What is printed on the minutes: enough to find and check the checkpoint."""
-        return f"#{self.seq} / {self.entry_count} / {self.head_hash[:16]} / {self.signature[:16]}"
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AuditImmutableError("audit checkpoints cannot be updated")
@@ -407,3 +402,8 @@ class AuditCheckpoint(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditImmutableError("audit checkpoints cannot be deleted")
+
+    @property
+    def short(self) -> str:
+        """What is printed on the minutes: enough to find and check the checkpoint."""
+        return f"#{self.seq} / {self.entry_count} / {self.head_hash[:16]} / {self.signature[:16]}"
