@@ -81,6 +81,10 @@ class MajorityPreset(models.Model):
     attendance_num = models.PositiveSmallIntegerField(null=True, blank=True)
     attendance_den = models.PositiveSmallIntegerField(null=True, blank=True)
     approval_num = models.PositiveSmallIntegerField()
+    attendance_basis = models.CharField(
+        _("attendance counted against"), max_length=10, default="in_office",
+        choices=[("in_office", _("Members in office (議員数)")), ("seats", _("Seats (定数)"))],
+    )
     approval_den = models.PositiveSmallIntegerField()
 
     class Meta:
@@ -111,7 +115,8 @@ class MajorityPreset(models.Model):
 class Motion(models.Model):
     """A question put to the body (議題・動議) on an agenda item: the text or bill it decides and
     the majority it needs — ordinary (§116: chair does not vote, casting vote on a tie) or special
-    (chair votes, no casting vote; attendance as a fraction of seats and approval of present)."""
+    (chair votes, no casting vote; attendance as a fraction of the members in office, approval of
+    present)."""
 
     class Requirement(models.TextChoices):
         ORDINARY = "ordinary", _("Ordinary majority (§116)")
@@ -125,9 +130,14 @@ class Motion(models.Model):
         _("requirement"), max_length=20, choices=Requirement.choices, default=Requirement.ORDINARY
     )
     preset = models.CharField(_("special majority"), max_length=40, blank=True)
-    # Attendance as a fraction of seats (null: quorum suffices); approval as a fraction of present.
+    # Attendance as a fraction of the members in office or the seats (null: quorum suffices);
+    # approval as a fraction of present.
     attendance_num = models.PositiveSmallIntegerField(null=True, blank=True)
     attendance_den = models.PositiveSmallIntegerField(null=True, blank=True)
+    attendance_basis = models.CharField(
+        _("attendance counted against"), max_length=10, default="in_office",
+        choices=[("in_office", _("Members in office (議員数)")), ("seats", _("Seats (定数)"))],
+    )
     approval_num = models.PositiveSmallIntegerField(null=True, blank=True)
     approval_den = models.PositiveSmallIntegerField(null=True, blank=True)
     requirement_label = models.CharField(max_length=200, blank=True)
@@ -176,6 +186,8 @@ class Poll(models.Model):
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.OPEN)
     requirement = models.JSONField(_("requirement applied"), default=dict)
     seats = models.PositiveSmallIntegerField(default=0)
+    # Members in office (議員数) when the vote opened: a special majority's attendance basis.
+    in_office = models.PositiveSmallIntegerField(default=0)
     quorum_required = models.PositiveSmallIntegerField(default=0)
     present_count = models.PositiveSmallIntegerField(_("present for the matter"), default=0)
     excluded_count = models.PositiveSmallIntegerField(_("present but excluded"), default=0)
@@ -234,6 +246,7 @@ class Poll(models.Model):
             yes=self.yes_count,
             no=self.no_count,
             casting_vote=casting_vote,
+            in_office=self.in_office or None,
         )
 
 

@@ -2,9 +2,12 @@
 
 §116 ordinary rule: a majority of those voting decides, "majority" meaning strictly more than
 half (yes > no); the chair does not vote and decides a tie (可否同数 → 裁決).
-Special majorities: the chair votes and there is no casting vote; the attendance needed is a
-fraction of the seats (定数) or simply the quorum, and the approval needed is a fraction of the
-members present for the matter, "at least" that fraction (≥ 2/3: 8 of 12 passes, 7 of 11 fails).
+Special majorities: the chair votes and there is no casting vote; the attendance needed is
+either simply the quorum or a fraction of the members *in office* (議員数, read as 現に在職する
+議員の数: §135 expulsion, §178 no-confidence, self-dissolution), never of the seats (定数) that
+§113's quorum uses; with 10 seats and 9 in office expulsion needs 6 present (docs/procedure.md).
+The approval needed is a fraction of the members present for the matter, "at least" that
+fraction (≥ 2/3: 8 of 12 passes, 7 of 11 fails).
 All arithmetic is exact (integers and ``Fraction``), never floating point.
 
 §113 quorum: at least ``quorum`` members present. A member excluded for personal interest
@@ -28,17 +31,24 @@ TIE = "tie"
 NO_QUORUM = "no_quorum"
 ATTENDANCE_SHORT = "attendance_short"
 
+# What a special majority's attendance fraction is taken of (each explicit, as §113's quorum
+# basis is on the body).
+IN_OFFICE = "in_office"  # 議員数: the members currently in office
+SEATS = "seats"  # 定数: the fixed number of seats
+
 
 @dataclass(frozen=True)
 class Requirement:
-    """What a question needs. ``attendance`` is a fraction of seats (None: the quorum suffices);
-    ``approval`` a fraction of present members that the yes votes must reach or exceed."""
+    """What a question needs. ``attendance`` is a fraction of ``attendance_basis`` (the members
+    in office, or the seats; None: the quorum suffices); ``approval`` a fraction of present
+    members that the yes votes must reach or exceed."""
 
     kind: str = ORDINARY
     attendance: Fraction | None = None
     approval: Fraction | None = None
     key: str = ""
     label: str = ""
+    attendance_basis: str = IN_OFFICE
 
     def __post_init__(self) -> None:
         if self.kind not in (ORDINARY, SPECIAL):
@@ -48,6 +58,8 @@ class Requirement:
                 raise ValueError("a special majority needs an approval fraction in (0, 1]")
             if self.attendance is not None and not (0 < self.attendance <= 1):
                 raise ValueError("the attendance fraction must be in (0, 1]")
+        if self.attendance_basis not in (IN_OFFICE, SEATS):
+            raise ValueError(f"unknown attendance basis {self.attendance_basis!r}")
 
     @property
     def chair_votes(self) -> bool:
@@ -63,6 +75,7 @@ class Requirement:
             "approval": frac(self.approval),
             "key": self.key,
             "label": self.label,
+            "attendance_basis": self.attendance_basis,
         }
 
     @classmethod
@@ -76,6 +89,8 @@ class Requirement:
             approval=frac(data.get("approval")),
             key=data.get("key", ""),
             label=data.get("label", ""),
+            # Stored before the basis was recorded: those were counted against the seats.
+            attendance_basis=data.get("attendance_basis", SEATS),
         )
 
 
@@ -102,21 +117,21 @@ PRESETS: dict[str, Requirement] = {
         Fraction(2, 3),
         Fraction(3, 4),
         "expulsion",
-        "懲罰による除名（第135条）: 議員定数の3分の2以上出席、その4分の3以上",
+        "懲罰による除名（第135条）: 議員数（現に在職する議員）の3分の2以上出席、その4分の3以上",
     ),
     "no_confidence": Requirement(
         SPECIAL,
         Fraction(2, 3),
         Fraction(3, 4),
         "no_confidence",
-        "不信任議決（第178条）: 議員定数の3分の2以上出席、その4分の3以上",
+        "不信任議決（第178条）: 議員数（現に在職する議員）の3分の2以上出席、その4分の3以上",
     ),
     "dissolution": Requirement(
         SPECIAL,
         Fraction(3, 4),
         Fraction(4, 5),
         "dissolution",
-        "自主解散（特例法）: 議員定数の4分の3以上出席、その5分の4以上",
+        "自主解散（特例法）: 議員数（現に在職する議員）の4分の3以上出席、その5分の4以上",
     ),
 }
 
@@ -153,6 +168,7 @@ def decide(
     no: int,
     excluded: int = 0,
     casting_vote: str | None = None,
+    in_office: int | None = None,
 ) -> Decision:
     """The result of a vote under the law.
 
@@ -161,6 +177,8 @@ def decide(
     ``yes``/``no``: votes cast. Under the ordinary rule the chair does not vote, so at most
     ``present - 1`` votes are cast; under a special majority the chair votes (at most ``present``).
     ``casting_vote``: the chair's decision on an ordinary-rule tie ("yes" or "no").
+    ``in_office``: members currently in office (議員数), the basis of a special majority's
+    attendance when its ``attendance_basis`` is ``IN_OFFICE``; at most ``seats``.
     Raises ``ValueError`` for inputs that cannot happen.
     """
     for name, value in (
@@ -175,6 +193,8 @@ def decide(
             raise ValueError(f"{name} cannot be negative")
     if present + excluded > seats:
         raise ValueError("more members present than seats")
+    if in_office is not None and not (present + excluded <= in_office <= seats):
+        raise ValueError("members in office must be between those present and the seats")
     voters = present if requirement.chair_votes else max(present - 1, 0)
     if yes + no > voters:
         raise ValueError("more votes than members entitled to vote")
@@ -201,8 +221,14 @@ def decide(
 
     attendance_needed = None
     if requirement.attendance is not None:
-        attendance_needed = minimum_for(seats, requirement.attendance)
-        if not at_least(present, seats, requirement.attendance):
+        if requirement.attendance_basis == IN_OFFICE:
+            if in_office is None:
+                raise ValueError("this requirement counts attendance against the members in office")
+            basis = in_office
+        else:
+            basis = seats
+        attendance_needed = minimum_for(basis, requirement.attendance)
+        if not at_least(present, basis, requirement.attendance):
             return Decision(
                 ATTENDANCE_SHORT,
                 False,

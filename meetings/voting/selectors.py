@@ -67,7 +67,12 @@ def presets_for(council: Council) -> dict[str, rules.Requirement]:
             else None
         )
         presets[row.key] = rules.Requirement(
-            rules.SPECIAL, attendance, Fraction(row.approval_num, row.approval_den), row.key, row.label
+            rules.SPECIAL,
+            attendance,
+            Fraction(row.approval_num, row.approval_den),
+            row.key,
+            row.label,
+            attendance_basis=row.attendance_basis,
         )
     return presets
 

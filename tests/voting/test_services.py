@@ -234,6 +234,20 @@ def test_special_attendance_refused_at_open(committee):
         )
 
 
+def test_special_attendance_counts_members_in_office_not_seats(committee):
+    """§135: attendance is a share of the members in office (議員数), not of the seats (定数):
+    a committee of 7 seats with 5 members in office needs 4 present (2/3 × 5), not 5 (2/3 × 7)."""
+    body = committee["sitting"].body
+    body.seats = 7
+    body.save(update_fields=["seats"])
+    mark_all_present(committee["sitting"], committee["people"][:4])
+    poll = polls.poll_open(
+        motion=_motion(committee, preset="expulsion"), method="roll_call", by=committee["chair_user"]
+    )
+    assert poll.in_office == 5 and poll.seats == 7
+    assert poll.requirement["attendance_basis"] == "in_office"
+
+
 def test_standing_counts_must_add_up(committee):
     mark_all_present(committee["sitting"], committee["people"])
     poll = polls.poll_open(motion=_motion(committee), method="standing", by=committee["chair_user"])

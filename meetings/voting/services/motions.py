@@ -57,6 +57,7 @@ def motion_create(
             preset=requirement.key,
             attendance_num=requirement.attendance.numerator if requirement.attendance else None,
             attendance_den=requirement.attendance.denominator if requirement.attendance else None,
+            attendance_basis=requirement.attendance_basis,
             approval_num=requirement.approval.numerator if requirement.approval else None,
             approval_den=requirement.approval.denominator if requirement.approval else None,
             requirement_label=requirement.label,
@@ -85,4 +86,5 @@ def motion_requirement(motion: Motion) -> rules.Requirement:
         Fraction(motion.approval_num, motion.approval_den),
         motion.preset,
         motion.requirement_label,
+        attendance_basis=motion.attendance_basis,
     )

@@ -22,6 +22,11 @@ from meetings.voting.services.common import broadcast, lock_sitting
 from meetings.voting.services.motions import motion_requirement
 
 
+def members_in_office(sitting: Sitting) -> int:
+    """議員数: the body's members in office on the sitting's day (not its seats, 定数)."""
+    return sitting.body.memberships.active(on=sitting.date).values("person").distinct().count()
+
+
 def presiding(sitting: Sitting, present: set[int]) -> int | None:
     """The chair presides; when absent, the vice-chair."""
     from council.models import Membership
@@ -67,15 +72,17 @@ def poll_open(*, motion: Motion, method: str, by) -> Poll:
         count = roll_count(sitting=sitting, agenda_item=agenda_item)
         present = set(count.present)
         seats = sitting.body.size
+        in_office = members_in_office(sitting)
+        basis = in_office if requirement.attendance_basis == rules.IN_OFFICE else seats
         if requirement.attendance is not None and not rules.at_least(
-            len(present), seats, requirement.attendance
+            len(present), basis, requirement.attendance
         ):
             raise VotingError(
                 _(
                     "This question needs at least %(needed)d members present (%(label)s); %(present)d are present."
                 )
                 % {
-                    "needed": rules.minimum_for(seats, requirement.attendance),
+                    "needed": rules.minimum_for(basis, requirement.attendance),
                     "label": requirement.label,
                     "present": len(present),
                 },
@@ -91,6 +98,7 @@ def poll_open(*, motion: Motion, method: str, by) -> Poll:
             method=method,
             requirement=requirement.as_dict(),
             seats=seats,
+            in_office=in_office,
             quorum_required=quorum.required,
             present_count=len(present),
             excluded_count=len(count.excluded_present),
