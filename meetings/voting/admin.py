@@ -47,6 +47,14 @@ class PollAdmin(ReadOnlyAdmin):
         "opened_at",
     ]
     list_filter = ["method", "state", "outcome"]
+    exclude = ["seal_public_key", "seal_key_name"]
+
+    def get_exclude(self, request, obj=None):
+        # A secret ballot has no counts until it is closed; show none while it is open.
+        exclude = list(super().get_exclude(request, obj) or [])
+        if obj is not None and obj.is_secret and obj.state == Poll.State.OPEN:
+            exclude += ["yes_count", "no_count"]
+        return exclude
 
 
 @admin.register(Ballot)

@@ -179,6 +179,7 @@ class Poll(models.Model):
         NO_QUORUM = "no_quorum", _("No quorum")
         ATTENDANCE_SHORT = "attendance_short", _("Attendance below the requirement")
         OBJECTED = "objected", _("Objection raised: a formal vote is needed")
+        VOIDED = "voided", _("Voided: the secret ballot could not be opened; put the question again")
 
     motion = models.ForeignKey(Motion, on_delete=models.PROTECT, related_name="polls")
     sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="polls")
@@ -193,7 +194,11 @@ class Poll(models.Model):
     excluded_count = models.PositiveSmallIntegerField(_("present but excluded"), default=0)
     entitled = models.JSONField(_("members entitled to vote"), default=list)
     chair = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    # Totals. For a secret ballot they are the only record of what was voted (no row per choice).
+    # A secret ballot's public sealing key; the private half is only in memory (sealing.py).
+    seal_public_key = models.BinaryField(null=True, blank=True, editable=False)
+    seal_key_name = models.CharField(max_length=32, blank=True, editable=False)
+    # Totals. For a secret ballot they are the only record of what was voted (no row per choice),
+    # and they exist only from the close: while it is open the choices are sealed.
     yes_count = models.PositiveSmallIntegerField(default=0)
     no_count = models.PositiveSmallIntegerField(default=0)
     voted_count = models.PositiveSmallIntegerField(default=0)
@@ -283,10 +288,9 @@ class SecretParticipation(models.Model):
     """Who took part in a secret ballot (無記名投票). Deliberately holds no choice, no time and
     nothing else that could join it to the totals on the poll.
 
-    At rest nothing links a voter to a choice: the choices exist only as two totals on the poll
-    row, which closing rewrites (so even PostgreSQL's row versions point at the close, not at the
-    last ballot). The one observer this cannot defeat is someone reading the database live while
-    the ballot is open, who could watch the totals change after each participation."""
+    While the ballot is open each choice is a ``SealedBallot`` sealed to a key held only in
+    memory, and no running count exists; at the close they are opened, shuffled and counted in
+    memory, only the totals are written and the key is destroyed (``meetings.voting.sealing``)."""
 
     poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="participations")
     member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
@@ -318,3 +322,16 @@ class Objection(models.Model):
         return f"{self.poll_id}: {self.member_id}"
 
 
+class SealedBallot(models.Model):
+    """One secret ballot's choice, sealed to the poll's key while it is open (``sealing.py``).
+    Holds nothing else: no voter, no token, no time. Deleted when the poll is closed and counted."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
+    sealed = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("sealed secret ballot")
+        verbose_name_plural = _("sealed secret ballots")
+
+    def __str__(self) -> str:
+        return f"sealed ballot of poll {self.poll_id}"

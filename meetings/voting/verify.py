@@ -57,8 +57,25 @@ def recount(poll: Poll) -> Recount:
             problems.append("the ballots differ from the ballots recorded in the audit chain")
     elif poll.method == Poll.Method.SECRET:
         voters = list(SecretParticipation.objects.filter(poll=poll).values_list("member_id", flat=True))
-        if len(voters) != poll.voted_count or poll.yes_count + poll.no_count != len(voters):
-            problems.append(f"{len(voters)} took part but the totals are {poll.yes_count} + {poll.no_count}")
+        if len(voters) != poll.voted_count:
+            problems.append(f"{len(voters)} took part but {poll.voted_count} are recorded as having voted")
+        if poll.state == Poll.State.OPEN:
+            # Sealed until the close: no count may exist yet.
+            if poll.yes_count or poll.no_count:
+                problems.append("an open secret ballot has running totals")
+        elif poll.outcome != Poll.Outcome.VOIDED:
+            if poll.yes_count + poll.no_count != len(voters):
+                problems.append(f"{len(voters)} took part but the totals are {poll.yes_count} + {poll.no_count}")
+            closing = AuditEntry.objects.filter(
+                action="poll.close", target_type="voting.poll", target_id=str(poll.pk)
+            ).first()
+            if closing is not None and "sealed_ballots" in closing.data and (
+                closing.data["sealed_ballots"] != closing.data.get("participations")
+            ):
+                problems.append(
+                    f"{closing.data['sealed_ballots']} sealed ballots were opened for "
+                    f"{closing.data.get('participations')} participations"
+                )
         if set(voters) - entitled:
             problems.append(f"participants not entitled: {sorted(set(voters) - entitled)}")
     elif poll.method in (Poll.Method.STANDING, Poll.Method.HANDS) and poll.state != Poll.State.OPEN:
@@ -70,7 +87,11 @@ def recount(poll: Poll) -> Recount:
         objected = Objection.objects.filter(poll=poll).exists()
         if objected != (poll.outcome == Poll.Outcome.OBJECTED):
             problems.append("the result does not match the objections recorded")
-    if poll.state != Poll.State.OPEN and poll.outcome != Poll.Outcome.OBJECTED:
+    if poll.state != Poll.State.OPEN and poll.outcome == Poll.Outcome.VOIDED:
+        if not AuditEntry.objects.filter(action="poll.voided", target_type="voting.poll",
+                                         target_id=str(poll.pk)).exists():
+            problems.append("voided without a record in the audit chain")
+    elif poll.state != Poll.State.OPEN and poll.outcome != Poll.Outcome.OBJECTED:
         try:
             decision = poll.decide(casting_vote=poll.casting_vote or None)
             if decision.outcome != poll.outcome:

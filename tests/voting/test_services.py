@@ -359,6 +359,9 @@ def test_secret_ballots_cast_together_store_totals_only(plenary):
     )
     assert all(o.choice is None for o in outcomes) and [o.voted for o in outcomes] == list(range(1, 10))
     poll.refresh_from_db()
+    # sealed while open: no running count anywhere
+    assert (poll.yes_count, poll.no_count, poll.voted_count) == (0, 0, 9)
+    poll = polls.poll_close(poll=poll, by=plenary["chair_user"])
     assert (poll.yes_count, poll.no_count) == (6, 3)
     assert SecretParticipation.objects.filter(poll=poll).count() == 9 and not Ballot.objects.filter(poll=poll)
     casts = AuditEntry.objects.filter(action="vote.cast", target_id=str(poll.pk))

@@ -6,8 +6,9 @@ transaction begins IMMEDIATE, so writers are serialized). A ballot is therefore 
 before the close (and counted) or sees the poll closed (and refused); the unique constraint per
 poll and member makes a second ballot impossible either way. Every refusal is audited.
 
-Secret ballots: the voter's participation row and the poll's totals change in one transaction,
-but no row, audit entry, log line or broadcast holds the choice next to the voter.
+Secret ballots: the voter's participation row (who voted) and the choice sealed to the poll's
+in-memory key (``meetings.voting.sealing``) are written in one transaction; no row, audit entry,
+log line or broadcast holds the choice next to the voter, and no running count exists.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from meetings.attendance.models import Attendance, Exclusion
 from meetings.attendance.quorum import present_now, remote_counts_here
 from meetings.attendance.rules import quorum_met
 from meetings.events import publish_many
+from meetings.voting import sealing
 from meetings.voting.errors import VotingError
-from meetings.voting.models import Ballot, Choice, Objection, Poll, SecretParticipation
+from meetings.voting.models import Ballot, Choice, Objection, Poll, SealedBallot, SecretParticipation
 from meetings.voting.services.common import broadcast
 from meetings.voting.services.polls import lock_poll
 
@@ -224,6 +226,7 @@ def _cast_batch(
     voted = poll.voted_count
     counts = {"yes_count": 0, "no_count": 0}
     new_rows = []
+    sealed_rows: list[SealedBallot] = []
     voters: list[int] = []
     for request, member in zip(requests, members, strict=True):
         recorded_by = request.user if request.member is not None else None
@@ -250,7 +253,11 @@ def _cast_batch(
             row = SecretParticipation(
                 poll=poll, member=member, client_token=request.client_token, receipt=receipt
             )
-            data = {"person": member.pk, "method": poll.method, "recorded_by_clerk": recorded_by is not None}
+            sealed_rows.append(SealedBallot(
+                poll=poll,
+                sealed=sealing.seal(public_key=bytes(poll.seal_public_key), poll_id=poll.pk, choice=choice),
+            ))
+            data = {"person": member.pk, "method": poll.method}
         else:
             row = Ballot(
                 poll=poll,
@@ -268,7 +275,8 @@ def _cast_batch(
             }
         earlier[member.pk] = row  # a second ballot of the same member in this batch finds this one
         new_rows.append(row)
-        counts["yes_count" if choice == Choice.YES else "no_count"] += 1
+        if not poll.is_secret:  # a secret ballot has no running count, only sealed choices
+            counts["yes_count" if choice == Choice.YES else "no_count"] += 1
         voted += 1
         voters.append(member.pk)
         audits.append(AuditItem(action="vote.cast", actor=request.user, target=poll, data=data))
@@ -284,6 +292,10 @@ def _cast_batch(
         )
     if new_rows:
         model.objects.bulk_create(new_rows)
+        if sealed_rows:
+            # Not in the voters' order: a batch's sealed rows say nothing of who came first.
+            secrets.SystemRandom().shuffle(sealed_rows)
+            SealedBallot.objects.bulk_create(sealed_rows)
         Poll.objects.filter(pk=poll.pk).update(
             voted_count=F("voted_count") + len(new_rows),
             **{name: F(name) + n for name, n in counts.items() if n},
@@ -312,6 +324,11 @@ def _admit(
             _("This vote is taken by %(method)s; members do not cast ballots on the tablet.")
             % {"method": poll.get_method_display()},
             code="wrong_method",
+        )
+    if poll.is_secret and recorded_by is not None:
+        raise VotingError(
+            _("In a secret ballot every member casts their own ballot; nobody can record one for them."),
+            code="secret_own_ballot",
         )
     if request.client_token:
         existing = _existing_receipt(poll, member, request.client_token, earlier.get(member.pk), voted)

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from council.audit import audit_record
 from meetings.attendance.quorum import quorum_status, roll_count
 from meetings.models import Sitting
-from meetings.voting import rules
+from meetings.voting import rules, sealing
 from meetings.voting.errors import VotingError
-from meetings.voting.models import Choice, Motion, Poll
+from meetings.voting.models import Choice, Motion, Poll, SealedBallot, SecretParticipation
 from meetings.voting.services.common import broadcast, lock_sitting
 from meetings.voting.services.motions import motion_requirement
 
@@ -59,7 +59,7 @@ def poll_open(*, motion: Motion, method: str, by) -> Poll:
             raise VotingError(_("Another vote is open; close it first."), code="poll_open")
         if (
             Poll.objects.filter(motion=motion, state__in=[Poll.State.CLOSED, Poll.State.DECLARED])
-            .exclude(outcome=Poll.Outcome.OBJECTED)
+            .exclude(outcome__in=[Poll.Outcome.OBJECTED, Poll.Outcome.VOIDED])
             .exists()
         ):
             raise VotingError(_("This motion has already been decided."), code="decided")
@@ -92,7 +92,10 @@ def poll_open(*, motion: Motion, method: str, by) -> Poll:
         entitled = set(present)
         if not requirement.chair_votes and chair is not None:
             entitled.discard(chair)
+        seal = sealing.new_poll_key() if method == Poll.Method.SECRET else None
         poll = Poll.objects.create(
+            seal_public_key=seal.public_key if seal else None,
+            seal_key_name=seal.name if seal else "",
             motion=motion,
             sitting=sitting,
             method=method,
@@ -169,7 +172,47 @@ def poll_close(*, poll: Poll, by) -> Poll:
             poll.yes_count = len(poll.entitled)
             poll.no_count = 0
             poll.voted_count = len(poll.entitled)
+        if poll.is_secret:
+            return _close_secret(poll, by=by)
         return _close(poll, by=by)
+
+
+def _close_secret(poll: Poll, *, by) -> Poll:
+    """Open the sealed ballots in memory, shuffle and count them, keep only the totals, delete
+    the sealed rows and destroy the key (after commit). A lost key voids the poll."""
+    sealed_rows = SealedBallot.objects.filter(poll=poll)
+    sealed = [bytes(row) for row in sealed_rows.values_list("sealed", flat=True)]
+    participations = SecretParticipation.objects.filter(poll=poll).count()
+    try:
+        counts = sealing.open_and_count(
+            key_name=poll.seal_key_name, poll_id=poll.pk, sealed=sealed, choices=tuple(Choice.values)
+        )
+        problem = "" if len(sealed) == participations else "count"
+    except sealing.KeyLost:
+        problem = "key_lost"
+    except sealing.BallotUnreadable:
+        problem = "unreadable"
+    sealed_rows.delete()
+    key_name = poll.seal_key_name
+    transaction.on_commit(lambda: sealing.destroy_key(key_name))
+    if problem:
+        poll.state = Poll.State.CLOSED
+        poll.closed_at = timezone.now()
+        poll.closed_by = by
+        poll.outcome = Poll.Outcome.VOIDED
+        poll.yes_count = poll.no_count = 0
+        poll.save()
+        audit_record(
+            action="poll.voided",
+            actor=by,
+            target=poll,
+            data={"reason": problem, "sealed_ballots": len(sealed), "participations": participations},
+        )
+        broadcast(Sitting.objects.select_related("body", "body__council").get(pk=poll.sitting_id), "poll")
+        return poll
+    poll.yes_count = counts[Choice.YES]
+    poll.no_count = counts[Choice.NO]
+    return _close(poll, by=by, extra={"sealed_ballots": len(sealed), "participations": participations})
 
 
 def poll_enter_counts(*, poll: Poll, yes: int, no: int, by) -> Poll:
