@@ -10,6 +10,7 @@ setup:
 run: setup
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py seed_demo
+	@$(PY) manage.py make_keys -v0 >/dev/null
 	@$(PY) manage.py collectstatic --noinput -v0
 	@echo ""
 	@echo "  Open http://$(HOST):$(PORT)/"

@@ -82,7 +82,7 @@ def setup_database(database_url: str, voters: int) -> dict:
     }
 
 
-async def run(url: str, data: dict, rounds: int) -> dict:
+async def run(url: str, data: dict, rounds: int, method: str = "roll_call") -> dict:
     from websockets.asyncio.client import connect
 
     origin = "http://" + url.split("//", 1)[1].split("/", 1)[0]
@@ -145,7 +145,7 @@ async def run(url: str, data: dict, rounds: int) -> dict:
 
     # One ballot at a time first: the cost of a single ballot with nothing queued before it.
     motion = await chair_call({"type": "motion.create", "agenda_item_id": data["item"], "title": "予備投票"})
-    opened = await chair_call({"type": "vote.open", "motion_id": motion["motion"], "method": "roll_call"})
+    opened = await chair_call({"type": "vote.open", "motion_id": motion["motion"], "method": method})
     await asyncio.sleep(0.3)
     for ws in voters:
         while True:
@@ -167,7 +167,7 @@ async def run(url: str, data: dict, rounds: int) -> dict:
         motion = await chair_call(
             {"type": "motion.create", "agenda_item_id": data["item"], "title": f"議案第{r + 1}号"}
         )
-        opened = await chair_call({"type": "vote.open", "motion_id": motion["motion"], "method": "roll_call"})
+        opened = await chair_call({"type": "vote.open", "motion_id": motion["motion"], "method": method})
         poll_id = opened["poll"]
         polls.append(poll_id)
         # Let the "vote opened" broadcast settle, then everyone votes at the same moment.
@@ -211,6 +211,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--voters", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
+        "--method", choices=["roll_call", "secret"], default="roll_call",
+        help="roll_call (named ballots) or secret (sealed ballots, opened and counted at the close)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL", ""),
         help="default: a fresh SQLite file; a PostgreSQL URL gets a scratch database",
@@ -250,16 +254,22 @@ def main(argv: list[str] | None = None) -> None:
         server = start_daphne(port, env)
         try:
             url = f"ws://127.0.0.1:{port}/ws/sittings/{data['sitting']}/"
-            result = asyncio.run(run(url, data, args.rounds))
+            result = asyncio.run(run(url, data, args.rounds, args.method))
         finally:
             server.terminate()
             try:
                 server.wait(5)
             except subprocess.TimeoutExpired:
                 server.kill()
-        from meetings.voting.models import Ballot
+        from meetings.voting.models import Ballot, Poll, SecretParticipation
 
-        stored = Ballot.objects.filter(poll_id__in=result["polls"][1:]).count()  # the rounds, not the warm-up
+        rounds_polls = result["polls"][1:]  # the rounds, not the warm-up
+        if args.method == "secret":
+            stored = SecretParticipation.objects.filter(poll_id__in=rounds_polls).count()
+            counted = sum(p.yes_count + p.no_count for p in Poll.objects.filter(pk__in=rounds_polls))
+        else:
+            stored = Ballot.objects.filter(poll_id__in=rounds_polls).count()
+            counted = stored
         from django.db import connection
 
         engine = connection.vendor
@@ -273,12 +283,14 @@ def main(argv: list[str] | None = None) -> None:
     summary = {
         "voters": args.voters,
         "rounds": args.rounds,
+        "method": args.method,
         "database": engine,
         "ballots_sent": args.voters * args.rounds,
         "acked": result["acked"],
         "refused": result["refused"],
         "stored": stored,
         "lost": result["acked"] - stored,
+        "counted_at_close": counted,
         "p50_ack_ms": round(percentile(result["ack_ms"], 0.5), 1),
         "p99_ack_ms": round(percentile(result["ack_ms"], 0.99), 1),
         "max_ack_ms": round(max(result["ack_ms"]), 1) if result["ack_ms"] else None,
