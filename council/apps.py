@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CouncilConfig(AppConfig):
     name = "council"
     verbose_name = _("Council")
+
+    def ready(self) -> None:
+        from council import checks  # noqa: F401 - registers the deployment checks

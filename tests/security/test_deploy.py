@@ -30,9 +30,19 @@ def run(args, env):
 
 
 def test_check_deploy_is_clean_in_production(tmp_path):
-    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path))
+    env = production_env(tmp_path)
+    made = run(["manage.py", "make_keys"], env)
+    assert made.returncode == 0, made.stdout + made.stderr
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_refuses_production_without_the_signing_keys(tmp_path):
+    """The audit chain's and the minutes' signing keys are never made silently in production."""
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path))
+    assert result.returncode != 0
+    assert "COUNCIL_AUDIT_KEY_FILE" in result.stdout + result.stderr
 
 
 def test_check_deploy_fails_without_the_production_profile(tmp_path):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 
 from council import checkpoints, keys
 from council.models import Council
@@ -26,7 +27,10 @@ class Command(BaseCommand):
         if key_path.exists() and cert_path.exists():
             self.stdout.write(f"signing certificate: {cert_path} (kept)")
         else:
-            council = Council.objects.first()
+            try:
+                council = Council.objects.first()
+            except DatabaseError:  # not migrated yet: the organisation's name comes later
+                council = None
             keys.generate_signing_certificate(key_path=key_path, cert_path=cert_path,
                                               organisation=council.name if council else "議会")
             self.stdout.write(f"signing certificate: {cert_path} (new, self-signed)")
