@@ -178,6 +178,7 @@ def vote_data(vote: VoteRecord, *, chair_title: str = "議長") -> dict:
                 "kana": b.person.kana,
                 "choice": b.choice,
                 "choice_label": CHOICE_LABELS.get(b.choice, b.choice),
+                "recorded_by_clerk": b.recorded_by_clerk,
             }
             for b in ballots
         ]

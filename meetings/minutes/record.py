@@ -94,6 +94,7 @@ class Turn:
 class BallotRow:
     person: PersonRef
     choice: str  # yes | no | abstain
+    recorded_by_clerk: bool = False  # a roll-call ballot the clerk entered for a failed tablet
 
 
 @dataclass

@@ -134,7 +134,10 @@ def _votes(record: SittingRecord, sitting) -> None:
         ballots = []
         if poll.method == "roll_call":
             people = poll.ballots.select_related("member", "member__caucus").order_by("member__seat_number")
-            ballots = [BallotRow(PersonRef.of(b.member), b.choice) for b in people]
+            ballots = [
+                BallotRow(PersonRef.of(b.member), b.choice, recorded_by_clerk=b.recorded_by_id is not None)
+                for b in people
+            ]
         counts = poll.method not in ("no_objection",)
         record.votes.append(
             VoteRecord(

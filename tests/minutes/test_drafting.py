@@ -198,3 +198,28 @@ def test_vote_summaries_for_a_casting_vote_a_secret_ballot_and_a_special_majorit
         special=True,
     )
     assert vote_data(special)["special"] is True
+
+
+def test_a_roll_call_ballot_recorded_by_the_clerk_is_marked_so_in_the_minutes():
+    from django.template.loader import render_to_string
+
+    from meetings.minutes.drafting import vote_data
+    from meetings.minutes.record import BallotRow, PersonRef, VoteRecord
+
+    vote = VoteRecord(
+        id=4, agenda_item_id=None, motion="議案第1号", method="roll_call", result="adopted", yes=2, no=0,
+        ballots=[
+            BallotRow(PersonRef(id=1, name="佐藤一郎", seat_number=1), "yes"),
+            BallotRow(PersonRef(id=2, name="鈴木花子", seat_number=2), "yes", recorded_by_clerk=True),
+        ],
+    )
+    data = vote_data(vote)
+    assert [b["recorded_by_clerk"] for b in data["ballots"]] == [False, True]
+    html = render_to_string("meetings/minutes/_document_body.html", {
+        "header": {}, "signatories": [], "blocks": [
+            type("B", (), {"kind": "vote", "data": data, "text": data["summary"], "speaker_name": "",
+                           "speaker_role": "", "pk": 1})()
+        ],
+    })
+    assert "記名投票の結果" in html
+    assert html.count("事務局が代理で記録") == 1
