@@ -19,9 +19,10 @@ import pytest
 from django.db import connection
 
 from meetings import events
+from meetings.attendance.models import Attendance
 from meetings.voting import sealing
 from meetings.voting.errors import VotingError
-from meetings.voting.models import Attendance, Poll, SealedBallot, SecretParticipation
+from meetings.voting.models import Poll, SealedBallot, SecretParticipation
 from meetings.voting.services import ballots, motions, polls
 from tests.voting.conftest import mark_all_present
 
