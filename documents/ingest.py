@@ -10,6 +10,7 @@ a reason code and a message in the user's language.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -28,6 +29,7 @@ from documents.errors import DocumentError
 from documents.ingest_damage import MAX_NESTING
 
 ROOT = Path(__file__).resolve().parent.parent
+logger = logging.getLogger("documents.ingest")
 
 
 class IngestRefused(DocumentError):
@@ -40,13 +42,26 @@ class IngestRefused(DocumentError):
         self.kind = kind
 
 
+# Reasons the worker names; any other code from it is shown as "damaged".
+
+
 def refusal_message(reason: str) -> str:
     messages = {
         "not_pdf": _("This file is not a PDF."),
         "damaged": _("This PDF is damaged and cannot be read."),
-        "encrypted": _("This PDF is password-protected. Save it without a password and upload it again."),
-        "active_content": _("This PDF contains scripts or other active content, which are not allowed."),
-        "embedded_file": _("This PDF contains embedded files, which are not allowed."),
+        "encrypted": _("This PDF needs a password to open. Save it again without a password and re-upload."),
+        "active_content": _(
+            "This PDF contains scripts or actions that start other programs, which are not allowed. "
+            "Export the PDF again without them (for example by printing it to PDF) and re-upload."
+        ),
+        "embedded_file": _(
+            "This PDF contains attached files, which are not allowed. "
+            "Remove the attachments, save the PDF again and re-upload."
+        ),
+        "remote_link": _(
+            "This PDF contains links to other files or to places on a computer or network drive "
+            "(not web addresses), which are not allowed. Remove those links, save the PDF again and re-upload."
+        ),
         "timeout": _("This PDF took too long to read (more than %(seconds)s seconds).")
         % {"seconds": f"{settings.COUNCIL_INGEST_TIMEOUT_S:g}"},
         "memory": _("This PDF needs too much memory to read."),
@@ -56,8 +71,16 @@ def refusal_message(reason: str) -> str:
     return messages.get(reason, messages["damaged"])
 
 
-def damage_message(kind: str) -> str | None:
-    """What was wrong with a file that a reader could have repaired (``documents.ingest_damage``)."""
+def damage_message(kind: str, params: dict | None = None) -> str | None:
+    """What was wrong with the file, more precisely than its reason: damage a reader could have
+    repaired (``documents.ingest_damage``), and the stage of the check that failed."""
+    params = params or {}
+    page = params.get("page")
+    if kind == "page_content" and isinstance(page, int):
+        return _(
+            "The content of page %(page)s cannot be decoded (its data is damaged or in a form no reader "
+            "can draw); save or export the PDF again and re-upload."
+        ) % {"page": page}
     messages = {
         "xref_loop": _(
             "The file's cross-reference table is damaged (it loops); save or export the PDF again and re-upload."
@@ -85,18 +108,74 @@ def damage_message(kind: str) -> str | None:
         "trailing_data": _(
             "The file has unexpected data after the end of the PDF; save or export the PDF again and re-upload."
         ),
+        "leading_format": _(
+            "The file starts with another kind of file (such as a web page or an archive) before the PDF; "
+            "save or export the PDF again and re-upload."
+        ),
+        "no_pages": _("This PDF has no pages."),
+        "page_tree": _(
+            "The list of pages in the file is damaged; save or export the PDF again and re-upload."
+        ),
+        "image": _(
+            "An image in the file declares an impossible size; save or export the PDF again and re-upload."
+        ),
+        "write": _("A copy of the file for reading could not be made; save or export the PDF again and re-upload."),
+        "render": _("The pages of the file could not be drawn; save or export the PDF again and re-upload."),
+        "unexpected": _(
+            "This PDF could not be checked because of an error in the checker. "
+            "The administrator can find the details in the log; try saving or exporting the PDF again."
+        ),
+        "worker_failed": _(
+            "This PDF could not be checked because the checking process stopped. "
+            "The administrator can find the details in the log; try saving or exporting the PDF again."
+        ),
     }
     return messages.get(kind)
 
 
-def refuse(reason: str, detail: str = "", kind: str = "") -> IngestRefused:
-    message = damage_message(kind) or refusal_message(reason)
+def refuse(reason: str, detail: str = "", kind: str = "", params: dict | None = None) -> IngestRefused:
+    if kind == "password":
+        kind = ""  # the reason's sentence says it all
+    message = damage_message(kind, params) or refusal_message(reason)
     return IngestRefused(reason, message, detail, kind)
+
+
+def change_message(change: dict) -> str:
+    """One sentence for something the platform changed in the served copy of an accepted file
+    (``DocumentVersion.ingest_changes``, written by the ingest worker)."""
+    code = change.get("code")
+    if code == "restrictions_removed":
+        return _(
+            "The file's editing and printing restrictions (%(encryption)s encryption without an opening "
+            "password) were removed from the copy members read."
+        ) % {"encryption": change.get("encryption", "?")}
+    if code == "leading_bytes_removed":
+        return _(
+            "%(bytes)s bytes before the start of the PDF (such as a byte-order mark or a printer banner) "
+            "were removed from the copy members read."
+        ) % {"bytes": change.get("bytes", "?")}
+    if code == "open_action_removed":
+        return _(
+            "An action the file ran when opened (%(action)s) was removed from the copy members read."
+        ) % {"action": change.get("action", "?")}
+    if code == "document_actions_removed":
+        return _("Actions the file ran on its own (when printed, saved or closed) were removed.")
+    if code == "page_actions_removed":
+        return _("Actions run when a page is opened were removed (pages %(pages)s).") % {
+            "pages": ", ".join(str(n) for n in change.get("pages", []))
+        }
+    if code == "placeholder_thumbnails":
+        return _(
+            "The thumbnail of pages %(pages)s could not be drawn and shows a placeholder; "
+            "check those pages in the reader."
+        ) % {"pages": ", ".join(str(n) for n in change.get("pages", []))}
+    return _("The file was changed for reading (%(code)s).") % {"code": code}
 
 
 @dataclass
 class IngestResult:
     workdir: Path
+    changes: list[dict]
     page_count: int
     pages: list[dict]
     original_sha256: str
@@ -146,16 +225,27 @@ def read_pdf(
             raise refuse("timeout") from None
         seconds = time.monotonic() - started
         result_file = workdir / "result.json"
+        text = stderr.decode("utf-8", "replace")
         if not result_file.exists():
-            text = stderr.decode("utf-8", "replace")
             if "MemoryError" in text or "std::bad_alloc" in text or proc.returncode in (-signal.SIGKILL,):
                 raise refuse("memory", text[-500:])
-            raise refuse("damaged", text[-500:])
+            logger.error(
+                "The PDF checking worker exited with %s for %s without a result:\n%s",
+                proc.returncode,
+                os.fspath(path),
+                text[-8000:],
+            )
+            raise refuse("damaged", text[-500:], "worker_failed")
+        if proc.returncode != 0:
+            logger.error("The PDF checking worker exited with %s:\n%s", proc.returncode, text[-8000:])
         result = json.loads(result_file.read_text(encoding="utf-8"))
         if not result["ok"]:
-            raise refuse(result["reason"], result.get("detail", ""), result.get("kind", ""))
+            if result.get("kind") == "unexpected":
+                logger.error("The PDF checking worker failed on %s:\n%s", os.fspath(path), result.get("detail", ""))
+            raise refuse(result["reason"], result.get("detail", ""), result.get("kind", ""), result.get("params"))
         return IngestResult(
             workdir=workdir,
+            changes=result.get("changes", []),
             page_count=result["page_count"],
             pages=result["pages"],
             original_sha256=result["original_sha256"],

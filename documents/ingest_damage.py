@@ -43,6 +43,92 @@ class Damage:
     detail: str  # for the log, in English
 
 
+class Refused(Exception):
+    """The worker refuses the file: ``reason`` picks the clerk's sentence, ``kind`` a more precise
+    one (``documents.ingest.damage_message``), ``params`` fill it in, ``detail`` is for the log."""
+
+    def __init__(self, reason: str, detail: str = "", *, kind: str = "", params: dict | None = None) -> None:
+        super().__init__(reason, detail)
+        self.reason = reason
+        self.detail = detail
+        self.kind = kind
+        self.params = params or {}
+
+    @classmethod
+    def from_damage(cls, damage: Damage) -> Refused:
+        return cls(damage.reason, damage.detail, kind=damage.kind)
+
+
+def refuse_damage(damage: Damage | None) -> None:
+    if damage is not None:
+        raise Refused.from_damage(damage)
+
+
+# --- before the header -------------------------------------------------------------------------
+
+# Readers look for "%PDF-" within the first 1024 bytes (Acrobat's rule, PDFium and pdf.js too).
+HEADER_WINDOW = 1024
+# What may precede the header without making the file something else: a byte-order mark, a
+# printer's job language banner (PJL "\x1b%-12345X@PJL ..."), mail-gateway leftovers. Markup, an
+# archive or another format's signature makes a polyglot, which is refused.
+LEADING_MARKUP = re.compile(
+    rb"<\s*(?:!doctype|!--|\?xml|html|head|body|script|svg|iframe|object|embed|meta|style|link|div|img|"
+    rb"form|a|p)(?![a-z])",
+    re.IGNORECASE,
+)
+LEADING_SIGNATURES = (
+    b"PK\x03\x04",  # ZIP (and JAR, DOCX, ...)
+    b"PK\x05\x06",
+    b"\x89PNG",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF8",
+    b"%!PS",
+    b"MZ",  # Windows program
+    b"\x7fELF",
+    b"\xd0\xcf\x11\xe0",  # OLE (old Office files)
+    b"RIFF",
+    b"II*\x00",  # TIFF
+    b"MM\x00*",
+    b"{\\rtf",
+    b"\x1f\x8b",  # gzip
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\xca\xfe\xba\xbe",  # Java class
+)
+
+
+def header_offset(path: Path) -> int:
+    """Where "%PDF-" starts: 0 for a normal file, up to 1023 after a harmless prefix.
+
+    Raises ``Refused("not_pdf")`` when there is no header in the window, or what precedes it is
+    markup or another format's file."""
+    with open(path, "rb") as f:
+        head = f.read(HEADER_WINDOW + 5)
+    offset = head.find(b"%PDF-")
+    if offset < 0 or offset >= HEADER_WINDOW:
+        raise Refused("not_pdf", "no %PDF- header in the first 1024 bytes")
+    if offset == 0:
+        return 0
+    prefix = head[:offset]
+    stripped = prefix.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00")
+    if LEADING_MARKUP.search(prefix) or stripped.startswith(LEADING_SIGNATURES) or b"PK\x03\x04" in prefix:
+        raise Refused("not_pdf", f"{offset} bytes of another format before the header", kind="leading_format")
+    return offset
+
+
+def strip_leading_bytes(src: Path, dest: Path) -> tuple[Path, int]:
+    """The file to read: ``src`` itself, or a copy from the header on at ``dest`` (offsets in a
+    PDF count from its header, so a banner prepended later leaves them right once cut off)."""
+    offset = header_offset(src)
+    if offset == 0:
+        return src, 0
+    with open(src, "rb") as f, open(dest, "wb") as out:
+        f.seek(offset)
+        while chunk := f.read(1024 * 1024):
+            out.write(chunk)
+    return dest, offset
+
+
 def check_end_of_file(path: Path) -> Damage | None:
     """What follows the last ``%%EOF``: padding is fine, another file is not."""
     if zipfile.is_zipfile(path):  # its central directory is found from the end, past any %%EOF

@@ -1,20 +1,28 @@
 """The ingest worker: reads one untrusted PDF in a process of its own.
 
-Run as ``python -m documents.ingest_worker INPUT OUTPUT_DIR`` by ``documents.ingest``, which
-applies the wall-clock timeout and the memory limit and kills this process when either is
-passed. It never imports Django (fast start, nothing to reach from here) and writes:
+Run as ``python -m documents.ingest_worker INPUT OUTPUT_DIR [MEMORY_MB]`` by ``documents.ingest``,
+which applies the wall-clock timeout and kills this process when it is passed. It never imports
+Django (fast start, nothing to reach from here) and writes:
 
 - ``OUTPUT_DIR/served.pdf``: the linearized copy (pikepdf/qpdf), so a reader can draw the first
-  page from the first bytes and fetch any other page by range;
-- ``OUTPUT_DIR/thumbs/pNNNN.jpg``: one small JPEG thumbnail per page (PDFium; JPEG encodes ~9x faster than WebP);
+  page from the first bytes and fetch any other page by range; without a permissions-only
+  encryption layer, bytes before the header, or actions that would run by themselves;
+- ``OUTPUT_DIR/thumbs/pNNNN.jpg``: one small JPEG thumbnail per page (PDFium; JPEG encodes ~9x
+  faster than WebP), a placeholder for a page PDFium cannot draw;
 - ``OUTPUT_DIR/result.json``: ``{"ok": true, "page_count", "pages": [...], "original_sha256",
-  "served_sha256"}`` or ``{"ok": false, "reason": code, "kind": str, "detail": str}`` (``kind``
-  names the damage found, see ``documents.ingest_damage``).
+  "served_sha256", "changes": [...]}`` or ``{"ok": false, "reason": code, "kind": str,
+  "params": {...}, "detail": str}``.
 
-Tools, measured (see docs/benchmarks.md): pypdf for the structure and active-content checks,
-PDFium (pypdfium2) for text and thumbnails (pypdf's text extraction is ~30x slower), pikepdf
-for page content hashes and linearization. PDFium is not thread-safe, so rendering is spread
-over processes, not threads.
+The worker never dies on its input: every failure becomes a reason (``damaged`` with a ``kind``
+naming the stage that failed, ``unexpected`` with the traceback in ``detail`` for an error no
+stage expected), and it exits 0. A non-zero exit is a bug or a kill, logged by the parent.
+
+Tools, measured (see docs/benchmarks.md): pikepdf (qpdf) for the structure, the active-content
+and link checks (``documents.ingest_checks``), page content hashes and linearization; PDFium
+(pypdfium2) for text and thumbnails (pypdf's text extraction is ~30x slower, its object model
+~20x slower on a page with 32 768 links). pypdf only names a damaged stream length
+(``ingest_damage.explain_unreadable``). PDFium is not thread-safe, so rendering is spread over
+processes, not threads.
 """
 
 from __future__ import annotations
@@ -24,30 +32,18 @@ import json
 import os
 import resource
 import sys
+import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
-from documents import ingest_damage
-from documents.ingest_damage import Damage
+from documents import ingest_checks, ingest_damage
+from documents.ingest_damage import Refused, refuse_damage
 
 THUMB_WIDTH = 136  # 68 CSS px at 2x: the reader's thumbnail strip
+THUMB_MAX_HEIGHT = 8 * THUMB_WIDTH  # a very long page gets a narrower thumbnail, not a huge one
 CHUNK = 1024 * 1024
 
-
-class Refused(Exception):
-    def __init__(self, reason: str, detail: str = "", *, kind: str = "") -> None:
-        super().__init__(reason, detail)
-        self.reason = reason
-        self.detail = detail
-        self.kind = kind
-
-    @classmethod
-    def from_damage(cls, damage: Damage) -> Refused:
-        return cls(damage.reason, damage.detail, kind=damage.kind)
-
-
-def refuse_damage(damage: Damage | None) -> None:
-    if damage is not None:
-        raise Refused.from_damage(damage)
+__all__ = ["Refused", "ingest", "main"]
 
 
 def sha256_file(path: Path) -> str:
@@ -58,183 +54,91 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-# --- checks (pypdf) -------------------------------------------------------------------------
+@contextmanager
+def stage(kind: str, **params):
+    """Turns what a library raises while reading the file into a named refusal.
 
-ACTION_KINDS_REFUSED = {
-    "/JavaScript",
-    "/Launch",
-    "/ImportData",
-    "/SubmitForm",
-    "/RichMediaExecute",
-    "/Rendition",
-    "/GoToE",
-}
-
-
-def _check_action(action, where: str) -> None:
-    """An action dictionary (or chain via /Next) that runs code or other programs is refused."""
-    seen = 0
-    while action is not None and seen < 50:
-        seen += 1
-        action = action.get_object() if hasattr(action, "get_object") else action
-        if not hasattr(action, "get"):
-            return
-        kind = action.get("/S")
-        if kind in ACTION_KINDS_REFUSED or "/JS" in action:
-            raise Refused("active_content", f"{kind or '/JS'} action in {where}")
-        nxt = action.get("/Next")
-        if isinstance(nxt, list):
-            for a in nxt:
-                _check_action(a, where)
-            return
-        action = nxt
-
-
-def check_structure(path: Path) -> int:
-    """Refuses what is not a clean, unencrypted PDF; returns the page count."""
-    with open(path, "rb") as f:
-        head = f.read(1024)
-    if not head.startswith(b"%PDF-"):
-        raise Refused("not_pdf")
-    refuse_damage(ingest_damage.check_end_of_file(path))
-    import pypdf
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = pypdf.PdfReader(str(path), strict=False)
-        if reader.is_encrypted:
-            raise Refused("encrypted")
-        root = reader.trailer["/Root"].get_object()
-        page_count = len(reader.pages)
-    except Refused:
-        raise
-    except RecursionError as exc:
-        raise Refused("damaged", "nested deeper than the parser's recursion", kind="nesting") from exc
-    except (
-        PyPdfError,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        OSError,
-        AssertionError,
-    ) as exc:
-        raise Refused("damaged", f"{type(exc).__name__}: {exc}") from exc
-    if page_count < 1:
-        raise Refused("damaged", "no pages")
-
-    try:
-        if "/AA" in root:
-            raise Refused("active_content", "document additional actions (/AA)")
-        open_action = root.get("/OpenAction")
-        if open_action is not None:
-            open_action = open_action.get_object()
-            # A plain destination (an array: "open at page 1, fit") is harmless; an action is not.
-            if hasattr(open_action, "get") and open_action.get("/S") != "/GoTo":
-                raise Refused("active_content", "/OpenAction")
-        names = root.get("/Names")
-        if names is not None:
-            names = names.get_object()
-            if "/JavaScript" in names:
-                raise Refused("active_content", "/JavaScript")
-            if "/EmbeddedFiles" in names:
-                raise Refused("embedded_file")
-        acroform = root.get("/AcroForm")
-        if acroform is not None and "/XFA" in acroform.get_object():
-            raise Refused("active_content", "/XFA")
-        for number, page in enumerate(reader.pages, start=1):
-            if "/AA" in page:
-                raise Refused("active_content", f"page {number} additional actions (/AA)")
-            annots = page.get("/Annots")
-            if annots is None:
-                continue
-            for annot in annots.get_object():
-                annot = annot.get_object()
-                subtype = annot.get("/Subtype")
-                if subtype == "/FileAttachment":
-                    raise Refused("embedded_file")
-                if subtype in ("/RichMedia", "/Movie", "/Sound", "/Screen"):
-                    raise Refused("active_content", f"{subtype} on page {number}")
-                if "/AA" in annot:
-                    raise Refused("active_content", f"annotation actions on page {number}")
-                if "/A" in annot:
-                    _check_action(annot["/A"], f"page {number}")
-    except Refused:
-        raise
-    except RecursionError as exc:
-        raise Refused("damaged", "nested deeper than the parser's recursion", kind="nesting") from exc
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise Refused("damaged", f"{type(exc).__name__}: {exc}") from exc
-    return page_count
-
-
-ACTIVE_KEYS = {
-    "/JS": "active_content",
-    "/JavaScript": "active_content",
-    "/Launch": "active_content",
-    "/XFA": "active_content",
-    "/EmbeddedFile": "embedded_file",
-    "/EmbeddedFiles": "embedded_file",
-}
-
-
-# An A3 page scanned at 600 dpi is 70 megapixels; an image declaring far more is a memory bomb
-# for every reader that decodes it (pdf.js on a tablet included), whatever its compressed size.
-MAX_IMAGE_PIXELS = 200_000_000
-
-
-def _image_pixels(obj) -> int:
-    try:
-        return int(obj.get("/Width", 0)) * int(obj.get("/Height", 0))
-    except (TypeError, ValueError):
-        raise Refused("damaged", "image size is not a number") from None
-
-
-def scan_all_objects(pdf, file_size: int) -> None:
-    """Belt and braces: any object anywhere (object streams included) naming active content,
-    images too large to decode, and streams declaring sizes the file cannot hold."""
+    Only the libraries' own error types and the errors their parsers raise on bad data are
+    caught here; anything else is a bug and reaches ``main`` (``unexpected``, logged)."""
     import pikepdf
 
-    for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Stream):
-            refuse_damage(ingest_damage.check_stream(obj, file_size))
-        if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-            keys = obj.keys()
-            for key, reason in ACTIVE_KEYS.items():
-                if key in keys:
-                    raise Refused(reason, key)
-            if obj.get("/S") in ACTION_KINDS_REFUSED or obj.get("/Type") == "/EmbeddedFile":
-                raise Refused("active_content" if obj.get("/S") else "embedded_file", str(obj.get("/S")))
-            if obj.get("/Subtype") == "/Image" and _image_pixels(obj) > MAX_IMAGE_PIXELS:
-                raise Refused("memory", "image too large to decode")
+    try:
+        yield
+    except (Refused, MemoryError):
+        raise
+    except RecursionError as exc:
+        raise Refused("damaged", "nested deeper than the parser's recursion", kind="nesting") from exc
+    except (pikepdf.PdfError, pikepdf.DataDecodingError, ValueError, TypeError, KeyError, IndexError,
+            AttributeError, OverflowError, UnicodeError, NotImplementedError) as exc:
+        raise Refused("damaged", f"{kind}: {type(exc).__name__}: {exc}", kind=kind, params=params) from exc
+
+
+# --- opening (pikepdf) -----------------------------------------------------------------------------
+
+
+def encryption_label(pdf) -> str:
+    """"AES-256", "AES-128" or "RC4-128" for the record of what was removed."""
+    import pikepdf
+
+    info = pdf.encryption
+    method = {
+        pikepdf.EncryptionMethod.aesv3: "AES",
+        pikepdf.EncryptionMethod.aes: "AES",
+        pikepdf.EncryptionMethod.rc4: "RC4",
+    }.get(info.stream_method, str(info.stream_method).rsplit(".", 1)[-1])
+    return f"{method}-{info.bits}"
+
+
+def open_pdf(path: Path):
+    """Opens with the empty user password: a file that opens in every reader without a password
+    opens here, whatever editing or printing restrictions its author set."""
+    import pikepdf
+
+    # Deeper data is dropped with a warning (checked below), so the limit is also the nesting check.
+    pikepdf.settings.set_qpdf_limits(parser_max_nesting=ingest_damage.MAX_NESTING)
+    try:
+        return pikepdf.open(path, password="")
+    except pikepdf.PasswordError as exc:
+        raise Refused("encrypted", "a password is needed to open the file", kind="password") from exc
+    except pikepdf.PdfError as exc:
+        raise Refused("damaged", f"open: {exc}") from exc
 
 
 # --- pages (pikepdf hashes, PDFium text and thumbnails) ----------------------------------------
 
 
+def _page_streams(contents) -> list:
+    import pikepdf
+
+    if isinstance(contents, pikepdf.Array):
+        return [item for item in contents if isinstance(item, pikepdf.Stream)]
+    return [contents] if isinstance(contents, pikepdf.Stream) else []
+
+
 def content_hashes(pdf) -> list[str]:
-    """A hash of what each page draws: its content streams and the raw data of its XObjects."""
+    """A hash of what each page draws: its content streams and the raw data of its XObjects.
+
+    A content stream that cannot be decoded (corrupt compressed data, a filter meant for images
+    such as JBIG2) refuses the file, naming the page: every reader would show that page blank
+    or cut off. An XObject entry that is not a stream is drawn by no reader and hashed as text."""
     import pikepdf
 
     hashes = []
-    for page in pdf.pages:
+    for number, page in enumerate(pdf.pages, start=1):
         h = hashlib.sha256()
-        contents = page.obj.get("/Contents")
-        if isinstance(contents, pikepdf.Array):
-            streams = list(contents)
-        elif contents is None:
-            streams = []
-        else:
-            streams = [contents]
-        for stream in streams:
-            h.update(stream.read_bytes())
+        for stream in _page_streams(page.obj.get("/Contents")):
+            with stage("page_content", page=number):
+                h.update(stream.read_bytes())
         resources = page.obj.get("/Resources")
-        xobjects = resources.get("/XObject") if resources is not None else None
-        if xobjects is not None:
+        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        if isinstance(xobjects, pikepdf.Dictionary):
             for name in sorted(xobjects.keys()):
                 h.update(name.encode())
-                h.update(xobjects[name].read_raw_bytes())
+                value = xobjects.get(name)
+                if isinstance(value, pikepdf.Stream):
+                    h.update(value.read_raw_bytes())
+                else:
+                    h.update(value.unparse(resolved=True) if isinstance(value, pikepdf.Object) else b"?")
         hashes.append(h.hexdigest())
     return hashes
 
@@ -296,27 +200,72 @@ def normalize_for_search(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
+def placeholder_thumbnail(width: float, height: float, path: str) -> None:
+    """A light grey card with a dashed border for a page PDFium cannot draw."""
+    from PIL import Image, ImageDraw
+
+    ratio = height / width if width > 0 and height > 0 else 1.414
+    size = (THUMB_WIDTH, max(1, min(THUMB_MAX_HEIGHT, round(THUMB_WIDTH * ratio))))
+    image = Image.new("RGB", size, (236, 236, 236))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, size[0], 8):
+        draw.line([(x, 0), (x + 4, 0)], fill=(150, 150, 150))
+        draw.line([(x, size[1] - 1), (x + 4, size[1] - 1)], fill=(150, 150, 150))
+    for y in range(0, size[1], 8):
+        draw.line([(0, y), (0, y + 4)], fill=(150, 150, 150))
+        draw.line([(size[0] - 1, y), (size[0] - 1, y + 4)], fill=(150, 150, 150))
+    draw.line([(size[0] * 0.3, size[1] * 0.5), (size[0] * 0.7, size[1] * 0.5)], fill=(150, 150, 150), width=2)
+    image.save(path, "JPEG", quality=72)
+
+
+def thumbnail_scale(width: float, height: float) -> float:
+    if width <= 0 or height <= 0:
+        return 0.25
+    return min(THUMB_WIDTH / width, THUMB_MAX_HEIGHT / height)
+
+
 def render_pages(path: str, first: int, last: int, thumbs_dir: str) -> list[dict]:
-    """Text and a thumbnail for pages first..last (1-based, inclusive). Runs in one process."""
+    """Text and a thumbnail for pages first..last (1-based, inclusive). Runs in one process.
+
+    A page PDFium cannot load, read or draw gets no text and a placeholder thumbnail (and
+    ``"placeholder": true``); the document is still accepted, the reader draws it with pdf.js."""
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(path)
     out = []
     try:
         for index in range(first - 1, last):
-            page = pdf[index]
-            width, height = page.get_size()
-            textpage = page.get_textpage()
-            text = textpage.get_text_range()
-            textpage.close()
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-            scale = THUMB_WIDTH / width if width else 0.25
-            bitmap = page.render(scale=scale, may_draw_forms=False)
-            image = bitmap.to_pil()
             name = f"p{index + 1:04d}.jpg"
-            image.save(os.path.join(thumbs_dir, name), "JPEG", quality=72)
-            bitmap.close()
-            page.close()
+            thumb = os.path.join(thumbs_dir, name)
+            width = height = 0.0
+            text = ""
+            placeholder = False
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError:
+                page = None
+            if page is not None:
+                try:
+                    width, height = page.get_size()
+                    try:
+                        textpage = page.get_textpage()
+                        text = textpage.get_text_range()
+                        textpage.close()
+                    except pdfium.PdfiumError:
+                        text = ""
+                    text = text.replace("\r\n", "\n").replace("\r", "\n")
+                    try:
+                        bitmap = page.render(scale=thumbnail_scale(width, height), may_draw_forms=False)
+                        bitmap.to_pil().save(thumb, "JPEG", quality=72)
+                        bitmap.close()
+                    except (pdfium.PdfiumError, MemoryError, ValueError, OSError):
+                        placeholder = True
+                finally:
+                    page.close()
+            else:
+                placeholder = True
+            if placeholder:
+                placeholder_thumbnail(width, height, thumb)
             out.append(
                 {
                     "number": index + 1,
@@ -324,6 +273,7 @@ def render_pages(path: str, first: int, last: int, thumbs_dir: str) -> list[dict
                     "width": width,
                     "height": height,
                     "thumbnail": f"thumbs/{name}",
+                    "placeholder": placeholder,
                 }
             )
     finally:
@@ -340,19 +290,26 @@ def render_all(path: Path, page_count: int, thumbs_dir: Path, processes: int) ->
     if processes <= 1 or page_count < 24:
         return render_pages(str(path), 1, page_count, str(thumbs_dir))
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     size = -(-page_count // processes)
     jobs = [
         (str(path), start, min(start + size - 1, page_count), str(thumbs_dir))
         for start in range(1, page_count + 1, size)
     ]
-    # fork: the children inherit this process's memory limit and are killed with it.
-    with multiprocessing.get_context("fork").Pool(len(jobs) - 1) as pool:
-        pending = pool.map_async(_render_child, jobs[1:])
+    # fork: the children inherit this process's memory limit and are killed with it. A renderer
+    # that dies (PDFium crashing on a page) breaks the pool, which says so instead of hanging.
+    with ProcessPoolExecutor(len(jobs) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending = [pool.submit(_render_child, job) for job in jobs[1:]]
         pages = render_pages(*jobs[0])
-        for part, child_peak in pending.get():
-            pages.extend(part)
-            CHILD_PEAKS_MB.append(child_peak)
+        try:
+            for future in pending:
+                part, child_peak = future.result()
+                pages.extend(part)
+                CHILD_PEAKS_MB.append(child_peak)
+        except BrokenProcessPool as exc:
+            raise Refused("damaged", f"a renderer process died: {exc}", kind="render") from exc
     return pages
 
 
@@ -361,53 +318,68 @@ def ingest(src: Path, out: Path, *, processes: int = 2) -> dict:
 
     timings = {}
     started = time.monotonic()
-    page_count = check_structure(src)
-    timings["checks"] = time.monotonic() - started
-    import pikepdf
+    changes: list[dict] = []
 
-    # Deeper data is dropped with a warning (below), so the limit is also the nesting check.
-    pikepdf.settings.set_qpdf_limits(parser_max_nesting=ingest_damage.MAX_NESTING)
-    try:
-        pdf = pikepdf.open(src)
-    except pikepdf.PasswordError as exc:
-        raise Refused("encrypted") from exc
-    except pikepdf.PdfError as exc:
-        raise Refused("damaged", str(exc)) from exc
+    def lap(name: str) -> None:
+        timings[name] = time.monotonic() - started - sum(timings.values())
+
+    path, leading = ingest_damage.strip_leading_bytes(src, out / "from-header.pdf")
+    if leading:
+        changes.append({"code": "leading_bytes_removed", "bytes": leading})
+    refuse_damage(ingest_damage.check_end_of_file(path))
+    file_size = path.stat().st_size
+    pdf = open_pdf(path)
     with pdf:
         if pdf.is_encrypted:
-            raise Refused("encrypted")
+            # It opened with the empty password: restrictions on editing or printing only. The
+            # served copy is written without them (pikepdf drops encryption unless asked).
+            changes.append({"code": "restrictions_removed", "encryption": encryption_label(pdf)})
         # qpdf hands out its warnings once each: check those from opening, then from parsing
         # every object (the scan), then from writing the served copy.
-        refuse_damage(ingest_damage.check_qpdf_warnings(pdf.get_warnings(), src))
-        scan_all_objects(pdf, src.stat().st_size)
-        refuse_damage(ingest_damage.check_qpdf_warnings(pdf.get_warnings(), src))
-        if len(pdf.pages) != page_count:
-            raise Refused("damaged", "page count differs between readers")
-        timings["scan"] = time.monotonic() - started - timings["checks"]
+        refuse_damage(ingest_damage.check_qpdf_warnings(pdf.get_warnings(), path))
+        with stage("page_tree"):
+            page_count = len(pdf.pages)
+        if page_count < 1:
+            raise Refused("damaged", "no pages", kind="no_pages")
+        lap("open")
+        with stage("unreadable_object"):
+            ingest_checks.scan(
+                pdf, on_stream=lambda stream: refuse_damage(ingest_damage.check_stream(stream, file_size))
+            )
+        refuse_damage(ingest_damage.check_qpdf_warnings(pdf.get_warnings(), path))
+        with stage("page_tree"):
+            changes.extend(ingest_checks.strip_self_running_actions(pdf))
+        lap("checks")
         hashes = content_hashes(pdf)
-        timings["hashes"] = time.monotonic() - started - sum(timings.values())
+        lap("hashes")
         served = out / "served.pdf"
-        balance_page_tree(pdf)
-        pdf.save(served, linearize=True)
-        refuse_damage(ingest_damage.check_qpdf_warnings(pdf.get_warnings(), src))
-        timings["linearize"] = time.monotonic() - started - sum(timings.values())
+        with stage("page_tree"):
+            balance_page_tree(pdf)
+        with stage("write"):
+            pdf.save(served, linearize=True)
+        refuse_damage(ingest_damage.check_qpdf_warnings(pdf.get_warnings(), path))
+        lap("linearize")
+    if path != src:
+        path.unlink()
     thumbs = out / "thumbs"
     thumbs.mkdir(exist_ok=True)
-    try:
+    with stage("render"):
         pages = render_all(served, page_count, thumbs, processes)
-    except MemoryError:
-        raise
-    except Exception as exc:  # PDFium reports damage with its own error types
-        raise Refused("damaged", f"{type(exc).__name__}: {exc}") from exc
-    timings["text_and_thumbnails"] = time.monotonic() - started - sum(timings.values())
+    if len(pages) != page_count:
+        raise Refused("damaged", f"{len(pages)} pages drawn of {page_count}", kind="render")
+    lap("text_and_thumbnails")
     for page, content_hash in zip(pages, hashes, strict=True):
         page["search_text"] = normalize_for_search(page["text"])
         page["text_hash"] = hashlib.sha256(page["search_text"].encode()).hexdigest()
         page["content_hash"] = content_hash
+    placeholders = [page["number"] for page in pages if page.pop("placeholder")]
+    if placeholders:
+        changes.append({"code": "placeholder_thumbnails", "pages": placeholders})
     return {
         "ok": True,
         "page_count": page_count,
         "pages": pages,
+        "changes": changes,
         "original_sha256": sha256_file(src),
         "served_sha256": sha256_file(served),
         "served_size": served.stat().st_size,
@@ -455,9 +427,13 @@ def main(argv: list[str]) -> int:
     try:
         result = ingest(src, out, processes=processes)
     except Refused as exc:
-        result = {"ok": False, "reason": exc.reason, "kind": exc.kind, "detail": exc.detail}
+        result = {"ok": False, "reason": exc.reason, "kind": exc.kind, "params": exc.params, "detail": exc.detail}
     except MemoryError:
-        result = {"ok": False, "reason": "memory", "detail": ""}
+        result = {"ok": False, "reason": "memory", "kind": "", "detail": ""}
+    except Exception:  # a bug, not the file's fault: named, and the traceback goes to the log
+        detail = traceback.format_exc()
+        print(detail, file=sys.stderr)
+        result = {"ok": False, "reason": "damaged", "kind": "unexpected", "detail": detail[-4000:]}
     result["peak_rss_mb"] = peak_rss_mb()
     result["peak_total_rss_mb"] = peak_total_rss_mb()
     (out / "result.json").write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")

@@ -66,6 +66,11 @@ class DocumentVersion(models.Model):
     # "removed": [...]} (see documents.services.page_changes).
     change_summary = models.JSONField(_("changes from the previous version"), default=dict, blank=True)
     note = models.CharField(_("reason for the replacement"), max_length=300, blank=True)
+    # What the platform changed in the served copy of the uploaded file, as the ingest worker
+    # reported it: [{"code": "restrictions_removed", "encryption": "AES-128"}, {"code":
+    # "leading_bytes_removed", "bytes": 3}, {"code": "open_action_removed", "action": "Named Print"},
+    # ...]; sentences from ``documents.ingest.change_message``. The original file is kept unchanged.
+    ingest_changes = models.JSONField(_("changes made on upload"), default=list, blank=True)
     original_name = models.CharField(_("uploaded file name"), max_length=255)
     original_sha256 = models.CharField(max_length=64)
     served_sha256 = models.CharField(max_length=64)
@@ -86,6 +91,13 @@ class DocumentVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} v{self.number}"
+
+    @property
+    def ingest_notes(self) -> list[str]:
+        """``ingest_changes`` as sentences in the current language."""
+        from documents.ingest import change_message
+
+        return [change_message(change) for change in self.ingest_changes or [] if isinstance(change, dict)]
 
 
 def _generated_name(prefix: str, suffix: str) -> str:

@@ -88,6 +88,7 @@ def _store_version(
         page_count=result.page_count,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         note=note[:300],
+        ingest_changes=result.changes,
     )
     pages = []
     for page in result.pages:
@@ -205,6 +206,7 @@ def document_create(
                     "sha256": version.original_sha256,
                     "visibility": visibility,
                     "release_state": document.release_state,
+                    "ingest_changes": version.ingest_changes,
                 },
             )
             if release_now:
@@ -303,6 +305,7 @@ def document_replace(
                     "added": summary.get("added", []),
                     "removed": summary.get("removed", []),
                     "notified": notified,
+                    "ingest_changes": new.ingest_changes,
                 },
             )
     except BaseException:

@@ -105,6 +105,21 @@ def receive_upload(request: HttpRequest, action: Callable, serialize: Callable[.
 
 
 def created_document(document) -> dict:
-    """The answer to an upload that created a document (``receive_upload``'s ``serialize``)."""
+    """The answer to an upload that created a document (``receive_upload``'s ``serialize``);
+    ``notes`` says what was changed in the copy members read (restrictions removed ...)."""
+    version = document.versions.order_by("-number").first()
     return {"document": document.pk, "title": document.title,
-            "url": reverse("documents:detail", args=[document.pk])}
+            "url": reverse("documents:detail", args=[document.pk]),
+            "notes": version.ingest_notes if version else []}
+
+
+def replaced_version(version) -> dict:
+    """The answer to a replacement (差し替え) upload: the page changes and the ingest notes."""
+    return {
+        "document": version.document_id,
+        "version": version.pk,
+        "number": version.number,
+        "changes": version.change_summary,
+        "notes": version.ingest_notes,
+        "url": reverse("documents:detail", args=[version.document_id]),
+    }

@@ -19,7 +19,13 @@ from documents.errors import DocumentError
 from documents.models import Document
 from documents.reader import documents_payload, reader_config
 from documents.serving import StoredFile, file_response
-from documents.uploads import created_document, limit_upload, parse_release_at, receive_upload
+from documents.uploads import (
+    created_document,
+    limit_upload,
+    parse_release_at,
+    receive_upload,
+    replaced_version,
+)
 
 
 def _filename(version) -> str:
@@ -257,17 +263,7 @@ def _replace_file(request: HttpRequest, document_id: int) -> HttpResponse:
             note=post.get("note", ""),
         )
 
-    return receive_upload(
-        request,
-        replace,
-        lambda version: {
-            "document": document.pk,
-            "version": version.pk,
-            "number": version.number,
-            "changes": version.change_summary,
-            "url": reverse("documents:detail", args=[document.pk]),
-        },
-    )
+    return receive_upload(request, replace, replaced_version)
 
 
 @login_required

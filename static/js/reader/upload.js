@@ -79,6 +79,17 @@ class Uploader {
           link.href = data.url;
           link.textContent = `${this.root.dataset.msgDone} ${data.title || ""}`.trim();
           result.replaceChildren(link);
+          // What the platform changed in the copy members read (restrictions removed, ...).
+          if (Array.isArray(data.notes) && data.notes.length) {
+            const notes = document.createElement("ul");
+            notes.className = "upload-notes";
+            for (const text of data.notes) {
+              const item = document.createElement("li");
+              item.textContent = text;
+              notes.append(item);
+            }
+            result.append(notes);
+          }
         } else {
           result.classList.add("is-error");
           result.textContent = data.error || this.root.dataset.msgFailed;
