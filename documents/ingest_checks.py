@@ -142,8 +142,6 @@ def _walk(obj, where: str, depth: int = 0) -> None:
 
 
 def needs_walk(text: bytes) -> bool:
-    if not RISKY.search(text):
-        return False
     return RISKY.search(PLAIN_WEB_LINK.sub(b"", text)) is not None
 
 

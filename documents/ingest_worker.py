@@ -41,6 +41,9 @@ from documents.ingest_damage import Refused, refuse_damage
 
 THUMB_WIDTH = 136  # 68 CSS px at 2x: the reader's thumbnail strip
 THUMB_MAX_HEIGHT = 8 * THUMB_WIDTH  # a very long page gets a narrower thumbnail, not a huge one
+# PDFium loads every annotation of a page to draw any (~6 µs each): a page with more gets a
+# thumbnail without them (the reader draws them; a 136 px thumbnail shows little of them anyway).
+THUMB_MAX_ANNOTATIONS = 1000
 CHUNK = 1024 * 1024
 
 __all__ = ["Refused", "ingest", "main"]
@@ -78,14 +81,10 @@ def stage(kind: str, **params):
 
 def encryption_label(pdf) -> str:
     """"AES-256", "AES-128" or "RC4-128" for the record of what was removed."""
-    import pikepdf
-
     info = pdf.encryption
-    method = {
-        pikepdf.EncryptionMethod.aesv3: "AES",
-        pikepdf.EncryptionMethod.aes: "AES",
-        pikepdf.EncryptionMethod.rc4: "RC4",
-    }.get(info.stream_method, str(info.stream_method).rsplit(".", 1)[-1])
+    if info.V < 4:  # before crypt filters (V 4), RC4 was the only method
+        return f"RC4-{info.bits}"
+    method = {"aesv3": "AES", "aes": "AES", "rc4": "RC4"}.get(info.stream_method.name, info.stream_method.name)
     return f"{method}-{info.bits}"
 
 
@@ -218,6 +217,12 @@ def placeholder_thumbnail(width: float, height: float, path: str) -> None:
     image.save(path, "JPEG", quality=72)
 
 
+def _annotation_count(page) -> int:
+    import pypdfium2.raw as pdfium_c
+
+    return pdfium_c.FPDFPage_GetAnnotCount(page)
+
+
 def thumbnail_scale(width: float, height: float) -> float:
     if width <= 0 or height <= 0:
         return 0.25
@@ -255,7 +260,11 @@ def render_pages(path: str, first: int, last: int, thumbs_dir: str) -> list[dict
                         text = ""
                     text = text.replace("\r\n", "\n").replace("\r", "\n")
                     try:
-                        bitmap = page.render(scale=thumbnail_scale(width, height), may_draw_forms=False)
+                        bitmap = page.render(
+                            scale=thumbnail_scale(width, height),
+                            may_draw_forms=False,
+                            draw_annots=_annotation_count(page) <= THUMB_MAX_ANNOTATIONS,
+                        )
                         bitmap.to_pil().save(thumb, "JPEG", quality=72)
                         bitmap.close()
                     except (pdfium.PdfiumError, MemoryError, ValueError, OSError):

@@ -39,6 +39,15 @@ class DeviceRevoked(AnnotationError):
     pass
 
 
+def _refuse_superseded(version: DocumentVersion) -> None:
+    """New notes and bookmarks go on the current version only: a superseded one (差し替え済み) is
+    kept for the record and for the notes already on it, which its member can still review."""
+    if DocumentVersion.objects.filter(document_id=version.document_id, number__gt=version.number).exists():
+        raise AnnotationError(
+            _("This version of the document has been replaced. Open the current version to write notes.")
+        )
+
+
 # --- Replacement (差し替え) ----------------------------------------------------------------
 
 
@@ -218,6 +227,7 @@ def _apply_one(*, member, change: dict[str, Any], now: datetime.datetime) -> dic
         page = change.get("page")
         if not isinstance(page, int) or not 1 <= page <= version.page_count:
             raise AnnotationError(_("That page does not exist in this document."))
+        _refuse_superseded(version)
         annotation = Annotation(
             member=member, document=version.document, version=version, page=page, kind=kind, colour=colour,
             geometry=geometry, text=text, client_id=client_id, created_at=updated_at, updated_at=updated_at,
@@ -309,6 +319,7 @@ def bookmark_toggle(*, member, version: DocumentVersion, page: int, label: str =
         if existing:
             existing.delete()
             return None
+        _refuse_superseded(version)
         return Bookmark.objects.create(
             member=member, document=version.document, version=version, page=page, label=label[:200]
         )
