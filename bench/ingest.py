@@ -6,6 +6,13 @@ process: structure and active-content checks (pypdf + pikepdf), text of every pa
 (PDFium, two processes), linearized copy (qpdf), SHA-256. ``seconds`` is the best wall time of the
 runs, process start included; ``peak_rss_mb`` the worker's peak resident memory (largest process).
 Target: < 5 s and < 300 MB.
+
+``python -m bench.ingest --pathological [--runs 3]`` instead reads generated single pathological
+pages (issue #17: one page with 32 768 link annotations took 8 s and 647 MB): 32 768 https links,
+32 768 mixed annotations with appearance streams, 200 000 text-showing operators, 10 000 form
+XObjects, and a 5 km long page. It prints one line per page and, last, the worst page's best wall
+time and its peak memory, with the worker's CPU time beside it (wall time depends on the load of
+the machine). Target: < 1 s and < 300 MB.
 """
 
 from __future__ import annotations
@@ -49,16 +56,123 @@ def make_pdf(pages: int) -> Path:
     return path
 
 
+def _annotations_with_appearances(count: int = 32_768) -> bytes:
+    from tests.security.hostile_pdfs import build, simple_objects, stream
+
+    objects = simple_objects(page_extra=b"/Annots 6 0 R ")
+    objects[7] = stream(b"0 0 1 RG 0 0 3 4 re S", b"/Type /XObject /Subtype /Form /BBox [0 0 3 4] ")
+    refs = []
+    for i in range(count):
+        x, y = (i % 200) * 3, (i // 200) * 4
+        kind = (b"/Square", b"/Highlight", b"/Text", b"/Link")[i % 4]
+        objects[8 + i] = (b"<< /Type /Annot /Subtype " + kind + b" /Rect [%d %d %d %d] /AP << /N 7 0 R >> "
+                          b"/Contents (\x30\xb3 %d) >>" % (x, y, x + 3, y + 4, i))
+        refs.append(b"%d 0 R" % (8 + i))
+    objects[6] = b"[" + b" ".join(refs) + b"]"
+    return build(objects)
+
+
+def _text_operators(count: int = 200_000) -> bytes:
+    import zlib
+
+    from tests.security.hostile_pdfs import build, simple_objects
+
+    ops = [b"BT /F1 2 Tf"]
+    for i in range(count):
+        ops.append(b"1 0 0 1 %d %d Tm (%d) Tj" % ((i * 7) % 600, (i * 3) % 790, i % 10))
+    ops.append(b"ET")
+    return build(simple_objects(content=zlib.compress(b"\n".join(ops)), content_extra=b"/Filter /FlateDecode "))
+
+
+def _form_xobjects(count: int = 10_000) -> bytes:
+    from tests.security.hostile_pdfs import build, simple_objects, stream
+
+    names = b" ".join(b"/X%d %d 0 R" % (i, 6 + i) for i in range(count))
+    draws = b"\n".join(b"q 1 0 0 1 %d %d cm /X%d Do Q" % ((i * 6) % 600, (i * 8) % 780, i) for i in range(count))
+    objects = simple_objects(content=draws)
+    objects[3] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+                  b"/Resources << /XObject << " + names + b" >> >> >>")
+    for i in range(count):
+        objects[6 + i] = stream(b"0 0 0 rg 0 0 4 4 re f", b"/Type /XObject /Subtype /Form /BBox [0 0 4 4] ")
+    return build(objects)
+
+
+def pathological_pages() -> dict[str, Path]:
+    from tests.documents import field_pdfs
+
+    builders = {
+        "links_32768": field_pdfs.many_links,
+        "annotations_with_appearances_32768": _annotations_with_appearances,
+        "text_operators_200000": _text_operators,
+        "form_xobjects_10000": _form_xobjects,
+        "very_long_page": field_pdfs.very_long_page,
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, build in builders.items():
+        paths[name] = OUT / f"pathological-{name}.pdf"
+        if not paths[name].exists():
+            paths[name].write_bytes(build())
+    return paths
+
+
+def pathological(runs: int) -> int:
+    from documents.ingest import IngestRefused, read_pdf
+
+    pages = {}
+    for name, path in pathological_pages().items():
+        best = None
+        for _ in range(runs):
+            try:
+                result = read_pdf(path)
+            except IngestRefused as exc:
+                print(json.dumps({"page": name, "refused": exc.reason, "kind": exc.kind}))
+                break
+            run = {
+                "page": name,
+                "seconds": round(result.seconds, 3),
+                "cpu_seconds": result.extra.get("cpu_seconds"),
+                "peak_rss_mb": result.peak_rss_mb,
+                "file_mb": round(path.stat().st_size / 1024 / 1024, 2),
+                "timings": result.extra.get("timings", {}),
+            }
+            result.cleanup()
+            if best is None or run["seconds"] < best["seconds"]:
+                best = {**run, "peak_rss_mb": max(run["peak_rss_mb"], (best or run)["peak_rss_mb"])}
+        if best:
+            print(json.dumps(best, ensure_ascii=False))
+            pages[name] = best
+    worst = max(pages.values(), key=lambda r: r["seconds"])
+    print(
+        json.dumps(
+            {
+                "benchmark": "ingest_pathological",
+                "worst_page": worst["page"],
+                "seconds": worst["seconds"],
+                "cpu_seconds": worst["cpu_seconds"],
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in pages.values()),
+                "pages": {name: [r["seconds"], r["cpu_seconds"], r["peak_rss_mb"]] for name, r in pages.items()},
+                "target_seconds": 1,
+                "target_mb": 300,
+            }
+        )
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--pathological", action="store_true", help="single pathological pages instead")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
+    if args.pathological:
+        return pathological(args.runs)
     from documents.ingest import read_pdf
 
     started = time.monotonic()

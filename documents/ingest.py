@@ -256,6 +256,7 @@ def read_pdf(
             extra={
                 "timings": result.get("timings", {}),
                 "peak_total_rss_mb": result.get("peak_total_rss_mb"),
+                "cpu_seconds": result.get("cpu_seconds"),
             },
         )
     except BaseException:

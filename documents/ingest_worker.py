@@ -428,6 +428,13 @@ def peak_total_rss_mb() -> float:
     return round(vm_hwm_mb() + sum(CHILD_PEAKS_MB), 1)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished renderers (wall time is noisy on a busy machine)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round(own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, 3)
+
+
 def main(argv: list[str]) -> int:
     src, out = Path(argv[1]), Path(argv[2])
     if len(argv) > 3:
@@ -445,6 +452,7 @@ def main(argv: list[str]) -> int:
         result = {"ok": False, "reason": "damaged", "kind": "unexpected", "detail": detail[-4000:]}
     result["peak_rss_mb"] = peak_rss_mb()
     result["peak_total_rss_mb"] = peak_total_rss_mb()
+    result["cpu_seconds"] = cpu_seconds()
     (out / "result.json").write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     return 0
 

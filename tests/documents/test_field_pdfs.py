@@ -256,3 +256,60 @@ def test_field_pdfs_reasons_have_messages():
             assert refusal_message(reason) != refusal_message("damaged") or reason == "damaged"
         for kind in ("leading_format", "no_pages", "page_tree", "render", "unexpected", "worker_failed"):
             assert damage_message(kind)
+
+
+@pytest.mark.django_db
+def test_field_pdfs_changes_are_recorded_and_shown(org, field_corpus, settings):
+    """An accepted file's changes are kept on its version, in the audit entry, in the upload's
+    answer and on the document's page (in the viewer's language)."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from council.models import AuditEntry
+    from documents.models import Document
+
+    settings.LANGUAGE_CODE = "ja"
+    client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    client.force_login(org["clerk"].user)
+    with open(field_corpus["restricted_aes256"], "rb") as f:
+        response = client.post(reverse("documents:upload_file"),
+                               {"file": f, "body": org["plenary"].pk, "release": "now"})
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["ok"] and len(data["notes"]) == 1 and "AES-256" in data["notes"][0], data
+    assert "編集・印刷の制限" in data["notes"][0], data["notes"]
+    document = Document.objects.get(pk=data["document"])
+    version = document.versions.get()
+    assert version.ingest_changes == [{"code": "restrictions_removed", "encryption": "AES-256"}]
+    entry = AuditEntry.objects.filter(action="documents.created").latest("pk")
+    assert entry.data["ingest_changes"] == version.ingest_changes
+
+    with open(field_corpus["named_print_open_action"], "rb") as f:
+        replaced = client.post(reverse("documents:replace", args=[document.pk]), {"file": f, "note": "差替"})
+    assert replaced.status_code == 200, replaced.content
+    assert any("Named Print" in note for note in replaced.json()["notes"])
+    assert document.versions.get(number=2).ingest_changes == [{"code": "open_action_removed", "action": "Named Print"}]
+
+    page = client.get(reverse("documents:detail", args=[document.pk])).content.decode()
+    assert "アップロード時に閲覧用の複製で変更した点" in page
+    assert "AES-256" in page and "Named Print" in page
+
+
+@pytest.mark.django_db
+def test_field_pdfs_refusal_on_the_upload_page_is_japanese(org, field_corpus):
+    from django.test import Client
+    from django.urls import reverse
+
+    from documents.models import Document
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    client.force_login(org["clerk"].user)
+    with open(field_corpus["password_to_open"], "rb") as f:
+        response = client.post(reverse("documents:upload_file"), {"file": f, "body": org["plenary"].pk})
+    assert response.status_code == 400
+    assert response.json() == {
+        "ok": False,
+        "reason": "encrypted",
+        "error": "この PDF は開くのにパスワードが必要です。パスワードなしで保存し直してください。",
+    }
+    assert not Document.objects.exists()
