@@ -313,3 +313,37 @@ def test_field_pdfs_refusal_on_the_upload_page_is_japanese(org, field_corpus):
         "error": "この PDF は開くのにパスワードが必要です。パスワードなしで保存し直してください。",
     }
     assert not Document.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_field_pdfs_upload_page_in_the_browser(daphne_server, new_context, field_corpus, tmp_path):
+    """The clerk drops a password-protected file and a restricted one: the first row says in
+    Japanese what is wrong and what to do, the second what was changed; the document page too."""
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    from tests import factories
+
+    org = factories.make_small_council()
+    client = Client()
+    client.force_login(org["clerk"].user)
+    cookie = {"name": django_settings.SESSION_COOKIE_NAME,
+              "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value, "url": daphne_server.url}
+    files = [tmp_path / "議案第12号_暗号化.pdf", tmp_path / "官報_抜粋.pdf"]
+    files[0].write_bytes(field_corpus["password_to_open"].read_bytes())
+    files[1].write_bytes(field_corpus["restricted_aes128"].read_bytes())
+
+    context = new_context(viewport={"width": 1366, "height": 768})
+    context.add_cookies([cookie])
+    page = context.new_page()
+    page.goto(f"{daphne_server.url}/documents/upload/")
+    page.set_input_files(".uploader input[type=file]", [str(f) for f in files])
+    page.wait_for_selector(".upload-notes li", timeout=30000)
+    error = page.locator(".upload-result.is-error").first.inner_text()
+    assert error == "この PDF は開くのにパスワードが必要です。パスワードなしで保存し直してください。"
+    note = page.locator(".upload-notes li").first.inner_text()
+    assert "編集・印刷の制限" in note and "AES-128" in note
+    page.locator(".upload-result.is-ok a").first.click()
+    page.wait_for_selector(".ingest-notes")
+    assert "AES-128" in page.locator(".ingest-notes").inner_text()
