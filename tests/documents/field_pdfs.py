@@ -74,6 +74,14 @@ def restricted_rc4() -> bytes:
     return _restricted(3)
 
 
+def restricted_with_javascript() -> bytes:
+    """The leniency lets in no script: a restricted file's objects are decrypted and checked."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(link_javascript_action())) as pdf:
+        return _save(pdf, encryption=pikepdf.Encryption(owner="o", user="", R=6))
+
+
 def password_to_open() -> bytes:
     """The control: a user password is needed to open the file at all."""
     return _restricted(6, user="secret")
@@ -90,6 +98,10 @@ def printer_banner() -> bytes:
     """A PJL job banner before the header and the job end after %%EOF, as print-to-file leaves."""
     banner = b'\x1b%-12345X@PJL JOB NAME="gian_1.pdf"\r\n@PJL SET USERNAME="gikai"\r\n@PJL ENTER LANGUAGE=PDF\r\n'
     return banner + plain() + b"\x1b%-12345X@PJL EOJ\r\n\x1b%-12345X"
+
+
+def byte_order_mark_with_launch() -> bytes:
+    return b"\xef\xbb\xbf" + link_launch()
 
 
 def html_before_header() -> bytes:
@@ -248,6 +260,10 @@ def link_javascript_uri() -> bytes:
     return _link(b"<< /S /URI /URI (javascript:alert\\(1\\)) >>")
 
 
+def link_javascript_action() -> bytes:
+    return _link(b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>")
+
+
 def link_launch() -> bytes:
     return _link(b"<< /S /Launch /F (budget.xlsx) >>")
 
@@ -396,9 +412,11 @@ FIELD: dict[str, tuple[Callable[[], bytes], Expect]] = {
     "restricted_aes128": (restricted_aes128, accepted("restrictions_removed")),
     "restricted_aes256": (restricted_aes256, accepted("restrictions_removed")),
     "restricted_rc4": (restricted_rc4, accepted("restrictions_removed")),
+    "restricted_with_javascript": (restricted_with_javascript, refused("active_content")),
     "password_to_open": (password_to_open, refused("encrypted")),
     "byte_order_mark": (byte_order_mark, accepted("leading_bytes_removed")),
     "printer_banner": (printer_banner, accepted("leading_bytes_removed")),
+    "byte_order_mark_with_launch": (byte_order_mark_with_launch, refused("active_content")),
     "html_before_header": (html_before_header, refused("not_pdf", "leading_format")),
     "null_annotation": (null_annotation, accepted()),
     "preview_incremental_update": (preview_incremental_update, accepted(pages=2)),
