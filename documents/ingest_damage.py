@@ -5,7 +5,12 @@ object stream with an impossible header, recover a stream whose length is absurd
 the ``%%EOF`` before an appended archive. The repaired copy looks clean, but the original was
 made to attack some reader, so the upload is refused, saying which damage was found. Damage
 that office software really produces (an xref offset a few bytes off, a stream length off by
-one, trailing whitespace or NUL padding, incremental updates) stays accepted.
+one, trailing whitespace or NUL padding, incremental updates) stays accepted. So do a few hundred
+bytes before the ``%PDF-`` header (a byte-order mark, a printer's job banner), which every
+reader skips; the served copy starts at the header. Markup or another format's signature there
+makes a polyglot, refused.
+
+``Refused`` is the worker's one refusal (reason, kind, parameters for the sentence, detail).
 
 Used by the ingest worker, so it never imports Django. Each check returns a ``Damage`` (or
 ``None``); ``kind`` selects the sentence the clerk sees (``documents.ingest.damage_message``).
