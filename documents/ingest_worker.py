@@ -71,8 +71,8 @@ def stage(kind: str, **params):
         raise
     except RecursionError as exc:
         raise Refused("damaged", "nested deeper than the parser's recursion", kind="nesting") from exc
-    except (pikepdf.PdfError, pikepdf.DataDecodingError, ValueError, TypeError, KeyError, IndexError,
-            AttributeError, OverflowError, UnicodeError, NotImplementedError) as exc:
+    except (pikepdf.PikepdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+            UnicodeError, NotImplementedError) as exc:
         raise Refused("damaged", f"{kind}: {type(exc).__name__}: {exc}", kind=kind, params=params) from exc
 
 
@@ -99,8 +99,8 @@ def open_pdf(path: Path):
         return pikepdf.open(path, password="")
     except pikepdf.PasswordError as exc:
         raise Refused("encrypted", "a password is needed to open the file", kind="password") from exc
-    except pikepdf.PdfError as exc:
-        raise Refused("damaged", f"open: {exc}") from exc
+    except pikepdf.PikepdfError as exc:  # PdfError, and QpdfRuntimeError ("/Count is wrong ...")
+        raise Refused("damaged", f"open: {type(exc).__name__}: {exc}") from exc
 
 
 # --- pages (pikepdf hashes, PDFium text and thumbnails) ----------------------------------------

@@ -225,6 +225,30 @@ def fuzzed(seed: int) -> bytes:
 
 
 FUZZ_SEEDS = range(12)
+MUTATION_BASES = ("ichitaro_packet", "named_print_open_action", "preview_incremental_update",
+                  "restricted_aes256", "scanner_packet", "word_packet")
+
+
+def mutated(seed: int) -> bytes:
+    """One of several field files with bytes changed, cut out and inserted at random (seeded).
+    Seed 299 once made qpdf raise QpdfRuntimeError ("/Count is wrong after flattening pages
+    tree") while opening, which the worker did not expect: it is kept as a case."""
+    rng = random.Random(seed)
+    name = rng.choice(sorted(MUTATION_BASES))
+    data = bytearray(FIELD[name][0]())
+    for _ in range(rng.randint(1, 8)):
+        mode = rng.random()
+        position = rng.randrange(len(data))
+        if mode < 0.6:
+            data[position] = rng.randrange(256)
+        elif mode < 0.8:
+            del data[position : position + rng.randint(1, 50)]
+        else:
+            data[position:position] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 20)))
+    return bytes(data)
+
+
+MUTATION_SEEDS = (299, 1, 2, 3, 4, 5)
 
 
 # --- links that leave the document (issue #14) ----------------------------------------------------

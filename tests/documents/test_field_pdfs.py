@@ -33,6 +33,9 @@ def field_corpus(tmp_path_factory) -> dict[str, Path]:
     for seed in field_pdfs.FUZZ_SEEDS:
         files[f"fuzz-{seed}"] = folder / f"fuzz-{seed}.pdf"
         files[f"fuzz-{seed}"].write_bytes(field_pdfs.fuzzed(seed))
+    for seed in field_pdfs.MUTATION_SEEDS:
+        files[f"mutated-{seed}"] = folder / f"mutated-{seed}.pdf"
+        files[f"mutated-{seed}"].write_bytes(field_pdfs.mutated(seed))
     return files
 
 
@@ -105,10 +108,13 @@ def test_field_pdfs_class(name, field_corpus):
         result.cleanup()
 
 
-@pytest.mark.parametrize("seed", list(field_pdfs.FUZZ_SEEDS))
-def test_field_pdfs_fuzzed_file_never_kills_the_worker(seed, field_corpus):
+@pytest.mark.parametrize(
+    "name",
+    [f"fuzz-{seed}" for seed in field_pdfs.FUZZ_SEEDS] + [f"mutated-{seed}" for seed in field_pdfs.MUTATION_SEEDS],
+)
+def test_field_pdfs_fuzzed_file_never_kills_the_worker(name, field_corpus):
     try:
-        result = read_pdf(field_corpus[f"fuzz-{seed}"])
+        result = read_pdf(field_corpus[name])
     except IngestRefused as refusal:
         assert refusal.kind not in DEATHS, refusal.detail
         assert refusal.message
