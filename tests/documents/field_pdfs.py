@@ -292,9 +292,9 @@ def link_launch() -> bytes:
     return _link(b"<< /S /Launch /F (budget.xlsx) >>")
 
 
-def link_hex_escaped_javascript() -> bytes:
+def link_hex_escaped_launch() -> bytes:
     """The action type written with a #-escape: the same name to every reader."""
-    return _link(b"<< /S /J#61vaScript /JS (app.alert\\(1\\)) >>")
+    return _link(b"<< /S /L#61unch /F (calc.exe) >>")
 
 
 def bookmark_to_another_file() -> bytes:
@@ -460,7 +460,7 @@ FIELD: dict[str, tuple[Callable[[], bytes], Expect]] = {
     "link_unc_uri": (link_unc_uri, refused("remote_link")),
     "link_javascript_uri": (link_javascript_uri, refused("remote_link")),
     "link_launch": (link_launch, refused("active_content")),
-    "link_hex_escaped_javascript": (link_hex_escaped_javascript, refused("active_content")),
+    "link_hex_escaped_launch": (link_hex_escaped_launch, refused("active_content")),
     "bookmark_to_another_file": (bookmark_to_another_file, refused("remote_link")),
     "open_action_to_another_file": (open_action_to_another_file, refused("remote_link")),
     "open_action_web_page": (open_action_web_page, refused("remote_link")),
