@@ -155,9 +155,19 @@ def change_message(change: dict) -> str:
             "were removed from the copy members read."
         ) % {"bytes": change.get("bytes", "?")}
     if code == "open_action_removed":
+        action = str(change.get("action", "?"))
+        named = {
+            "Named Print": _("opening the print dialog"),
+            "Named FirstPage": _("going to the first page"),
+            "Named LastPage": _("going to the last page"),
+            "Named NextPage": _("going to the next page"),
+            "Named PrevPage": _("going to the previous page"),
+        }
+        if action in named:
+            action = f"{named[action]}: {action}"
         return _(
             "An action the file ran when opened (%(action)s) was removed from the copy members read."
-        ) % {"action": change.get("action", "?")}
+        ) % {"action": action}
     if code == "document_actions_removed":
         return _("Actions the file ran on its own (when printed, saved or closed) were removed.")
     if code == "page_actions_removed":
