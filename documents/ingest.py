@@ -47,8 +47,8 @@ class IngestRefused(DocumentError):
 
 def refusal_message(reason: str) -> str:
     messages = {
-        "not_pdf": _("This file is not a PDF."),
-        "damaged": _("This PDF is damaged and cannot be read."),
+        "not_pdf": _("This file is not a PDF. Save the document as a PDF and upload that file."),
+        "damaged": _("This PDF is damaged and cannot be read. Save or export the PDF again and re-upload."),
         "encrypted": _("This PDF needs a password to open. Save it again without a password and re-upload."),
         "active_content": _(
             "This PDF contains scripts or actions that start other programs, which are not allowed. "
@@ -64,7 +64,10 @@ def refusal_message(reason: str) -> str:
         ),
         "timeout": _("This PDF took too long to read (more than %(seconds)s seconds).")
         % {"seconds": f"{settings.COUNCIL_INGEST_TIMEOUT_S:g}"},
-        "memory": _("This PDF needs too much memory to read."),
+        "memory": _(
+            "This PDF needs too much memory to read (an image or page far too large). "
+            "Export it again at a lower resolution and re-upload."
+        ),
         "too_large": _("This file is larger than the limit of %(limit)s.")
         % {"limit": filesizeformat(settings.COUNCIL_UPLOAD_MAX_BYTES)},
     }

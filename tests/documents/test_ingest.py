@@ -35,8 +35,12 @@ def test_accepts_a_japanese_pdf(pdf_files):
 @pytest.mark.parametrize(
     ("name", "reason", "message"),
     [
-        ("image", "not_pdf", "This file is not a PDF."),
-        ("truncated", "damaged", "This PDF is damaged and cannot be read."),
+        ("image", "not_pdf", "This file is not a PDF. Save the document as a PDF and upload that file."),
+        (
+            "truncated",
+            "damaged",
+            "This PDF is damaged and cannot be read. Save or export the PDF again and re-upload.",
+        ),
         (
             "encrypted",
             "encrypted",
