@@ -59,9 +59,16 @@ class Refused(Exception):
         self.kind = kind
         self.params = params or {}
 
+    def __reduce__(self):  # raised in a renderer process, it reaches the worker whole
+        return (_refused, (self.reason, self.detail, self.kind, self.params))
+
     @classmethod
     def from_damage(cls, damage: Damage) -> Refused:
         return cls(damage.reason, damage.detail, kind=damage.kind)
+
+
+def _refused(reason: str, detail: str, kind: str, params: dict) -> Refused:
+    return Refused(reason, detail, kind=kind, params=params)
 
 
 def refuse_damage(damage: Damage | None) -> None:

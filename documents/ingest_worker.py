@@ -236,7 +236,10 @@ def render_pages(path: str, first: int, last: int, thumbs_dir: str) -> list[dict
     ``"placeholder": true``); the document is still accepted, the reader draws it with pdf.js."""
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(path)
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        raise Refused("damaged", f"PDFium cannot open the served copy: {exc}", kind="render") from exc
     out = []
     try:
         for index in range(first - 1, last):

@@ -353,3 +353,13 @@ def test_field_pdfs_upload_page_in_the_browser(daphne_server, new_context, field
     page.locator(".upload-result.is-ok a").first.click()
     page.wait_for_selector(".ingest-notes")
     assert "AES-128" in page.locator(".ingest-notes").inner_text()
+
+
+def test_field_pdfs_refusal_from_a_renderer_process_keeps_its_name():
+    """Renderers are separate processes: a refusal raised there is pickled back whole."""
+    import pickle
+
+    from documents.ingest_damage import Refused
+
+    back = pickle.loads(pickle.dumps(Refused("damaged", "x", kind="page_content", params={"page": 7})))
+    assert (back.reason, back.detail, back.kind, back.params) == ("damaged", "x", "page_content", {"page": 7})
