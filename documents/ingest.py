@@ -188,7 +188,6 @@ def change_message(change: dict) -> str:
 @dataclass
 class IngestResult:
     workdir: Path
-    changes: list[dict]
     page_count: int
     pages: list[dict]
     original_sha256: str
@@ -197,6 +196,8 @@ class IngestResult:
     seconds: float
     peak_rss_mb: float
     extra: dict = field(default_factory=dict)
+    # What was changed in the served copy ({"code": ...}; documents.ingest.change_message).
+    changes: list[dict] = field(default_factory=list)
 
     @property
     def served_path(self) -> Path:
