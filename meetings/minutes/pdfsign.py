@@ -9,7 +9,9 @@ incremental update, so the PDF/A-3b document underneath is unchanged byte for by
 
 from __future__ import annotations
 
+import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -40,5 +42,25 @@ def sign_minutes_pdf(*, data: bytes, minutes: Minutes) -> bytes:
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+    async def sign() -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(data))
+        return (await signers.async_sign_pdf(writer, meta, signer=signer)).getvalue()
+
+    return _run(sign)
+
+
+def _run(make_coroutine):
+    """pyHanko signs asynchronously. Run it to completion whether or not this thread already
+    has an event loop running (a job started from async code, a browser test's loop)."""
+    if not _loop_running():
+        return asyncio.run(make_coroutine())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

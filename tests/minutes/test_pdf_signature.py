@@ -74,3 +74,29 @@ def test_signed_minutes_stay_pdf_a_and_print_the_signed_audit_checkpoint(signed_
     text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
     assert f"第{checkpoint.seq}号" in text
     assert checkpoint.head_hash[:16] in text
+
+
+def test_signing_works_while_an_event_loop_runs_in_the_thread(signed_pdf, monkeypatch):
+    """Playwright's sync API (browser tests) keeps an event loop marked running in the thread
+    that seeds the demo and signs minutes; pyHanko's own asyncio.run would fail there."""
+    import threading
+
+    from meetings.minutes import pdfsign
+
+    minutes, data, _cert = signed_pdf
+    caller = threading.get_ident()
+    threads = []
+    real_run = pdfsign.asyncio.run
+
+    def run(coroutine):
+        threads.append(threading.get_ident())
+        return real_run(coroutine)
+
+    monkeypatch.setattr(pdfsign, "_loop_running", lambda: True)
+    monkeypatch.setattr(pdfsign.asyncio, "run", run)
+    import weasyprint
+
+    plain = weasyprint.HTML(string="<p>会議録</p>").write_pdf()
+    signed = pdfsign.sign_minutes_pdf(data=plain, minutes=minutes)
+    assert threads and threads[0] != caller  # signed in a thread of its own
+    assert len(PdfFileReader(io.BytesIO(signed)).embedded_signatures) == 1
