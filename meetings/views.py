@@ -89,11 +89,11 @@ def session_edit(request, pk: int):
 @clerk_required
 def sitting_create(request, pk: int):
     session = get_object_or_404(Session, pk=pk)
-    initial = {"number": (session.sittings.count() + 1), "start_time": "10:00", "place": _("Chamber"),
-               "date": session.start_date, "template": "opening"}
+    initial = {"start_time": "10:00", "place": _("Chamber"), "date": session.start_date, "template": "opening"}
     plenary = Body.objects.filter(council=session.council, kind=Body.Kind.PLENARY).first()
     if plenary:
         initial["body"] = plenary.pk
+        initial["number"] = selectors.next_sitting_number(session=session, body=plenary)
     return form_page(
         request, SittingForm(request.POST or None, session=session, initial=initial),
         template="meetings/sitting_form.html", context={"session": session},
