@@ -62,6 +62,7 @@ def sitting_reader_data(user, sitting: Sitting) -> tuple[list[dict], list[dict]]
     items = list(sitting.agenda_items.order_by("position", "id")) if show_agenda else []
     links = list(
         AgendaItemDocument.objects.filter(agenda_item__in=items)
+        .exclude(document__release_state=Document.Release.WITHDRAWN)  # gone for the clerk's reader too
         .select_related("document", "document__body", "document__council")
         .order_by("agenda_item__position", "position", "id")
     )

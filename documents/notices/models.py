@@ -54,6 +54,12 @@ class Notice(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def document_withdrawn(self) -> bool:
+        """The document this notice announced has since been withdrawn: the notice says so
+        instead of pointing at it."""
+        return self.document is not None and self.document.release_state == Document.Release.WITHDRAWN
+
 
 def attachment_upload_to(instance, filename: str) -> str:
     """Stored under a generated name; the original name is kept in the row."""

@@ -327,3 +327,17 @@ def test_sitting_number_counts_the_bodys_sittings_in_the_session(clerk_client, o
         "place": "第1委員会室"})
     assert response.status_code == 302
     assert Sitting.objects.filter(session=session, body=committee).order_by("-number").first().number == 3
+
+
+def test_favicon_linked_from_every_page_and_present(client, org):
+    """#12: a favicon (SVG, with PNG fallbacks), linked from base.html and the standalone 404 page."""
+    from django.contrib.staticfiles import finders
+    from PIL import Image
+
+    client.force_login(org["members"][4].user)
+    for response in (client.get(reverse("home")), client.get("/no-such-page/")):
+        page = response.content.decode()
+        assert 'rel="icon" href="/static/favicon' in page
+    assert "<svg" in open(finders.find("favicon.svg"), encoding="utf-8").read()
+    assert Image.open(finders.find("favicon-32.png")).size == (32, 32)
+    assert Image.open(finders.find("apple-touch-icon.png")).size == (180, 180)

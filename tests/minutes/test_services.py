@@ -209,3 +209,23 @@ def test_nominating_signers_names_them_in_the_chairs_suggested_line(recorded, dr
         "議長において5番 伊藤誠君、6番 渡辺陽子君を指名します。"
     )
     assert line.is_untouched_suggestion
+
+
+def test_era_dates_in_the_signature_block(
+    recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks
+):
+    """#12: the signature block prints the era date (令和8年12月2日 午後2時05分), not 2026-12-02 14:05."""
+    import datetime
+
+    from django.utils import timezone
+
+    minutes = _signed(recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks)
+    at = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5))
+    Signature.objects.filter(minutes=minutes).update(signed_at=at)
+    rows = selectors.signatory_rows(minutes)
+    assert {r["signed_label"] for r in rows} == {"令和8年12月2日 午後2時05分"}
+    html = selectors.document_context(minutes)
+    from django.template.loader import render_to_string
+
+    body = render_to_string("meetings/minutes/_document_body.html", html)
+    assert "電子署名 令和8年12月2日 午後2時05分" in body and "2026-12-02" not in body
