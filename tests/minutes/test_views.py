@@ -193,3 +193,18 @@ def test_a_failed_final_pdf_can_be_rendered_again(
         clerk.post(reverse("meetings:minutes:preview", args=[draft.pk]))
     draft.refresh_from_db()
     assert draft.pdf_sha256 and draft.pages
+
+
+def test_era_dates_in_the_minutes_lists(recorded, draft, clerk_user):
+    """#12: the minutes lists give the sitting's date in the era form, not 2026-12-02."""
+    from council.formats import era_date
+
+    clerk = login(clerk_user)
+    clerk.cookies["django_language"] = "ja"
+    page = clerk.get(reverse("meetings:minutes:index")).content.decode()
+    sitting = recorded["sitting"]
+    assert era_date(sitting.date) in page and sitting.date.isoformat() not in page
+    type(draft).objects.filter(pk=draft.pk).update(state="published")
+    public = Client()
+    public.cookies["django_language"] = "ja"
+    assert era_date(sitting.date) in public.get(reverse("meetings:minutes:public_list")).content.decode()
