@@ -424,6 +424,7 @@ WS_TYPES: dict[str, str] = {
     # Refused on the merits for everyone in this scene (no no-objection question is open; the
     # member is not checked in online; not waiting for the floor): the service decides.
     "agenda.move": "C C C F A F A A U",
+    "attendance.all_present": "C C C F F F A A U",
     "attendance.checkin": "C C C A A F F F U",
     "attendance.checkout": "C C C A A A A A U",
     "attendance.mark": "C C C F F F A A U",

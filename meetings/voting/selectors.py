@@ -80,6 +80,20 @@ def presets_for(council: Council) -> dict[str, rules.Requirement]:
 # --- state parts --------------------------------------------------------------------------
 
 
+def attendable_non_members(sitting: Sitting) -> list[Person]:
+    """Executive officials (説明のため出席した者) and secretariat staff (職務のため出席した事務局職員)
+    of the council, whom the clerk can put on a sitting's roll; each with ``role_label``."""
+    labels = {Person.Kind.OFFICIAL: _("Official attending to explain"), Person.Kind.SECRETARIAT: _("Secretariat staff")}
+    people = list(
+        Person.objects.filter(
+            council_id=sitting.body.council_id, active=True, kind__in=list(labels)
+        ).order_by("kind", "family_name_kana", "id")
+    )
+    for person in people:
+        person.role_label = labels[person.kind]
+    return people
+
+
 def attendance_part(*, sitting: Sitting, audience: str, user: Any = None) -> dict:
     rows = list(Attendance.objects.filter(sitting=sitting).select_related("person"))
     counts = {status: 0 for status in Attendance.Status.values}

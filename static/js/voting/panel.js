@@ -421,6 +421,14 @@ function start(root) {
     }
   });
   root.querySelector('[data-voting-action="prepare"]')?.addEventListener("click", () => send({ type: "attendance.prepare" }));
+  // 全員出席 in one action; the clerk then marks the exceptions on the roll.
+  root.querySelector('[data-voting-action="all-present"]')?.addEventListener("click", () => send({ type: "attendance.all_present" }));
+  // An official (説明員) or secretariat staff joins the roll as present (they never vote or count for quorum).
+  root.querySelector('[data-voting-form="attendee"]')?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const personId = Number(event.currentTarget.elements.namedItem("person_id").value);
+    send({ type: "attendance.mark", person_id: personId, status: "present_room" });
+  });
   root.querySelector('[data-voting-form="motion"]')?.addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.currentTarget.elements;
