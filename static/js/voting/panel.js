@@ -234,10 +234,14 @@ function start(root) {
     const mine = state.poll.me || {};
     const entitled = (p.entitled || []).includes(me) || mine.entitled;
     if (!entitled) return [el("p", { class: "voting-note" }, T.not_entitled)];
+    // Standing, hands, no objection: what is asked and what to do, in the room or online.
+    const online = (state.attendance?.roll || []).some((r) => r.id === me && r.status === "present_online");
+    const told = p.instructions?.[online ? "online" : "room"];
+    const instructions = told ? el("p", { class: "voting-instructions", "data-voting": "instructions" }, told) : null;
     if (p.method === "no_objection") {
-      return [button(T.object, () => send({ type: "objection.raise", poll_id: p.id }), "btn btn-large")];
+      return [instructions, button(T.object, () => send({ type: "objection.raise", poll_id: p.id }), "btn btn-large")];
     }
-    if (!["roll_call", "secret"].includes(p.method)) return [];
+    if (!["roll_call", "secret"].includes(p.method)) return instructions ? [instructions] : [];
     if (mine.voted) {
       return [el("p", { class: "voting-receipt", "data-receipt": mine.receipt || "" },
         fmt(T.voted, { receipt: mine.receipt || "" }))];
