@@ -126,11 +126,25 @@ def sitting_upload(request: HttpRequest, sitting_id: int) -> HttpResponse:
         {
             "sitting": sitting,
             "items": items,
+            "selected_item": _item_being_prepared(request, sitting, items),
             "visibility_choices": Document.Visibility.choices,
             "upload_url": reverse("meetings:reader:upload_file", args=[sitting.pk]),
             "upload_max": settings.COUNCIL_UPLOAD_MAX_BYTES,
         },
     )
+
+
+def _item_being_prepared(request: HttpRequest, sitting: Sitting, items: list[AgendaItem]) -> int | None:
+    """The item the upload is for: the one the clerk came from (``?item=``), else the one on the
+    floor in the live sitting, else none (the clerk chooses)."""
+    ids = {item.pk for item in items}
+    asked = request.GET.get("item", "")
+    if asked.isdigit() and int(asked) in ids:
+        return int(asked)
+    from meetings.live.models import LiveState
+
+    live = LiveState.objects.filter(sitting=sitting).values_list("agenda_item_id", flat=True).first()
+    return live if live in ids else None
 
 
 def attach_document(*, item: AgendaItem, document: Document, actor) -> AgendaItemDocument:

@@ -190,6 +190,27 @@ def agenda_item_move(request, pk: int):
 
 @clerk_required
 @require_POST
+def agenda_document_move(request, pk: int, document_id: int):
+    """Move a document to another agenda item of the sitting (from the sitting's upload page)."""
+    sitting = get_object_or_404(Sitting, pk=pk)
+
+    def item(field: str) -> AgendaItem | None:
+        value = request.POST.get(field, "")
+        return sitting.agenda_items.filter(pk=int(value)).first() if value.isdigit() else None
+
+    try:
+        link = services.agenda_document_move(actor=request.user, sitting=sitting, document_id=document_id,
+                                             to_item=item("to_item"), from_item=item("from_item"))
+    except Refused as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Moved “%(document)s” to %(item)s.") % {
+            "document": link.document.title, "item": link.agenda_item.label})
+    return redirect(reverse("meetings:reader:upload", args=[sitting.pk]) + "#attached-heading")
+
+
+@clerk_required
+@require_POST
 def agenda_reorder(request, pk: int):
     """The drag-and-drop endpoint: ``order`` is the comma-separated item ids in their new order."""
     sitting = get_object_or_404(Sitting, pk=pk)

@@ -143,6 +143,7 @@ ROUTES: dict[str, tuple[dict[str, str], str, str]] = {
     "meetings:agenda_item_edit": ({}, "L D D D D D O O", "L D D D D D O O"),
     "meetings:agenda_item_delete": ({}, "L D D D D D M M", "L D D D D D R R"),
     "meetings:agenda_item_move": ({}, "L D D D D D M M", "L D D D D D R R"),
+    "meetings:agenda_document_move": ({}, "L D D D D D M M", "L D D D D D R R"),
     "meetings:body_calendar": ({}, "O O O O O O O O", "M M M M M M M M"),
     "meetings:reader:sitting": ({}, "L D D O O O O O", "L M M M M M M M"),
     "meetings:reader:upload": ({}, "L D D D D D O O", "L M M M M M M M"),
