@@ -35,7 +35,8 @@ function start(root) {
     return node;
   };
   const button = (label, onclick, cls = "btn") => el("button", { type: "button", class: cls, onclick }, label);
-  const nameOf = (p) => `${p.seat ? fmt(T.seat, { n: p.seat }) + " " : ""}${p.name}`;
+  // 3番 山田太郎 for a member; 町長 五十嵐正 for an official (no seat) on the roll or at the floor.
+  const nameOf = (p) => `${p.seat ? fmt(T.seat, { n: p.seat }) + " " : p.title ? `${p.title} ` : ""}${p.name}`;
 
   const channel = openChannel(sittingId, onMessage, (up) => showError(up ? "" : T.connection_lost));
 
