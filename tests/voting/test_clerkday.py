@@ -10,10 +10,11 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from council.models import AuditEntry
+from meetings.attendance.models import Attendance, AttendanceChange
+from meetings.attendance.quorum import quorum_status
 from meetings.voting import selectors
 from meetings.voting.errors import VotingError
-from meetings.voting.models import Attendance, AttendanceChange, Ballot, FloorTurn, Poll
-from meetings.voting.quorum import quorum_status
+from meetings.voting.models import Ballot, FloorTurn, Poll
 from meetings.voting.services import ballots, common, floor, motions, polls, roll
 from tests.voting.conftest import make_remote, mark_all_present
 
