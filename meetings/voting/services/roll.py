@@ -7,6 +7,7 @@ Every change is kept in ``AttendanceChange`` and audited; the quorum follows fro
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,10 +62,12 @@ def roll_mark_all_present(*, sitting: Sitting, by=None) -> list[int]:
         sitting = lock_sitting(sitting.pk)
         roll_prepare(sitting=sitting, by=by)
         members = body_member_ids(sitting)
+        marked_before = AttendanceChange.objects.filter(attendance=OuterRef("pk"))
         rows = list(
-            Attendance.objects.select_for_update()
+            Attendance.objects.select_for_update(of=("self",))
             .filter(sitting=sitting, role=Attendance.Role.MEMBER, person_id__in=members,
-                    status=Attendance.Status.ABSENT, changes__isnull=True)
+                    status=Attendance.Status.ABSENT)
+            .filter(~Exists(marked_before))  # a subquery: PostgreSQL locks no outer join
             .order_by("person__seat_number", "person_id")
         )
         for row in rows:
