@@ -10,3 +10,11 @@ class DocumentError(Exception):
         super().__init__(message)
         self.message = message
         self.reason = reason
+
+
+class DocumentWithdrawn(Exception):
+    """The user asked for a document they could read before it was withdrawn (answered with 410)."""
+
+    def __init__(self, document) -> None:
+        super().__init__(f"document {document.pk} was withdrawn")
+        self.document = document

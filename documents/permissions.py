@@ -59,6 +59,20 @@ def can_view(user, document: Document) -> bool:
         return True
     if not is_released(document):
         return False
+    return _may_read_when_released(user, document)
+
+
+def was_withdrawn_for(user, document: Document) -> bool:
+    """A released document the user could read has been withdrawn: they are told so (410), since
+    they knew of it. Anyone else gets the plain 404, so the answer reveals nothing new."""
+    return (
+        document.release_state == Document.Release.WITHDRAWN
+        and document.released_at is not None
+        and _may_read_when_released(user, document)
+    )
+
+
+def _may_read_when_released(user, document: Document) -> bool:
     visibility = document.visibility
     if visibility == Document.Visibility.PUBLIC:
         return True

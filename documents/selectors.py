@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from documents import permissions
+from documents.errors import DocumentWithdrawn
 from documents.models import Document, DocumentVersion, Page, Receipt, ReplacementNotice
 
 NEW = "new"
@@ -26,6 +27,8 @@ UPDATED = "updated"
 def document_for(user, document_id: int) -> Document:
     """The document if ``user`` may see it; 404 for missing and forbidden alike."""
     document = Document.objects.select_related("body", "council").filter(pk=document_id).first()
+    if document is not None and not permissions.can_manage(user) and permissions.was_withdrawn_for(user, document):
+        raise DocumentWithdrawn(document)
     if document is None or not permissions.can_view(user, document):
         raise Http404("No such document")
     return document
@@ -82,9 +85,12 @@ def badges_for(user, documents) -> dict[int, str]:
 
 
 def unread_notices(user) -> QuerySet[ReplacementNotice]:
+    """Replacements the user has not looked at; none for a withdrawn document (it leaves no traces)."""
     if not getattr(user, "is_authenticated", False):
         return ReplacementNotice.objects.none()
-    return ReplacementNotice.objects.filter(user=user, read_at__isnull=True).select_related(
+    return ReplacementNotice.objects.filter(user=user, read_at__isnull=True).exclude(
+        version__document__release_state=Document.Release.WITHDRAWN
+    ).select_related(
         "version", "version__document"
     )
 

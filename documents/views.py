@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from council.models import Body
 from documents import permissions, selectors, services
-from documents.errors import DocumentError
+from documents.errors import DocumentError, DocumentWithdrawn
 from documents.models import Document
 from documents.reader import documents_payload, reader_config
 from documents.serving import StoredFile, file_response
@@ -26,6 +28,20 @@ from documents.uploads import (
     receive_upload,
     replaced_version,
 )
+
+
+def withdrawn_page(view):
+    """A reader who could open a document before it was withdrawn is told so, in their language,
+    with 410 Gone; anyone else gets the same 404 as for a missing document."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DocumentWithdrawn as exc:
+            return render(request, "documents/withdrawn.html", {"document": exc.document}, status=410)
+
+    return wrapper
 
 
 def _filename(version) -> str:
@@ -98,6 +114,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@withdrawn_page
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     document = selectors.document_for(request.user, document_id)
     can_manage = permissions.can_manage(request.user)
@@ -121,6 +138,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
 
 
 @require_GET
+@withdrawn_page
 def document_read(request: HttpRequest, document_id: int) -> HttpResponse:
     """One document in the reader (from search hits and document lists): ?page=N&q=words."""
     document = selectors.document_for(request.user, document_id)
@@ -283,6 +301,8 @@ def change_release(request: HttpRequest, document_id: int) -> HttpResponse:
             services.document_release(document=document, actor=request.user, at=at)
             messages.success(request, _("The release is scheduled."))
         elif action == "withdraw":
+            if request.POST.get("confirm") != "yes":  # withdrawing cannot be undone: ask first
+                return render(request, "documents/withdraw_confirm.html", {"document": document})
             services.document_withdraw(document=document, actor=request.user)
             messages.success(request, _("The document is withdrawn."))
         elif action == "update":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from council.models import Body
 from meetings.models import AgendaItem, Session, Sitting
+from meetings.selectors import next_sitting_number, next_sitting_numbers
 from meetings.services.agenda import AGENDA_TEMPLATES
 
 
@@ -69,6 +72,20 @@ class SittingForm(forms.ModelForm):
         self.fields["template"].choices = [("", _("Empty order of business"))] + [
             (key, template.label) for key, template in AGENDA_TEMPLATES.items()
         ]
+        # 第n号 counts the sittings of the chosen body in this session: left blank, it is filled in;
+        # the page's script follows a change of body with the next number from this map.
+        self.fields["number"].required = False
+        self.fields["number"].help_text = _("Counted per body within the session; leave blank for the next number.")
+        self.fields["body"].widget.attrs["data-next-numbers"] = json.dumps(
+            {str(k): v for k, v in next_sitting_numbers(session).items()}
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("number") is None and data.get("body") is not None:
+            data["number"] = next_sitting_number(session=self.instance.session, body=data["body"])
+            self.instance.number = data["number"]
+        return data
 
     def validate_unique(self):
         super().validate_unique()

@@ -178,6 +178,15 @@ class AgendaItem(models.Model):
     def display_title(self) -> str:
         return self.title_en if (_english() and self.title_en) else self.title
 
+    @property
+    def numbered_title(self) -> str:
+        """The title with its bill number in front (議案第45号 町税条例の一部改正について) unless it
+        already starts with it: what the clerk recognises an item by when filing documents."""
+        title = self.display_title
+        if self.bill_number and not title.startswith(self.bill_number):
+            return f"{self.bill_number} {title}"
+        return title
+
 
 class AgendaItemDocument(models.Model):
     """Links an agenda item to an agenda document (documents know nothing of meetings)."""

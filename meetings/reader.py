@@ -62,6 +62,7 @@ def sitting_reader_data(user, sitting: Sitting) -> tuple[list[dict], list[dict]]
     items = list(sitting.agenda_items.order_by("position", "id")) if show_agenda else []
     links = list(
         AgendaItemDocument.objects.filter(agenda_item__in=items)
+        .exclude(document__release_state=Document.Release.WITHDRAWN)  # gone for the clerk's reader too
         .select_related("document", "document__body", "document__council")
         .order_by("agenda_item__position", "position", "id")
     )
@@ -125,11 +126,25 @@ def sitting_upload(request: HttpRequest, sitting_id: int) -> HttpResponse:
         {
             "sitting": sitting,
             "items": items,
+            "selected_item": _item_being_prepared(request, sitting, items),
             "visibility_choices": Document.Visibility.choices,
             "upload_url": reverse("meetings:reader:upload_file", args=[sitting.pk]),
             "upload_max": settings.COUNCIL_UPLOAD_MAX_BYTES,
         },
     )
+
+
+def _item_being_prepared(request: HttpRequest, sitting: Sitting, items: list[AgendaItem]) -> int | None:
+    """The item the upload is for: the one the clerk came from (``?item=``), else the one on the
+    floor in the live sitting, else none (the clerk chooses)."""
+    ids = {item.pk for item in items}
+    asked = request.GET.get("item", "")
+    if asked.isdigit() and int(asked) in ids:
+        return int(asked)
+    from meetings.live.models import LiveState
+
+    live = LiveState.objects.filter(sitting=sitting).values_list("agenda_item_id", flat=True).first()
+    return live if live in ids else None
 
 
 def attach_document(*, item: AgendaItem, document: Document, actor) -> AgendaItemDocument:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from council import permissions as org
+from council.models import Body
 from meetings.models import AgendaItem, Session, Sitting
 
 
@@ -34,6 +35,22 @@ def upcoming_sittings_for(user, *, today: datetime.date | None = None, limit: in
     for sitting in result:
         sitting.visible_items = list(sitting.agenda_items.all()) if (clerk or sitting.agenda_published_at) else []
     return result
+
+
+def next_sitting_number(*, session: Session, body) -> int:
+    """The next 第n号 of a body in a session: sittings are numbered per body within the session
+    (the plenary's 第2号 and a committee's 第1号 can fall on the same day)."""
+    numbers = Sitting.objects.filter(session=session, body=body).values_list("number", flat=True)
+    return max(numbers, default=0) + 1
+
+
+def next_sitting_numbers(session: Session) -> dict[int, int]:
+    """``next_sitting_number`` for every body of the session's council, for the new-sitting form."""
+    taken = dict(
+        Sitting.objects.filter(session=session).values("body_id").annotate(top=Max("number")).values_list("body_id", "top")
+    )
+    bodies = Body.objects.filter(council_id=session.council_id).values_list("pk", flat=True)
+    return {pk: (taken.get(pk) or 0) + 1 for pk in bodies}
 
 
 def sessions_for_clerk() -> QuerySet[Session]:

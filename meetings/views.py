@@ -89,11 +89,11 @@ def session_edit(request, pk: int):
 @clerk_required
 def sitting_create(request, pk: int):
     session = get_object_or_404(Session, pk=pk)
-    initial = {"number": (session.sittings.count() + 1), "start_time": "10:00", "place": _("Chamber"),
-               "date": session.start_date, "template": "opening"}
+    initial = {"start_time": "10:00", "place": _("Chamber"), "date": session.start_date, "template": "opening"}
     plenary = Body.objects.filter(council=session.council, kind=Body.Kind.PLENARY).first()
     if plenary:
         initial["body"] = plenary.pk
+        initial["number"] = selectors.next_sitting_number(session=session, body=plenary)
     return form_page(
         request, SittingForm(request.POST or None, session=session, initial=initial),
         template="meetings/sitting_form.html", context={"session": session},
@@ -186,6 +186,27 @@ def agenda_item_move(request, pk: int):
     return _agenda_action(request, item.sitting_id,
                           lambda: services.agenda_item_move(actor=request.user, item=item, direction=direction),
                           _("Order changed."))
+
+
+@clerk_required
+@require_POST
+def agenda_document_move(request, pk: int, document_id: int):
+    """Move a document to another agenda item of the sitting (from the sitting's upload page)."""
+    sitting = get_object_or_404(Sitting, pk=pk)
+
+    def item(field: str) -> AgendaItem | None:
+        value = request.POST.get(field, "")
+        return sitting.agenda_items.filter(pk=int(value)).first() if value.isdigit() else None
+
+    try:
+        link = services.agenda_document_move(actor=request.user, sitting=sitting, document_id=document_id,
+                                             to_item=item("to_item"), from_item=item("from_item"))
+    except Refused as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Moved “%(document)s” to %(item)s.") % {
+            "document": link.document.title, "item": link.agenda_item.label})
+    return redirect(reverse("meetings:reader:upload", args=[sitting.pk]) + "#attached-heading")
 
 
 @clerk_required

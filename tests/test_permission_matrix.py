@@ -143,6 +143,7 @@ ROUTES: dict[str, tuple[dict[str, str], str, str]] = {
     "meetings:agenda_item_edit": ({}, "L D D D D D O O", "L D D D D D O O"),
     "meetings:agenda_item_delete": ({}, "L D D D D D M M", "L D D D D D R R"),
     "meetings:agenda_item_move": ({}, "L D D D D D M M", "L D D D D D R R"),
+    "meetings:agenda_document_move": ({}, "L D D D D D M M", "L D D D D D R R"),
     "meetings:body_calendar": ({}, "O O O O O O O O", "M M M M M M M M"),
     "meetings:reader:sitting": ({}, "L D D O O O O O", "L M M M M M M M"),
     "meetings:reader:upload": ({}, "L D D D D D O O", "L M M M M M M M"),
@@ -424,6 +425,7 @@ WS_TYPES: dict[str, str] = {
     # Refused on the merits for everyone in this scene (no no-objection question is open; the
     # member is not checked in online; not waiting for the floor): the service decides.
     "agenda.move": "C C C F A F A A U",
+    "attendance.all_present": "C C C F F F A A U",
     "attendance.checkin": "C C C A A F F F U",
     "attendance.checkout": "C C C A A A A A U",
     "attendance.mark": "C C C F F F A A U",

@@ -23,6 +23,7 @@ class Notice(models.Model):
         DOCUMENT_REPLACED = "document_replaced", _("Replaced document")
         DOCUMENT_REMINDER = "document_reminder", _("Please read")
         AGENDA_CHANGED = "agenda_changed", _("Order of business changed")
+        SIGNATURE_REQUESTED = "signature_requested", _("Your signature is requested")
 
     council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.MESSAGE)
@@ -53,6 +54,12 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def document_withdrawn(self) -> bool:
+        """The document this notice announced has since been withdrawn: the notice says so
+        instead of pointing at it."""
+        return self.document is not None and self.document.release_state == Document.Release.WITHDRAWN
 
 
 def attachment_upload_to(instance, filename: str) -> str:

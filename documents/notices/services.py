@@ -4,7 +4,9 @@ automatic announcements other areas call:
 - ``notify_document_released(document=..., actor=...)`` when a document is released,
 - ``notify_document_replaced(version=..., actor=...)`` after a replacement (差し替え),
 - ``notify_agenda_changed(body=..., title=..., link=..., actor=...)`` when a published order of
-  business changes (meetings passes plain values; this module imports nothing from meetings).
+  business changes (meetings passes plain values; this module imports nothing from meetings),
+- ``notify_signature_requested(council=..., people=..., title=..., link=...)`` when something awaits
+  people's signature (the minutes sent for sign-off).
 
 E-mail goes through Django's e-mail backend, after commit, when ``COUNCIL_NOTICE_EMAIL`` is on.
 E-mails carry the title, the message and a link, never attachments or document files.
@@ -264,6 +266,17 @@ def notify_agenda_changed(*, body: Body, title: str, link: str = "", actor=None,
                 return recent
     return _announce(kind=Notice.Kind.AGENDA_CHANGED, council=body.council, title=title, users=members_of(body),
                      actor=actor, link=link, body=summary, bodies=[body])
+
+
+def notify_signature_requested(*, council: Council, people: Iterable[Person], title: str, link: str,
+                               actor=None) -> Notice | None:
+    """Tell the people whose signature is awaited (the chair and the signers of minutes sent for
+    sign-off), with a link to what they sign. Those without an active account are skipped."""
+    users = [p.user for p in people if p.user_id and p.active and p.user.is_active]
+    with translation.override(settings.LANGUAGE_CODE):
+        body = _("Please read the text and sign it. Until everyone has signed, it cannot be published.")
+    return _announce(kind=Notice.Kind.SIGNATURE_REQUESTED, council=council, title=title, users=users,
+                     actor=actor, link=link, body=body)
 
 
 ANNOUNCE_WINDOW = datetime.timedelta(days=2)

@@ -124,12 +124,15 @@ def agenda_for(*, sitting: Sitting) -> list[dict]:
 
 
 def console_documents(*, sitting: Sitting, user) -> list[dict]:
-    """Documents the console can present: those attached to the sitting's items that ``user`` may see."""
+    """Documents the console can present: those attached to the sitting's items that ``user`` may see.
+    A withdrawn document is never offered (not even to the clerk), so it cannot sit next to its replacement."""
+    from documents.models import Document
     from documents.permissions import can_view
     from meetings.models import AgendaItemDocument
 
     links = (
         AgendaItemDocument.objects.filter(agenda_item__sitting=sitting)
+        .exclude(document__release_state=Document.Release.WITHDRAWN)
         .select_related("document").order_by("agenda_item__position", "position", "id")
     )
     seen: dict[int, dict] = {}

@@ -147,6 +147,8 @@ def vote_data(vote: VoteRecord, *, chair_title: str = "議長") -> dict:
         summary = f"{method}により採決 賛成{vote.yes or 0}票 反対{vote.no or 0}票 {result}"
     elif vote.method == "roll_call":
         summary = f"{method}により採決 賛成{vote.yes or 0}票 反対{vote.no or 0}票 {result}"
+    elif vote.method in UNANIMOUS and vote.unanimous:
+        summary = f"{method}により採決 {UNANIMOUS[vote.method]} {result}"
     else:
         summary = f"{method}により採決 賛成{vote.yes or 0}人 反対{vote.no or 0}人 {result}"
     if vote.casting_vote:
@@ -165,6 +167,7 @@ def vote_data(vote: VoteRecord, *, chair_title: str = "議長") -> dict:
         "no": vote.no,
         "abstain": vote.abstain,
         "present": vote.present,
+        "unanimous": vote.unanimous,
         "requirement": vote.requirement,
         "special": vote.special,
         "casting_vote": vote.casting_vote,
@@ -238,6 +241,8 @@ def _about(motion: str) -> str:
 
 
 MAJORITY = {"standing": ("起立多数", "起立少数"), "hands": ("挙手多数", "挙手少数")}
+# Everyone entitled rose or raised a hand: the chair says 起立全員 / 挙手全員, not 多数.
+UNANIMOUS = {"standing": "起立全員", "hands": "挙手全員"}
 
 
 def _declaration(vote: VoteRecord, chair_title: str) -> str:
@@ -254,6 +259,8 @@ def _declaration(vote: VoteRecord, chair_title: str) -> str:
             f"可否同数であります。地方自治法第116条第1項の規定により、{chair_title}が裁決します。"
             f"{chair_title}は、本件について{choice}と裁決します。{then}"
         )
+    if vote.method in UNANIMOUS and vote.unanimous:
+        return f"{UNANIMOUS[vote.method]}です。{then}"
     if vote.method in MAJORITY:
         return f"{MAJORITY[vote.method][0 if vote.result == 'adopted' else 1]}です。{then}"
     side = "賛成多数" if vote.result == "adopted" else "反対多数"

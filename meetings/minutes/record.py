@@ -108,12 +108,21 @@ class VoteRecord:
     no: int | None = None
     abstain: int | None = None
     present: int | None = None
+    entitled: int | None = None  # members who could vote (the present, less the chair where the chair does not vote)
     requirement: str = ""
     casting_vote: str = ""  # the chair's decision on a tie: yes | no | ""
     special: bool = False  # a special majority (the requirement is printed)
     declared_at: datetime.datetime | None = None
     opened_at: datetime.datetime | None = None
     ballots: list[BallotRow] = field(default_factory=list)
+
+    @property
+    def unanimous(self) -> bool:
+        """Everyone entitled voted in favour (起立全員 / 挙手全員), not just a majority."""
+        if self.result != "adopted" or self.yes is None or self.no:
+            return False
+        voters = self.entitled if self.entitled is not None else self.present
+        return bool(voters) and self.yes >= voters
 
 
 @dataclass

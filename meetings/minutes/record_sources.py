@@ -149,6 +149,7 @@ def _votes(record: SittingRecord, sitting) -> None:
                 yes=poll.yes_count if counts else None,
                 no=poll.no_count if counts else None,
                 present=poll.present_count,
+                entitled=len(poll.entitled) if poll.entitled else None,
                 requirement=_requirement(poll, motion),
                 special=(poll.requirement or {}).get("kind", motion.requirement) == "special",
                 casting_vote=poll.casting_vote,

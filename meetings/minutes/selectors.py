@@ -9,6 +9,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from council.formats import era_date
+from meetings.minutes.drafting import jp_time
 from meetings.minutes.models import Block, GenerationJob, Minutes, Signatory
 
 
@@ -62,6 +64,11 @@ def plain_text(minutes: Minutes, blocks: list[Block] | None = None) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def signed_label(at) -> str:
+    """When a signature was applied, as the official text prints it: 令和8年12月2日 午後2時05分."""
+    return f"{era_date(timezone.localtime(at))} {jp_time(at)}"
+
+
 def signatory_rows(minutes: Minutes) -> list[dict]:
     signed = {s.person_id: s for s in minutes.signatures.all()}
     rows = []
@@ -75,7 +82,7 @@ def signatory_rows(minutes: Minutes) -> list[dict]:
                 "seat_number": s.person.seat_number,
                 "signed": sig is not None,
                 "signed_at": sig.signed_at if sig else None,
-                "signed_label": timezone.localtime(sig.signed_at).strftime("%Y-%m-%d %H:%M") if sig else "",
+                "signed_label": signed_label(sig.signed_at) if sig else "",
             }
         )
     return rows

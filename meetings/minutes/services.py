@@ -428,7 +428,24 @@ def minutes_submit(*, minutes: Minutes, actor) -> Minutes:
     audit_record(
         action="minutes.submitted", actor=actor, target=minutes, data={"text_sha256": minutes.text_sha256}
     )
+    _ask_for_signatures(minutes, actor=actor)
     return minutes
+
+
+def _ask_for_signatures(minutes: Minutes, *, actor) -> None:
+    """A notice to the chair and each signer: their signature is awaited (documents.notices)."""
+    from django.urls import reverse
+
+    from documents.notices.services import notify_signature_requested
+
+    people = [s.person for s in minutes.signatories.select_related("person__user")]
+    notify_signature_requested(
+        council=minutes.sitting.body.council,
+        people=people,
+        title=minutes.title,
+        link=reverse("meetings:minutes:detail", args=[minutes.pk]),
+        actor=actor,
+    )
 
 
 @transaction.atomic

@@ -13,11 +13,13 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from council.middleware import DEFAULT_CSP
 from council.models import Body, Person
 from council.permissions import person_of
 from meetings.minutes import exports, jobs, permissions, selectors, services
@@ -105,14 +107,15 @@ def preview(request, pk: int):
         return _back(minutes, to="detail")
     # Signed minutes without their PDF (the job failed): render the final one again.
     final = minutes.is_frozen
-    jobs.job_start(
+    job = jobs.job_start(
         sitting=minutes.sitting, minutes=minutes, kind=GenerationJob.Kind.PDF, final=final, actor=request.user
     )
-    return (
-        _back(minutes, to="detail")
-        if final
-        else redirect("meetings:minutes:sitting", sitting_id=minutes.sitting_id)
-    )
+    if request.headers.get("Accept") == "application/json":
+        # The editor's preview: it stays on the page, shows this job's progress, then the PDF in a dialog.
+        box = render_to_string("meetings/minutes/_job.html", {"job": job}, request=request)
+        return JsonResponse({"ok": True, "job": job.pk, "box": box})
+    # Without script the clerk comes back to where the preview was asked for, not elsewhere.
+    return _back(minutes, to="detail" if final else "edit")
 
 
 @login_required
@@ -149,7 +152,11 @@ def job_pdf(request, pk: int):
     job = get_object_or_404(GenerationJob, pk=pk, kind=GenerationJob.Kind.PDF)
     if not job.output:
         raise Http404
-    return FileResponse(job.output.open("rb"), content_type="application/pdf", filename="minutes-preview.pdf")
+    response = FileResponse(job.output.open("rb"), content_type="application/pdf", filename="minutes-preview.pdf")
+    # Shown in the editor's preview dialog: framing by our own pages only.
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    response["Content-Security-Policy"] = DEFAULT_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+    return response
 
 
 # --- clerk: the editor ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ Core services are re-exported for convenience.
 
 from meetings.services.agenda import (  # noqa: F401
     AGENDA_TEMPLATES,
+    agenda_document_move,
     agenda_item_add,
     agenda_item_delete,
     agenda_item_move,

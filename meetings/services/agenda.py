@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from council.audit import audit_record
 from council.errors import Refused
-from meetings.models import AgendaItem, Sitting
+from meetings.models import AgendaItem, AgendaItemDocument, Sitting
 
 K = AgendaItem.Kind
 
@@ -214,3 +214,33 @@ def agenda_unpublish(*, actor, sitting: Sitting) -> Sitting:
     sitting.refresh_from_db()
     audit_record(action="agenda.unpublish", actor=actor, target=sitting)
     return sitting
+
+
+@transaction.atomic
+def agenda_document_move(*, actor, sitting: Sitting, document_id: int, to_item: AgendaItem | None,
+                         from_item: AgendaItem | None = None) -> AgendaItemDocument:
+    """Move a document of the sitting to another of its agenda items (filed under the wrong item,
+    or the item was split). It goes to the end of the new item's documents; audited.
+
+    ``from_item`` names the item to take it from when the document is on several."""
+    sitting = _lock_sitting(sitting)
+    if to_item is None or to_item.sitting_id != sitting.pk:
+        raise Refused(_("Choose an item of this sitting's order of business to move the document to."))
+    links = AgendaItemDocument.objects.select_for_update().filter(agenda_item__sitting=sitting, document_id=document_id)
+    if from_item is not None:
+        links = links.filter(agenda_item=from_item)
+    link = links.select_related("agenda_item", "document").order_by("agenda_item__position", "id").first()
+    if link is None:
+        raise Refused(_("This document is not on this sitting's order of business."))
+    if link.agenda_item_id == to_item.pk:
+        raise Refused(_("The document is already on that item."))
+    if AgendaItemDocument.objects.filter(agenda_item=to_item, document_id=document_id).exists():
+        raise Refused(_("The document is already on that item."))
+    source = link.agenda_item
+    link.agenda_item = to_item
+    link.position = AgendaItemDocument.objects.filter(agenda_item=to_item).count() + 1
+    link.save(update_fields=["agenda_item", "position"])
+    audit_record(action="meetings.document_moved", actor=actor, target=to_item,
+                 data={"sitting": sitting.pk, "document": document_id, "from": source.pk, "to": to_item.pk})
+    _changed(sitting, actor)
+    return link

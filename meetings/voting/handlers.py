@@ -109,6 +109,12 @@ def handle_mark(*, user, sitting, message):
 
 
 @allowed(permissions.can_keep_roll)
+def handle_roll_all_present(*, user, sitting, message):
+    marked = roll.roll_mark_all_present(sitting=sitting, by=user)
+    return {"type": "attendance.all_present", "marked": len(marked)}
+
+
+@allowed(permissions.can_keep_roll)
 def handle_roll_prepare(*, user, sitting, message):
     roll.roll_prepare(sitting=sitting, by=user)
 
@@ -352,6 +358,7 @@ def register() -> None:
         handler=handle_mark,
     )
     register_handler("attendance.prepare", schema=empty, handler=handle_roll_prepare)
+    register_handler("attendance.all_present", schema=empty, handler=handle_roll_all_present)
     register_handler(
         "remote.apply",
         schema={"properties": {"reason": {"type": "string", "maxLength": 300}}, "required": ["reason"]},

@@ -278,7 +278,10 @@ class Ballot(models.Model):
         verbose_name = _("ballot")
         verbose_name_plural = _("ballots")
         ordering = ["poll", "member__seat_number", "id"]
-        constraints = [models.UniqueConstraint(fields=["poll", "member"], name="ballot_one_per_member")]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "member"], name="ballot_one_per_member"),
+            models.UniqueConstraint(fields=["poll", "receipt"], name="ballot_unique_receipt"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.poll_id}: {self.member_id} {self.choice}"
@@ -300,7 +303,10 @@ class SecretParticipation(models.Model):
     class Meta:
         verbose_name = _("secret ballot participation")
         verbose_name_plural = _("secret ballot participations")
-        constraints = [models.UniqueConstraint(fields=["poll", "member"], name="secret_one_per_member")]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "member"], name="secret_one_per_member"),
+            models.UniqueConstraint(fields=["poll", "receipt"], name="secret_unique_receipt"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.poll_id}: {self.member_id}"

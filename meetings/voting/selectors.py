@@ -80,6 +80,20 @@ def presets_for(council: Council) -> dict[str, rules.Requirement]:
 # --- state parts --------------------------------------------------------------------------
 
 
+def attendable_non_members(sitting: Sitting) -> list[Person]:
+    """Executive officials (説明のため出席した者) and secretariat staff (職務のため出席した事務局職員)
+    of the council, whom the clerk can put on a sitting's roll; each with ``role_label``."""
+    labels = {Person.Kind.OFFICIAL: _("Official attending to explain"), Person.Kind.SECRETARIAT: _("Secretariat staff")}
+    people = list(
+        Person.objects.filter(
+            council_id=sitting.body.council_id, active=True, kind__in=list(labels)
+        ).order_by("kind", "family_name_kana", "id")
+    )
+    for person in people:
+        person.role_label = labels[person.kind]
+    return people
+
+
 def attendance_part(*, sitting: Sitting, audience: str, user: Any = None) -> dict:
     rows = list(Attendance.objects.filter(sitting=sitting).select_related("person"))
     counts = {status: 0 for status in Attendance.Status.values}
@@ -196,7 +210,7 @@ def floor_part(*, sitting: Sitting, audience: str, user: Any = None) -> dict:
 def current_poll(sitting: Sitting) -> Poll | None:
     return (
         Poll.objects.filter(sitting=sitting)
-        .select_related("motion", "motion__agenda_item")
+        .select_related("motion", "motion__agenda_item", "sitting__body")
         .order_by("-opened_at", "-id")
         .first()
     )
@@ -208,6 +222,38 @@ def not_yet_voted(poll: Poll) -> list[dict]:
     waiting = [pid for pid in poll.entitled if pid not in voted]
     people = {p.pk: p for p in Person.objects.filter(pk__in=waiting)}
     return [person_brief(people[pid]) for pid in waiting if pid in people]
+
+
+def poll_instructions(poll: Poll) -> dict[str, str]:
+    """What a member is asked and what to do, for the votes the tablet does not take itself
+    (standing, show of hands, no objection): in the room, and attending online. In the plenary an
+    online member does not take part (remote voting is off there) and is told so."""
+    motion = poll.motion.title
+    method = poll.method
+    if method == Poll.Method.STANDING:
+        room = _("On “%(motion)s”: the vote is taken by standing. If you are in favour, stand up; if not, stay seated.")
+        online = _(
+            "On “%(motion)s”: the vote is taken by standing. Attending online, raise your hand so that the "
+            "camera shows it if you are in favour; if not, keep your hands down. The chair counts from the video."
+        )
+    elif method == Poll.Method.HANDS:
+        room = _("On “%(motion)s”: the vote is taken by show of hands. If you are in favour, raise your hand.")
+        online = _(
+            "On “%(motion)s”: the vote is taken by show of hands. If you are in favour, raise your hand so "
+            "that the camera shows it. The chair counts from the video."
+        )
+    elif method == Poll.Method.NO_OBJECTION:
+        room = online = _(
+            "On “%(motion)s”: the chair asks whether there is any objection. If you have none, do nothing; "
+            "if you object, press “Object”."
+        )
+    else:
+        return {}
+    if poll.sitting.body.is_plenary:
+        online = _(
+            "On “%(motion)s”: in the plenary, votes are taken in the chamber; you cannot take part online."
+        )
+    return {"room": room % {"motion": motion}, "online": online % {"motion": motion}}
 
 
 def poll_summary(poll: Poll, *, audience: str, with_names: bool = True) -> dict:
@@ -228,6 +274,8 @@ def poll_summary(poll: Poll, *, audience: str, with_names: bool = True) -> dict:
     }
     if audience != "public":
         data["entitled"] = poll.entitled
+        if poll.state == Poll.State.OPEN:
+            data["instructions"] = poll_instructions(poll)
     show_result = poll.state == Poll.State.DECLARED or (
         audience == "clerks" and poll.state == Poll.State.CLOSED
     )
@@ -285,6 +333,12 @@ def poll_part(*, sitting: Sitting, audience: str, user: Any = None) -> dict:
             "receipt": mine.receipt if mine else None,
             "choice": getattr(mine, "choice", None) if mine and not poll.is_secret else None,
         }
+        instructions = data["poll"].get("instructions")
+        if instructions:
+            online = Attendance.objects.filter(
+                sitting=sitting, person=person, status=Attendance.Status.PRESENT_ONLINE
+            ).exists()
+            data["me"]["instructions"] = instructions["online" if online else "room"]
     return data
 
 

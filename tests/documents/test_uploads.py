@@ -228,7 +228,7 @@ def test_release_actions_through_the_page(org, pdf_files, upload_tmp):
     client.post(url, {"action": "release"})
     document.refresh_from_db()
     assert document.release_state == "released"
-    client.post(url, {"action": "withdraw"})
+    client.post(url, {"action": "withdraw", "confirm": "yes"})
     document.refresh_from_db()
     assert document.release_state == "withdrawn"
     response = client.post(url, {"action": "schedule", "release_at": "not a date"}, follow=True)

@@ -78,3 +78,12 @@ def test_console_script_comes_before_the_voting_panel(client, org):
     client.force_login(org["clerk"].user)
     body = client.get(f"/meetings/sittings/{org['sitting'].pk}/console/").content.decode()
     assert body.index("js/live/console.js") < body.index("js/voting/panel.js")
+
+
+def test_console_connected_label_reads_as_connected_not_connecting(client, org):
+    """#12: 「接続中」 reads as "connecting"; the console says 接続済み once connected."""
+    client.cookies["django_language"] = "ja"
+    client.force_login(org["clerk"].user)
+    body = client.get(f"/meetings/sittings/{org['sitting'].pk}/console/").content.decode()
+    assert 'data-msg-connected="接続済み"' in body
+    assert "接続中" not in body

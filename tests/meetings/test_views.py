@@ -305,3 +305,39 @@ def test_unpublish_and_edit_item_refusal(clerk_client, org):
     bad = ja(clerk_client).post(reverse("meetings:agenda_item_edit", args=[item.pk]), {"kind": "bill", "title": "新"})
     assert bad.status_code == 400 and "議案には番号が必要です" in bad.content.decode()
     assert AgendaItem.objects.get().title == "元の件名"
+
+
+def test_sitting_number_counts_the_bodys_sittings_in_the_session(clerk_client, org):
+    """#12: a new sitting's 第n号 counts the sittings of that body in that session, not all sittings."""
+    from meetings.selectors import next_sitting_number
+    from tests.factories import make_sitting
+
+    session, plenary, committee = org["session"], org["plenary"], org["committee"]
+    Sitting.objects.filter(pk=org["sitting"].pk).update(number=1)
+    make_sitting(session, committee, number=1)
+    make_sitting(session, committee, number=2)
+    assert next_sitting_number(session=session, body=plenary) == 2  # the plenary has 第1号 only
+    assert next_sitting_number(session=session, body=committee) == 3
+    page = ja(clerk_client).get(reverse("meetings:sitting_create", args=[session.pk])).content.decode()
+    assert 'name="number" value="2"' in page
+    assert f'&quot;{committee.pk}&quot;: 3' in page and f'&quot;{plenary.pk}&quot;: 2' in page
+    # Left blank, the number is the chosen body's next one.
+    response = clerk_client.post(reverse("meetings:sitting_create", args=[session.pk]), {
+        "body": committee.pk, "number": "", "date": session.start_date.isoformat(), "start_time": "13:00",
+        "place": "第1委員会室"})
+    assert response.status_code == 302
+    assert Sitting.objects.filter(session=session, body=committee).order_by("-number").first().number == 3
+
+
+def test_favicon_linked_from_every_page_and_present(client, org):
+    """#12: a favicon (SVG, with PNG fallbacks), linked from base.html and the standalone 404 page."""
+    from django.contrib.staticfiles import finders
+    from PIL import Image
+
+    client.force_login(org["members"][4].user)
+    for response in (client.get(reverse("home")), client.get("/no-such-page/")):
+        page = response.content.decode()
+        assert 'rel="icon" href="/static/favicon' in page
+    assert "<svg" in open(finders.find("favicon.svg"), encoding="utf-8").read()
+    assert Image.open(finders.find("favicon-32.png")).size == (32, 32)
+    assert Image.open(finders.find("apple-touch-icon.png")).size == (180, 180)

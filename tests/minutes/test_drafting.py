@@ -223,3 +223,34 @@ def test_a_roll_call_ballot_recorded_by_the_clerk_is_marked_so_in_the_minutes():
     })
     assert "記名投票の結果" in html
     assert html.count("事務局が代理で記録") == 1
+
+
+def test_minutes_unanimous_standing_vote_says_kiritsu_zenin(recorded, clerk_user):
+    """#12 (§116 practice): when everyone entitled to vote stood, the chair says 起立全員, not 起立多数."""
+    standing = recorded["standing"]
+    voters = [p.pk for p in recorded["voters"][:7]]  # the eight present, less the chair who does not vote
+    type(standing).objects.filter(pk=standing.pk).update(
+        yes_count=7, no_count=0, outcome="carried", entitled=voters
+    )
+    minutes = services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
+    declare = minutes.blocks.get(source=f"chair:declare:{standing.pk}")
+    assert declare.text == "起立全員です。よって、附帯決議案は可決されました。"
+    vote = minutes.blocks.get(data__method="standing")
+    assert vote.text == "起立により採決 起立全員 可決" and vote.data["unanimous"] is True
+
+
+def test_minutes_unanimous_show_of_hands_and_not_when_one_short():
+    """#12: 挙手全員 only when every entitled voter raised a hand; one missing hand is 挙手多数."""
+    from meetings.minutes.drafting import _declaration, vote_data
+    from meetings.minutes.record import VoteRecord
+
+    everyone = VoteRecord(id=1, agenda_item_id=None, motion="議案第1号", method="hands", result="adopted",
+                          yes=5, no=0, present=6, entitled=5)
+    assert _declaration(everyone, "委員長") == "挙手全員です。よって、議案第1号は可決されました。"
+    assert vote_data(everyone)["summary"] == "挙手により採決 挙手全員 可決"
+    one_short = VoteRecord(id=2, agenda_item_id=None, motion="議案第2号", method="hands", result="adopted",
+                           yes=4, no=0, present=6, entitled=5)
+    assert _declaration(one_short, "委員長").startswith("挙手多数です。")
+    against = VoteRecord(id=3, agenda_item_id=None, motion="議案第3号", method="standing", result="adopted",
+                         yes=4, no=1, present=6, entitled=5)
+    assert _declaration(against, "議長").startswith("起立多数です。")

@@ -105,3 +105,30 @@ def test_drafting_runs_in_a_background_thread_and_the_page_follows_its_progress(
     job = GenerationJob.objects.get(sitting=rec["sitting"])
     assert (job.state, job.progress) == ("done", 100)
     assert errors == []
+
+
+def test_minutes_preview_opens_in_a_dialog_over_the_editor(daphne_server, new_context):
+    """#12: 'Preview the PDF' keeps the clerk in the editor: progress in the side column, then the
+    PDF in a dialog; closing it returns to the text where it was."""
+    rec = build_recorded_sitting(factories.make_small_council())
+    clerk = rec["clerk"].user
+    minutes = services.draft_generate(sitting=rec["sitting"], actor=clerk)
+    context = new_context(viewport={"width": 1366, "height": 768})
+    context.add_cookies([login_cookie(clerk, daphne_server)])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    editor_url = f"{daphne_server.url}/meetings/minutes/{minutes.pk}/edit/"
+    page.goto(editor_url)
+    page.click("form[data-preview-form] button")
+    dialog = page.locator("#preview-dialog")
+    expect(dialog).to_be_visible(timeout=30000)
+    assert page.url == editor_url
+    job = GenerationJob.objects.get(minutes=minutes, kind="pdf")
+    expect(dialog.locator("iframe")).to_have_attribute("src", f"/meetings/minutes/jobs/{job.pk}/pdf/")
+    expect(page.locator("#job-title")).to_have_text("PDFを作成しました")
+    page.screenshot(path="/tmp/clerkday-preview-dialog.png")
+    page.click("[data-preview-close]")
+    expect(dialog).to_be_hidden()
+    assert page.url == editor_url
+    assert errors == []

@@ -209,3 +209,41 @@ def test_nominating_signers_names_them_in_the_chairs_suggested_line(recorded, dr
         "議長において5番 伊藤誠君、6番 渡辺陽子君を指名します。"
     )
     assert line.is_untouched_suggestion
+
+
+def test_era_dates_in_the_signature_block(
+    recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks
+):
+    """#12: the signature block prints the era date (令和8年12月2日 午後2時05分), not 2026-12-02 14:05."""
+    import datetime
+
+    from django.utils import timezone
+
+    minutes = _signed(recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks)
+    at = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5))
+    Signature.objects.filter(minutes=minutes).update(signed_at=at)
+    rows = selectors.signatory_rows(minutes)
+    assert {r["signed_label"] for r in rows} == {"令和8年12月2日 午後2時05分"}
+    html = selectors.document_context(minutes)
+    from django.template.loader import render_to_string
+
+    body = render_to_string("meetings/minutes/_document_body.html", html)
+    assert "電子署名 令和8年12月2日 午後2時05分" in body and "2026-12-02" not in body
+
+
+def test_signers_get_a_notice_when_their_signature_is_awaited(recorded, draft, clerk_user):
+    """#12: sending the minutes for sign-off tells the chair and each signer (お知らせ, with a link)."""
+    from django.urls import reverse
+
+    from documents.notices.models import Notice, NoticeReceipt
+
+    members = recorded["members"]
+    services.signers_nominate(minutes=draft, people=[members[4], members[5]], actor=clerk_user)
+    assert not Notice.objects.filter(kind=Notice.Kind.SIGNATURE_REQUESTED).exists()  # not before submitting
+    services.minutes_submit(minutes=draft, actor=clerk_user)
+    notice = Notice.objects.get(kind=Notice.Kind.SIGNATURE_REQUESTED)
+    assert notice.title == draft.title
+    assert notice.link == reverse("meetings:minutes:detail", args=[draft.pk])
+    told = set(NoticeReceipt.objects.filter(notice=notice).values_list("user_id", flat=True))
+    assert told == {members[0].user_id, members[4].user_id, members[5].user_id}
+    assert AuditEntry.objects.filter(action="notices.signature_requested").exists()

@@ -193,3 +193,65 @@ def test_a_failed_final_pdf_can_be_rendered_again(
         clerk.post(reverse("meetings:minutes:preview", args=[draft.pk]))
     draft.refresh_from_db()
     assert draft.pdf_sha256 and draft.pages
+
+
+def test_era_dates_in_the_minutes_lists(recorded, draft, clerk_user):
+    """#12: the minutes lists give the sitting's date in the era form, not 2026-12-02."""
+    from council.formats import era_date
+
+    clerk = login(clerk_user)
+    clerk.cookies["django_language"] = "ja"
+    page = clerk.get(reverse("meetings:minutes:index")).content.decode()
+    sitting = recorded["sitting"]
+    assert era_date(sitting.date) in page and sitting.date.isoformat() not in page
+    type(draft).objects.filter(pk=draft.pk).update(state="published")
+    public = Client()
+    public.cookies["django_language"] = "ja"
+    assert era_date(sitting.date) in public.get(reverse("meetings:minutes:public_list")).content.decode()
+
+
+def test_minutes_job_heading_stops_saying_in_progress_when_done(
+    recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks
+):
+    """#12: the job box's heading says the PDF is ready once done, not PDFを作成中."""
+    settings.MINUTES_JOBS_INLINE = True
+    clerk = login(clerk_user)
+    clerk.cookies["django_language"] = "ja"
+    with django_capture_on_commit_callbacks(execute=True):
+        clerk.post(reverse("meetings:minutes:preview", args=[draft.pk]))
+    job = GenerationJob.objects.get(minutes=draft, kind="pdf")
+    assert job.state == "done"
+    page = clerk.get(reverse("meetings:minutes:edit", args=[draft.pk])).content.decode()
+    heading = page.split('id="job-title"', 1)[1].split("</h2>", 1)[0]
+    assert "PDFを作成しました" in heading and "作成中" not in heading
+    assert 'data-heading-done="PDFを作成しました"' in page  # for the page that watched it finish
+    GenerationJob.objects.filter(pk=job.pk).update(state="running")
+    running = clerk.get(reverse("meetings:minutes:edit", args=[draft.pk])).content.decode()
+    assert "PDFを作成中" in running.split('id="job-title"', 1)[1].split("</h2>", 1)[0]
+
+
+def test_minutes_preview_opens_without_leaving_the_editor(
+    recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks
+):
+    """#12: the preview is asked for from the editor and stays there: the script gets the job's box
+    to show in place (then the PDF in a dialog, which may frame it); without script the clerk comes
+    back to the editor, not the sitting's page."""
+    settings.MINUTES_JOBS_INLINE = True
+    clerk = login(clerk_user)
+    url = reverse("meetings:minutes:preview", args=[draft.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        plain = clerk.post(url)
+    assert plain.status_code == 302 and plain["Location"] == reverse("meetings:minutes:edit", args=[draft.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = clerk.post(url, HTTP_ACCEPT="application/json").json()
+    job = GenerationJob.objects.get(pk=answer["job"])
+    assert answer["ok"] and reverse("meetings:minutes:job", args=[job.pk]) in answer["box"]
+    pdf = clerk.get(reverse("meetings:minutes:job_pdf", args=[job.pk]))
+    assert pdf.status_code == 200 and pdf["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in pdf["Content-Security-Policy"]
+    editor = clerk.get(reverse("meetings:minutes:edit", args=[draft.pk])).content.decode()
+    assert 'id="preview-dialog"' in editor and "data-preview-form" in editor
+    # Other pages still refuse to be framed.
+    assert "frame-ancestors 'none'" in clerk.get(reverse("meetings:minutes:edit", args=[draft.pk]))[
+        "Content-Security-Policy"
+    ]

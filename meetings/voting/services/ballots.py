@@ -13,6 +13,7 @@ log line or broadcast holds the choice next to the voter, and no running count e
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,35 @@ from meetings.voting.errors import VotingError
 from meetings.voting.models import Ballot, Choice, Objection, Poll, SealedBallot, SecretParticipation
 from meetings.voting.services.common import broadcast
 from meetings.voting.services.polls import lock_poll
+
+# A receipt is read off the tablet and typed or read aloud to check a ballot: eight characters
+# from an alphabet without look-alikes (no 0/O, 1/I/L), unique within its poll (a constraint).
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+RECEIPT_LENGTH = 8
+
+
+def new_receipt() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+def _unused_receipts(model, poll: Poll, rows: list) -> dict[int, str]:
+    """Codes for ``rows`` (by position) that no earlier ballot of the poll holds: one query, and
+    again only in the rare case of a clash."""
+    codes = {i: row.receipt for i, row in enumerate(rows)}
+    while True:
+        taken = set(
+            model.objects.filter(poll=poll, receipt__in=set(codes.values())).values_list("receipt", flat=True)
+        )
+        clashes = [i for i, code in codes.items() if code in taken]
+        if not clashes:
+            return codes
+        in_batch = set(codes.values())
+        for i in clashes:
+            code = new_receipt()
+            while code in in_batch:
+                code = new_receipt()
+            in_batch.add(code)
+            codes[i] = code
 
 
 @dataclass(frozen=True)
@@ -228,6 +258,7 @@ def _cast_batch(
     new_rows = []
     sealed_rows: list[SealedBallot] = []
     voters: list[int] = []
+    batch_receipts: set[str] = set()
     for request, member in zip(requests, members, strict=True):
         recorded_by = request.user if request.member is not None else None
         try:
@@ -247,7 +278,10 @@ def _cast_batch(
         if existing is not None:
             results.append(existing)
             continue
-        receipt = secrets.token_hex(8)
+        receipt = new_receipt()
+        while receipt in batch_receipts:
+            receipt = new_receipt()
+        batch_receipts.add(receipt)
         choice = request.choice
         if poll.is_secret:
             row = SecretParticipation(
@@ -291,6 +325,16 @@ def _cast_batch(
             )
         )
     if new_rows:
+        codes = _unused_receipts(model, poll, new_rows)
+        for i, row in enumerate(new_rows):
+            if row.receipt != codes[i]:  # a clash with an earlier ballot: the member gets the new code
+                results = [
+                    dataclasses.replace(r, receipt=codes[i])
+                    if isinstance(r, Receipt) and r.receipt == row.receipt and r.member_id == row.member_id
+                    else r
+                    for r in results
+                ]
+                row.receipt = codes[i]
         model.objects.bulk_create(new_rows)
         if sealed_rows:
             # Not in the voters' order: a batch's sealed rows say nothing of who came first.
@@ -390,18 +434,17 @@ def _admit(
 
 
 def _publish_tally(poll: Poll, voted: int, voter_ids: list[int]) -> None:
-    """To the console only: how many have voted, never how (the running split is not shown while a
-    vote is open), and who has just voted, to strike them off its "not yet voted" list. Tablets
-    learn their own ballot from the receipt and everyone's result when it is declared; one frame
-    per batch of ballots keeps sixty simultaneous ballots fast."""
+    """How many have voted, never how (the running split is not shown while a vote is open): to
+    the console with who has just voted, to strike them off its "not yet voted" list; to the
+    members' tablets the count alone, so 「3人中1人が投票済み」 counts a member's own ballot the
+    moment it is in. Tablets learn their own ballot from the receipt and everyone's result when it
+    is declared; one frame per audience and batch of ballots keeps sixty simultaneous ballots fast."""
+    count = {"poll": poll.pk, "voted": voted, "entitled": len(poll.entitled)}
     publish_many(
         sitting_id=poll.sitting_id,
         events=[
-            (
-                "voting.tally",
-                {"poll": poll.pk, "voted": voted, "entitled": len(poll.entitled), "voters": voter_ids},
-                "clerks",
-            ),
+            ("voting.tally", {**count, "voters": voter_ids}, "clerks"),
+            ("voting.tally", count, "members"),
         ],
     )
 

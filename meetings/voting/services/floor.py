@@ -24,12 +24,22 @@ def _present_person(sitting: Sitting, person: Person) -> Attendance | None:
     return None
 
 
+def _official_on_roll(sitting: Sitting, person: Person) -> bool:
+    """An executive official (説明員) the clerk has put on this sitting's roll."""
+    return (
+        person.kind == Person.Kind.OFFICIAL
+        and Attendance.objects.filter(sitting=sitting, person=person, role=Attendance.Role.OFFICIAL).exists()
+    )
+
+
 def floor_request(*, sitting: Sitting, user, agenda_item: AgendaItem | None = None) -> FloorTurn:
-    """A member asks for the floor (発言の許可を求める) from the tablet."""
+    """A member, or an official on the roll (to answer or explain), asks for the floor
+    (発言の許可を求める) from the tablet. Officials speak; they never vote nor count for quorum."""
     person = person_of(user)
-    if person is None or person.pk not in body_member_ids(sitting):
+    if person is None or (person.pk not in body_member_ids(sitting) and not _official_on_roll(sitting, person)):
         raise VotingError(
-            _("Only members of %(body)s can ask for the floor.") % {"body": sitting.body}, code="not_member"
+            _("Only members of %(body)s and the officials attending can ask for the floor.") % {"body": sitting.body},
+            code="not_member",
         )
     if sitting.status != Sitting.Status.OPEN:
         raise VotingError(_("The sitting is not in progress."), code="sitting_not_open")

@@ -7,6 +7,7 @@ Every change is kept in ``AttendanceChange`` and audited; the quorum follows fro
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,55 @@ def roll_prepare(*, sitting: Sitting, by=None) -> int:
             )
         audit_record(action="attendance.roll_prepared", actor=by, target=sitting, data={"added": missing})
     return len(missing)
+
+
+def roll_mark_all_present(*, sitting: Sitting, by=None) -> list[int]:
+    """「全員出席」: every member of the body not yet marked is recorded present in the room, in one
+    action; the clerk then marks the exceptions (absent with a reason, late, online).
+
+    Puts the body's members on the roll first. A line the clerk or a check-in has already marked
+    (any ``AttendanceChange``) is left as it is, so the exceptions can come before or after. One
+    audit entry lists who was marked; the consoles get the new roll and quorum in one broadcast.
+    Returns the ids of the people marked present.
+    """
+    if sitting.status in (Sitting.Status.CLOSED, Sitting.Status.CANCELLED):
+        raise VotingError(_("This sitting is closed."), code="sitting_closed")
+    now = timezone.now()
+    user = by if getattr(by, "is_authenticated", False) else None
+    with transaction.atomic():
+        sitting = lock_sitting(sitting.pk)
+        roll_prepare(sitting=sitting, by=by)
+        members = body_member_ids(sitting)
+        marked_before = AttendanceChange.objects.filter(attendance=OuterRef("pk"))
+        rows = list(
+            Attendance.objects.select_for_update(of=("self",))
+            .filter(sitting=sitting, role=Attendance.Role.MEMBER, person_id__in=members,
+                    status=Attendance.Status.ABSENT)
+            .filter(~Exists(marked_before))  # a subquery: PostgreSQL locks no outer join
+            .order_by("person__seat_number", "person_id")
+        )
+        for row in rows:
+            row.status = Attendance.Status.PRESENT_ROOM
+            row.absence_reason = ""
+            row.arrived_at = now
+            row.left_at = None
+            row.updated_at = now
+        Attendance.objects.bulk_update(rows, ["status", "absence_reason", "arrived_at", "left_at", "updated_at"])
+        AttendanceChange.objects.bulk_create(
+            [
+                AttendanceChange(attendance=row, status=row.status, at=now, by=user, source="all-present")
+                for row in rows
+            ]
+        )
+        marked = [row.person_id for row in rows]
+        audit_record(
+            action="attendance.all_present",
+            actor=by,
+            target=sitting,
+            data={"sitting": sitting.pk, "marked": marked},
+        )
+        broadcast(sitting, "attendance", "quorum")
+    return marked
 
 
 def attendance_mark(

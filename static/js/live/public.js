@@ -45,12 +45,39 @@ async function drawLatest() {
 
 // The chamber display shows the whole page on the screen (fit to height when the page is tall).
 async function fitWholePage() {
+  // The pane draws a page at the scroller's width (its zoom 1); narrowing the scroller to the
+  // page's proportions at the height available makes the whole page fit, on any screen.
   const scroller = paneEl.querySelector(".pane-scroll");
   const wrap = paneEl.querySelector(".page-wrap");
-  const height = wrap.getBoundingClientRect().height / pane.zoom;
-  if (!height) return;
-  const zoom = Math.min(1, (scroller.clientHeight - 16) / height);
-  await pane.setZoom(zoom);
+  const box = wrap.getBoundingClientRect();
+  if (!box.height || !box.width || !scroller.clientHeight) return;
+  const aspect = box.width / box.height;
+  const width = Math.floor(Math.min(paneEl.clientWidth, (scroller.clientHeight - 16) * aspect + 16));
+  const changed = Math.abs(scroller.getBoundingClientRect().width - width) > 2;
+  if (changed) scroller.style.width = `${width}px`;
+  if (pane.zoom !== 1) await pane.setZoom(1);
+  else if (changed) await pane.render();
+}
+
+// On the display the space for the page changes (a window resize, a result or speaker line
+// appearing): fit the page again so it is always whole on the one screen.
+if (display && "ResizeObserver" in window) {
+  let queued = false;
+  const refit = () => {
+    if (queued || !pane.pdf) return;
+    queued = true;
+    requestAnimationFrame(async () => {
+      queued = false;
+      try {
+        await fitWholePage();
+      } catch {
+        // the next change refits
+      }
+    });
+  };
+  const observer = new ResizeObserver(refit);
+  observer.observe(paneEl);
+  observer.observe(paneEl.querySelector(".pane-scroll"));
 }
 
 function render() {

@@ -1,32 +1,52 @@
 // Shows a background job's progress (drafting or rendering) by polling its status endpoint.
-const box = document.querySelector("[data-job-url]");
+// The editor's preview (preview.js) starts a job in place and calls watchJob() on the new one.
+const DONE = ["done", "failed"];
 
-async function poll() {
-  if (!box) return;
-  try {
-    const response = await fetch(box.dataset.jobUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(String(response.status));
-    const job = await response.json();
-    box.querySelector("progress").value = job.progress;
-    box.querySelector(".job-message").textContent = `${job.state_label}: ${job.message}`;
-    box.dataset.jobState = job.state;
-    if (job.done) {
-      if (job.state === "done" && job.next) {
-        if (job.kind === "draft" && !location.pathname.endsWith("/edit/")) {
-          location.assign(job.next);
-          return;
+export function watchJob(box, { onDone } = {}) {
+  async function poll() {
+    try {
+      const response = await fetch(box.dataset.jobUrl, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      const job = await response.json();
+      box.querySelector("progress").value = job.progress;
+      box.querySelector(".job-message").textContent = `${job.state_label}: ${job.message}`;
+      box.dataset.jobState = job.state;
+      if (job.done) {
+        const heading = job.state === "done" ? box.dataset.headingDone : box.dataset.headingFailed;
+        if (heading) box.querySelector(".job-title").textContent = heading;
+        if (job.state === "done" && job.next) {
+          if (job.kind === "draft" && !location.pathname.endsWith("/edit/")) {
+            location.assign(job.next);
+            return;
+          }
+          const link = document.createElement("a");
+          link.href = job.next;
+          if (job.next.endsWith("/pdf/")) {
+            link.textContent = box.dataset.msgOpenPdf || "PDF";
+            link.target = "_blank";
+            link.rel = "noopener";
+            link.dataset.previewPdf = "";
+          } else {
+            link.textContent = job.next;
+          }
+          box.querySelector(".job-next").replaceChildren(link);
         }
-        const link = document.createElement("a");
-        link.href = job.next;
-        link.textContent = job.next.endsWith("/pdf/") ? "PDF" : job.next;
-        box.querySelector(".job-next").replaceChildren(link);
+        if (onDone) onDone(job);
+        return;
       }
-      return;
+    } catch (error) {
+      // keep polling: the server may be restarting
     }
-  } catch (error) {
-    // keep polling: the server may be restarting
+    setTimeout(poll, 700);
   }
-  setTimeout(poll, 700);
+  poll();
 }
 
-if (box && !["done", "failed"].includes(box.dataset.jobState)) poll();
+const box = document.querySelector("[data-job-url]");
+if (box && !DONE.includes(box.dataset.jobState) && !box.dataset.watched) {
+  box.dataset.watched = "1";
+  watchJob(box);
+}

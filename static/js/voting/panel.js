@@ -35,7 +35,8 @@ function start(root) {
     return node;
   };
   const button = (label, onclick, cls = "btn") => el("button", { type: "button", class: cls, onclick }, label);
-  const nameOf = (p) => `${p.seat ? fmt(T.seat, { n: p.seat }) + " " : ""}${p.name}`;
+  // 3番 山田太郎 for a member; 町長 五十嵐正 for an official (no seat) on the roll or at the floor.
+  const nameOf = (p) => `${p.seat ? fmt(T.seat, { n: p.seat }) + " " : p.title ? `${p.title} ` : ""}${p.name}`;
 
   const channel = openChannel(sittingId, onMessage, (up) => showError(up ? "" : T.connection_lost));
 
@@ -234,10 +235,14 @@ function start(root) {
     const mine = state.poll.me || {};
     const entitled = (p.entitled || []).includes(me) || mine.entitled;
     if (!entitled) return [el("p", { class: "voting-note" }, T.not_entitled)];
+    // Standing, hands, no objection: what is asked and what to do, in the room or online.
+    const online = (state.attendance?.roll || []).some((r) => r.id === me && r.status === "present_online");
+    const told = p.instructions?.[online ? "online" : "room"];
+    const instructions = told ? el("p", { class: "voting-instructions", "data-voting": "instructions" }, told) : null;
     if (p.method === "no_objection") {
-      return [button(T.object, () => send({ type: "objection.raise", poll_id: p.id }), "btn btn-large")];
+      return [instructions, button(T.object, () => send({ type: "objection.raise", poll_id: p.id }), "btn btn-large")];
     }
-    if (!["roll_call", "secret"].includes(p.method)) return [];
+    if (!["roll_call", "secret"].includes(p.method)) return instructions ? [instructions] : [];
     if (mine.voted) {
       return [el("p", { class: "voting-receipt", "data-receipt": mine.receipt || "" },
         fmt(T.voted, { receipt: mine.receipt || "" }))];
@@ -421,6 +426,14 @@ function start(root) {
     }
   });
   root.querySelector('[data-voting-action="prepare"]')?.addEventListener("click", () => send({ type: "attendance.prepare" }));
+  // 全員出席 in one action; the clerk then marks the exceptions on the roll.
+  root.querySelector('[data-voting-action="all-present"]')?.addEventListener("click", () => send({ type: "attendance.all_present" }));
+  // An official (説明員) or secretariat staff joins the roll as present (they never vote or count for quorum).
+  root.querySelector('[data-voting-form="attendee"]')?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const personId = Number(event.currentTarget.elements.namedItem("person_id").value);
+    send({ type: "attendance.mark", person_id: personId, status: "present_room" });
+  });
   root.querySelector('[data-voting-form="motion"]')?.addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.currentTarget.elements;
