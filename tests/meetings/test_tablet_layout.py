@@ -268,8 +268,9 @@ def test_tablet_layout_follow_swipe_pill_and_poll_sheet(daphne_server, new_conte
     # One tap on the pill: back on the presenter's page, following again.
     back.tap()
     wait_rendered(page, 2, before + 3)
+    assert back.is_hidden() and pill.get_attribute("data-following") == "true"
+    centre_tap(page)  # the bar again: the pill says "following"
     page.locator("[data-testid=live-following]").wait_for(state="visible")
-    assert back.is_hidden()
 
     # No poll: nothing of voting shows. The chair puts the question: the sheet rises over the page.
     assert page.locator("#vote-sheet").bounding_box() is None
@@ -281,6 +282,7 @@ def test_tablet_layout_follow_swipe_pill_and_poll_sheet(daphne_server, new_conte
     form.get_by_role("button", name="表決に付す").click()
     sheet = page.locator("[data-testid=vote-sheet]")
     sheet.wait_for(state="visible")
+    page.wait_for_function("() => document.getElementById('vote-sheet').getAnimations().every((a) => a.playState === 'finished')")
     box = sheet.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= 1180
     assert "町税条例" in sheet.inner_text()

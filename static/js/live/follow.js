@@ -119,6 +119,9 @@ document.addEventListener("reader:navigate", (e) => {
 });
 const backButton = bar.querySelector(".live-back");
 backButton.addEventListener("click", () => setFollowing(true));
+// A finger lifted on the pill is enough: right after a swipe the browser may take the next tap to
+// stop the page's momentum and send no click.
+backButton.addEventListener("pointerup", (e) => { if (e.pointerType === "touch") setFollowing(true); });
 // The pill sits in the reader's one bar, beside the page number.
 const slot = document.querySelector(".reader-bar [data-slot=live]");
 if (slot) slot.append(bar);

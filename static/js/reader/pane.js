@@ -134,6 +134,9 @@ export class Pane {
       this.wrap.style.width = `${Math.floor(viewport.width)}px`;
       this.wrap.style.height = `${Math.floor(viewport.height)}px`;
     }
+    // A page no wider than the view: a sideways finger is ours (swipe to turn), not the browser's pan.
+    const wide = viewport.width > this.scroller.clientWidth + 2;
+    this.scroller.style.touchAction = wide ? "pan-x pan-y" : "pan-y";
     const ratio = window.devicePixelRatio || 1;
     this.canvas.width = Math.floor(viewport.width * ratio);
     this.canvas.height = Math.floor(viewport.height * ratio);
