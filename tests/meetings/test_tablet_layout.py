@@ -314,6 +314,7 @@ def test_tablet_layout_remote_member_check_in_banner_is_on_screen(daphne_server,
         banner = page.locator("[data-testid=attend-banner]")
         checkin = banner.locator('[data-voting-action="checkin"]')
         checkin.wait_for(state="visible")
+        assert banner.locator('[data-voting-form="remote-apply"]').is_hidden()
         for locator in (banner, checkin):
             b = locator.bounding_box()
             assert b["x"] >= 0 and b["y"] >= 0 and b["x"] + b["width"] <= width and b["y"] + b["height"] <= height
