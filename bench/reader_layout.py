@@ -32,9 +32,14 @@ def main() -> int:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-            worst, measured = support.min_page_area_ratio(base, browser, scene, {"name": name, "value": value, "url": base})
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            )
+            worst, measured = support.min_page_area_ratio(
+                base, browser, scene, {"name": name, "value": value, "url": base}
+            )
             browser.close()
     finally:
         proc.terminate()
@@ -47,14 +52,19 @@ def main() -> int:
     axe = a11y.axe_serious_total() if a11y and hasattr(a11y, "axe_serious_total") else None
     for key, ratio in measured.items():
         print(f"{key:28s} {ratio:.3f}")
-    print(json.dumps({
-        "benchmark": "reader_layout",
-        "min_page_area_ratio": round(worst, 4),
-        "axe_serious": axe,
-        "target_min_page_area_ratio": 0.85,
-        "page_area_ratios": measured,
-        "layout_seconds": round(layout_seconds, 1),
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "benchmark": "reader_layout",
+                "min_page_area_ratio": round(worst, 4),
+                "axe_serious": axe,
+                "target_min_page_area_ratio": 0.85,
+                "page_area_ratios": measured,
+                "layout_seconds": round(layout_seconds, 1),
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

@@ -59,32 +59,71 @@ def prepare_scene(folder: Path) -> dict:
     from meetings.models import AgendaItem, AgendaItemDocument, Session, Sitting
 
     today = timezone.localdate()
-    council = Council.objects.create(name="ベンチ町議会", municipality="ベンチ町", seats=10,
-                                     term_start=datetime.date(2023, 5, 1), term_end=datetime.date(2027, 4, 30))
+    council = Council.objects.create(
+        name="ベンチ町議会",
+        municipality="ベンチ町",
+        seats=10,
+        term_start=datetime.date(2023, 5, 1),
+        term_end=datetime.date(2027, 4, 30),
+    )
     plenary = Body.objects.create(council=council, name="本会議", kind=Body.Kind.PLENARY)
     users = get_user_model().objects
     clerk = users.create_user(username="clerk", password=None)
-    Person.objects.create(council=council, user=clerk, kind=Person.Kind.SECRETARIAT, family_name="事務", given_name="局")
+    Person.objects.create(
+        council=council, user=clerk, kind=Person.Kind.SECRETARIAT, family_name="事務", given_name="局"
+    )
     member_user = users.create_user(username="member", password=None)
-    member = Person.objects.create(council=council, user=member_user, kind=Person.Kind.COUNCILLOR,
-                                   family_name="議員", given_name="一", seat_number=1)
+    member = Person.objects.create(
+        council=council,
+        user=member_user,
+        kind=Person.Kind.COUNCILLOR,
+        family_name="議員",
+        given_name="一",
+        seat_number=1,
+    )
     Membership.objects.create(body=plenary, person=member, start=datetime.date(2023, 5, 1))
-    session = Session.objects.create(council=council, kind=Session.Kind.REGULAR, year=today.year, number=1,
-                                     start_date=today - datetime.timedelta(days=1),
-                                     end_date=today + datetime.timedelta(days=5))
-    sitting = Sitting.objects.create(session=session, body=plenary, number=1, date=today,
-                                     start_time=datetime.time(10, 0), place="議場", status=Sitting.Status.OPEN,
-                                     opened_at=timezone.now(), agenda_published_at=timezone.now())
-    item = AgendaItem.objects.create(sitting=sitting, position=1, kind=AgendaItem.Kind.BILL,
-                                     title="町税条例の一部を改正する条例について", bill_number="議案第45号")
+    session = Session.objects.create(
+        council=council,
+        kind=Session.Kind.REGULAR,
+        year=today.year,
+        number=1,
+        start_date=today - datetime.timedelta(days=1),
+        end_date=today + datetime.timedelta(days=5),
+    )
+    sitting = Sitting.objects.create(
+        session=session,
+        body=plenary,
+        number=1,
+        date=today,
+        start_time=datetime.time(10, 0),
+        place="議場",
+        status=Sitting.Status.OPEN,
+        opened_at=timezone.now(),
+        agenda_published_at=timezone.now(),
+    )
+    item = AgendaItem.objects.create(
+        sitting=sitting,
+        position=1,
+        kind=AgendaItem.Kind.BILL,
+        title="町税条例の一部を改正する条例について",
+        bill_number="議案第45号",
+    )
     path = a4_pdf(folder / "a4.pdf")
-    document = document_create(body=plenary, title="議案第45号 説明資料", path=path, original_name=path.name,
-                               actor=clerk, release_now=True)
+    document = document_create(
+        body=plenary,
+        title="議案第45号 説明資料",
+        path=path,
+        original_name=path.name,
+        actor=clerk,
+        release_now=True,
+    )
     AgendaItemDocument.objects.create(agenda_item=item, document=document)
     from meetings.voting import services as voting_services
     from meetings.voting.models import Attendance
 
-    voting_services.attendance_mark(sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM, by=clerk)
+    voting_services.attendance_mark(
+        sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM, by=clerk
+    )
     return {"member": member_user, "sitting": sitting, "document": document}
 
 
@@ -93,8 +132,13 @@ def page_area_ratios(base_url: str, browser, scene: dict, cookie: dict) -> dict[
     url = f"{base_url}/meetings/sittings/{scene['sitting'].pk}/reader/?document={scene['document'].pk}"
     measured: dict[str, float] = {}
     for name, width, height in TABLETS:
-        context = browser.new_context(locale="ja-JP", viewport={"width": width, "height": height},
-                                      device_scale_factor=2, has_touch=True, is_mobile=True)
+        context = browser.new_context(
+            locale="ja-JP",
+            viewport={"width": width, "height": height},
+            device_scale_factor=2,
+            has_touch=True,
+            is_mobile=True,
+        )
         context.add_cookies([cookie])
         page = context.new_page()
         page.goto(url)

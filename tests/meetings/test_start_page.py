@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
@@ -19,8 +18,9 @@ def _japanese(settings):
 
 def open_sitting(org, *, status=Sitting.Status.OPEN):
     sitting = org["sitting"]
-    Sitting.objects.filter(pk=sitting.pk).update(status=status, opened_at=timezone.now(),
-                                                 agenda_published_at=timezone.now(), date=timezone.localdate())
+    Sitting.objects.filter(pk=sitting.pk).update(
+        status=status, opened_at=timezone.now(), agenda_published_at=timezone.now(), date=timezone.localdate()
+    )
     sitting.refresh_from_db()
     return sitting
 
@@ -46,12 +46,12 @@ def test_sitting_in_session_is_the_first_card_with_one_button_into_the_reader(db
     assert order == sorted(order)
     assert html.index('id="now-heading"') < html.index("<h3")
     # The member lands on the button after signing in.
-    button = html[html.index('data-testid="now-open"'):]
+    button = html[html.index('data-testid="now-open"') :]
     assert "autofocus" in button[: button.index(">")]
     # The sitting in session is not listed a second time; today's other sitting is under today.
     assert html.count(f'href="/meetings/sittings/{sitting.pk}/"') == 0
-    today_part = html[html.index('id="today-heading"'):html.index('id="upcoming-heading"')]
-    assert f'/meetings/sittings/{later.pk}/' in today_part
+    today_part = html[html.index('id="today-heading"') : html.index('id="upcoming-heading"')]
+    assert f"/meetings/sittings/{later.pk}/" in today_part
 
 
 def test_no_card_when_nothing_is_in_session_or_for_another_body(db):
@@ -73,7 +73,9 @@ def test_recess_is_said(db):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_sign_in_during_a_sitting_then_one_tap_to_the_presented_page(daphne_server, new_context, tmp_path, settings):
+def test_sign_in_during_a_sitting_then_one_tap_to_the_presented_page(
+    daphne_server, new_context, tmp_path, settings
+):
     from tests.documents import pdfs
     from tests.documents.helpers import upload
 
@@ -91,8 +93,9 @@ def test_sign_in_during_a_sitting_then_one_tap_to_the_presented_page(daphne_serv
     member.user.set_password(factories.PASSWORD)
     member.user.save()
 
-    page = new_context(viewport={"width": 820, "height": 1180}, device_scale_factor=2, has_touch=True,
-                       is_mobile=True).new_page()
+    page = new_context(
+        viewport={"width": 820, "height": 1180}, device_scale_factor=2, has_touch=True, is_mobile=True
+    ).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{daphne_server.url}/accounts/login/")
@@ -100,7 +103,9 @@ def test_sign_in_during_a_sitting_then_one_tap_to_the_presented_page(daphne_serv
     page.fill("#id_password", factories.PASSWORD)
     page.locator("form button[type=submit]").last.tap()  # tap 1: sign in
     page.wait_for_url(f"{daphne_server.url}/")
-    page.wait_for_function("() => document.activeElement && document.activeElement.dataset.testid === 'now-open'")
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.dataset.testid === 'now-open'"
+    )
     button = page.locator("[data-testid=now-open]")
     box = button.bounding_box()
     assert box["y"] + box["height"] <= 1180 and box["height"] >= 64
@@ -109,6 +114,8 @@ def test_sign_in_during_a_sitting_then_one_tap_to_the_presented_page(daphne_serv
     page.wait_for_function(
         """([doc]) => { const r = window.councilReader; const w = document.querySelector('.reader-pane.is-active .page-wrap');
             return r && r.current.documentId === doc && r.current.page === 3 && w && w.dataset.page === '3'; }""",
-        arg=[document.pk], timeout=30000)
+        arg=[document.pk],
+        timeout=30000,
+    )
     assert page.locator("#live-bar").get_attribute("data-following") == "true"
     assert errors == []

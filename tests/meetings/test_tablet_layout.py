@@ -61,8 +61,11 @@ VISIBLE_PAGE_JS = """() => {
 def login_cookie(user, server) -> dict:
     client = Client()
     client.force_login(user)
-    return {"name": django_settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value, "url": server.url}
+    return {
+        "name": django_settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+        "url": server.url,
+    }
 
 
 def shot(page, name: str) -> None:
@@ -74,11 +77,16 @@ def shot(page, name: str) -> None:
 
 def open_sitting(tmp_path, *, body="plenary", remote=False):
     org = factories.make_small_council()
-    sitting = org["sitting"] if body == "plenary" else factories.make_sitting(org["session"], org["committee"])
-    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now(),
-                                                 agenda_published_at=timezone.now())
+    sitting = (
+        org["sitting"] if body == "plenary" else factories.make_sitting(org["session"], org["committee"])
+    )
+    Sitting.objects.filter(pk=sitting.pk).update(
+        status=Sitting.Status.OPEN, opened_at=timezone.now(), agenda_published_at=timezone.now()
+    )
     sitting.refresh_from_db()
-    item = factories.make_agenda_item(sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号")
+    item = factories.make_agenda_item(
+        sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号"
+    )
     path = tmp_path / "議案第45号.pdf"
     path.write_bytes(pdfs.japanese_pdf(PAGES, title="議案第45号"))  # A4 portrait, the council standard
     document = upload(org, path, title="議案第45号 説明資料")
@@ -87,8 +95,9 @@ def open_sitting(tmp_path, *, body="plenary", remote=False):
 
 
 def tablet(new_context, server, user, width, height):
-    context = new_context(viewport={"width": width, "height": height}, device_scale_factor=2,
-                          has_touch=True, is_mobile=True)
+    context = new_context(
+        viewport={"width": width, "height": height}, device_scale_factor=2, has_touch=True, is_mobile=True
+    )
     context.add_cookies([login_cookie(user, server)])
     page = context.new_page()
     page.errors = []
@@ -105,7 +114,9 @@ def wait_rendered(page, page_number: int, after: int = 0) -> None:
     page.wait_for_function(
         """([n, after]) => { const w = document.querySelector('.reader-pane.is-active .page-wrap');
             return w && w.dataset.page === String(n) && (window.renders || 0) > after; }""",
-        arg=[page_number, after], timeout=30000)
+        arg=[page_number, after],
+        timeout=30000,
+    )
 
 
 def centre_tap(page) -> None:
@@ -121,7 +132,9 @@ def touch_swipe(page, dx: float) -> None:
     cdp = page.context.new_cdp_session(page)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y}]})
     for k in range(1, 6):
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x0 + dx * k / 5, "y": y}]})
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x0 + dx * k / 5, "y": y}]}
+        )
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
 
@@ -130,14 +143,17 @@ def reading_mode(page) -> None:
     if not page.evaluate("() => document.getElementById('reader').classList.contains('is-immersive')"):
         centre_tap(page)
     page.wait_for_function("() => document.getElementById('reader').classList.contains('is-immersive')")
-    page.wait_for_function("() => getComputedStyle(document.getElementById('reader-bar')).visibility === 'hidden'")
+    page.wait_for_function(
+        "() => getComputedStyle(document.getElementById('reader-bar')).visibility === 'hidden'"
+    )
 
 
 def test_tablet_layout_page_fills_the_screen_on_every_tablet_both_ways(daphne_server, new_context, tmp_path):
     org, sitting, document = open_sitting(tmp_path)
     member = org["members"][4]
-    voting_services.attendance_mark(sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM,
-                                    by=org["clerk"].user)
+    voting_services.attendance_mark(
+        sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM, by=org["clerk"].user
+    )
     measured = {}
     for name, width, height in TABLETS:
         page = tablet(new_context, daphne_server, member.user, width, height)
@@ -159,7 +175,9 @@ def test_tablet_layout_page_fills_the_screen_on_every_tablet_both_ways(daphne_se
             shot(page, f"reading-{name}-{orientation}")
             if name == "ipad-10.9" and orientation == "upright" and os.environ.get("UPDATE_SCREENSHOTS"):
                 centre_tap(page)  # the README shows the bar too
-                page.wait_for_function("() => !document.getElementById('reader').classList.contains('is-immersive')")
+                page.wait_for_function(
+                    "() => !document.getElementById('reader').classList.contains('is-immersive')"
+                )
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(ROOT / "docs" / "reader-tablet.png"), scale="css")
                 reading_mode(page)
@@ -169,11 +187,14 @@ def test_tablet_layout_page_fills_the_screen_on_every_tablet_both_ways(daphne_se
     assert worst >= MIN_RATIO, measured
 
 
-def test_tablet_layout_sheets_take_no_space_and_centre_tap_toggles_the_bar(daphne_server, new_context, tmp_path):
+def test_tablet_layout_sheets_take_no_space_and_centre_tap_toggles_the_bar(
+    daphne_server, new_context, tmp_path
+):
     org, sitting, document = open_sitting(tmp_path)
     member = org["members"][4]
-    voting_services.attendance_mark(sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM,
-                                    by=org["clerk"].user)
+    voting_services.attendance_mark(
+        sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM, by=org["clerk"].user
+    )
     page = tablet(new_context, daphne_server, member.user, 820, 1180)
     page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/?document={document.pk}")
     page.wait_for_selector(".reader-pane.is-active .textLayer span", timeout=30000)
@@ -187,8 +208,12 @@ def test_tablet_layout_sheets_take_no_space_and_centre_tap_toggles_the_bar(daphn
 
     # Every sheet is closed at first and takes no space; open, it lies over the page (which keeps its
     # size); closed again, it is gone.
-    for toggle, sheet in (("menu", "#reader-menu"), ("tools", "#reader-tools"),
-                          ("thumbs", "#reader-thumbs-sheet"), ("chamber", "#chamber-sheet")):
+    for toggle, sheet in (
+        ("menu", "#reader-menu"),
+        ("tools", "#reader-tools"),
+        ("thumbs", "#reader-thumbs-sheet"),
+        ("chamber", "#chamber-sheet"),
+    ):
         assert page.locator(sheet).bounding_box() is None, sheet
         page.locator(f"#reader-bar [data-action={toggle}]").click()
         page.locator(sheet).wait_for(state="visible")
@@ -240,8 +265,9 @@ def test_tablet_layout_follow_swipe_pill_and_poll_sheet(daphne_server, new_conte
     clerk = console_for(org["clerk"].user)
     page = tablet(new_context, daphne_server, member.user, 820, 1180)
     page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/")
-    page.wait_for_function("() => window.councilReader && window.councilLive && window.councilLive.connected",
-                           timeout=30000)
+    page.wait_for_function(
+        "() => window.councilReader && window.councilLive && window.councilLive.connected", timeout=30000
+    )
     count_renders(page)
     clerk.get_by_role("button", name="議案第45号 説明資料").click()
     clerk.get_by_role("button", name="次のページ").click()
@@ -282,7 +308,9 @@ def test_tablet_layout_follow_swipe_pill_and_poll_sheet(daphne_server, new_conte
     form.get_by_role("button", name="表決に付す").click()
     sheet = page.locator("[data-testid=vote-sheet]")
     sheet.wait_for(state="visible")
-    page.wait_for_function("() => document.getElementById('vote-sheet').getAnimations().every((a) => a.playState === 'finished')")
+    page.wait_for_function(
+        "() => document.getElementById('vote-sheet').getAnimations().every((a) => a.playState === 'finished')"
+    )
     box = sheet.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= 1180
     assert "町税条例" in sheet.inner_text()
@@ -317,11 +345,19 @@ def test_tablet_layout_remote_member_check_in_banner_is_on_screen(daphne_server,
         assert banner.locator('[data-voting-form="remote-apply"]').is_hidden()
         for locator in (banner, checkin):
             b = locator.bounding_box()
-            assert b["x"] >= 0 and b["y"] >= 0 and b["x"] + b["width"] <= width and b["y"] + b["height"] <= height
+            assert (
+                b["x"] >= 0
+                and b["y"] >= 0
+                and b["x"] + b["width"] <= width
+                and b["y"] + b["height"] <= height
+            )
         shot(page, f"attend-banner-{width}x{height}")
         if width == 1180:
             checkin.tap()
             banner.wait_for(state="hidden")
-            assert Attendance.objects.get(sitting=sitting, person=remote).status == Attendance.Status.PRESENT_ONLINE
+            assert (
+                Attendance.objects.get(sitting=sitting, person=remote).status
+                == Attendance.Status.PRESENT_ONLINE
+            )
         assert page.errors == []
         page.context.close()

@@ -218,6 +218,8 @@ function start(root) {
       }
     }
     if (live && resultTimer) { clearTimeout(resultTimer); resultTimer = null; }
+    // The ballot comes first: a bottom sheet the member had open (page thumbnails) gives way.
+    if (show && voteSheet.hidden) window.councilReader?.toggleSheet?.("thumbs", false);
     voteSheet.hidden = !show;
     const close = voteSheet.querySelector("[data-action=vote-sheet-close]");
     if (close) close.hidden = live;
