@@ -236,6 +236,11 @@ def test_tablet_layout_sheets_take_no_space_and_centre_tap_toggles_the_bar(
     page.touchscreen.tap(20, 600)
     page.wait_for_timeout(300)
     assert page.locator("#reader-bar").is_visible()
+    # From the keyboard: a hidden bar comes back with Tab (it could not take focus hidden).
+    centre_tap(page)
+    page.locator("#reader-bar").wait_for(state="hidden")
+    page.keyboard.press("Tab")
+    page.locator("#reader-bar").wait_for(state="visible")
 
     # Choosing a fit is the member's own: kept on this tablet.
     page.locator("[data-action=menu]").click()

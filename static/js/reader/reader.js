@@ -295,6 +295,8 @@ class Reader {
     });
     document.addEventListener("keydown", (e) => {
       if (e.key === "Escape") this.closeSheets();
+      // The keyboard brings the bar back (a hidden bar cannot take focus).
+      if ((e.key === "Escape" || e.key === "Tab") && root.classList.contains("is-immersive")) this.setImmersive(false);
     });
     this.panes.forEach((pane, i) => {
       pane.root.addEventListener("pointerdown", () => { if (i !== this.active) this.setActive(i); });
