@@ -118,10 +118,10 @@ def prepare_scene(folder: Path) -> dict:
         release_now=True,
     )
     AgendaItemDocument.objects.create(agenda_item=item, document=document)
-    from meetings.voting import services as voting_services
-    from meetings.voting.models import Attendance
+    from meetings.attendance.models import Attendance
+    from meetings.voting.services import roll
 
-    voting_services.attendance_mark(
+    roll.attendance_mark(
         sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM, by=clerk
     )
     return {"member": member_user, "sitting": sitting, "document": document}

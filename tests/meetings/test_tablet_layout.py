@@ -18,9 +18,9 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
+from meetings.attendance.models import Attendance
 from meetings.models import AgendaItemDocument, Sitting
-from meetings.voting import services as voting_services
-from meetings.voting.models import Attendance
+from meetings.voting.services import roll
 from tests import factories
 from tests.documents import pdfs
 from tests.documents.helpers import upload
@@ -151,7 +151,7 @@ def reading_mode(page) -> None:
 def test_tablet_layout_page_fills_the_screen_on_every_tablet_both_ways(daphne_server, new_context, tmp_path):
     org, sitting, document = open_sitting(tmp_path)
     member = org["members"][4]
-    voting_services.attendance_mark(
+    roll.attendance_mark(
         sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM, by=org["clerk"].user
     )
     measured = {}
@@ -192,7 +192,7 @@ def test_tablet_layout_sheets_take_no_space_and_centre_tap_toggles_the_bar(
 ):
     org, sitting, document = open_sitting(tmp_path)
     member = org["members"][4]
-    voting_services.attendance_mark(
+    roll.attendance_mark(
         sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM, by=org["clerk"].user
     )
     page = tablet(new_context, daphne_server, member.user, 820, 1180)
