@@ -77,3 +77,31 @@ def body_calendar_sittings(body) -> QuerySet[Sitting]:
         )
         .order_by("date", "start_time")
     )
+
+
+def sittings_in_session_for(user) -> list[Sitting]:
+    """Sittings now open or in recess (開会中・休憩中) of the bodies the user follows, for the start page.
+
+    Each carries ``current_item`` (the agenda item on the floor, from the live state) when the order of
+    business is published, else None.
+    """
+    from meetings.live.models import LiveState
+
+    if org.is_official(user):
+        sittings = Sitting.objects.filter(body__council_id=org.person_of(user).council_id)
+    else:
+        sittings = Sitting.objects.filter(body__in=org.bodies_for(user))
+    result = list(
+        sittings.filter(status__in=[Sitting.Status.OPEN, Sitting.Status.RECESS])
+        .select_related("session", "body", "body__council")
+        .order_by("date", "start_time", "body__order")
+    )
+    live = {
+        s.sitting_id: s
+        for s in LiveState.objects.filter(sitting__in=result).select_related("agenda_item")
+    }
+    for sitting in result:
+        state = live.get(sitting.pk)
+        item = state.agenda_item if state else None
+        sitting.current_item = item if (item and sitting.agenda_published_at) else None
+    return result

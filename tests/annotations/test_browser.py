@@ -54,7 +54,26 @@ def wait_for(predicate, timeout=15.0):
     return False
 
 
+def open_tools(page):
+    """The pen tools open as a panel over the page from the reader's bar."""
+    if page.locator("#reader-tools").is_hidden():
+        page.locator("#reader-bar [data-action=tools]").click()
+        page.locator("#reader-tools").wait_for(state="visible")
+
+
+def below_tools(page) -> float:
+    """The first y on the page that the open pen panel does not cover."""
+    return page.locator("#reader-tools").bounding_box()["y"] + page.locator("#reader-tools").bounding_box()["height"]
+
+
+def open_menu(page):
+    if page.locator("#reader-menu").is_hidden():
+        page.locator("#reader-bar [data-action=menu]").click()
+        page.locator("#reader-menu").wait_for(state="visible")
+
+
 def draw_stroke(page):
+    open_tools(page)
     page.locator("[data-tool=pen]").click()
     box = page.locator(".reader-pane.is-active .annot-overlay canvas").bounding_box()
     x, y = box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2
@@ -137,9 +156,10 @@ def test_offline_packet_read_and_note_synced_when_back_online(daphne_server, new
     daphne_server.stop()
     page.goto(f"{daphne_server.url}/documents/{document.pk}/read/?page=1&version={version.pk}")
     page.wait_for_selector(".reader-pane.is-active .annot-overlay canvas", state="attached", timeout=20000)
+    open_tools(page)
     page.locator("[data-tool=note]").click()
     box = page.locator(".reader-pane.is-active .annot-overlay canvas").bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.1)
+    page.mouse.click(box["x"] + box["width"] * 0.5, max(box["y"], below_tools(page)) + 40)
     page.locator("#annot-note-text").fill("電車で確認:第2条の税率")
     page.locator(".annot-dialog button[value=save]").click()
     page.wait_for_selector(".annot-note", timeout=5000)
@@ -241,9 +261,10 @@ def test_annotation_browser_highlighter_undo_eraser_bookmark(daphne_server, new_
     page.locator("[data-colour='#fbc02d']").click()
     page.locator("[data-tool=highlighter]").click()
     box = page.locator(".reader-pane.is-active .annot-overlay canvas").bounding_box()
-    page.mouse.move(box["x"] + 60, box["y"] + 60)
+    top = max(box["y"], below_tools(page)) + 20
+    page.mouse.move(box["x"] + 60, top)
     page.mouse.down()
-    page.mouse.move(box["x"] + 300, box["y"] + 62, steps=8)
+    page.mouse.move(box["x"] + 300, top + 2, steps=8)
     page.mouse.up()
     assert wait_for(lambda: live.count() == 2)
     highlight = live.get(kind="highlighter")
@@ -290,6 +311,7 @@ def test_annotation_browser_reader_search_finds_own_notes(daphne_server, new_con
     context = new_context()
     context.add_cookies([login_cookie(author, daphne_server)])
     page, errors = open_reader(context, daphne_server, document)
+    open_menu(page)
     page.fill("#reader-search-q", "財源")
     page.locator(".reader-search button[type=submit]").click()
     hit = page.locator(".annot-search .search-hit")
@@ -302,6 +324,7 @@ def test_annotation_browser_reader_search_finds_own_notes(daphne_server, new_con
     stranger = new_context()
     stranger.add_cookies([login_cookie(other, daphne_server)])
     page2, _ = open_reader(stranger, daphne_server, document)
+    open_menu(page2)
     page2.fill("#reader-search-q", "財源")
     page2.locator(".reader-search button[type=submit]").click()
     page2.wait_for_timeout(1000)

@@ -60,9 +60,12 @@ def test_reader_draws_japanese_document(daphne_server, new_context, pdf_files):
     page.wait_for_function("() => window.councilReader !== undefined")
     # The document has a "new" badge until it is opened.
     assert page.locator(".reader-doc .badge-new").count() == 1
+    # The order of business is in the menu, over the page; choosing a document closes it.
+    page.locator("#reader-bar [data-action=menu]").click()
     page.get_by_role("button", name="日程第1").click()
     page.wait_for_selector(".reader-pane.is-active .textLayer span", timeout=20000)
     page.wait_for_function("() => window.councilReader.current.page === 1")
+    page.locator("#reader-menu").wait_for(state="hidden")
     assert canvas_is_drawn(page)
     text = page.locator(".reader-pane.is-active .textLayer").inner_text()
     assert "町税条例" in text.replace("\n", "").replace(" ", "")
@@ -113,6 +116,7 @@ def test_search_hit_opens_the_page_highlighted(daphne_server, new_context, pdf_f
     # The search box in the reader finds it too, and a hit jumps there.
     page.evaluate("() => window.councilReader.goToPage(1)")
     page.wait_for_function("() => document.querySelector('.page-wrap').dataset.page === '1'")
+    page.locator("#reader-bar [data-action=menu]").click()
     page.fill("#reader-search-q", "四十二億")
     page.press("#reader-search-q", "Enter")
     page.locator(".search-hit").first.click()
@@ -162,7 +166,8 @@ def test_replaced_document_side_by_side_and_swipe(daphne_server, new_context, pd
     page.mouse.up()
     page.wait_for_function("() => window.navEvents.some((d) => d.page === 2 && d.userInitiated)")
 
-    # Two documents side by side.
+    # Two documents side by side (from the menu).
+    page.locator("#reader-bar [data-action=menu]").click()
     page.locator("[data-action=split]").click()
     page.locator(f".reader-doc[data-document='{second.pk}']").click()
     page.wait_for_function("() => window.councilReader.panes[1].pdf !== null")

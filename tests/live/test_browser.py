@@ -104,7 +104,8 @@ def test_console_turns_pages_readers_follow_and_one_reads_ahead_then_returns(dap
     wait_shown(b, 4, document.pk)
     back = b.locator(".live-back")
     back.wait_for(state="visible")
-    assert back.inner_text() == "説明者の画面に戻る(3ページ)"
+    assert back.locator(".live-back-label").inner_text() == "説明者の画面に戻る(3ページ)"
+    assert "自分で閲覧中" in back.inner_text()
     # The console sees who is reading on their own.
     console.wait_for_function("() => document.querySelector('.live-people')?.textContent.includes('各自で閲覧中')")
 

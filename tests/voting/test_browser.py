@@ -70,13 +70,17 @@ def test_roll_call_vote_from_console_and_two_readers_one_remote(daphne_server, n
         readers.append(page)
 
     # The remote member asks for the floor from the reader; the chair gives it; every tablet shows the speaker.
+    # The floor is in the chamber sheet, opened from the reader's bar.
+    readers[1].locator('[data-action="chamber"]').click()
     readers[1].locator('[data-voting-action="floor"]').click()
     readers[1].locator('[data-voting="floor-status"]', has_text="1番目").wait_for()
     console.locator('[data-voting="queue"] li').first.get_by_role("button", name="発言を許可").click()
     for page in readers:
-        page.locator('[data-voting="speaker"] .voting-speaking', has_text=remote.full_name).wait_for()
+        page.locator('[data-voting="speaker"] .voting-speaking', has_text=remote.full_name).wait_for(state="attached")
     console.get_by_role("button", name="発言を終える").click()
-    readers[0].locator('[data-voting="speaker"]', has_text="発言者なし").wait_for()
+    readers[0].locator('[data-voting="speaker"]', has_text="発言者なし").wait_for(state="attached")
+    readers[1].locator('[data-action="chamber"]').click()  # closed again: nothing of voting on the page
+    assert readers[1].locator("#chamber-sheet").is_hidden() and readers[1].locator("#vote-sheet").is_hidden()
 
     # The chair puts the question by roll call.
     form = console.locator('[data-voting-form="motion"]')
@@ -101,7 +105,7 @@ def test_roll_call_vote_from_console_and_two_readers_one_remote(daphne_server, n
     console.get_by_role("button", name="表決を締め切る").click()
     console.get_by_role("button", name="結果を宣告する").click()
     for page in readers:
-        page.locator('[data-voting="poll"] [data-outcome]').wait_for()
+        page.locator('#vote-sheet [data-voting="poll"] [data-outcome]').wait_for()
     poll = Poll.objects.get(sitting=sitting)
     assert poll.state == "declared" and (poll.yes_count, poll.no_count, poll.outcome) == (2, 0, "carried")
     for page in readers:

@@ -17,7 +17,6 @@ const els = root ? {
   review: root.querySelector(".annot-review"),
   notices: root.querySelector("[data-role=notices]"),
   noticeCount: root.querySelector("[data-role=notice-count]"),
-  noticeList: root.querySelector("[data-role=notice-list]"),
   bookmark: root.querySelector("[data-annot=bookmark]"),
   exportLink: root.querySelector("[data-annot=export]"),
   dialog: root.querySelector(".annot-dialog"),
@@ -459,26 +458,7 @@ async function refreshNotices() {
     const count = els.noticeCount;
     count.hidden = !data.unread;
     count.textContent = String(data.unread);
-    const list = els.noticeList;
-    list.replaceChildren(...data.notices.map((n) => {
-      const li = document.createElement("li");
-      li.className = "notice-item unread";
-      const a = document.createElement("a");
-      a.href = n.url;
-      const kind = document.createElement("span");
-      kind.className = "notice-kind";
-      kind.textContent = n.kind_label;
-      const title = document.createElement("span");
-      title.className = "notice-title";
-      title.textContent = n.title;
-      a.append(kind, title);
-      li.append(a);
-      return li;
-    }));
-    if (data.unread && !root.dataset.noticesOpened) {
-      els.notices.open = true;
-      root.dataset.noticesOpened = "1";
-    }
+    els.notices.classList.toggle("has-unread", Boolean(data.unread));
   } catch { /* try again later */ }
 }
 
@@ -534,16 +514,21 @@ function bindNotesSearch() {
 // --- wiring -----------------------------------------------------------------------------------
 
 function place() {
+  // Notices belong to the start and notices pages; the reader's bar only carries the unread badge.
+  // The pen tools live in the reader's pen panel, which opens over the page and never shrinks it.
   const reader = document.getElementById("reader");
-  const main = reader && reader.querySelector(".reader-main");
+  if (!reader) return;
+  const panel = reader.querySelector("#reader-tools");
   const { toolbar, review } = els;
-  if (main) {
-    const anchor = main.querySelector(".reader-status") || main.querySelector(".reader-panes");
-    main.insertBefore(toolbar, anchor);
-    main.insertBefore(review, anchor);
+  if (panel) {
+    panel.append(toolbar);
+    const toggle = reader.querySelector("[data-action=tools]");
+    if (toggle) toggle.hidden = false;
   }
-  const aside = reader && reader.querySelector(".reader-agenda");
-  if (aside) aside.insertBefore(els.notices, aside.querySelector("h2, .reader-search"));
+  const menu = reader.querySelector("#reader-menu");
+  if (menu) menu.insertBefore(review, menu.querySelector(".reader-search"));
+  const end = reader.querySelector(".reader-bar [data-slot=end]");
+  if (end) end.prepend(els.notices);
 }
 
 function onRendered(e) {

@@ -3,7 +3,7 @@
 // Joining, a member follows the presenter: the reader shows the presented document and page.
 // Any navigation of their own (swipe, zoom, another page or document: `reader:navigate` with
 // userInitiated) leaves follow mode at once; they read freely and see a large "back to the
-// presenter (p. 12)" button that returns them in one tap. Annotations never navigate, so pen
+// presenter (p. 12)" pill in the reader's bar that returns them in one tap. Annotations never navigate, so pen
 // strokes keep follow mode. Rapid page flips are coalesced: while one page is being drawn only
 // the latest presented page is kept, so a slow tablet jumps straight to it.
 import { LiveSocket } from "./socket.js";
@@ -57,12 +57,15 @@ function setFollowText(extra) {
 }
 
 function renderBack() {
-  const button = document.querySelector(".live-back");
+  const button = bar.querySelector(".live-back");
   button.hidden = following;
-  button.textContent = presented
+  bar.querySelector(".live-pill-following").hidden = !following;
+  button.querySelector(".live-back-label").textContent = presented
     ? msg.msgBack.replace("{page}", String(presented.page))
     : msg.msgBackNothing;
+  button.querySelector(".live-back-short").textContent = presented ? `↩ ${presented.page}` : "↩";
   bar.dataset.following = String(following);
+  document.getElementById("reader")?.classList.toggle("is-reading-alone", !following);
 }
 
 function setFollowing(on, page) {
@@ -116,12 +119,12 @@ document.addEventListener("reader:navigate", (e) => {
 });
 const backButton = bar.querySelector(".live-back");
 backButton.addEventListener("click", () => setFollowing(true));
-// The way back floats over the document itself, where the reader's eyes are.
-const documentArea = document.querySelector(".reader-main");
-if (documentArea) {
-  documentArea.classList.add("live-host");
-  documentArea.append(backButton);
-}
+// A finger lifted on the pill is enough: right after a swipe the browser may take the next tap to
+// stop the page's momentum and send no click.
+backButton.addEventListener("pointerup", (e) => { if (e.pointerType === "touch") setFollowing(true); });
+// The pill sits in the reader's one bar, beside the page number.
+const slot = document.querySelector(".reader-bar [data-slot=live]");
+if (slot) slot.append(bar);
 
 function attach(r) {
   reader = r;

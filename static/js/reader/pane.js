@@ -5,6 +5,8 @@ import * as pdfjsLib from "../../vendor/pdfjs/pdf.min.mjs";
 const MIN_ZOOM = 0.5;
 const MAX_ZOOM = 4;
 const SWIPE_PX = 60;
+const TAP_PX = 10;
+const TAP_MS = 350;
 
 let configured = false;
 
@@ -37,7 +39,8 @@ export class Pane {
     this.versionId = null;
     this.page = 1;
     this.pageCount = 0;
-    this.zoom = 1; // relative to "fit width"
+    this.zoom = 1; // relative to the fit (this.fit(): "width" or "page")
+    this.fit = () => "width";
     this.highlight = "";
     this.renderTask = null;
     this.textLayer = null;
@@ -112,15 +115,31 @@ export class Pane {
     const page = await this.pdf.getPage(this.page);
     if (serial !== this.renderSerial) return;
     const base = page.getViewport({ scale: 1 });
-    const available = Math.max(this.scroller.clientWidth - 16, 200);
-    const scale = (available / base.width) * this.zoom;
-    const viewport = page.getViewport({ scale });
-    const ratio = window.devicePixelRatio || 1;
-    this.canvas.width = Math.floor(viewport.width * ratio);
-    this.canvas.height = Math.floor(viewport.height * ratio);
+    const scaleFor = () => {
+      const width = Math.max(this.scroller.clientWidth, 200);
+      const height = Math.max(this.scroller.clientHeight, 200);
+      const fit = this.fit() === "page" ? Math.min(width / base.width, height / base.height) : width / base.width;
+      return fit * this.zoom;
+    };
+    let scale = scaleFor();
+    let viewport = page.getViewport({ scale });
     // CSSOM, not style attributes: allowed by the strict CSP.
     this.wrap.style.width = `${Math.floor(viewport.width)}px`;
     this.wrap.style.height = `${Math.floor(viewport.height)}px`;
+    // A page taller than the screen brings a scroll bar on desktops, which narrows the view: fit again.
+    const again = scaleFor();
+    if (Math.abs(again - scale) > 0.0005) {
+      scale = again;
+      viewport = page.getViewport({ scale });
+      this.wrap.style.width = `${Math.floor(viewport.width)}px`;
+      this.wrap.style.height = `${Math.floor(viewport.height)}px`;
+    }
+    // A page no wider than the view: a sideways finger is ours (swipe to turn), not the browser's pan.
+    const wide = viewport.width > this.scroller.clientWidth + 2;
+    this.scroller.style.touchAction = wide ? "pan-x pan-y" : "pan-y";
+    const ratio = window.devicePixelRatio || 1;
+    this.canvas.width = Math.floor(viewport.width * ratio);
+    this.canvas.height = Math.floor(viewport.height * ratio);
     this.wrap.style.transform = "";
     this.wrap.style.setProperty("--scale-factor", String(scale));
     this.renderTask = page.render({
@@ -254,7 +273,12 @@ export class Pane {
       if (start && pointers.size === 0 && e.type === "pointerup") {
         const dx = e.clientX - start.x;
         const dy = e.clientY - start.y;
-        const fast = performance.now() - start.t < 800;
+        const elapsed = performance.now() - start.t;
+        const fast = elapsed < 800;
+        if (Math.abs(dx) < TAP_PX && Math.abs(dy) < TAP_PX && elapsed < TAP_MS && !e.target.closest("a, button, .annot-overlay.drawing")) {
+          // A tap, not a swipe: the reader decides what it means (the centre shows or hides the bar).
+          this.root.dispatchEvent(new CustomEvent("pane:tap", { bubbles: true, detail: { pane: this, x: e.clientX, y: e.clientY } }));
+        }
         const canPan = this.scroller.scrollWidth > this.scroller.clientWidth + 2;
         if (fast && !canPan && Math.abs(dx) > SWIPE_PX && Math.abs(dx) > 2 * Math.abs(dy)) {
           this.turn(dx < 0 ? 1 : -1, true);

@@ -1,4 +1,13 @@
-// The tablet reader: agenda on one side, one or two documents (pdf.js) on the other.
+// The tablet reader: the document fills the screen (one or two pdf.js panes) under one thin bar
+// (menu, page n / N, live pill, tools); the order of business, pen tools and page thumbnails open
+// as sheets over the page and never shrink it while closed. A tap in the middle of the page hides
+// and shows the bar.
+//
+// Stable hooks (tests and the accessibility helper drive these):
+//   #reader-bar [data-action=menu|prev|next|tools|thumbs], #reader-page-input, .reader-page-count
+//   #reader-menu (drawer: .reader-item, .reader-doc, #reader-search-q, [data-action=fit-page|fit-width|
+//     zoom-in|zoom-out|split|menu-close]), #reader-tools (pen panel), #reader-thumbs-sheet
+//   #reader.is-immersive while the bar is hidden; .reader-pane.is-active .page-canvas
 //
 // Public API, for the live-session follow bar and the annotation layer:
 //   window.councilReader (set before the document event "reader:ready" is dispatched)
@@ -21,6 +30,14 @@ function readJson(id, fallback) {
   return el ? JSON.parse(el.textContent) : fallback;
 }
 
+const FIT_KEY = "council-reader-fit";
+
+// The member's fit: "page" or "width", kept on this device; unset, a portrait A4 page is shown
+// whole on an upright tablet and at full width (scrolling down) on a sideways one.
+function storedFit() {
+  try { return localStorage.getItem(FIT_KEY) || ""; } catch { return ""; }
+}
+
 function urlFrom(template, replacements) {
   let url = template;
   for (const [from, to] of replacements) url = url.replace(from, to);
@@ -38,6 +55,9 @@ class Reader {
     configurePdfjs(this.config);
     const navigate = (pane, userInitiated) => this.navigated(pane, userInitiated);
     this.panes = [...root.querySelectorAll(".reader-pane")].map((el) => new Pane(el, this.config, navigate));
+    this.fitChoice = storedFit();
+    this.panes.forEach((p) => { p.fit = () => this.fitMode(); });
+    this.titleEl = root.querySelector(".bar-title");
     this.active = 0;
     this.split = false;
     this.opened = new Set();
@@ -86,6 +106,62 @@ class Reader {
       });
   }
 
+  fitMode() {
+    if (this.fitChoice === "page" || this.fitChoice === "width") return this.fitChoice;
+    return window.innerWidth > window.innerHeight ? "width" : "page";
+  }
+
+  setFit(mode) {
+    this.fitChoice = mode;
+    try { localStorage.setItem(FIT_KEY, mode); } catch { /* private mode: this visit only */ }
+    this.panes.forEach((p) => { p.zoom = 1; });
+    this.updateToolbar();
+    return Promise.all(this.panes.map((p) => p.pdf && p.render()));
+  }
+
+  // --- chrome: the bar and the sheets ---------------------------------------------------------
+
+  setImmersive(on) {
+    this.root.classList.toggle("is-immersive", on);
+    if (on) this.closeSheets();
+  }
+
+  sheet(name) {
+    return {
+      menu: [this.root.querySelector("#reader-menu"), this.root.querySelector("[data-action=menu]"), "aria-expanded"],
+      tools: [this.root.querySelector("#reader-tools"), this.root.querySelector("[data-action=tools]"), "aria-pressed"],
+      thumbs: [this.root.querySelector("#reader-thumbs-sheet"), this.root.querySelector("[data-action=thumbs]"), "aria-pressed"],
+      chamber: [this.root.querySelector("#chamber-sheet"), this.root.querySelector("[data-action=chamber]"), "aria-expanded"],
+    }[name];
+  }
+
+  toggleSheet(name, on) {
+    const [panel, toggle, attr] = this.sheet(name) || [];
+    if (!panel) return;
+    const open = on ?? panel.hidden;
+    // One sheet at a time, so sheets never pile up over the page.
+    if (open) ["menu", "tools", "thumbs", "chamber"].filter((n) => n !== name).forEach((n) => this.toggleSheet(n, false));
+    if (panel.hidden === !open) return;
+    panel.hidden = !open;
+    if (toggle) toggle.setAttribute(attr, String(open));
+    if (open) this.root.classList.remove("is-immersive");
+    if (name === "tools" && !open) {
+      // Closing the pen panel goes back to reading, so a swipe turns the page again.
+      const read = panel.querySelector("[data-tool=none]");
+      if (read && read.getAttribute("aria-pressed") !== "true") read.click();
+    }
+    if (name === "thumbs" && open) this.thumbs.show(this.panes[this.active], { force: true });
+    if (name === "menu" && open) {
+      const first = panel.querySelector(".reader-doc[aria-current=true], .reader-item, a, button");
+      if (first) first.focus({ preventScroll: true });
+    }
+    if (name === "menu" && !open && toggle && panel.contains(document.activeElement)) toggle.focus();
+  }
+
+  closeSheets() {
+    ["menu", "tools", "thumbs", "chamber"].forEach((n) => this.toggleSheet(n, false));
+  }
+
   goToPage(n, { userInitiated = false } = {}) {
     const pane = this.panes[this.active];
     return pane.goTo(Number(n)).then(() => this.navigated(pane, userInitiated));
@@ -131,6 +207,15 @@ class Reader {
       this.pageInput.max = String(pane.pageCount || 1);
     }
     if (this.pageCountEl) this.pageCountEl.textContent = pane.pdf ? String(pane.pageCount) : "–";
+    if (this.titleEl) {
+      const doc = this.documents.get(pane.documentId);
+      this.titleEl.textContent = (doc && doc.title) || pane.titleEl.textContent || "";
+    }
+    const fit = this.fitMode();
+    this.root.querySelectorAll("[data-action=fit-page], [data-action=fit-width]").forEach((b) => {
+      b.setAttribute("aria-pressed", String(b.dataset.action === `fit-${fit}`));
+    });
+    this.root.dataset.fit = fit;
     this.root.querySelectorAll(".reader-doc").forEach((b) => {
       const on = this.panes.some((p) => p.documentId === Number(b.dataset.document));
       b.setAttribute("aria-current", on ? "true" : "false");
@@ -159,6 +244,7 @@ class Reader {
     });
     const item = this.agenda.find((i) => i.id === itemId);
     if (item && item.documents.length) {
+      this.toggleSheet("menu", false);
       this.openDocument({ documentId: item.documents[0] }, { userInitiated: true });
     }
   }
@@ -171,6 +257,7 @@ class Reader {
       const doc = e.target.closest(".reader-doc");
       if (doc) {
         e.preventDefault();
+        this.toggleSheet("menu", false);
         this.openDocument({ documentId: Number(doc.dataset.document) }, { userInitiated: true });
         return;
       }
@@ -182,16 +269,41 @@ class Reader {
       else if (action === "next") pane.turn(1, true);
       else if (action === "zoom-in") pane.setZoom(pane.zoom * 1.25).then(() => this.navigated(pane, true));
       else if (action === "zoom-out") pane.setZoom(pane.zoom / 1.25).then(() => this.navigated(pane, true));
-      else if (action === "fit") pane.setZoom(1).then(() => this.navigated(pane, true));
+      else if (action === "fit-page" || action === "fit-width") this.setFit(action.slice(4)).then(() => this.navigated(pane, true));
       else if (action === "split") this.setSplit(!this.split);
-      else if (action === "thumbs") {
-        const on = root.classList.toggle("hide-thumbs");
-        button.setAttribute("aria-pressed", String(!on));
-      }
+      else if (action === "menu") this.toggleSheet("menu");
+      else if (action === "menu-close") this.toggleSheet("menu", false);
+      else if (action === "tools") this.toggleSheet("tools");
+      else if (action === "thumbs") this.toggleSheet("thumbs");
+      else if (action === "chamber") this.toggleSheet("chamber");
+    });
+    // The chamber sheet's toggle comes with the live parts (outside this root's bar at first).
+    document.addEventListener("click", (e) => {
+      if (root.contains(e.target)) return;
+      const button = e.target.closest("[data-action=chamber]");
+      if (button) this.toggleSheet("chamber");
+    });
+    root.addEventListener("pane:tap", (e) => {
+      const { x, y } = e.detail;
+      const w = window.innerWidth;
+      const h = window.innerHeight;
+      const centre = x > w * 0.25 && x < w * 0.75 && y > h * 0.2 && y < h * 0.8;
+      // A tap on the page closes an open sheet first (the pen panel stays: the page is its canvas).
+      const open = ["menu", "thumbs", "chamber"].filter((n) => { const s = this.sheet(n); return s && s[0] && !s[0].hidden; });
+      if (open.length) { open.forEach((n) => this.toggleSheet(n, false)); return; }
+      if (centre) this.setImmersive(!root.classList.contains("is-immersive"));
+    });
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") this.closeSheets();
+      // The keyboard brings the bar back (a hidden bar cannot take focus).
+      if ((e.key === "Escape" || e.key === "Tab") && root.classList.contains("is-immersive")) this.setImmersive(false);
     });
     this.panes.forEach((pane, i) => {
       pane.root.addEventListener("pointerdown", () => { if (i !== this.active) this.setActive(i); });
       pane.root.addEventListener("focusin", () => { if (i !== this.active) this.setActive(i); });
+    });
+    this.root.querySelector("#reader-menu")?.addEventListener("click", (e) => {
+      if (e.target.closest(".search-hit")) this.toggleSheet("menu", false);
     });
     const form = root.querySelector(".reader-goto");
     if (form) {
@@ -213,9 +325,14 @@ class Reader {
       if (e.key === "ArrowLeft" || e.key === "PageUp") { pane.turn(-1, true); e.preventDefault(); }
     });
     let width = window.innerWidth;
+    let height = window.innerHeight;
     window.addEventListener("resize", () => {
-      if (Math.abs(window.innerWidth - width) < 40) return;
+      // Turning the tablet (or the fit-to-page height changing); small changes (a browser's
+      // address bar) are not worth a redraw.
+      if (Math.abs(window.innerWidth - width) < 40 && Math.abs(window.innerHeight - height) < 40) return;
       width = window.innerWidth;
+      height = window.innerHeight;
+      this.updateToolbar();
       this.panes.forEach((p) => p.pdf && p.render());
     });
   }

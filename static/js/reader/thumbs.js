@@ -16,9 +16,9 @@ export class Thumbnails {
     return this.config.thumbnail.replace("/versions/0/", `/versions/${versionId}/`).replace("/pages/1/", `/pages/${page}/`);
   }
 
-  show(pane) {
+  show(pane, { force = false } = {}) {
     if (!this.root || !pane.pdf) return;
-    if (this.versionId !== pane.versionId) {
+    if (this.versionId !== pane.versionId || force && !this.root.children.length) {
       this.versionId = pane.versionId;
       const label = this.root.dataset.msgPage || "Page";
       const changes = (pane.version && pane.version.changes) || {};
@@ -48,7 +48,8 @@ export class Thumbnails {
     this.root.querySelectorAll(".thumb").forEach((b) => {
       const on = Number(b.dataset.page) === pane.page;
       b.setAttribute("aria-current", on ? "page" : "false");
-      if (on) b.scrollIntoView({ block: "nearest", inline: "nearest" });
+      // Scroll the strip only (scrollIntoView could move the reader's own fixed layout).
+      if (on && this.root.clientWidth) this.root.scrollLeft = b.parentElement.offsetLeft - (this.root.clientWidth - b.offsetWidth) / 2;
     });
   }
 }

@@ -16,6 +16,21 @@ function start(root) {
   const isChair = root.dataset.chair === "1";
   const keepsRoll = root.dataset.keepsRoll === "1";
   const T = JSON.parse(document.getElementById("voting-strings").textContent);
+  // In the reader, voting takes no space until needed: the poll raises a sheet over the page,
+  // an attendance action is a banner; the rest (quorum, floor) is in the chamber sheet.
+  const floating = mode === "reader" && !root.dataset.standalone;
+  const voteSheet = root.querySelector("#vote-sheet");
+  const banner = root.querySelector("#attend-banner");
+  const RESULT_SECONDS = 6;
+  const seenOpen = new Set(); // polls this tablet saw open: their result is shown, then the sheet goes
+  let resultTimer = null;
+  let dismissed = null; // the poll whose sheet the member closed
+  let bannerDismissed = "";
+  if (floating) {
+    const toggle = root.querySelector(".chamber-toggle");
+    const slot = document.querySelector(".reader-bar [data-slot=end]");
+    if (toggle && slot) slot.append(toggle);
+  }
   const $ = (name) => root.querySelector(`[data-voting="${name}"]`);
   const state = { attendance: null, quorum: null, floor: null, poll: null, tally: null };
   let nextId = 1;
@@ -190,10 +205,39 @@ function start(root) {
     }
   }
 
+  function showVoteSheet(p) {
+    if (!floating || !voteSheet) return;
+    const live = p && ["open", "counting"].includes(p.state);
+    if (live) seenOpen.add(p.id);
+    const settled = p && !live && (p.state === "declared" || p.outcome === "objected");
+    let show = false;
+    if (live) show = true;
+    else if (p && seenOpen.has(p.id) && dismissed !== p.id) {
+      show = true;
+      if (settled && !resultTimer) {
+        resultTimer = setTimeout(() => { resultTimer = null; dismissed = p.id; voteSheet.hidden = true; }, RESULT_SECONDS * 1000);
+      }
+    }
+    if (live && resultTimer) { clearTimeout(resultTimer); resultTimer = null; }
+    // The ballot comes first: a bottom sheet the member had open (page thumbnails) gives way.
+    if (show && voteSheet.hidden) window.councilReader?.toggleSheet?.("thumbs", false);
+    voteSheet.hidden = !show;
+    const close = voteSheet.querySelector("[data-action=vote-sheet-close]");
+    if (close) close.hidden = live;
+    document.getElementById("reader")?.classList.toggle("has-vote-sheet", show);
+  }
+
+  voteSheet?.querySelector("[data-action=vote-sheet-close]")?.addEventListener("click", () => {
+    dismissed = state.poll?.poll?.id ?? null;
+    voteSheet.hidden = true;
+    document.getElementById("reader")?.classList.remove("has-vote-sheet");
+  });
+
   function renderPoll() {
     const box = $("poll");
     if (!box || !state.poll) return;
     const p = state.poll.poll;
+    showVoteSheet(p);
     if (!p) {
       box.replaceChildren(el("p", { class: "voting-idle" }, T.no_vote));
       return;
@@ -380,25 +424,50 @@ function start(root) {
     const checkout = root.querySelector('[data-voting-action="checkout"]');
     apply.hidden = checkin.hidden = checkout.hidden = true;
     let text = root.dataset.plenary === "1" ? T.remote_not_counted : "";
+    let need = ""; // what the banner is for; "" when nothing is needed of the member
     if (mine && mine.status === "present_online") {
       text = `${T.you_online} ${text}`;
       checkout.hidden = false;
+    } else if (mine && mine.status === "present_room") {
+      need = "";
     } else if (!request || request.decision === "withdrawn") {
       apply.hidden = false;
+      need = "apply";
     } else if (request.decision === "pending") {
       text = T.pending;
+      need = "pending";
     } else if (request.decision === "refused") {
       text = T.refused_remote;
       apply.hidden = false;
+      need = "refused";
     } else if (request.disconnected) {
       text = T.disconnected;
+      need = "disconnected";
     } else if (!request.checked) {
       text = T.approved_wait;
+      need = "approved";
     } else {
       checkin.hidden = false;
+      need = "checkin";
     }
     status.textContent = text.trim();
+    if (banner) {
+      // A new need (e.g. check-in became possible) shows the banner again after "not now".
+      banner.hidden = !need || need === bannerDismissed;
+      banner.dataset.need = need;
+      const again = root.querySelector("[data-action=attend-show]");
+      if (again) again.hidden = !need || !banner.hidden;
+    }
   }
+
+  banner?.querySelector("[data-action=attend-dismiss]")?.addEventListener("click", () => {
+    bannerDismissed = banner.dataset.need || "";
+    renderMyAttendance();
+  });
+  root.querySelector("[data-action=attend-show]")?.addEventListener("click", () => {
+    bannerDismissed = "";
+    renderMyAttendance();
+  });
 
   // Member actions.
   root.querySelector('[data-voting-action="floor"]')?.addEventListener("click", (event) => {
