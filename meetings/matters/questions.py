@@ -164,6 +164,7 @@ def publish(*, actor, call: QuestionCall, sitting: Sitting) -> QuestionCall:
     from documents.services import document_create, document_release
     from meetings.services.agenda import agenda_item_add, agenda_item_update
 
+    call = QuestionCall.objects.select_related("session__council").get(pk=call.pk)
     if call.order_fixed_at is None:
         raise Refused(_("Fix the speaking order before publishing the list."))
     if call.published_at is not None:
