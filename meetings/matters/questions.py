@@ -195,7 +195,7 @@ def publish(*, actor, call: QuestionCall, sitting: Sitting) -> QuestionCall:
 
         AgendaItemDocument.objects.get_or_create(agenda_item=item, document=document,
                                                  defaults={"position": item.document_links.count() + 1})
-        document_release(document=document, actor=actor)
+        document = document_release(document=document, actor=actor)
         call.sitting, call.agenda_item, call.document, call.published_at = sitting, item, document, timezone.now()
         call.save(update_fields=["sitting", "agenda_item", "document", "published_at"])
         audit_record(action="questions.publish", actor=actor, target=call,

@@ -341,26 +341,21 @@ def public_votes(request, pk: int):
     members, rows = selectors.public_votes(session)
     table = [{"row": row, "cells": [row.choices.get(m.pk, "") if row.named else None for m in members]}
              for row in rows]
+    call = selectors.question_call(session)
     return render(request, "meetings/matters/public_votes.html",
-                  {"session": session, "members": members, "table": table})
+                  {"session": session, "members": members, "table": table,
+                   "call": call if call and call.published_at else None})
 
 
 @require_GET
 def public_questions(request, pk: int):
-    session = _public_session_any(pk)
-    call = selectors.question_call(session)
-    if call is None or call.published_at is None:
+    call = QuestionCall.objects.filter(session_id=pk, published_at__isnull=False).select_related(
+        "session__council", "sitting__body", "document").first()
+    if call is None:
         raise Http404
+    session = call.session
     return render(request, "meetings/matters/public_questions.html",
                   {"session": session, "call": call, "questions": selectors.questions_in_order(call)})
-
-
-def _public_session_any(pk: int) -> Session:
-    """A session whose general questions are published counts as public too."""
-    session = Session.objects.filter(pk=pk).select_related("council").first()
-    if session is None:
-        raise Http404
-    return session
 
 
 @require_GET
