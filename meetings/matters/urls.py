@@ -1,6 +1,7 @@
 """Matters URLs, mounted at /meetings/matters/ (namespace "meetings:matters")."""
 
 from django.urls import path
+from django.views.decorators.http import require_GET
 
 from meetings.matters import views
 from meetings.matters.feeds import MattersFeed
@@ -9,7 +10,7 @@ app_name = "matters"
 urlpatterns = [
     # public (no sign-in)
     path("", views.public_index, name="public_index"),
-    path("feed/", MattersFeed(), name="feed"),
+    path("feed/", require_GET(MattersFeed()), name="feed"),
     path("sessions/<int:pk>/", views.public_session, name="public_session"),
     path("sessions/<int:pk>/votes/", views.public_votes, name="public_votes"),
     path("sessions/<int:pk>/questions/", views.public_questions, name="public_questions"),

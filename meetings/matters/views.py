@@ -38,6 +38,7 @@ from meetings.models import Session, Sitting
 
 
 @clerk_required
+@require_GET
 def manage_index(request):
     sessions = Session.objects.order_by("-start_date")
     return render(request, "meetings/matters/manage_index.html", {"sessions": sessions})
@@ -110,6 +111,7 @@ def _manage_context(matter: Matter) -> dict:
 
 
 @clerk_required
+@require_GET
 def manage_matter(request, pk: int):
     matter = get_object_or_404(Matter.objects.select_related("session__council", "amends", "referred_to",
                                                              "submitter_body"), pk=pk)
@@ -187,6 +189,7 @@ def act(request, pk: int):
 
 
 @clerk_required
+@require_GET
 def manage_sitting(request, pk: int):
     """The matters on one sitting's agenda, with the steps to record there (from the sitting page)."""
     sitting = get_object_or_404(Sitting.objects.select_related("session", "body"), pk=pk)
