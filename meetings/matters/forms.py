@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from council.models import Body, Person
 from meetings.forms import DateInput
@@ -18,7 +19,7 @@ class MatterForm(forms.Form):
                                 help_text=_("Leave empty for the next number of this kind."))
     amends = forms.ModelChoiceField(label=_("Amends (for an amendment)"), queryset=Matter.objects.none(),
                                     required=False)
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = forms.CharField(label=pgettext_lazy("matter", "Title"), max_length=300)
     title_en = forms.CharField(label=_("Title in English"), max_length=300, required=False)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     submitter_kind = forms.ChoiceField(label=_("Submitted by"), choices=Matter.Submitter.choices)
@@ -51,7 +52,7 @@ class MatterForm(forms.Form):
 
 class DocumentLinkForm(forms.Form):
     document = forms.ModelChoiceField(label=_("Document"), queryset=None)
-    role = forms.ChoiceField(label=_("Role"), choices=MatterDocument.Role.choices)
+    role = forms.ChoiceField(label=pgettext_lazy("document role", "Role"), choices=MatterDocument.Role.choices)
 
     def __init__(self, *args, council, **kw):
         from documents.models import Document

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from council.models import Body, Council, Person
@@ -176,7 +176,7 @@ class MatterDocument(models.Model):
 
     matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="documents")
     document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, related_name="+")
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.TEXT)
+    role = models.CharField(pgettext_lazy("document role", "role"), max_length=20, choices=Role.choices, default=Role.TEXT)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
