@@ -45,7 +45,7 @@ def test_matters_questions_members_give_notice_online_and_the_clerk_sees_them(wo
                               "answerers": ["町長", "教育長"]}]
     # A topic without points is refused with its reason, changing nothing.
     response = member.post(url, {"subject_0": "別件", "points_0": "", "answerers_0": ["町長"]})
-    assert response.status_code == 400 and "Give the points of the question" in response.content.decode()
+    assert response.status_code == 400 and "「別件」の質問の要旨を入力してください。" in response.content.decode()
     notice.refresh_from_db()
     assert notice.topics[0]["subject"] == "子育て支援について"
     clerk = Client()
