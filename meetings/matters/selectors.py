@@ -151,7 +151,7 @@ def public_votes(session: Session) -> tuple[list[Person], list[VoteRow]]:
     )
     named_ids = [p.pk for p in polls if p.method == Poll.Method.ROLL_CALL]
     ballots: dict[int, dict[int, str]] = {}
-    for poll_id, member_id, choice in Ballot.objects.filter(poll_id__in=named_ids).values_list(
+    for poll_id, member_id, choice in Ballot.objects.filter(poll_id__in=named_ids).order_by().values_list(
             "poll_id", "member_id", "choice"):
         ballots.setdefault(poll_id, {})[member_id] = choice
     member_ids: set[int] = set()

@@ -342,8 +342,21 @@ def public_votes(request, pk: int):
     """議員別賛否一覧."""
     session = _public_session(pk)
     members, rows = selectors.public_votes(session)
-    table = [{"row": row, "cells": [row.choices.get(m.pk, "") if row.named else None for m in members]}
-             for row in rows]
+    # Each cell's symbol and its spoken title, translated once for the whole table.
+    symbols = {"yes": ("○", _("In favour")), "no": ("●", _("Against")), "": ("欠", _("Not voting")),
+               "chair": (_("Chair (short, plenary)"), ""), "chair_committee": (_("Chair (short, committee)"), "")}
+    unnamed = ("–", "")
+    table = []
+    for row in rows:
+        plenary = row.sitting.body.is_plenary
+        cells = []
+        for member in members:
+            if not row.named:
+                cells.append(unnamed)
+                continue
+            choice = row.choices.get(member.pk, "")
+            cells.append(symbols["chair_committee" if choice == "chair" and not plenary else choice])
+        table.append({"row": row, "cells": cells})
     call = selectors.question_call(session)
     return render(request, "meetings/matters/public_votes.html",
                   {"session": session, "members": members, "table": table,

@@ -65,6 +65,7 @@ def test_matters_votes_page_names_only_roll_calls(decided):
     page = client.get(f"/meetings/matters/sessions/{session.pk}/votes/").content.decode()
     members = decided["members"]
     assert members[3].full_name in page  # a column per member
+    assert page.count('title="Against">●') + page.count('title="反対">●') == 3  # the roll call's three noes
     data = client.get(f"/meetings/matters/sessions/{session.pk}/votes.json").json()
     jsonschema.validate(data, {"$ref": "#/$defs/votes", "$defs": SCHEMA["$defs"]})
     by_matter = {v["matter"]: v for v in data["votes"]}
