@@ -18,11 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from council.models import Body, Council, Person
+from meetings.attendance.models import Attendance
 from meetings.matters import questions, rules, services
 from meetings.matters.models import Matter, QuestionCall
 from meetings.models import AgendaItem, Session, Sitting
-from meetings.voting import services as voting
-from meetings.voting.models import Attendance, Poll
+from meetings.voting.models import Poll
+from meetings.voting.services import ballots, polls, roll
 
 COUNCIL_NAME = "磐梯町議会"
 PAST_NUMBER = 3
@@ -41,9 +42,9 @@ def _clerk_user(people: dict[str, Person]):
 
 
 def _open(sitting: Sitting, people: list[Person], clerk) -> None:
-    voting.roll_prepare(sitting=sitting, by=clerk)
+    roll.roll_prepare(sitting=sitting, by=clerk)
     for person in people:
-        voting.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk)
+        roll.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk)
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now())
     sitting.refresh_from_db()
 
@@ -55,19 +56,19 @@ def _close(sitting: Sitting) -> None:
 def _vote(matter: Matter, sitting: Sitting, clerk, chair_user, *, method: str, no: tuple[str, ...] = ()) -> Poll:
     """A real vote: ``no`` names the members voting against (user names); everyone else entitled votes yes."""
     motion = services.matter_motion_create(actor=clerk, matter=matter, sitting=sitting)
-    poll = voting.poll_open(motion=motion, method=method, by=chair_user)
+    poll = polls.poll_open(motion=motion, method=method, by=chair_user)
     entitled = list(Person.objects.filter(pk__in=poll.entitled).select_related("user"))
     if method in (Poll.Method.ROLL_CALL, Poll.Method.SECRET):
         for person in entitled:
-            voting.vote_cast(poll_id=poll.pk, user=person.user, client_token=uuid.uuid4().hex,
+            ballots.vote_cast(poll_id=poll.pk, user=person.user, client_token=uuid.uuid4().hex,
                              choice="no" if person.user.username in no else "yes")
-        poll = voting.poll_close(poll=poll, by=chair_user)
+        poll = polls.poll_close(poll=poll, by=chair_user)
     elif method == Poll.Method.NO_OBJECTION:
-        poll = voting.poll_close(poll=poll, by=chair_user)
+        poll = polls.poll_close(poll=poll, by=chair_user)
     else:
         against = sum(1 for p in entitled if p.user.username in no)
-        poll = voting.poll_enter_counts(poll=poll, yes=len(entitled) - against, no=against, by=clerk)
-    return voting.poll_declare(poll=poll, by=chair_user)
+        poll = polls.poll_enter_counts(poll=poll, yes=len(entitled) - against, no=against, by=clerk)
+    return polls.poll_declare(poll=poll, by=chair_user)
 
 
 def _sitting(session: Session, body: Body, number: int, day: int, time: tuple[int, int], place: str) -> Sitting:

@@ -422,7 +422,7 @@ def matter_withdraw(*, actor, matter: Matter, note: str = "", on: datetime.date 
 def matter_motion_create(*, actor, matter: Matter, sitting: Sitting):
     """Put the matter to the vote: a motion on its agenda item, linked back to the matter, so the
     declared result records the decision (``hooks.py``)."""
-    from meetings.voting.services import motion_create
+    from meetings.voting.services.motions import motion_create
 
     matter = _lock(matter)
     committee = not sitting.body.is_plenary

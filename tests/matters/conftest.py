@@ -7,10 +7,11 @@ import uuid
 
 import pytest
 
+from meetings.attendance.models import Attendance
 from meetings.matters import services
 from meetings.models import Sitting
-from meetings.voting import services as voting
-from meetings.voting.models import Attendance, Poll
+from meetings.voting.models import Poll
+from meetings.voting.services import ballots, polls, roll
 from tests import factories
 
 
@@ -49,25 +50,25 @@ def open_sitting(sitting: Sitting, people, clerk_user) -> Sitting:
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN)
     sitting.refresh_from_db()
     for person in people:
-        voting.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user)
+        roll.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user)
     return sitting
 
 
 def take_vote(*, motion, people, clerk_user, method="roll_call", yes=None, secret=False) -> Poll:
     """Open, cast (roll call / secret: each member; standing: counts), close and declare."""
-    poll = voting.poll_open(motion=motion, method="secret" if secret else method, by=clerk_user)
+    poll = polls.poll_open(motion=motion, method="secret" if secret else method, by=clerk_user)
     entitled = set(poll.entitled)
     voters = [p for p in people if p.pk in entitled]
     yes_voters = voters if yes is None else voters[:yes]
     if poll.method in (Poll.Method.ROLL_CALL, Poll.Method.SECRET):
         for person in voters:
-            voting.vote_cast(poll_id=poll.pk, user=person.user, choice="yes" if person in yes_voters else "no",
+            ballots.vote_cast(poll_id=poll.pk, user=person.user, choice="yes" if person in yes_voters else "no",
                              client_token=uuid.uuid4().hex)
-        poll = voting.poll_close(poll=poll, by=clerk_user)
+        poll = polls.poll_close(poll=poll, by=clerk_user)
     else:
-        poll = voting.poll_enter_counts(poll=poll, yes=len(yes_voters), no=len(voters) - len(yes_voters),
+        poll = polls.poll_enter_counts(poll=poll, yes=len(yes_voters), no=len(voters) - len(yes_voters),
                                         by=clerk_user)
-    return voting.poll_declare(poll=poll, by=clerk_user)
+    return polls.poll_declare(poll=poll, by=clerk_user)
 
 
 @pytest.fixture

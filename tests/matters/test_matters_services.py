@@ -102,7 +102,7 @@ def test_matters_full_road_of_a_referred_bill_by_real_votes(world, submit):
 
 def test_matters_a_motion_made_on_the_voting_console_is_recognised(world, submit):
     """A motion created without the matters page (bill number = the matter's) is linked by the hook."""
-    from meetings.voting.services import motion_create
+    from meetings.voting.services.motions import motion_create
 
     clerk, members = world["clerk_user"], world["members"]
     bill = submit()
@@ -230,7 +230,7 @@ def test_matters_amendment_voted_first_and_result_is_amended(world, submit):
 
 
 def test_matters_a_vote_declared_before_its_amendment_leaves_the_vote_and_tells_the_clerk(world, submit):
-    from meetings.voting.services import motion_create
+    from meetings.voting.services.motions import motion_create
 
     clerk, members = world["clerk_user"], world["members"]
     bill = submit()
