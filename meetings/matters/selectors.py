@@ -95,25 +95,30 @@ def steps(matter: Matter) -> list[MatterStep]:
                 .order_by("date", "at", "id"))
 
 
-def schedule(session: Session, *, public: bool = True) -> list[dict]:
+def schedule(session: Session, *, matters: list[Matter] | None = None, public: bool = True) -> list[dict]:
     """会期日程: each sitting with its date, body and the matters taken up (public sittings with a
-    published order of business only, when ``public``)."""
-    sittings = Sitting.objects.filter(session=session).exclude(status=Sitting.Status.CANCELLED).select_related("body")
+    published order of business only, when ``public``). ``matters``: the session's matters already
+    loaded (the published ones for the public page); items without a matter are listed by title."""
+    from meetings.models import AgendaItem
+
+    sittings = list(Sitting.objects.filter(session=session).exclude(status=Sitting.Status.CANCELLED)
+                    .select_related("body").order_by("date", "start_time", "body__order"))
     if public:
-        sittings = sittings.filter(is_public=True, agenda_published_at__isnull=False)
-    links = (MatterItem.objects.filter(agenda_item__sitting__session=session)
-             .select_related("matter__amends", "agenda_item"))
-    if public:
-        links = links.filter(matter__published_at__isnull=False)
-    by_sitting: dict[int, list[Matter]] = {}
-    for link in links:
-        by_sitting.setdefault(link.agenda_item.sitting_id, []).append(link.matter)
-    rows = []
-    for sitting in sittings.order_by("date", "start_time", "body__order"):
-        items = list(sitting.agenda_items.order_by("position"))
-        rows.append({"sitting": sitting, "items": items,
-                     "matters": sorted(by_sitting.get(sitting.pk, []), key=_order_key)})
-    return rows
+        sittings = [s for s in sittings if s.is_public and s.agenda_published_at is not None]
+    if matters is None:
+        matters = published_matters(session) if public else matters_of(session)
+    by_id = {m.pk: m for m in matters}
+    on_sitting: dict[int, list[Matter]] = {}
+    for sitting_id, matter_id in MatterItem.objects.filter(agenda_item__sitting__in=sittings).values_list(
+            "agenda_item__sitting_id", "matter_id"):
+        if matter_id in by_id:
+            on_sitting.setdefault(sitting_id, []).append(by_id[matter_id])
+    items: dict[int, list] = {}
+    for item in (AgendaItem.objects.filter(sitting__in=[s for s in sittings if s.pk not in on_sitting])
+                 .only("id", "sitting_id", "position", "title", "title_en").order_by("position")):
+        items.setdefault(item.sitting_id, []).append(item)
+    return [{"sitting": s, "items": items.get(s.pk, []), "matters": sorted(on_sitting.get(s.pk, []), key=_order_key)}
+            for s in sittings]
 
 
 # --- votes ------------------------------------------------------------------------------------

@@ -332,9 +332,14 @@ def public_session(request, pk: int):
     rows = [{"matter": m, "submitter": selectors.submitter_text(m)} for m in matters]
     call = selectors.question_call(session)
     return render(request, "meetings/matters/public_session.html", {
-        "session": session, "rows": rows, "schedule": selectors.schedule(session),
-        "call": call if call and call.published_at else None,
+        "session": session, "rows": rows, "schedule": selectors.schedule(session, matters=matters),
+        "call": call if call and call.published_at else None, "matter_url": _matter_url_prefix(),
     })
+
+
+def _matter_url_prefix() -> str:
+    """The public matter URL without its number: one reverse for a table of links."""
+    return reverse("meetings:matters:public_matter", args=[0])[: -len("0/")]
 
 
 @require_GET
@@ -360,7 +365,7 @@ def public_votes(request, pk: int):
     call = selectors.question_call(session)
     return render(request, "meetings/matters/public_votes.html",
                   {"session": session, "members": members, "table": table,
-                   "call": call if call and call.published_at else None})
+                   "call": call if call and call.published_at else None, "matter_url": _matter_url_prefix()})
 
 
 @require_GET
