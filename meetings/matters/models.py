@@ -342,3 +342,23 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_id}: {self.member}"
+
+
+class CountedName(models.Model):
+    """Who stood (or raised a hand) in a standing or show-of-hands vote, recorded by the clerk where
+    the council publishes names for such votes (``MatterSettings.publish_counted_names``). Never for
+    a secret ballot; roll-call ballots have their own named ballots."""
+
+    poll = models.ForeignKey("voting.Poll", on_delete=models.CASCADE, related_name="counted_names")
+    member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    choice = models.CharField(max_length=3, choices=[("yes", _("In favour")), ("no", _("Against"))])
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("name recorded for a counted vote")
+        verbose_name_plural = _("names recorded for counted votes")
+        constraints = [models.UniqueConstraint(fields=["poll", "member"], name="counted_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}: {self.member_id} {self.choice}"

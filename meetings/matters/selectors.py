@@ -159,10 +159,20 @@ def public_votes(session: Session) -> tuple[list[Person], list[VoteRow]]:
     for poll_id, member_id, choice in Ballot.objects.filter(poll_id__in=named_ids).order_by().values_list(
             "poll_id", "member_id", "choice"):
         ballots.setdefault(poll_id, {})[member_id] = choice
+    # Standing and show-of-hands votes: names only where the council publishes them and the clerk
+    # recorded them. A secret ballot never has names here.
+    from meetings.matters.models import CountedName, MatterSettings
+
+    counted = [p.pk for p in polls if p.method in (Poll.Method.STANDING, Poll.Method.HANDS)]
+    if counted and MatterSettings.objects.filter(council_id=session.council_id, publish_counted_names=True).exists():
+        for poll_id, member_id, choice in CountedName.objects.filter(poll_id__in=counted).values_list(
+                "poll_id", "member_id", "choice"):
+            ballots.setdefault(poll_id, {})[member_id] = choice
     member_ids: set[int] = set()
     rows = []
     for poll in polls:
-        named = poll.method == Poll.Method.ROLL_CALL
+        named = poll.method == Poll.Method.ROLL_CALL or (
+            poll.pk in ballots and poll.method in (Poll.Method.STANDING, Poll.Method.HANDS))
         choices: dict[int, str] = {}
         if named:
             choices = dict(ballots.get(poll.pk, {}))
@@ -225,3 +235,19 @@ def open_calls_for(person: Person | None) -> list[QuestionCall]:
         return []
     return list(QuestionCall.objects.filter(order_fixed_at__isnull=True).select_related("session")
                 .order_by("deadline"))
+
+
+def counted_polls(matter: Matter) -> list[dict]:
+    """The matter's declared standing and show-of-hands votes, with the members entitled and
+    whether their names are recorded (for the clerk's form)."""
+    from meetings.matters.models import CountedName
+    from meetings.voting.models import Poll
+
+    polls = list(Poll.objects.filter(motion__matter_link__matter=matter, state=Poll.State.DECLARED,
+                                     method__in=[Poll.Method.STANDING, Poll.Method.HANDS])
+                 .select_related("sitting__body").order_by("declared_at", "id"))
+    recorded = set(CountedName.objects.filter(poll__in=polls).values_list("poll_id", flat=True))
+    people = {p.pk: p for p in Person.objects.filter(pk__in={pk for poll in polls for pk in poll.entitled})}
+    return [{"poll": poll, "recorded": poll.pk in recorded,
+             "members": sorted((people[pk] for pk in poll.entitled if pk in people),
+                               key=lambda p: (p.seat_number or 0, p.pk))} for poll in polls]

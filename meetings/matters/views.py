@@ -107,6 +107,8 @@ def _manage_context(matter: Matter) -> dict:
         "document_form": DocumentLinkForm(council=matter.council),
         "amendments": list(matter.amendments.all()),
         "motions": list(matter.motions.select_related("motion__agenda_item__sitting")),
+        "counted_polls": selectors.counted_polls(matter),
+        "publish_counted_names": services.settings_for(matter.council).publish_counted_names,
     }
 
 
@@ -164,6 +166,17 @@ def act(request, pk: int):
             services.matter_motion_create(actor=user, matter=matter, sitting=sitting)
             messages.success(request, _("The question is ready on the voting console."))
             return redirect("meetings:voting:console", pk=sitting.pk)
+        elif action == "names":
+            from council.models import Person
+            from meetings.voting.models import Poll
+
+            poll = Poll.objects.filter(pk=request.POST.get("poll") or 0, motion__matter_link__matter=matter).first()
+            if poll is None:
+                raise Refused(_("Choose a vote on this matter."))
+            ids = [int(v) for v in request.POST.getlist("yes") if v.isdigit()]
+            services.counted_names_record(actor=user, poll=poll,
+                                          yes_members=list(Person.objects.filter(pk__in=ids)))
+            done = _("The names are recorded.")
         elif action == "withdraw":
             services.matter_withdraw(actor=user, matter=matter, note=request.POST.get("note", ""))
             done = _("The matter is withdrawn.")

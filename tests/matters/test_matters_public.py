@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 from django.test import Client
 
+from council.errors import Refused
 from meetings.matters import rules, services
 from meetings.voting.models import Ballot
 from tests.matters.conftest import open_sitting, take_vote
@@ -164,3 +165,47 @@ def test_matters_committee_report_pdf_is_drafted_from_the_record(world, submit):
         assert expected in text, expected
     page = client.get(f"/meetings/matters/{bill.pk}/").content.decode()
     assert f"/meetings/matters/reports/{report.pk}/pdf/" in page
+
+
+def test_matters_standing_vote_names_only_when_recorded_and_the_council_publishes_them(decided):
+    from meetings.matters.models import MatterSettings
+    from meetings.voting.models import Poll
+
+    clerk, members = decided["clerk_user"], decided["members"]
+    session = decided["session"]
+    standing = Poll.objects.get(motion__matter_link__matter=decided["standing"])
+    secret = Poll.objects.get(motion__matter_link__matter=decided["secret"])
+    entitled = [m for m in members if m.pk in standing.entitled]
+    with pytest.raises(Refused, match="do not match the count"):
+        services.counted_names_record(actor=clerk, poll=standing, yes_members=entitled[:8])
+    with pytest.raises(Refused, match="only for standing and show-of-hands"):
+        services.counted_names_record(actor=clerk, poll=secret, yes_members=[])
+    services.counted_names_record(actor=clerk, poll=standing, yes_members=entitled)  # 9 of 9 stood
+    with pytest.raises(Refused, match="already recorded"):
+        services.counted_names_record(actor=clerk, poll=standing, yes_members=entitled)
+
+    def vote(label):
+        data = Client().get(f"/meetings/matters/sessions/{session.pk}/votes.json").json()
+        return {v["matter"]: v for v in data["votes"]}[label]
+
+    assert not vote("議案第2号")["named"]  # recorded, but the council does not publish them
+    MatterSettings.objects.create(council=session.council, publish_counted_names=True)
+    named = vote("議案第2号")
+    assert named["named"] and {v["member"] for v in named["votes"] if v["choice"] == "yes"} == {m.pk for m in entitled}
+    assert not vote("同意第1号")["named"] and "votes" not in vote("同意第1号")
+
+
+def test_matters_clerk_records_names_from_the_matter_page(decided):
+    from meetings.matters.models import CountedName
+    from meetings.voting.models import Poll
+
+    clerk = Client()
+    clerk.force_login(decided["clerk_user"])
+    matter = decided["standing"]
+    standing = Poll.objects.get(motion__matter_link__matter=matter)
+    page = clerk.get(f"/meetings/matters/manage/{matter.pk}/").content.decode()
+    assert 'name="action" value="names"' in page
+    response = clerk.post(f"/meetings/matters/manage/{matter.pk}/act/",
+                          {"action": "names", "poll": standing.pk, "yes": standing.entitled})
+    assert response.status_code == 302
+    assert CountedName.objects.filter(poll=standing, choice="yes").count() == 9
