@@ -83,73 +83,185 @@ def seed(args) -> dict:
     families = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
     now = timezone.now()
     with transaction.atomic():
-        council = Council.objects.create(name="ベンチ町議会", municipality="ベンチ町", seats=10,
-                                         term_start=datetime.date(2023, 5, 1), term_end=datetime.date(2027, 4, 30))
-        members = [Person.objects.create(council=council, kind=Person.Kind.COUNCILLOR, family_name=f,
-                                         given_name="太郎", seat_number=n + 1) for n, f in enumerate(families)]
+        council = Council.objects.create(
+            name="ベンチ町議会",
+            municipality="ベンチ町",
+            seats=10,
+            term_start=datetime.date(2023, 5, 1),
+            term_end=datetime.date(2027, 4, 30),
+        )
+        members = [
+            Person.objects.create(
+                council=council,
+                kind=Person.Kind.COUNCILLOR,
+                family_name=f,
+                given_name="太郎",
+                seat_number=n + 1,
+            )
+            for n, f in enumerate(families)
+        ]
         plenary = Body.objects.create(council=council, name="本会議", kind=Body.Kind.PLENARY)
-        committees = [Body.objects.create(council=council, name=name, kind=Body.Kind.STANDING, seats=5, order=n + 1)
-                      for n, name in enumerate(["総務文教常任委員会", "産業厚生常任委員会"])]
+        committees = [
+            Body.objects.create(council=council, name=name, kind=Body.Kind.STANDING, seats=5, order=n + 1)
+            for n, name in enumerate(["総務文教常任委員会", "産業厚生常任委員会"])
+        ]
         start = datetime.date(2023, 5, 1)
         for n, person in enumerate(members):
-            Membership.objects.create(body=plenary, person=person, start=start,
-                                      role="chair" if n == 0 else "vice_chair" if n == 1 else "member")
-            Membership.objects.create(body=committees[n % 2], person=person, start=start,
-                                      role="chair" if n < 2 else "member")
+            Membership.objects.create(
+                body=plenary,
+                person=person,
+                start=start,
+                role="chair" if n == 0 else "vice_chair" if n == 1 else "member",
+            )
+            Membership.objects.create(
+                body=committees[n % 2], person=person, start=start, role="chair" if n < 2 else "member"
+            )
         chair, voters = members[0], members[1:]
         counts = {"matters": 0, "polls": 0, "ballots": 0}
         number = 0
         for s in range(args.sessions):
             year, quarter = 2023 + (s + 1) // 4, (s + 1) % 4
             day = datetime.date(year, 3 * quarter + 3 if quarter < 3 else 12, 1)
-            session = Session.objects.create(council=council, kind=Session.Kind.REGULAR, year=year,
-                                             number=quarter + 1 + 10 * (s // 4), start_date=day,
-                                             end_date=day + datetime.timedelta(days=14))
-            first = Sitting.objects.create(session=session, body=plenary, number=1, date=day,
-                                           start_time=datetime.time(10), place="議場", status="closed",
-                                           agenda_published_at=now)
-            last = Sitting.objects.create(session=session, body=plenary, number=2,
-                                          date=day + datetime.timedelta(days=14), start_time=datetime.time(10),
-                                          place="議場", status="closed", agenda_published_at=now)
-            csits = [Sitting.objects.create(session=session, body=c, number=1, date=day + datetime.timedelta(days=5),
-                                            start_time=datetime.time(10), place="委員会室", status="closed",
-                                            agenda_published_at=now) for c in committees]
+            session = Session.objects.create(
+                council=council,
+                kind=Session.Kind.REGULAR,
+                year=year,
+                number=quarter + 1 + 10 * (s // 4),
+                start_date=day,
+                end_date=day + datetime.timedelta(days=14),
+            )
+            first = Sitting.objects.create(
+                session=session,
+                body=plenary,
+                number=1,
+                date=day,
+                start_time=datetime.time(10),
+                place="議場",
+                status="closed",
+                agenda_published_at=now,
+            )
+            last = Sitting.objects.create(
+                session=session,
+                body=plenary,
+                number=2,
+                date=day + datetime.timedelta(days=14),
+                start_time=datetime.time(10),
+                place="議場",
+                status="closed",
+                agenda_published_at=now,
+            )
+            csits = [
+                Sitting.objects.create(
+                    session=session,
+                    body=c,
+                    number=1,
+                    date=day + datetime.timedelta(days=5),
+                    start_time=datetime.time(10),
+                    place="委員会室",
+                    status="closed",
+                    agenda_published_at=now,
+                )
+                for c in committees
+            ]
             for m in range(args.matters):
                 number += 1
                 committee, csit = committees[m % 2], csits[m % 2]
                 matter = Matter.objects.create(
-                    council=council, session=session, kind="bill", number=number, number_scope=str(year),
-                    title=f"ベンチ町条例の一部を改正する条例(その{number})", submitter_kind="mayor",
-                    submitted_on=day - datetime.timedelta(days=7), referred_to=committee,
-                    committee_decision=rules.SHOULD_PASS, result=rules.PASSED if m % 7 else rules.REJECTED,
-                    decided_on=last.date, published_at=now)
-                items = [AgendaItem.objects.create(sitting=sit, position=m + 1, kind="bill", title=matter.title,
-                                                   bill_number=matter.label_ja) for sit in (first, csit, last)]
+                    council=council,
+                    session=session,
+                    kind="bill",
+                    number=number,
+                    number_scope=str(year),
+                    title=f"ベンチ町条例の一部を改正する条例(その{number})",
+                    submitter_kind="mayor",
+                    submitted_on=day - datetime.timedelta(days=7),
+                    referred_to=committee,
+                    committee_decision=rules.SHOULD_PASS,
+                    result=rules.PASSED if m % 7 else rules.REJECTED,
+                    decided_on=last.date,
+                    published_at=now,
+                )
+                items = [
+                    AgendaItem.objects.create(
+                        sitting=sit,
+                        position=m + 1,
+                        kind="bill",
+                        title=matter.title,
+                        bill_number=matter.label_ja,
+                    )
+                    for sit in (first, csit, last)
+                ]
                 MatterItem.objects.bulk_create(MatterItem(matter=matter, agenda_item=i) for i in items)
-                MatterStep.objects.bulk_create([
-                    MatterStep(matter=matter, kind=rules.SUBMITTED, date=matter.submitted_on),
-                    MatterStep(matter=matter, kind=rules.PLACED, sitting=first, body=plenary, date=first.date),
-                    MatterStep(matter=matter, kind=rules.REFERRED, sitting=first, body=plenary, date=first.date,
-                               note=committee.name),
-                    MatterStep(matter=matter, kind=rules.EXAMINED, sitting=csit, body=committee, date=csit.date,
-                               outcome=rules.SHOULD_PASS),
-                    MatterStep(matter=matter, kind=rules.DECIDED, sitting=last, body=plenary, date=last.date,
-                               outcome=matter.result),
-                ])
-                for item, method, sit in ((items[1], "hands", csit), (items[2], "roll_call", last),
-                                          (items[2], "roll_call", last)):
-                    motion = Motion.objects.create(agenda_item=item, title=matter.title, bill_number=matter.label_ja)
+                MatterStep.objects.bulk_create(
+                    [
+                        MatterStep(matter=matter, kind=rules.SUBMITTED, date=matter.submitted_on),
+                        MatterStep(
+                            matter=matter, kind=rules.PLACED, sitting=first, body=plenary, date=first.date
+                        ),
+                        MatterStep(
+                            matter=matter,
+                            kind=rules.REFERRED,
+                            sitting=first,
+                            body=plenary,
+                            date=first.date,
+                            note=committee.name,
+                        ),
+                        MatterStep(
+                            matter=matter,
+                            kind=rules.EXAMINED,
+                            sitting=csit,
+                            body=committee,
+                            date=csit.date,
+                            outcome=rules.SHOULD_PASS,
+                        ),
+                        MatterStep(
+                            matter=matter,
+                            kind=rules.DECIDED,
+                            sitting=last,
+                            body=plenary,
+                            date=last.date,
+                            outcome=matter.result,
+                        ),
+                    ]
+                )
+                for item, method, sit in (
+                    (items[1], "hands", csit),
+                    (items[2], "roll_call", last),
+                    (items[2], "roll_call", last),
+                ):
+                    motion = Motion.objects.create(
+                        agenda_item=item, title=matter.title, bill_number=matter.label_ja
+                    )
                     MatterMotion.objects.create(matter=matter, motion=motion)
                     no = [p for k, p in enumerate(voters) if (k + m) % 5 == 0]
                     poll = Poll.objects.create(
-                        motion=motion, sitting=sit, method=method, state="declared", seats=10, quorum_required=5,
-                        present_count=10, entitled=[p.pk for p in voters], chair=chair, yes_count=9 - len(no),
-                        no_count=len(no), voted_count=9, outcome="carried", declared_at=now)
+                        motion=motion,
+                        sitting=sit,
+                        method=method,
+                        state="declared",
+                        seats=10,
+                        quorum_required=5,
+                        present_count=10,
+                        entitled=[p.pk for p in voters],
+                        chair=chair,
+                        yes_count=9 - len(no),
+                        no_count=len(no),
+                        voted_count=9,
+                        outcome="carried",
+                        declared_at=now,
+                    )
                     counts["polls"] += 1
                     if method == "roll_call":
                         Ballot.objects.bulk_create(
-                            Ballot(poll=poll, member=p, choice="no" if p in no else "yes",
-                                   client_token=uuid.uuid4().hex, receipt=uuid.uuid4().hex[:12]) for p in voters)
+                            Ballot(
+                                poll=poll,
+                                member=p,
+                                choice="no" if p in no else "yes",
+                                client_token=uuid.uuid4().hex,
+                                receipt=uuid.uuid4().hex[:12],
+                            )
+                            for p in voters
+                        )
                         counts["ballots"] += len(voters)
                 counts["matters"] += 1
     counts["sessions"] = args.sessions
@@ -190,8 +302,11 @@ def run(args) -> dict:
                 times.append((time.perf_counter() - t) * 1000)
                 cpu.append((time.process_time() - c) * 1000)
                 assert response.status_code == 200, (url, response.status_code)
-            out[name] = {"p50_ms": round(percentile(times, 0.5), 1), "p95_ms": round(percentile(times, 0.95), 1),
-                         "cpu_p95_ms": round(percentile(cpu, 0.95), 1)}
+            out[name] = {
+                "p50_ms": round(percentile(times, 0.5), 1),
+                "p95_ms": round(percentile(times, 0.95), 1),
+                "cpu_p95_ms": round(percentile(cpu, 0.95), 1),
+            }
     return out
 
 

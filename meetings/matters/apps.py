@@ -14,5 +14,10 @@ class MattersConfig(AppConfig):
         from meetings.views import SITTING_LINKS, SittingLink
 
         if not any(link.url_name == "meetings:matters:manage_sitting" for link in SITTING_LINKS):
-            SITTING_LINKS.append(SittingLink("meetings:matters:manage_sitting", _("Matters on this sitting"),
-                                             lambda user, sitting: can_manage_matters(user)))
+            SITTING_LINKS.append(
+                SittingLink(
+                    "meetings:matters:manage_sitting",
+                    _("Matters on this sitting"),
+                    lambda user, sitting: can_manage_matters(user),
+                )
+            )

@@ -39,19 +39,37 @@ class MattersFeed(Feed):
 
     def items(self) -> list[Entry]:
         entries: list[Entry] = []
-        published = (Matter.objects.filter(published_at__isnull=False).select_related("session", "amends")
-                     .order_by("-published_at")[: self.limit])
+        published = (
+            Matter.objects.filter(published_at__isnull=False)
+            .select_related("session", "amends")
+            .order_by("-published_at")[: self.limit]
+        )
         for matter in published:
-            entries.append(Entry(f"matter-{matter.pk}", f"{matter.label_ja} {matter.title}",
-                                 f"{matter.session.title}に提出(提出日 {matter.submitted_on.isoformat()})",
-                                 matter, matter.published_at))
-        decisions = (MatterStep.objects.filter(kind=rules.DECIDED, matter__published_at__isnull=False)
-                     .select_related("matter__session", "matter__amends").order_by("-at")[: self.limit])
+            entries.append(
+                Entry(
+                    f"matter-{matter.pk}",
+                    f"{matter.label_ja} {matter.title}",
+                    f"{matter.session.title}に提出(提出日 {matter.submitted_on.isoformat()})",
+                    matter,
+                    matter.published_at,
+                )
+            )
+        decisions = (
+            MatterStep.objects.filter(kind=rules.DECIDED, matter__published_at__isnull=False)
+            .select_related("matter__session", "matter__amends")
+            .order_by("-at")[: self.limit]
+        )
         for step in decisions:
             result = rules.RESULT_JA.get(step.outcome, step.outcome)
-            entries.append(Entry(f"decision-{step.pk}", f"{step.matter.label_ja} {step.matter.title}: {result}",
-                                 f"{step.date.isoformat()} {result}", step.matter,
-                                 max(step.at, step.matter.published_at)))
+            entries.append(
+                Entry(
+                    f"decision-{step.pk}",
+                    f"{step.matter.label_ja} {step.matter.title}: {result}",
+                    f"{step.date.isoformat()} {result}",
+                    step.matter,
+                    max(step.at, step.matter.published_at),
+                )
+            )
         entries.sort(key=lambda e: e.at, reverse=True)
         return entries[: self.limit]
 

@@ -28,7 +28,9 @@ def _link_for(poll) -> MatterMotion | None:
         return None
     candidates = [
         mi.matter
-        for mi in MatterItem.objects.filter(agenda_item_id=motion.agenda_item_id).select_related("matter__amends")
+        for mi in MatterItem.objects.filter(agenda_item_id=motion.agenda_item_id).select_related(
+            "matter__amends"
+        )
         if mi.matter.label_ja == motion.bill_number
     ]
     if len(candidates) != 1:
@@ -56,8 +58,16 @@ def record_matter_vote(sender, *, poll, by, **kwargs) -> None:
                 result = rules.result_for_vote(matter.kind, carried=carried, amendment_passed=amended)
                 services.matter_decide(actor=by, matter=matter, result=result, sitting=sitting, poll=poll)
             else:
-                decision = rules.committee_decision_for_vote(matter.kind, carried=carried, amendment_passed=amended)
-                services.matter_examine(actor=by, matter=matter, decision=decision, sitting=sitting, poll=poll)
+                decision = rules.committee_decision_for_vote(
+                    matter.kind, carried=carried, amendment_passed=amended
+                )
+                services.matter_examine(
+                    actor=by, matter=matter, decision=decision, sitting=sitting, poll=poll
+                )
     except Refused as exc:
-        audit_record(action="matter.vote_not_recorded", actor=by, target=matter,
-                     data={"poll": poll.pk, "reason": " ".join(exc.messages)})
+        audit_record(
+            action="matter.vote_not_recorded",
+            actor=by,
+            target=matter,
+            data={"poll": poll.pk, "reason": " ".join(exc.messages)},
+        )

@@ -32,11 +32,15 @@ class MatterSettings(models.Model):
         SESSION = "session", _("Per kind, starting again each session")
 
     council = models.OneToOneField(Council, on_delete=models.CASCADE, related_name="matter_settings")
-    numbering = models.CharField(_("numbering"), max_length=10, choices=Numbering.choices, default=Numbering.YEAR)
+    numbering = models.CharField(
+        _("numbering"), max_length=10, choices=Numbering.choices, default=Numbering.YEAR
+    )
     publish_counted_names = models.BooleanField(
         _("publish names for standing and show-of-hands votes"),
         default=False,
-        help_text=_("Only where the clerk records who stood; roll-call ballots are always published by name."),
+        help_text=_(
+            "Only where the clerk records who stood; roll-call ballots are always published by name."
+        ),
     )
 
     class Meta:
@@ -58,13 +62,19 @@ class Matter(models.Model):
         CHAIR = "chair", _("The chair of the council (議長)")
 
     council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="matters")
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="matters", verbose_name=_("session"))
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="matters", verbose_name=_("session")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=rules.KINDS)
     number = models.PositiveIntegerField(_("number"), null=True, blank=True)
     # "2026" (numbered through the year) or "s12" (per session): the scope the number is unique in.
     number_scope = models.CharField(max_length=20, blank=True)
     amends = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="amendments",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="amendments",
         verbose_name=_("amends"),
     )
     title = models.CharField(_("title"), max_length=300)
@@ -72,14 +82,22 @@ class Matter(models.Model):
     summary = models.TextField(_("summary"), blank=True)
     submitter_kind = models.CharField(_("submitted by"), max_length=20, choices=Submitter.choices)
     submitter_body = models.ForeignKey(
-        Body, on_delete=models.PROTECT, null=True, blank=True, related_name="submitted_matters",
+        Body,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="submitted_matters",
         verbose_name=_("submitting committee"),
     )
     petitioner = models.CharField(_("petitioner"), max_length=200, blank=True)
     submitted_on = models.DateField(_("submitted on"))
     # The road so far (kept in step with MatterStep by the services, for fast lists).
     referred_to = models.ForeignKey(
-        Body, on_delete=models.PROTECT, null=True, blank=True, related_name="referred_matters",
+        Body,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referred_matters",
         verbose_name=_("referred to"),
     )
     committee_decision = models.CharField(
@@ -106,7 +124,9 @@ class Matter(models.Model):
                 condition=Q(kind="amendment", amends__isnull=False, number__isnull=True)
                 | (~Q(kind="amendment") & Q(amends__isnull=True, number__isnull=False)),
                 name="matter_amendment_shape",
-                violation_error_message=_("An amendment names the matter it amends and has no number of its own."),
+                violation_error_message=_(
+                    "An amendment names the matter it amends and has no number of its own."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["session", "published_at"])]
@@ -120,7 +140,9 @@ class Matter(models.Model):
 
     @property
     def label_en(self) -> str:
-        return rules.label(self.kind, self.number, amends=self.amends.label_en if self.amends_id else "", english=True)
+        return rules.label(
+            self.kind, self.number, amends=self.amends.label_en if self.amends_id else "", english=True
+        )
 
     @property
     def label(self) -> str:
@@ -176,7 +198,9 @@ class MatterDocument(models.Model):
 
     matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="documents")
     document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, related_name="+")
-    role = models.CharField(pgettext_lazy("document role", "role"), max_length=20, choices=Role.choices, default=Role.TEXT)
+    role = models.CharField(
+        pgettext_lazy("document role", "role"), max_length=20, choices=Role.choices, default=Role.TEXT
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -228,7 +252,9 @@ class CommitteeReport(models.Model):
     chair_name = models.CharField(_("committee chair"), max_length=100, blank=True)
     vote_summary = models.CharField(_("vote"), max_length=200, blank=True)
     remarks = models.TextField(_("remarks (意見)"), blank=True)
-    poll = models.ForeignKey("voting.Poll", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    poll = models.ForeignKey(
+        "voting.Poll", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -251,14 +277,22 @@ class MatterStep(models.Model):
     matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="steps")
     kind = models.CharField(_("step"), max_length=20, choices=rules.STEPS)
     body = models.ForeignKey(Body, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    sitting = models.ForeignKey(Sitting, on_delete=models.PROTECT, null=True, blank=True, related_name="matter_steps")
-    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sitting = models.ForeignKey(
+        Sitting, on_delete=models.PROTECT, null=True, blank=True, related_name="matter_steps"
+    )
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     poll = models.ForeignKey("voting.Poll", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    report = models.ForeignKey(CommitteeReport, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    report = models.ForeignKey(
+        CommitteeReport, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     outcome = models.CharField(_("outcome"), max_length=20, blank=True)
     date = models.DateField(_("date"))
     note = models.CharField(_("note"), max_length=300, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -268,9 +302,14 @@ class MatterStep(models.Model):
         constraints = [
             # Deciding a matter twice is impossible, whatever the path (a continued matter's
             # 継続審査 is not a decision step).
-            models.UniqueConstraint(fields=["matter"], condition=Q(kind="decided") & ~Q(outcome="continued"),
-                                    name="matter_decided_once"),
-            models.UniqueConstraint(fields=["matter"], condition=Q(kind="referred"), name="matter_referred_once"),
+            models.UniqueConstraint(
+                fields=["matter"],
+                condition=Q(kind="decided") & ~Q(outcome="continued"),
+                name="matter_decided_once",
+            ),
+            models.UniqueConstraint(
+                fields=["matter"], condition=Q(kind="referred"), name="matter_referred_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -278,7 +317,7 @@ class MatterStep(models.Model):
 
     @property
     def outcome_text(self) -> str:
-        if self.kind == rules.EXAMINED:
+        if self.kind in (rules.EXAMINED, rules.CHAIR_REPORT):
             return str(dict(rules.COMMITTEE_DECISIONS).get(self.outcome, self.outcome))
         if self.kind == rules.DECIDED:
             return rules.result_text(self.outcome)
@@ -297,14 +336,23 @@ class QuestionCall(models.Model):
     order_method = models.CharField(_("speaking order"), max_length=10, choices=Order.choices, blank=True)
     order_fixed_at = models.DateTimeField(_("order fixed at"), null=True, blank=True)
     sitting = models.ForeignKey(
-        Sitting, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Sitting,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("sitting"),
     )
-    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    document = models.ForeignKey("documents.Document", on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="+")
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    document = models.ForeignKey(
+        "documents.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("general questions call")
@@ -336,8 +384,9 @@ class Question(models.Model):
         ordering = ["call", "order", "submitted_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["call", "member"], name="question_one_per_member"),
-            models.UniqueConstraint(fields=["call", "order"], condition=Q(order__isnull=False),
-                                    name="question_unique_order"),
+            models.UniqueConstraint(
+                fields=["call", "order"], condition=Q(order__isnull=False), name="question_unique_order"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -352,7 +401,9 @@ class CountedName(models.Model):
     poll = models.ForeignKey("voting.Poll", on_delete=models.CASCADE, related_name="counted_names")
     member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     choice = models.CharField(max_length=3, choices=[("yes", _("In favour")), ("no", _("Against"))])
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

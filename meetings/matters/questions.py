@@ -92,14 +92,19 @@ def question_submit(*, user, call: QuestionCall, topics: list[dict]) -> Question
         raise Refused(_("The deadline for general questions has passed."))
     cleaned = clean_topics(topics)
     now = timezone.now()
-    question, made = Question.objects.get_or_create(call=call, member=member,
-                                                    defaults={"topics": cleaned, "submitted_at": now, "updated_at": now})
+    question, made = Question.objects.get_or_create(
+        call=call, member=member, defaults={"topics": cleaned, "submitted_at": now, "updated_at": now}
+    )
     if not made:
         question.topics = cleaned
         question.updated_at = now
         question.save(update_fields=["topics", "updated_at"])
-    audit_record(action="questions.submit" if made else "questions.correct", actor=user, target=question,
-                 data={"call": call.pk, "topics": [t["subject"] for t in cleaned]})
+    audit_record(
+        action="questions.submit" if made else "questions.correct",
+        actor=user,
+        target=question,
+        data={"call": call.pk, "topics": [t["subject"] for t in cleaned]},
+    )
     return question
 
 
@@ -136,8 +141,12 @@ def order_fix(*, actor, call: QuestionCall, method: str, rng: random.Random | No
     Question.objects.bulk_update(questions, ["order"])
     call.order_method, call.order_fixed_at = method, timezone.now()
     call.save(update_fields=["order_method", "order_fixed_at"])
-    audit_record(action="questions.order", actor=actor, target=call,
-                 data={"method": method, "order": [q.member_id for q in questions]})
+    audit_record(
+        action="questions.order",
+        actor=actor,
+        target=call,
+        data={"method": method, "order": [q.member_id for q in questions]},
+    )
     return questions
 
 
@@ -147,8 +156,10 @@ def list_html(call: QuestionCall) -> str:
 
     questions = list(call.questions.select_related("member").order_by("order", "submitted_at"))
     with translation.override("ja"):
-        return render_to_string("meetings/matters/questions_document.html", {"call": call, "questions": questions,
-                                                                             "session": call.session})
+        return render_to_string(
+            "meetings/matters/questions_document.html",
+            {"call": call, "questions": questions, "session": call.session},
+        )
 
 
 def list_pdf(call: QuestionCall) -> bytes:
@@ -175,8 +186,14 @@ def publish(*, actor, call: QuestionCall, sitting: Sitting) -> QuestionCall:
     with tempfile.TemporaryDirectory(prefix="questions-") as folder:
         path = Path(folder) / "questions.pdf"
         path.write_bytes(list_pdf(call))
-        document = document_create(body=sitting.body, title=title, path=path, original_name="一般質問通告一覧.pdf",
-                                   actor=actor, visibility=Document.Visibility.PUBLIC)
+        document = document_create(
+            body=sitting.body,
+            title=title,
+            path=path,
+            original_name="一般質問通告一覧.pdf",
+            actor=actor,
+            visibility=Document.Visibility.PUBLIC,
+        )
     order = "\n".join(
         f"{q.order}. {q.member.full_name}({'、'.join(t['subject'] for t in q.topics)})"
         for q in call.questions.select_related("member").order_by("order")
@@ -185,19 +202,37 @@ def publish(*, actor, call: QuestionCall, sitting: Sitting) -> QuestionCall:
         call = QuestionCall.objects.select_for_update().get(pk=call.pk)
         if call.published_at is not None:
             raise Refused(_("The list of general questions is already published."))
-        item = sitting.agenda_items.filter(kind=AgendaItem.Kind.GENERAL_QUESTIONS).order_by("position").first()
+        item = (
+            sitting.agenda_items.filter(kind=AgendaItem.Kind.GENERAL_QUESTIONS).order_by("position").first()
+        )
         if item is None:
-            item = agenda_item_add(actor=actor, sitting=sitting, kind=AgendaItem.Kind.GENERAL_QUESTIONS,
-                                   title="一般質問", title_en="General questions", description=order)
+            item = agenda_item_add(
+                actor=actor,
+                sitting=sitting,
+                kind=AgendaItem.Kind.GENERAL_QUESTIONS,
+                title="一般質問",
+                title_en="General questions",
+                description=order,
+            )
         else:
             agenda_item_update(actor=actor, item=item, description=order)
         from meetings.models import AgendaItemDocument
 
-        AgendaItemDocument.objects.get_or_create(agenda_item=item, document=document,
-                                                 defaults={"position": item.document_links.count() + 1})
+        AgendaItemDocument.objects.get_or_create(
+            agenda_item=item, document=document, defaults={"position": item.document_links.count() + 1}
+        )
         document = document_release(document=document, actor=actor)
-        call.sitting, call.agenda_item, call.document, call.published_at = sitting, item, document, timezone.now()
+        call.sitting, call.agenda_item, call.document, call.published_at = (
+            sitting,
+            item,
+            document,
+            timezone.now(),
+        )
         call.save(update_fields=["sitting", "agenda_item", "document", "published_at"])
-        audit_record(action="questions.publish", actor=actor, target=call,
-                     data={"sitting": sitting.pk, "item": item.pk, "document": document.pk})
+        audit_record(
+            action="questions.publish",
+            actor=actor,
+            target=call,
+            data={"sitting": sitting.pk, "item": item.pk, "document": document.pk},
+        )
     return call

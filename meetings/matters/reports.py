@@ -14,14 +14,24 @@ def report_html(report: CommitteeReport) -> str:
     from council.models import Membership
 
     matter = report.matter
-    plenary_chair = (Membership.objects.filter(body__council=matter.council, body__kind="plenary",
-                                               role=Membership.Role.CHAIR)
-                     .active(on=report.decided_on).select_related("person").first())
+    plenary_chair = (
+        Membership.objects.filter(
+            body__council=matter.council, body__kind="plenary", role=Membership.Role.CHAIR
+        )
+        .active(on=report.decided_on)
+        .select_related("person")
+        .first()
+    )
     with translation.override("ja"):
-        return render_to_string("meetings/matters/report_document.html", {
-            "report": report, "matter": matter, "council": matter.council,
-            "plenary_chair": plenary_chair.person.full_name if plenary_chair else "",
-        })
+        return render_to_string(
+            "meetings/matters/report_document.html",
+            {
+                "report": report,
+                "matter": matter,
+                "council": matter.council,
+                "plenary_chair": plenary_chair.person.full_name if plenary_chair else "",
+            },
+        )
 
 
 def report_pdf(report: CommitteeReport) -> bytes:

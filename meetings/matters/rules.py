@@ -113,28 +113,66 @@ RESULTS = [
 ]
 
 RESULT_JA = {
-    PASSED: "原案可決", AMENDED: "修正可決", CARRIED: "可決", REJECTED: "否決", ADOPTED: "採択",
-    NOT_ADOPTED: "不採択", CONSENTED: "同意", NOT_CONSENTED: "不同意", APPROVED: "承認",
-    NOT_APPROVED: "不承認", CERTIFIED: "認定", NOT_CERTIFIED: "不認定", SUITABLE: "適任",
-    RECEIVED: "報告済", ELECTED: "選挙済", CONTINUED: "継続審査", WITHDRAWN: "撤回",
+    PASSED: "原案可決",
+    AMENDED: "修正可決",
+    CARRIED: "可決",
+    REJECTED: "否決",
+    ADOPTED: "採択",
+    NOT_ADOPTED: "不採択",
+    CONSENTED: "同意",
+    NOT_CONSENTED: "不同意",
+    APPROVED: "承認",
+    NOT_APPROVED: "不承認",
+    CERTIFIED: "認定",
+    NOT_CERTIFIED: "不認定",
+    SUITABLE: "適任",
+    RECEIVED: "報告済",
+    ELECTED: "選挙済",
+    CONTINUED: "継続審査",
+    WITHDRAWN: "撤回",
 }
 RESULT_EN = {
-    PASSED: "Passed as proposed", AMENDED: "Passed as amended", CARRIED: "Carried", REJECTED: "Rejected",
-    ADOPTED: "Adopted", NOT_ADOPTED: "Not adopted", CONSENTED: "Consented", NOT_CONSENTED: "Not consented",
-    APPROVED: "Approved", NOT_APPROVED: "Not approved", CERTIFIED: "Certified", NOT_CERTIFIED: "Not certified",
-    SUITABLE: "Found suitable", RECEIVED: "Reported", ELECTED: "Election held",
-    CONTINUED: "Continued examination", WITHDRAWN: "Withdrawn",
+    PASSED: "Passed as proposed",
+    AMENDED: "Passed as amended",
+    CARRIED: "Carried",
+    REJECTED: "Rejected",
+    ADOPTED: "Adopted",
+    NOT_ADOPTED: "Not adopted",
+    CONSENTED: "Consented",
+    NOT_CONSENTED: "Not consented",
+    APPROVED: "Approved",
+    NOT_APPROVED: "Not approved",
+    CERTIFIED: "Certified",
+    NOT_CERTIFIED: "Not certified",
+    SUITABLE: "Found suitable",
+    RECEIVED: "Reported",
+    ELECTED: "Election held",
+    CONTINUED: "Continued examination",
+    WITHDRAWN: "Withdrawn",
 }
 
 # What "carried" and "rejected" mean for each kind (the plenary's decision).
 _CARRIED = {
-    BILL: PASSED, MEMBERS_BILL: PASSED, OPINION: PASSED, RESOLUTION: PASSED, AMENDMENT: CARRIED,
-    APPROVAL: APPROVED, CONSENT: CONSENTED, CERTIFICATION: CERTIFIED, CONSULTATION: SUITABLE,
-    PETITION: ADOPTED, REPRESENTATION: ADOPTED, ELECTION: ELECTED, REPORT: RECEIVED,
+    BILL: PASSED,
+    MEMBERS_BILL: PASSED,
+    OPINION: PASSED,
+    RESOLUTION: PASSED,
+    AMENDMENT: CARRIED,
+    APPROVAL: APPROVED,
+    CONSENT: CONSENTED,
+    CERTIFICATION: CERTIFIED,
+    CONSULTATION: SUITABLE,
+    PETITION: ADOPTED,
+    REPRESENTATION: ADOPTED,
+    ELECTION: ELECTED,
+    REPORT: RECEIVED,
 }
 _REJECTED = {
-    APPROVAL: NOT_APPROVED, CONSENT: NOT_CONSENTED, CERTIFICATION: NOT_CERTIFIED,
-    PETITION: NOT_ADOPTED, REPRESENTATION: NOT_ADOPTED,
+    APPROVAL: NOT_APPROVED,
+    CONSENT: NOT_CONSENTED,
+    CERTIFICATION: NOT_CERTIFIED,
+    PETITION: NOT_ADOPTED,
+    REPRESENTATION: NOT_ADOPTED,
 }
 
 
@@ -182,8 +220,12 @@ COMMITTEE_DECISIONS = [
     (SHOULD_CONTINUE, gettext_lazy("Examination to continue (継続審査とすべきもの)")),
 ]
 COMMITTEE_DECISION_JA = {
-    SHOULD_PASS: "原案可決すべきもの", SHOULD_AMEND: "修正可決すべきもの", SHOULD_REJECT: "否決すべきもの",
-    SHOULD_ADOPT: "採択すべきもの", SHOULD_NOT_ADOPT: "不採択とすべきもの", SHOULD_CONTINUE: "継続審査とすべきもの",
+    SHOULD_PASS: "原案可決すべきもの",
+    SHOULD_AMEND: "修正可決すべきもの",
+    SHOULD_REJECT: "否決すべきもの",
+    SHOULD_ADOPT: "採択すべきもの",
+    SHOULD_NOT_ADOPT: "不採択とすべきもの",
+    SHOULD_CONTINUE: "継続審査とすべきもの",
 }
 
 
@@ -260,10 +302,14 @@ def check_step(road: Road, step: str, *, committee: bool = False) -> None:
     if road.result == WITHDRAWN:
         raise StepRefused(_("This matter was withdrawn; nothing more can happen to it."))
     if road.finished:
-        raise StepRefused(_("This matter has already been decided (%(result)s).") % {"result": result_text(road.result)})
+        raise StepRefused(
+            _("This matter has already been decided (%(result)s).") % {"result": result_text(road.result)}
+        )
     if step == PLACED:
         if committee and not road.referred:
-            raise StepRefused(_("This matter was not referred to a committee; it cannot be on a committee's agenda."))
+            raise StepRefused(
+                _("This matter was not referred to a committee; it cannot be on a committee's agenda.")
+            )
         return
     if step in (EXPLAINED, QUESTIONED) and not road.placed_in_plenary:
         raise StepRefused(_("Place the matter on the plenary's agenda (上程) first."))
@@ -271,7 +317,9 @@ def check_step(road: Road, step: str, *, committee: bool = False) -> None:
         if not road.placed_in_plenary:
             raise StepRefused(_("Place the matter on the plenary's agenda (上程) first."))
         if road.kind == AMENDMENT:
-            raise StepRefused(_("An amendment is not referred on its own; it goes with the matter it amends."))
+            raise StepRefused(
+                _("An amendment is not referred on its own; it goes with the matter it amends.")
+            )
         if road.referred:
             raise StepRefused(_("This matter has already been referred to a committee."))
         if road.referral_omitted:
@@ -292,10 +340,14 @@ def check_step(road: Road, step: str, *, committee: bool = False) -> None:
         if not road.placed_in_plenary:
             raise StepRefused(_("Place the matter on the plenary's agenda (上程) first."))
         if road.referred and not road.chair_reported:
-            raise StepRefused(_("The committee chair must report (委員長報告) before the plenary debates and decides."))
+            raise StepRefused(
+                _("The committee chair must report (委員長報告) before the plenary debates and decides.")
+            )
     if step in (VOTED, DECIDED) and road.open_amendments:
         raise StepRefused(
-            _("Vote on the amendment first (%(amendments)s): amendments are decided before the matter they amend.")
+            _(
+                "Vote on the amendment first (%(amendments)s): amendments are decided before the matter they amend."
+            )
             % {"amendments": "、".join(road.open_amendments)}
         )
 

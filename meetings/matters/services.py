@@ -52,7 +52,11 @@ def settings_for(council) -> MatterSettings:
 
 
 def _lock(matter: Matter) -> Matter:
-    return Matter.objects.select_for_update().select_related("session", "amends", "referred_to").get(pk=matter.pk)
+    return (
+        Matter.objects.select_for_update()
+        .select_related("session", "amends", "referred_to")
+        .get(pk=matter.pk)
+    )
 
 
 def road_of(matter: Matter) -> rules.Road:
@@ -88,29 +92,60 @@ def _check(matter: Matter, step: str, *, committee: bool = False) -> None:
         raise Refused(str(exc)) from None
 
 
-def _step(matter: Matter, kind: str, *, actor, sitting: Sitting | None = None, body: Body | None = None,
-          agenda_item: AgendaItem | None = None, poll=None, report=None, outcome: str = "", note: str = "",
-          date: datetime.date | None = None) -> MatterStep:
+def _step(
+    matter: Matter,
+    kind: str,
+    *,
+    actor,
+    sitting: Sitting | None = None,
+    body: Body | None = None,
+    agenda_item: AgendaItem | None = None,
+    poll=None,
+    report=None,
+    outcome: str = "",
+    note: str = "",
+    date: datetime.date | None = None,
+) -> MatterStep:
     try:
         with transaction.atomic():
             step = MatterStep.objects.create(
-                matter=matter, kind=kind, sitting=sitting, body=body or (sitting.body if sitting else None),
-                agenda_item=agenda_item, poll=poll, report=report, outcome=outcome, note=note[:300],
+                matter=matter,
+                kind=kind,
+                sitting=sitting,
+                body=body or (sitting.body if sitting else None),
+                agenda_item=agenda_item,
+                poll=poll,
+                report=report,
+                outcome=outcome,
+                note=note[:300],
                 date=date or (sitting.date if sitting else timezone.localdate()),
                 by=actor if getattr(actor, "is_authenticated", False) else None,
             )
     except IntegrityError:
         # The constraints back the rules up under concurrency: a second decision or referral.
         raise Refused(_("This step has already been recorded for this matter.")) from None
-    audit_record(action=f"matter.{kind}", actor=actor, target=matter,
-                 data={"step": step.pk, "sitting": sitting.pk if sitting else None, "outcome": outcome,
-                       "poll": getattr(poll, "pk", None), "note": note[:300]})
+    audit_record(
+        action=f"matter.{kind}",
+        actor=actor,
+        target=matter,
+        data={
+            "step": step.pk,
+            "sitting": sitting.pk if sitting else None,
+            "outcome": outcome,
+            "poll": getattr(poll, "pk", None),
+            "note": note[:300],
+        },
+    )
     return step
 
 
 def _on_sitting(matter: Matter, sitting: Sitting) -> AgendaItem:
     """The matter's agenda item on ``sitting``; refused if it is not on that sitting's agenda."""
-    link = MatterItem.objects.filter(matter=matter, agenda_item__sitting=sitting).select_related("agenda_item").first()
+    link = (
+        MatterItem.objects.filter(matter=matter, agenda_item__sitting=sitting)
+        .select_related("agenda_item")
+        .first()
+    )
     if link is None:
         raise Refused(_("%(matter)s is not on the agenda of this sitting.") % {"matter": matter.label})
     return link.agenda_item
@@ -120,7 +155,9 @@ def _on_sitting(matter: Matter, sitting: Sitting) -> AgendaItem:
 
 
 def _next_number(session: Session, kind: str, scope: str) -> int:
-    top = Matter.objects.filter(council=session.council, kind=kind, number_scope=scope).aggregate(n=Max("number"))
+    top = Matter.objects.filter(council=session.council, kind=kind, number_scope=scope).aggregate(
+        n=Max("number")
+    )
     return (top["n"] or 0) + 1
 
 
@@ -164,11 +201,16 @@ def matter_submit(
         if amends is None:
             raise Refused(_("Choose the matter the amendment amends."))
         amends = _lock(amends)
-        if amends.kind in (rules.AMENDMENT, rules.REPORT, rules.ELECTION) or amends.kind in rules.PETITION_KINDS:
+        if (
+            amends.kind in (rules.AMENDMENT, rules.REPORT, rules.ELECTION)
+            or amends.kind in rules.PETITION_KINDS
+        ):
             raise Refused(_("Only a bill or a members' matter can be amended."))
         if amends.is_finished:
-            raise Refused(_("%(matter)s has already been decided; it can no longer be amended.")
-                          % {"matter": amends.label})
+            raise Refused(
+                _("%(matter)s has already been decided; it can no longer be amended.")
+                % {"matter": amends.label}
+            )
         if amends.session_id != session.pk:
             raise Refused(_("The amendment must be submitted in the session where the matter is considered."))
         number, scope = None, ""
@@ -183,13 +225,24 @@ def matter_submit(
             number = _next_number(session, kind, scope)
         elif number < 1:
             raise Refused(_("A matter's number starts at 1."))
-        elif Matter.objects.filter(council=session.council, kind=kind, number_scope=scope, number=number).exists():
+        elif Matter.objects.filter(
+            council=session.council, kind=kind, number_scope=scope, number=number
+        ).exists():
             raise Refused(_("A matter of this kind already has that number."))
     matter = Matter.objects.create(
-        council=session.council, session=session, kind=kind, number=number, number_scope=scope, amends=amends,
-        title=title[:300], title_en=title_en[:300], summary=summary, submitter_kind=submitter_kind,
+        council=session.council,
+        session=session,
+        kind=kind,
+        number=number,
+        number_scope=scope,
+        amends=amends,
+        title=title[:300],
+        title_en=title_en[:300],
+        summary=summary,
+        submitter_kind=submitter_kind,
         submitter_body=submitter_body if submitter_kind == Matter.Submitter.COMMITTEE else None,
-        petitioner=petitioner.strip()[:200], submitted_on=submitted_on or timezone.localdate(),
+        petitioner=petitioner.strip()[:200],
+        submitted_on=submitted_on or timezone.localdate(),
     )
     seen = set()
     for position, (person, role) in enumerate(sponsors):
@@ -199,28 +252,47 @@ def matter_submit(
             raise Refused(_("%(name)s is named twice.") % {"name": person.full_name})
         seen.add(person.pk)
         Sponsor.objects.create(matter=matter, person=person, role=role, position=position)
-    audit_record(action="matter.submit", actor=actor, target=matter,
-                 data={"kind": kind, "number": number, "scope": scope, "title": matter.title,
-                       "submitter": submitter_kind, "amends": amends.pk if amends else None,
-                       "sponsors": [[p.pk, r] for p, r in sponsors]})
-    MatterStep.objects.create(matter=matter, kind=rules.SUBMITTED, date=matter.submitted_on,
-                              by=actor if getattr(actor, "is_authenticated", False) else None)
+    audit_record(
+        action="matter.submit",
+        actor=actor,
+        target=matter,
+        data={
+            "kind": kind,
+            "number": number,
+            "scope": scope,
+            "title": matter.title,
+            "submitter": submitter_kind,
+            "amends": amends.pk if amends else None,
+            "sponsors": [[p.pk, r] for p, r in sponsors],
+        },
+    )
+    MatterStep.objects.create(
+        matter=matter,
+        kind=rules.SUBMITTED,
+        date=matter.submitted_on,
+        by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     return matter
 
 
 @transaction.atomic
-def matter_document_add(*, actor, matter: Matter, document, role: str = MatterDocument.Role.TEXT) -> MatterDocument:
+def matter_document_add(
+    *, actor, matter: Matter, document, role: str = MatterDocument.Role.TEXT
+) -> MatterDocument:
     if role not in MatterDocument.Role.values:
         raise Refused(_("Unknown document role."))
     if document.council_id != matter.council_id:
         raise Refused(_("The document belongs to another council."))
     link, made = MatterDocument.objects.get_or_create(
-        matter=matter, document=document,
+        matter=matter,
+        document=document,
         defaults={"role": role, "position": matter.documents.count() + 1},
     )
     if not made:
         raise Refused(_("This document is already attached to the matter."))
-    audit_record(action="matter.document_add", actor=actor, target=matter, data={"document": document.pk, "role": role})
+    audit_record(
+        action="matter.document_add", actor=actor, target=matter, data={"document": document.pk, "role": role}
+    )
     return link
 
 
@@ -228,7 +300,9 @@ def matter_document_add(*, actor, matter: Matter, document, role: str = MatterDo
 
 
 @transaction.atomic
-def matter_place(*, actor, matter: Matter, sitting: Sitting, agenda_item: AgendaItem | None = None) -> AgendaItem:
+def matter_place(
+    *, actor, matter: Matter, sitting: Sitting, agenda_item: AgendaItem | None = None
+) -> AgendaItem:
     """上程: the matter is put on the sitting's order of business (a new item, or an existing one)."""
     from meetings.services.agenda import agenda_item_add
 
@@ -246,13 +320,19 @@ def matter_place(*, actor, matter: Matter, sitting: Sitting, agenda_item: Agenda
         # An amendment is debated with the matter it amends, on the same item.
         parent = MatterItem.objects.filter(matter=matter.amends, agenda_item__sitting=sitting).first()
         if parent is None:
-            raise Refused(_("Place %(matter)s on this sitting first; its amendment goes with it.")
-                          % {"matter": matter.amends.label})
+            raise Refused(
+                _("Place %(matter)s on this sitting first; its amendment goes with it.")
+                % {"matter": matter.amends.label}
+            )
         agenda_item = parent.agenda_item
     if agenda_item is None:
         agenda_item = agenda_item_add(
-            actor=actor, sitting=sitting, kind=AGENDA_KIND.get(matter.kind, AgendaItem.Kind.OTHER),
-            title=matter.title, title_en=matter.title_en, bill_number=matter.label_ja,
+            actor=actor,
+            sitting=sitting,
+            kind=AGENDA_KIND.get(matter.kind, AgendaItem.Kind.OTHER),
+            title=matter.title,
+            title_en=matter.title_en,
+            bill_number=matter.label_ja,
         )
     elif agenda_item.sitting_id != sitting.pk:
         raise Refused(_("The agenda item belongs to another sitting."))
@@ -286,13 +366,24 @@ def matter_refer(*, actor, matter: Matter, committee: Body, sitting: Sitting) ->
     item = _on_sitting(matter, sitting)
     matter.referred_to = committee
     matter.save(update_fields=["referred_to", "updated_at"])
-    return _step(matter, rules.REFERRED, actor=actor, sitting=sitting, agenda_item=item,
-                 outcome=str(committee.pk), note=committee.name)
+    return _step(
+        matter,
+        rules.REFERRED,
+        actor=actor,
+        sitting=sitting,
+        agenda_item=item,
+        outcome=str(committee.pk),
+        note=committee.name,
+    )
 
 
 def _chair_name(body: Body, on: datetime.date) -> str:
-    chair = (Membership.objects.filter(body=body, role=Membership.Role.CHAIR).active(on=on)
-             .select_related("person").first())
+    chair = (
+        Membership.objects.filter(body=body, role=Membership.Role.CHAIR)
+        .active(on=on)
+        .select_related("person")
+        .first()
+    )
     return chair.person.full_name if chair else ""
 
 
@@ -313,7 +404,9 @@ def vote_summary(poll) -> str:
 
 
 @transaction.atomic
-def matter_examine(*, actor, matter: Matter, decision: str, sitting: Sitting, poll=None, remarks: str = "") -> CommitteeReport:
+def matter_examine(
+    *, actor, matter: Matter, decision: str, sitting: Sitting, poll=None, remarks: str = ""
+) -> CommitteeReport:
     """The committee's own decision (可決すべきもの / 不採択とすべきもの / 継続審査 …), and the
     committee report (委員会審査報告書) drafted from it."""
     matter = _lock(matter)
@@ -330,14 +423,27 @@ def matter_examine(*, actor, matter: Matter, decision: str, sitting: Sitting, po
         raise Refused(_("No amendment to this matter has been carried; it cannot be reported as amended."))
     item = _on_sitting(matter, sitting)
     report = CommitteeReport.objects.create(
-        matter=matter, body=sitting.body, decision=decision, decided_on=sitting.date,
-        chair_name=_chair_name(sitting.body, sitting.date), vote_summary=vote_summary(poll), remarks=remarks,
+        matter=matter,
+        body=sitting.body,
+        decision=decision,
+        decided_on=sitting.date,
+        chair_name=_chair_name(sitting.body, sitting.date),
+        vote_summary=vote_summary(poll),
+        remarks=remarks,
         poll=poll,
     )
     matter.committee_decision = decision
     matter.save(update_fields=["committee_decision", "updated_at"])
-    _step(matter, rules.EXAMINED, actor=actor, sitting=sitting, agenda_item=item, poll=poll, report=report,
-          outcome=decision)
+    _step(
+        matter,
+        rules.EXAMINED,
+        actor=actor,
+        sitting=sitting,
+        agenda_item=item,
+        poll=poll,
+        report=report,
+        outcome=decision,
+    )
     return report
 
 
@@ -360,8 +466,16 @@ def matter_chair_report(*, actor, matter: Matter, sitting: Sitting, note: str = 
     _check(matter, rules.CHAIR_REPORT)
     item = _on_sitting(matter, sitting)
     report = matter.reports.order_by("-decided_on", "-id").first()
-    return _step(matter, rules.CHAIR_REPORT, actor=actor, sitting=sitting, agenda_item=item, report=report,
-                 outcome=matter.committee_decision, note=note)
+    return _step(
+        matter,
+        rules.CHAIR_REPORT,
+        actor=actor,
+        sitting=sitting,
+        agenda_item=item,
+        report=report,
+        outcome=matter.committee_decision,
+        note=note,
+    )
 
 
 def _amendment_carried(matter: Matter) -> bool:
@@ -369,7 +483,9 @@ def _amendment_carried(matter: Matter) -> bool:
 
 
 @transaction.atomic
-def matter_decide(*, actor, matter: Matter, result: str, sitting: Sitting, poll=None, note: str = "") -> MatterStep:
+def matter_decide(
+    *, actor, matter: Matter, result: str, sitting: Sitting, poll=None, note: str = ""
+) -> MatterStep:
     """The body decides (採決 → 議決): the final result, once. From a declared vote (``poll``) or
     recorded by the clerk (no-objection decisions taken without the voting console, reports)."""
     matter = _lock(matter)
@@ -386,15 +502,33 @@ def matter_decide(*, actor, matter: Matter, result: str, sitting: Sitting, poll=
     if result == rules.CONTINUED and not matter.referred_to_id:
         raise Refused(_("Only a matter before a committee can be continued (継続審査)."))
     if result == rules.PASSED and _amendment_carried(matter):
-        raise Refused(_("An amendment to this matter was carried: the result is 修正可決 (passed as amended)."))
+        raise Refused(
+            _("An amendment to this matter was carried: the result is 修正可決 (passed as amended).")
+        )
     if result == rules.AMENDED and not _amendment_carried(matter):
         raise Refused(_("No amendment to this matter was carried; it cannot pass as amended."))
     item = _on_sitting(matter, sitting)
     if poll is not None:
-        _step(matter, rules.VOTED, actor=actor, sitting=sitting, agenda_item=item, poll=poll,
-              outcome=poll.outcome, note=vote_summary(poll))
-    step = _step(matter, rules.DECIDED, actor=actor, sitting=sitting, agenda_item=item, poll=poll, outcome=result,
-                 note=note)
+        _step(
+            matter,
+            rules.VOTED,
+            actor=actor,
+            sitting=sitting,
+            agenda_item=item,
+            poll=poll,
+            outcome=poll.outcome,
+            note=vote_summary(poll),
+        )
+    step = _step(
+        matter,
+        rules.DECIDED,
+        actor=actor,
+        sitting=sitting,
+        agenda_item=item,
+        poll=poll,
+        outcome=result,
+        note=note,
+    )
     matter.result = result
     matter.decided_on = sitting.date if result != rules.CONTINUED else None
     matter.save(update_fields=["result", "decided_on", "updated_at"])
@@ -408,7 +542,9 @@ def matter_withdraw(*, actor, matter: Matter, note: str = "", on: datetime.date 
     if matter.result == rules.WITHDRAWN:
         raise Refused(_("This matter was withdrawn; nothing more can happen to it."))
     if matter.is_finished:
-        raise Refused(_("This matter has already been decided (%(result)s).") % {"result": matter.result_text})
+        raise Refused(
+            _("This matter has already been decided (%(result)s).") % {"result": matter.result_text}
+        )
     step = _step(matter, rules.DECIDED, actor=actor, outcome=rules.WITHDRAWN, note=note, date=on)
     matter.result = rules.WITHDRAWN
     matter.decided_on = step.date
@@ -431,11 +567,17 @@ def matter_motion_create(*, actor, matter: Matter, sitting: Sitting):
     else:
         _check(matter, rules.VOTED, committee=committee)
     item = _on_sitting(matter, sitting)
-    existing = MatterMotion.objects.filter(matter=matter, motion__agenda_item=item).select_related("motion").first()
+    existing = (
+        MatterMotion.objects.filter(matter=matter, motion__agenda_item=item).select_related("motion").first()
+    )
     if existing is not None:
         return existing.motion
-    motion = motion_create(agenda_item=item, title=f"{matter.label_ja} {matter.title}"[:300], by=actor,
-                           bill_number=matter.label_ja[:50])
+    motion = motion_create(
+        agenda_item=item,
+        title=f"{matter.label_ja} {matter.title}"[:300],
+        by=actor,
+        bill_number=matter.label_ja[:50],
+    )
     MatterMotion.objects.create(matter=matter, motion=motion)
     audit_record(action="matter.motion", actor=actor, target=matter, data={"motion": motion.pk})
     return motion
@@ -458,8 +600,11 @@ def matter_publish(*, actor, matter: Matter) -> Matter:
 @transaction.atomic
 def session_publish(*, actor, session: Session) -> int:
     """Publish every matter of the session not yet published (one click after the session)."""
-    pending = list(Matter.objects.select_for_update().filter(session=session, published_at__isnull=True)
-                   .values_list("pk", flat=True))
+    pending = list(
+        Matter.objects.select_for_update()
+        .filter(session=session, published_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
     if not pending:
         raise Refused(_("Every matter of this session is already published."))
     now = timezone.now()
@@ -500,11 +645,18 @@ def counted_names_record(*, actor, poll, yes_members: list[Person]) -> int:
     if named - entitled:
         raise Refused(_("Only members entitled to vote on this question can be named."))
     if len(named) != poll.yes_count:
-        raise Refused(_("The names do not match the count: %(yes)d voted in favour, %(named)d are named.")
-                      % {"yes": poll.yes_count, "named": len(named)})
+        raise Refused(
+            _("The names do not match the count: %(yes)d voted in favour, %(named)d are named.")
+            % {"yes": poll.yes_count, "named": len(named)}
+        )
     CountedName.objects.bulk_create(
-        CountedName(poll=poll, member_id=pk, choice="yes" if pk in named else "no",
-                    recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
-        for pk in sorted(entitled))
+        CountedName(
+            poll=poll,
+            member_id=pk,
+            choice="yes" if pk in named else "no",
+            recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        for pk in sorted(entitled)
+    )
     audit_record(action="matter.counted_names", actor=actor, target=poll, data={"yes": sorted(named)})
     return len(entitled)

@@ -67,7 +67,9 @@ def manage_session(request, pk: int):
         "sittings": session.sittings.select_related("body").order_by("date", "start_time"),
         "call": selectors.question_call(session),
     }
-    return render(request, "meetings/matters/manage_session.html", context, status=400 if form.errors else 200)
+    return render(
+        request, "meetings/matters/manage_session.html", context, status=400 if form.errors else 200
+    )
 
 
 @clerk_required
@@ -86,7 +88,10 @@ def publish_session(request, pk: int):
 def _manage_context(matter: Matter) -> dict:
     session = matter.session
     sittings = list(session.sittings.select_related("body").order_by("date", "start_time"))
-    on = {mi.agenda_item.sitting_id for mi in MatterItem.objects.filter(matter=matter).select_related("agenda_item")}
+    on = {
+        mi.agenda_item.sitting_id
+        for mi in MatterItem.objects.filter(matter=matter).select_related("agenda_item")
+    }
     return {
         "matter": matter,
         "session": session,
@@ -98,10 +103,16 @@ def _manage_context(matter: Matter) -> dict:
         "committee_sittings": [s for s in sittings if s.pk in on and not s.body.is_plenary],
         "committees": Body.objects.filter(council=matter.council).exclude(kind=Body.Kind.PLENARY),
         "clerk_steps": [(code, label) for code, label in rules.STEPS if code in rules.CLERK_STEPS],
-        "results": [(code, label) for code, label in rules.RESULTS
-                    if code in rules.results_for(matter.kind) and code != rules.WITHDRAWN],
-        "decisions": [(code, label) for code, label in rules.COMMITTEE_DECISIONS
-                      if code in rules.committee_decisions_for(matter.kind)],
+        "results": [
+            (code, label)
+            for code, label in rules.RESULTS
+            if code in rules.results_for(matter.kind) and code != rules.WITHDRAWN
+        ],
+        "decisions": [
+            (code, label)
+            for code, label in rules.COMMITTEE_DECISIONS
+            if code in rules.committee_decisions_for(matter.kind)
+        ],
         "reports": list(matter.reports.select_related("body")),
         "documents": list(matter.documents.select_related("document")),
         "document_form": DocumentLinkForm(council=matter.council),
@@ -115,14 +126,18 @@ def _manage_context(matter: Matter) -> dict:
 @clerk_required
 @require_GET
 def manage_matter(request, pk: int):
-    matter = get_object_or_404(Matter.objects.select_related("session__council", "amends", "referred_to",
-                                                             "submitter_body"), pk=pk)
+    matter = get_object_or_404(
+        Matter.objects.select_related("session__council", "amends", "referred_to", "submitter_body"), pk=pk
+    )
     return render(request, "meetings/matters/manage_matter.html", _manage_context(matter))
 
 
 def _sitting(request, matter: Matter) -> Sitting:
-    sitting = Sitting.objects.select_related("body", "session").filter(
-        pk=request.POST.get("sitting") or 0, session__council=matter.council).first()
+    sitting = (
+        Sitting.objects.select_related("body", "session")
+        .filter(pk=request.POST.get("sitting") or 0, session__council=matter.council)
+        .first()
+    )
     if sitting is None:
         raise Refused(_("Choose a sitting."))
     return sitting
@@ -141,25 +156,43 @@ def act(request, pk: int):
             services.matter_place(actor=user, matter=matter, sitting=_sitting(request, matter))
             done = _("Placed on the agenda (上程).")
         elif action == "step":
-            services.matter_step_record(actor=user, matter=matter, kind=request.POST.get("kind", ""),
-                                        sitting=_sitting(request, matter), note=request.POST.get("note", ""))
+            services.matter_step_record(
+                actor=user,
+                matter=matter,
+                kind=request.POST.get("kind", ""),
+                sitting=_sitting(request, matter),
+                note=request.POST.get("note", ""),
+            )
             done = _("Step recorded.")
         elif action == "refer":
-            committee = Body.objects.filter(pk=request.POST.get("committee") or 0, council=matter.council).first()
+            committee = Body.objects.filter(
+                pk=request.POST.get("committee") or 0, council=matter.council
+            ).first()
             if committee is None:
                 raise Refused(_("Choose a committee of this council."))
-            services.matter_refer(actor=user, matter=matter, committee=committee, sitting=_sitting(request, matter))
+            services.matter_refer(
+                actor=user, matter=matter, committee=committee, sitting=_sitting(request, matter)
+            )
             done = _("Referred to %(committee)s.") % {"committee": committee.display_name}
         elif action == "examine":
-            services.matter_examine(actor=user, matter=matter, decision=request.POST.get("decision", ""),
-                                    sitting=_sitting(request, matter))
+            services.matter_examine(
+                actor=user,
+                matter=matter,
+                decision=request.POST.get("decision", ""),
+                sitting=_sitting(request, matter),
+            )
             done = _("The committee's decision is recorded and its report drafted.")
         elif action == "chair_report":
             services.matter_chair_report(actor=user, matter=matter, sitting=_sitting(request, matter))
             done = _("The committee chair's report is recorded.")
         elif action == "decide":
-            services.matter_decide(actor=user, matter=matter, result=request.POST.get("result", ""),
-                                   sitting=_sitting(request, matter), note=request.POST.get("note", ""))
+            services.matter_decide(
+                actor=user,
+                matter=matter,
+                result=request.POST.get("result", ""),
+                sitting=_sitting(request, matter),
+                note=request.POST.get("note", ""),
+            )
             done = _("The decision is recorded.")
         elif action == "motion":
             sitting = _sitting(request, matter)
@@ -170,12 +203,15 @@ def act(request, pk: int):
             from council.models import Person
             from meetings.voting.models import Poll
 
-            poll = Poll.objects.filter(pk=request.POST.get("poll") or 0, motion__matter_link__matter=matter).first()
+            poll = Poll.objects.filter(
+                pk=request.POST.get("poll") or 0, motion__matter_link__matter=matter
+            ).first()
             if poll is None:
                 raise Refused(_("Choose a vote on this matter."))
             ids = [int(v) for v in request.POST.getlist("yes") if v.isdigit()]
-            services.counted_names_record(actor=user, poll=poll,
-                                          yes_members=list(Person.objects.filter(pk__in=ids)))
+            services.counted_names_record(
+                actor=user, poll=poll, yes_members=list(Person.objects.filter(pk__in=ids))
+            )
             done = _("The names are recorded.")
         elif action == "withdraw":
             services.matter_withdraw(actor=user, matter=matter, note=request.POST.get("note", ""))
@@ -206,14 +242,23 @@ def act(request, pk: int):
 def manage_sitting(request, pk: int):
     """The matters on one sitting's agenda, with the steps to record there (from the sitting page)."""
     sitting = get_object_or_404(Sitting.objects.select_related("session", "body"), pk=pk)
-    links = (MatterItem.objects.filter(agenda_item__sitting=sitting)
-             .select_related("matter__amends", "agenda_item").order_by("agenda_item__position", "matter__number"))
+    links = (
+        MatterItem.objects.filter(agenda_item__sitting=sitting)
+        .select_related("matter__amends", "agenda_item")
+        .order_by("agenda_item__position", "matter__number")
+    )
     placed = {link.matter_id for link in links}
     others = [m for m in selectors.matters_of(sitting.session) if m.pk not in placed and not m.is_finished]
-    return render(request, "meetings/matters/manage_sitting.html", {
-        "sitting": sitting, "links": links, "others": others,
-        "clerk_steps": [(code, label) for code, label in rules.STEPS if code in rules.CLERK_STEPS],
-    })
+    return render(
+        request,
+        "meetings/matters/manage_sitting.html",
+        {
+            "sitting": sitting,
+            "links": links,
+            "others": others,
+            "clerk_steps": [(code, label) for code, label in rules.STEPS if code in rules.CLERK_STEPS],
+        },
+    )
 
 
 @clerk_required
@@ -224,8 +269,11 @@ def report_edit(request, pk: int):
         services.report_update(actor=request.user, report=report, remarks=form.cleaned_data["remarks"])
         messages.success(request, _("Saved."))
         return redirect("meetings:matters:report_edit", pk=report.pk)
-    return render(request, "meetings/matters/report_edit.html", {"report": report, "form": form,
-                                                                  "html": reports.report_html(report)})
+    return render(
+        request,
+        "meetings/matters/report_edit.html",
+        {"report": report, "form": form, "html": reports.report_html(report)},
+    )
 
 
 @clerk_required
@@ -256,7 +304,9 @@ def manage_questions(request, pk: int):
                 form = DeadlineForm(request.POST)
                 if not form.is_valid():
                     raise Refused(_("Give the deadline as a date and time."))
-                questions.call_open(actor=request.user, session=session, deadline=form.cleaned_data["deadline"])
+                questions.call_open(
+                    actor=request.user, session=session, deadline=form.cleaned_data["deadline"]
+                )
                 done = _("The deadline is set.")
             elif action == "order" and call is not None:
                 form = OrderForm(request.POST)
@@ -279,7 +329,8 @@ def manage_questions(request, pk: int):
             messages.success(request, done)
             return redirect("meetings:matters:manage_questions", pk=session.pk)
     context = {
-        "session": session, "call": call,
+        "session": session,
+        "call": call,
         "questions": selectors.questions_in_order(call) if call else [],
         "deadline_form": DeadlineForm(initial={"deadline": call.deadline} if call else None),
         "order_form": OrderForm(),
@@ -315,9 +366,12 @@ def my_questions(request, pk: int):
                 return redirect("meetings:matters:my_questions", pk=pk)
         except Refused as exc:
             refuse(form, exc)
-    return render(request, "meetings/matters/my_questions.html",
-                  {"call": call, "session": call.session, "mine": mine, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "meetings/matters/my_questions.html",
+        {"call": call, "session": call.session, "mine": mine, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- public ---------------------------------------------------------------------------------------
@@ -332,9 +386,16 @@ def _public_session(pk: int) -> Session:
 
 @require_GET
 def public_index(request):
-    calls = selectors.open_calls_for(person_of(request.user)) if permissions.can_give_questions(request.user) else []
-    return render(request, "meetings/matters/public_index.html",
-                  {"sessions": selectors.public_sessions(), "calls": calls})
+    calls = (
+        selectors.open_calls_for(person_of(request.user))
+        if permissions.can_give_questions(request.user)
+        else []
+    )
+    return render(
+        request,
+        "meetings/matters/public_index.html",
+        {"sessions": selectors.public_sessions(), "calls": calls},
+    )
 
 
 @require_GET
@@ -344,10 +405,17 @@ def public_session(request, pk: int):
     matters = selectors.published_matters(session)
     rows = [{"matter": m, "submitter": selectors.submitter_text(m)} for m in matters]
     call = selectors.question_call(session)
-    return render(request, "meetings/matters/public_session.html", {
-        "session": session, "rows": rows, "schedule": selectors.schedule(session, matters=matters),
-        "call": call if call and call.published_at else None, "matter_url": _matter_url_prefix(),
-    })
+    return render(
+        request,
+        "meetings/matters/public_session.html",
+        {
+            "session": session,
+            "rows": rows,
+            "schedule": selectors.schedule(session, matters=matters),
+            "call": call if call and call.published_at else None,
+            "matter_url": _matter_url_prefix(),
+        },
+    )
 
 
 def _matter_url_prefix() -> str:
@@ -361,8 +429,13 @@ def public_votes(request, pk: int):
     session = _public_session(pk)
     members, rows = selectors.public_votes(session)
     # Each cell's symbol and its spoken title, translated once for the whole table.
-    symbols = {"yes": ("○", _("In favour")), "no": ("●", _("Against")), "": ("欠", _("Not voting")),
-               "chair": (_("Chair (short, plenary)"), ""), "chair_committee": (_("Chair (short, committee)"), "")}
+    symbols = {
+        "yes": ("○", _("In favour")),
+        "no": ("●", _("Against")),
+        "": ("欠", _("Not voting")),
+        "chair": (_("Chair (short, plenary)"), ""),
+        "chair_committee": (_("Chair (short, committee)"), ""),
+    }
     unnamed = ("–", "")
     table = []
     for row in rows:
@@ -376,20 +449,34 @@ def public_votes(request, pk: int):
             cells.append(symbols["chair_committee" if choice == "chair" and not plenary else choice])
         table.append({"row": row, "cells": cells})
     call = selectors.question_call(session)
-    return render(request, "meetings/matters/public_votes.html",
-                  {"session": session, "members": members, "table": table,
-                   "call": call if call and call.published_at else None, "matter_url": _matter_url_prefix()})
+    return render(
+        request,
+        "meetings/matters/public_votes.html",
+        {
+            "session": session,
+            "members": members,
+            "table": table,
+            "call": call if call and call.published_at else None,
+            "matter_url": _matter_url_prefix(),
+        },
+    )
 
 
 @require_GET
 def public_questions(request, pk: int):
-    call = QuestionCall.objects.filter(session_id=pk, published_at__isnull=False).select_related(
-        "session__council", "sitting__body", "document").first()
+    call = (
+        QuestionCall.objects.filter(session_id=pk, published_at__isnull=False)
+        .select_related("session__council", "sitting__body", "document")
+        .first()
+    )
     if call is None:
         raise Http404
     session = call.session
-    return render(request, "meetings/matters/public_questions.html",
-                  {"session": session, "call": call, "questions": selectors.questions_in_order(call)})
+    return render(
+        request,
+        "meetings/matters/public_questions.html",
+        {"session": session, "call": call, "questions": selectors.questions_in_order(call)},
+    )
 
 
 @require_GET
@@ -400,27 +487,37 @@ def public_matter(request, pk: int):
     steps = selectors.steps(matter)
     public_steps = [s for s in steps if s.sitting is None or s.sitting.is_public]
     reports_public = {s.report_id for s in steps if s.kind == rules.CHAIR_REPORT and s.report_id}
-    return render(request, "meetings/matters/public_matter.html", {
-        "matter": matter, "steps": public_steps, "submitter": selectors.submitter_text(matter),
-        "documents": selectors.public_documents(matter), "passages": selectors.minutes_passages(matter),
-        "votes": selectors.matter_votes(matter), "reports": [r for r in matter.reports.all() if r.pk in reports_public],
-        "amendments": [a for a in matter.amendments.all() if a.published_at],
-    })
+    return render(
+        request,
+        "meetings/matters/public_matter.html",
+        {
+            "matter": matter,
+            "steps": public_steps,
+            "submitter": selectors.submitter_text(matter),
+            "documents": selectors.public_documents(matter),
+            "passages": selectors.minutes_passages(matter),
+            "votes": selectors.matter_votes(matter),
+            "reports": [r for r in matter.reports.all() if r.pk in reports_public],
+            "amendments": [a for a in matter.amendments.all() if a.published_at],
+        },
+    )
 
 
 @require_GET
 def public_report_pdf(request, pk: int):
     """A committee report is public once the chair has reported it to the plenary."""
-    report = get_object_or_404(CommitteeReport.objects.select_related("matter", "body"), pk=pk,
-                               matter__published_at__isnull=False)
+    report = get_object_or_404(
+        CommitteeReport.objects.select_related("matter", "body"), pk=pk, matter__published_at__isnull=False
+    )
     if not report.matter.steps.filter(kind=rules.CHAIR_REPORT, report=report).exists():
         raise Http404
     return _pdf(reports.report_pdf(report), f"report-{report.pk}.pdf")
 
 
 def _json(data: dict) -> HttpResponse:
-    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=1),
-                            content_type="application/json; charset=utf-8")
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=1), content_type="application/json; charset=utf-8"
+    )
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -34,14 +34,23 @@ def world(org):
     plenary sitting, a clerk user."""
     session = org["session"]
     plenary1 = org["sitting"]
-    committee1 = factories.make_sitting(session, org["committee"], date=plenary1.date.replace(day=plenary1.date.day))
+    committee1 = factories.make_sitting(
+        session, org["committee"], date=plenary1.date.replace(day=plenary1.date.day)
+    )
     plenary2 = factories.make_sitting(session, org["plenary"], date=plenary1.date)
-    return dict(org, plenary1=plenary1, committee1=committee1, plenary2=plenary2, clerk_user=org["clerk"].user)
+    return dict(
+        org, plenary1=plenary1, committee1=committee1, plenary2=plenary2, clerk_user=org["clerk"].user
+    )
 
 
 def submit_bill(world, **kw):
-    defaults = dict(actor=world["clerk_user"], session=world["session"], kind="bill", title="町税条例の一部を改正する条例",
-                    submitter_kind="mayor")
+    defaults = dict(
+        actor=world["clerk_user"],
+        session=world["session"],
+        kind="bill",
+        title="町税条例の一部を改正する条例",
+        submitter_kind="mayor",
+    )
     defaults.update(kw)
     return services.matter_submit(**defaults)
 
@@ -50,7 +59,9 @@ def open_sitting(sitting: Sitting, people, clerk_user) -> Sitting:
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN)
     sitting.refresh_from_db()
     for person in people:
-        roll.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user)
+        roll.attendance_mark(
+            sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user
+        )
     return sitting
 
 
@@ -62,12 +73,17 @@ def take_vote(*, motion, people, clerk_user, method="roll_call", yes=None, secre
     yes_voters = voters if yes is None else voters[:yes]
     if poll.method in (Poll.Method.ROLL_CALL, Poll.Method.SECRET):
         for person in voters:
-            ballots.vote_cast(poll_id=poll.pk, user=person.user, choice="yes" if person in yes_voters else "no",
-                             client_token=uuid.uuid4().hex)
+            ballots.vote_cast(
+                poll_id=poll.pk,
+                user=person.user,
+                choice="yes" if person in yes_voters else "no",
+                client_token=uuid.uuid4().hex,
+            )
         poll = polls.poll_close(poll=poll, by=clerk_user)
     else:
-        poll = polls.poll_enter_counts(poll=poll, yes=len(yes_voters), no=len(voters) - len(yes_voters),
-                                        by=clerk_user)
+        poll = polls.poll_enter_counts(
+            poll=poll, yes=len(yes_voters), no=len(voters) - len(yes_voters), by=clerk_user
+        )
     return polls.poll_declare(poll=poll, by=clerk_user)
 
 

@@ -36,14 +36,34 @@ def decided(world, submit):
         services.matter_place(actor=clerk, matter=matter, sitting=sitting)
         services.matter_step_record(actor=clerk, matter=matter, kind=rules.REFERRAL_OMITTED, sitting=sitting)
     open_sitting(sitting, members, clerk)
-    take_vote(motion=services.matter_motion_create(actor=clerk, matter=named, sitting=sitting), people=members,
-              clerk_user=clerk, method="roll_call", yes=6)
-    take_vote(motion=services.matter_motion_create(actor=clerk, matter=secret, sitting=sitting), people=members,
-              clerk_user=clerk, secret=True, yes=5)
-    take_vote(motion=services.matter_motion_create(actor=clerk, matter=standing, sitting=sitting), people=members,
-              clerk_user=clerk, method="standing", yes=9)
-    take_vote(motion=services.matter_motion_create(actor=clerk, matter=hidden, sitting=sitting), people=members,
-              clerk_user=clerk, method="roll_call", yes=9)
+    take_vote(
+        motion=services.matter_motion_create(actor=clerk, matter=named, sitting=sitting),
+        people=members,
+        clerk_user=clerk,
+        method="roll_call",
+        yes=6,
+    )
+    take_vote(
+        motion=services.matter_motion_create(actor=clerk, matter=secret, sitting=sitting),
+        people=members,
+        clerk_user=clerk,
+        secret=True,
+        yes=5,
+    )
+    take_vote(
+        motion=services.matter_motion_create(actor=clerk, matter=standing, sitting=sitting),
+        people=members,
+        clerk_user=clerk,
+        method="standing",
+        yes=9,
+    )
+    take_vote(
+        motion=services.matter_motion_create(actor=clerk, matter=hidden, sitting=sitting),
+        people=members,
+        clerk_user=clerk,
+        method="roll_call",
+        yes=9,
+    )
     for matter in (named, secret, standing):
         services.matter_publish(actor=clerk, matter=matter)
     return dict(world, named=named, secret=secret, standing=standing, hidden=hidden)
@@ -80,8 +100,13 @@ def test_matters_votes_page_names_only_roll_calls(decided):
     secret = by_matter["同意第1号"]
     assert not secret["named"] and "votes" not in secret and secret["counts"] == {"yes": 5, "no": 4}
     assert not by_matter["議案第2号"]["named"]
-    rows = list(csv.reader(io.StringIO(client.get(f"/meetings/matters/sessions/{session.pk}/votes.csv")
-                                       .content.decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(f"/meetings/matters/sessions/{session.pk}/votes.csv").content.decode("utf-8-sig")
+            )
+        )
+    )
     header, lines = rows[0], {r[0]: r for r in rows[1:]}
     seat4 = header.index(members[3].full_name)
     assert lines["議案第1号"][seat4] in ("賛成", "反対")
@@ -146,8 +171,13 @@ def test_matters_committee_report_pdf_is_drafted_from_the_record(world, submit):
     services.matter_place(actor=clerk, matter=bill, sitting=world["committee1"])
     people = members[2:7]
     open_sitting(world["committee1"], people, clerk)
-    take_vote(motion=services.matter_motion_create(actor=clerk, matter=bill, sitting=world["committee1"]),
-              people=people, clerk_user=clerk, method="hands", yes=4)
+    take_vote(
+        motion=services.matter_motion_create(actor=clerk, matter=bill, sitting=world["committee1"]),
+        people=people,
+        clerk_user=clerk,
+        method="hands",
+        yes=4,
+    )
     report = bill.reports.get()
     services.report_update(actor=clerk, report=report, remarks="附帯意見なし")
     client = Client()
@@ -159,9 +189,17 @@ def test_matters_committee_report_pdf_is_drafted_from_the_record(world, submit):
     services.matter_publish(actor=clerk, matter=bill)
     response = client.get(f"/meetings/matters/reports/{report.pk}/pdf/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages).replace(" ", "")
-    for expected in ("委員会審査報告書", "議案第1号", "原案可決すべきもの", "全会一致(賛成4)", "附帯意見なし",
-                     members[2].full_name.replace(" ", "")):
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages).replace(
+        " ", ""
+    )
+    for expected in (
+        "委員会審査報告書",
+        "議案第1号",
+        "原案可決すべきもの",
+        "全会一致(賛成4)",
+        "附帯意見なし",
+        members[2].full_name.replace(" ", ""),
+    ):
         assert expected in text, expected
     page = client.get(f"/meetings/matters/{bill.pk}/").content.decode()
     assert f"/meetings/matters/reports/{report.pk}/pdf/" in page
@@ -191,7 +229,9 @@ def test_matters_standing_vote_names_only_when_recorded_and_the_council_publishe
     assert not vote("議案第2号")["named"]  # recorded, but the council does not publish them
     MatterSettings.objects.create(council=session.council, publish_counted_names=True)
     named = vote("議案第2号")
-    assert named["named"] and {v["member"] for v in named["votes"] if v["choice"] == "yes"} == {m.pk for m in entitled}
+    assert named["named"] and {v["member"] for v in named["votes"] if v["choice"] == "yes"} == {
+        m.pk for m in entitled
+    }
     assert not vote("同意第1号")["named"] and "votes" not in vote("同意第1号")
 
 
@@ -205,7 +245,50 @@ def test_matters_clerk_records_names_from_the_matter_page(decided):
     standing = Poll.objects.get(motion__matter_link__matter=matter)
     page = clerk.get(f"/meetings/matters/manage/{matter.pk}/").content.decode()
     assert 'name="action" value="names"' in page
-    response = clerk.post(f"/meetings/matters/manage/{matter.pk}/act/",
-                          {"action": "names", "poll": standing.pk, "yes": standing.entitled})
+    response = clerk.post(
+        f"/meetings/matters/manage/{matter.pk}/act/",
+        {"action": "names", "poll": standing.pk, "yes": standing.entitled},
+    )
     assert response.status_code == 302
     assert CountedName.objects.filter(poll=standing, choice="yes").count() == 9
+
+
+def test_matters_public_page_lists_only_public_released_documents(decided, tmp_path):
+    from documents.models import Document
+    from documents.services import document_create
+    from tests.security.hostile_pdfs import valid
+
+    clerk = decided["clerk_user"]
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(valid())
+    public = document_create(
+        body=decided["plenary"],
+        title="議案書(公開)",
+        path=pdf,
+        original_name="a.pdf",
+        actor=clerk,
+        visibility=Document.Visibility.PUBLIC,
+        release_now=True,
+    )
+    members_only = document_create(
+        body=decided["plenary"],
+        title="議員限り資料",
+        path=pdf,
+        original_name="b.pdf",
+        actor=clerk,
+        visibility=Document.Visibility.MEMBERS,
+        release_now=True,
+    )
+    draft = document_create(
+        body=decided["plenary"],
+        title="未公開の資料",
+        path=pdf,
+        original_name="c.pdf",
+        actor=clerk,
+        visibility=Document.Visibility.PUBLIC,
+    )
+    for document in (public, members_only, draft):
+        services.matter_document_add(actor=clerk, matter=decided["named"], document=document)
+    page = Client().get(f"/meetings/matters/{decided['named'].pk}/").content.decode()
+    assert "議案書(公開)" in page
+    assert "議員限り資料" not in page and "未公開の資料" not in page

@@ -37,15 +37,25 @@ def test_matters_questions_members_give_notice_online_and_the_clerk_sees_them(wo
     member.force_login(members[4].user)
     url = f"/meetings/matters/sessions/{world['session'].pk}/my-questions/"
     assert member.get(url).status_code == 200
-    response = member.post(url, {"subject_0": "子育て支援について", "points_0": "学童保育の待機児童は。",
-                                 "answerers_0": ["町長", "教育長"]})
+    response = member.post(
+        url,
+        {
+            "subject_0": "子育て支援について",
+            "points_0": "学童保育の待機児童は。",
+            "answerers_0": ["町長", "教育長"],
+        },
+    )
     assert response.status_code == 302
     notice = Question.objects.get(call=call, member=members[4])
-    assert notice.topics == [{"subject": "子育て支援について", "points": "学童保育の待機児童は。",
-                              "answerers": ["町長", "教育長"]}]
+    assert notice.topics == [
+        {"subject": "子育て支援について", "points": "学童保育の待機児童は。", "answerers": ["町長", "教育長"]}
+    ]
     # A topic without points is refused with its reason, changing nothing.
     response = member.post(url, {"subject_0": "別件", "points_0": "", "answerers_0": ["町長"]})
-    assert response.status_code == 400 and "「別件」の質問の要旨を入力してください。" in response.content.decode()
+    assert (
+        response.status_code == 400
+        and "「別件」の質問の要旨を入力してください。" in response.content.decode()
+    )
     notice.refresh_from_db()
     assert notice.topics[0]["subject"] == "子育て支援について"
     clerk = Client()
@@ -97,8 +107,9 @@ def test_matters_questions_published_list_becomes_the_items_document(world, call
 
     members = world["members"]
     for person in (members[3], members[4], members[5], members[9]):
-        questions.question_submit(user=person.user, call=call,
-                                  topics=[dict(TOPIC, subject=f"{person.family_name}さんの質問")])
+        questions.question_submit(
+            user=person.user, call=call, topics=[dict(TOPIC, subject=f"{person.family_name}さんの質問")]
+        )
     _past_deadline(call)
     questions.order_fix(actor=world["clerk_user"], call=call, method="receipt")
     published = questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])

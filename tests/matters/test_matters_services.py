@@ -22,8 +22,13 @@ def _kinds(matter):
 def test_matters_numbering_per_kind_through_the_year(world, submit):
     a = submit()
     b = submit(title="補正予算")
-    p = submit(kind="petition", title="少人数学級の推進を求める請願", submitter_kind="petitioner",
-               petitioner="磐梯町教職員組合", sponsors=[(world["members"][4], "introducer")])
+    p = submit(
+        kind="petition",
+        title="少人数学級の推進を求める請願",
+        submitter_kind="petitioner",
+        petitioner="磐梯町教職員組合",
+        sponsors=[(world["members"][4], "introducer")],
+    )
     assert (a.number, b.number, p.number) == (1, 2, 1)
     assert a.label_ja == "議案第1号" and p.label_ja == "請願第1号"
     assert _kinds(a) == ["submitted"]
@@ -52,7 +57,10 @@ def test_matters_a_number_taken_twice_is_refused(world, submit):
     "kw, message",
     [
         (dict(title=" "), "Give the matter a title"),
-        (dict(kind="petition", submitter_kind="petitioner", petitioner="某"), "at least one introducing member"),
+        (
+            dict(kind="petition", submitter_kind="petitioner", petitioner="某"),
+            "at least one introducing member",
+        ),
         (dict(kind="representation", submitter_kind="mayor"), "submitted by a petitioner"),
         (dict(kind="members_bill", submitter_kind="members"), "needs its proposer"),
         (dict(submitter_kind="committee"), "Choose the committee"),
@@ -93,8 +101,20 @@ def test_matters_full_road_of_a_referred_bill_by_real_votes(world, submit):
     take_vote(motion=motion, people=members, clerk_user=clerk, method="standing", yes=7)
     bill.refresh_from_db()
     assert bill.result == rules.PASSED and bill.decided_on == world["plenary2"].date
-    assert _kinds(bill) == ["submitted", "placed", "explained", "questioned", "referred", "placed", "examined",
-                            "placed", "chair_report", "debated", "voted", "decided"]
+    assert _kinds(bill) == [
+        "submitted",
+        "placed",
+        "explained",
+        "questioned",
+        "referred",
+        "placed",
+        "examined",
+        "placed",
+        "chair_report",
+        "debated",
+        "voted",
+        "decided",
+    ]
     chair_step = bill.steps.get(kind=rules.CHAIR_REPORT)
     assert chair_step.report == report
     assert audit_verify().ok
@@ -107,7 +127,9 @@ def test_matters_a_motion_made_on_the_voting_console_is_recognised(world, submit
     clerk, members = world["clerk_user"], world["members"]
     bill = submit()
     item = services.matter_place(actor=clerk, matter=bill, sitting=world["plenary1"])
-    services.matter_step_record(actor=clerk, matter=bill, kind=rules.REFERRAL_OMITTED, sitting=world["plenary1"])
+    services.matter_step_record(
+        actor=clerk, matter=bill, kind=rules.REFERRAL_OMITTED, sitting=world["plenary1"]
+    )
     open_sitting(world["plenary1"], members, clerk)
     motion = motion_create(agenda_item=item, title="議案第1号", by=clerk)
     take_vote(motion=motion, people=members, clerk_user=clerk, yes=2)
@@ -132,9 +154,16 @@ def test_matters_the_database_refuses_a_second_decision_too():
     from django.db import IntegrityError, transaction
 
     org = factories.make_small_council()
-    matter = Matter.objects.create(council=org["council"], session=org["session"], kind="bill", number=1,
-                                   number_scope="x", title="t", submitter_kind="mayor",
-                                   submitted_on=org["session"].start_date)
+    matter = Matter.objects.create(
+        council=org["council"],
+        session=org["session"],
+        kind="bill",
+        number=1,
+        number_scope="x",
+        title="t",
+        submitter_kind="mayor",
+        submitted_on=org["session"].start_date,
+    )
     MatterStep.objects.create(matter=matter, kind="decided", outcome="passed", date=matter.submitted_on)
     with pytest.raises(IntegrityError), transaction.atomic():
         MatterStep.objects.create(matter=matter, kind="decided", outcome="rejected", date=matter.submitted_on)
@@ -147,7 +176,9 @@ def test_matters_reporting_a_matter_never_referred_is_refused(world, submit):
     with pytest.raises(Refused, match="never referred"):
         services.matter_chair_report(actor=clerk, matter=bill, sitting=world["plenary1"])
     with pytest.raises(Refused, match="never referred"):
-        services.matter_examine(actor=clerk, matter=bill, decision=rules.SHOULD_PASS, sitting=world["committee1"])
+        services.matter_examine(
+            actor=clerk, matter=bill, decision=rules.SHOULD_PASS, sitting=world["committee1"]
+        )
     before = AuditEntry.objects.count()
     with pytest.raises(Refused, match="not referred to a committee"):
         services.matter_place(actor=clerk, matter=bill, sitting=world["committee1"])
@@ -160,29 +191,43 @@ def test_matters_step_order_refusals(world, submit):
     with pytest.raises(Refused, match="Place the matter on the plenary's agenda"):
         services.matter_step_record(actor=clerk, matter=bill, kind=rules.EXPLAINED, sitting=world["plenary1"])
     with pytest.raises(Refused, match="Place the matter on the plenary's agenda"):
-        services.matter_refer(actor=clerk, matter=bill, committee=world["committee"], sitting=world["plenary1"])
+        services.matter_refer(
+            actor=clerk, matter=bill, committee=world["committee"], sitting=world["plenary1"]
+        )
     services.matter_place(actor=clerk, matter=bill, sitting=world["plenary1"])
     with pytest.raises(Refused, match="already on the agenda of this sitting"):
         services.matter_place(actor=clerk, matter=bill, sitting=world["plenary1"])
     with pytest.raises(Refused, match="not on the agenda of this sitting"):
-        services.matter_step_record(actor=clerk, matter=bill, kind=rules.QUESTIONED, sitting=world["plenary2"])
+        services.matter_step_record(
+            actor=clerk, matter=bill, kind=rules.QUESTIONED, sitting=world["plenary2"]
+        )
     with pytest.raises(Refused, match="recorded by its own action"):
         services.matter_step_record(actor=clerk, matter=bill, kind=rules.DECIDED, sitting=world["plenary1"])
     services.matter_refer(actor=clerk, matter=bill, committee=world["committee"], sitting=world["plenary1"])
     with pytest.raises(Refused, match="already been referred"):
-        services.matter_refer(actor=clerk, matter=bill, committee=world["committee"], sitting=world["plenary1"])
+        services.matter_refer(
+            actor=clerk, matter=bill, committee=world["committee"], sitting=world["plenary1"]
+        )
     with pytest.raises(Refused, match="already been referred"):
-        services.matter_step_record(actor=clerk, matter=bill, kind=rules.REFERRAL_OMITTED, sitting=world["plenary1"])
+        services.matter_step_record(
+            actor=clerk, matter=bill, kind=rules.REFERRAL_OMITTED, sitting=world["plenary1"]
+        )
     with pytest.raises(Refused, match="must report"):
         services.matter_decide(actor=clerk, matter=bill, result=rules.PASSED, sitting=world["plenary1"])
     with pytest.raises(Refused, match="has not decided"):
         services.matter_chair_report(actor=clerk, matter=bill, sitting=world["plenary1"])
     services.matter_place(actor=clerk, matter=bill, sitting=world["committee1"])
     with pytest.raises(Refused, match="does not apply"):
-        services.matter_examine(actor=clerk, matter=bill, decision=rules.SHOULD_ADOPT, sitting=world["committee1"])
-    services.matter_examine(actor=clerk, matter=bill, decision=rules.SHOULD_REJECT, sitting=world["committee1"])
+        services.matter_examine(
+            actor=clerk, matter=bill, decision=rules.SHOULD_ADOPT, sitting=world["committee1"]
+        )
+    services.matter_examine(
+        actor=clerk, matter=bill, decision=rules.SHOULD_REJECT, sitting=world["committee1"]
+    )
     with pytest.raises(Refused, match="already decided on this matter"):
-        services.matter_examine(actor=clerk, matter=bill, decision=rules.SHOULD_PASS, sitting=world["committee1"])
+        services.matter_examine(
+            actor=clerk, matter=bill, decision=rules.SHOULD_PASS, sitting=world["committee1"]
+        )
     services.matter_chair_report(actor=clerk, matter=bill, sitting=world["plenary1"])
     with pytest.raises(Refused, match="already reported"):
         services.matter_chair_report(actor=clerk, matter=bill, sitting=world["plenary1"])
@@ -206,9 +251,16 @@ def test_matters_amendment_voted_first_and_result_is_amended(world, submit):
     clerk, members = world["clerk_user"], world["members"]
     bill = submit()
     services.matter_place(actor=clerk, matter=bill, sitting=world["plenary1"])
-    services.matter_step_record(actor=clerk, matter=bill, kind=rules.REFERRAL_OMITTED, sitting=world["plenary1"])
-    amendment = submit(kind="amendment", amends=bill, title="議案第1号に対する修正案", submitter_kind="members",
-                       sponsors=[(members[5], "proposer"), (members[6], "seconder")])
+    services.matter_step_record(
+        actor=clerk, matter=bill, kind=rules.REFERRAL_OMITTED, sitting=world["plenary1"]
+    )
+    amendment = submit(
+        kind="amendment",
+        amends=bill,
+        title="議案第1号に対する修正案",
+        submitter_kind="members",
+        sponsors=[(members[5], "proposer"), (members[6], "seconder")],
+    )
     assert amendment.label_ja == "議案第1号に対する修正案" and amendment.number is None
     item = services.matter_place(actor=clerk, matter=amendment, sitting=world["plenary1"])
     assert item == bill.items.get().agenda_item  # debated on the same item
@@ -235,12 +287,23 @@ def test_matters_a_vote_declared_before_its_amendment_leaves_the_vote_and_tells_
     clerk, members = world["clerk_user"], world["members"]
     bill = submit()
     item = services.matter_place(actor=clerk, matter=bill, sitting=world["plenary1"])
-    services.matter_step_record(actor=clerk, matter=bill, kind=rules.REFERRAL_OMITTED, sitting=world["plenary1"])
-    submit(kind="amendment", amends=bill, title="修正案", submitter_kind="members",
-           sponsors=[(members[5], "proposer")])
+    services.matter_step_record(
+        actor=clerk, matter=bill, kind=rules.REFERRAL_OMITTED, sitting=world["plenary1"]
+    )
+    submit(
+        kind="amendment",
+        amends=bill,
+        title="修正案",
+        submitter_kind="members",
+        sponsors=[(members[5], "proposer")],
+    )
     open_sitting(world["plenary1"], members, clerk)
-    poll = take_vote(motion=motion_create(agenda_item=item, title="議案第1号", by=clerk), people=members,
-                     clerk_user=clerk, yes=7)
+    poll = take_vote(
+        motion=motion_create(agenda_item=item, title="議案第1号", by=clerk),
+        people=members,
+        clerk_user=clerk,
+        yes=7,
+    )
     bill.refresh_from_db()
     assert poll.state == "declared" and bill.result == ""
     entry = AuditEntry.objects.get(action="matter.vote_not_recorded")
@@ -249,19 +312,30 @@ def test_matters_a_vote_declared_before_its_amendment_leaves_the_vote_and_tells_
 
 def test_matters_petition_continued_then_it_can_come_back(world, submit):
     clerk = world["clerk_user"]
-    petition = submit(kind="petition", title="請願", submitter_kind="petitioner", petitioner="某会",
-                      sponsors=[(world["members"][4], "introducer")])
+    petition = submit(
+        kind="petition",
+        title="請願",
+        submitter_kind="petitioner",
+        petitioner="某会",
+        sponsors=[(world["members"][4], "introducer")],
+    )
     services.matter_place(actor=clerk, matter=petition, sitting=world["plenary1"])
-    services.matter_refer(actor=clerk, matter=petition, committee=world["committee"], sitting=world["plenary1"])
+    services.matter_refer(
+        actor=clerk, matter=petition, committee=world["committee"], sitting=world["plenary1"]
+    )
     services.matter_place(actor=clerk, matter=petition, sitting=world["committee1"])
-    services.matter_examine(actor=clerk, matter=petition, decision=rules.SHOULD_CONTINUE, sitting=world["committee1"])
+    services.matter_examine(
+        actor=clerk, matter=petition, decision=rules.SHOULD_CONTINUE, sitting=world["committee1"]
+    )
     services.matter_place(actor=clerk, matter=petition, sitting=world["plenary2"])
     services.matter_chair_report(actor=clerk, matter=petition, sitting=world["plenary2"])
     services.matter_decide(actor=clerk, matter=petition, result=rules.CONTINUED, sitting=world["plenary2"])
     petition.refresh_from_db()
     assert petition.result == rules.CONTINUED and not petition.is_finished and petition.decided_on is None
     # Next session: the committee takes it up again and decides.
-    services.matter_examine(actor=clerk, matter=petition, decision=rules.SHOULD_ADOPT, sitting=world["committee1"])
+    services.matter_examine(
+        actor=clerk, matter=petition, decision=rules.SHOULD_ADOPT, sitting=world["committee1"]
+    )
     petition.refresh_from_db()
     assert petition.committee_decision == rules.SHOULD_ADOPT
 
@@ -292,8 +366,13 @@ def test_matters_an_amendment_of_a_decided_matter_is_refused(world, submit):
     services.matter_place(actor=clerk, matter=bill, sitting=world["plenary1"])
     services.matter_decide(actor=clerk, matter=bill, result=rules.PASSED, sitting=world["plenary1"])
     with pytest.raises(Refused, match="can no longer be amended"):
-        submit(kind="amendment", amends=bill, title="修正案", submitter_kind="members",
-               sponsors=[(world["members"][5], "proposer")])
+        submit(
+            kind="amendment",
+            amends=bill,
+            title="修正案",
+            submitter_kind="members",
+            sponsors=[(world["members"][5], "proposer")],
+        )
 
 
 def test_matters_results_per_kind():
