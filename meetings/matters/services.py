@@ -53,7 +53,7 @@ def settings_for(council) -> MatterSettings:
 
 def _lock(matter: Matter) -> Matter:
     return (
-        Matter.objects.select_for_update()
+        Matter.objects.select_for_update(of=("self",))
         .select_related("session", "amends", "referred_to")
         .get(pk=matter.pk)
     )
