@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "meetings.live",
     "meetings.voting",
     "meetings.minutes",
+    "meetings.matters",
 ]
 
 MIDDLEWARE = [

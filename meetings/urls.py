@@ -27,4 +27,5 @@ urlpatterns: list = [
     path("", include("meetings.live.urls")),
     path("", include("meetings.voting.urls")),
     path("minutes/", include("meetings.minutes.urls")),
+    path("matters/", include("meetings.matters.urls")),
 ]

@@ -184,6 +184,29 @@ ROUTES: dict[str, tuple[dict[str, str], str, str]] = {
     "meetings:minutes:json": ({}, "L D D D D D O O", "L D D D D D O O"),
     "meetings:minutes:votes_json": ({}, "L D D D D D O O", "L D D D D D O O"),
     "meetings:minutes:votes_csv": ({}, "L D D D D D O O", "L D D D D D O O"),
+    "meetings:matters:public_index": ({}, "O O O O O O O O", "M M M M M M M M"),
+    "meetings:matters:feed": ({}, "O O O O O O O O", "M M M M M M M M"),
+    "meetings:matters:public_session": ({}, "O O O O O O O O", "M M M M M M M M"),
+    "meetings:matters:public_votes": ({}, "O O O O O O O O", "M M M M M M M M"),
+    # The world's notices are still open: the list is not published, so nobody finds it.
+    "meetings:matters:public_questions": ({}, "D D D D D D D D", "M M M M M M M M"),
+    "meetings:matters:results_json": ({}, "O O O O O O O O", "M M M M M M M M"),
+    "meetings:matters:results_csv": ({}, "O O O O O O O O", "M M M M M M M M"),
+    "meetings:matters:votes_json": ({}, "O O O O O O O O", "M M M M M M M M"),
+    "meetings:matters:votes_csv": ({}, "O O O O O O O O", "M M M M M M M M"),
+    "meetings:matters:public_matter": ({}, "O O O O O O O O", "M M M M M M M M"),
+    "meetings:matters:public_report_pdf": ({}, "O O O O O O O O", "M M M M M M M M"),
+    "meetings:matters:my_questions": ({}, "L D O O O D D D", "L D O O O D D D"),
+    "meetings:matters:manage_index": ({}, "L D D D D D O O", "L D D D D D M M"),
+    "meetings:matters:manage_session": ({}, "L D D D D D O O", "L D D D D D O O"),
+    "meetings:matters:publish_session": ({}, "L D D D D D M M", "L D D D D D r r"),
+    "meetings:matters:manage_questions": ({}, "L D D D D D O O", "L D D D D D B B"),
+    "meetings:matters:questions_pdf": ({}, "L D D D D D O O", "L D D D D D M M"),
+    "meetings:matters:manage_sitting": ({}, "L D D D D D O O", "L D D D D D M M"),
+    "meetings:matters:manage_matter": ({}, "L D D D D D O O", "L D D D D D M M"),
+    "meetings:matters:act": ({}, "L D D D D D M M", "L D D D D D r r"),
+    "meetings:matters:report_edit": ({}, "L D D D D D O O", "L D D D D D O O"),
+    "meetings:matters:report_pdf": ({}, "L D D D D D O O", "L D D D D D M M"),
     "documents:annotations:api_version": ({}, "D D D O O O O O", "D M M M M M M M"),
     "documents:annotations:api_sync": ({}, "D M M M M M M M", "D D D D D D D D"),
     "documents:annotations:api_bookmark": ({}, "D M M M M M M M", "D D D D D D D D"),
@@ -287,6 +310,19 @@ def world(db, settings, tmp_path):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     totp_device = TOTPDevice.objects.create(user=clerk, name="totp", confirmed=False)
+    from meetings.matters import questions as matter_questions
+    from meetings.matters import services as matter_services
+
+    matter = matter_services.matter_submit(actor=clerk, session=org["session"], kind="bill", title="町税条例",
+                                           submitter_kind="mayor")
+    matter_services.matter_place(actor=clerk, matter=matter, sitting=org["sitting"])
+    matter_services.matter_refer(actor=clerk, matter=matter, committee=committee, sitting=org["sitting"])
+    matter_services.matter_place(actor=clerk, matter=matter, sitting=sitting)
+    report = matter_services.matter_examine(actor=clerk, matter=matter, decision="should_pass", sitting=sitting)
+    matter_services.matter_chair_report(actor=clerk, matter=matter, sitting=org["sitting"])
+    matter_services.matter_publish(actor=clerk, matter=matter)
+    matter_questions.call_open(actor=clerk, session=org["session"],
+                               deadline=timezone.now() + timezone.timedelta(days=1))
     users = {
         "anonymous": None,
         "public": factories.make_user("public-viewer"),
@@ -304,6 +340,7 @@ def world(db, settings, tmp_path):
         "device": device.device_id, "which": "new", "object_id": 1, "url": "", "content_type_id": 1,
         "minutes": minutes.pk, "block": block.pk, "job": job.pk,
         "closed_sitting": closed.pk, "app_label": "council", "totp_device": totp_device.pk,
+        "matter": matter.pk, "report": report.pk,
     }
     return dict(org, users=users, objects=objects, sitting=sitting, document=document)
 
@@ -319,7 +356,11 @@ PK_BY_KEY = [  # first match wins
     ("admin:otp_totp", "totp_device"), ("admin:", "object_id"),
     ("council:membership_end", "membership"), ("council:person", "person"), ("council:", "body"),
     ("meetings:minutes:job", "job"), ("meetings:minutes:", "minutes"), ("meetings:body_", "body"), ("meetings:session", "session"), ("meetings:sitting_create", "session"),
-    ("meetings:agenda_item", "item"), ("meetings:", "sitting"),
+    ("meetings:agenda_item", "item"),
+    ("meetings:matters:manage_sitting", "sitting"), ("meetings:matters:report", "report"),
+    ("meetings:matters:public_report", "report"), ("meetings:matters:manage_matter", "matter"),
+    ("meetings:matters:act", "matter"), ("meetings:matters:public_matter", "matter"), ("meetings:matters:", "session"),
+    ("meetings:", "sitting"),
 ]
 
 

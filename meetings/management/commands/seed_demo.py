@@ -15,6 +15,7 @@ DEMO_STEPS = [
     "meetings.demo",
     "documents.demo",  # documents: the agenda packet (WeasyPrint), linked to the demo sittings' items
     "meetings.voting.demo",  # voting: a completed plenary sitting with its roll, floor turns and votes
+    "meetings.matters.demo",  # matters: after the votes it links; before minutes, which drafts its past sittings
     "meetings.minutes.demo",  # minutes: keep after the step that records the completed sitting
 ]
 

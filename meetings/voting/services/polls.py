@@ -20,6 +20,7 @@ from meetings.voting.errors import VotingError
 from meetings.voting.models import Choice, Motion, Poll, SealedBallot, SecretParticipation
 from meetings.voting.services.common import broadcast, lock_sitting
 from meetings.voting.services.motions import motion_requirement
+from meetings.voting.signals import poll_declared
 
 
 def members_in_office(sitting: Sitting) -> int:
@@ -288,5 +289,6 @@ def poll_declare(*, poll: Poll, by) -> Poll:
                 "casting_vote": poll.casting_vote,
             },
         )
+        poll_declared.send(sender=Poll, poll=poll, by=by)
         broadcast(poll.sitting, "poll")
     return poll

@@ -1,0 +1,238 @@
+"""General questions (一般質問): members' notices before the deadline (通告), the speaking order
+(receipt order or lot), and the published list (一般質問通告一覧) that becomes the document and the
+floor order of the sitting's general-questions item.
+
+Keyword-only services, each in a transaction with an audit row; refusals raise ``Refused``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import tempfile
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from council.audit import audit_record
+from council.errors import Refused
+from council.models import Person
+from council.permissions import person_of
+from meetings.matters.models import Question, QuestionCall
+from meetings.models import AgendaItem, Session, Sitting
+
+# Who may be asked to answer (答弁を求める者); the council's usual list.
+ANSWERERS = [
+    ("町長", gettext_lazy("Mayor (町長)")),
+    ("副町長", gettext_lazy("Deputy mayor (副町長)")),
+    ("教育長", gettext_lazy("Superintendent of education (教育長)")),
+    ("農業委員会会長", gettext_lazy("Chair of the agricultural committee (農業委員会会長)")),
+    ("選挙管理委員会委員長", gettext_lazy("Chair of the election board (選挙管理委員会委員長)")),
+    ("代表監査委員", gettext_lazy("Representative auditor (代表監査委員)")),
+]
+MAX_TOPICS = 5
+
+
+@transaction.atomic
+def call_open(*, actor, session: Session, deadline: datetime.datetime) -> QuestionCall:
+    """The clerk sets (or moves) the deadline for notices of general questions."""
+    call = QuestionCall.objects.select_for_update().filter(session=session).first()
+    if call is not None and call.order_fixed_at is not None:
+        raise Refused(_("The speaking order is already fixed; the deadline can no longer change."))
+    if deadline.date() > session.end_date:
+        raise Refused(_("The deadline must fall before the end of the session."))
+    if call is None:
+        call = QuestionCall.objects.create(session=session, deadline=deadline, created_by=actor)
+    else:
+        call.deadline = deadline
+        call.save(update_fields=["deadline"])
+    audit_record(action="questions.call", actor=actor, target=call, data={"deadline": deadline.isoformat()})
+    return call
+
+
+def clean_topics(topics: list[dict]) -> list[dict]:
+    valid = {code for code, _label in ANSWERERS}
+    cleaned = []
+    for topic in topics:
+        subject = (topic.get("subject") or "").strip()
+        points = (topic.get("points") or "").strip()
+        answerers = [a for a in topic.get("answerers") or [] if a]
+        if not (subject or points):
+            continue
+        if not subject:
+            raise Refused(_("Each topic needs its subject."))
+        if not points:
+            raise Refused(_("Give the points of the question for “%(subject)s”.") % {"subject": subject})
+        if not answerers:
+            raise Refused(_("Say who is asked to answer “%(subject)s”.") % {"subject": subject})
+        if set(answerers) - valid:
+            raise Refused(_("Unknown answerer."))
+        if len(subject) > 100 or len(points) > 2000:
+            raise Refused(_("A subject has at most 100 characters and its points at most 2,000."))
+        cleaned.append({"subject": subject, "points": points, "answerers": answerers})
+    if not cleaned:
+        raise Refused(_("Give at least one topic."))
+    if len(cleaned) > MAX_TOPICS:
+        raise Refused(_("At most %(n)d topics per member.") % {"n": MAX_TOPICS})
+    return cleaned
+
+
+@transaction.atomic
+def question_submit(*, user, call: QuestionCall, topics: list[dict]) -> Question:
+    """A member gives (or corrects) their notice before the deadline; the receipt time of the
+    first notice stays (it decides the order when the order is by receipt)."""
+    member = person_of(user)
+    if member is None or not member.active or member.kind != Person.Kind.COUNCILLOR:
+        raise Refused(_("Only councillors give notice of general questions."))
+    call = QuestionCall.objects.select_for_update().get(pk=call.pk)
+    if call.order_fixed_at is not None or timezone.now() > call.deadline:
+        raise Refused(_("The deadline for general questions has passed."))
+    cleaned = clean_topics(topics)
+    now = timezone.now()
+    question, made = Question.objects.get_or_create(
+        call=call, member=member, defaults={"topics": cleaned, "submitted_at": now, "updated_at": now}
+    )
+    if not made:
+        question.topics = cleaned
+        question.updated_at = now
+        question.save(update_fields=["topics", "updated_at"])
+    audit_record(
+        action="questions.submit" if made else "questions.correct",
+        actor=user,
+        target=question,
+        data={"call": call.pk, "topics": [t["subject"] for t in cleaned]},
+    )
+    return question
+
+
+@transaction.atomic
+def question_withdraw(*, user, call: QuestionCall) -> None:
+    member = person_of(user)
+    call = QuestionCall.objects.select_for_update().get(pk=call.pk)
+    if call.order_fixed_at is not None:
+        raise Refused(_("The speaking order is fixed; ask the chair to withdraw your questions."))
+    question = Question.objects.filter(call=call, member=member).first()
+    if question is None:
+        raise Refused(_("You have given no notice of general questions."))
+    audit_record(action="questions.withdraw", actor=user, target=question, data={"call": call.pk})
+    question.delete()
+
+
+@transaction.atomic
+def order_fix(*, actor, call: QuestionCall, method: str, rng: random.Random | None = None) -> list[Question]:
+    """Fix the speaking order after the deadline: by receipt (通告順) or by lot (抽選)."""
+    call = QuestionCall.objects.select_for_update().get(pk=call.pk)
+    if method not in QuestionCall.Order.values:
+        raise Refused(_("Choose how the speaking order is decided."))
+    if call.order_fixed_at is not None:
+        raise Refused(_("The speaking order is already fixed."))
+    if timezone.now() <= call.deadline:
+        raise Refused(_("The deadline has not passed yet; members may still give notice."))
+    questions = list(call.questions.select_related("member").order_by("submitted_at", "id"))
+    if not questions:
+        raise Refused(_("No member has given notice of general questions."))
+    if method == QuestionCall.Order.LOT:
+        (rng or random.SystemRandom()).shuffle(questions)
+    for position, question in enumerate(questions, start=1):
+        question.order = position
+    Question.objects.bulk_update(questions, ["order"])
+    call.order_method, call.order_fixed_at = method, timezone.now()
+    call.save(update_fields=["order_method", "order_fixed_at"])
+    audit_record(
+        action="questions.order",
+        actor=actor,
+        target=call,
+        data={"method": method, "order": [q.member_id for q in questions]},
+    )
+    return questions
+
+
+def list_html(call: QuestionCall) -> str:
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    questions = list(call.questions.select_related("member").order_by("order", "submitted_at"))
+    with translation.override("ja"):
+        return render_to_string(
+            "meetings/matters/questions_document.html",
+            {"call": call, "questions": questions, "session": call.session},
+        )
+
+
+def list_pdf(call: QuestionCall) -> bytes:
+    from meetings.minutes.rendering import render_pdf
+
+    return render_pdf(list_html(call)).data
+
+
+def publish(*, actor, call: QuestionCall, sitting: Sitting) -> QuestionCall:
+    """Publish the 一般質問通告一覧: a public PDF document on the sitting's general-questions item
+    (created when missing), whose description gives the floor order."""
+    from documents.models import Document
+    from documents.services import document_create, document_release
+    from meetings.services.agenda import agenda_item_add, agenda_item_update
+
+    call = QuestionCall.objects.select_related("session__council").get(pk=call.pk)
+    if call.order_fixed_at is None:
+        raise Refused(_("Fix the speaking order before publishing the list."))
+    if call.published_at is not None:
+        raise Refused(_("The list of general questions is already published."))
+    if sitting.session_id != call.session_id or not sitting.body.is_plenary:
+        raise Refused(_("Choose a plenary sitting of this session."))
+    title = f"{call.session.title} 一般質問通告一覧"
+    with tempfile.TemporaryDirectory(prefix="questions-") as folder:
+        path = Path(folder) / "questions.pdf"
+        path.write_bytes(list_pdf(call))
+        document = document_create(
+            body=sitting.body,
+            title=title,
+            path=path,
+            original_name="一般質問通告一覧.pdf",
+            actor=actor,
+            visibility=Document.Visibility.PUBLIC,
+        )
+    order = "\n".join(
+        f"{q.order}. {q.member.full_name}({'、'.join(t['subject'] for t in q.topics)})"
+        for q in call.questions.select_related("member").order_by("order")
+    )
+    with transaction.atomic():
+        call = QuestionCall.objects.select_for_update().get(pk=call.pk)
+        if call.published_at is not None:
+            raise Refused(_("The list of general questions is already published."))
+        item = (
+            sitting.agenda_items.filter(kind=AgendaItem.Kind.GENERAL_QUESTIONS).order_by("position").first()
+        )
+        if item is None:
+            item = agenda_item_add(
+                actor=actor,
+                sitting=sitting,
+                kind=AgendaItem.Kind.GENERAL_QUESTIONS,
+                title="一般質問",
+                title_en="General questions",
+                description=order,
+            )
+        else:
+            agenda_item_update(actor=actor, item=item, description=order)
+        from meetings.models import AgendaItemDocument
+
+        AgendaItemDocument.objects.get_or_create(
+            agenda_item=item, document=document, defaults={"position": item.document_links.count() + 1}
+        )
+        document = document_release(document=document, actor=actor)
+        call.sitting, call.agenda_item, call.document, call.published_at = (
+            sitting,
+            item,
+            document,
+            timezone.now(),
+        )
+        call.save(update_fields=["sitting", "agenda_item", "document", "published_at"])
+        audit_record(
+            action="questions.publish",
+            actor=actor,
+            target=call,
+            data={"sitting": sitting.pk, "item": item.pk, "document": document.pk},
+        )
+    return call
