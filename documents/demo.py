@@ -1,10 +1,10 @@
-"""Demo data, documents step: a realistic Japanese agenda packet for the demo sittings.
+"""Demo data, documents part: a realistic Japanese agenda packet.
 
-Generates with WeasyPrint the bills of 令和8年第4回定例会 (議案第45号〜第48号, each with its
-reasons and a 新旧対照表), the explanatory material for the supplementary budget (説明資料) and
-the petition, ingests them like an upload (checks, text, thumbnails, linearized copy) and links
-them to the matching agenda items of the demo sittings (found by bill number, not by id).
-Idempotent: a second run finds the documents in place and changes nothing.
+The bills of 令和8年第4回定例会 (議案第45号〜第48号, each with its reasons and a 新旧対照表), the
+explanatory material for the supplementary budget (説明資料) and the petition, rendered with
+WeasyPrint and ingested like an upload (checks, text, thumbnails, linearized copy) by
+``demo_document``. Which sitting each belongs to is the meetings' business: ``meetings.demo_packet``
+links them to the demo sittings' agenda items (found by bill number, not by id).
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ def _bill(
     return [first, body, compare]
 
 
-def _packet(today) -> list[dict]:
+def packet(today) -> list[dict]:
+    """The packet's entries: ``bill`` (the agenda item's bill number), ``title``, ``sections``,
+    ``visibility`` and an optional ``cover``."""
     proposed = era_date(today)
     tax = _bill(
         "議案第45号",
@@ -208,7 +210,8 @@ def _packet(today) -> list[dict]:
     ]
 
 
-def _clerk(council: Council):
+def clerk_of(council: Council):
+    """The user the demo documents are uploaded as: a secretariat member, else a superuser."""
     person = (
         Person.objects.filter(council=council, kind=Person.Kind.SECRETARIAT, user__isnull=False, active=True)
         .select_related("user")
@@ -219,48 +222,23 @@ def _clerk(council: Council):
     return get_user_model().objects.filter(is_superuser=True).first()
 
 
-def seed(*, stdout) -> None:
+def demo_document(*, council: Council, body, entry: dict, actor) -> tuple[Document, bool]:
+    """The document of one packet entry, rendered and ingested the first time; (document, created)."""
     import weasyprint
-    from django.utils import timezone
 
-    from meetings.models import AgendaItem, AgendaItemDocument
-
-    council = Council.objects.filter(name=COUNCIL_NAME).first()
-    if council is None:
-        stdout.write("documents.demo: no demo council, skipped.")
-        return
-    actor = _clerk(council)
-    created = linked = 0
+    document = Document.objects.filter(council=council, title=entry["title"]).first()
+    if document is not None:
+        return document, False
     with tempfile.TemporaryDirectory(prefix="council-demo-") as folder:
-        for entry in _packet(timezone.localdate()):
-            items = list(
-                AgendaItem.objects.filter(sitting__session__council=council, bill_number=entry["bill"])
-                .select_related("sitting__body")
-                .order_by("sitting__date", "sitting__body__order")
-            )
-            if not items:
-                continue
-            document = Document.objects.filter(council=council, title=entry["title"]).first()
-            if document is None:
-                path = Path(folder) / "packet.pdf"
-                html = _html(entry["title"], entry["sections"], cover=entry.get("cover"))
-                weasyprint.HTML(string=html).write_pdf(path)
-                # The plenary's document; committee sittings on the same bill link to it too.
-                document = services.document_create(
-                    body=items[0].sitting.body,
-                    title=entry["title"],
-                    path=path,
-                    original_name=f"{entry['bill']}.pdf",
-                    actor=actor,
-                    visibility=entry["visibility"],
-                    release_now=True,
-                )
-                created += 1
-            for item in items:
-                _link, made = AgendaItemDocument.objects.get_or_create(
-                    agenda_item=item,
-                    document=document,
-                    defaults={"position": item.document_links.count() + 1},
-                )
-                linked += int(made)
-    stdout.write(f"documents.demo: {created} documents created, {linked} agenda links.")
+        path = Path(folder) / "packet.pdf"
+        weasyprint.HTML(string=_html(entry["title"], entry["sections"], cover=entry.get("cover"))).write_pdf(path)
+        document = services.document_create(
+            body=body,
+            title=entry["title"],
+            path=path,
+            original_name=f"{entry['bill']}.pdf",
+            actor=actor,
+            visibility=entry["visibility"],
+            release_now=True,
+        )
+    return document, True

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from council import permissions as org
 from council.models import Body
-from meetings.models import AgendaItem, Session, Sitting
+from meetings.models import AgendaItem, AgendaItemDocument, Session, Sitting
 
 
 def upcoming_sittings_for(user, *, today: datetime.date | None = None, limit: int = 20) -> list[Sitting]:
@@ -51,6 +51,31 @@ def next_sitting_numbers(session: Session) -> dict[int, int]:
     )
     bodies = Body.objects.filter(council_id=session.council_id).values_list("pk", flat=True)
     return {pk: (taken.get(pk) or 0) + 1 for pk in bodies}
+
+
+def upcoming_documents_for(user, today: datetime.date) -> dict[int, Sitting]:
+    """The documents on the agenda of the user's upcoming sittings (scheduled or under way), each
+    with its earliest sitting from ``today`` on; never a document linked to a closed-session item
+    (秘密会). Registered with ``documents.annotations.selectors`` for the offline packet."""
+    closed = AgendaItemDocument.objects.filter(agenda_item__closed_session=True).values("document_id")
+    wanted = (
+        AgendaItemDocument.objects.filter(
+            agenda_item__sitting__date__gte=today,
+            agenda_item__sitting__status__in=[Sitting.Status.SCHEDULED, Sitting.Status.OPEN, Sitting.Status.RECESS],
+            agenda_item__sitting__body__in=org.bodies_for(user),
+        )
+        .exclude(document_id__in=closed)
+        .values("document_id")
+    )
+    links = (
+        AgendaItemDocument.objects.filter(document_id__in=wanted, agenda_item__sitting__date__gte=today)
+        .select_related("agenda_item__sitting", "agenda_item__sitting__body", "agenda_item__sitting__session")
+        .order_by("agenda_item__sitting__date", "pk")
+    )
+    found: dict[int, Sitting] = {}
+    for link in links:
+        found.setdefault(link.document_id, link.agenda_item.sitting)
+    return found
 
 
 def sessions_for_clerk() -> QuerySet[Session]:

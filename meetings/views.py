@@ -1,4 +1,4 @@
-"""Meeting pages: the clerk's sessions, sittings and order of business; the sitting page; the calendar feed.
+"""Meeting pages: the start page (the member's bodies and upcoming sittings); the clerk's sessions, sittings and order of business; the sitting page; the calendar feed.
 
 Views parse, authorize (``meetings.permissions``), call a service, render. Other areas add their
 buttons to the sitting page by appending to ``SITTING_LINKS`` (e.g. in their AppConfig.ready()).
@@ -14,10 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from council import permissions as org
 from council.decorators import clerk_required, council_for
 from council.errors import Refused
 from council.formpages import form_page, refuse
@@ -26,6 +28,22 @@ from meetings import permissions, selectors, services
 from meetings.forms import AgendaItemForm, SessionDatesForm, SessionForm, SittingEditForm, SittingForm
 from meetings.ical import body_calendar
 from meetings.models import AgendaItem, Session, Sitting
+
+
+@login_required
+def home(request):
+    """The start page: the bodies the user belongs to and their upcoming sittings."""
+    today = timezone.localdate()
+    in_session = selectors.sittings_in_session_for(request.user)
+    sittings = [s for s in selectors.upcoming_sittings_for(request.user, today=today) if s not in in_session]
+    return render(request, "meetings/home.html", {
+        "bodies": org.bodies_for(request.user),
+        "in_session": in_session,
+        "today_sittings": [s for s in sittings if s.date == today],
+        "sittings": [s for s in sittings if s.date != today],
+        "today": today,
+        "person": org.person_of(request.user),
+    })
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ reconnects at once and that connection is authorized afresh, so a user who kept 
 within a second and one who lost it stays out. The live app also re-checks access periodically;
 this makes it immediate. Renames and other edits close nothing.
 
-The organisation (``council``) does not depend on meetings, so the live app is imported lazily
-and its absence is tolerated.
+The organisation (``council``) does not depend on meetings: it announces the change with the
+``access_changed`` signal after commit, and the live app, which builds on the organisation,
+connects to it and closes the sockets.
 """
 
 from __future__ import annotations
@@ -17,23 +18,20 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from council.models import Membership, Person
 
 User = get_user_model()
 
+#: Sent after commit with ``user_id`` when a user's access may have changed (password, deactivation,
+#: a role taken away). Receivers close whatever the user had open; it is re-authorized afresh.
+access_changed = Signal()
+
 
 def close_all_sockets(user_id: int) -> None:
     """After commit, close every live socket of the user on every process."""
-    def run():
-        try:
-            from meetings.live.fanout import close_user_sockets
-        except ImportError:  # the live app is not installed
-            return
-        close_user_sockets(user_id)
-
-    transaction.on_commit(run)
+    transaction.on_commit(lambda: access_changed.send(sender=User, user_id=user_id))
 
 
 def close_sockets_if_access_lost(user_id: int) -> None:

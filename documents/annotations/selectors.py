@@ -6,10 +6,12 @@ notes, never anyone else's.
 
 from __future__ import annotations
 
+import datetime
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from documents.annotations import permissions
@@ -119,42 +121,42 @@ def own_flagged(user, client_id) -> Annotation | None:
 class PacketItem:
     document: Document
     version: DocumentVersion
-    sitting: object
+    sitting: object  # what the document is for (a sitting, in practice): shown as text, sorted by ``.date``
+
+
+#: ``(user, today) -> {document id: sitting}``: the documents of the user's upcoming sittings that
+#: may be taken out of the building (never those of a closed-session item), each with its
+#: earliest upcoming sitting. Sittings are the meetings' business, and meetings builds on
+#: documents, so the meetings app registers it (``meetings.apps``); without it nothing is offline.
+UpcomingDocuments = Callable[[object, datetime.date], dict[int, object]]
+_upcoming_documents: list[UpcomingDocuments] = []
+
+
+def register_upcoming_documents(provider: UpcomingDocuments) -> None:
+    _upcoming_documents[:] = [provider]
 
 
 def packet_for(user, *, today=None) -> list[PacketItem]:
     """The released documents of the member's upcoming sittings that may be kept offline.
 
-    Closed-session material is never included: documents with closed-session visibility and
-    documents linked to a closed-session agenda item. The sittings are read through the
-    agenda links, so this module imports nothing from meetings."""
-    from council.permissions import bodies_for
+    Closed-session material is never included: documents with closed-session visibility here,
+    and documents linked to a closed-session agenda item by the registered provider."""
     from documents.permissions import released_q, visible_documents
 
-    if not permissions.can_keep_offline(user):
+    if not permissions.can_keep_offline(user) or not _upcoming_documents:
         return []
     today = today or timezone.localdate()
-    upcoming = Q(
-        agenda_links__agenda_item__sitting__date__gte=today,
-        agenda_links__agenda_item__sitting__status__in=["scheduled", "open", "recess"],
-        agenda_links__agenda_item__sitting__body__in=bodies_for(user),
-    )
-    closed_links = Document.objects.filter(agenda_links__agenda_item__closed_session=True).values("pk")
+    upcoming = _upcoming_documents[0](user, today)
     documents = (
-        visible_documents(user).filter(released_q()).filter(upcoming)
-        .exclude(visibility=Document.Visibility.CLOSED_SESSION).exclude(pk__in=closed_links).distinct()
+        visible_documents(user).filter(released_q()).filter(pk__in=list(upcoming))
+        .exclude(visibility=Document.Visibility.CLOSED_SESSION).distinct()
     )
     items = []
     for document in documents.order_by("title", "pk"):
         version = document.current_version
         if version is None or not permissions.can_view_document(user, document):
             continue
-        link = (
-            document.agenda_links.filter(agenda_item__sitting__date__gte=today)
-            .select_related("agenda_item__sitting", "agenda_item__sitting__body", "agenda_item__sitting__session")
-            .order_by("agenda_item__sitting__date").first()
-        )
-        items.append(PacketItem(document=document, version=version, sitting=link.agenda_item.sitting if link else None))
+        items.append(PacketItem(document=document, version=version, sitting=upcoming[document.pk]))
     items.sort(key=lambda i: (i.sitting.date if i.sitting else today, i.document.title))
     return items
 

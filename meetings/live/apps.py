@@ -10,11 +10,13 @@ class LiveConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_out
 
+        from council.security.signals import access_changed
         from meetings.live import handlers
 
         handlers.register()
         _add_sitting_links()
         user_logged_out.connect(_close_sockets_on_sign_out, dispatch_uid="live.close_sockets_on_sign_out")
+        access_changed.connect(_close_sockets_on_access_change, dispatch_uid="live.close_sockets_on_access_change")
 
 
 def _close_sockets_on_sign_out(sender, request, user, **kwargs) -> None:
@@ -27,6 +29,14 @@ def _close_sockets_on_sign_out(sender, request, user, **kwargs) -> None:
 
     user_id = user.pk
     transaction.on_commit(lambda: close_user_sockets(user_id))
+
+
+def _close_sockets_on_access_change(sender, user_id: int, **kwargs) -> None:
+    """The organisation says a user's access may have changed (already after commit): close the
+    user's sockets on every process; each reconnect is authorized afresh."""
+    from meetings.live.fanout import close_user_sockets
+
+    close_user_sockets(user_id)
 
 
 def _add_sitting_links() -> None:

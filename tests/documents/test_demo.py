@@ -1,9 +1,10 @@
-"""The demo packet: realistic Japanese documents attached to the demo sittings, idempotently."""
+"""The demo packet: realistic Japanese documents (documents.demo) attached to the demo sittings
+(meetings.demo_packet), idempotently."""
 
 from io import StringIO
 
-from documents import demo
 from documents.models import Document, Page
+from meetings import demo_packet as demo
 from meetings.models import AgendaItemDocument
 
 
@@ -26,4 +27,4 @@ def test_demo_packet(db, settings):
     count, links = Document.objects.count(), AgendaItemDocument.objects.count()
     demo.seed(stdout=out)
     assert (Document.objects.count(), AgendaItemDocument.objects.count()) == (count, links)
-    assert "documents.demo: 0 documents created, 0 agenda links." in out.getvalue()
+    assert "meetings.demo_packet: 0 documents created, 0 agenda links." in out.getvalue()

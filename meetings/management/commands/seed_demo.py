@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 DEMO_STEPS = [
     "council.demo",
     "meetings.demo",
-    "documents.demo",  # documents: the agenda packet (WeasyPrint), linked to the demo sittings' items
+    "meetings.demo_packet",  # the agenda packet (documents.demo, WeasyPrint), linked to the sittings' items
     "meetings.voting.demo",  # voting: a completed plenary sitting with its roll, floor turns and votes
     "meetings.matters.demo",  # matters: after the votes it links; before minutes, which drafts its past sittings
     "meetings.minutes.demo",  # minutes: keep after the step that records the completed sitting
