@@ -119,7 +119,7 @@ def membership_end(request, pk: int):
         try:
             services.membership_end(actor=request.user, membership=membership, end=form.cleaned_data["end"])
         except Refused as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, exc.text)
         else:
             messages.success(request, _("Membership ended."))
     else:

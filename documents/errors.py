@@ -1,14 +1,16 @@
-"""The error document services raise when they refuse something; the message is translated."""
+"""The error document services raise when they refuse something (a ``council.errors.DomainError``)."""
 
 from __future__ import annotations
 
+from council.errors import DomainError
 
-class DocumentError(Exception):
-    """A refused document operation; nothing was stored. ``message`` is in the user's language."""
+
+class DocumentError(DomainError):
+    """A refused document operation; nothing was stored. ``message`` is in the user's language;
+    ``reason`` is the code (``too_large``, ``not_pdf`` …)."""
 
     def __init__(self, message: str, *, reason: str = "refused") -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, code=reason)
         self.reason = reason
 
 

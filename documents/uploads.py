@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from council.errors import refusal_response
 from documents.errors import DocumentError
 from documents.ingest import refuse
 
@@ -94,9 +95,8 @@ def receive_upload(request: HttpRequest, action: Callable, serialize: Callable[.
             raise DocumentError(_("Choose a PDF file to upload."), reason="no_file")
         result = action(upload, post)
     except DocumentError as exc:
-        return JsonResponse(
-            {"ok": False, "error": exc.message, "reason": exc.reason},
-            status=413 if exc.reason == "too_large" else 400,
+        return refusal_response(
+            exc, status=413 if exc.reason == "too_large" else 400, ok=False, reason=exc.reason,
         )
     finally:
         for f in files.values():

@@ -316,5 +316,5 @@ def change_release(request: HttpRequest, document_id: int) -> HttpResponse:
         else:
             raise Http404
     except DocumentError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.text)
     return redirect("documents:detail", document_id=document.pk)

@@ -139,7 +139,7 @@ def sitting_cancel(request, pk: int):
     try:
         services.sitting_cancel(actor=request.user, sitting=sitting)
     except Refused as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, exc.text)
     else:
         messages.success(request, _("The sitting is cancelled."))
     return redirect("meetings:sitting_detail", pk=sitting.pk)
@@ -182,7 +182,7 @@ def _agenda_action(request, sitting_id: int, action: Callable[[], object], done:
     try:
         action()
     except Refused as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, exc.text)
     else:
         messages.success(request, done)
     return redirect(reverse("meetings:agenda_edit", args=[sitting_id]) + "#order")
@@ -242,7 +242,7 @@ def agenda_reorder(request, pk: int):
     except Refused as exc:
         if wants_json:
             return JsonResponse({"ok": False, "error": " ".join(exc.messages)}, status=409)
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, exc.text)
         return redirect("meetings:agenda_edit", pk=sitting.pk)
     if wants_json:
         items = AgendaItem.objects.filter(sitting=sitting).order_by("position")

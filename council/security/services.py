@@ -14,9 +14,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from council import permissions
 from council.audit import audit_record
+from council.errors import DomainError
 
 
-class SecurityError(Exception):
+class SecurityError(DomainError):
     """A refused security action; the message is translated and safe to show."""
 
 

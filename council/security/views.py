@@ -76,7 +76,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         try:
             services.second_factor_verify(device=device, token=request.POST.get("token", ""))
         except services.SecurityError as exc:
-            error = str(exc)
+            error = exc.text
             pending["failures"] = pending.get("failures", 0) + 1
             if pending["failures"] >= MAX_CODE_ATTEMPTS:
                 request.session.pop(PENDING, None)
@@ -116,7 +116,7 @@ def totp(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The second factor is on. You will be asked for a code at each sign-in."))
             return redirect("security:totp")
         except services.SecurityError as exc:
-            error = str(exc)
+            error = exc.text
     context = {"confirmed": confirmed, "error": error}
     if confirmed is None:
         device = services.pending_device(user=request.user)

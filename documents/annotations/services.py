@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from council.audit import audit_record
+from council.errors import DomainError
 from documents.annotations import permissions
 from documents.annotations.models import Annotation, Bookmark, OfflineDevice
 from documents.models import DocumentVersion
@@ -31,12 +32,12 @@ COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 CONFLICT_NS = uuid.UUID("5b0c6f4e-7f8e-4d0b-9a55-2f7c1f0e8a11")
 
 
-class AnnotationError(Exception):
+class AnnotationError(DomainError):
     """A refused annotation operation; the message is translated and shown to the member."""
 
 
 class DeviceRevoked(AnnotationError):
-    pass
+    default_code = "device_revoked"
 
 
 def _refuse_superseded(version: DocumentVersion) -> None:

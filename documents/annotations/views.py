@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from council.errors import refusal_response
 from documents.annotations import permissions, selectors, services
 from documents.annotations.export import annotated_pdf
 from documents.annotations.models import Annotation, OfflineDevice
@@ -107,7 +108,7 @@ def api_sync(request: HttpRequest) -> HttpResponse:
     try:
         result = services.annotations_sync(member=request.user, changes=changes, device_id=body.get("device_id"))
     except services.AnnotationError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return refusal_response(exc)
     return JsonResponse(result)
 
 
@@ -123,7 +124,7 @@ def api_bookmark(request: HttpRequest) -> HttpResponse:
         bookmark = services.bookmark_toggle(member=request.user, version=version, page=page,
                                             label=str(body.get("label") or ""))
     except services.AnnotationError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return refusal_response(exc)
     return JsonResponse({"page": page, "bookmarked": bookmark is not None})
 
 
@@ -195,7 +196,7 @@ def review_detail(request: HttpRequest, client_id) -> HttpResponse:
             services.review_resolve(member=request.user, annotation=annotation,
                                     move_to_page=int(move) if move else None)
         except (ValueError, services.AnnotationError) as exc:
-            messages.error(request, str(exc) if isinstance(exc, services.AnnotationError)
+            messages.error(request, exc.text if isinstance(exc, services.AnnotationError)
                            else _("That page does not exist in the current version."))
             return redirect("documents:annotations:review_detail", client_id=client_id)
         messages.success(request, _("Done. The note is no longer marked for review."))
@@ -338,9 +339,9 @@ def api_packet(request: HttpRequest) -> HttpResponse:
         device = services.device_packet_issued(member=request.user, device_id=str(body.get("device_id")),
                                                label=str(body.get("label") or request.headers.get("User-Agent", "")))
     except services.DeviceRevoked as exc:
-        return JsonResponse({"revoked": True, "error": str(exc)}, status=410)
+        return refusal_response(exc, status=410, revoked=True)
     except services.AnnotationError as exc:
-        return JsonResponse({"error": str(exc)}, status=403)
+        return refusal_response(exc, status=403)
     return JsonResponse(_manifest(request, device))
 
 
@@ -355,7 +356,7 @@ def api_device(request: HttpRequest, device_id: str) -> HttpResponse:
             return JsonResponse({"ok": True})
         return JsonResponse(services.device_status(member=request.user, device_id=device_id))
     except services.AnnotationError as exc:
-        return JsonResponse({"error": str(exc)}, status=404)
+        return refusal_response(exc, status=404)
 
 
 @login_required
@@ -366,7 +367,7 @@ def revoke_own_devices(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("%(count)d device(s) revoked. Each removes its offline copy when it next "
                                     "connects.") % {"count": count})
     except services.AnnotationError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, exc.text)
     return redirect("documents:annotations:offline")
 
 
@@ -382,7 +383,7 @@ def manage_devices(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("%(count)d device(s) revoked. Each removes its offline copy when it "
                                         "next connects.") % {"count": count})
         except services.AnnotationError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, exc.text)
         return redirect("documents:annotations:manage_devices")
     devices = OfflineDevice.objects.select_related("member", "member__person", "revoked_by").order_by(
         "member__username", "-last_seen_at"

@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from council.audit import audit_record
+from council.errors import DomainError
 from council.models import Body, Council, Membership, Person
 from documents.models import Document, DocumentVersion
 from documents.notices import permissions
@@ -35,7 +36,7 @@ from documents.notices.models import Notice, NoticeAttachment, NoticeReceipt
 MAX_ATTACHMENTS = 10
 
 
-class NoticeError(Exception):
+class NoticeError(DomainError):
     """A refused notice operation; the message is translated and shown as is."""
 
 

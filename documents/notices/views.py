@@ -83,7 +83,7 @@ def resend(request: HttpRequest, notice_id: int) -> HttpResponse:
         count = services.notice_resend(notice=notice, actor=request.user)
         messages.success(request, _("Sent again to %(count)d member(s) who had not opened it.") % {"count": count})
     except services.NoticeError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, exc.text)
     return redirect("documents:notices:detail", notice_id=notice.pk)
 
 
@@ -111,7 +111,7 @@ def compose(request: HttpRequest) -> HttpResponse:
                 attachments=request.FILES.getlist("attachments"),
             )
         except services.NoticeError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, exc.text)
         else:
             messages.success(request, _("The notice was sent."))
             return redirect("documents:notices:detail", notice_id=notice.pk)
@@ -141,7 +141,7 @@ def document_read(request: HttpRequest, document_id: int) -> HttpResponse:
             messages.success(request, _("Reminder sent to %(count)d member(s) who had not opened it.") %
                              {"count": count})
         except services.NoticeError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, exc.text)
         return redirect("documents:notices:document_read", document_id=document.pk)
     rows = selectors.document_readers(document)
     if not rows and document.release_state != Document.Release.RELEASED:

@@ -17,17 +17,7 @@ from asgiref.sync import sync_to_async
 
 from council import permissions as council_permissions
 from meetings.models import Sitting
-
-
-def can_follow(user, sitting: Sitting) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if council_permissions.is_clerk(user):
-        return True
-    if council_permissions.is_official(user):
-        person = council_permissions.person_of(user)
-        return person.council_id == sitting.body.council_id
-    return council_permissions.is_member_of(user, sitting.body, on=sitting.date)
+from meetings.permissions import acan_follow, can_follow  # noqa: F401 - one meaning for live and voting
 
 
 def can_run(user, sitting: Sitting) -> bool:
@@ -48,6 +38,5 @@ def can_watch_public(sitting: Sitting) -> bool:
     return sitting.is_public and sitting.status != Sitting.Status.CANCELLED
 
 
-acan_follow = sync_to_async(can_follow)
 acan_run = sync_to_async(can_run)
 acan_present = sync_to_async(can_present)

@@ -12,7 +12,6 @@ import datetime
 import hashlib
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from council import checkpoints
 from council.audit import audit_record
+from council.errors import DomainError
 from council.models import Membership, Person
 from meetings.minutes import drafting, selectors, transcripts
 from meetings.minutes.models import Block, Minutes, Signatory, Signature
@@ -39,7 +39,7 @@ def min_signers(sitting: Sitting) -> int:
 _OFFSET = 1_000_000
 
 
-class MinutesRefused(ValidationError):
+class MinutesRefused(DomainError):
     """A minutes service refused a change; nothing was written."""
 
 

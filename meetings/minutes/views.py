@@ -8,7 +8,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -19,16 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from council.errors import DomainError, refusal_response
 from council.middleware import DEFAULT_CSP
 from council.models import Body, Person
 from council.permissions import person_of
 from meetings.minutes import exports, jobs, permissions, selectors, services
 from meetings.minutes.models import Block, GenerationJob, Minutes
 from meetings.models import Sitting
-
-
-def _message(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 def _minutes_or_404(request, pk: int, *, manage: bool = False) -> Minutes:
@@ -210,8 +206,8 @@ def block_save(request, pk: int, block_id: int):
         return JsonResponse({"error": _("The text is missing or too long.")}, status=400)
     try:
         block = services.block_edit(block=block, text=text, revision=revision, actor=request.user)
-    except ValidationError as exc:
-        return JsonResponse({"error": _message(exc)}, status=409)
+    except DomainError as exc:
+        return refusal_response(exc, status=409)
     return JsonResponse(
         {
             "id": block.pk,
@@ -231,8 +227,8 @@ def remark_add(request, pk: int):
     text = request.POST.get("text", "").strip() or _("(procedural remark)")
     try:
         remark = services.remark_add(minutes=minutes, after=after, text=text, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
+    except DomainError as exc:
+        messages.error(request, exc.text)
         return _back(minutes)
     return _back(minutes, anchor=f"block-{remark.pk}")
 
@@ -246,8 +242,8 @@ def block_move(request, pk: int, block_id: int):
         services.block_move(
             block=block, direction=-1 if request.POST.get("direction") == "up" else 1, actor=request.user
         )
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
+    except DomainError as exc:
+        messages.error(request, exc.text)
     return _back(minutes, anchor=f"block-{block.pk}")
 
 
@@ -258,8 +254,8 @@ def block_delete(request, pk: int, block_id: int):
     block = get_object_or_404(Block, pk=block_id, minutes=minutes)
     try:
         services.remark_delete(block=block, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
+    except DomainError as exc:
+        messages.error(request, exc.text)
     return _back(minutes)
 
 
@@ -285,8 +281,8 @@ def transcript(request, pk: int):
             actor=request.user,
             overwrite=request.POST.get("overwrite") == "on",
         )
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
+    except DomainError as exc:
+        messages.error(request, exc.text)
         return _back(minutes)
     messages.success(
         request,
@@ -309,8 +305,8 @@ def signers(request, pk: int):
     try:
         services.signers_nominate(minutes=minutes, people=people, actor=request.user)
         messages.success(request, _("The signers are recorded."))
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
+    except DomainError as exc:
+        messages.error(request, exc.text)
     return _back(minutes)
 
 
@@ -318,8 +314,8 @@ def _state_action(request, pk: int, action, success: str, *, to: str = "detail",
     minutes = _minutes_or_404(request, pk, manage=True)
     try:
         result = action(minutes=minutes, actor=request.user, **kw)
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
+    except DomainError as exc:
+        messages.error(request, exc.text)
         return _back(minutes, to=to)
     messages.success(request, success)
     return _back(result if isinstance(result, Minutes) else minutes, to=to)
@@ -391,8 +387,8 @@ def sign(request, pk: int):
     try:
         services.minutes_sign(minutes=minutes, user=request.user)
         messages.success(request, _("Your approval is recorded."))
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
+    except DomainError as exc:
+        messages.error(request, exc.text)
     return _back(minutes, to="detail")
 
 

@@ -1,21 +1,12 @@
-"""The domain error of the voting area.
-
-A ``ValidationError`` (as the live consumer expects), carrying a translated message and a stable
-``code`` (``not_entitled``, ``poll_closed``, ``unknown_choice``, ``no_quorum``, ``remote_plenary``,
-``already_voted`` …) that tests and clients can rely on.
+"""The domain error of the voting area (a ``council.errors.DomainError``), with codes such as
+``not_entitled``, ``poll_closed``, ``unknown_choice``, ``no_quorum``, ``remote_plenary``,
+``already_voted``.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from council.errors import DomainError
 
 
-class VotingError(ValidationError):
+class VotingError(DomainError):
     """A voting, attendance or floor change was refused; nothing was written."""
-
-    def __init__(self, message, code: str = "refused", params=None):
-        super().__init__(message, code=code, params=params)
-
-    @property
-    def text(self) -> str:
-        return str(self.messages[0]) if self.messages else ""

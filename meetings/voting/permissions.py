@@ -35,14 +35,6 @@ def can_take_part(user, sitting: Sitting) -> bool:
     return council_permissions.is_councillor(user) and is_member_of(user, sitting.body, on=sitting.date)
 
 
-def can_follow(user, sitting: Sitting) -> bool:
-    return (
-        is_clerk(user)
-        or council_permissions.can_view_body(user, sitting.body)
-        or can_take_part(user, sitting)
-    )
-
-
 def sees_clerk_view(user, sitting: Sitting) -> bool:
     """Who sees who has not yet voted, pending remote requests and suggestions."""
     return can_chair(user, sitting)
@@ -54,4 +46,3 @@ acan_keep_roll = sync_to_async(can_keep_roll)
 acan_chair = sync_to_async(can_chair)
 acan_decide_remote = sync_to_async(can_decide_remote)
 acan_take_part = sync_to_async(can_take_part)
-acan_follow = sync_to_async(can_follow)

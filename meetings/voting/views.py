@@ -17,7 +17,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from council.errors import refusal_response
 from meetings.models import Sitting
+from meetings.permissions import can_follow
 from meetings.voting import permissions
 from meetings.voting.errors import VotingError
 from meetings.voting.services import suggestions
@@ -27,7 +29,7 @@ def _sitting(sitting_id: int, user) -> Sitting:
     sitting = get_object_or_404(
         Sitting.objects.select_related("body", "body__council", "session"), pk=sitting_id
     )
-    if not permissions.can_follow(user, sitting):
+    if not can_follow(user, sitting):
         raise Http404  # the same answer for "missing" and "forbidden"
     return sitting
 
@@ -103,5 +105,5 @@ def suggest(request, sitting_id: int):
             sitting=sitting, event=event, display_name=display_name, by=request.user
         )
     except VotingError as exc:
-        return JsonResponse({"error": exc.code, "message": exc.text}, status=400)
+        return refusal_response(exc)
     return JsonResponse({"id": suggestion.pk, "person": suggestion.person_id})

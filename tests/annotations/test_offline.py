@@ -93,7 +93,7 @@ def test_offline_packet_refused_to_anonymous_and_public(org, packet):
     public = factories.make_person(org["council"], kind="public")
     _, response = issue(login(public.user))
     assert response.status_code == 403
-    assert response.json() == {"error": "You cannot keep documents offline."}
+    assert response.json() == {"code": "refused", "error": "You cannot keep documents offline."}
 
 
 def test_offline_expiry_reported_to_device(org, packet):
@@ -170,7 +170,7 @@ def test_offline_device_ids_belong_to_one_member(org, packet):
     device_id, _ = issue(login(org["members"][8].user))
     _, response = issue(login(org["members"][7].user), device_id)
     assert response.status_code == 403
-    assert response.json() == {"error": "This device is not known."}
+    assert response.json() == {"code": "refused", "error": "This device is not known."}
     other = login(org["members"][7].user).get(
         reverse("documents:annotations:api_device", kwargs={"device_id": device_id}))
     assert other.json()["known"] is False

@@ -90,6 +90,7 @@ def test_over_the_size_limit(org, pdf_files, upload_tmp, settings):
     assert response.status_code == 413
     assert response.json() == {
         "ok": False,
+        "code": "too_large",
         "reason": "too_large",
         "error": "This file is larger than the limit of 19.5\xa0KB.",
     }
