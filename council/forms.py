@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from council.formfields import DateInput, https_urls
 from council.models import Body, Caucus, Council, Membership, Person
-
-
-def https_urls(field: models.Field, **kwargs):
-    """Form fields for model fields, with web addresses assumed to be https:// when typed without a scheme."""
-    if isinstance(field, models.URLField):
-        kwargs.setdefault("assume_scheme", "https")
-    return field.formfield(**kwargs)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kw):
-        super().__init__(format="%Y-%m-%d", **kw)
 
 
 class BodyForm(forms.ModelForm):

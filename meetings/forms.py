@@ -5,34 +5,13 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from council.formfields import DateInput, TimeInput, https_urls
 from council.models import Body
 from meetings.models import AgendaItem, Session, Sitting
 from meetings.selectors import next_sitting_number, next_sitting_numbers
 from meetings.services.agenda import AGENDA_TEMPLATES
-
-
-def https_urls(field: models.Field, **kwargs):
-    """Form fields for model fields, with web addresses assumed to be https:// when typed without a scheme."""
-    if isinstance(field, models.URLField):
-        kwargs.setdefault("assume_scheme", "https")
-    return field.formfield(**kwargs)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kw):
-        super().__init__(format="%Y-%m-%d", **kw)
-
-
-class TimeInput(forms.TimeInput):
-    input_type = "time"
-
-    def __init__(self, **kw):
-        super().__init__(format="%H:%M", **kw)
 
 
 class SessionForm(forms.ModelForm):

@@ -8,7 +8,6 @@ annotation the member may not see answers exactly like a missing one (404).
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from council import jsoninput
 from council.errors import refusal_response
 from documents.annotations import permissions, selectors, services
 from documents.annotations.export import annotated_pdf
@@ -50,14 +50,17 @@ def reader_url(document_id: int, version_id: int | None = None, page: int = 1) -
     return "#"
 
 
-def _json_body(request: HttpRequest) -> dict:
-    try:
-        body = json.loads(request.body.decode("utf-8") or "{}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Http404("Bad request") from exc
-    if not isinstance(body, dict):
-        raise Http404("Bad request")
-    return body
+# The JSON the reader layer and the offline worker send (``static/js/annotations``, ``static/js/offline``).
+_ID = {"type": ["integer", "string"]}
+SYNC = {"properties": {"changes": {"type": "array", "items": {"type": "object"}, "maxItems": 1000},
+                       "device_id": {"type": ["string", "null"], "maxLength": 100}},
+        "required": ["changes"]}
+BOOKMARK = {"properties": {"version": _ID, "page": {"type": "integer"}, "label": {"type": ["string", "null"]}},
+            "required": ["version", "page"]}
+PACKET = {"properties": {"device_id": {"type": "string", "minLength": 1, "maxLength": 100},
+                         "label": {"type": ["string", "null"], "maxLength": 300}},
+          "required": ["device_id"]}
+_PACKET = jsoninput.validator(PACKET)
 
 
 def _annotatable_version(user, version_id) -> DocumentVersion:
@@ -99,14 +102,12 @@ def api_version(request: HttpRequest, version_id: int) -> HttpResponse:
 
 @_api_login_required
 @require_POST
-def api_sync(request: HttpRequest) -> HttpResponse:
+@jsoninput.json_input(SYNC)
+def api_sync(request: HttpRequest, body: dict) -> HttpResponse:
     """A batch of changes from one of the member's devices (see services.annotations_sync)."""
-    body = _json_body(request)
-    changes = body.get("changes") or []
-    if not isinstance(changes, list):
-        return JsonResponse({"error": _("Nothing to save.")}, status=400)
     try:
-        result = services.annotations_sync(member=request.user, changes=changes, device_id=body.get("device_id"))
+        result = services.annotations_sync(member=request.user, changes=body["changes"],
+                                           device_id=body.get("device_id"))
     except services.AnnotationError as exc:
         return refusal_response(exc)
     return JsonResponse(result)
@@ -114,12 +115,10 @@ def api_sync(request: HttpRequest) -> HttpResponse:
 
 @_api_login_required
 @require_POST
-def api_bookmark(request: HttpRequest) -> HttpResponse:
-    body = _json_body(request)
-    version = _annotatable_version(request.user, body.get("version"))
-    page = body.get("page")
-    if not isinstance(page, int):
-        return JsonResponse({"error": _("That page does not exist in this document.")}, status=400)
+@jsoninput.json_input(BOOKMARK)
+def api_bookmark(request: HttpRequest, body: dict) -> HttpResponse:
+    version = _annotatable_version(request.user, body["version"])
+    page = body["page"]
     try:
         bookmark = services.bookmark_toggle(member=request.user, version=version, page=page,
                                             label=str(body.get("label") or ""))
@@ -334,9 +333,12 @@ def api_packet(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"versions": [i.version.pk for i in selectors.packet_for(request.user)]})
     if request.method != "POST":
         return JsonResponse({"error": _("Nothing to save.")}, status=405)
-    body = _json_body(request)
     try:
-        device = services.device_packet_issued(member=request.user, device_id=str(body.get("device_id")),
+        body = jsoninput.parse(request.body, _PACKET)
+    except jsoninput.BadInput as exc:
+        return refusal_response(exc)
+    try:
+        device = services.device_packet_issued(member=request.user, device_id=body["device_id"],
                                                label=str(body.get("label") or request.headers.get("User-Agent", "")))
     except services.DeviceRevoked as exc:
         return refusal_response(exc, status=410, revoked=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from council import jsoninput
 from council.errors import DomainError, refusal_response
 from council.middleware import DEFAULT_CSP
 from council.models import Body, Person
@@ -181,13 +183,27 @@ def edit(request, pk: int):
     )
 
 
-def _json_body(request) -> dict:
+# The editor's autosave (``static/js/minutes/editor.js``) sends JSON; a plain form post goes through
+# ``BlockTextForm``. Either way: the text, and the revision it was edited from (None: unknown).
+BLOCK_TEXT = jsoninput.validator({
+    "properties": {"text": {"type": "string", "maxLength": 200_000}, "revision": {"type": ["integer", "null"]}},
+    "required": ["text"],
+})
+
+
+class BlockTextForm(forms.Form):
+    text = forms.CharField(max_length=200_000, strip=False, required=False)
+    revision = forms.IntegerField(required=False)
+
+
+def _block_text(request) -> tuple[str, int | None]:
     if request.content_type == "application/json":
-        try:
-            return json.loads(request.body or b"{}")
-        except ValueError:
-            return {}
-    return request.POST.dict()
+        body = jsoninput.parse(request.body, BLOCK_TEXT)
+        return body["text"], body.get("revision")
+    form = BlockTextForm(request.POST)
+    if "text" not in request.POST or not form.is_valid():
+        raise jsoninput.BadInput(_("The text is missing or too long."))
+    return form.cleaned_data["text"], form.cleaned_data["revision"]
 
 
 @login_required
@@ -196,14 +212,10 @@ def block_save(request, pk: int, block_id: int):
     """The editor's autosave: JSON {text, revision} → {revision, saved_at} or an error."""
     minutes = _minutes_or_404(request, pk, manage=True)
     block = get_object_or_404(Block, pk=block_id, minutes=minutes)
-    body = _json_body(request)
-    text = body.get("text")
-    if not isinstance(text, str) or len(text) > 200_000:
-        return JsonResponse({"error": _("The text is missing or too long.")}, status=400)
     try:
-        revision = int(body["revision"]) if body.get("revision") not in (None, "") else None
-    except (TypeError, ValueError):
-        return JsonResponse({"error": _("The text is missing or too long.")}, status=400)
+        text, revision = _block_text(request)
+    except jsoninput.BadInput as exc:
+        return refusal_response(exc)
     try:
         block = services.block_edit(block=block, text=text, revision=revision, actor=request.user)
     except DomainError as exc:

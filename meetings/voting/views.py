@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,11 +16,11 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from council.errors import refusal_response
+from council import jsoninput
+from council.errors import DomainError, refusal_response
 from meetings.models import Sitting
 from meetings.permissions import can_follow
 from meetings.voting import permissions
-from meetings.voting.errors import VotingError
 from meetings.voting.services import suggestions
 
 
@@ -87,23 +86,25 @@ def video(request, sitting_id: int):
     return response
 
 
+SUGGESTION = jsoninput.validator({
+    "properties": {"event": {"type": "string", "maxLength": 20}, "display_name": {"type": "string"}},
+    "required": ["event"],
+})
+
+
 @login_required
 @require_POST
 def suggest(request, sitting_id: int):
-    """The console's video page reports a join or leave; the clerk decides later."""
+    """The console's video page (``static/js/voting/video.js``) reports a join or leave; the
+    clerk decides later."""
     sitting = _sitting(sitting_id, request.user)
     if not permissions.can_keep_roll(request.user, sitting):
         return JsonResponse({"error": "forbidden"}, status=403)
     try:
-        data = json.loads(request.body or b"{}")
-        event = str(data.get("event", ""))
-        display_name = str(data.get("display_name", ""))[:100]
-    except (ValueError, AttributeError):
-        return JsonResponse({"error": "invalid"}, status=400)
-    try:
+        data = jsoninput.parse(request.body, SUGGESTION)
         suggestion = suggestions.suggestion_add(
-            sitting=sitting, event=event, display_name=display_name, by=request.user
+            sitting=sitting, event=data["event"], display_name=data.get("display_name", "")[:100], by=request.user
         )
-    except VotingError as exc:
+    except DomainError as exc:  # a body that does not fit, or a refusal of the roll
         return refusal_response(exc)
     return JsonResponse({"id": suggestion.pk, "person": suggestion.person_id})
