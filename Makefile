@@ -1,5 +1,5 @@
 # The two commands in the README: `make run` and `make test`.
-.PHONY: setup run test lint
+.PHONY: setup run test test-fast lint
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -24,6 +24,12 @@ run: setup
 test: setup
 	@$(PY) -m ruff check .
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# The quick loop while working: everything but the tests that start real servers or drive the
+# browser. `make test` still runs everything.
+test-fast: setup
+	@$(PY) -m ruff check .
+	@$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: setup
 	@$(PY) -m ruff check . && $(PY) -m ruff format --check .

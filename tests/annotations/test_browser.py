@@ -1,26 +1,17 @@
 """The annotation layer and offline packets in Debian's Chromium against a real daphne server."""
 
 import datetime
-import time
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from django.utils import timezone
 
 from documents.annotations.models import Annotation, OfflineDevice
 from meetings.models import AgendaItemDocument
 from tests import factories
 from tests.annotations.helpers import make_document
+from tests.browser import login_cookie, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def login_cookie(user, server) -> dict:
-    client = Client()
-    client.force_login(user)
-    return {"name": django_settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value, "url": server.url}
 
 
 def open_reader(context, server, document, **query):
@@ -43,15 +34,6 @@ def ink_pixels(page) -> int:
         for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
         return n;
     }""")
-
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def open_tools(page):
@@ -118,8 +100,10 @@ def test_annotation_browser_stroke_private_and_on_every_device(daphne_server, ne
     # Another member sees nothing.
     stranger = new_context()
     stranger.add_cookies([login_cookie(other, daphne_server)])
-    page3, _ = open_reader(stranger, daphne_server, document)
-    page3.wait_for_timeout(800)
+    with stranger.expect_event("response", lambda r: "/documents/annotations/api/versions/" in r.url) as loaded:
+        page3, _ = open_reader(stranger, daphne_server, document)
+    # First what did happen: the stranger's annotation layer loaded, and got an empty list.
+    assert loaded.value.ok and loaded.value.json()["annotations"] == []
     assert ink_pixels(page3) == 0
     body = page3.evaluate(f"""() => fetch('/documents/annotations/api/versions/{document.current_version.pk}/')
         .then((r) => r.text())""")
@@ -326,8 +310,11 @@ def test_annotation_browser_reader_search_finds_own_notes(daphne_server, new_con
     page2, _ = open_reader(stranger, daphne_server, document)
     open_menu(page2)
     page2.fill("#reader-search-q", "財源")
-    page2.locator(".reader-search button[type=submit]").click()
-    page2.wait_for_timeout(1000)
+    with page2.expect_response(lambda r: "/documents/annotations/api/notes/search/" in r.url) as answered:
+        page2.locator(".reader-search button[type=submit]").click()
+    # First what did happen: the notes search ran for the stranger and found nothing of theirs.
+    assert answered.value.ok and answered.value.json()["hits"] == []
+    page2.wait_for_selector(".reader-search-results > *", timeout=10000)  # the document search answered too
     assert page2.locator(".annot-search .search-hit").count() == 0
     assert "補正予算" not in page2.content()
 

@@ -1,25 +1,14 @@
 """The reader in Debian's Chromium: a Japanese document is drawn and its text is in the text layer."""
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from django.utils import timezone
 
 from meetings.models import AgendaItemDocument
 from tests import factories
+from tests.browser import login_cookie
 from tests.documents.helpers import upload
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def login_cookie(user, server) -> dict:
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": django_settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-        "url": server.url,
-    }
 
 
 def canvas_is_drawn(page) -> bool:

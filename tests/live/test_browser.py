@@ -4,36 +4,17 @@ on their own and taps back to the presenter."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from django.utils import timezone
 
 from meetings.models import AgendaItemDocument, Sitting
 from tests import factories
+from tests.browser import login_cookie, open_page
 from tests.documents import pdfs
 from tests.documents.helpers import upload
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PAGES = [f"第{n}頁 町税条例の一部を改正する条例について、説明資料の本文です。" for n in range(1, 9)]
-
-
-def login_cookie(user, server) -> dict:
-    client = Client()
-    client.force_login(user)
-    return {"name": django_settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value, "url": server.url}
-
-
-def open_page(context, url, errors):
-    page = context.new_page()
-    page.console_log = []
-    page.on("console", lambda m: page.console_log.append(f"{m.type}: {m.text}"))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-            and errors.append(f"{r.status} {r.url}"))
-    page.goto(url)
-    return page
 
 
 def shown_page(page) -> str | None:

@@ -1,6 +1,7 @@
 """Clerk pages for sessions, sittings and the order of business; the sitting page and the start page."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -254,7 +255,9 @@ def test_sitting_links_registry(clerk_client, org):
         SITTING_LINKS.remove(link)
 
 
-def test_home_shows_upcoming_sittings_in_era_format(client, org):
+def test_home_shows_upcoming_sittings_in_era_format(client, org, time_machine):
+    # The clock is pinned three days before the sitting, so the page lists it on any real date.
+    time_machine.move_to(datetime.datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")), tick=False)
     sitting = org["sitting"]
     Sitting.objects.filter(pk=sitting.pk).update(date=datetime.date(2026, 11, 27))
     Session.objects.filter(pk=sitting.session_id).update(start_date=datetime.date(2026, 11, 20),
@@ -263,13 +266,13 @@ def test_home_shows_upcoming_sittings_in_era_format(client, org):
     services.agenda_publish(actor=org["clerk"].user, sitting=sitting)
     client.force_login(org["members"][3].user)
     page = ja(client).get(reverse("home")).content.decode()
-    if timezone.localdate() <= datetime.date(2026, 11, 27):
-        assert "令和8年11月27日(金)" in page
-        assert "会議録署名議員の指名" in page and "日程第1" in page
-        assert reverse("meetings:sitting_detail", args=[sitting.pk]) in page
-        page_en = en(client).get(reverse("home")).content.decode()
-        assert "Friday, 27 November 2026" in page_en
-        assert "Item 1" in page_en and "Nomination of members to sign the minutes" in page_en
+    assert timezone.localdate() == datetime.date(2026, 11, 24)
+    assert "令和8年11月27日(金)" in page
+    assert "会議録署名議員の指名" in page and "日程第1" in page
+    assert reverse("meetings:sitting_detail", args=[sitting.pk]) in page
+    page_en = en(client).get(reverse("home")).content.decode()
+    assert "Friday, 27 November 2026" in page_en
+    assert "Item 1" in page_en and "Nomination of members to sign the minutes" in page_en
 
 
 def test_home_for_every_role_loads(client, org):

@@ -3,39 +3,17 @@ the status line says so, and the keyboard moves between blocks and adds a remark
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from council.models import AuditEntry
 from meetings.minutes import services
 from meetings.minutes.models import Block, GenerationJob
 from tests import factories
+from tests.browser import login_cookie, wait_for
 from tests.minutes.conftest import build_recorded_sitting
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def login_cookie(user, server) -> dict:
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": django_settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-        "url": server.url,
-    }
-
-
-def wait_for(predicate, timeout=10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_typing_is_autosaved_and_the_keyboard_moves_between_blocks(daphne_server, new_context):

@@ -5,39 +5,15 @@ online), the chair closes and declares, both readers show the result."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from django.utils import timezone
 
 from meetings.models import Sitting
 from meetings.voting.models import Ballot, Poll
 from tests import factories
+from tests.browser import login_cookie, open_page
 from tests.voting.conftest import make_remote, mark_all_present
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def login_cookie(user, server) -> dict:
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": django_settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-        "url": server.url,
-    }
-
-
-def open_page(context, url, errors):
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "response",
-        lambda r: (
-            r.status >= 400 and not r.url.endswith("/favicon.ico") and errors.append(f"{r.status} {r.url}")
-        ),
-    )
-    page.goto(url)
-    return page
 
 
 def test_roll_call_vote_from_console_and_two_readers_one_remote(daphne_server, new_context):
