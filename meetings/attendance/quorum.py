@@ -1,4 +1,4 @@
-"""Quorum (定足数, §113) computed live from the roll.
+"""Quorum (定足数, §113; docs/procedure.md#quorum) computed live from the roll.
 
 Who counts as present:
 - members of the body on the sitting's date whose roll line says present in the room, or late

@@ -1,4 +1,4 @@
-"""Quorum (定足数, §113) as a pure function: no database, no request (see ``docs/procedure.md``)."""
+"""Quorum (定足数, §113) as a pure function: no database, no request (``docs/procedure.md#quorum``)."""
 
 from __future__ import annotations
 

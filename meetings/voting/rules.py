@@ -1,4 +1,5 @@
-"""The law's decision rules as one pure function (no database, no clock).
+"""The law's decision rules as one pure function (no database, no clock); the rules are stated in
+docs/procedure.md (#decisions, #special-majorities).
 
 §116 ordinary rule: a majority of those voting decides, "majority" meaning strictly more than
 half (yes > no); the chair does not vote and decides a tie (可否同数 → 裁決).
@@ -96,7 +97,7 @@ class Requirement:
 
 ORDINARY_MAJORITY = Requirement(kind=ORDINARY, key="ordinary", label="過半数（地方自治法第116条）")
 
-# The statutory special majorities (DOMAIN.md table). Councils may override labels or fractions
+# The statutory special majorities (docs/procedure.md#special-majorities). Councils may override labels or fractions
 # per key (``MajorityPreset``).
 PRESETS: dict[str, Requirement] = {
     "office_location": Requirement(
