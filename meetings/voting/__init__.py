@@ -1,1 +1,2 @@
-"""Attendance (the roll), remote attendance, the floor, motions, polls and ballots."""
+"""Voting: the floor, motions, polls and ballots, and the services that keep the roll (its records and
+the quorum are in ``meetings.attendance``, below both live and voting)."""
