@@ -17,7 +17,7 @@ from asgiref.sync import sync_to_async
 
 from council import permissions as council_permissions
 from meetings.models import Sitting
-from meetings.permissions import acan_follow, can_follow  # noqa: F401 - one meaning for live and voting
+from meetings.permissions import can_follow  # the one meaning of following, for live and voting alike
 
 
 def can_run(user, sitting: Sitting) -> bool:
