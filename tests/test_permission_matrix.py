@@ -208,9 +208,9 @@ ROUTES: dict[str, tuple[dict[str, str], str, str]] = {
     "meetings:matters:report_edit": ({}, "L D D D D D O O", "L D D D D D O O"),
     "meetings:matters:report_pdf": ({}, "L D D D D D O O", "L D D D D D M M"),
     "documents:annotations:api_version": ({}, "D D D O O O O O", "D M M M M M M M"),
-    "documents:annotations:api_sync": ({}, "D M M M M M M M", "D D D D D D D D"),
-    "documents:annotations:api_bookmark": ({}, "D M M M M M M M", "D D D D D D D D"),
-    "documents:annotations:api_packet": ({}, "D D O O O O O O", "D D D D D D D D"),
+    "documents:annotations:api_sync": ({}, "D M M M M M M M", "D B B B B B B B"),
+    "documents:annotations:api_bookmark": ({}, "D M M M M M M M", "D B B B B B B B"),
+    "documents:annotations:api_packet": ({}, "D D O O O O O O", "D D B B B B B B"),
     "documents:annotations:api_notes_search": ({}, "D O O O O O O O", "D M M M M M M M"),
     # The device id is the bearer secret: the Service Worker asks without a session.
     "documents:annotations:api_device": ({}, "O O O O O O O O", "O O O O O O O O"),

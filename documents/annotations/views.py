@@ -327,12 +327,12 @@ def api_packet(request: HttpRequest) -> HttpResponse:
 
     GET: the versions that may be kept right now, so a device coming online drops documents
     withdrawn, restricted or replaced since it downloaded them."""
-    if request.method == "GET":
-        if not permissions.can_keep_offline(request.user):
-            return JsonResponse({"error": _("You cannot keep documents offline.")}, status=403)
-        return JsonResponse({"versions": [i.version.pk for i in selectors.packet_for(request.user)]})
-    if request.method != "POST":
+    if request.method not in ("GET", "POST"):
         return JsonResponse({"error": _("Nothing to save.")}, status=405)
+    if not permissions.can_keep_offline(request.user):  # before reading the body: same answer to any request
+        return refusal_response(services.AnnotationError(_("You cannot keep documents offline.")), status=403)
+    if request.method == "GET":
+        return JsonResponse({"versions": [i.version.pk for i in selectors.packet_for(request.user)]})
     try:
         body = jsoninput.parse(request.body, _PACKET)
     except jsoninput.BadInput as exc:
