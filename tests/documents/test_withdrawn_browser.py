@@ -4,22 +4,14 @@ nothing, confirming withdraws it."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from documents.models import Document
 from tests import factories
+from tests.browser import login_cookie
 from tests.documents.helpers import upload
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def login_cookie(user, server) -> dict:
-    client = Client()
-    client.force_login(user)
-    return {"name": django_settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value, "url": server.url}
 
 
 @pytest.mark.parametrize("width,height", [(1366, 768), (820, 1180)])

@@ -14,14 +14,13 @@ import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from django.utils import timezone
 
 from meetings.attendance.models import Attendance
 from meetings.models import AgendaItemDocument, Sitting
 from meetings.voting.services import roll
 from tests import factories
+from tests.browser import login_cookie
 from tests.documents import pdfs
 from tests.documents.helpers import upload
 
@@ -56,16 +55,6 @@ VISIBLE_PAGE_JS = """() => {
     return {ratio: (w * h) / (innerWidth * innerHeight), covered, canvas: [r.width, r.height],
             fit: document.getElementById('reader').dataset.fit};
 }"""
-
-
-def login_cookie(user, server) -> dict:
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": django_settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-        "url": server.url,
-    }
 
 
 def shot(page, name: str) -> None:
