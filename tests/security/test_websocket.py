@@ -13,9 +13,10 @@ from channels.layers import channel_layers
 from django.test import Client
 
 from council.models import Membership, Person
-from meetings.live import fanout
-from meetings.live.consumers import CLOSE_FLOOD, FLOOD_HARD, FLOOD_SOFT, flood_cooldowns
+from meetings.live import access, fanout
 from meetings.live.protocol import MAX_MESSAGE_BYTES
+from meetings.live.sockets import CLOSE_FLOOD
+from meetings.live.transport import FLOOD_HARD, FLOOD_SOFT, flood_cooldowns
 from meetings.models import Sitting
 from tests import factories
 from tests.security.ws import (
@@ -205,7 +206,7 @@ async def test_socket_of_a_session_ended_unheard_closes_at_the_next_access_check
     other_client, other = await _socket_with_client(live, live["members"][5].user)
     key = _client.cookies["sessionid"].value
     await sync_to_async(lambda: Session.objects.filter(session_key=key).delete())()  # no signal, no message
-    await fanout.current_hub()._recheck_access()
+    await access.recheck(fanout.current_hub().all_sockets())
     assert await wait_closed(comm, timeout=5) == 4401
     await send(other, {"type": "ping", "id": 1})
     assert (await receive_until(other, "pong"))["re"] == 1
