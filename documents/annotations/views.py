@@ -8,7 +8,6 @@ annotation the member may not see answers exactly like a missing one (404).
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from council import jsontext
 from documents.annotations import permissions, selectors, services
 from documents.annotations.export import annotated_pdf
 from documents.annotations.models import Annotation, OfflineDevice
@@ -50,12 +50,14 @@ def reader_url(document_id: int, version_id: int | None = None, page: int = 1) -
 
 
 def _json_body(request: HttpRequest) -> dict:
+    """The request's JSON object; a body that is not one (bad JSON, bad UTF-8, a lone surrogate
+    such as ``"\\ud800"``, which no database can store) is a 400 that changes nothing."""
     try:
-        body = json.loads(request.body.decode("utf-8") or "{}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Http404("Bad request") from exc
+        body = jsontext.loads(request.body.decode("utf-8") or "{}")
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise BadRequest("Bad request") from exc
     if not isinstance(body, dict):
-        raise Http404("Bad request")
+        raise BadRequest("Bad request")
     return body
 
 

@@ -29,6 +29,8 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from council.jsontext import valid_unicode
+
 MAX_MESSAGE_BYTES = 8 * 1024
 
 Handler = Callable[..., "dict | None"]
@@ -129,23 +131,7 @@ def _valid_id(value: Any) -> Any:
 
 
 def _encodable(text: str) -> bool:
-    """False for a string holding a lone surrogate (``"\\ud800"`` in JSON): it has no UTF-8 form,
-    so it could be neither stored nor sent back."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _all_encodable(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return _encodable(value)
-    if isinstance(value, dict):
-        return all(_encodable(k) and _all_encodable(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_all_encodable(v, depth + 1) for v in value)
-    return True
+    return valid_unicode(text)
 
 
 def _identify(text: str) -> tuple[Any, str | None]:
@@ -194,7 +180,7 @@ def parse(text: str | None, *, public: bool = False) -> tuple[Registered, dict]:
         raise Invalid("malformed", _("The message is not valid JSON.")) from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise Invalid("malformed", _("The message has no type."))
-    if "\\" in text and not _all_encodable(message):
+    if "\\" in text and not valid_unicode(message):  # "\ud800": a string with no UTF-8 form
         raise Invalid("malformed", _("The message holds text that is not valid Unicode."))
     msg_id = _valid_id(message.get("id"))
     kind = message["type"]
