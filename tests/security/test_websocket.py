@@ -65,6 +65,9 @@ BAD_ORIGINS = [
     "http://evil-testserver",               # look-alike: our host as a suffix
     "http://testserver@evil.example",       # look-alike: our host as user info
     "null",                                 # sandboxed frame or file:// page
+    "https://testserver",                   # another scheme: the socket is plain ws here
+    "http://testserver:8080",               # another port of our host
+    "http://testserver/page",               # not an origin at all
 ]
 
 
@@ -78,6 +81,34 @@ async def test_foreign_missing_or_look_alike_origin_is_refused_before_accept(liv
     comm = await open_socket(live["path"], live["members"][4].user)  # our own origin is accepted
     assert comm.accepted and comm.state["type"] == "state"
     await comm.disconnect()
+
+
+def test_the_origin_must_match_scheme_host_and_port(settings):
+    """channels' own validator compares the host alone; ours compares the whole origin, behind the
+    TLS proxy too (``SECURE_PROXY_SSL_HEADER``), and accepts CSRF_TRUSTED_ORIGINS."""
+    from council.wsorigin import origin_allowed
+
+    def scope(origin, host="council.example", **headers):
+        sent = [(b"host", host.encode()), (b"origin", origin.encode())]
+        sent += [(name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()]
+        return {"type": "websocket", "headers": sent}
+
+    settings.ALLOWED_HOSTS = ["council.example"]
+    assert origin_allowed(scope("http://council.example"))
+    assert origin_allowed(scope("http://council.example:80"))
+    assert not origin_allowed(scope("https://council.example"))  # the socket came in plain
+    assert not origin_allowed(scope("http://council.example:8000"))
+    assert origin_allowed(scope("http://council.example:8000", host="council.example:8000"))
+    assert not origin_allowed(scope("http://council.example", host="council.example:8000"))
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert origin_allowed(scope("https://council.example", x_forwarded_proto="https"))
+    assert not origin_allowed(scope("http://council.example", x_forwarded_proto="https"))  # an http page
+    assert not origin_allowed(scope("https://council.example:8443", x_forwarded_proto="https"))
+    settings.CSRF_TRUSTED_ORIGINS = ["https://display.council.example"]
+    assert origin_allowed(scope("https://display.council.example", x_forwarded_proto="https"))
+    assert not origin_allowed(scope("http://display.council.example", x_forwarded_proto="https"))
+    settings.ALLOWED_HOSTS = ["other.example"]
+    assert not origin_allowed(scope("https://council.example", x_forwarded_proto="https"))
 
 
 # --- Hostile input ------------------------------------------------------------------------------------
@@ -98,6 +129,9 @@ HOSTILE = [
     ("extra field", json.dumps({"type": "ping", "admin": True}), "invalid"),
     ("missing field", json.dumps({"type": "page.turn"}), "invalid"),
     ("NaN", '{"type": "page.turn", "page": NaN}', "invalid"),
+    ("lone surrogate", '{"type": "ping", "id": "\\ud800"}', "malformed"),
+    ("lone surrogate in a field", '{"type": "page.turn", "page": 2, "version_id": 1, "x": "\\udc00"}',
+     "malformed"),
 ]
 
 
