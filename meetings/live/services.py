@@ -196,17 +196,16 @@ def document_present(*, sitting: Sitting, actor, document_id: int, version_id: i
 
 
 def _require_presentable(document, live: LiveState) -> None:
-    """Every follower of the members' stream receives what is presented, so it must be theirs to see:
-    documents released to the members (or the public); closed-session documents only while a
-    closed-session item is under way. Secretariat-only and unreleased documents are never presented."""
-    from documents.models import Document
-    from documents.permissions import is_released
-
-    if not is_released(document) or document.visibility == Document.Visibility.SECRETARIAT:
+    """Every follower of the members' stream receives what is presented, so it must be theirs to
+    read (``permissions.presenting_refusal``)."""
+    agenda_item = live.agenda_item if live.agenda_item_id else None
+    refusal = permissions.presenting_refusal(document, sitting=live.sitting, agenda_item=agenda_item)
+    if refusal == "unreleased":
         raise Refused(_("Only documents released to the members can be presented."), code="not_presentable")
-    if document.visibility == Document.Visibility.CLOSED_SESSION and not (
-        live.agenda_item_id and live.agenda_item.closed_session
-    ):
+    if refusal == "other_body":
+        raise Refused(_("This document belongs to another body; its members-only papers cannot be presented "
+                        "here."), code="not_presentable")
+    if refusal == "closed_session":
         raise Refused(_("A closed-session document can be presented only during a closed-session item."),
                       code="not_presentable")
 
@@ -231,6 +230,7 @@ def page_turn(*, sitting: Sitting | int, actor, page: int, version_id: int | Non
         raise Refused(_("No document is being presented."), code="no_document")
     if version_id is not None and version_id != live.version_id:
         raise Refused(_("The presented document has changed; turn the page again."), code="stale")
+    _require_presentable(live.document, live)  # e.g. withdrawn since it was put up
     _check_page(page, live.version.page_count)
     if page == live.page:
         return live
