@@ -17,6 +17,7 @@ See ``docs/protocol.md`` for the message format.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import re
@@ -38,9 +39,35 @@ def group_name(sitting_id: int, audience: str) -> str:
     return f"live.s{int(sitting_id)}.{audience}"
 
 
+class LiveJSONEncoder(DjangoJSONEncoder):
+    """Times in the sitting's zone (the council's ``TIME_ZONE``, e.g. ``+09:00``), to the second."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime) and timezone.is_aware(o):
+            return local_iso(o)
+        return super().default(o)
+
+
+def local_iso(value: datetime.datetime | None) -> str | None:
+    """An aware time as the protocol sends it: ``2026-11-27T10:00:03+09:00``."""
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def live_language():
+    """The language of every live payload, states and events alike: the council's own
+    (``LANGUAGE_CODE``). An event is serialized once for a whole audience, so its labels
+    (``status_label``, ``method_label``, the quorum's ``reason`` …) cannot follow each reader's
+    language; the state uses the same, so that a state plus events equals a fresh state. Replies and
+    errors, sent to one socket, are in that user's language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def encode(message: dict[str, Any]) -> str:
     """Serialize a message the way every live frame is serialized (compact UTF-8 JSON)."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), cls=LiveJSONEncoder)
 
 
 def publish(*, sitting_id: int, type: str, payload: dict, audience: str = "members") -> int:  # noqa: A002

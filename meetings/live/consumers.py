@@ -176,8 +176,7 @@ class SittingConsumer(AsyncWebsocketConsumer):
                 self.deliver(stream, seq, text, prepared)
 
     def _build_state(self, audience: str, user) -> dict:
-        with translation.override(self.lang):
-            return build_state(sitting_id=self.sitting_id, audience=audience, user=user, streams=self.streams)
+        return build_state(sitting_id=self.sitting_id, audience=audience, user=user, streams=self.streams)
 
     def send_json(self, message: dict) -> None:
         """Send one message in order with the events (synchronously under daphne)."""
@@ -274,6 +273,4 @@ class PublicSittingConsumer(SittingConsumer):
     def _build_state(self, audience: str, user) -> dict:
         from django.contrib.auth.models import AnonymousUser
 
-        with translation.override(self.lang):
-            return build_state(sitting_id=self.sitting_id, audience="public", user=AnonymousUser(),
-                               streams=self.streams)
+        return build_state(sitting_id=self.sitting_id, audience="public", user=AnonymousUser(), streams=self.streams)

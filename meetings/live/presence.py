@@ -86,7 +86,7 @@ def write_presence(server_id: str, ops: dict[str, dict], sittings: list[int]) ->
     from django.db import transaction
     from django.utils import timezone
 
-    from meetings.events import publish
+    from meetings.events import live_language, publish
     from meetings.live import selectors
     from meetings.live.models import LiveConnection
 
@@ -104,8 +104,10 @@ def write_presence(server_id: str, ops: dict[str, dict], sittings: list[int]) ->
             if op["op"] == "update":
                 LiveConnection.objects.filter(key=key).update(following=op["following"], page=op["page"], seen_at=now)
         for sitting_id in sittings:
+            with live_language():
+                connections = selectors.connections(sitting_id=sitting_id)
             publish(sitting_id=sitting_id, type="presence.changed", audience="clerks",
-                    payload={"connections": selectors.connections(sitting_id=sitting_id)})
+                    payload={"connections": connections})
 
 
 def refresh_presence(server_id: str) -> None:

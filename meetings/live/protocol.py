@@ -87,6 +87,11 @@ def registered(type_: str) -> Registered | None:
     return _registry.get(type_)
 
 
+def registered_types() -> list[str]:
+    """Every inbound type registered so far (the tests hold each to the protocol's contract)."""
+    return sorted(_registry)
+
+
 class Invalid(Exception):
     """An inbound message that is refused before any handler runs.
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from council.audit import audit_record
-from meetings.events import publish, publish_many
+from meetings.events import live_language, publish, publish_many
 from meetings.live import permissions, selectors
 from meetings.live.errors import Refused
 from meetings.live.models import LiveState, StatusChange
@@ -47,6 +47,11 @@ def _require_live(sitting: Sitting) -> None:
 
 
 def _publish_status(live: LiveState, sitting: Sitting) -> None:
+    with live_language():
+        _publish_status_now(live, sitting)
+
+
+def _publish_status_now(live: LiveState, sitting: Sitting) -> None:
     base = {"status": sitting.status, "opened_at": sitting.opened_at, "closed_at": sitting.closed_at}
     publish(sitting_id=sitting.pk, type="session.status", payload=base)
     publish(
@@ -56,6 +61,11 @@ def _publish_status(live: LiveState, sitting: Sitting) -> None:
 
 
 def _publish_presentation(live: LiveState, sitting: Sitting, *, type_: str) -> None:
+    with live_language():
+        _publish_presentation_now(live, sitting, type_=type_)
+
+
+def _publish_presentation_now(live: LiveState, sitting: Sitting, *, type_: str) -> None:
     members = {"presentation": selectors.presentation_data(live)}
     public = {"presentation": selectors.public_presentation_data(live, sitting)}
     if type_ == "session.agenda":
@@ -63,6 +73,14 @@ def _publish_presentation(live: LiveState, sitting: Sitting, *, type_: str) -> N
         members["agenda_item"] = selectors.agenda_item_data(item, audience="members")
         public["agenda_item"] = selectors.agenda_item_data(item, audience="public")
     publish_many(sitting_id=sitting.pk, events=[(type_, members, "members"), (type_, public, "public")])
+
+
+def _publish_presenter(live: LiveState, sitting: Sitting) -> None:
+    """Who presents, to the members; to the public only whether the default presenters do."""
+    public = {"user_id": None, "name": "", "default": live.presenter_id is None}
+    publish_many(sitting_id=sitting.pk, events=[("session.presenter", {"presenter": selectors.presenter_data(live)},
+                                                 "members"),
+                                                ("session.presenter", {"presenter": public}, "public")])
 
 
 def _require_quorum(sitting: Sitting, *, verb: str) -> None:
@@ -257,7 +275,7 @@ def presenter_handover(*, sitting: Sitting, actor, to_user) -> LiveState:
     live.save(update_fields=["presenter", "updated_at"])
     audit_record(action="live.presenter_handover", actor=actor, target=sitting,
                  data={"from": before, "to": to_user.pk})
-    publish(sitting_id=sitting.pk, type="session.presenter", payload={"presenter": selectors.presenter_data(live)})
+    _publish_presenter(live, sitting)
     return live
 
 
@@ -273,5 +291,5 @@ def presenter_reclaim(*, sitting: Sitting, actor) -> LiveState:
     live.updated_at = timezone.now()
     live.save(update_fields=["presenter", "updated_at"])
     audit_record(action="live.presenter_reclaim", actor=actor, target=sitting, data={"from": before})
-    publish(sitting_id=sitting.pk, type="session.presenter", payload={"presenter": selectors.presenter_data(live)})
+    _publish_presenter(live, sitting)
     return live

@@ -81,6 +81,15 @@ _cache_lock = threading.Lock()
 
 
 def build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[str, ...] = ()) -> dict:
+    """The full-state message for one socket, in the language of every live payload
+    (``meetings.events.live_language``)."""
+    from meetings.events import live_language
+
+    with live_language():
+        return _build_state(sitting_id=sitting_id, audience=audience, user=user, streams=streams)
+
+
+def _build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[str, ...] = ()) -> dict:
     """The full-state message for one socket (sync; call through ``database_sync_to_async``).
 
     ``audience`` is the socket's main stream (``members`` or ``public``); ``streams`` lists every

@@ -38,7 +38,8 @@ from meetings.voting.models import (
 
 
 def _iso(value: datetime.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    """In the sitting's zone, to the second, as every time in the live protocol."""
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
 def person_brief(person: Person) -> dict:

@@ -286,13 +286,8 @@ function start(root) {
     if (p.method === "no_objection") {
       return [instructions, button(T.object, () => send({ type: "objection.raise", poll_id: p.id }), "btn btn-large")];
     }
-<<<<<<< HEAD
     if (!["roll_call", "secret"].includes(p.method)) return instructions ? [instructions] : [];
-    if (mine.voted) {
-=======
-    if (!["roll_call", "secret"].includes(p.method)) return [];
     if (mine.receipt) {
->>>>>>> b632650 (The state's me (who the user is, their own ballots) leaves the broadcast parts; preparing the roll publishes the attendance)
       return [el("p", { class: "voting-receipt", "data-receipt": mine.receipt || "" },
         fmt(T.voted, { receipt: mine.receipt || "" }))];
     }
