@@ -266,9 +266,11 @@ def test_a_lone_surrogate_in_an_offline_sync_is_a_400_that_changes_nothing(org, 
     device_id, _ = issue(client)
     version = packet["bill"].current_version.pk
     client_id = str(uuid.uuid4())
+    note = json.dumps({"device_id": device_id, "changes": [{
+        "client_id": client_id, "version": version, "page": 1, "kind": "note", "geometry": {"x": 0.1, "y": 0.1},
+        "text": "LONE"}]})
     bodies = [
-        '{"device_id": "%s", "changes": [{"client_id": "%s", "version": %d, "page": 1, "kind": "note", '
-        '"geometry": {"x": 0.1, "y": 0.1}, "text": "\\ud800"}]}' % (device_id, client_id, version),
+        note.replace("LONE", "\\ud800"),
         '{"device_id": "\\udfff", "changes": []}',
         '{"changes": [{"\\ud800": 1}]}',
     ]

@@ -22,11 +22,21 @@ from django.contrib.auth.models import AnonymousUser
 
 from bench.protoclient import FollowedState
 from meetings import events
+from meetings.attendance.models import AttendanceSuggestion, IdentityCheck
 from meetings.live import dispatch, protocol
 from meetings.live.state import build_state, clear_state_cache
 from meetings.models import Sitting
-from meetings.voting import services
-from meetings.voting.models import AttendanceSuggestion, IdentityCheck
+from meetings.voting.services import (
+    ballots,
+    exclusions,
+    floor,
+    identity,
+    motions,
+    polls,
+    remote,
+    roll,
+    suggestions,
+)
 from tests import factories
 from tests.live.conftest import make_document
 from tests.voting.conftest import mark_all_present, open_sitting
@@ -74,23 +84,23 @@ SILENT = {"motion.create": "motions are not part of the live state; a vote on on
 
 
 def _motion(s, **kw):
-    return services.motion_create(agenda_item=s["item"], title="町税条例の一部改正について", by=s["chair_user"], **kw)
+    return motions.motion_create(agenda_item=s["item"], title="町税条例の一部改正について", by=s["chair_user"], **kw)
 
 
 def _poll(s, method="roll_call"):
-    return services.poll_open(motion=_motion(s), method=method, by=s["chair_user"])
+    return polls.poll_open(motion=_motion(s), method=method, by=s["chair_user"])
 
 
 def _remote(s, *, approved=True, checked=True, checked_in=False):
     person = s["people"][4]
-    request = services.remote_apply(sitting=s["sitting"], person=person, reason="育児のため", by=person.user)
+    request = remote.remote_apply(sitting=s["sitting"], person=person, reason="育児のため", by=person.user)
     if approved:
-        services.remote_decide(request=request, approve=True, by=s["chair_user"])
+        remote.remote_decide(request=request, approve=True, by=s["chair_user"])
     if checked:
-        services.identity_check_record(request=request, method=IdentityCheck.Method.VIDEO, passed=True,
+        identity.identity_check_record(request=request, method=IdentityCheck.Method.VIDEO, passed=True,
                                        by=s["clerk_user"])
     if checked_in:
-        services.attendance_check_in(sitting=s["sitting"], user=person.user)
+        roll.attendance_check_in(sitting=s["sitting"], user=person.user)
     return person, request
 
 
@@ -104,8 +114,8 @@ def _present(s):
 def _tie(s):
     poll = _poll(s)
     for person, choice in zip(s["people"][1:3], ["yes", "no"], strict=True):
-        services.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"t{person.pk}")
-    return services.poll_close(poll=poll, by=s["chair_user"])
+        ballots.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"t{person.pk}")
+    return polls.poll_close(poll=poll, by=s["chair_user"])
 
 
 def _scheduled(s):
@@ -146,23 +156,23 @@ CASES = {
     "remote.disconnect": lambda s: (s["chair_user"], {"type": "remote.disconnect",
                                                       "person_id": _remote(s, checked_in=True)[0].pk}),
     "suggestion.decide": lambda s: (_remote(s), (s["clerk_user"], {"type": "suggestion.decide", "accept": True,
-                                                      "suggestion_id": services.suggestion_add(
+                                                      "suggestion_id": suggestions.suggestion_add(
                                                           sitting=s["sitting"], event=AttendanceSuggestion.Event.JOINED,
                                                           display_name="", person_id=s["people"][4].pk).pk}))[1],
     "exclusion.add": lambda s: (s["chair_user"], {"type": "exclusion.add", "agenda_item_id": s["item"].pk,
                                                   "person_id": s["people"][3].pk, "reason": "本人の一身上に関する事件"}),
-    "exclusion.remove": lambda s: (s["chair_user"], {"type": "exclusion.remove", "exclusion_id": services.exclusion_add(
+    "exclusion.remove": lambda s: (s["chair_user"], {"type": "exclusion.remove", "exclusion_id": exclusions.exclusion_add(
         agenda_item=s["item"], person=s["people"][3], reason="除斥", by=s["chair_user"]).pk}),
     # the floor
     "floor.request": lambda s: (s["member"].user, {"type": "floor.request"}),
-    "floor.withdraw": lambda s: (services.floor_request(sitting=s["sitting"], user=s["member"].user),
+    "floor.withdraw": lambda s: (floor.floor_request(sitting=s["sitting"], user=s["member"].user),
                                  (s["member"].user, {"type": "floor.withdraw"}))[1],
-    "floor.grant": lambda s: (s["chair_user"], {"type": "floor.grant", "turn_id": services.floor_request(
+    "floor.grant": lambda s: (s["chair_user"], {"type": "floor.grant", "turn_id": floor.floor_request(
         sitting=s["sitting"], user=s["member"].user).pk}),
     "floor.give": lambda s: (s["chair_user"], {"type": "floor.give", "person_id": s["people"][2].pk}),
-    "floor.skip": lambda s: (s["chair_user"], {"type": "floor.skip", "turn_id": services.floor_request(
+    "floor.skip": lambda s: (s["chair_user"], {"type": "floor.skip", "turn_id": floor.floor_request(
         sitting=s["sitting"], user=s["member"].user).pk}),
-    "floor.end": lambda s: (services.floor_give(sitting=s["sitting"], person=s["people"][2], by=s["chair_user"]),
+    "floor.end": lambda s: (floor.floor_give(sitting=s["sitting"], person=s["people"][2], by=s["chair_user"]),
                             (s["chair_user"], {"type": "floor.end"}))[1],
     # motions and votes
     "motion.create": lambda s: (s["chair_user"], {"type": "motion.create", "agenda_item_id": s["item"].pk,
@@ -175,7 +185,7 @@ CASES = {
     "vote.counts": lambda s: (s["clerk_user"], {"type": "vote.counts", "poll_id": _poll(s, "standing").pk,
                                                 "yes": 2, "no": 1}),
     "vote.casting": lambda s: (s["chair_user"], {"type": "vote.casting", "poll_id": _tie(s).pk, "choice": "yes"}),
-    "vote.declare": lambda s: (s["chair_user"], {"type": "vote.declare", "poll_id": services.poll_close(
+    "vote.declare": lambda s: (s["chair_user"], {"type": "vote.declare", "poll_id": polls.poll_close(
         poll=_voted(s), by=s["chair_user"]).pk}),
     "objection.raise": lambda s: (s["member"].user, {"type": "objection.raise",
                                                      "poll_id": _poll(s, "no_objection").pk}),
@@ -191,7 +201,7 @@ def services_live():
 def _voted(s):
     poll = _poll(s)
     for person, choice in zip(s["people"][1:4], ["yes", "yes", "no"], strict=True):
-        services.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"v{person.pk}")
+        ballots.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"v{person.pk}")
     return poll
 
 
