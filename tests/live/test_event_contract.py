@@ -15,7 +15,11 @@ A new registered type fails ``test_every_registered_type_has_a_case`` until it g
 
 from __future__ import annotations
 
+import copy
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -42,6 +46,8 @@ from tests.live.conftest import make_document
 from tests.voting.conftest import mark_all_present, open_sitting
 
 pytestmark = pytest.mark.django_db
+
+APPLY_JS = Path(__file__).resolve().parents[1] / "js" / "apply_events.mjs"
 
 # Requests that change nothing another client could see: answered to the sender alone.
 NO_STATE_CHANGE = {
@@ -253,11 +259,28 @@ def test_state_plus_events_equals_a_fresh_state(scene, kind, monkeypatch, django
     assert reply["re"] == "contract"
     assert sent or kind in SILENT, f"{kind} changed the sitting but sent no event"
 
+    browser_cases, fresh_states = [], {}
     for name, (followed, u, audience, streams) in watchers.items():
+        before = copy.deepcopy(followed.state)
+        received = [event for event in sent if event["stream"] in streams]
+        browser_cases.append({"state": before, "events": received, "replies": [reply] if u == user else []})
         for event in sent:
             assert followed.apply(event) in ("applied", "other"), (name, event["type"])
         if u == user:
             followed.apply_reply(reply)
-        fresh = _fresh(sitting_id, u, audience, streams)
+        fresh = fresh_states[name] = _fresh(sitting_id, u, audience, streams)
         assert followed.state == fresh, (f"{kind}: the {name}'s state after the events differs from a fresh one: "
                                          f"{_differences(followed.state, fresh)}")
+    # The browsers' client (static/js/live/socket.js) applies them the same way.
+    for name, state in zip(watchers, _through_socket_js(browser_cases), strict=True):
+        assert state == fresh_states[name], (f"{kind}: socket.js's {name} state differs from a fresh one: "
+                                             f"{_differences(state, fresh_states[name])}")
+
+
+def _through_socket_js(cases: list[dict]) -> list[dict]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (scripts/setup.sh installs it)")
+    done = subprocess.run([node, str(APPLY_JS)], input=json.dumps(cases), capture_output=True, text=True,
+                          timeout=60, check=True)
+    return json.loads(done.stdout)
