@@ -82,6 +82,9 @@ def publish(*, sitting_id: int, type: str, payload: dict, audience: str = "membe
 def publish_many(*, sitting_id: int, events: list[tuple[str, dict, str]]) -> list[int]:
     """Publish several events of one sitting (``(type, payload, audience)`` each) in one round trip.
 
+    An event may carry a fourth element, the payload for the audience's followers who may not open
+    closed-session papers (the same event with the presentation blanked): same seq, other text.
+
     The counters are bumped with one ``UPDATE`` (which row-locks the sitting's live state until
     the transaction ends, so concurrent publishers get consecutive numbers in commit order) and
     read back with one ``SELECT``.
@@ -93,7 +96,7 @@ def publish_many(*, sitting_id: int, events: list[tuple[str, dict, str]]) -> lis
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("publish() must be called inside transaction.atomic")
     bumps: dict[str, int] = {}
-    for type_, _payload, audience in events:
+    for type_, _payload, audience, *_narrow in events:
         if audience not in AUDIENCES:
             raise ValueError(f"unknown audience {audience!r}")
         if not _TYPE_RE.match(type_):
@@ -109,20 +112,25 @@ def publish_many(*, sitting_id: int, events: list[tuple[str, dict, str]]) -> lis
     # Number the events in order: the first of a stream gets (new counter - count + 1).
     next_seq = {field: counters[field] - bumps[field] + 1 for field in bumps}
     seqs = []
-    for type_, payload, audience in events:
+    for type_, payload, audience, *narrow in events:
         field = _SEQ_FIELD[audience]
         seq = next_seq[field]
         next_seq[field] += 1
         message = {"type": type_, "stream": audience, "seq": seq, "sitting": int(sitting_id), "payload": payload}
         text = encode(message)
+        narrow_text = encode({**message, "payload": narrow[0]}) if narrow else None
         group = group_name(sitting_id, audience)
-        transaction.on_commit(lambda g=group, a=audience, q=seq, t=text: send_frame(group=g, stream=a, seq=q, text=t))
+        transaction.on_commit(lambda g=group, a=audience, q=seq, t=text, n=narrow_text:
+                              send_frame(group=g, stream=a, seq=q, text=t, narrow=n))
         seqs.append(seq)
     return seqs
 
 
-def send_frame(*, group: str, stream: str, seq: int, text: str) -> None:
-    """Hand one pre-encoded frame to the channel layer (called after commit, from sync code)."""
+def send_frame(*, group: str, stream: str, seq: int, text: str, narrow: str | None = None) -> None:
+    """Hand one pre-encoded frame to the channel layer (called after commit, from sync code).
+
+    ``narrow`` is the same event for the stream's followers who may not open closed-session papers
+    (executive officials on the members' stream): the hub sends it to them instead."""
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
@@ -131,7 +139,8 @@ def send_frame(*, group: str, stream: str, seq: int, text: str) -> None:
         return
     try:
         async_to_sync(layer.group_send)(
-            group, {"type": "live.frame", "group": group, "stream": stream, "seq": seq, "text": text}
+            group, {"type": "live.frame", "group": group, "stream": stream, "seq": seq, "text": text,
+                    **({"narrow": narrow} if narrow is not None else {})}
         )
     except Exception:  # the change is committed; followers resync on the next message or reconnect
         logger.exception("live: could not send %s seq %s to %s", stream, seq, group)

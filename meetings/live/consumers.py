@@ -70,6 +70,7 @@ class SittingConsumer(AsyncWebsocketConsumer):
         self.key = uuid.uuid4().hex
         self.hub = None
         self.streams: tuple[str, ...] = ()
+        self.reads_closed_session = False
         self._held: list | None = []  # events held while a state is being built (None: not building)
         self._last_access_check = time.monotonic()
         self.following = True
@@ -96,13 +97,14 @@ class SittingConsumer(AsyncWebsocketConsumer):
     def _authorize(self) -> tuple[str, ...] | None:
         # Checked afresh on every connection: a tablet reconnecting right after its user lost the
         # role or signed out must be refused (no remembered answers).
-        from meetings.live.permissions import can_follow, can_run
+        from meetings.live.permissions import can_follow, can_run, reads_closed_session
         from meetings.models import Sitting
 
         user = self.scope.get("user")
         sitting = Sitting.objects.select_related("body").filter(pk=self.sitting_id).first()
         if sitting is None or not can_follow(user, sitting):
             return None
+        self.reads_closed_session = reads_closed_session(user, sitting)
         return ("members", "clerks") if can_run(user, sitting) else ("members",)
 
     async def disconnect(self, code) -> None:

@@ -128,23 +128,30 @@ class Hub:
     def dispatch(self, message: dict) -> None:
         kind = message.get("type")
         if kind == "live.frame":
-            self.fan_out(message["group"], message["stream"], message["seq"], message["text"])
+            self.fan_out(message["group"], message["stream"], message["seq"], message["text"],
+                         narrow=message.get("narrow"))
         elif kind == "live.control":
             self.control(message)
         elif kind == "live.watch":
             self.recovery.heard(int(message.get("nonce") or 0))
 
-    def fan_out(self, group: str, stream: str, seq: int, text: str) -> int:
-        """Write one pre-framed message to every local socket of ``group``; return how many."""
+    def fan_out(self, group: str, stream: str, seq: int, text: str, *, narrow: str | None = None) -> int:
+        """Write one pre-framed message to every local socket of ``group``; return how many.
+
+        ``narrow`` (framed once too) goes instead to sockets that may not open closed-session papers."""
         members = self.groups.get(group)
         if not members:
             return 0
         prepared = daphne_adapter.prepare(text)
+        narrow_prepared = daphne_adapter.prepare(narrow) if narrow is not None else None
         self.frames += 1
         count = 0
         for sock in tuple(members):
             try:
-                sock.deliver(stream, seq, text, prepared)
+                if narrow is not None and not sock.reads_closed_session:
+                    sock.deliver(stream, seq, narrow, narrow_prepared)
+                else:
+                    sock.deliver(stream, seq, text, prepared)
                 count += 1
             except Exception:
                 logger.exception("live hub: delivery failed")

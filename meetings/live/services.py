@@ -72,7 +72,11 @@ def _publish_presentation_now(live: LiveState, sitting: Sitting, *, type_: str) 
         item = live.agenda_item if live.agenda_item_id else None
         members["agenda_item"] = selectors.agenda_item_data(item, audience="members")
         public["agenda_item"] = selectors.agenda_item_data(item, audience="public")
-    publish_many(sitting_id=sitting.pk, events=[(type_, members, "members"), (type_, public, "public")])
+    members_event: tuple = (type_, members, "members")
+    if members["presentation"] is not None and selectors.closed_paper_presented(live):
+        # Officials follow the sitting but may not open closed-session papers: theirs is blank.
+        members_event = (*members_event, {**members, "presentation": None})
+    publish_many(sitting_id=sitting.pk, events=[members_event, (type_, public, "public")])
 
 
 def _publish_presenter(live: LiveState, sitting: Sitting) -> None:

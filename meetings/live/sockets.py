@@ -25,6 +25,9 @@ class LiveSocket(Protocol):
     sitting_id: int
     #: True on the public endpoint: no user, no presence row, no access re-check.
     public: bool
+    #: May open the sitting's closed-session (秘密会) papers (the secretariat, the body's members);
+    #: False for officials, who get events with such a paper's presentation blanked.
+    reads_closed_session: bool
 
     @property
     def session_key(self) -> str | None:

@@ -116,7 +116,11 @@ def _build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[st
         "seqs": {s: counters[s] for s in streams},
         "sitting": sitting.pk,
     }
-    message.update(selectors.core_state(live=live, sitting=sitting, audience=audience))
+    from meetings.live.permissions import reads_closed_session
+
+    reads_closed = audience != "public" and reads_closed_session(user, sitting)
+    message.update(selectors.core_state(live=live, sitting=sitting, audience=audience,
+                                        reads_closed_session=reads_closed))
     message["parts"] = build_parts(sitting=sitting, audience=audience, user=user)
     message["me"] = None if audience == "public" else build_me(sitting=sitting, user=user)
     with _cache_lock:

@@ -243,13 +243,21 @@ def test_every_registered_type_has_a_case():
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_state_plus_events_equals_a_fresh_state(scene, kind, monkeypatch, django_capture_on_commit_callbacks):
     sent: list[dict] = []
-    monkeypatch.setattr(events, "send_frame", lambda *, group, stream, seq, text: sent.append(json.loads(text)))
+    narrowed: dict[int, dict] = {}  # by position in ``sent``: the event for officials, when it differs
+
+    def capture(*, group, stream, seq, text, narrow=None):
+        if narrow is not None:
+            narrowed[len(sent)] = json.loads(narrow)
+        sent.append(json.loads(text))
+
+    monkeypatch.setattr(events, "send_frame", capture)
     with django_capture_on_commit_callbacks(execute=True):
         user, message = CASES[kind](scene)
     sitting_id = scene["sitting"].pk
     watchers = {name: (FollowedState(_fresh(sitting_id, u, a, st)), u, a, st)
                 for name, (u, a, st) in audiences(scene).items()}
     sent.clear()
+    narrowed.clear()
 
     entry = protocol.registered(kind)
     message = {**message, "id": "contract"}
@@ -262,10 +270,12 @@ def test_state_plus_events_equals_a_fresh_state(scene, kind, monkeypatch, django
     browser_cases, fresh_states = [], {}
     for name, (followed, u, audience, streams) in watchers.items():
         before = copy.deepcopy(followed.state)
-        received = [event for event in sent if event["stream"] in streams]
+        reads_closed = name != "official"
+        received = [event if reads_closed else narrowed.get(i, event) for i, event in enumerate(sent)
+                    if event["stream"] in streams]
         browser_cases.append({"state": before, "events": received, "replies": [reply] if u == user else []})
-        for event in sent:
-            assert followed.apply(event) in ("applied", "other"), (name, event["type"])
+        for event in received:
+            assert followed.apply(event) == "applied", (name, event["type"])
         if u == user:
             followed.apply_reply(reply)
         fresh = fresh_states[name] = _fresh(sitting_id, u, audience, streams)
@@ -284,3 +294,43 @@ def _through_socket_js(cases: list[dict]) -> list[dict]:
     done = subprocess.run([node, str(APPLY_JS)], input=json.dumps(cases), capture_output=True, text=True,
                           timeout=60, check=True)
     return json.loads(done.stdout)
+
+
+def test_officials_never_receive_a_closed_session_paper_they_may_not_open(scene, monkeypatch,
+                                                                          django_capture_on_commit_callbacks):
+    """During a closed-session item (秘密会) its papers may be presented to the members, but the
+    officials following the sitting may not open them: their state and their events carry the
+    presentation blanked (the same seq), everyone else's the paper."""
+    from documents.models import Document
+    from meetings.live import services as live
+
+    closed_item = factories.make_agenda_item(scene["sitting"], title="人事案件", closed_session=True)
+    secret = make_document(scene, title="秘密会資料 人事評価", body=scene["committee"], pages=9,
+                           visibility=Document.Visibility.CLOSED_SESSION, agenda_item=closed_item)
+    live.agenda_move(sitting=scene["sitting"], actor=scene["clerk_user"], agenda_item=closed_item)
+    sent: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(events, "send_frame", lambda *, group, stream, seq, text, narrow=None:
+                        sent.append((text, narrow)))
+    sitting_id = scene["sitting"].pk
+    who = audiences(scene)
+    official = FollowedState(_fresh(sitting_id, *who["official"]))
+    member = FollowedState(_fresh(sitting_id, *who["member"]))
+    for message in ({"type": "document.present", "document_id": secret.pk, "page": 2},
+                    {"type": "page.turn", "page": 3}):
+        with django_capture_on_commit_callbacks(execute=True):
+            (reply,) = dispatch.run_calls(protocol.registered(message["type"]), sitting_id=sitting_id, lang="en",
+                                          calls=[(scene["clerk_user"].pk, message)])
+        assert reply is None, reply
+    for_official = [json.loads(narrow or text) for text, narrow in sent if json.loads(text)["stream"] == "members"]
+    for_member = [json.loads(text) for text, _narrow in sent if json.loads(text)["stream"] == "members"]
+    for event in for_official:
+        assert official.apply(event) == "applied"
+    for event in for_member:
+        assert member.apply(event) == "applied"
+    assert official.state == _fresh(sitting_id, *who["official"]) and official.state["presentation"] is None
+    assert member.state == _fresh(sitting_id, *who["member"])
+    assert member.state["presentation"]["title"] == "秘密会資料 人事評価" and member.state["presentation"]["page"] == 3
+    seen = json.dumps([official.state, *for_official], ensure_ascii=False)
+    for leak in ("秘密会資料", f'"document_id":{secret.pk}', f'"version_id":{secret.versions.get().pk}',
+                 '"page_count":9'):
+        assert leak.replace(":", ": ") not in seen and leak not in seen, leak

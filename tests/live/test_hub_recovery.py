@@ -32,6 +32,7 @@ class FakeSocket:
     sitting_id = 1
     public = False
     session_key = None
+    reads_closed_session = True
 
     def __init__(self) -> None:
         self.seqs: list[int] = []
