@@ -208,9 +208,9 @@ ROUTES: dict[str, tuple[dict[str, str], str, str]] = {
     "meetings:matters:report_edit": ({}, "L D D D D D O O", "L D D D D D O O"),
     "meetings:matters:report_pdf": ({}, "L D D D D D O O", "L D D D D D M M"),
     "documents:annotations:api_version": ({}, "D D D O O O O O", "D M M M M M M M"),
-    "documents:annotations:api_sync": ({}, "D M M M M M M M", "D D D D D D D D"),
-    "documents:annotations:api_bookmark": ({}, "D M M M M M M M", "D D D D D D D D"),
-    "documents:annotations:api_packet": ({}, "D D O O O O O O", "D D D D D D D D"),
+    "documents:annotations:api_sync": ({}, "D M M M M M M M", "D B B B B B B B"),  # a body that is not JSON: 400
+    "documents:annotations:api_bookmark": ({}, "D M M M M M M M", "D B B B B B B B"),  # a body that is not JSON: 400
+    "documents:annotations:api_packet": ({}, "D D O O O O O O", "D B B B B B B B"),  # a body that is not JSON: 400
     "documents:annotations:api_notes_search": ({}, "D O O O O O O O", "D M M M M M M M"),
     # The device id is the bearer secret: the Service Worker asks without a session.
     "documents:annotations:api_device": ({}, "O O O O O O O O", "O O O O O O O O"),
@@ -270,6 +270,7 @@ def world(db, settings, tmp_path):
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
+    from bench.support.hostile_pdfs import valid
     from documents.annotations.models import Annotation, OfflineDevice
     from documents.models import Document
     from documents.notices.models import NoticeAttachment
@@ -277,7 +278,6 @@ def world(db, settings, tmp_path):
     from documents.services import document_create
     from meetings.models import AgendaItemDocument
     from tests import factories
-    from tests.security.hostile_pdfs import valid
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     org = factories.make_small_council()
@@ -465,6 +465,7 @@ WS_TYPES: dict[str, str] = {
     "state.request": "- - - - - - - - -",
     # Refused on the merits for everyone in this scene (no no-objection question is open; the
     # member is not checked in online; not waiting for the floor): the service decides.
+    "agenda.list": "C C C A A A A A U",
     "agenda.move": "C C C F A F A A U",
     "attendance.all_present": "C C C F F F A A U",
     "attendance.checkin": "C C C A A F F F U",
