@@ -149,6 +149,7 @@ CASES = {
         (s["chair_user"], {"type": "presenter.reclaim"}))[1],
     # the roll
     "attendance.prepare": lambda s: (s["clerk_user"], {"type": "attendance.prepare"}),
+    "attendance.all_present": lambda s: (s["clerk_user"], {"type": "attendance.all_present"}),
     "attendance.mark": lambda s: (s["clerk_user"], {"type": "attendance.mark", "person_id": s["people"][3].pk,
                                                       "status": "late"}),
     "attendance.checkin": lambda s: (_remote(s), (s["people"][4].user, {"type": "attendance.checkin"}))[1],
