@@ -120,8 +120,9 @@ def publish_many(*, sitting_id: int, events: list[tuple[str, dict, str]]) -> lis
         text = encode(message)
         narrow_text = encode({**message, "payload": narrow[0]}) if narrow else None
         group = group_name(sitting_id, audience)
-        transaction.on_commit(lambda g=group, a=audience, q=seq, t=text, n=narrow_text:
-                              send_frame(group=g, stream=a, seq=q, text=t, narrow=n))
+        extra = {"narrow": narrow_text} if narrow_text is not None else {}
+        transaction.on_commit(lambda g=group, a=audience, q=seq, t=text, x=extra:
+                              send_frame(group=g, stream=a, seq=q, text=t, **x))
         seqs.append(seq)
     return seqs
 
