@@ -73,10 +73,10 @@ def setup_database(database_url: str) -> dict:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from bench.support import factories
     from documents.models import Document, DocumentVersion
     from meetings.live.models import LiveState
     from meetings.models import AgendaItemDocument, Sitting
-    from tests import factories
 
     call_command("migrate", verbosity=0, interactive=False)
     org = factories.make_small_council()

@@ -57,7 +57,7 @@ def make_pdf(pages: int) -> Path:
 
 
 def _annotations_with_appearances(count: int = 32_768) -> bytes:
-    from tests.security.hostile_pdfs import build, simple_objects, stream
+    from bench.support.hostile_pdfs import build, simple_objects, stream
 
     objects = simple_objects(page_extra=b"/Annots 6 0 R ")
     objects[7] = stream(b"0 0 1 RG 0 0 3 4 re S", b"/Type /XObject /Subtype /Form /BBox [0 0 3 4] ")
@@ -75,7 +75,7 @@ def _annotations_with_appearances(count: int = 32_768) -> bytes:
 def _text_operators(count: int = 200_000) -> bytes:
     import zlib
 
-    from tests.security.hostile_pdfs import build, simple_objects
+    from bench.support.hostile_pdfs import build, simple_objects
 
     ops = [b"BT /F1 2 Tf"]
     for i in range(count):
@@ -85,7 +85,7 @@ def _text_operators(count: int = 200_000) -> bytes:
 
 
 def _form_xobjects(count: int = 10_000) -> bytes:
-    from tests.security.hostile_pdfs import build, simple_objects, stream
+    from bench.support.hostile_pdfs import build, simple_objects, stream
 
     names = b" ".join(b"/X%d %d 0 R" % (i, 6 + i) for i in range(count))
     draws = b"\n".join(b"q 1 0 0 1 %d %d cm /X%d Do Q" % ((i * 6) % 600, (i * 8) % 780, i) for i in range(count))
@@ -98,7 +98,7 @@ def _form_xobjects(count: int = 10_000) -> bytes:
 
 
 def pathological_pages() -> dict[str, Path]:
-    from tests.documents import field_pdfs
+    from bench.support import field_pdfs
 
     builders = {
         "links_32768": field_pdfs.many_links,

@@ -38,10 +38,9 @@ def setup_database(database_url: str, members: int) -> dict:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from bench.support import factories
+    from bench.support.scenario import make_document, open_with_everyone_present, session_key_for
     from meetings.models import Sitting
-    from tests import factories
-    from tests.security.voting_scenario import open_with_everyone_present
-    from tests.security.ws import make_document, session_key_for
 
     call_command("migrate", verbosity=0, interactive=False)
     org = factories.make_small_council(councillors=members)

@@ -46,9 +46,9 @@ def setup_database(database_url: str, voters: int) -> dict:
     from django.test.utils import override_settings
     from django.utils import timezone
 
+    from bench.support import factories
     from meetings.attendance.models import Attendance
     from meetings.models import Sitting
-    from tests import factories
 
     call_command("migrate", verbosity=0, interactive=False)
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):

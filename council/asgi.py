@@ -9,14 +9,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from council.routing import websocket_urlpatterns  # noqa: E402
+from council.wsorigin import SameOriginValidator  # noqa: E402
 from documents.backpressure import SendBackpressure  # noqa: E402  (documents: flow control for streamed files)
 
 application = ProtocolTypeRouter(
     {
         "http": SendBackpressure(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

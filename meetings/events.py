@@ -17,6 +17,7 @@ See ``docs/protocol.md`` for the message format.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import re
@@ -38,9 +39,35 @@ def group_name(sitting_id: int, audience: str) -> str:
     return f"live.s{int(sitting_id)}.{audience}"
 
 
+class LiveJSONEncoder(DjangoJSONEncoder):
+    """Times in the sitting's zone (the council's ``TIME_ZONE``, e.g. ``+09:00``), to the second."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime) and timezone.is_aware(o):
+            return local_iso(o)
+        return super().default(o)
+
+
+def local_iso(value: datetime.datetime | None) -> str | None:
+    """An aware time as the protocol sends it: ``2026-11-27T10:00:03+09:00``."""
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def live_language():
+    """The language of every live payload, states and events alike: the council's own
+    (``LANGUAGE_CODE``). An event is serialized once for a whole audience, so its labels
+    (``status_label``, ``method_label``, the quorum's ``reason`` …) cannot follow each reader's
+    language; the state uses the same, so that a state plus events equals a fresh state. Replies and
+    errors, sent to one socket, are in that user's language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def encode(message: dict[str, Any]) -> str:
     """Serialize a message the way every live frame is serialized (compact UTF-8 JSON)."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), cls=LiveJSONEncoder)
 
 
 def publish(*, sitting_id: int, type: str, payload: dict, audience: str = "members") -> int:  # noqa: A002
@@ -55,6 +82,9 @@ def publish(*, sitting_id: int, type: str, payload: dict, audience: str = "membe
 def publish_many(*, sitting_id: int, events: list[tuple[str, dict, str]]) -> list[int]:
     """Publish several events of one sitting (``(type, payload, audience)`` each) in one round trip.
 
+    An event may carry a fourth element, the payload for the audience's followers who may not open
+    closed-session papers (the same event with the presentation blanked): same seq, other text.
+
     The counters are bumped with one ``UPDATE`` (which row-locks the sitting's live state until
     the transaction ends, so concurrent publishers get consecutive numbers in commit order) and
     read back with one ``SELECT``.
@@ -66,7 +96,7 @@ def publish_many(*, sitting_id: int, events: list[tuple[str, dict, str]]) -> lis
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("publish() must be called inside transaction.atomic")
     bumps: dict[str, int] = {}
-    for type_, _payload, audience in events:
+    for type_, _payload, audience, *_narrow in events:
         if audience not in AUDIENCES:
             raise ValueError(f"unknown audience {audience!r}")
         if not _TYPE_RE.match(type_):
@@ -82,20 +112,26 @@ def publish_many(*, sitting_id: int, events: list[tuple[str, dict, str]]) -> lis
     # Number the events in order: the first of a stream gets (new counter - count + 1).
     next_seq = {field: counters[field] - bumps[field] + 1 for field in bumps}
     seqs = []
-    for type_, payload, audience in events:
+    for type_, payload, audience, *narrow in events:
         field = _SEQ_FIELD[audience]
         seq = next_seq[field]
         next_seq[field] += 1
         message = {"type": type_, "stream": audience, "seq": seq, "sitting": int(sitting_id), "payload": payload}
         text = encode(message)
+        narrow_text = encode({**message, "payload": narrow[0]}) if narrow else None
         group = group_name(sitting_id, audience)
-        transaction.on_commit(lambda g=group, a=audience, q=seq, t=text: send_frame(group=g, stream=a, seq=q, text=t))
+        extra = {"narrow": narrow_text} if narrow_text is not None else {}
+        transaction.on_commit(lambda g=group, a=audience, q=seq, t=text, x=extra:
+                              send_frame(group=g, stream=a, seq=q, text=t, **x))
         seqs.append(seq)
     return seqs
 
 
-def send_frame(*, group: str, stream: str, seq: int, text: str) -> None:
-    """Hand one pre-encoded frame to the channel layer (called after commit, from sync code)."""
+def send_frame(*, group: str, stream: str, seq: int, text: str, narrow: str | None = None) -> None:
+    """Hand one pre-encoded frame to the channel layer (called after commit, from sync code).
+
+    ``narrow`` is the same event for the stream's followers who may not open closed-session papers
+    (executive officials on the members' stream): the hub sends it to them instead."""
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
@@ -104,7 +140,8 @@ def send_frame(*, group: str, stream: str, seq: int, text: str) -> None:
         return
     try:
         async_to_sync(layer.group_send)(
-            group, {"type": "live.frame", "group": group, "stream": stream, "seq": seq, "text": text}
+            group, {"type": "live.frame", "group": group, "stream": stream, "seq": seq, "text": text,
+                    **({"narrow": narrow} if narrow is not None else {})}
         )
     except Exception:  # the change is committed; followers resync on the next message or reconnect
         logger.exception("live: could not send %s seq %s to %s", stream, seq, group)

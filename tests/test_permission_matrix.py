@@ -270,6 +270,7 @@ def world(db, settings, tmp_path):
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
+    from bench.support.hostile_pdfs import valid
     from documents.annotations.models import Annotation, OfflineDevice
     from documents.models import Document
     from documents.notices.models import NoticeAttachment
@@ -277,7 +278,6 @@ def world(db, settings, tmp_path):
     from documents.services import document_create
     from meetings.models import AgendaItemDocument
     from tests import factories
-    from tests.security.hostile_pdfs import valid
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     org = factories.make_small_council()
@@ -465,6 +465,7 @@ WS_TYPES: dict[str, str] = {
     "state.request": "- - - - - - - - -",
     # Refused on the merits for everyone in this scene (no no-objection question is open; the
     # member is not checked in online; not waiting for the floor): the service decides.
+    "agenda.list": "C C C A A A A A U",
     "agenda.move": "C C C F A F A A U",
     "attendance.all_present": "C C C F F F A A U",
     "attendance.checkin": "C C C A A F F F U",

@@ -67,6 +67,14 @@ def handle_presence_list(*, user, sitting_id: int, message: dict) -> dict:
     return {"type": "presence", "connections": selectors.connections(sitting_id=sitting_id)}
 
 
+def handle_agenda_list(*, user, sitting_id: int, message: dict) -> dict:
+    """The order of business and the documents on it that ``user`` may read: the ids a client needs
+    for ``agenda.move`` and ``document.present``."""
+    sitting = _sitting(sitting_id)
+    return {"type": "agenda", "items": selectors.agenda_for(sitting=sitting),
+            "documents": selectors.console_documents(sitting=sitting, user=user)}
+
+
 def register() -> None:
     # Answered by the consumer itself.
     register_handler("ping", schema={}, handler=None, public=True)
@@ -93,3 +101,4 @@ def register() -> None:
                      handler=handle_presenter_handover)
     register_handler("presenter.reclaim", schema={}, handler=handle_presenter_reclaim)
     register_handler("presence.list", schema={}, handler=handle_presence_list)
+    register_handler("agenda.list", schema={}, handler=handle_agenda_list)

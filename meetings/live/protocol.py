@@ -29,6 +29,8 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from council.jsontext import valid_unicode
+
 MAX_MESSAGE_BYTES = 8 * 1024
 
 Handler = Callable[..., "dict | None"]
@@ -85,34 +87,114 @@ def registered(type_: str) -> Registered | None:
     return _registry.get(type_)
 
 
-class Invalid(Exception):
-    """An inbound message that is refused before any handler runs."""
+def registered_types() -> list[str]:
+    """Every inbound type registered so far (the tests hold each to the protocol's contract)."""
+    return sorted(_registry)
 
-    def __init__(self, code: str, message: str, msg_id: Any = None):
+
+class Invalid(Exception):
+    """An inbound message that is refused before any handler runs.
+
+    ``msg_id`` is the message's ``id`` (echoed as ``re``), ``for_type`` its ``type`` (sent as
+    ``for``) and ``field`` the offending field of an ``invalid`` message, each when known.
+    """
+
+    def __init__(self, code: str, message: str, msg_id: Any = None, *, for_type: str | None = None,
+                 field: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.msg_id = msg_id
+        self.for_type = for_type
+        self.field = field
+
+    def as_error(self) -> dict:
+        """The ``error`` message that answers the refused one."""
+        error: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if self.for_type is not None:
+            error["for"] = self.for_type
+        if self.field is not None:
+            error["field"] = self.field
+        if self.msg_id is not None:
+            error["re"] = self.msg_id
+        return error
+
+
+# An oversized message is still read (up to this size) for its ``type`` and ``id``, so the error
+# can say what it answers; anything larger is refused unread.
+MAX_READ_FOR_ID = 8 * MAX_MESSAGE_BYTES
+
+
+def _valid_id(value: Any) -> Any:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and abs(value) <= 2**53:
+        return value
+    if isinstance(value, str) and len(value) <= 64 and _encodable(value):
+        return value
+    return None
+
+
+def _encodable(text: str) -> bool:
+    return valid_unicode(text)
+
+
+def _identify(text: str) -> tuple[Any, str | None]:
+    """The ``id`` and ``type`` of an oversized message, when it is small enough to read at all."""
+    if len(text) > MAX_READ_FOR_ID:
+        return None, None
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(message, dict):
+        return None, None
+    kind = message.get("type")
+    kind = kind if isinstance(kind, str) and len(kind) <= 64 and _encodable(kind) else None
+    return _valid_id(message.get("id")), kind
+
+
+def _field_of(error) -> str:
+    """The name (a path for nested fields) of the field a schema error is about."""
+    path = [str(p) for p in error.absolute_path]
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in instance]
+        path.append(missing[0] if missing else "")
+    elif error.validator == "additionalProperties":
+        known = set((error.schema or {}).get("properties", {}))
+        extra = sorted(name for name in instance if name not in known)
+        path.append(extra[0] if extra else "")
+    return "/".join(p for p in path if p) or "message"
 
 
 def parse(text: str | None, *, public: bool = False) -> tuple[Registered, dict]:
     """Decode and validate one inbound text frame; raise ``Invalid`` with a translated message."""
     if text is None:
         raise Invalid("malformed", _("Only text messages are accepted."))
-    if len(text) > MAX_MESSAGE_BYTES or len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
-        raise Invalid("too_large", _("The message is too large."))
+    try:
+        size = len(text.encode("utf-8")) if len(text) <= MAX_MESSAGE_BYTES else len(text)
+    except UnicodeEncodeError:  # a raw lone surrogate: only an in-process client can send one
+        raise Invalid("malformed", _("The message holds text that is not valid Unicode.")) from None
+    if size > MAX_MESSAGE_BYTES:
+        msg_id, kind = _identify(text)
+        raise Invalid("too_large", _("The message is too large."), msg_id, for_type=kind)
     try:
         message = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: brackets nested deeper than the parser goes
         raise Invalid("malformed", _("The message is not valid JSON.")) from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise Invalid("malformed", _("The message has no type."))
-    msg_id = message.get("id") if isinstance(message.get("id"), (str, int)) else None
-    entry = _registry.get(message["type"])
+    if "\\" in text and not valid_unicode(message):  # "\ud800": a string with no UTF-8 form
+        raise Invalid("malformed", _("The message holds text that is not valid Unicode."))
+    msg_id = _valid_id(message.get("id"))
+    kind = message["type"]
+    entry = _registry.get(kind)
     if entry is None or (public and not entry.public):
-        raise Invalid("unknown_type", _("Unknown message type."), msg_id)
-    error = next(iter(sorted(entry.validator.iter_errors(message), key=lambda e: e.path)), None)
+        raise Invalid("unknown_type", _("Unknown message type."), msg_id, for_type=kind[:64])
+    error = next(iter(sorted(entry.validator.iter_errors(message), key=lambda e: list(map(str, e.path)))), None)
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "message"
-        raise Invalid("invalid", _("The message is not valid (%(where)s).") % {"where": where}, msg_id)
+        field = _field_of(error)
+        raise Invalid("invalid", _("The message is not valid (%(where)s).") % {"where": field}, msg_id,
+                      for_type=kind, field=field)
     return entry, message

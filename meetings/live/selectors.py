@@ -91,8 +91,10 @@ def presenter_data(live: LiveState) -> dict:
     return {"user_id": live.presenter_id, "name": person_label(live.presenter), "default": False}
 
 
-def core_state(*, live: LiveState, sitting: Sitting, audience: str) -> dict:
-    """The core of the full-state message (see docs/protocol.md)."""
+def core_state(*, live: LiveState, sitting: Sitting, audience: str, reads_closed_session: bool = True) -> dict:
+    """The core of the full-state message (see docs/protocol.md). A follower who may not open
+    closed-session papers (``reads_closed_session`` False) gets a closed-session paper's
+    presentation blanked."""
     public = audience == "public"
     agenda_item = live.agenda_item if live.agenda_item_id else None
     data = {
@@ -103,7 +105,9 @@ def core_state(*, live: LiveState, sitting: Sitting, audience: str) -> dict:
         "opened_at": sitting.opened_at,
         "closed_at": sitting.closed_at,
         "agenda_item": agenda_item_data(agenda_item, audience=audience),
-        "presentation": public_presentation_data(live, sitting) if public else presentation_data(live),
+        "presentation": (public_presentation_data(live, sitting) if public else presentation_data(live))
+        if _still_presentable(live, sitting) and (public or reads_closed_session or not closed_paper_presented(live))
+        else None,
         "presenter": {"user_id": None, "name": "", "default": live.presenter_id is None}
         if public
         else presenter_data(live),
@@ -113,6 +117,23 @@ def core_state(*, live: LiveState, sitting: Sitting, audience: str) -> dict:
     else:
         data["livestream_url"] = sitting.livestream_url if sitting.is_public else ""
     return data
+
+
+def closed_paper_presented(live: LiveState) -> bool:
+    from meetings.live.permissions import is_closed_session_paper
+
+    return live.document_id is not None and is_closed_session_paper(live.document)
+
+
+def _still_presentable(live: LiveState, sitting: Sitting) -> bool:
+    """A document presented earlier and no longer fit for every follower (withdrawn, made
+    secretariat-only) is not shown in a fresh state; turning its pages is refused."""
+    from meetings.live.permissions import presenting_refusal
+
+    if live.document_id is None:
+        return True
+    agenda_item = live.agenda_item if live.agenda_item_id else None
+    return presenting_refusal(live.document, sitting=sitting, agenda_item=agenda_item) is None
 
 
 def agenda_for(*, sitting: Sitting) -> list[dict]:

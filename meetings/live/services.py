@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from council.audit import audit_record
-from meetings.events import publish, publish_many
+from meetings.events import live_language, publish, publish_many
 from meetings.live import permissions, selectors
 from meetings.live.errors import Refused
 from meetings.live.models import LiveState, StatusChange
@@ -47,6 +47,11 @@ def _require_live(sitting: Sitting) -> None:
 
 
 def _publish_status(live: LiveState, sitting: Sitting) -> None:
+    with live_language():
+        _publish_status_now(live, sitting)
+
+
+def _publish_status_now(live: LiveState, sitting: Sitting) -> None:
     base = {"status": sitting.status, "opened_at": sitting.opened_at, "closed_at": sitting.closed_at}
     publish(sitting_id=sitting.pk, type="session.status", payload=base)
     publish(
@@ -56,13 +61,30 @@ def _publish_status(live: LiveState, sitting: Sitting) -> None:
 
 
 def _publish_presentation(live: LiveState, sitting: Sitting, *, type_: str) -> None:
+    with live_language():
+        _publish_presentation_now(live, sitting, type_=type_)
+
+
+def _publish_presentation_now(live: LiveState, sitting: Sitting, *, type_: str) -> None:
     members = {"presentation": selectors.presentation_data(live)}
     public = {"presentation": selectors.public_presentation_data(live, sitting)}
     if type_ == "session.agenda":
         item = live.agenda_item if live.agenda_item_id else None
         members["agenda_item"] = selectors.agenda_item_data(item, audience="members")
         public["agenda_item"] = selectors.agenda_item_data(item, audience="public")
-    publish_many(sitting_id=sitting.pk, events=[(type_, members, "members"), (type_, public, "public")])
+    members_event: tuple = (type_, members, "members")
+    if members["presentation"] is not None and selectors.closed_paper_presented(live):
+        # Officials follow the sitting but may not open closed-session papers: theirs is blank.
+        members_event = (*members_event, {**members, "presentation": None})
+    publish_many(sitting_id=sitting.pk, events=[members_event, (type_, public, "public")])
+
+
+def _publish_presenter(live: LiveState, sitting: Sitting) -> None:
+    """Who presents, to the members; to the public only whether the default presenters do."""
+    public = {"user_id": None, "name": "", "default": live.presenter_id is None}
+    publish_many(sitting_id=sitting.pk, events=[("session.presenter", {"presenter": selectors.presenter_data(live)},
+                                                 "members"),
+                                                ("session.presenter", {"presenter": public}, "public")])
 
 
 def _require_quorum(sitting: Sitting, *, verb: str) -> None:
@@ -196,17 +218,16 @@ def document_present(*, sitting: Sitting, actor, document_id: int, version_id: i
 
 
 def _require_presentable(document, live: LiveState) -> None:
-    """Every follower of the members' stream receives what is presented, so it must be theirs to see:
-    documents released to the members (or the public); closed-session documents only while a
-    closed-session item is under way. Secretariat-only and unreleased documents are never presented."""
-    from documents.models import Document
-    from documents.permissions import is_released
-
-    if not is_released(document) or document.visibility == Document.Visibility.SECRETARIAT:
+    """Every follower of the members' stream receives what is presented, so it must be theirs to
+    read (``permissions.presenting_refusal``)."""
+    agenda_item = live.agenda_item if live.agenda_item_id else None
+    refusal = permissions.presenting_refusal(document, sitting=live.sitting, agenda_item=agenda_item)
+    if refusal == "unreleased":
         raise Refused(_("Only documents released to the members can be presented."), code="not_presentable")
-    if document.visibility == Document.Visibility.CLOSED_SESSION and not (
-        live.agenda_item_id and live.agenda_item.closed_session
-    ):
+    if refusal == "other_body":
+        raise Refused(_("This document belongs to another body; its members-only papers cannot be presented "
+                        "here."), code="not_presentable")
+    if refusal == "closed_session":
         raise Refused(_("A closed-session document can be presented only during a closed-session item."),
                       code="not_presentable")
 
@@ -231,6 +252,7 @@ def page_turn(*, sitting: Sitting | int, actor, page: int, version_id: int | Non
         raise Refused(_("No document is being presented."), code="no_document")
     if version_id is not None and version_id != live.version_id:
         raise Refused(_("The presented document has changed; turn the page again."), code="stale")
+    _require_presentable(live.document, live)  # e.g. withdrawn since it was put up
     _check_page(page, live.version.page_count)
     if page == live.page:
         return live
@@ -257,7 +279,7 @@ def presenter_handover(*, sitting: Sitting, actor, to_user) -> LiveState:
     live.save(update_fields=["presenter", "updated_at"])
     audit_record(action="live.presenter_handover", actor=actor, target=sitting,
                  data={"from": before, "to": to_user.pk})
-    publish(sitting_id=sitting.pk, type="session.presenter", payload={"presenter": selectors.presenter_data(live)})
+    _publish_presenter(live, sitting)
     return live
 
 
@@ -273,5 +295,5 @@ def presenter_reclaim(*, sitting: Sitting, actor) -> LiveState:
     live.updated_at = timezone.now()
     live.save(update_fields=["presenter", "updated_at"])
     audit_record(action="live.presenter_reclaim", actor=actor, target=sitting, data={"from": before})
-    publish(sitting_id=sitting.pk, type="session.presenter", payload={"presenter": selectors.presenter_data(live)})
+    _publish_presenter(live, sitting)
     return live

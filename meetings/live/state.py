@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 StatePart = Callable[..., dict]
 _parts: dict[str, StatePart] = {}
+_personal: dict[str, StatePart] = {}
 
 
 def register_state_part(name: str, func: StatePart) -> None:
@@ -33,6 +34,25 @@ def register_state_part(name: str, func: StatePart) -> None:
     if not name or not name.replace("_", "").isalnum():
         raise ValueError(f"state part name {name!r} must be a simple identifier")
     _parts[name] = func
+
+
+def register_personal_part(name: str, func: StatePart) -> None:
+    """Add ``func(*, sitting, user) -> dict`` to the state's ``me``: what concerns the signed-in user
+    alone (who they are in this sitting, their own ballots). Never in an event (events are the same
+    for a whole audience); it changes only through the user's own requests and their replies."""
+    _personal[name] = func
+
+
+def build_me(*, sitting: Sitting, user: Any) -> dict | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    me: dict[str, Any] = {"user": user.pk}
+    for name, func in _personal.items():
+        try:
+            me.update(func(sitting=sitting, user=user))
+        except Exception:
+            logger.exception("live: personal part %r failed for sitting %s", name, sitting.pk)
+    return me
 
 
 def registered_parts() -> dict[str, StatePart]:
@@ -61,6 +81,15 @@ _cache_lock = threading.Lock()
 
 
 def build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[str, ...] = ()) -> dict:
+    """The full-state message for one socket, in the language of every live payload
+    (``meetings.events.live_language``)."""
+    from meetings.events import live_language
+
+    with live_language():
+        return _build_state(sitting_id=sitting_id, audience=audience, user=user, streams=streams)
+
+
+def _build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[str, ...] = ()) -> dict:
     """The full-state message for one socket (sync; call through ``database_sync_to_async``).
 
     ``audience`` is the socket's main stream (``members`` or ``public``); ``streams`` lists every
@@ -87,8 +116,13 @@ def build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[str
         "seqs": {s: counters[s] for s in streams},
         "sitting": sitting.pk,
     }
-    message.update(selectors.core_state(live=live, sitting=sitting, audience=audience))
+    from meetings.live.permissions import reads_closed_session
+
+    reads_closed = audience != "public" and reads_closed_session(user, sitting)
+    message.update(selectors.core_state(live=live, sitting=sitting, audience=audience,
+                                        reads_closed_session=reads_closed))
     message["parts"] = build_parts(sitting=sitting, audience=audience, user=user)
+    message["me"] = None if audience == "public" else build_me(sitting=sitting, user=user)
     with _cache_lock:
         _cache[key] = (now + STATE_CACHE_SECONDS, message)
         _cache.move_to_end(key)

@@ -323,28 +323,29 @@ def _state_part(name: str):
     def build(*, sitting, audience, user):
         if audience == "members" and permissions.sees_clerk_view(user, sitting):
             audience = "clerks"
-        data = selectors.part(name, sitting=sitting, audience=audience, user=user)
-        person = permissions.person_of(user) if audience != "public" else None
-        if person is not None and name in ("attendance", "floor"):
-            data = dict(
-                data,
-                me={
-                    "person": person.pk,
-                    "member": permissions.can_take_part(user, sitting),
-                    "chair": permissions.can_chair(user, sitting),
-                },
-            )
-        return data
+        return selectors.part(name, sitting=sitting, audience=audience, user=user)
 
     return build
 
 
+def _personal_part(*, sitting, user):
+    """The state's ``me``: who the user is in this sitting and their own ballots (by poll id)."""
+    person = permissions.person_of(user)
+    return {
+        "person": person.pk if person is not None else None,
+        "member": permissions.can_take_part(user, sitting),
+        "chair": permissions.can_chair(user, sitting),
+        "ballots": selectors.my_ballots(sitting=sitting, person=person) if person is not None else {},
+    }
+
+
 def register() -> None:
     from meetings.live.protocol import register_handler
-    from meetings.live.state import register_state_part
+    from meetings.live.state import register_personal_part, register_state_part
 
     for name in ("attendance", "quorum", "floor", "poll"):
         register_state_part(name, _state_part(name))
+    register_personal_part("voting", _personal_part)
 
     empty: dict = {}
     register_handler("attendance.checkin", schema=empty, handler=handle_checkin)

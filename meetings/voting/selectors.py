@@ -38,7 +38,8 @@ from meetings.voting.models import (
 
 
 def _iso(value: datetime.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    """In the sitting's zone, to the second, as every time in the live protocol."""
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
 def person_brief(person: Person) -> dict:
@@ -321,25 +322,21 @@ def poll_part(*, sitting: Sitting, audience: str, user: Any = None) -> dict:
                 "method_label": str(poll.get_method_display()),
             }
         }
-    data: dict[str, Any] = {"poll": poll_summary(poll, audience=audience)}
-    person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
-    if person is not None and audience != "public":
-        model = SecretParticipation if poll.is_secret else Ballot
-        mine = model.objects.filter(poll=poll, member=person).first()
-        data["me"] = {
-            "person": person.pk,
-            "entitled": person.pk in poll.entitled,
-            "voted": mine is not None,
-            "receipt": mine.receipt if mine else None,
-            "choice": getattr(mine, "choice", None) if mine and not poll.is_secret else None,
-        }
-        instructions = data["poll"].get("instructions")
-        if instructions:
-            online = Attendance.objects.filter(
-                sitting=sitting, person=person, status=Attendance.Status.PRESENT_ONLINE
-            ).exists()
-            data["me"]["instructions"] = instructions["online" if online else "room"]
-    return data
+    return {"poll": poll_summary(poll, audience=audience)}
+
+
+def my_ballots(*, sitting: Sitting, person: Person) -> dict[str, dict]:
+    """A member's own ballots in this sitting, by poll id: the receipt, and the choice unless secret."""
+    mine: dict[str, dict] = {}
+    for poll_id, receipt, choice in Ballot.objects.filter(poll__sitting=sitting, member=person).values_list(
+        "poll_id", "receipt", "choice"
+    ):
+        mine[str(poll_id)] = {"receipt": receipt, "choice": choice}
+    for poll_id, receipt in SecretParticipation.objects.filter(poll__sitting=sitting, member=person).values_list(
+        "poll_id", "receipt"
+    ):
+        mine[str(poll_id)] = {"receipt": receipt, "choice": None}
+    return mine
 
 
 PARTS = {"attendance": attendance_part, "quorum": quorum_part, "floor": floor_part, "poll": poll_part}

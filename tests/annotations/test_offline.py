@@ -256,3 +256,27 @@ def test_offline_revoked_device_learns_it_without_a_session(org, packet):
     assert Client().get(reverse("documents:annotations:api_device",
                                 kwargs={"device_id": str(uuid.uuid4())})).json()["known"] is False
     assert Client().get(reverse("documents:annotations:api_device", kwargs={"device_id": "nope"})).status_code == 404
+
+
+def test_a_lone_surrogate_in_an_offline_sync_is_a_400_that_changes_nothing(org, packet):
+    """JSON may spell a lone surrogate ("\\ud800"); no database can store it, so the sync refuses it
+    as a bad request instead of failing with a server error."""
+    member = org["members"][8].user
+    client = login(member)
+    device_id, _ = issue(client)
+    version = packet["bill"].current_version.pk
+    client_id = str(uuid.uuid4())
+    note = json.dumps({"device_id": device_id, "changes": [{
+        "client_id": client_id, "version": version, "page": 1, "kind": "note", "geometry": {"x": 0.1, "y": 0.1},
+        "text": "LONE"}]})
+    bodies = [
+        note.replace("LONE", "\\ud800"),
+        '{"device_id": "\\udfff", "changes": []}',
+        '{"changes": [{"\\ud800": 1}]}',
+    ]
+    client.raise_request_exception = False
+    for body in bodies:
+        response = client.post(reverse("documents:annotations:api_sync"), data=body.encode(),
+                               content_type="application/json")
+        assert response.status_code == 400, body
+    assert not Annotation.objects.exists()

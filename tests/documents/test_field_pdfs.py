@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
+from bench.support import field_pdfs
 from documents import ingest_checks, ingest_worker
 from documents.ingest import IngestRefused, change_message, damage_message, read_pdf, refusal_message
-from tests.documents import field_pdfs
 
 DEATHS = {"unexpected", "worker_failed"}
 

@@ -7,9 +7,9 @@ import pikepdf
 import pytest
 from django.utils import translation
 
+from bench.support import hostile_pdfs
 from documents import ingest_damage
 from documents.ingest import IngestRefused, read_pdf
-from tests.security import hostile_pdfs
 
 
 def write(tmp_path, data: bytes, name: str = "upload.pdf"):

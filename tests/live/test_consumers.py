@@ -9,9 +9,10 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from documents.models import Document
-from meetings.live import fanout
+from meetings.live import access, fanout, transport
 from meetings.live.models import LiveConnection, LiveState
 from meetings.live.protocol import MAX_MESSAGE_BYTES
+from meetings.live.sockets import LiveSocket
 from meetings.models import Sitting
 from tests import factories
 from tests.live.conftest import (
@@ -255,11 +256,11 @@ async def test_events_during_state_building_are_held_and_only_newer_ones_sent(li
     # Find this socket's consumer in the hub and simulate a state being built (events held).
     hub = fanout.current_hub()
     (consumer,) = hub.groups[f"live.s{live_org['sitting'].pk}.members"]
-    consumer._pending = []
+    consumer._held = []
     consumer.deliver("members", 1, json.dumps({"type": "session.page", "stream": "members", "seq": 1}), None)
     assert await nothing_more(comm, 0.1)  # held while the state is on its way
-    consumer._pending.append(("members", 0, '{"stale":true}', None))
-    pending, consumer._pending = consumer._pending, None
+    consumer._held.append(("members", 0, '{"stale":true}', None))
+    pending, consumer._held = consumer._held, None
     state_seq = 0
     for stream, seq, text, prepared in pending:
         if seq > state_seq:
@@ -282,6 +283,23 @@ async def test_two_states_built_at_once_both_arrive_and_the_socket_stays(live_or
     await send(comm, {"type": "ping", "id": 1})
     assert (await receive(comm))["type"] == "pong"
     await comm.disconnect()
+
+
+async def test_a_resync_waits_for_a_state_already_on_its_way_then_sends_a_fresh_one(live_org):
+    """After a restore the hub asks every socket to resync; a socket still building a state (its
+    first, or an answer to state.request) finishes that one first, then sends a newer one."""
+    comm = await connect(path_for(live_org), live_org["members"][4].user)
+    hub = fanout.current_hub()
+    (consumer,) = hub.groups[f"live.s{live_org['sitting'].pk}.members"]
+    assert isinstance(consumer, LiveSocket)
+    consumer._held = []  # a state is on its way
+    resync = asyncio.ensure_future(consumer.resync())
+    assert await nothing_more(comm, 0.2)  # waits for it
+    consumer._held = None
+    assert await resync is True
+    assert (await receive(comm))["type"] == "state"
+    await comm.disconnect()
+    assert consumer.closed and await consumer.resync() is False
 
 
 async def test_each_audience_has_its_own_sequence(live_org):
@@ -307,8 +325,8 @@ REFUSALS = [
     (json.dumps({"type": "teleport"}), "unknown_type", "Unknown message type."),
     (json.dumps({"type": "page.turn", "page": "five"}), "invalid", "The message is not valid (page)."),
     (json.dumps({"type": "page.turn", "page": 0}), "invalid", "The message is not valid (page)."),
-    (json.dumps({"type": "page.turn", "page": 2, "extra": 1}), "invalid", "The message is not valid (message)."),
-    (json.dumps({"type": "page.turn"}), "invalid", "The message is not valid (message)."),
+    (json.dumps({"type": "page.turn", "page": 2, "extra": 1}), "invalid", "The message is not valid (extra)."),
+    (json.dumps({"type": "page.turn"}), "invalid", "The message is not valid (page)."),
     (json.dumps({"type": "page.turn", "page": 13}), "page",
      "Page 13 does not exist: the document has 12 pages."),
     (json.dumps({"type": "page.turn", "page": 2, "version_id": 999999}), "stale",
@@ -416,17 +434,17 @@ async def test_flooding_client_gets_errors_then_is_closed(live_org):
     member = await connect(path_for(live_org), live_org["members"][4].user, lang="en")
     from meetings.live import consumers
 
-    for _ in range(consumers.FLOOD_SOFT):
+    for _ in range(transport.FLOOD_SOFT):
         await send(member, {"type": "ping"})
-    for _ in range(consumers.FLOOD_SOFT):
+    for _ in range(transport.FLOOD_SOFT):
         assert (await receive(member))["type"] == "pong"
     await send(member, {"type": "ping"})
     error = await receive(member)
     assert error["code"] == "flood" and error["message"] == "Too many messages; slow down."
-    for _ in range(consumers.FLOOD_HARD):
+    for _ in range(transport.FLOOD_HARD):
         await member.send_to(text_data='{"type":"ping"}')
     output = None
-    for _ in range(consumers.FLOOD_HARD + 5):
+    for _ in range(transport.FLOOD_HARD + 5):
         output = await member.receive_output(timeout=2)
         if output["type"] == "websocket.close":
             break
@@ -530,7 +548,7 @@ async def _periodic_recheck_closes_sockets_of_users_who_lost_access(live_org):
     person = live_org["members"][6]
     member = await connect(path_for(live_org), person.user)
     await sync_to_async(type(person).objects.filter(pk=person.pk).update)(active=False)
-    await fanout.current_hub()._recheck_access()
+    await access.recheck(fanout.current_hub().all_sockets())
     output = await member.receive_output(timeout=3)
     assert output == {"type": "websocket.close", "code": 4403}
 

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from meetings.live import consumers
+from meetings.live import consumers, transport
 from meetings.models import Sitting
 from tests import factories
 from tests.live.conftest import connect, make_document, nothing_more, receive, receive_until, send
@@ -31,10 +31,10 @@ def scene(org):
 
 @pytest.fixture
 def small_limits(monkeypatch):
-    monkeypatch.setattr(consumers, "FLOOD_SOFT", 5)
-    monkeypatch.setattr(consumers, "FLOOD_HARD", 20)
-    monkeypatch.setattr(consumers, "FLOOD_WINDOW_S", 1.0)
-    monkeypatch.setattr(consumers, "FLOOD_COOLDOWN_S", 1.0)
+    monkeypatch.setattr(transport, "FLOOD_SOFT", 5)
+    monkeypatch.setattr(transport, "FLOOD_HARD", 20)
+    monkeypatch.setattr(transport, "FLOOD_WINDOW_S", 1.0)
+    monkeypatch.setattr(transport, "FLOOD_COOLDOWN_S", 1.0)
 
 
 async def flood(comm, count: int) -> None:
@@ -104,12 +104,12 @@ async def test_flood_close_refuses_reconnects_before_any_query_until_the_cool_do
 
 async def test_a_clerk_holding_an_arrow_key_stays_under_the_limits(scene):
     # A key held down repeats about 30 times a second: a whole window of it must not close the console.
-    assert consumers.FLOOD_HARD > 35 * consumers.FLOOD_WINDOW_S
+    assert transport.FLOOD_HARD > 35 * transport.FLOOD_WINDOW_S
     clerk = await connect(scene["path"], scene["clerk"].user, lang="en")
     await send(clerk, {"type": "document.present", "document_id": scene["doc"].pk, "page": 1, "id": "present"})
     assert (await receive_until(clerk, "ack"))["re"] == "present"
     # Four seconds of it (~120 turns) sent back to back, all handled.
-    turns = consumers.FLOOD_SOFT - 1
+    turns = transport.FLOOD_SOFT - 1
     for n in range(turns):
         await send(clerk, {"type": "page.turn", "page": 2 + n % 150, "id": n})
     acks = 0
@@ -121,8 +121,8 @@ async def test_a_clerk_holding_an_arrow_key_stays_under_the_limits(scene):
 
 
 async def test_cool_downs_are_per_user_and_expire(monkeypatch):
-    cooldowns = consumers.FloodCooldowns()
-    monkeypatch.setattr(consumers, "FLOOD_COOLDOWN_S", 0.2)
+    cooldowns = transport.FloodCooldowns()
+    monkeypatch.setattr(transport, "FLOOD_COOLDOWN_S", 0.2)
     cooldowns.start(7)
     cooldowns.start(None)  # anonymous: nothing to key on that others do not share
     assert cooldowns.refuses(7) and not cooldowns.refuses(8) and not cooldowns.refuses(None)
@@ -158,9 +158,9 @@ async def test_a_flood_cut_off_is_announced_to_every_process(scene, small_limits
                        "user_id": scene["members"][4].user.pk, "seconds": 1.0}
     # Another process's announcement: this process refuses that user from now on.
     other = scene["members"][5].user.pk
-    assert not consumers.flood_cooldowns.refuses(other)
+    assert not transport.flood_cooldowns.refuses(other)
     hub.dispatch({"type": "live.control", "action": "flood_cooldown", "user_id": other, "seconds": 1.0})
-    assert consumers.flood_cooldowns.refuses(other)
+    assert transport.flood_cooldowns.refuses(other)
     # Nonsense is ignored.
     hub.dispatch({"type": "live.control", "action": "flood_cooldown", "user_id": "x", "seconds": 1e9})
     await member.disconnect()

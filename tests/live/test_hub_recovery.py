@@ -18,31 +18,36 @@ from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer
 
 from meetings import events
-from meetings.live import fanout
+from meetings.live import fanout, recovery
+from meetings.live.sockets import LiveSocket
 from tests.servers import PrivateRedis
 
 GROUP = "live.s1.members"
 
 
 class FakeSocket:
-    """A local socket as the hub sees it: records frames and fresh states."""
+    """A local socket as the hub sees it (``sockets.LiveSocket``): records frames and fresh states."""
 
     user_id = None
+    sitting_id = 1
+    public = False
+    session_key = None
+    reads_closed_session = True
 
     def __init__(self) -> None:
         self.seqs: list[int] = []
         self.states = 0
-        self._pending: list | None = None  # as the consumer's: not None while a state is being built
-        self._closed = False
+        self.closed = False
 
     def deliver(self, stream, seq, text, prepared) -> None:
         self.seqs.append(seq)
 
     def close_from_hub(self, code: int) -> None:
-        self._closed = True
+        self.closed = True
 
-    async def send_state(self) -> None:
+    async def resync(self) -> bool:
         self.states += 1
+        return True
 
 
 class FlakyLayer(InMemoryChannelLayer):
@@ -131,8 +136,8 @@ async def test_after_receive_errors_the_hub_joins_its_groups_again_and_resyncs_e
 
 
 async def test_groups_lost_without_any_error_are_noticed_by_the_heartbeat(monkeypatch):
-    monkeypatch.setattr(fanout, "WATCH_SECONDS", 0.05)
-    monkeypatch.setattr(fanout, "WATCH_TIMEOUT", 0.2)
+    monkeypatch.setattr(recovery, "WATCH_SECONDS", 0.05)
+    monkeypatch.setattr(recovery, "WATCH_TIMEOUT", 0.2)
     layer = InMemoryChannelLayer()
     hub = fanout.Hub(layer=layer)
     await hub.start()
@@ -141,7 +146,7 @@ async def test_groups_lost_without_any_error_are_noticed_by_the_heartbeat(monkey
     try:
         await asyncio.sleep(0.5)  # heartbeats come back: nothing to do
         assert hub.restores == 0 and sock.states == 0
-        assert hub._watch_seen >= 3
+        assert hub.recovery.watch_seen >= 3
 
         layer.groups.clear()  # e.g. Redis restarted and redis-py reconnected before we noticed
         await until(lambda: sock.states == 1, what="a fresh state after the heartbeat was lost")
@@ -152,20 +157,20 @@ async def test_groups_lost_without_any_error_are_noticed_by_the_heartbeat(monkey
         await _stopped(hub)
 
 
-async def test_a_socket_whose_state_is_on_its_way_gets_the_fresh_one_after_it():
+async def test_the_hub_uses_only_the_declared_socket_interface():
+    """The hub resyncs, writes to and closes sockets through ``LiveSocket`` alone: a socket that
+    offers exactly that interface (and no consumer internals) is fully served."""
     hub = fanout.Hub(layer=InMemoryChannelLayer())
     await hub.start()
-    connecting, settled = FakeSocket(), FakeSocket()
-    connecting._pending = []  # still connecting: its first state may predate the restore
-    await hub.join(GROUP, connecting)
-    await hub.join(GROUP, settled)
+    sock, gone = FakeSocket(), FakeSocket()
+    assert isinstance(sock, LiveSocket)
+    gone.closed = True
+    await hub.join(GROUP, sock)
+    await hub.join(GROUP, gone)
     try:
         await hub.restore("test")
-        await until(lambda: settled.states == 1, what="the settled socket's fresh state")
-        await asyncio.sleep(0.2)
-        assert connecting.states == 0
-        connecting._pending = None
-        await until(lambda: connecting.states == 1, what="the connecting socket's fresh state")
+        await until(lambda: sock.states == 1, what="the open socket's fresh state")
+        assert gone.states == 0  # a closed socket is not resynced
     finally:
         await _stopped(hub)
 

@@ -144,3 +144,57 @@ def test_agenda_move_stops_presenting_a_document_not_on_the_new_item(org):
     services.agenda_move(sitting=org["sitting"], actor=clerk, agenda_item=second)
     live = LiveState.objects.get(sitting=org["sitting"])
     assert live.agenda_item_id == second.pk and live.document_id is None and live.page == 1
+
+
+def test_only_documents_every_follower_may_read_can_be_presented(org, settings):
+    """Everyone on the members' stream receives what is presented: not another body's members-only
+    paper, not a closed-session paper (by visibility, or by belonging to a closed-session item)
+    outside a closed-session item; a paper withdrawn after it was put up vanishes from the state."""
+    from documents.models import Document
+    from meetings.models import AgendaItemDocument
+    from tests import factories
+    from tests.live.conftest import make_document
+
+    settings.LANGUAGE_CODE = "en"
+    clerk = org["clerk"].user
+    sitting = org["sitting"]
+    sitting.status = Sitting.Status.OPEN
+    sitting.save()
+    item = factories.make_agenda_item(sitting)
+    closed_item = factories.make_agenda_item(sitting, title="人事案件", closed_session=True)
+    committee_paper = make_document(org, title="委員会資料", body=org["committee"])
+    secret = make_document(org, title="秘密会資料", visibility=Document.Visibility.CLOSED_SESSION)
+    linked = make_document(org, title="人事案件資料")  # members-only, but on the closed-session item
+    AgendaItemDocument.objects.create(agenda_item=closed_item, document=linked)
+    plenary_paper = make_document(org, title="本会議資料")
+    services.agenda_move(sitting=sitting, actor=clerk, agenda_item=item)
+
+    def present(doc):
+        return services.document_present(sitting=sitting, actor=clerk, document_id=doc.pk)
+
+    for doc, text in [(committee_paper, "belongs to another body"), (secret, "only during a closed-session item"),
+                      (linked, "only during a closed-session item")]:
+        with pytest.raises(Refused) as refused:
+            present(doc)
+        assert refused.value.code == "not_presentable" and text in refused.value.text, doc.title
+    assert LiveState.objects.get(sitting=sitting).document_id is None
+    services.agenda_move(sitting=sitting, actor=clerk, agenda_item=closed_item)
+    present(secret)
+    present(linked)
+    # A committee may show the plenary's papers (every councillor reads them), not the reverse.
+    committee_sitting = factories.make_sitting(org["session"], org["committee"], status=Sitting.Status.OPEN)
+    services.document_present(sitting=committee_sitting, actor=clerk, document_id=plenary_paper.pk)
+
+    services.agenda_move(sitting=sitting, actor=clerk, agenda_item=item)
+    present(plenary_paper)
+    state = build_state(sitting_id=sitting.pk, audience="members", user=org["members"][4].user)
+    assert state["presentation"]["title"] == "本会議資料"
+    Document.objects.filter(pk=plenary_paper.pk).update(release_state=Document.Release.WITHDRAWN)
+    from meetings.live.state import clear_state_cache
+
+    clear_state_cache()
+    state = build_state(sitting_id=sitting.pk, audience="members", user=org["members"][4].user)
+    assert state["presentation"] is None  # neither its title, nor its page, nor its version
+    with pytest.raises(Refused) as refused:
+        services.page_turn(sitting=sitting, actor=clerk, page=2)
+    assert refused.value.code == "not_presentable"

@@ -17,12 +17,12 @@ from pathlib import Path
 import psutil
 import pytest
 
+from bench.support import hostile_pdfs
 from council.models import AuditEntry
 from documents.errors import DocumentError
 from documents.ingest import damage_message
 from documents.models import Document, DocumentVersion
 from documents.services import document_create
-from tests.security import hostile_pdfs
 
 TIMEOUT_S = 30.0
 MEMORY_MB = 512

@@ -13,9 +13,10 @@ from channels.layers import channel_layers
 from django.test import Client
 
 from council.models import Membership, Person
-from meetings.live import fanout
-from meetings.live.consumers import CLOSE_FLOOD, FLOOD_HARD, FLOOD_SOFT, flood_cooldowns
+from meetings.live import access, fanout
 from meetings.live.protocol import MAX_MESSAGE_BYTES
+from meetings.live.sockets import CLOSE_FLOOD
+from meetings.live.transport import FLOOD_HARD, FLOOD_SOFT, flood_cooldowns
 from meetings.models import Sitting
 from tests import factories
 from tests.security.ws import (
@@ -64,6 +65,9 @@ BAD_ORIGINS = [
     "http://evil-testserver",               # look-alike: our host as a suffix
     "http://testserver@evil.example",       # look-alike: our host as user info
     "null",                                 # sandboxed frame or file:// page
+    "https://testserver",                   # another scheme: the socket is plain ws here
+    "http://testserver:8080",               # another port of our host
+    "http://testserver/page",               # not an origin at all
 ]
 
 
@@ -77,6 +81,34 @@ async def test_foreign_missing_or_look_alike_origin_is_refused_before_accept(liv
     comm = await open_socket(live["path"], live["members"][4].user)  # our own origin is accepted
     assert comm.accepted and comm.state["type"] == "state"
     await comm.disconnect()
+
+
+def test_the_origin_must_match_scheme_host_and_port(settings):
+    """channels' own validator compares the host alone; ours compares the whole origin, behind the
+    TLS proxy too (``SECURE_PROXY_SSL_HEADER``), and accepts CSRF_TRUSTED_ORIGINS."""
+    from council.wsorigin import origin_allowed
+
+    def scope(origin, host="council.example", **headers):
+        sent = [(b"host", host.encode()), (b"origin", origin.encode())]
+        sent += [(name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()]
+        return {"type": "websocket", "headers": sent}
+
+    settings.ALLOWED_HOSTS = ["council.example"]
+    assert origin_allowed(scope("http://council.example"))
+    assert origin_allowed(scope("http://council.example:80"))
+    assert not origin_allowed(scope("https://council.example"))  # the socket came in plain
+    assert not origin_allowed(scope("http://council.example:8000"))
+    assert origin_allowed(scope("http://council.example:8000", host="council.example:8000"))
+    assert not origin_allowed(scope("http://council.example", host="council.example:8000"))
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert origin_allowed(scope("https://council.example", x_forwarded_proto="https"))
+    assert not origin_allowed(scope("http://council.example", x_forwarded_proto="https"))  # an http page
+    assert not origin_allowed(scope("https://council.example:8443", x_forwarded_proto="https"))
+    settings.CSRF_TRUSTED_ORIGINS = ["https://display.council.example"]
+    assert origin_allowed(scope("https://display.council.example", x_forwarded_proto="https"))
+    assert not origin_allowed(scope("http://display.council.example", x_forwarded_proto="https"))
+    settings.ALLOWED_HOSTS = ["other.example"]
+    assert not origin_allowed(scope("https://council.example", x_forwarded_proto="https"))
 
 
 # --- Hostile input ------------------------------------------------------------------------------------
@@ -97,6 +129,9 @@ HOSTILE = [
     ("extra field", json.dumps({"type": "ping", "admin": True}), "invalid"),
     ("missing field", json.dumps({"type": "page.turn"}), "invalid"),
     ("NaN", '{"type": "page.turn", "page": NaN}', "invalid"),
+    ("lone surrogate", '{"type": "ping", "id": "\\ud800"}', "malformed"),
+    ("lone surrogate in a field", '{"type": "page.turn", "page": 2, "version_id": 1, "x": "\\udc00"}',
+     "malformed"),
 ]
 
 
@@ -205,7 +240,7 @@ async def test_socket_of_a_session_ended_unheard_closes_at_the_next_access_check
     other_client, other = await _socket_with_client(live, live["members"][5].user)
     key = _client.cookies["sessionid"].value
     await sync_to_async(lambda: Session.objects.filter(session_key=key).delete())()  # no signal, no message
-    await fanout.current_hub()._recheck_access()
+    await access.recheck(fanout.current_hub().all_sockets())
     assert await wait_closed(comm, timeout=5) == 4401
     await send(other, {"type": "ping", "id": 1})
     assert (await receive_until(other, "pong"))["re"] == 1

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from meetings.attendance.models import Attendance
-from meetings.models import Sitting
+from bench.support.scenario import open_with_everyone_present  # noqa: F401 (shared with the benchmarks)
 from meetings.voting.models import Poll
-from meetings.voting.services import ballots, motions, polls, roll
-
-
-def open_with_everyone_present(sitting: Sitting, people, clerk_user) -> Sitting:
-    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN)
-    sitting.refresh_from_db()
-    for person in people:
-        roll.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM,
-                                 by=clerk_user)
-    return sitting
+from meetings.voting.services import ballots, motions, polls
 
 
 def open_roll_call(*, item, chair_user, title: str = "原案に賛成の諸君の起立を求めます") -> Poll:

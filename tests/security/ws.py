@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from importlib import import_module
 
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.utils import timezone
 
-from documents.models import Document, DocumentVersion
-
-
-def session_key_for(user) -> str:
-    engine = import_module(settings.SESSION_ENGINE)
-    session = engine.SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return session.session_key
+from bench.support.scenario import make_document, session_key_for  # noqa: F401 (shared with the benchmarks)
 
 
 async def open_socket(path: str, user=None, *, origin: str | None = "http://testserver",
@@ -75,22 +62,3 @@ async def wait_closed(comm, timeout: float = 5) -> int | None:
         output = await comm.receive_output(timeout=left)
         if output["type"] == "websocket.close":
             return output.get("code")
-
-
-def make_document(org, *, pages: int = 12, agenda_item=None) -> Document:
-    """A released members' document with one version (no file: live state only needs the metadata)."""
-    doc = Document.objects.create(
-        council=org["council"], body=org["plenary"], title="議案第45号 町税条例の一部改正について",
-        visibility=Document.Visibility.MEMBERS, release_state=Document.Release.RELEASED,
-        released_at=timezone.now(),
-    )
-    DocumentVersion.objects.create(
-        document=doc, number=1, served_file=f"documents/served/x{doc.pk}.pdf",
-        original_file=f"documents/original/x{doc.pk}.pdf", original_name="x.pdf",
-        original_sha256="0" * 64, served_sha256="0" * 64, size=1000, page_count=pages,
-    )
-    if agenda_item is not None:
-        from meetings.models import AgendaItemDocument
-
-        AgendaItemDocument.objects.create(agenda_item=agenda_item, document=doc)
-    return doc

@@ -62,7 +62,10 @@ async def test_state_carries_the_voting_parts(committee):
     member = await ws(committee, committee["people"][1])
     parts = member.state["parts"]
     assert parts["quorum"]["met"] and parts["quorum"]["present"] == 3
-    assert parts["floor"] == {"speaker": None, "queue": [], "me": parts["floor"]["me"]}
+    assert parts["floor"] == {"speaker": None, "queue": []}  # the same for every member: no "me" in a part
+    person = committee["people"][1]
+    assert member.state["me"] == {"user": person.user_id, "person": person.pk, "member": True, "chair": False,
+                                  "ballots": {}}
     assert "remote_requests" not in parts["attendance"]
     clerk = await ws(committee, committee["clerk_user"])
     assert "remote_requests" in clerk.state["parts"]["attendance"]

@@ -434,17 +434,18 @@ def _admit(
 
 
 def _publish_tally(poll: Poll, voted: int, voter_ids: list[int]) -> None:
-    """How many have voted, never how (the running split is not shown while a vote is open): to
-    the console with who has just voted, to strike them off its "not yet voted" list; to the
-    members' tablets the count alone, so 「3人中1人が投票済み」 counts a member's own ballot the
-    moment it is in. Tablets learn their own ballot from the receipt and everyone's result when it
-    is declared; one frame per audience and batch of ballots keeps sixty simultaneous ballots fast."""
+    """How many have voted, never how (the running split is not shown while a vote is open), to
+    every audience whose poll part shows the count; to the console also who has just voted, to
+    strike them off its "not yet voted" list. Tablets learn their own ballot from the receipt and
+    everyone's result when it is declared; one frame per audience and batch of ballots keeps sixty
+    simultaneous ballots fast. Clients apply it to ``parts.poll`` (docs/protocol.md)."""
     count = {"poll": poll.pk, "voted": voted, "entitled": len(poll.entitled)}
     publish_many(
         sitting_id=poll.sitting_id,
         events=[
-            ("voting.tally", {**count, "voters": voter_ids}, "clerks"),
             ("voting.tally", count, "members"),
+            ("voting.tally", count, "public"),
+            ("voting.tally", {**count, "voters": voter_ids}, "clerks"),
         ],
     )
 

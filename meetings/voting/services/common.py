@@ -6,7 +6,7 @@ the state parts and their audiences are named in one place.
 
 from __future__ import annotations
 
-from meetings.events import publish_many
+from meetings.events import live_language, publish_many
 from meetings.models import Sitting
 from meetings.voting import selectors
 
@@ -28,11 +28,12 @@ PART_AUDIENCES = {
 def broadcast(sitting: Sitting, *parts: str) -> None:
     """Publish the named state parts to their audiences (one payload per audience)."""
     events = []
-    for part in parts:
-        for audience in PART_AUDIENCES[part]:
-            payload = selectors.part(part, sitting=sitting, audience=audience)
-            if payload is not None:
-                events.append((f"voting.{part}", payload, audience))
+    with live_language():  # one payload per audience, in the council's language (meetings.events)
+        for part in parts:
+            for audience in PART_AUDIENCES[part]:
+                payload = selectors.part(part, sitting=sitting, audience=audience)
+                if payload is not None:
+                    events.append((f"voting.{part}", payload, audience))
     if events:
         publish_many(sitting_id=sitting.pk, events=events)
 

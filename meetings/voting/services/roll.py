@@ -42,6 +42,7 @@ def roll_prepare(*, sitting: Sitting, by=None) -> int:
                 sitting=sitting, person_id=person_id, defaults={"role": Attendance.Role.MEMBER}
             )
         audit_record(action="attendance.roll_prepared", actor=by, target=sitting, data={"added": missing})
+        broadcast(sitting, "attendance")  # other consoles show the new rows without a reload
     return len(missing)
 
 

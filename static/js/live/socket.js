@@ -104,6 +104,7 @@ export class LiveSocket extends EventTarget {
     }
     const { stream, seq } = message;
     if (stream === undefined || seq === undefined) {
+      this.applyReply(message);
       this.emit("reply", message);
       this.emit("message", message);
       return;
@@ -115,20 +116,45 @@ export class LiveSocket extends EventTarget {
       return;
     }
     this.seqs[stream] = seq;
+    this.state.seqs = { ...this.seqs };
+    if (stream === this.state.stream) this.state.seq = seq;
     this.apply(message);
     this.emit("event", message);
     this.emit("message", message);
   }
 
+  // The rules of docs/protocol.md ("Applying events"), as bench/protoclient.py applies them.
   apply(message) {
     const payload = message.payload || {};
     const [area, part] = message.type.split(".");
+    if (message.type === "voting.tally") {
+      const poll = this.state.parts?.poll?.poll;
+      if (poll && poll.id === payload.poll) {
+        poll.voted = payload.voted;
+        if (poll.not_yet && payload.voters) {
+          const gone = new Set(payload.voters);
+          poll.not_yet = poll.not_yet.filter((p) => !gone.has(p.id));
+        }
+      }
+      return;
+    }
     if (area === "voting" && part) {
       this.state.parts = { ...(this.state.parts || {}), [part]: payload };
       return;
     }
+    if (message.type === "presence.changed") return; // a notice; not part of the state
     for (const [key, value] of Object.entries(payload)) {
       if (key in this.state) this.state[key] = value;
+    }
+  }
+
+  // Replies that change what concerns this user alone (`me`).
+  applyReply(message) {
+    if (message.type === "vote.receipt" && this.state?.me) {
+      this.state.me.ballots = {
+        ...(this.state.me.ballots || {}),
+        [message.poll]: { receipt: message.receipt, choice: message.choice ?? null },
+      };
     }
   }
 

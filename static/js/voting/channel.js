@@ -1,55 +1,30 @@
 // The voting panels' link to the sitting's live socket (/ws/sittings/<id>/).
 //
-// When the live area's client is on the page (`window.councilLive`, static/js/live/socket.js:
-// `send(message)`, "message" and "status" events), the panels share its socket; messages sent
-// while it is down wait for the reconnect. Otherwise (the standalone voting pages) they open
-// their own, reconnecting with backoff and jitter. The server sends the full state on every
-// (re)connect, so nothing is missed.
+// The panels always speak through the live area's client (static/js/live/socket.js): the page's
+// socket when the live page has one (`window.councilLive`), otherwise one opened here for the
+// standalone voting pages. Either way the protocol (state, sequence numbers and resync, heartbeat,
+// reconnect with backoff and jitter, no reconnect after 4401/4403) lives in socket.js alone.
+// Messages sent while the socket is down wait for the reconnect; the server sends the full state
+// on every (re)connect, so nothing is missed.
+
+import { LiveSocket } from "../live/socket.js";
 
 export function openChannel(sittingId, onMessage, onStatus) {
-  const shared = window.councilLive;
-  if (shared && typeof shared.send === "function" && typeof shared.addEventListener === "function") {
-    const waiting = [];
-    shared.addEventListener("message", (event) => onMessage(event.detail));
-    shared.addEventListener("status", (event) => {
-      onStatus?.(event.detail.connected);
-      if (event.detail.connected) while (waiting.length) shared.send(waiting.shift());
-    });
-    if (shared.lastState) onMessage(shared.lastState);
-    return { send: (message) => { if (shared.send(message) === null) waiting.push(message); } };
+  let live = window.councilLive;
+  if (!(live instanceof EventTarget) || typeof live.send !== "function") {
+    live = new LiveSocket(`/ws/sittings/${sittingId}/`).start();
+    window.councilLive = live;
   }
-  let socket = null;
-  let attempt = 0;
-  const queue = [];
-  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/sittings/${sittingId}/`;
-
-  function connect() {
-    socket = new WebSocket(url);
-    socket.addEventListener("open", () => {
-      attempt = 0;
-      onStatus?.(true);
-      while (queue.length) socket.send(queue.shift());
-    });
-    socket.addEventListener("message", (event) => {
-      try {
-        onMessage(JSON.parse(event.data));
-      } catch (err) {
-        console.error("voting: bad message", err);
-      }
-    });
-    socket.addEventListener("close", (event) => {
-      onStatus?.(false);
-      if (event.code === 4403 || event.code === 4401) return; // no access: do not hammer the server
-      const delay = Math.min(15000, 500 * 2 ** attempt++) * (0.5 + Math.random());
-      setTimeout(connect, delay);
-    });
-  }
-  connect();
+  const waiting = [];
+  live.addEventListener("message", (event) => onMessage(event.detail));
+  live.addEventListener("status", (event) => {
+    onStatus?.(event.detail.connected);
+    if (event.detail.connected) while (waiting.length) live.send(waiting.shift());
+  });
+  if (live.lastState) onMessage(live.lastState);
   return {
     send(message) {
-      const text = JSON.stringify(message);
-      if (socket && socket.readyState === WebSocket.OPEN) socket.send(text);
-      else queue.push(text);
+      if (live.send(message) === null) waiting.push(message);
     },
   };
 }

@@ -81,6 +81,7 @@ function start(root) {
       for (const key of ["attendance", "quorum", "floor", "poll"]) {
         if (msg.parts[key]) state[key] = msg.parts[key];
       }
+      state.me = msg.me || null; // who I am here and my own ballots: changed only by my own replies
       state.tally = null;
       render();
       return;
@@ -97,10 +98,7 @@ function start(root) {
         poll.not_yet = poll.not_yet.filter((n) => !voted.has(n.id));
       }
     } else if (part in state) {
-      const keep = state[part]?.me;
-      const previousPoll = state.poll?.poll?.id;
       state[part] = msg.payload;
-      if (keep && !state[part].me && !(part === "poll" && msg.payload.poll?.id !== previousPoll)) state[part].me = keep;
       if (part === "poll") state.tally = null;
     }
     render();
@@ -199,7 +197,9 @@ function start(root) {
     if (memberId) message.member_id = memberId;
     const reply = await send(message);
     if (reply.type === "vote.receipt" && memberId === null) {
-      state.poll.me = { ...(state.poll.me || {}), voted: true, receipt: reply.receipt, choice: reply.choice || null };
+      // As docs/protocol.md says: a receipt adds the ballot to `me.ballots`.
+      state.me = state.me || { ballots: {} };
+      state.me.ballots = { ...(state.me.ballots || {}), [reply.poll]: { receipt: reply.receipt, choice: reply.choice || null } };
       showError("");
       renderPoll();
     }
@@ -276,8 +276,8 @@ function start(root) {
   }
 
   function ballotControls(p) {
-    const mine = state.poll.me || {};
-    const entitled = (p.entitled || []).includes(me) || mine.entitled;
+    const mine = state.me?.ballots?.[p.id] || {};
+    const entitled = (p.entitled || []).includes(me);
     if (!entitled) return [el("p", { class: "voting-note" }, T.not_entitled)];
     // Standing, hands, no objection: what is asked and what to do, in the room or online.
     const online = (state.attendance?.roll || []).some((r) => r.id === me && r.status === "present_online");
@@ -287,7 +287,7 @@ function start(root) {
       return [instructions, button(T.object, () => send({ type: "objection.raise", poll_id: p.id }), "btn btn-large")];
     }
     if (!["roll_call", "secret"].includes(p.method)) return instructions ? [instructions] : [];
-    if (mine.voted) {
+    if (mine.receipt) {
       return [el("p", { class: "voting-receipt", "data-receipt": mine.receipt || "" },
         fmt(T.voted, { receipt: mine.receipt || "" }))];
     }

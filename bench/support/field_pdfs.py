@@ -4,7 +4,7 @@ Each builder writes one class of file seen in the field (issue #17: 1,356 real P
 187 agenda packets of a Japanese city council): permissions-only encryption, bytes before the
 header, quirks of office software and scanners, what PDF libraries' bug collections hold, and
 Japanese packets shaped like those made with 一太郎, Word and scanners. Built with pikepdf,
-raw bytes (``tests.security.hostile_pdfs.build``) and WeasyPrint, so each file is exactly the
+raw bytes (``bench.support.hostile_pdfs.build``) and WeasyPrint, so each file is exactly the
 case it names. ``FIELD`` says what must happen to each: accepted (with the changes recorded on
 the version) or refused (with the reason, and the damage kind where there is one).
 """
@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tests.security.hostile_pdfs import PAGE_CONTENT, build, simple_objects, stream
+from bench.support.hostile_pdfs import PAGE_CONTENT, build, simple_objects, stream
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def preview_incremental_update() -> bytes:
     """A second page added by an incremental update (a classic table over a cross-reference
     stream) whose new page reuses the object number of the old cross-reference stream, as macOS
     Preview's saves do: pypdf keeps the old stream under that number and sees one page."""
-    from tests.security.hostile_pdfs import build_with_xref_stream
+    from bench.support.hostile_pdfs import build_with_xref_stream
 
     body = build_with_xref_stream(simple_objects(), {})  # the cross-reference stream is object 6
     first = int(body[body.rindex(b"startxref") :].split()[1])
