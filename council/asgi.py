@@ -12,11 +12,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from council.routing import websocket_urlpatterns  # noqa: E402
+from council.security.proxy import TrustedProxyMiddleware  # noqa: E402
 from documents.backpressure import SendBackpressure  # noqa: E402  (documents: flow control for streamed files)
 
-application = ProtocolTypeRouter(
-    {
-        "http": SendBackpressure(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
+# Outermost: the client address behind the reverse proxy (council/security/proxy.py).
+application = TrustedProxyMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": SendBackpressure(django_asgi_app),
+            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
 )

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "council.ops.logging.AccessLogMiddleware",  # first: sees every answer, names request and user
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -206,13 +207,26 @@ if PRODUCTION:
     # The reverse proxy terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # monitoring may ask a daphne socket directly
+# The client address behind the reverse proxy (council/security/proxy.py): X-Forwarded-For is believed
+# only from these peers ("unix": a unix-socket peer, i.e. nginx in front of `daphne -u`; or addresses),
+# counting COUNCIL_PROXY_COUNT proxies from the right. Empty: the header is ignored (the embedded default).
+COUNCIL_TRUSTED_PROXIES = env_list("COUNCIL_TRUSTED_PROXIES", "")
+COUNCIL_PROXY_COUNT = int(os.environ.get("COUNCIL_PROXY_COUNT", "1"))
 
 # --- Logging --------------------------------------------------------------------------
+# JSON lines (council/ops/logging.py) in production: one access line per request and every error,
+# each naming the request id (nginx's $request_id) and the user id. Never a request body, so never a ballot.
+LOG_FORMAT = os.environ.get("COUNCIL_LOG_FORMAT", "json" if PRODUCTION else "text")
+ACCESS_LOG = env_bool("COUNCIL_ACCESS_LOG", default=PRODUCTION)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "council.ops.logging.JsonFormatter"},
+                   "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {"council.access": {"level": "INFO" if ACCESS_LOG else "WARNING"}},
 }
 
 # --- The platform ---------------------------------------------------------------------
@@ -243,6 +257,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no second log beside the sessions
 AXES_LOCKOUT_CALLABLE = "council.security.views.locked_out"
 AXES_VERBOSE = False
+# The address is REMOTE_ADDR only: behind nginx it was set from the trusted proxy's header by
+# council/security/proxy.py; a client's own X-Forwarded-For is never read here.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Secretariat and administrator accounts must sign in with a second factor (production profile).
+COUNCIL_REQUIRE_SECOND_FACTOR = env_bool("COUNCIL_REQUIRE_SECOND_FACTOR", default=PRODUCTION)
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "gikai")
 COUNCIL_SECOND_FACTOR_TIMEOUT_S = 300  # password accepted, code not yet given: this long
 
@@ -265,3 +284,13 @@ COUNCIL_NOTICE_EMAIL = env_bool("COUNCIL_NOTICE_EMAIL", False)
 COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 MIDDLEWARE.insert(MIDDLEWARE.index("council.middleware.ContentSecurityPolicyMiddleware") + 1,
                   "documents.annotations.middleware.ClearOfflineCopiesAtSignOut")
+
+# --- Jobs (django-tasks, database backend) ------------------------------------------------
+# Long work (minutes drafts and PDFs, notice e-mails) is queued in the database and run by the job
+# worker (`manage.py run_worker`), never in a request or WebSocket process. `make run` starts one.
+INSTALLED_APPS += ["django_tasks", "django_tasks_db", "council.ops"]
+# COUNCIL_TASKS_BACKEND=immediate runs each job at once where it is queued (the test suite's default).
+TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend",
+                 "immediate": "django_tasks.backends.immediate.ImmediateBackend"}
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[os.environ.get("COUNCIL_TASKS_BACKEND", "database")],
+                     "QUEUES": ["default"]}}
