@@ -13,6 +13,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from council.routing import websocket_urlpatterns  # noqa: E402
 from council.security.proxy import TrustedProxyMiddleware  # noqa: E402
+from council.security.second_factor import SecondFactorWebSocketGuard  # noqa: E402
 from documents.backpressure import SendBackpressure  # noqa: E402  (documents: flow control for streamed files)
 
 # Outermost: the client address behind the reverse proxy (council/security/proxy.py).
@@ -20,7 +21,9 @@ application = TrustedProxyMiddleware(
     ProtocolTypeRouter(
         {
             "http": SendBackpressure(django_asgi_app),
-            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(SecondFactorWebSocketGuard(URLRouter(websocket_urlpatterns)))
+            ),
         }
     )
 )

@@ -245,6 +245,8 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "django_otp.middleware.OTPMiddleware",
 )
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+                  "council.security.second_factor.SecondFactorRequiredMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last: turns a lockout into the 429 page
 AUTHENTICATION_BACKENDS = [
     "council.security.backends.ThrottledSignInBackend",
@@ -262,6 +264,7 @@ AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # Secretariat and administrator accounts must sign in with a second factor (production profile).
 COUNCIL_REQUIRE_SECOND_FACTOR = env_bool("COUNCIL_REQUIRE_SECOND_FACTOR", default=PRODUCTION)
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # and council/security/admin.py shows no key at all
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "gikai")
 COUNCIL_SECOND_FACTOR_TIMEOUT_S = 300  # password accepted, code not yet given: this long
 

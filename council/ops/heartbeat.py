@@ -19,8 +19,12 @@ STALE_AFTER = datetime.timedelta(seconds=30)
 def beat(*, worker_id: str, started_at: datetime.datetime) -> None:
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
-        defaults={"host": socket.gethostname()[:200], "pid": os.getpid(), "started_at": started_at,
-                  "seen_at": timezone.now()},
+        defaults={
+            "host": socket.gethostname()[:200],
+            "pid": os.getpid(),
+            "started_at": started_at,
+            "seen_at": timezone.now(),
+        },
     )
 
 

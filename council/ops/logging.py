@@ -78,8 +78,9 @@ class JsonFormatter(logging.Formatter):
             line.setdefault("method", getattr(request, "method", None))
             line.setdefault("path", getattr(request, "path", None))
             user = getattr(request, "user", None)
-            line.setdefault("user_id", user.pk if user is not None and getattr(user, "is_authenticated", False)
-                            else None)
+            line.setdefault(
+                "user_id", user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+            )
         context = request_context.get()
         if context:
             for key, value in context.items():

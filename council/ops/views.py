@@ -10,6 +10,7 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from council.ops import heartbeat
 
@@ -48,13 +49,16 @@ async def _check(name: str, coro) -> tuple[str, dict]:
         return name, {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
 
 
+@require_GET
 @never_cache
 async def healthz(request):
     """200 when every part answers, 503 otherwise; JSON names each part's state."""
-    results = dict(await asyncio.gather(
-        _check("database", sync_to_async(_database, thread_sensitive=False)()),
-        _check("channel_layer", _channel_layer()),
-        _check("worker", sync_to_async(_worker, thread_sensitive=False)()),
-    ))
+    results = dict(
+        await asyncio.gather(
+            _check("database", sync_to_async(_database, thread_sensitive=False)()),
+            _check("channel_layer", _channel_layer()),
+            _check("worker", sync_to_async(_worker, thread_sensitive=False)()),
+        )
+    )
     ok = all(part["ok"] for part in results.values())
     return JsonResponse({"status": "ok" if ok else "failing", "checks": results}, status=200 if ok else 503)

@@ -56,7 +56,9 @@ class TrustedProxyMiddleware:
             trusted = set(getattr(settings, "COUNCIL_TRUSTED_PROXIES", []))
             if trusted:
                 address = forwarded_client(
-                    peer=_peer(scope), forwarded_for=_header(scope, b"x-forwarded-for"), trusted=trusted,
+                    peer=_peer(scope),
+                    forwarded_for=_header(scope, b"x-forwarded-for"),
+                    trusted=trusted,
                     count=int(getattr(settings, "COUNCIL_PROXY_COUNT", 1)),
                 )
                 if address is not None:

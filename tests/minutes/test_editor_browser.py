@@ -8,9 +8,8 @@ import time
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
-from playwright.sync_api import expect
-
 from django_tasks_db.models import DBTaskResult
+from playwright.sync_api import expect
 
 from council.models import AuditEntry
 from meetings.minutes import services
