@@ -232,11 +232,21 @@ LOGGING = {
 # --- The platform ---------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gikai@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 30
+# The platform's own address, for links in e-mails (e.g. https://gikai.example.jp).
+COUNCIL_BASE_URL = os.environ.get("COUNCIL_BASE_URL", "")
 COUNCIL_UPLOAD_MAX_BYTES = int(os.environ.get("COUNCIL_UPLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
 COUNCIL_INGEST_TIMEOUT_S = float(os.environ.get("COUNCIL_INGEST_TIMEOUT_S", "120"))
 COUNCIL_INGEST_MEMORY_MB = int(os.environ.get("COUNCIL_INGEST_MEMORY_MB", "1024"))
 # "x-accel" hands byte transfer to nginx after authorization; "" streams from Django.
 COUNCIL_SENDFILE = os.environ.get("COUNCIL_SENDFILE", "")
+COUNCIL_SENDFILE_PREFIX = os.environ.get("COUNCIL_SENDFILE_PREFIX", "/protected/")  # nginx's internal location
 
 # --- Security (hardening) ---------------------------------------------------------------
 # Sign-in throttling (django-axes), an optional TOTP second factor (django-otp). See docs/security.md.
