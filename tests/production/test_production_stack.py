@@ -41,7 +41,9 @@ from tests.security.ws import session_key_for
 from tests.servers import ROOT, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-HAVE_SERVICES = bool(os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL"))
+HAVE_SERVICES = bool(
+    os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL")
+)
 TLS = ssl.create_default_context()
 TLS.check_hostname = False
 TLS.verify_mode = ssl.CERT_NONE  # the install's self-signed certificate
@@ -53,7 +55,9 @@ def unit_command(unit: Path, instance: str = "") -> list[str]:
 
 
 def read_env(path: Path) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#"))
+    pairs = (
+        line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#")
+    )
     return {k: v for k, v in pairs}
 
 
@@ -77,16 +81,40 @@ class Stack:
 
     def install(self) -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["bash", str(ROOT / "deploy/install.sh"), "--host", "localhost", "--processes", "2", "--prefix",
-             str(self.prefix), "--http-port", str(self.http_port), "--https-port", str(self.https_port),
-             "--media-root", str(settings.MEDIA_ROOT)], capture_output=True, text=True, timeout=120)
+            [
+                "bash",
+                str(ROOT / "deploy/install.sh"),
+                "--host",
+                "localhost",
+                "--processes",
+                "2",
+                "--prefix",
+                str(self.prefix),
+                "--http-port",
+                str(self.http_port),
+                "--https-port",
+                str(self.https_port),
+                "--media-root",
+                str(settings.MEDIA_ROOT),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("COUNCIL_", "SECURE_", "DJANGO_"))}
         env.update(read_env(self.prefix / "etc/gikai/gikai.env"))
         # The test's own key, so sessions it makes for tablets are valid in the servers (auth hashes).
-        env.update(SECRET_KEY=settings.SECRET_KEY, DATABASE_URL=servers.test_database_url(), REDIS_URL=os.environ["REDIS_URL"], ALLOWED_HOSTS="localhost",
-                   COUNCIL_VAR_DIR=str(self.tmp / "var"), PYTHONUNBUFFERED="1", COUNCIL_TASKS_BACKEND="database")
+        env.update(
+            SECRET_KEY=settings.SECRET_KEY,
+            DATABASE_URL=servers.test_database_url(),
+            REDIS_URL=os.environ["REDIS_URL"],
+            ALLOWED_HOSTS="localhost",
+            COUNCIL_VAR_DIR=str(self.tmp / "var"),
+            PYTHONUNBUFFERED="1",
+            COUNCIL_TASKS_BACKEND="database",
+        )
         return env
 
     def start(self, name: str, args: list[str], env=None) -> Path:
@@ -97,19 +125,26 @@ class Stack:
 
     def up(self) -> None:
         units, env = self.prefix / "etc/systemd/system", self.env()
-        self.daphne_logs = [self.start(f"daphne-{i}", unit_command(units / "gikai-daphne@.service", str(i)), env)
-                            for i in (1, 2)]
+        self.daphne_logs = [
+            self.start(f"daphne-{i}", unit_command(units / "gikai-daphne@.service", str(i)), env)
+            for i in (1, 2)
+        ]
         self.worker_log = self.start("worker", unit_command(units / "gikai-worker.service"), env)
         conf = self.prefix / "etc/nginx/nginx.conf"
         self.start("nginx", ["nginx", "-p", str(self.prefix), "-c", str(conf), "-g", "daemon off;"])
         self.nginx_log = self.prefix / "var/log/nginx/gikai/access.log"
         sockets = [self.prefix / f"run/gikai/daphne-{i}.sock" for i in (1, 2)]
         try:
-            wait_until(lambda: all(s.exists() for s in sockets) and self.get("/healthz")[0] in (200, 503), 60,
-                       "daphne sockets and nginx")
+            wait_until(
+                lambda: all(s.exists() for s in sockets) and self.get("/healthz")[0] in (200, 503),
+                60,
+                "daphne sockets and nginx",
+            )
         except AssertionError:
             logs = [*self.tmp.glob("*.log"), self.prefix / "var/log/nginx/gikai/error.log"]
-            raise AssertionError("\n".join(f"== {p.name}\n{p.read_text()[-2000:]}" for p in logs if p.exists()))
+            raise AssertionError(
+                "\n".join(f"== {p.name}\n{p.read_text()[-2000:]}" for p in logs if p.exists())
+            )
 
     def down(self) -> None:
         for _name, proc in reversed(self.procs):
@@ -122,10 +157,13 @@ class Stack:
                 proc.kill()
 
     def request(self, method: str, path: str, *, source: str = "127.0.0.1", headers=None, body=None):
-        conn = http.client.HTTPSConnection("127.0.0.1", self.https_port, context=TLS, timeout=30,
-                                           source_address=(source, 0))
+        conn = http.client.HTTPSConnection(
+            "127.0.0.1", self.https_port, context=TLS, timeout=30, source_address=(source, 0)
+        )
         try:
-            conn.request(method, path, body=body, headers={"Host": f"localhost:{self.https_port}", **(headers or {})})
+            conn.request(
+                method, path, body=body, headers={"Host": f"localhost:{self.https_port}", **(headers or {})}
+            )
             response = conn.getresponse()
             return response.status, dict(response.getheaders()), response.read()
         except OSError:
@@ -141,16 +179,31 @@ class Stack:
         status, headers, body = self.get("/accounts/login/", source=source)
         cookie = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", "")).group(1)
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
-        form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
-        status, _h, _b = self.request("POST", "/accounts/login/", source=source, body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookie}",
-            "Origin": self.origin, "Referer": f"{self.origin}/accounts/login/"})
+        form = urllib.parse.urlencode(
+            {"username": username, "password": password, "csrfmiddlewaretoken": token}
+        )
+        status, _h, _b = self.request(
+            "POST",
+            "/accounts/login/",
+            source=source,
+            body=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={cookie}",
+                "Origin": self.origin,
+                "Referer": f"{self.origin}/accounts/login/",
+            },
+        )
         return status
 
     def socket(self, session_key: str):
-        return ws_connect(f"wss://localhost:{self.https_port}/ws/sittings/{self.sitting_id}/", ssl=TLS,
-                          origin=self.origin, additional_headers={"Cookie": f"sessionid={session_key}"},
-                          open_timeout=10)
+        return ws_connect(
+            f"wss://localhost:{self.https_port}/ws/sittings/{self.sitting_id}/",
+            ssl=TLS,
+            origin=self.origin,
+            additional_headers={"Cookie": f"sessionid={session_key}"},
+            open_timeout=10,
+        )
 
 
 def receive(ws, type_: str, timeout: float = 10.0) -> dict:
@@ -176,7 +229,9 @@ def test_production_stack(tmp_path, org, new_context, settings):
         assert result.returncode == 0, f"install.sh run {run}:\n{result.stdout}\n{result.stderr}"
     assert "keeping" in result.stdout  # the second run kept the environment file and its secret key
     conf = stack.prefix / "etc/nginx/nginx.conf"
-    check = subprocess.run(["nginx", "-t", "-p", str(stack.prefix), "-c", str(conf)], capture_output=True, text=True)
+    check = subprocess.run(
+        ["nginx", "-t", "-p", str(stack.prefix), "-c", str(conf)], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stderr
 
     # The scene: an open sitting presenting a released document, everyone present.
@@ -201,15 +256,24 @@ def test_production_stack(tmp_path, org, new_context, settings):
     store[DEVICE_ID_SESSION_KEY] = device.persistent_id  # the clerk signed in with the second factor
     store.save()
     # The minutes are drafted from another day's recorded sitting of the same council.
-    rec = build_recorded_sitting(dict(org, sitting=factories.make_sitting(sitting.session, org["plenary"],
-                                                                          date=sitting.date - timezone.timedelta(days=1))))
+    rec = build_recorded_sitting(
+        dict(
+            org,
+            sitting=factories.make_sitting(
+                sitting.session, org["plenary"], date=sitting.date - timezone.timedelta(days=1)
+            ),
+        )
+    )
 
     try:
         stack.up()
         # /healthz through nginx: database, channel layer (Redis), the worker's heartbeat.
-        health = wait_until(lambda: (lambda r: r[0] == 200 and json.loads(r[2]))(stack.get("/healthz")), 30,
-                            "healthz 200")
-        assert health["status"] == "ok" and health["checks"]["channel_layer"]["backend"] == "RedisChannelLayer"
+        health = wait_until(
+            lambda: (lambda r: r[0] == 200 and json.loads(r[2]))(stack.get("/healthz")), 30, "healthz 200"
+        )
+        assert (
+            health["status"] == "ok" and health["checks"]["channel_layer"]["backend"] == "RedisChannelLayer"
+        )
         assert stack.get("/", source="127.0.0.1")[0] == 302
         status, headers, _ = stack.request("GET", "/healthz", headers={"X-Forwarded-Proto": "https"})
         assert headers.get("Strict-Transport-Security", "").startswith("max-age=31536000")
@@ -233,21 +297,30 @@ def test_production_stack(tmp_path, org, new_context, settings):
         file_path = f"/documents/versions/{version.pk}/file"
         session = next(c["value"] for c in context.cookies() if c["name"] == "sessionid")
         whole = Path(settings.MEDIA_ROOT, version.served_file.name).read_bytes()
-        status, headers, body = stack.get(file_path, headers={"Cookie": f"sessionid={session}",
-                                                             "Range": "bytes=100-199"})
+        status, headers, body = stack.get(
+            file_path, headers={"Cookie": f"sessionid={session}", "Range": "bytes=100-199"}
+        )
         assert status == 206 and body == whole[100:200], (status, headers)
         assert headers["Content-Range"] == f"bytes 100-199/{len(whole)}"
         # After X-Accel-Redirect nginx logs the internal location it served the bytes from.
-        served = [line for line in nginx_lines(stack) if line["path"] == f"/protected/{version.served_file.name}"]
-        assert served and all(line["upstream_bytes"] in ("0", "") for line in served), served  # not from daphne
+        served = [
+            line for line in nginx_lines(stack) if line["path"] == f"/protected/{version.served_file.name}"
+        ]
+        assert served and all(line["upstream_bytes"] in ("0", "") for line in served), (
+            served
+        )  # not from daphne
         assert any(line["range"] == "bytes=100-199" and line["bytes"] == 100 for line in served)
         assert stack.get(f"/protected/{version.served_file.name}")[0] == 404  # internal only
         context.close()
 
         # Structured logs: daphne's access lines name the request (nginx's id) and the user, by id.
         request_ids = {line["request_id"] for line in served}
-        daphne_lines = [json.loads(x) for log in stack.daphne_logs for x in log.read_text().splitlines()
-                        if x.startswith("{")]
+        daphne_lines = [
+            json.loads(x)
+            for log in stack.daphne_logs
+            for x in log.read_text().splitlines()
+            if x.startswith("{")
+        ]
         mine = [x for x in daphne_lines if x.get("path") == file_path and x.get("status") == 200]
         assert mine and {x["request_id"] for x in mine} <= request_ids
         assert all(x["user_id"] == reader.pk and x["client"] == "127.0.0.1" for x in mine)
@@ -256,7 +329,9 @@ def test_production_stack(tmp_path, org, new_context, settings):
         followers = [stack.socket(session_key_for(person.user)) for person in tablets]
         for ws in followers:
             json.loads(ws.recv(timeout=10))  # the full state
-        connects = [sum("\"WSCONNECT " in x for x in log.read_text().splitlines()) for log in stack.daphne_logs]
+        connects = [
+            sum('"WSCONNECT ' in x for x in log.read_text().splitlines()) for log in stack.daphne_logs
+        ]
         assert connects == [1, 1], connects
         presenter = stack.socket(clerk_key)
         json.loads(presenter.recv(timeout=10))
@@ -270,7 +345,9 @@ def test_production_stack(tmp_path, org, new_context, settings):
 
         # A ballot over the WebSocket through nginx.
         poll = open_roll_call(item=item, chair_user=chair)
-        followers[0].send(json.dumps({"type": "vote.cast", "poll_id": poll.pk, "choice": "yes", "token": "prod-1"}))
+        followers[0].send(
+            json.dumps({"type": "vote.cast", "poll_id": poll.pk, "choice": "yes", "token": "prod-1"})
+        )
         receipt = receive(followers[0], "vote.receipt")
         assert receipt and Ballot.objects.filter(poll=poll).count() == 1
         for ws in (*followers, presenter):
@@ -280,10 +357,14 @@ def test_production_stack(tmp_path, org, new_context, settings):
         job = jobs.job_start(sitting=rec["sitting"], kind=GenerationJob.Kind.DRAFT, actor=rec["clerk"].user)
         wait_until(lambda: GenerationJob.objects.get(pk=job.pk).state == "done", 60, "the draft job")
         minutes = GenerationJob.objects.get(pk=job.pk).minutes
-        job = jobs.job_start(sitting=rec["sitting"], kind=GenerationJob.Kind.PDF, minutes=minutes,
-                             actor=rec["clerk"].user)
-        done = wait_until(lambda: (lambda j: j.state in ("done", "failed") and j)(GenerationJob.objects.get(pk=job.pk)),
-                          90, "the PDF job")
+        job = jobs.job_start(
+            sitting=rec["sitting"], kind=GenerationJob.Kind.PDF, minutes=minutes, actor=rec["clerk"].user
+        )
+        done = wait_until(
+            lambda: (lambda j: j.state in ("done", "failed") and j)(GenerationJob.objects.get(pk=job.pk)),
+            90,
+            "the PDF job",
+        )
         assert done.state == "done", done.message
         assert done.output.open("rb").read(5) == b"%PDF-"
         assert "meetings.minutes.jobs.generation_task" in stack.worker_log.read_text()  # the worker ran it
@@ -303,14 +384,26 @@ def test_production_stack(tmp_path, org, new_context, settings):
     # A backup with the production settings, restored into the (emptied) database.
     env = stack.env()
     backup_dir = tmp_path / "backup"
-    run = subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "backup", str(backup_dir)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "backup", str(backup_dir)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     ballots = Ballot.objects.count()
     Document.objects.filter(pk=document.pk).update(title="changed after the backup")
     connections.close_all()
-    run = subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "restore", "--replace", str(backup_dir)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    run = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "restore", "--replace", str(backup_dir)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert Document.objects.get(pk=document.pk).title == "議案第1号"
     assert Ballot.objects.count() == ballots and Ballot.objects.filter(poll=poll).count() == 1
