@@ -144,7 +144,7 @@ class Stack:
             logs = [*self.tmp.glob("*.log"), self.prefix / "var/log/nginx/gikai/error.log"]
             raise AssertionError(
                 "\n".join(f"== {p.name}\n{p.read_text()[-2000:]}" for p in logs if p.exists())
-            )
+            ) from None
 
     def down(self) -> None:
         for _name, proc in reversed(self.procs):
