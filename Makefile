@@ -20,7 +20,7 @@ run: setup
 	@echo "    chocho (町長 mayor), kacho (総務課長) (officials)"
 	@echo ""
 	@# The job worker (minutes PDFs, e-mails) runs beside daphne and stops with it.
-	@COUNCIL_DEMO=1 $(PY) manage.py run_worker --no-reload -v0 & worker=$$!; \
+	@COUNCIL_DEMO=1 nice -n 19 $(PY) manage.py run_worker --no-reload -v0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	COUNCIL_DEMO=1 $(PY) -m daphne -b $(HOST) -p $(PORT) council.asgi:application
 
