@@ -5,7 +5,7 @@
 Starts daphne (the embedded default: SQLite and the in-memory layer, or DATABASE_URL/REDIS_URL
 when set) and the job worker (``manage.py run_worker``, at the lower CPU priority the systemd unit
 gives it), connects N followers and a presenter to one sitting, and turns the page every 150 ms:
-with nothing else running (half before, half after the render), and while the minutes PDF of a synthetic four-hour sitting
+with nothing else running (before and after the render, as many turns as during it), and while the minutes PDF of a synthetic four-hour sitting
 (about 100 pages, ``bench.minutes``' record) is queued through the real job path
 (``meetings.minutes.jobs.job_start``) and rendered by the worker. Each follower's latency is the
 time from the presenter's send to that follower receiving the page.
@@ -208,8 +208,11 @@ def main(argv: list[str] | None = None) -> dict:
 
         during = asyncio.run(run_turns(turns=args.turns, until=rendered, **common))
         state, message, render_seconds = job_state(job_id)
-        # Idle again after the render, so load from elsewhere on the machine weighs on both sides.
-        idle += asyncio.run(run_turns(turns=args.turns - args.turns // 2, **common))
+        # Idle again after the render, as long as the render lasted: load from elsewhere on the machine
+        # then weighs on both sides alike.
+        turns_during = round(len(during) / max(1, len(common["followers"])))
+        after = max(args.turns - args.turns // 2, turns_during - args.turns // 2)
+        idle += asyncio.run(run_turns(turns=after, **common))
     finally:
         for proc in (daphne, worker):
             proc.terminate()
@@ -226,8 +229,8 @@ def main(argv: list[str] | None = None) -> dict:
         "benchmark": "jobs_isolation",
         "followers": args.followers,
         "database": "postgresql" if database_url.startswith("postgres") else "sqlite",
-        "turns_idle": args.turns,
-        "turns_during_render": round(len(during) / max(1, args.followers)),
+        "turns_idle": round(len(idle) / max(1, args.followers)),
+        "turns_during_render": turns_during,
         "pages": pages,
         "render_seconds": round(render_seconds or 0, 1),
         "followers_p50_ms_idle": round(percentile(idle, 0.5), 1),
