@@ -168,6 +168,7 @@ chown root:"$GROUP" "$ETC" "$ENV_FILE"
 systemd-tmpfiles --create "$PREFIX/etc/tmpfiles.d/gikai.conf"
 run_as() { su -s /bin/sh "$SERVICE_USER" -c "set -a; . '$ENV_FILE'; set +a; cd '$APP_DIR' && $*"; }
 run_as ".venv/bin/python manage.py migrate --noinput -v0"
+run_as "umask 077 && .venv/bin/python manage.py make_keys"  # kept when present
 (set -a; . "$ENV_FILE"; set +a; cd "$APP_DIR" && .venv/bin/python manage.py collectstatic --noinput -v0)
 run_as ".venv/bin/python manage.py check --deploy --fail-level ERROR"
 systemctl daemon-reload

@@ -265,6 +265,9 @@ def test_production_stack(tmp_path, org, new_context, settings):
         )
     )
 
+    keys = subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "make_keys"], cwd=ROOT, env=stack.env(),
+                          capture_output=True, text=True, timeout=60)
+    assert keys.returncode == 0, keys.stdout + keys.stderr  # as install.sh does on a real install
     try:
         stack.up()
         # /healthz through nginx: database, channel layer (Redis), the worker's heartbeat.
