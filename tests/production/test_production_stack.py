@@ -115,6 +115,14 @@ class Stack:
             PYTHONUNBUFFERED="1",
             COUNCIL_TASKS_BACKEND="database",
         )
+        # The test process writes audit entries too: one checkpoint key and log for every process.
+        for name in (
+            "COUNCIL_AUDIT_KEY_FILE",
+            "COUNCIL_SIGNING_KEY_FILE",
+            "COUNCIL_SIGNING_CERT_FILE",
+            "COUNCIL_AUDIT_CHECKPOINT_LOG",
+        ):
+            env[name] = str(getattr(settings, name))
         return env
 
     def start(self, name: str, args: list[str], env=None) -> Path:
@@ -265,8 +273,14 @@ def test_production_stack(tmp_path, org, new_context, settings):
         )
     )
 
-    keys = subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "make_keys"], cwd=ROOT, env=stack.env(),
-                          capture_output=True, text=True, timeout=60)
+    keys = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "make_keys"],
+        cwd=ROOT,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert keys.returncode == 0, keys.stdout + keys.stderr  # as install.sh does on a real install
     try:
         stack.up()
