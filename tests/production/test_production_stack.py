@@ -320,9 +320,14 @@ def test_production_stack(tmp_path, org, new_context, settings):
         assert status == 206 and body == whole[100:200], (status, headers)
         assert headers["Content-Range"] == f"bytes 100-199/{len(whole)}"
         # After X-Accel-Redirect nginx logs the internal location it served the bytes from.
-        served = [
-            line for line in nginx_lines(stack) if line["path"] == f"/protected/{version.served_file.name}"
-        ]
+        # nginx writes its log line after the last byte went out: wait for it.
+        protected = f"/protected/{version.served_file.name}"
+        served = wait_until(
+            lambda: [line for line in nginx_lines(stack) if line["path"] == protected and line["range"]],
+            10,
+            f"nginx's log line for {protected}",
+        )
+        served = [line for line in nginx_lines(stack) if line["path"] == protected]
         assert served and all(line["upstream_bytes"] in ("0", "") for line in served), (
             served
         )  # not from daphne
