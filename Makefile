@@ -19,7 +19,10 @@ run: setup
 	@echo "    giin01 (議長 chair), giin02 (副議長), giin03 (committee chair), giin04 ... giin10 (councillors)"
 	@echo "    chocho (町長 mayor), kacho (総務課長) (officials)"
 	@echo ""
-	@COUNCIL_DEMO=1 $(PY) -m daphne -b $(HOST) -p $(PORT) council.asgi:application
+	@# The job worker (minutes PDFs, e-mails) runs beside daphne and stops with it.
+	@COUNCIL_DEMO=1 nice -n 19 $(PY) manage.py run_worker --no-reload -v0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	COUNCIL_DEMO=1 $(PY) -m daphne -b $(HOST) -p $(PORT) council.asgi:application
 
 test: setup
 	@$(PY) -m ruff check .

@@ -11,12 +11,19 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from council.routing import websocket_urlpatterns  # noqa: E402
+from council.security.proxy import TrustedProxyMiddleware  # noqa: E402
+from council.security.second_factor import SecondFactorWebSocketGuard  # noqa: E402
 from council.wsorigin import SameOriginValidator  # noqa: E402
 from documents.backpressure import SendBackpressure  # noqa: E402  (documents: flow control for streamed files)
 
-application = ProtocolTypeRouter(
-    {
-        "http": SendBackpressure(django_asgi_app),
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
+# Outermost: the client address behind the reverse proxy (council/security/proxy.py).
+application = TrustedProxyMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": SendBackpressure(django_asgi_app),
+            "websocket": SameOriginValidator(
+                AuthMiddlewareStack(SecondFactorWebSocketGuard(URLRouter(websocket_urlpatterns)))
+            ),
+        }
+    )
 )

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "council.ops.logging.AccessLogMiddleware",  # first: sees every answer, names request and user
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -206,23 +207,46 @@ if PRODUCTION:
     # The reverse proxy terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # monitoring may ask a daphne socket directly
+# The client address behind the reverse proxy (council/security/proxy.py): X-Forwarded-For is believed
+# only from these peers ("unix": a unix-socket peer, i.e. nginx in front of `daphne -u`; or addresses),
+# counting COUNCIL_PROXY_COUNT proxies from the right. Empty: the header is ignored (the embedded default).
+COUNCIL_TRUSTED_PROXIES = env_list("COUNCIL_TRUSTED_PROXIES", "")
+COUNCIL_PROXY_COUNT = int(os.environ.get("COUNCIL_PROXY_COUNT", "1"))
 
 # --- Logging --------------------------------------------------------------------------
+# JSON lines (council/ops/logging.py) in production: one access line per request and every error,
+# each naming the request id (nginx's $request_id) and the user id. Never a request body, so never a ballot.
+LOG_FORMAT = os.environ.get("COUNCIL_LOG_FORMAT", "json" if PRODUCTION else "text")
+ACCESS_LOG = env_bool("COUNCIL_ACCESS_LOG", default=PRODUCTION)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "council.ops.logging.JsonFormatter"},
+                   "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {"council.access": {"level": "INFO" if ACCESS_LOG else "WARNING"}},
 }
 
 # --- The platform ---------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gikai@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 30
+# The platform's own address, for links in e-mails (e.g. https://gikai.example.jp).
+COUNCIL_BASE_URL = os.environ.get("COUNCIL_BASE_URL", "")
 COUNCIL_UPLOAD_MAX_BYTES = int(os.environ.get("COUNCIL_UPLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
 COUNCIL_INGEST_TIMEOUT_S = float(os.environ.get("COUNCIL_INGEST_TIMEOUT_S", "120"))
 COUNCIL_INGEST_MEMORY_MB = int(os.environ.get("COUNCIL_INGEST_MEMORY_MB", "1024"))
 # "x-accel" hands byte transfer to nginx after authorization; "" streams from Django.
 COUNCIL_SENDFILE = os.environ.get("COUNCIL_SENDFILE", "")
+COUNCIL_SENDFILE_PREFIX = os.environ.get("COUNCIL_SENDFILE_PREFIX", "/protected/")  # nginx's internal location
 
 # --- Security (hardening) ---------------------------------------------------------------
 # Sign-in throttling (django-axes), an optional TOTP second factor (django-otp). See docs/security.md.
@@ -231,6 +255,8 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "django_otp.middleware.OTPMiddleware",
 )
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+                  "council.security.second_factor.SecondFactorRequiredMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last: turns a lockout into the 429 page
 AUTHENTICATION_BACKENDS = [
     "council.security.backends.ThrottledSignInBackend",
@@ -243,6 +269,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no second log beside the sessions
 AXES_LOCKOUT_CALLABLE = "council.security.views.locked_out"
 AXES_VERBOSE = False
+# The address is REMOTE_ADDR only: behind nginx it was set from the trusted proxy's header by
+# council/security/proxy.py; a client's own X-Forwarded-For is never read here.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Secretariat and administrator accounts must sign in with a second factor (production profile).
+COUNCIL_REQUIRE_SECOND_FACTOR = env_bool("COUNCIL_REQUIRE_SECOND_FACTOR", default=PRODUCTION)
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # and council/security/admin.py shows no key at all
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "gikai")
 COUNCIL_SECOND_FACTOR_TIMEOUT_S = 300  # password accepted, code not yet given: this long
 
@@ -265,3 +297,13 @@ COUNCIL_NOTICE_EMAIL = env_bool("COUNCIL_NOTICE_EMAIL", False)
 COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 MIDDLEWARE.insert(MIDDLEWARE.index("council.middleware.ContentSecurityPolicyMiddleware") + 1,
                   "documents.annotations.middleware.ClearOfflineCopiesAtSignOut")
+
+# --- Jobs (django-tasks, database backend) ------------------------------------------------
+# Long work (minutes drafts and PDFs, notice e-mails) is queued in the database and run by the job
+# worker (`manage.py run_worker`), never in a request or WebSocket process. `make run` starts one.
+INSTALLED_APPS += ["django_tasks", "django_tasks_db", "council.ops"]
+# COUNCIL_TASKS_BACKEND=immediate runs each job at once where it is queued (the test suite's default).
+TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend",
+                 "immediate": "django_tasks.backends.immediate.ImmediateBackend"}
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[os.environ.get("COUNCIL_TASKS_BACKEND", "database")],
+                     "QUEUES": ["default"]}}

@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from council.ops import views as ops_views
 from council.security import views as security_views
 from meetings import views as meetings_views
 
 urlpatterns = [
     path("", meetings_views.home, name="home"),
+    path("healthz", ops_views.healthz, name="healthz"),  # monitoring: database, channel layer, worker
     path("accounts/login/", security_views.SignInView.as_view(), name="login"),  # throttled, optional 2nd factor
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -9,7 +9,8 @@ SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 debs=(python3 python3-venv python3-dev gcc gettext fonts-noto-cjk chromium nodejs npm
-      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libjpeg62-turbo libffi-dev libqpdf-dev)
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libjpeg62-turbo libffi-dev libqpdf-dev
+      nginx openssl)  # nginx: the production-stack test runs the shipped site (deploy/)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

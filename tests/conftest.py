@@ -39,6 +39,12 @@ def _media_root(settings, tmp_path):
     settings.COUNCIL_AUDIT_CHECKPOINT_LOG = tmp_path / "audit-checkpoints.jsonl"
 
 
+@pytest.fixture(autouse=True)
+def _jobs_run_at_once(settings):
+    """Queued jobs run where they are queued, unless a test starts a job worker (tests/servers.py)."""
+    settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["immediate"], "QUEUES": ["default"]}}
+
+
 @pytest.fixture
 def org(db):
     return factories.make_small_council()

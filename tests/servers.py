@@ -44,6 +44,7 @@ def server_env(**extra: str) -> dict[str, str]:
         COUNCIL_DEMO="0",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",
+        COUNCIL_TASKS_BACKEND="immediate",  # jobs at once, unless the test starts a worker (start_worker)
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(extra)
@@ -105,6 +106,48 @@ class Daphne:
 
 def start_daphne(**extra_env: str) -> Daphne:
     return Daphne(port=free_port(), env=server_env(**extra_env)).start()
+
+
+@dataclass
+class Worker:
+    """The job worker (``manage.py run_worker``), sharing the test's database."""
+
+    env: dict[str, str]
+    proc: subprocess.Popen | None = None
+    log: Path | None = None
+
+    def start(self, timeout: float = 30.0) -> Worker:
+        from council.ops.heartbeat import live_workers
+
+        self.log = Path(settings.MEDIA_ROOT).parent / f"worker-{os.getpid()}-{time.monotonic_ns()}.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker", "--interval", "0.2", "--no-startup-delay", "--no-reload"],
+            cwd=ROOT, env=self.env, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log.read_text(errors='replace')}")
+            if any(w.pid == self.proc.pid for w in live_workers()):
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("the job worker did not start in time")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+def start_worker(**extra_env: str) -> Worker:
+    """A job worker; servers that should queue jobs for it need ``COUNCIL_TASKS_BACKEND="database"``."""
+    return Worker(env=server_env(COUNCIL_TASKS_BACKEND="database", **extra_env)).start()
 
 
 class PrivateRedis:

@@ -113,6 +113,8 @@ ADMIN = ("*", "L L L L L L L *", "- - - - - - - -")
 ROUTES: dict[str, tuple[dict[str, str], str, str]] = {
     "admin:logout": ({}, "R R R R R R R M", ADMIN[2]),
     "home": ({}, "L O O O O O O O", "L O O O O O O O"),
+    # Open to monitoring; 503 without a job worker, so its GET is proven in tests/production instead.
+    "healthz": ({}, "- - - - - - - -", "M M M M M M M M"),
     "login": ({}, "O R R R R R R R", "O R R R R R R R"),
     "logout": ({}, "M M M M M M M M", "L L L L L L L L"),
     "set_language": ({}, "R R R R R R R R", "R R R R R R R R"),

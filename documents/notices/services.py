@@ -8,7 +8,8 @@ automatic announcements other areas call:
 - ``notify_signature_requested(council=..., people=..., title=..., link=...)`` when something awaits
   people's signature (the minutes sent for sign-off).
 
-E-mail goes through Django's e-mail backend, after commit, when ``COUNCIL_NOTICE_EMAIL`` is on.
+E-mail goes through Django's e-mail backend, queued after commit for the job worker (django-tasks),
+when ``COUNCIL_NOTICE_EMAIL`` is on: a slow mail server never holds up a request.
 E-mails carry the title, the message and a link, never attachments or document files.
 """
 
@@ -25,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from council.audit import audit_record
 from council.errors import DomainError
@@ -75,7 +77,13 @@ def _email_enabled() -> bool:
 def _email_after_commit(notice_id: int, user_ids: list[int]) -> None:
     if not _email_enabled() or not user_ids:
         return
-    transaction.on_commit(lambda: _send_emails(notice_id, user_ids))
+    transaction.on_commit(lambda: send_notice_emails.enqueue(notice_id, list(user_ids)))
+
+
+@task()
+def send_notice_emails(notice_id: int, user_ids: list[int]) -> None:
+    """The queued e-mails of one notice, run by the job worker."""
+    _send_emails(notice_id, user_ids)
 
 
 def _send_emails(notice_id: int, user_ids: list[int]) -> None:

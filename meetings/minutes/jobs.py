@@ -1,22 +1,24 @@
-"""Background generation: a ``GenerationJob`` row, a worker thread started after commit, and
-progress written to the row for the clerk's page to poll.
+"""Background generation: a ``GenerationJob`` row, a queued task (django-tasks, database backend)
+enqueued after commit and run by the job worker (``manage.py run_worker``), and progress written to
+the row for the clerk's page to poll.
 
-A thread is enough here: drafting and rendering take seconds, the row survives the process,
-and a job left "running" by a crash is marked failed when the next one starts. Tests and
-single-process tools can set ``MINUTES_JOBS_INLINE`` to run jobs in the committing thread.
+WeasyPrint never runs in a daphne process, where it would hold up the live page turns; the queue is
+in the database, so a job survives a restart of either side. A job left "running" by a crash is
+marked failed when the next one starts. Tests and single-process tools can set
+``MINUTES_JOBS_INLINE`` to run jobs in the committing thread.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-import threading
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from council.audit import audit_record
 from meetings.minutes.models import GenerationJob, Minutes
@@ -57,15 +59,13 @@ def launch(job_id: int) -> None:
     if getattr(settings, "MINUTES_JOBS_INLINE", False):
         run_job(job_id)
         return
-    threading.Thread(target=_thread_main, args=(job_id,), name=f"minutes-job-{job_id}", daemon=True).start()
+    generation_task.enqueue(job_id)
 
 
-def _thread_main(job_id: int) -> None:
-    close_old_connections()
-    try:
-        run_job(job_id)
-    finally:
-        close_old_connections()
+@task()
+def generation_task(job_id: int) -> None:
+    """The queued form of ``run_job``, run by the job worker."""
+    run_job(job_id)
 
 
 def _progress(job_id: int, percent: int, message: str) -> None:

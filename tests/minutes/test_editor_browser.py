@@ -4,6 +4,7 @@ the status line says so, and the keyboard moves between blocks and adds a remark
 from __future__ import annotations
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 from playwright.sync_api import expect
 
 from council.models import AuditEntry
@@ -65,7 +66,20 @@ def test_typing_is_autosaved_and_the_keyboard_moves_between_blocks(daphne_server
     assert errors == []
 
 
-def test_drafting_runs_in_a_background_thread_and_the_page_follows_its_progress(daphne_server, new_context):
+@pytest.fixture
+def queueing_server(transactional_db):
+    """A daphne that queues jobs in the database, and the job worker that runs them."""
+    from tests.servers import Daphne, free_port, server_env, start_worker
+
+    worker = start_worker()
+    server = Daphne(port=free_port(), env=server_env(COUNCIL_TASKS_BACKEND="database")).start()
+    yield server
+    server.stop()
+    worker.stop()
+
+
+def test_drafting_runs_in_the_job_worker_and_the_page_follows_its_progress(queueing_server, new_context):
+    daphne_server = queueing_server
     rec = build_recorded_sitting(factories.make_small_council())
     clerk = rec["clerk"].user
     context = new_context()
@@ -75,13 +89,15 @@ def test_drafting_runs_in_a_background_thread_and_the_page_follows_its_progress(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{daphne_server.url}/meetings/minutes/sittings/{rec['sitting'].pk}/")
     page.click("form[action$='/generate/'] button")
-    # The job runs in the server's worker thread; the page polls it and opens the editor when done.
+    # The job runs in the job worker (not in daphne); the page polls it and opens the editor when done.
     page.wait_for_url("**/meetings/minutes/*/edit/", timeout=20000)
     minutes = rec["sitting"].minutes_versions.get()
     assert page.url.endswith(f"/meetings/minutes/{minutes.pk}/edit/")
     expect(page.locator(".block-speech")).to_have_count(minutes.blocks.filter(kind=Block.Kind.SPEECH).count())
     job = GenerationJob.objects.get(sitting=rec["sitting"])
     assert (job.state, job.progress) == ("done", 100)
+    queued = DBTaskResult.objects.get(task_path="meetings.minutes.jobs.generation_task")
+    assert queued.status == "SUCCESSFUL" and queued.worker_ids  # run by the worker, through the queue
     assert errors == []
 
 
