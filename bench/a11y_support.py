@@ -69,6 +69,7 @@ NOT_PAGES = {
     "documents:release", "documents:version_file", "documents:opened", "documents:thumbnail",
     # A video call page that only exists while a remote member is being checked.
     "meetings:voting:video",
+    "text_size",  # a POST that sets the member's text size (checked in tests/council/test_text_size.py)
 }
 
 ALL = tuple(ROLE_USERS)
@@ -428,3 +429,16 @@ def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> 
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("daphne did not start in time")
+
+
+# The share of the screen the reader's document page covers (its drawn canvas, clipped to the
+# viewport): the page must still fill the screen with larger text on.
+READER_PAGE_AREA = """() => {
+  const canvas = document.querySelector('.reader-pane.is-active .page-wrap canvas')
+    || document.querySelector('.page-wrap canvas');
+  if (!canvas) return 0;
+  const r = canvas.getBoundingClientRect();
+  const w = Math.max(0, Math.min(r.right, innerWidth) - Math.max(r.left, 0));
+  const h = Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0));
+  return (w * h) / (innerWidth * innerHeight);
+}"""

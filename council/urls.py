@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/login/", security_views.SignInView.as_view(), name="login"),  # throttled, optional 2nd factor
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("settings/text-size/", views.text_size, name="text_size"),
     path("admin/", admin.site.urls),
     path("council/", include("council.org_urls")),
     path("security/", include("council.security.urls")),
