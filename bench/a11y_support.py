@@ -107,6 +107,7 @@ class Finding:
 class CrawlResult:
     axe: list[Finding] = field(default_factory=list)
     small_targets: list[Finding] = field(default_factory=list)
+    overflowing: list[Finding] = field(default_factory=list)  # pages wider than the screen
     visited: list[tuple[str, str, str]] = field(default_factory=list)  # (page key, role, language)
     seconds: float = 0.0
 
@@ -344,6 +345,10 @@ def crawl(base_url: str, browser, scene: dict, *, languages=tuple(LANGUAGES), ro
                         for v in page.evaluate(AXE_RUN):
                             result.axe.append(Finding(page_type.key, role, language, v["rule"], v["impact"],
                                                       v["targets"], v["help"]))
+                    width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+                    if width[0] > width[1] + 1:
+                        result.overflowing.append(Finding(page_type.key, role, language, "overflow", "",
+                                                          [f"{width[0]} px wide on a {width[1]} px screen"]))
                     if tap_targets and language == languages[0]:
                         small = page.evaluate(SMALL_TARGETS, MIN_TARGET)
                         if small:

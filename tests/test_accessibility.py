@@ -71,3 +71,56 @@ def test_accessibility_tap_targets_at_least_44px_on_a_tablet(daphne_server, brow
     result = crawled(browser, daphne_server)
     assert not result.small_targets, ("tap targets under 44×44 CSS px at 820×1180:\n"
                                       + "\n".join(f.line() for f in result.small_targets))
+    assert not result.overflowing, "pages wider than the tablet:\n" + "\n".join(f.line() for f in result.overflowing)
+
+
+def sign_in(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("form button[type=submit], form input[type=submit]").last.click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_accessibility_larger_text_persists_across_sign_in_and_keeps_the_layout(daphne_server, browser, settings):
+    """A councillor turns larger text on from the bar, signs out and in again: it is still on, the
+    text is larger, the reader's page still fills the screen, and every page keeps its tap targets,
+    its axe-core result and its width."""
+    from django.contrib.auth import get_user_model
+
+    scene = outside_the_event_loop(a11y_support.prepare_scene)
+    username = a11y_support.ROLE_USERS["councillor"]
+    user = get_user_model().objects.get(username=username)
+    user.set_password("larger-text-1234")
+    user.save()
+    context = browser.new_context(locale="ja-JP", viewport=a11y_support.TABLET, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        sign_in(page, daphne_server.url, username, "larger-text-1234")
+        root_px = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+        standard = page.evaluate(root_px)
+        toggle = page.locator("header .text-size-toggle")
+        assert toggle.get_attribute("aria-pressed") == "false"
+        toggle.click()
+        page.wait_for_selector("html.text-large")
+        assert page.locator("header .text-size-toggle").get_attribute("aria-pressed") == "true"
+        page.locator("form.logout button").click()
+        page.wait_for_load_state()
+        context.clear_cookies()
+        sign_in(page, daphne_server.url, username, "larger-text-1234")
+        assert page.evaluate("() => document.documentElement.className") == "text-large"
+        assert page.evaluate(root_px) >= standard * 1.2
+        for viewport in ({"width": 820, "height": 1180}, {"width": 1180, "height": 820}):
+            page.set_viewport_size(viewport)
+            page.goto(f"{daphne_server.url}/meetings/sittings/{scene['sitting']}/reader/")
+            page.wait_for_function(a11y_support.READER_READY, timeout=20000)
+            page.wait_for_timeout(500)
+            area = page.evaluate(a11y_support.READER_PAGE_AREA)
+            assert area >= 0.85, f"with larger text the page covers {area:.0%} of a {viewport} screen"
+    finally:
+        context.close()
+    result = a11y_support.crawl(daphne_server.url, browser, scene, languages=("ja",), roles=("councillor",))
+    problems = result.axe + result.small_targets + result.overflowing
+    assert not problems, "with larger text on:\n" + "\n".join(f.line() for f in problems)
