@@ -126,7 +126,7 @@ def prepare_scene() -> dict:
     from meetings.live import services as live
     from meetings.minutes.models import Minutes
     from meetings.models import AgendaItemDocument, Sitting
-    from meetings.voting import services as voting
+    from meetings.voting.services import motions, polls, roll
     from meetings.voting.models import Attendance
 
     with open(os.devnull, "w") as quiet:
@@ -137,9 +137,9 @@ def prepare_scene() -> dict:
     if not plenary.agenda_published_at:
         Sitting.objects.filter(pk=plenary.pk).update(agenda_published_at=timezone.now())
     if plenary.status == Sitting.Status.SCHEDULED:
-        voting.roll_prepare(sitting=plenary, by=clerk)
+        roll.roll_prepare(sitting=plenary, by=clerk)
         for attendance in Attendance.objects.filter(sitting=plenary).select_related("person"):
-            voting.attendance_mark(sitting=plenary, person=attendance.person,
+            roll.attendance_mark(sitting=plenary, person=attendance.person,
                                    status=Attendance.Status.PRESENT_ROOM, by=clerk)
         live.sitting_open(sitting=plenary, actor=clerk)
     link = AgendaItemDocument.objects.filter(agenda_item__sitting=plenary).select_related("document").first()
@@ -147,8 +147,8 @@ def prepare_scene() -> dict:
     live.document_present(sitting=plenary, actor=clerk, document_id=document.pk, page=min(2, _pages(document)))
     item = link.agenda_item
     if not item.motions.filter(polls__state="open").exists():
-        motion = voting.motion_create(agenda_item=item, title=item.display_title, by=chair.user)
-        voting.poll_open(motion=motion, method="electronic" if "electronic" in _methods() else _methods()[0],
+        motion = motions.motion_create(agenda_item=item, title=item.display_title, by=chair.user)
+        polls.poll_open(motion=motion, method="electronic" if "electronic" in _methods() else _methods()[0],
                          by=chair.user)
     committee = Sitting.objects.filter(body__kind="standing", status=Sitting.Status.SCHEDULED).first()
     minutes = Minutes.objects.order_by("pk").first()
