@@ -126,8 +126,8 @@ def prepare_scene() -> dict:
     from meetings.live import services as live
     from meetings.minutes.models import Minutes
     from meetings.models import AgendaItemDocument, Sitting
-    from meetings.voting.services import motions, polls, roll
     from meetings.voting.models import Attendance
+    from meetings.voting.services import motions, polls, roll
 
     with open(os.devnull, "w") as quiet:
         call_command("seed_demo", stdout=quiet)
@@ -148,8 +148,7 @@ def prepare_scene() -> dict:
     item = link.agenda_item
     if not item.motions.filter(polls__state="open").exists():
         motion = motions.motion_create(agenda_item=item, title=item.display_title, by=chair.user)
-        polls.poll_open(motion=motion, method="electronic" if "electronic" in _methods() else _methods()[0],
-                         by=chair.user)
+        polls.poll_open(motion=motion, method="roll_call", by=chair.user)  # each member votes on the tablet
     committee = Sitting.objects.filter(body__kind="standing", status=Sitting.Status.SCHEDULED).first()
     minutes = Minutes.objects.order_by("pk").first()
     public_minutes = Minutes.objects.filter(state="published").order_by("pk").first()
@@ -167,12 +166,6 @@ def prepare_scene() -> dict:
 def _pages(document) -> int:
     version = document.versions.order_by("-number").first()
     return version.page_count if version else 1
-
-
-def _methods() -> list[str]:
-    from meetings.voting.models import Poll
-
-    return list(Poll.Method.values)
 
 
 READER_READY = ("() => !!window.councilReader && !!document.querySelector('.page-wrap canvas')")
