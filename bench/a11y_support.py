@@ -123,10 +123,10 @@ def prepare_scene() -> dict:
     from council.models import Person
     from documents.models import Document
     from documents.notices.models import Notice
+    from meetings.attendance.models import Attendance
     from meetings.live import services as live
     from meetings.minutes.models import Minutes
     from meetings.models import AgendaItemDocument, Sitting
-    from meetings.voting.models import Attendance
     from meetings.voting.services import motions, polls, roll
 
     with open(os.devnull, "w") as quiet:
