@@ -378,9 +378,20 @@ def _free_port() -> int:
 
 def axe_serious_total() -> int:
     """Serious plus critical axe-core violations over every page type, role and language, on a fresh
-    scratch database (SQLite) with the demo scene, served by its own daphne."""
+    scratch database (SQLite) with the demo scene, served by its own daphne.
+
+    Runs in a process of its own, so a caller that has already set Django up on another database
+    (``bench.reader_layout``) is not disturbed."""
+    import json
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    out = subprocess.run([sys.executable, "-m", "bench.a11y_support"], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["axe_serious"]
+
+
+def _scan_fresh_database() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="a11y-"))
-    env_before = dict(os.environ)
     os.environ.update(DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}", COUNCIL_VAR_DIR=str(tmp),
                       MEDIA_ROOT=str(tmp / "media"), COUNCIL_DEMO="0", ALLOWED_HOSTS="127.0.0.1,localhost")
     os.environ.pop("REDIS_URL", None)
@@ -393,10 +404,10 @@ def axe_serious_total() -> int:
     call_command("migrate", verbosity=0, interactive=False)
     scene = prepare_scene()
     port = _free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
     log = open(tmp / "daphne.log", "wb")
     server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                               "council.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                               "council.asgi:application"], cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                              stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_for_port(port, server)
         from playwright.sync_api import sync_playwright
@@ -405,15 +416,17 @@ def axe_serious_total() -> int:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
-                result = crawl(f"http://127.0.0.1:{port}", browser, scene, tap_targets=False)
+                result = crawl(f"http://127.0.0.1:{port}", browser, scene)
             finally:
                 browser.close()
-        return len(result.axe)
     finally:
         server.terminate()
         server.wait(10)
-        os.environ.clear()
-        os.environ.update(env_before)
+    for finding in result.axe + result.small_targets + result.overflowing:
+        print(finding.line())
+    return {"axe_serious": len(result.axe), "small_targets": sum(len(f.targets) for f in result.small_targets),
+            "overflowing_pages": len(result.overflowing), "pages": len(result.visited),
+            "seconds": round(result.seconds, 1)}
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -440,3 +453,9 @@ READER_PAGE_AREA = """() => {
   const h = Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0));
   return (w * h) / (innerWidth * innerHeight);
 }"""
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(_scan_fresh_database()))
