@@ -283,6 +283,10 @@ SMALL_TARGETS = """(min) => {
     const cs = getComputedStyle(el);
     if (cs.visibility === 'hidden' || cs.display === 'none' || Number(cs.opacity) === 0) return false;
     if (el.closest('[hidden], [inert], [aria-hidden=true], .annotationLayer, .textLayer')) return false;
+    for (let a = el; a && a !== document.body; a = a.parentElement) {  // visually hidden (clipped away)
+      const s = getComputedStyle(a);
+      if ((s.clip && s.clip !== 'auto') || (s.clipPath && s.clipPath !== 'none')) return false;
+    }
     return el.checkVisibility ? el.checkVisibility() : true;
   };
   for (const el of document.querySelectorAll(sel)) {
