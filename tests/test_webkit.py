@@ -177,6 +177,10 @@ def draw_stroke(driver) -> None:
     from selenium.webdriver.common.actions.action_builder import ActionBuilder
     from selenium.webdriver.common.actions.pointer_input import PointerInput
 
+    # The pen tools open as a panel over the page from the reader's bar.
+    if driver.execute_script("const t = document.getElementById('reader-tools'); return !!t && !t.checkVisibility();"):
+        tap(driver, "#reader-bar [data-action=tools]")
+        wait_js(driver, "document.getElementById('reader-tools').checkVisibility()", what="pen tools open")
     tap(driver, "[data-tool=pen]")
     # A point where a finger would touch the canvas itself (not clipped by the page's scroller or
     # covered by the bars), with room for the stroke.
