@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('council', '0002_verbose_names'),
+        ('council', '0003_audit_checkpoints'),
     ]
 
     operations = [
