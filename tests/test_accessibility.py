@@ -119,6 +119,11 @@ def test_accessibility_larger_text_persists_across_sign_in_and_keeps_the_layout(
             page.wait_for_timeout(500)
             area = page.evaluate(a11y_support.READER_PAGE_AREA)
             assert area >= 0.85, f"with larger text the page covers {area:.0%} of a {viewport} screen"
+        # In the reader (whose bar replaces the site's header) the setting is in the menu.
+        page.locator("#reader-bar [data-action=menu]").click()
+        toggle = page.locator("#reader-menu .text-size-toggle")
+        toggle.wait_for(state="visible")
+        assert toggle.get_attribute("aria-pressed") == "true"
     finally:
         context.close()
     result = a11y_support.crawl(daphne_server.url, browser, scene, languages=("ja",), roles=("councillor",))
