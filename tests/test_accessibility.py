@@ -18,7 +18,8 @@ _CRAWL: dict[str, a11y_support.CrawlResult] = {}
 def test_accessibility_page_types_cover_every_route():
     """A new page cannot escape the scan: each route is a page type or listed as not a page."""
     scene = {k: 1 for k in ("sitting", "committee_sitting", "session", "body", "item", "document",
-                            "members_document", "minutes", "public_minutes", "notice", "person")}
+                            "members_document", "minutes", "public_minutes", "notice", "person", "matter",
+                            "report")}
     scanned = {p.key for p in a11y_support.page_types(scene)}
     routes = {r.key for r in walk_routes()}
     missing = sorted(k for k in routes - scanned - a11y_support.NOT_PAGES
