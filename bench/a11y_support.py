@@ -136,8 +136,9 @@ def prepare_scene() -> dict:
 
     with open(os.devnull, "w") as quiet:
         call_command("seed_demo", stdout=quiet)
-    # The first plenary sitting with documents on its order of business.
-    plenary = (Sitting.objects.filter(body__kind="plenary", agenda_items__document_links__isnull=False)
+    # The first plenary sitting still to be held (or in session) with documents on its order of business.
+    plenary = (Sitting.objects.filter(body__kind="plenary", agenda_items__document_links__isnull=False,
+                                      status__in=[Sitting.Status.SCHEDULED, Sitting.Status.OPEN])
                .order_by("date", "pk").first())
     clerk = Person.objects.get(user__username=ROLE_USERS["clerk"]).user
     chair = Person.objects.get(user__username=ROLE_USERS["chair"])
