@@ -117,7 +117,10 @@ def test_accessibility_larger_text_persists_across_sign_in_and_keeps_the_layout(
             page.set_viewport_size(viewport)
             page.goto(f"{daphne_server.url}/meetings/sittings/{scene['sitting']}/reader/")
             page.wait_for_function(a11y_support.READER_READY, timeout=20000)
-            page.wait_for_timeout(500)
+            try:  # the page is drawn again at the size that fits the screen: wait for that to settle
+                page.wait_for_function(f"() => ({a11y_support.READER_PAGE_AREA})() >= 0.85", timeout=10000)
+            except Exception:
+                pass
             area = page.evaluate(a11y_support.READER_PAGE_AREA)
             assert area >= 0.85, f"with larger text the page covers {area:.0%} of a {viewport} screen"
         # In the reader (whose bar replaces the site's header) the setting is in the menu.
