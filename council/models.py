@@ -67,6 +67,12 @@ class Person(models.Model):
         OFFICIAL = "official", _("Executive official")
         PUBLIC = "public", _("Public")
 
+    class TextSize(models.TextChoices):
+        """The member's own reading size for the whole interface (kept across sign-ins and devices)."""
+
+        STANDARD = "standard", _("Standard text")
+        LARGE = "large", _("Larger text")
+
     council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="people", verbose_name=_("council"))
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person",
@@ -85,6 +91,7 @@ class Person(models.Model):
         Caucus, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name=_("caucus")
     )
     active = models.BooleanField(_("in office"), default=True)
+    text_size = models.CharField(_("text size"), max_length=10, choices=TextSize.choices, default=TextSize.STANDARD)
 
     class Meta:
         verbose_name = _("person")

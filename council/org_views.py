@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from council import selectors, services
+from council import permissions, selectors, services
 from council.decorators import clerk_required, council_for
 from council.errors import Refused
 from council.formpages import form_page, refuse
@@ -181,3 +184,24 @@ def people_import(request):
     }, status=400)
 
 
+
+
+@login_required
+@require_POST
+def text_size(request):
+    """The member's larger-text setting, from the bar on every page and from the start page."""
+    person = permissions.person_of(request.user)
+    if person is None:
+        raise Http404
+    try:
+        services.person_text_size_set(person=person, text_size=request.POST.get("text_size", ""),
+                                      actor=request.user)
+    except Refused as exc:
+        if not request.POST.get("next"):
+            return HttpResponseBadRequest(" ".join(exc.messages))
+        messages.error(request, " ".join(exc.messages))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "home"
+    return redirect(target)

@@ -164,3 +164,21 @@ def body_set_officer(*, actor, body: Body, person: Person, role: str, on: dateti
     audit_record(action="body.set_officer", actor=actor, target=body,
                  data={"person": person.pk, "role": role, "on": day})
     return membership
+
+
+@transaction.atomic
+def person_text_size_set(*, person: Person, text_size: str, actor) -> Person:
+    """The member's own reading size (文字の大きさ), kept with the person so it follows them to any
+    device and across sign-ins. Only the person themselves changes it."""
+    if text_size not in Person.TextSize.values:
+        raise Refused(_("Choose a text size from the list."))
+    if getattr(actor, "pk", None) != person.user_id:
+        raise Refused(_("Only the member themselves can change their text size."))
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    before = person.text_size
+    if before == text_size:
+        return person
+    person.text_size = text_size
+    person.save(update_fields=["text_size"])
+    audit_record(action="person.text_size", actor=actor, target=person, data={"from": before, "to": text_size})
+    return person

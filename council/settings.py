@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "council.context_processors.roles",
+                "council.context_processors.reading",
             ],
         },
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything the platform needs on a Debian machine, idempotently:
-# Debian packages (fonts, Chromium, gettext, WeasyPrint's libraries, Node.js),
+# Debian packages (fonts, Chromium, WebKitGTK's WebDriver and Xvfb for the WebKit tests, gettext, WeasyPrint's libraries, Node.js),
 # the virtual environment at .venv, Python packages, pdf.js, compiled translations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,8 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 debs=(python3 python3-venv python3-dev gcc gettext fonts-noto-cjk chromium nodejs npm
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libjpeg62-turbo libffi-dev libqpdf-dev
-      nginx openssl)  # nginx: the production-stack test runs the shipped site (deploy/)
+      nginx openssl
+      webkit2gtk-driver xvfb)  # nginx: the production-stack test runs the shipped site (deploy/)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

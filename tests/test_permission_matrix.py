@@ -118,6 +118,7 @@ ROUTES: dict[str, tuple[dict[str, str], str, str]] = {
     "login": ({}, "O R R R R R R R", "O R R R R R R R"),
     "logout": ({}, "M M M M M M M M", "L L L L L L L L"),
     "set_language": ({}, "R R R R R R R R", "R R R R R R R R"),
+    "text_size": ({}, "L M M M M M M M", "L D B B B B B D"),
     "council:bodies": ({}, "L D D D D D O O", "L D D D D D O O"),
     "council:body_create": ({}, "L D D D D D O O", "L D D D D D O O"),
     "council:body_detail": ({}, "L D D D D D O O", "L D D D D D B B"),

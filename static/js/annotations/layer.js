@@ -5,7 +5,7 @@
 // same online and offline; the server answers with revisions and, when a note was edited on two
 // devices, the conflict copy. Drawing never calls the reader's API and stops its pointer events
 // from reaching the reader, so a pen stroke never turns the page or leaves follow mode.
-import { csrfToken, outboxAll, outboxPut, setMeta, wipe } from "../offline/store.js";
+import { csrfToken, outboxAll, outboxPut, setMeta, uuid, wipe } from "../offline/store.js";
 import { checkDevice, expiredLocally, flush, prune } from "../offline/sync.js";
 
 const root = document.getElementById("annot-layer");
@@ -285,7 +285,7 @@ class Overlay {
       }
       c.setPointerCapture(e.pointerId);
       this.stroke = {
-        client_id: crypto.randomUUID(), version: this.current.versionId, page: this.current.page,
+        client_id: uuid(), version: this.current.versionId, page: this.current.page,
         kind: state.tool, colour: state.colour, text: "", revision: 0,
         geometry: { points: [this.point(e)], width: WIDTH[state.tool] },
       };
@@ -377,7 +377,7 @@ async function newNote(where, x, y) {
   const { action, text } = await askText("", false);
   if (action !== "save" || !text.trim()) return;
   save({
-    client_id: crypto.randomUUID(), version: where.versionId, page: where.page, kind: "note",
+    client_id: uuid(), version: where.versionId, page: where.page, kind: "note",
     colour: state.colour, text, revision: 0, geometry: { x, y },
   });
 }

@@ -47,10 +47,21 @@ export function csrfToken() {
   return input ? input.value : "";
 }
 
+// A random (version 4) UUID. crypto.randomUUID exists only in secure contexts: a tablet reaching
+// the platform over plain http on the council's LAN (and older iPads) has only getRandomValues.
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 export async function deviceId() {
   let id = await getMeta("device_id");
   if (!id) {
-    id = crypto.randomUUID();
+    id = uuid();
     await setMeta("device_id", id);
   }
   return id;
