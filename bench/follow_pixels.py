@@ -47,6 +47,23 @@ DRAWN_JS = """([seq, page]) => {
 }"""
 
 
+# Where the time of a join goes (ms since navigation start), for the last join.
+BREAKDOWN_JS = """() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const out = {html: Math.round(nav.responseEnd), dom_content_loaded: Math.round(nav.domContentLoadedEventEnd)};
+    for (const r of performance.getEntriesByType('resource')) {
+        const name = r.name.split('/').pop().split('?')[0] || r.name;
+        if (/pdf|worker|reader\\.js|follow\\.js|file/.test(r.name)) {
+            const key = name.length > 24 ? name.slice(0, 24) : name;
+            out[key] = out[key] ? out[key] + ',' + Math.round(r.responseEnd) : String(Math.round(r.responseEnd));
+        }
+    }
+    const r = window.councilFollow.rendered;
+    out.drawn = Math.round(r.at - performance.timeOrigin);
+    return out;
+}"""
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -167,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     next_ms: list[float] = []
     jump_ms: list[float] = []
     join_ms: list[float] = []
+    joins_detail: list[dict] = []
     missed: list[str] = []
     ahead_hits = 0
     presenter = Presenter(f"ws://127.0.0.1:{port}/ws/sittings/{sitting.pk}/", clerk_cookie, base)
@@ -189,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.goto(reader_url, wait_until="commit")
                 drawn = page.wait_for_function(DRAWN_JS, arg=[seq, 150], timeout=60000).json_value()
                 join_ms.append(drawn["at"] - started)
+                joins_detail.append(page.evaluate(BREAKDOWN_JS))
                 context.close()
                 missed.extend(errors)
 
@@ -238,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         "jump_p95_ms": round(percentile(jump_ms, 95), 1) if jump_ms else None,
         "join_ms": round(statistics.median(join_ms), 1) if join_ms else None,
         "join_all_ms": [round(x) for x in join_ms],
+        "join_breakdown_ms": joins_detail[-1] if joins_detail else None,
         "cpu_throttle": args.throttle,
         "turns": len(next_ms),
         "jumps": len(jump_ms),

@@ -166,5 +166,13 @@ function attach(r) {
 if (reader) attach(reader);
 else document.addEventListener("reader:ready", () => attach(window.councilReader), { once: true });
 
+// The page as it was presented when this page was made (the socket's state confirms it or moves
+// on): joining a sitting in progress, the member's first page does not wait for the socket.
+const embedded = (() => {
+  const el = document.getElementById("live-presented");
+  try { return el ? JSON.parse(el.textContent) : null; } catch { return null; }
+})();
+if (embedded && embedded.presentation) onPresentation(embedded.presentation, embedded.seq);
+
 renderBack();
 socket.start();
