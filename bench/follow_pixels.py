@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import threading
 import time
@@ -87,8 +88,8 @@ class Presenter:
 
     def _read(self) -> None:
         try:
-            for text in self.ws:
-                message = json.loads(text)
+            while True:
+                message = json.loads(self.ws.recv())
                 with self.changed:
                     if message.get("type") == "state":
                         self.seq = max(self.seq, (message.get("seqs") or {}).get("members", 0))
@@ -259,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         "join_all_ms": [round(x) for x in join_ms],
         "join_breakdown_ms": joins_detail[-1] if joins_detail else None,
         "cpu_throttle": args.throttle,
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "turns": len(next_ms),
         "jumps": len(jump_ms),
         "next_from_ahead": ahead_hits,
