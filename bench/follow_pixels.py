@@ -29,6 +29,7 @@ The last line printed is one JSON object: ``next_p95_ms``, ``jump_p95_ms``, ``jo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -79,7 +80,10 @@ class Presenter:
     def __init__(self, url: str, cookie: str, origin: str) -> None:
         from websockets.sync.client import connect
 
-        self.ws = connect(url, additional_headers={"Cookie": cookie}, origin=origin, max_size=2**22)
+        self.stack = contextlib.ExitStack()
+        self.ws = self.stack.enter_context(
+            connect(url, additional_headers={"Cookie": cookie}, origin=origin, max_size=2**22)
+        )
         self.seq = 0
         self.errors: list[dict] = []
         self.changed = threading.Condition()
@@ -116,7 +120,7 @@ class Presenter:
             return self.seq
 
     def close(self) -> None:
-        self.ws.close()
+        self.stack.close()
 
 
 def prepare_scene(folder) -> dict:

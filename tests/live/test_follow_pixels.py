@@ -11,6 +11,7 @@ The timings are ``python -m bench.follow_pixels``'s business, not this test's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 
@@ -44,7 +45,10 @@ class Presenter:
     def __init__(self, server, user, sitting_id: int) -> None:
         cookie = f"{django_settings.SESSION_COOKIE_NAME}={session_of(user)}"
         url = server.url.replace("http", "ws", 1) + f"/ws/sittings/{sitting_id}/"
-        self.ws = connect(url, additional_headers={"Cookie": cookie}, origin=server.url)
+        self.stack = contextlib.ExitStack()
+        self.ws = self.stack.enter_context(
+            connect(url, additional_headers={"Cookie": cookie}, origin=server.url)
+        )
         self.seq = 0
         self.errors: list[dict] = []
         self.changed = threading.Condition()
@@ -86,9 +90,12 @@ def rendered(page) -> dict:
 def test_every_turn_is_drawn_for_its_sequence_number(daphne_server, new_context, tmp_path):
     org = factories.make_small_council()
     sitting = org["sitting"]
-    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now(),
-                                                 agenda_published_at=timezone.now())
-    item = factories.make_agenda_item(sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号")
+    Sitting.objects.filter(pk=sitting.pk).update(
+        status=Sitting.Status.OPEN, opened_at=timezone.now(), agenda_published_at=timezone.now()
+    )
+    item = factories.make_agenda_item(
+        sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号"
+    )
     path = tmp_path / "議案第45号.pdf"
     path.write_bytes(pdfs.japanese_pdf(PAGES, title="議案第45号"))
     document = upload(org, path, title="議案第45号 説明資料")
@@ -98,13 +105,21 @@ def test_every_turn_is_drawn_for_its_sequence_number(daphne_server, new_context,
     try:
         with presenter.changed:
             presenter.changed.wait_for(lambda: presenter.seq > 0 or presenter.errors, 10)
-        seq = presenter.command({"type": "document.present", "document_id": document.pk, "page": 3},
-                                after=presenter.seq)
+        seq = presenter.command(
+            {"type": "document.present", "document_id": document.pk, "page": 3}, after=presenter.seq
+        )
 
         # Joining the sitting in progress: the reader's page already says what is presented.
         context = new_context(viewport=TABLET, device_scale_factor=2, has_touch=True, is_mobile=True)
-        context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME,
-                              "value": session_of(org["members"][4].user), "url": daphne_server.url}])
+        context.add_cookies(
+            [
+                {
+                    "name": django_settings.SESSION_COOKIE_NAME,
+                    "value": session_of(org["members"][4].user),
+                    "url": daphne_server.url,
+                }
+            ]
+        )
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -122,14 +137,18 @@ def test_every_turn_is_drawn_for_its_sequence_number(daphne_server, new_context,
             # The member reads long enough for the next page to be drawn ahead.
             page.wait_for_function("(n) => window.councilReader.panes[0].ahead.has(n)", arg=n, timeout=30000)
             seq = presenter.command({"type": "page.turn", "page": n}, after=seq)
-            page.wait_for_function("([s, n]) => document.getElementById('reader').dataset.renderedSeq === String(s)"
-                                   " && document.getElementById('reader').dataset.renderedPage === String(n)",
-                                   arg=[seq, n], timeout=30000)
+            page.wait_for_function(
+                "([s, n]) => document.getElementById('reader').dataset.renderedSeq === String(s)"
+                " && document.getElementById('reader').dataset.renderedPage === String(n)",
+                arg=[seq, n],
+                timeout=30000,
+            )
             now = rendered(page)
             assert now["hook"]["seq"] == seq and now["hook"]["page"] == n
             assert f"follow:drawn:{seq}" in now["marks"]
-            assert page.evaluate("() => document.querySelector('.reader-pane.is-active .page-wrap').dataset.page") \
-                in (str(n - 1), str(n))  # the text layer follows the pixels
+            assert page.evaluate(
+                "() => document.querySelector('.reader-pane.is-active .page-wrap').dataset.page"
+            ) in (str(n - 1), str(n))  # the text layer follows the pixels
         # Nothing missed: one mark per turn, every next page copied from the page drawn ahead.
         marks = rendered(page)["marks"]
         assert len(marks) == TURNS + 1
@@ -140,8 +159,10 @@ def test_every_turn_is_drawn_for_its_sequence_number(daphne_server, new_context,
         seq = presenter.command({"type": "page.turn", "page": 2}, after=seq)
         page.wait_for_function("(s) => window.councilFollow.rendered.seq === s", arg=seq, timeout=30000)
         assert rendered(page)["page"] == 2
-        page.wait_for_selector(".reader-pane.is-active .page-wrap[data-page='2'] .textLayer span", timeout=30000)
+        page.wait_for_selector(
+            ".reader-pane.is-active .page-wrap[data-page='2'] .textLayer span", timeout=30000
+        )
         assert "第2頁" in page.locator(".reader-pane.is-active .textLayer").inner_text().replace("\n", "")
         assert errors == []
     finally:
-        presenter.ws.close()
+        presenter.stack.close()
