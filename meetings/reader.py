@@ -106,8 +106,25 @@ def sitting_reader(request: HttpRequest, sitting_id: int) -> HttpResponse:
             "config": reader_config(),
             "agenda_visible": permissions.can_view_agenda(request.user, sitting),
             "can_manage": document_permissions.can_manage(request.user),
+            "presented": presented_now(request.user, sitting),
         },
     )
+
+
+def presented_now(user, sitting: Sitting) -> dict | None:
+    """What the presenter shows right now, with the members' stream sequence number, for those who
+    may follow the sitting: embedded in the reader's page so that a member joining a sitting in
+    progress sees the presented page without waiting for the live socket (which then confirms it
+    or moves on)."""
+    from meetings.live import permissions as live_permissions
+    from meetings.live.models import LiveState
+    from meetings.live.selectors import presentation_data
+
+    if not live_permissions.can_follow(user, sitting):
+        return None
+    live = LiveState.objects.select_related("document", "version").filter(sitting=sitting).first()
+    data = presentation_data(live) if live is not None else None
+    return {"presentation": data, "seq": live.seq} if data else None
 
 
 # --- the secretariat's upload for a sitting ------------------------------------------------------

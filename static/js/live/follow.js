@@ -27,6 +27,32 @@ function sameDocument(current, p) {
   return current && p && current.versionId === p.version_id;
 }
 
+// What the member sees: the last presented page drawn on the reader's canvas, with the members'
+// stream sequence number that presented it. Kept on #reader as data-rendered-seq /
+// data-rendered-page, in window.councilFollow.rendered ({seq, page, versionId, at: epoch ms}) and
+// as a performance mark "follow:drawn:<seq>" (the benchmark and the tests read these).
+const follow = { rendered: null };
+window.councilFollow = follow;
+let drawingFor = null;
+
+function markDrawn(p, at) {
+  if (!p || (follow.rendered && follow.rendered.seq === p.seq && follow.rendered.versionId === p.version_id)) return;
+  follow.rendered = { seq: p.seq, page: p.page, versionId: p.version_id, at: performance.timeOrigin + at };
+  const root = document.getElementById("reader");
+  if (root) {
+    root.dataset.renderedSeq = String(p.seq);
+    root.dataset.renderedPage = String(p.page);
+  }
+  try { performance.mark(`follow:drawn:${p.seq}`, { startTime: at, detail: { page: p.page } }); } catch { /* old browsers */ }
+  document.dispatchEvent(new CustomEvent("follow:drawn", { detail: { ...follow.rendered } }));
+}
+
+document.addEventListener("reader:drawn", (e) => {
+  const d = e.detail;
+  const p = drawingFor;
+  if (p && d.page === p.page && d.versionId === p.version_id && reader && d.pane === reader.active) markDrawn(p, d.at);
+});
+
 async function drawLatest() {
   if (drawing || !reader) return;
   drawing = true;
@@ -34,9 +60,12 @@ async function drawLatest() {
     while (following && wanted) {
       const p = wanted;
       wanted = null;
+      drawingFor = p;
       try {
         if (sameDocument(reader.current, p)) await reader.goToPage(p.page);
         else await reader.openDocument({ documentId: p.document_id, versionId: p.version_id, page: p.page });
+        // Already on that page (nothing to draw): it is on the glass now.
+        if (following && sameDocument(reader.current, p) && reader.current.page === p.page) markDrawn(p, performance.now());
         setFollowText("");
       } catch {
         setFollowText(msg.msgCannotOpen);
@@ -44,6 +73,7 @@ async function drawLatest() {
     }
   } finally {
     drawing = false;
+    drawingFor = null;
   }
 }
 
@@ -80,8 +110,8 @@ function setFollowing(on, page) {
   }
 }
 
-function onPresentation(p) {
-  presented = p || null;
+function onPresentation(p, seq) {
+  presented = p ? { ...p, seq } : null;
   renderBack();
   setFollowText("");
   if (following && presented) {
@@ -98,12 +128,12 @@ function renderStatus(state) {
 
 socket.addEventListener("state", (e) => {
   renderStatus(e.detail);
-  onPresentation(e.detail.presentation);
+  onPresentation(e.detail.presentation, (e.detail.seqs || {}).members ?? e.detail.seq ?? 0);
   if (!following) socket.send({ type: "follow", following: false, ...(reader?.current?.page ? { page: reader.current.page } : {}) });
 });
 socket.addEventListener("event", (e) => {
   const m = e.detail;
-  if (m.type === "session.page" || m.type === "session.agenda") onPresentation(socket.state.presentation);
+  if (m.type === "session.page" || m.type === "session.agenda") onPresentation(socket.state.presentation, m.seq);
   if (m.type === "session.status" || m.type === "session.agenda") renderStatus(socket.state);
 });
 socket.addEventListener("status", (e) => {
@@ -135,6 +165,14 @@ function attach(r) {
 }
 if (reader) attach(reader);
 else document.addEventListener("reader:ready", () => attach(window.councilReader), { once: true });
+
+// The page as it was presented when this page was made (the socket's state confirms it or moves
+// on): joining a sitting in progress, the member's first page does not wait for the socket.
+const embedded = (() => {
+  const el = document.getElementById("live-presented");
+  try { return el ? JSON.parse(el.textContent) : null; } catch { return null; }
+})();
+if (embedded && embedded.presentation) onPresentation(embedded.presentation, embedded.seq);
 
 renderBack();
 socket.start();

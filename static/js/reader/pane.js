@@ -46,6 +46,11 @@ export class Pane {
     this.textLayer = null;
     this.renderSerial = 0;
     this.rendered = Promise.resolve();
+    // Pages drawn ahead while the member reads (the next and previous ones), so that a page turn
+    // only copies finished pixels: page number -> {canvas, scale, ratio, width, height}.
+    this.ahead = new Map();
+    this.aheadTask = null;
+    this.aheadTimer = null;
     this.bindGestures();
   }
 
@@ -57,6 +62,8 @@ export class Pane {
     if (this.versionId !== versionId) {
       if (this.loadingTask) await this.loadingTask.destroy().catch(() => {});
       this.pdf = null;
+      this.shown = null;
+      this.dropAhead();
       this.documentId = documentId;
       this.versionId = versionId;
       this.titleEl.textContent = title || "";
@@ -110,6 +117,7 @@ export class Pane {
   async render() {
     if (!this.pdf) return;
     const serial = ++this.renderSerial;
+    this.cancelAhead();
     if (this.renderTask) this.renderTask.cancel();
     if (this.textLayer) this.textLayer.cancel();
     const page = await this.pdf.getPage(this.page);
@@ -138,22 +146,50 @@ export class Pane {
     const wide = viewport.width > this.scroller.clientWidth + 2;
     this.scroller.style.touchAction = wide ? "pan-x pan-y" : "pan-y";
     const ratio = window.devicePixelRatio || 1;
-    this.canvas.width = Math.floor(viewport.width * ratio);
-    this.canvas.height = Math.floor(viewport.height * ratio);
+    const shown = this.shown;
+    if (shown && shown.page !== this.page && !this.ahead.has(shown.page) && shown.ratio === ratio
+        && Math.abs(shown.scale - scale) < 0.0005 && Math.abs(shown.page - this.page) === 1 && this.canvas.width > 0) {
+      // The page being left is the previous (or next) one of the page coming: keep its pixels.
+      const copy = document.createElement("canvas");
+      copy.width = this.canvas.width;
+      copy.height = this.canvas.height;
+      copy.getContext("2d").drawImage(this.canvas, 0, 0);
+      this.ahead.set(shown.page, { canvas: copy, scale, ratio });
+    }
+    this.shown = null;
+    const ready = this.ahead.get(this.page);
+    const blit = Boolean(ready && Math.abs(ready.scale - scale) < 0.0005 && ready.ratio === ratio);
     this.wrap.style.transform = "";
     this.wrap.style.setProperty("--scale-factor", String(scale));
-    this.renderTask = page.render({
-      canvas: this.canvas,
-      viewport,
-      transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : null,
-    });
-    try {
-      await this.renderTask.promise;
-    } catch (err) {
-      if (err instanceof pdfjsLib.RenderingCancelledException) return;
-      throw err;
+    if (blit) {
+      // Drawn ahead at this very size: copy the pixels, no rasterizing on the turn.
+      this.canvas.width = ready.canvas.width;
+      this.canvas.height = ready.canvas.height;
+      this.canvas.getContext("2d").drawImage(ready.canvas, 0, 0);
+    } else {
+      this.canvas.width = Math.floor(viewport.width * ratio);
+      this.canvas.height = Math.floor(viewport.height * ratio);
+      this.renderTask = page.render({
+        canvas: this.canvas,
+        viewport,
+        transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : null,
+      });
+      try {
+        await this.renderTask.promise;
+      } catch (err) {
+        if (err instanceof pdfjsLib.RenderingCancelledException) return;
+        throw err;
+      }
+      if (serial !== this.renderSerial) return;
     }
-    if (serial !== this.renderSerial) return;
+    // The page is on the canvas (its text layer follows): "pane:drawn" is the moment the member
+    // sees the new page.
+    this.drawnAt = performance.now();
+    this.shown = { page: this.page, scale, ratio };
+    this.root.dispatchEvent(new CustomEvent("pane:drawn", {
+      bubbles: true,
+      detail: { ...this.current, pane: this, at: this.drawnAt, fromAhead: blit },
+    }));
     this.textLayerDiv.replaceChildren();
     this.textLayer = new pdfjsLib.TextLayer({
       textContentSource: page.streamTextContent(),
@@ -169,22 +205,64 @@ export class Pane {
     if (serial !== this.renderSerial) return;
     this.wrap.dataset.page = String(this.page);
     this.applyHighlight();
-    this.prefetch(this.page + 1);
+    this.drawAhead(scale, ratio);
     this.root.dispatchEvent(new CustomEvent("pane:rendered", {
       bubbles: true,
       detail: { ...this.current, pane: this, width: viewport.width, height: viewport.height, scale },
     }));
   }
 
-  // Fetch the next page's bytes (and let the worker load its fonts) while the member reads this
-  // one, so turning the page does not wait for the network on slow chamber Wi-Fi.
-  prefetch(n) {
+  // While the member reads, draw the next and then the previous page into canvases of their own
+  // at the size shown now (fetching their bytes and fonts on the way), so a page turn only copies
+  // pixels. A real render cancels this work; a change of size, document or zoom discards it.
+  drawAhead(scale, ratio) {
+    this.cancelAhead();
+    for (const [n, entry] of this.ahead) {
+      if (Math.abs(n - this.page) > 1 || Math.abs(entry.scale - scale) >= 0.0005 || entry.ratio !== ratio) this.ahead.delete(n);
+    }
     const pdf = this.pdf;
-    if (!pdf || n > this.pageCount) return;
-    setTimeout(() => {
-      if (this.pdf !== pdf) return;
-      pdf.getPage(n).then((page) => page.getOperatorList()).catch(() => {});
-    }, 300);
+    const serial = this.renderSerial;
+    const wanted = [this.page + 1, this.page - 1].filter((n) => n >= 1 && n <= this.pageCount && !this.ahead.has(n));
+    const next = async () => {
+      this.aheadTimer = null;
+      const n = wanted.shift();
+      if (n === undefined || this.pdf !== pdf || serial !== this.renderSerial) return;
+      try {
+        const page = await pdf.getPage(n);
+        if (this.pdf !== pdf || serial !== this.renderSerial) return;
+        const viewport = page.getViewport({ scale });
+        const canvas = document.createElement("canvas");
+        canvas.width = Math.floor(viewport.width * ratio);
+        canvas.height = Math.floor(viewport.height * ratio);
+        this.aheadTask = page.render({
+          canvas,
+          viewport,
+          transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : null,
+        });
+        await this.aheadTask.promise;
+        this.aheadTask = null;
+        if (this.pdf !== pdf || serial !== this.renderSerial) return;
+        this.ahead.set(n, { canvas, scale, ratio });
+      } catch {
+        this.aheadTask = null;
+        return; // cancelled by a real render, or the document went away
+      }
+      this.aheadTimer = setTimeout(next, 0);
+    };
+    // After the text layer and the overlays had their turn.
+    this.aheadTimer = setTimeout(next, 50);
+  }
+
+  cancelAhead() {
+    if (this.aheadTimer) clearTimeout(this.aheadTimer);
+    this.aheadTimer = null;
+    if (this.aheadTask) this.aheadTask.cancel();
+    this.aheadTask = null;
+  }
+
+  dropAhead() {
+    this.cancelAhead();
+    this.ahead.clear();
   }
 
   applyHighlight() {

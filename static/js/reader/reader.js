@@ -19,6 +19,8 @@
 //   "reader:navigate" {documentId, versionId, page, userInitiated, pane} whenever the view changes;
 //     userInitiated is true for the member's own swipes, zooms, page turns and document choices,
 //     false when code called the API.
+//   "reader:drawn" {documentId, versionId, page, pane, at, fromAhead} as soon as a page's pixels are
+//     on its canvas (at: performance.now(); fromAhead: copied from a page drawn ahead);
 //   "reader:rendered" {documentId, versionId, page, pane, element, width, height, scale} after a
 //     page is drawn (element: the page box holding canvas and text layer, for overlays).
 import { Pane, configurePdfjs } from "./pane.js";
@@ -312,6 +314,10 @@ class Reader {
         this.userGoTo(Number(this.pageInput.value));
       });
     }
+    root.addEventListener("pane:drawn", (e) => {
+      const { pane, ...rest } = e.detail;
+      document.dispatchEvent(new CustomEvent("reader:drawn", { detail: { ...rest, pane: this.panes.indexOf(pane) } }));
+    });
     root.addEventListener("pane:rendered", (e) => {
       const { pane, ...rest } = e.detail;
       document.dispatchEvent(new CustomEvent("reader:rendered", {

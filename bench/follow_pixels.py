@@ -1,0 +1,281 @@
+"""Follow-mode latency to pixels: from the presenter's send to the follower's canvas showing the page.
+
+``python -m bench.follow_pixels [--turns 40] [--jumps 12] [--joins 3] [--throttle 4]``
+
+A scratch council with a sitting in session and a 300-page, text-heavy Japanese packet (WeasyPrint
+with Noto Sans CJK, bench.ingest's generator; cached under bench/out/) on its order of business,
+uploaded through the real ingest. daphne serves it; the presenter (the clerk) drives the sitting
+through the console WebSocket (docs/protocol.md: ``document.present``, ``page.turn``) from this
+process; a member follows in Debian's Chromium (Playwright) at tablet size (820×1180, device scale
+factor 2, touch) with the CPU throttled ``--throttle``× through the Chrome DevTools Protocol
+(``Emulation.setCPUThrottlingRate``; it slows the page's main thread, not the pdf.js worker).
+
+The follower reports when a presented page is on its canvas (static/js/live/follow.js:
+``window.councilFollow.rendered`` = {seq, page, at}, ``at`` in epoch milliseconds); each figure is
+that moment minus the wall-clock time just before the presenter's frame was sent (same machine,
+same clock).
+
+- next-page turns: the presenter turns one page at a time, the member reading 0.8 s between turns
+  (the reader draws the next and previous pages meanwhile); goal p95 < 100 ms;
+- jumps to distant pages (the presenter types 187): goal p95 < 600 ms;
+- joining a sitting in progress (signed in, open the reader; the presenter is on page 150): from
+  navigation start to the presented page drawn, median of ``--joins`` fresh browser contexts;
+  goal < 1.5 s.
+
+The last line printed is one JSON object: ``next_p95_ms``, ``jump_p95_ms``, ``join_ms``,
+``cpu_throttle`` and the details.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import threading
+import time
+
+from bench.serve import OUT, prepare_django, session_cookie, start_daphne
+
+CHROMIUM = "/usr/bin/chromium"
+PAGES = 300
+JUMPS = [187, 42, 263, 120, 9, 231, 76, 298, 150, 33, 205, 100, 280, 61, 170]
+TABLET = {"width": 820, "height": 1180}
+
+DRAWN_JS = """([seq, page]) => {
+    const r = window.councilFollow && window.councilFollow.rendered;
+    return r && r.seq >= seq && r.page === page ? r : null;
+}"""
+
+
+# Where the time of a join goes (ms since navigation start), for the last join.
+BREAKDOWN_JS = """() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const out = {html: Math.round(nav.responseEnd), dom_content_loaded: Math.round(nav.domContentLoadedEventEnd)};
+    for (const r of performance.getEntriesByType('resource')) {
+        const name = r.name.split('/').pop().split('?')[0] || r.name;
+        if (/pdf|worker|reader\\.js|follow\\.js|file/.test(r.name)) {
+            const key = name.length > 24 ? name.slice(0, 24) : name;
+            out[key] = out[key] ? out[key] + ',' + Math.round(r.responseEnd) : String(Math.round(r.responseEnd));
+        }
+    }
+    const r = window.councilFollow.rendered;
+    out.drawn = Math.round(r.at - performance.timeOrigin);
+    return out;
+}"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+class Presenter:
+    """The clerk's console socket: sends commands, remembers the members' stream seq it sees."""
+
+    def __init__(self, url: str, cookie: str, origin: str) -> None:
+        from websockets.sync.client import connect
+
+        self.stack = contextlib.ExitStack()
+        self.ws = self.stack.enter_context(
+            connect(url, additional_headers={"Cookie": cookie}, origin=origin, max_size=2**22)
+        )
+        self.seq = 0
+        self.errors: list[dict] = []
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                message = json.loads(self.ws.recv())
+                with self.changed:
+                    if message.get("type") == "state":
+                        self.seq = max(self.seq, (message.get("seqs") or {}).get("members", 0))
+                    elif message.get("stream") == "members":
+                        self.seq = max(self.seq, message["seq"])
+                    elif message.get("type") == "error":
+                        self.errors.append(message)
+                    self.changed.notify_all()
+        except Exception:  # noqa: BLE001 - closed at the end
+            pass
+
+    def send(self, message: dict) -> float:
+        """Send; returns the wall-clock time (epoch ms) just before the frame left."""
+        text = json.dumps(message)
+        at = time.time() * 1000
+        self.ws.send(text)
+        return at
+
+    def wait_seq_above(self, seq: int, timeout: float = 30) -> int:
+        with self.changed:
+            self.changed.wait_for(lambda: self.seq > seq or self.errors, timeout)
+            if self.errors:
+                raise RuntimeError(self.errors)
+            return self.seq
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+def prepare_scene(folder) -> dict:
+    from bench.ingest import make_pdf
+    from bench.reader_layout_support import prepare_scene as base_scene
+    from documents.services import document_create
+    from meetings.models import AgendaItemDocument
+
+    scene = base_scene(folder)
+    sitting = scene["sitting"]
+    item = sitting.items.first() if hasattr(sitting, "items") else None
+    if item is None:
+        from meetings.models import AgendaItem
+
+        item = AgendaItem.objects.filter(sitting=sitting).first()
+    path = make_pdf(PAGES)
+    from django.contrib.auth import get_user_model
+
+    clerk = get_user_model().objects.get(username="clerk")
+    started = time.monotonic()
+    packet = document_create(
+        body=sitting.body,
+        title="令和8年第4回定例会 議案書",
+        path=path,
+        original_name="議案書.pdf",
+        actor=clerk,
+        release_now=True,
+    )
+    AgendaItemDocument.objects.create(agenda_item=item, document=packet)
+    return {**scene, "clerk": clerk, "packet": packet, "ingest_seconds": time.monotonic() - started}
+
+
+def new_follower(browser, base: str, cookie: dict, throttle: float):
+    context = browser.new_context(
+        locale="ja-JP", viewport=TABLET, device_scale_factor=2, has_touch=True, is_mobile=True
+    )
+    context.add_cookies([cookie])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    cdp = context.new_cdp_session(page)
+    if throttle > 1:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+    return context, page, errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=40)
+    parser.add_argument("--jumps", type=int, default=12)
+    parser.add_argument("--joins", type=int, default=3)
+    parser.add_argument("--throttle", type=float, default=4.0)
+    parser.add_argument("--read-ms", type=int, default=800, help="the member reads this long between turns")
+    args = parser.parse_args(argv)
+
+    folder = OUT / "follow_pixels"
+    env = prepare_django(folder)
+    scene = prepare_scene(folder)
+    sitting, packet = scene["sitting"], scene["packet"]
+    member_name, member_value = session_cookie(scene["member"]).split("=", 1)
+    clerk_cookie = session_cookie(scene["clerk"])
+    proc, port = start_daphne(env, folder / "daphne.log")
+    base = f"http://127.0.0.1:{port}"
+    cookie = {"name": member_name, "value": member_value, "url": base}
+    reader_url = f"{base}/meetings/sittings/{sitting.pk}/reader/"
+    next_ms: list[float] = []
+    jump_ms: list[float] = []
+    join_ms: list[float] = []
+    joins_detail: list[dict] = []
+    missed: list[str] = []
+    ahead_hits = 0
+    presenter = Presenter(f"ws://127.0.0.1:{port}/ws/sittings/{sitting.pk}/", clerk_cookie, base)
+    try:
+        from playwright.sync_api import sync_playwright
+
+        seq = presenter.wait_seq_above(-1)
+        presenter.send({"type": "document.present", "document_id": packet.pk, "page": 150})
+        seq = presenter.wait_seq_above(seq)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            )
+            # Joining a sitting in progress: the presenter is on page 150.
+            for _ in range(args.joins):
+                context, page, errors = new_follower(browser, base, cookie, args.throttle)
+                started = time.time() * 1000
+                page.goto(reader_url, wait_until="commit")
+                drawn = page.wait_for_function(DRAWN_JS, arg=[seq, 150], timeout=60000).json_value()
+                join_ms.append(drawn["at"] - started)
+                joins_detail.append(page.evaluate(BREAKDOWN_JS))
+                context.close()
+                missed.extend(errors)
+
+            context, page, errors = new_follower(browser, base, cookie, args.throttle)
+            page.goto(reader_url)
+            page.wait_for_function(DRAWN_JS, arg=[seq, 150], timeout=60000)
+            page.wait_for_timeout(1500)
+
+            def turn(target: int, pause_ms: int) -> float | None:
+                nonlocal seq, ahead_hits
+                sent = presenter.send({"type": "page.turn", "page": target})
+                seq = presenter.wait_seq_above(seq)
+                try:
+                    drawn = page.wait_for_function(DRAWN_JS, arg=[seq, target], timeout=30000).json_value()
+                except Exception:  # noqa: BLE001 - recorded as missed
+                    missed.append(f"page {target} seq {seq}")
+                    return None
+                if drawn["seq"] != seq:
+                    missed.append(f"page {target}: drawn for seq {drawn['seq']}, sent {seq}")
+                page.wait_for_timeout(pause_ms)
+                return drawn["at"] - sent
+
+            page.evaluate("""() => { window.aheadHits = 0;
+                document.addEventListener('reader:drawn', (e) => { if (e.detail.fromAhead) window.aheadHits += 1; }); }""")
+            current = 150
+            for _ in range(args.turns):
+                current += 1
+                ms = turn(current, args.read_ms)
+                if ms is not None:
+                    next_ms.append(ms)
+            ahead_hits = page.evaluate("() => window.aheadHits")
+            for target in JUMPS[: args.jumps]:
+                ms = turn(target, max(args.read_ms, 1200))
+                if ms is not None:
+                    jump_ms.append(ms)
+            missed.extend(errors)
+            browser.close()
+    finally:
+        presenter.close()
+        proc.terminate()
+        proc.wait(10)
+    result = {
+        "benchmark": "follow_pixels",
+        "next_p50_ms": round(statistics.median(next_ms), 1) if next_ms else None,
+        "next_p95_ms": round(percentile(next_ms, 95), 1) if next_ms else None,
+        "jump_p50_ms": round(statistics.median(jump_ms), 1) if jump_ms else None,
+        "jump_p95_ms": round(percentile(jump_ms, 95), 1) if jump_ms else None,
+        "join_ms": round(statistics.median(join_ms), 1) if join_ms else None,
+        "join_all_ms": [round(x) for x in join_ms],
+        "join_breakdown_ms": joins_detail[-1] if joins_detail else None,
+        "cpu_throttle": args.throttle,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "turns": len(next_ms),
+        "jumps": len(jump_ms),
+        "next_from_ahead": ahead_hits,
+        "missed": missed,
+        "pages": PAGES,
+        "viewport": f"{TABLET['width']}x{TABLET['height']}@2x",
+        "goals_ms": {"next_p95": 100, "jump_p95": 600, "join": 1500},
+    }
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

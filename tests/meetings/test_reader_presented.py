@@ -1,0 +1,55 @@
+"""The sitting reader's page carries what is presented (and the members' seq) for those who may
+follow the sitting, so a member joining draws the presented page before the socket answers; nobody
+else learns it from the page."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from council.models import Person
+from meetings.live.models import LiveState
+from tests import factories
+from tests.documents import pdfs
+from tests.documents.helpers import upload
+
+pytestmark = pytest.mark.django_db
+
+
+def embedded(user, sitting) -> dict | None:
+    client = Client()
+    client.force_login(user)
+    response = client.get(f"/meetings/sittings/{sitting.pk}/reader/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    start = html.index('<script id="live-presented" type="application/json">') + len(
+        '<script id="live-presented" type="application/json">'
+    )
+    return json.loads(html[start : html.index("</script>", start)])
+
+
+def test_reader_page_embeds_the_presented_page_for_followers_only(tmp_path):
+    org = factories.make_small_council()
+    sitting = org["sitting"]
+    member = org["members"][4].user
+    assert embedded(member, sitting) is None  # nothing presented yet
+
+    path = tmp_path / "議案.pdf"
+    path.write_bytes(pdfs.japanese_pdf(["第1頁", "第2頁", "第3頁"], title="議案"))
+    document = upload(org, path, title="議案第1号")
+    LiveState.objects.update_or_create(
+        sitting=sitting,
+        defaults={"document": document, "version": document.current_version, "page": 2, "seq": 41},
+    )
+    data = embedded(member, sitting)
+    assert data["seq"] == 41
+    assert data["presentation"]["document_id"] == document.pk
+    assert data["presentation"]["version_id"] == document.current_version.pk
+    assert data["presentation"]["page"] == 2
+
+    # An official of another council may open the sitting's page but not follow it: nothing leaks.
+    other = factories.make_council(name="猪苗代町議会", municipality="猪苗代町")
+    outsider = factories.make_person(other, kind=Person.Kind.OFFICIAL).user
+    assert embedded(outsider, sitting) is None
