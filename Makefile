@@ -26,12 +26,14 @@ run: setup
 
 test: setup
 	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quick loop while working: everything but the tests that start real servers or drive the
 # browser. `make test` still runs everything.
 test-fast: setup
 	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
 	@$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: setup

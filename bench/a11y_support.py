@@ -26,9 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 TABLET = {"width": 820, "height": 1180}
 MIN_TARGET = 44  # CSS px, WCAG 2.5.5 (AAA) and Apple's guideline for touch
 LANGUAGES = {"ja": "ja-JP", "en": "en-US"}
@@ -47,32 +54,81 @@ ROLE_USERS: dict[str, str | None] = {
 # the scene does not have: not scanned. Every other route must have a page type below (the
 # coverage test fails otherwise).
 NOT_PAGES = {
-    "logout", "set_language", "admin:logout", "security:second_factor",
-    "meetings:sitting_cancel", "meetings:agenda_reorder", "meetings:agenda_publish", "meetings:agenda_unpublish",
-    "meetings:agenda_item_delete", "meetings:agenda_item_move", "meetings:body_calendar",
-    "meetings:reader:upload_file", "meetings:voting:suggest",
-    "council:membership_add", "council:body_officer", "council:membership_end", "council:people_import",
-    "meetings:minutes:public_pdf", "meetings:minutes:public_json", "meetings:minutes:public_votes_json",
-    "meetings:minutes:public_votes_csv", "meetings:minutes:generate", "meetings:minutes:job",
-    "meetings:minutes:job_pdf", "meetings:minutes:block_save", "meetings:minutes:block_move",
-    "meetings:minutes:block_delete", "meetings:minutes:remark_add", "meetings:minutes:transcript",
-    "meetings:minutes:signers", "meetings:minutes:submit", "meetings:minutes:return", "meetings:minutes:sign",
-    "meetings:minutes:publish", "meetings:minutes:correct", "meetings:minutes:preview", "meetings:minutes:pdf",
-    "meetings:minutes:json", "meetings:minutes:votes_json", "meetings:minutes:votes_csv",
-    "documents:annotations:api_version", "documents:annotations:api_sync", "documents:annotations:api_bookmark",
-    "documents:annotations:api_packet", "documents:annotations:api_notes_search",
-    "documents:annotations:api_device", "documents:annotations:review_detail",
-    "documents:annotations:review_page_image", "documents:annotations:export_pdf",
-    "documents:annotations:revoke_own_devices", "documents:annotations:service_worker",
-    "documents:notices:unread_json", "documents:notices:resend", "documents:notices:attachment",
-    "documents:notices:document_read", "documents:search_json", "documents:upload_file", "documents:replace",
-    "documents:release", "documents:version_file", "documents:opened", "documents:thumbnail",
+    "logout",
+    "set_language",
+    "admin:logout",
+    "security:second_factor",
+    "meetings:sitting_cancel",
+    "meetings:agenda_reorder",
+    "meetings:agenda_publish",
+    "meetings:agenda_unpublish",
+    "meetings:agenda_item_delete",
+    "meetings:agenda_item_move",
+    "meetings:body_calendar",
+    "meetings:reader:upload_file",
+    "meetings:voting:suggest",
+    "council:membership_add",
+    "council:body_officer",
+    "council:membership_end",
+    "council:people_import",
+    "meetings:minutes:public_pdf",
+    "meetings:minutes:public_json",
+    "meetings:minutes:public_votes_json",
+    "meetings:minutes:public_votes_csv",
+    "meetings:minutes:generate",
+    "meetings:minutes:job",
+    "meetings:minutes:job_pdf",
+    "meetings:minutes:block_save",
+    "meetings:minutes:block_move",
+    "meetings:minutes:block_delete",
+    "meetings:minutes:remark_add",
+    "meetings:minutes:transcript",
+    "meetings:minutes:signers",
+    "meetings:minutes:submit",
+    "meetings:minutes:return",
+    "meetings:minutes:sign",
+    "meetings:minutes:publish",
+    "meetings:minutes:correct",
+    "meetings:minutes:preview",
+    "meetings:minutes:pdf",
+    "meetings:minutes:json",
+    "meetings:minutes:votes_json",
+    "meetings:minutes:votes_csv",
+    "documents:annotations:api_version",
+    "documents:annotations:api_sync",
+    "documents:annotations:api_bookmark",
+    "documents:annotations:api_packet",
+    "documents:annotations:api_notes_search",
+    "documents:annotations:api_device",
+    "documents:annotations:review_detail",
+    "documents:annotations:review_page_image",
+    "documents:annotations:export_pdf",
+    "documents:annotations:revoke_own_devices",
+    "documents:annotations:service_worker",
+    "documents:notices:unread_json",
+    "documents:notices:resend",
+    "documents:notices:attachment",
+    "documents:notices:document_read",
+    "documents:search_json",
+    "documents:upload_file",
+    "documents:replace",
+    "documents:release",
+    "documents:version_file",
+    "documents:opened",
+    "documents:thumbnail",
     # A video call page that only exists while a remote member is being checked.
     "meetings:voting:video",
-    "meetings:agenda_document_move", "meetings:matters:feed", "meetings:matters:results_json",
-    "meetings:matters:results_csv", "meetings:matters:votes_json", "meetings:matters:votes_csv",
-    "meetings:matters:public_report_pdf", "meetings:matters:publish_session", "meetings:matters:questions_pdf",
-    "meetings:matters:act", "meetings:matters:report_pdf",
+    "meetings:agenda_document_move",
+    "meetings:matters:feed",
+    "meetings:matters:results_json",
+    "meetings:matters:results_csv",
+    "meetings:matters:votes_json",
+    "meetings:matters:votes_csv",
+    "meetings:matters:public_report_pdf",
+    "meetings:matters:publish_session",
+    "meetings:matters:questions_pdf",
+    "meetings:matters:act",
+    "meetings:matters:report_pdf",
     "text_size",  # a POST that sets the member's text size (checked in tests/council/test_text_size.py)
 }
 
@@ -119,6 +175,7 @@ class CrawlResult:
 
 # --- the scene ------------------------------------------------------------------------------------
 
+
 def prepare_scene() -> dict:
     """Seed the demo council and put its plenary sitting in session: every councillor present,
     opened, the first agenda document presented at page 2, a vote open. Returns object ids."""
@@ -137,9 +194,15 @@ def prepare_scene() -> dict:
     with open(os.devnull, "w") as quiet:
         call_command("seed_demo", stdout=quiet)
     # The first plenary sitting still to be held (or in session) with documents on its order of business.
-    plenary = (Sitting.objects.filter(body__kind="plenary", agenda_items__document_links__isnull=False,
-                                      status__in=[Sitting.Status.SCHEDULED, Sitting.Status.OPEN])
-               .order_by("date", "pk").first())
+    plenary = (
+        Sitting.objects.filter(
+            body__kind="plenary",
+            agenda_items__document_links__isnull=False,
+            status__in=[Sitting.Status.SCHEDULED, Sitting.Status.OPEN],
+        )
+        .order_by("date", "pk")
+        .first()
+    )
     clerk = Person.objects.get(user__username=ROLE_USERS["clerk"]).user
     chair = Person.objects.get(user__username=ROLE_USERS["chair"])
     if not plenary.agenda_published_at:
@@ -147,12 +210,15 @@ def prepare_scene() -> dict:
     if plenary.status == Sitting.Status.SCHEDULED:
         roll.roll_prepare(sitting=plenary, by=clerk)
         for attendance in Attendance.objects.filter(sitting=plenary).select_related("person"):
-            roll.attendance_mark(sitting=plenary, person=attendance.person,
-                                   status=Attendance.Status.PRESENT_ROOM, by=clerk)
+            roll.attendance_mark(
+                sitting=plenary, person=attendance.person, status=Attendance.Status.PRESENT_ROOM, by=clerk
+            )
         live.sitting_open(sitting=plenary, actor=clerk)
     link = AgendaItemDocument.objects.filter(agenda_item__sitting=plenary).select_related("document").first()
     document = link.document
-    live.document_present(sitting=plenary, actor=clerk, document_id=document.pk, page=min(2, _pages(document)))
+    live.document_present(
+        sitting=plenary, actor=clerk, document_id=document.pk, page=min(2, _pages(document))
+    )
     item = link.agenda_item
     if not item.motions.filter(polls__state="open").exists():
         motion = motions.motion_create(agenda_item=item, title=item.display_title, by=chair.user)
@@ -167,11 +233,19 @@ def prepare_scene() -> dict:
     matter = Matter.objects.order_by("pk").first()
     report = CommitteeReport.objects.order_by("pk").first()
     return {
-        "sitting": plenary.pk, "committee_sitting": committee.pk if committee else plenary.pk,
-        "session": plenary.session_id, "body": plenary.body_id, "item": item.pk, "document": document.pk,
-        "members_document": members_doc.pk, "minutes": minutes.pk if minutes else None,
-        "public_minutes": public_minutes.pk if public_minutes else None, "notice": notice.pk if notice else None,
-        "person": chair.pk, "matter": matter.pk if matter else None, "report": report.pk if report else None,
+        "sitting": plenary.pk,
+        "committee_sitting": committee.pk if committee else plenary.pk,
+        "session": plenary.session_id,
+        "body": plenary.body_id,
+        "item": item.pk,
+        "document": document.pk,
+        "members_document": members_doc.pk,
+        "minutes": minutes.pk if minutes else None,
+        "public_minutes": public_minutes.pk if public_minutes else None,
+        "notice": notice.pk if notice else None,
+        "person": chair.pk,
+        "matter": matter.pk if matter else None,
+        "report": report.pk if report else None,
     }
 
 
@@ -180,7 +254,7 @@ def _pages(document) -> int:
     return version.page_count if version else 1
 
 
-READER_READY = ("() => !!window.councilReader && !!document.querySelector('.page-wrap canvas')")
+READER_READY = "() => !!window.councilReader && !!document.querySelector('.page-wrap canvas')"
 LIVE_READY = "() => !!window.councilLive && window.councilLive.connected"
 
 
@@ -208,23 +282,37 @@ def page_types(scene: dict) -> list[PageType]:
         PageType("meetings:sitting_edit", f"/meetings/sittings/{s['committee_sitting']}/edit/", ("clerk",)),
         PageType("meetings:agenda_edit", f"/meetings/sittings/{s['committee_sitting']}/agenda/", ("clerk",)),
         PageType("meetings:agenda_item_edit", f"/meetings/items/{s['item']}/edit/", ("clerk",)),
-        PageType("meetings:reader:sitting", f"/meetings/sittings/{s['sitting']}/reader/", SITTING_VIEWERS,
-                 READER_READY),
-        PageType("meetings:reader:upload", f"/meetings/sittings/{s['sitting']}/documents/upload/", ("clerk",)),
-        PageType("meetings:live:console", f"/meetings/sittings/{s['sitting']}/console/", ("clerk", "chair"),
-                 LIVE_READY),
+        PageType(
+            "meetings:reader:sitting",
+            f"/meetings/sittings/{s['sitting']}/reader/",
+            SITTING_VIEWERS,
+            READER_READY,
+        ),
+        PageType(
+            "meetings:reader:upload", f"/meetings/sittings/{s['sitting']}/documents/upload/", ("clerk",)
+        ),
+        PageType(
+            "meetings:live:console",
+            f"/meetings/sittings/{s['sitting']}/console/",
+            ("clerk", "chair"),
+            LIVE_READY,
+        ),
         PageType("meetings:live:public", f"/meetings/sittings/{s['sitting']}/public/", ("public",)),
         PageType("meetings:live:display", f"/meetings/sittings/{s['sitting']}/display/", ("public",)),
         PageType("meetings:voting:console", f"/meetings/voting/sittings/{s['sitting']}/console/", ("chair",)),
         PageType("meetings:voting:member", f"/meetings/voting/sittings/{s['sitting']}/", MEMBERS),
         PageType("meetings:minutes:index", "/meetings/minutes/", STAFF),
         PageType("meetings:minutes:public_list", "/meetings/minutes/public/", ("public", "councillor")),
-        PageType("meetings:minutes:sitting", f"/meetings/minutes/sittings/{s['committee_sitting']}/", ("clerk",)),
+        PageType(
+            "meetings:minutes:sitting", f"/meetings/minutes/sittings/{s['committee_sitting']}/", ("clerk",)
+        ),
         PageType("documents:list", "/documents/", ALL),
         PageType("documents:search", "/documents/search/?q=%E6%9D%A1%E4%BE%8B", ("public", "councillor")),
         PageType("documents:upload", "/documents/upload/", ("clerk",)),
         PageType("documents:detail", f"/documents/{s['members_document']}/", SITTING_VIEWERS),
-        PageType("documents:read", f"/documents/{s['document']}/read/", ("councillor", "public"), READER_READY),
+        PageType(
+            "documents:read", f"/documents/{s['document']}/read/", ("councillor", "public"), READER_READY
+        ),
         PageType("documents:annotations:my_notes", "/documents/annotations/mine/", MEMBERS),
         PageType("documents:annotations:review_list", "/documents/annotations/review/", ("councillor",)),
         PageType("documents:annotations:offline", "/documents/annotations/offline/", ("councillor",)),
@@ -237,28 +325,57 @@ def page_types(scene: dict) -> list[PageType]:
     pages += [
         PageType("meetings:matters:public_index", "/meetings/matters/", ("public", "councillor")),
         PageType("meetings:matters:public_session", f"/meetings/matters/sessions/{session}/", ("public",)),
-        PageType("meetings:matters:public_votes", f"/meetings/matters/sessions/{session}/votes/", ("public",)),
-        PageType("meetings:matters:public_questions", f"/meetings/matters/sessions/{session}/questions/",
-                 ("public",), optional=True),
-        PageType("meetings:matters:my_questions", f"/meetings/matters/sessions/{session}/my-questions/",
-                 ("councillor",), optional=True),
+        PageType(
+            "meetings:matters:public_votes", f"/meetings/matters/sessions/{session}/votes/", ("public",)
+        ),
+        PageType(
+            "meetings:matters:public_questions",
+            f"/meetings/matters/sessions/{session}/questions/",
+            ("public",),
+            optional=True,
+        ),
+        PageType(
+            "meetings:matters:my_questions",
+            f"/meetings/matters/sessions/{session}/my-questions/",
+            ("councillor",),
+            optional=True,
+        ),
         PageType("meetings:matters:manage_index", "/meetings/matters/manage/", ("clerk",)),
-        PageType("meetings:matters:manage_session", f"/meetings/matters/manage/sessions/{session}/", ("clerk",)),
-        PageType("meetings:matters:manage_questions", f"/meetings/matters/manage/sessions/{session}/questions/",
-                 ("clerk",)),
-        PageType("meetings:matters:manage_sitting", f"/meetings/matters/manage/sittings/{s['sitting']}/",
-                 ("clerk",)),
+        PageType(
+            "meetings:matters:manage_session", f"/meetings/matters/manage/sessions/{session}/", ("clerk",)
+        ),
+        PageType(
+            "meetings:matters:manage_questions",
+            f"/meetings/matters/manage/sessions/{session}/questions/",
+            ("clerk",),
+        ),
+        PageType(
+            "meetings:matters:manage_sitting",
+            f"/meetings/matters/manage/sittings/{s['sitting']}/",
+            ("clerk",),
+        ),
     ]
     if s.get("matter"):
-        pages.append(PageType("meetings:matters:public_matter", f"/meetings/matters/{s['matter']}/", ("public",)))
-        pages.append(PageType("meetings:matters:manage_matter", f"/meetings/matters/manage/{s['matter']}/",
-                              ("clerk",)))
+        pages.append(
+            PageType("meetings:matters:public_matter", f"/meetings/matters/{s['matter']}/", ("public",))
+        )
+        pages.append(
+            PageType("meetings:matters:manage_matter", f"/meetings/matters/manage/{s['matter']}/", ("clerk",))
+        )
     if s.get("report"):
-        pages.append(PageType("meetings:matters:report_edit", f"/meetings/matters/manage/reports/{s['report']}/",
-                              ("clerk",)))
+        pages.append(
+            PageType(
+                "meetings:matters:report_edit", f"/meetings/matters/manage/reports/{s['report']}/", ("clerk",)
+            )
+        )
     if s.get("public_minutes"):
-        pages.append(PageType("meetings:minutes:public_detail", f"/meetings/minutes/public/{s['public_minutes']}/",
-                              ("public",)))
+        pages.append(
+            PageType(
+                "meetings:minutes:public_detail",
+                f"/meetings/minutes/public/{s['public_minutes']}/",
+                ("public",),
+            )
+        )
     if s.get("minutes"):
         pages.append(PageType("meetings:minutes:detail", f"/meetings/minutes/{s['minutes']}/", ("clerk",)))
         pages.append(PageType("meetings:minutes:edit", f"/meetings/minutes/{s['minutes']}/edit/", ("clerk",)))
@@ -269,6 +386,7 @@ def page_types(scene: dict) -> list[PageType]:
 
 # --- the browser ------------------------------------------------------------------------------------
 
+
 def session_cookie(user, base_url: str) -> dict:
     """A signed-in session for a browser context (the sign-in form itself is scanned as a page)."""
     from django.conf import settings
@@ -276,8 +394,11 @@ def session_cookie(user, base_url: str) -> dict:
 
     client = Client()
     client.force_login(user)
-    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": base_url}
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": base_url,
+    }
 
 
 AXE_RUN = """async () => {
@@ -342,8 +463,17 @@ SMALL_TARGETS = """(min) => {
 }"""
 
 
-def crawl(base_url: str, browser, scene: dict, *, languages=tuple(LANGUAGES), roles=tuple(ROLE_USERS),
-          axe: bool = True, tap_targets: bool = True, text_size: str | None = None) -> CrawlResult:
+def crawl(
+    base_url: str,
+    browser,
+    scene: dict,
+    *,
+    languages=tuple(LANGUAGES),
+    roles=tuple(ROLE_USERS),
+    axe: bool = True,
+    tap_targets: bool = True,
+    text_size: str | None = None,
+) -> CrawlResult:
     """Open every page type as every role that opens it, in each language, on a tablet with touch;
     collect axe-core's serious and critical violations and the tap targets under 44×44."""
     from django.contrib.auth import get_user_model
@@ -361,8 +491,9 @@ def crawl(base_url: str, browser, scene: dict, *, languages=tuple(LANGUAGES), ro
         for language in languages:
             # bypass_csp: the strict policy would refuse the injected axe-core script (the policy is
             # checked by tests/security/test_csp.py).
-            context = browser.new_context(locale=LANGUAGES[language], viewport=TABLET, has_touch=True, bypass_csp=True,
-                                          is_mobile=True)
+            context = browser.new_context(
+                locale=LANGUAGES[language], viewport=TABLET, has_touch=True, bypass_csp=True, is_mobile=True
+            )
             try:
                 if user is not None:
                     context.add_cookies([session_cookie(user, base_url)])
@@ -376,17 +507,35 @@ def crawl(base_url: str, browser, scene: dict, *, languages=tuple(LANGUAGES), ro
                     if axe:
                         page.add_script_tag(content=axe_source)
                         for v in page.evaluate(AXE_RUN):
-                            result.axe.append(Finding(page_type.key, role, language, v["rule"], v["impact"],
-                                                      v["targets"], v["help"]))
+                            result.axe.append(
+                                Finding(
+                                    page_type.key,
+                                    role,
+                                    language,
+                                    v["rule"],
+                                    v["impact"],
+                                    v["targets"],
+                                    v["help"],
+                                )
+                            )
                     width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
                     if width[0] > width[1] + 1:
-                        result.overflowing.append(Finding(page_type.key, role, language, "overflow", "",
-                                                          [f"{width[0]} px wide on a {width[1]} px screen"]))
+                        result.overflowing.append(
+                            Finding(
+                                page_type.key,
+                                role,
+                                language,
+                                "overflow",
+                                "",
+                                [f"{width[0]} px wide on a {width[1]} px screen"],
+                            )
+                        )
                     if tap_targets and language == languages[0]:
                         small = page.evaluate(SMALL_TARGETS, MIN_TARGET)
                         if small:
-                            result.small_targets.append(Finding(page_type.key, role, language, "target-size",
-                                                                "", small))
+                            result.small_targets.append(
+                                Finding(page_type.key, role, language, "target-size", "", small)
+                            )
             finally:
                 context.close()
     result.seconds = time.monotonic() - started
@@ -398,8 +547,9 @@ def _visit(page, base_url: str, page_type: PageType, role: str) -> bool:
     if page_type.optional and response is not None and response.status == 404:
         return False
     if response is None or response.status >= 400:
-        raise AssertionError(f"{page_type.key} as {role}: {response.status if response else 'no answer'} "
-                             f"for {page_type.path}")
+        raise AssertionError(
+            f"{page_type.key} as {role}: {response.status if response else 'no answer'} for {page_type.path}"
+        )
     if page_type.ready:
         page.wait_for_function(page_type.ready, timeout=20000)
     return True
@@ -412,6 +562,7 @@ def _set_text_size(user, size: str) -> None:
 
 
 # --- the benchmark's entry point ----------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
@@ -427,16 +578,31 @@ def axe_serious_total() -> int:
     (``bench.reader_layout``) is not disturbed."""
     import json
 
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    out = subprocess.run([sys.executable, "-m", "bench.a11y_support"], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.a11y_support"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])["axe_serious"]
 
 
 def _scan_fresh_database() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="a11y-"))
-    os.environ.update(DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}", COUNCIL_VAR_DIR=str(tmp),
-                      MEDIA_ROOT=str(tmp / "media"), COUNCIL_DEMO="0", ALLOWED_HOSTS="127.0.0.1,localhost")
+    os.environ.update(
+        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+        COUNCIL_VAR_DIR=str(tmp),
+        MEDIA_ROOT=str(tmp / "media"),
+        COUNCIL_DEMO="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
     import django
@@ -448,9 +614,13 @@ def _scan_fresh_database() -> dict:
     scene = prepare_scene()
     port = _free_port()
     log = open(tmp / "daphne.log", "wb")
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                               "council.asgi:application"], cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"),
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "council.asgi:application"],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         _wait_for_port(port, server)
         from playwright.sync_api import sync_playwright
@@ -467,9 +637,13 @@ def _scan_fresh_database() -> dict:
         server.wait(10)
     for finding in result.axe + result.small_targets + result.overflowing:
         print(finding.line())
-    return {"axe_serious": len(result.axe), "small_targets": sum(len(f.targets) for f in result.small_targets),
-            "overflowing_pages": len(result.overflowing), "pages": len(result.visited),
-            "seconds": round(result.seconds, 1)}
+    return {
+        "axe_serious": len(result.axe),
+        "small_targets": sum(len(f.targets) for f in result.small_targets),
+        "overflowing_pages": len(result.overflowing),
+        "pages": len(result.visited),
+        "seconds": round(result.seconds, 1),
+    }
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:

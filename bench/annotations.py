@@ -58,20 +58,40 @@ def main(argv: list[str] | None = None) -> dict:
         for s in range(args.strokes):
             kind = "highlighter" if s % 4 == 0 else "pen"
             x0, y0 = rnd.random() * 0.8, rnd.random() * 0.9
-            points = [[x0 + 0.15 * i / args.points, y0 + 0.02 * math.sin(i / 9), 0.3 + 0.4 * rnd.random()]
-                      for i in range(args.points)]
-            annotations.append(Annotation(page=page, kind=kind, colour="#d32f2f",
-                                          geometry={"points": points, "width": 0.02 if kind == "highlighter" else 0.003}))
+            points = [
+                [x0 + 0.15 * i / args.points, y0 + 0.02 * math.sin(i / 9), 0.3 + 0.4 * rnd.random()]
+                for i in range(args.points)
+            ]
+            annotations.append(
+                Annotation(
+                    page=page,
+                    kind=kind,
+                    colour="#d32f2f",
+                    geometry={"points": points, "width": 0.02 if kind == "highlighter" else 0.003},
+                )
+            )
         for _ in range(args.notes):
-            annotations.append(Annotation(page=page, kind="note", colour="#1565c0", text="第2条の税率を確認する。反対討論で触れる。",
-                                          geometry={"x": rnd.random(), "y": rnd.random()}))
+            annotations.append(
+                Annotation(
+                    page=page,
+                    kind="note",
+                    colour="#1565c0",
+                    text="第2条の税率を確認する。反対討論で触れる。",
+                    geometry={"x": rnd.random(), "y": rnd.random()},
+                )
+            )
     start = time.perf_counter()
     out = annotated_pdf(version=_Version(), annotations=annotations)
     seconds = time.perf_counter() - start
     result = {
-        "benchmark": "annotations_export", "pages": args.pages, "annotations": len(annotations),
-        "points": args.pages * args.strokes * args.points, "seconds": round(seconds, 2),
-        "bytes_in": len(data), "bytes_out": len(out), "target_seconds": 10,
+        "benchmark": "annotations_export",
+        "pages": args.pages,
+        "annotations": len(annotations),
+        "points": args.pages * args.strokes * args.points,
+        "seconds": round(seconds, 2),
+        "bytes_in": len(data),
+        "bytes_out": len(out),
+        "target_seconds": 10,
     }
     print(json.dumps(result))
     return result

@@ -46,9 +46,16 @@ class Follower:
     holds the merged current state (events' payloads are partial states).
     """
 
-    def __init__(self, urls: list[str], *, headers: dict[str, str] | None = None,
-                 on_state: Callable[[dict], None] | None = None, on_event: Callable[[dict], None] | None = None,
-                 on_note: Callable[[str, dict], None] | None = None, reconnect: bool = True):
+    def __init__(
+        self,
+        urls: list[str],
+        *,
+        headers: dict[str, str] | None = None,
+        on_state: Callable[[dict], None] | None = None,
+        on_event: Callable[[dict], None] | None = None,
+        on_note: Callable[[str, dict], None] | None = None,
+        reconnect: bool = True,
+    ):
         self.urls = urls
         self.headers = headers or {}
         self.on_state = on_state or (lambda s: None)
@@ -68,13 +75,23 @@ class Follower:
             url = self.urls[self.url_index % len(self.urls)]
             try:
                 origin = re.sub(r"^ws", "http", url.split("/ws/")[0])
-                async with connect(url, additional_headers=self.headers, origin=origin, open_timeout=10,
-                                   ping_interval=None, max_size=2**22, compression=None, proxy=None) as ws:
+                async with connect(
+                    url,
+                    additional_headers=self.headers,
+                    origin=origin,
+                    open_timeout=10,
+                    ping_interval=None,
+                    max_size=2**22,
+                    compression=None,
+                    proxy=None,
+                ) as ws:
                     self.ws = ws
                     attempt = 0
                     await self._session(ws)
             except (TimeoutError, OSError, websockets.exceptions.WebSocketException) as exc:
-                self.on_note("disconnected", {"url": url, "error": type(exc).__name__, "detail": str(exc)[:120]})
+                self.on_note(
+                    "disconnected", {"url": url, "error": type(exc).__name__, "detail": str(exc)[:120]}
+                )
             self.ws = None
             self.connected.clear()
             if self.stopped or not self.reconnect:
@@ -146,7 +163,9 @@ def sign_in(server: str, username: str, password: str) -> str:
     login = server.rstrip("/") + "/accounts/login/"
     opener.open(login, timeout=10).read()
     token = next((c.value for c in jar if c.name == "csrftoken"), "")
-    data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}).encode()
+    data = urllib.parse.urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": token}
+    ).encode()
     request = urllib.request.Request(login, data=data, headers={"Referer": login})
     opener.open(request, timeout=10).read()
     session = next((c.value for c in jar if c.name == "sessionid"), "")
@@ -161,11 +180,17 @@ def ws_urls(servers: list[str], sitting: int, *, public: bool) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", action="append", default=[], help="http://host:port (repeat for failover)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--server", action="append", default=[], help="http://host:port (repeat for failover)"
+    )
     parser.add_argument("--sitting", type=int)
     parser.add_argument("--public", action="store_true", help="follow the public view (no sign-in)")
-    parser.add_argument("--url", action="append", default=[], help="a WebSocket URL instead of --server/--sitting")
+    parser.add_argument(
+        "--url", action="append", default=[], help="a WebSocket URL instead of --server/--sitting"
+    )
     parser.add_argument("--session", help="session cookie value")
     parser.add_argument("--username")
     parser.add_argument("--password")
@@ -173,7 +198,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--once", action="store_true", help="print the first full state and stop")
     args = parser.parse_args(argv)
 
-    urls = args.url or ws_urls(args.server or ["http://127.0.0.1:8000"], args.sitting or 0, public=args.public)
+    urls = args.url or ws_urls(
+        args.server or ["http://127.0.0.1:8000"], args.sitting or 0, public=args.public
+    )
     if not args.url and not args.sitting:
         parser.error("--sitting is required with --server")
     session = args.session
@@ -201,8 +228,9 @@ def main(argv: list[str] | None = None) -> None:
             follower.stopped = True
             asyncio.ensure_future(follower.close())
 
-    follower = Follower(urls, headers=headers, on_state=on_state, on_event=on_event, on_note=out,
-                        reconnect=not args.once)
+    follower = Follower(
+        urls, headers=headers, on_state=on_state, on_event=on_event, on_note=out, reconnect=not args.once
+    )
     try:
         asyncio.run(follower.run())
     except KeyboardInterrupt:

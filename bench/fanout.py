@@ -83,16 +83,29 @@ def setup_database(database_url: str) -> dict:
     sitting = org["sitting"]
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now())
     item = factories.make_agenda_item(sitting)
-    doc = Document.objects.create(council=org["council"], body=org["plenary"], title="議案第45号 町税条例の一部改正について",
-                                  visibility=Document.Visibility.PUBLIC, release_state=Document.Release.RELEASED,
-                                  released_at=timezone.now())
-    version = DocumentVersion.objects.create(document=doc, number=1, served_file="documents/served/bench.pdf",
-                                             original_file="documents/original/bench.pdf", original_name="bench.pdf",
-                                             original_sha256="0" * 64, served_sha256="0" * 64, size=1,
-                                             page_count=60)
+    doc = Document.objects.create(
+        council=org["council"],
+        body=org["plenary"],
+        title="議案第45号 町税条例の一部改正について",
+        visibility=Document.Visibility.PUBLIC,
+        release_state=Document.Release.RELEASED,
+        released_at=timezone.now(),
+    )
+    version = DocumentVersion.objects.create(
+        document=doc,
+        number=1,
+        served_file="documents/served/bench.pdf",
+        original_file="documents/original/bench.pdf",
+        original_name="bench.pdf",
+        original_sha256="0" * 64,
+        served_sha256="0" * 64,
+        size=1,
+        page_count=60,
+    )
     AgendaItemDocument.objects.create(agenda_item=item, document=doc)
-    LiveState.objects.update_or_create(sitting=sitting, defaults=dict(agenda_item=item, document=doc, version=version,
-                                                                       page=1))
+    LiveState.objects.update_or_create(
+        sitting=sitting, defaults=dict(agenda_item=item, document=doc, version=version, page=1)
+    )
     engine = import_module(settings.SESSION_ENGINE)
 
     def session_for(user) -> str:
@@ -113,9 +126,13 @@ def setup_database(database_url: str) -> dict:
 def start_daphne(port: int, env: dict) -> subprocess.Popen:
     import socket
 
-    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                             "council.asgi:application"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(Path(env["COUNCIL_VAR_DIR"]) / f"daphne-{port}.log", "wb"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "council.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(Path(env["COUNCIL_VAR_DIR"]) / f"daphne-{port}.log", "wb"),
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -150,20 +167,37 @@ def baseline_server(port: int, size: int) -> None:
 
     async def handler(ws):
         nonlocal seq
-        await ws.send(json.dumps({"type": "state", "stream": "members", "seq": seq, "seqs": {"members": seq}}))
+        await ws.send(
+            json.dumps({"type": "state", "stream": "members", "seq": seq, "seqs": {"members": seq}})
+        )
         clients.add(ws)
         try:
             async for text in ws:
                 message = json.loads(text)
                 if message.get("type") == "page.turn":
                     seq += 1
-                    event = {"type": "session.page", "stream": "members", "seq": seq, "sitting": 1,
-                             "payload": {"presentation": {"document_id": 1, "version_id": 1, "version_number": 1,
-                                                          "title": "", "page": message["page"], "page_count": 60}}}
+                    event = {
+                        "type": "session.page",
+                        "stream": "members",
+                        "seq": seq,
+                        "sitting": 1,
+                        "payload": {
+                            "presentation": {
+                                "document_id": 1,
+                                "version_id": 1,
+                                "version_number": 1,
+                                "title": "",
+                                "page": message["page"],
+                                "page_count": 60,
+                            }
+                        },
+                    }
                     text_out = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
                     pad = max(0, size - len(text_out.encode()))
                     event["payload"]["presentation"]["title"] = "x" * pad
-                    websockets.broadcast(clients, json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+                    websockets.broadcast(
+                        clients, json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+                    )
         finally:
             clients.discard(ws)
 
@@ -206,8 +240,16 @@ async def _worker(conn, urls, cookies, count, origin_by_url) -> None:
         headers = {"Cookie": f"sessionid={cookies[i % len(cookies)]}"} if cookies else {}
         try:
             async with sem:
-                ws = await connect(url, additional_headers=headers, origin=origin_by_url[url], open_timeout=60,
-                                   ping_interval=None, compression=None, proxy=None, max_size=2**22)
+                ws = await connect(
+                    url,
+                    additional_headers=headers,
+                    origin=origin_by_url[url],
+                    open_timeout=60,
+                    ping_interval=None,
+                    compression=None,
+                    proxy=None,
+                    max_size=2**22,
+                )
                 first = json.loads(await asyncio.wait_for(ws.recv(), 60))
                 assert first["type"] == "state", first
         except Exception as exc:  # noqa: BLE001 - reported as a failed connection
@@ -258,15 +300,33 @@ async def _worker(conn, urls, cookies, count, origin_by_url) -> None:
 # --- one run: connect, turn 50 pages, measure ----------------------------------------------------
 
 
-async def run_case(*, name: str, server_pids: list[int], urls: list[str], presenter_url: str, presenter_cookie: str,
-                   follower_cookies: list[str], clients: int, workers: int, turns: int, warmup: int) -> dict:
+async def run_case(
+    *,
+    name: str,
+    server_pids: list[int],
+    urls: list[str],
+    presenter_url: str,
+    presenter_cookie: str,
+    follower_cookies: list[str],
+    clients: int,
+    workers: int,
+    turns: int,
+    warmup: int,
+) -> dict:
     from websockets.asyncio.client import connect
 
     ctx = multiprocessing.get_context("spawn")
     origin_by_url = {u: "http://" + u.split("//", 1)[1].split("/", 1)[0] for u in urls + [presenter_url]}
     headers = {"Cookie": f"sessionid={presenter_cookie}"} if presenter_cookie else {}
-    presenter = await connect(presenter_url, additional_headers=headers, origin=origin_by_url[presenter_url],
-                              ping_interval=None, compression=None, proxy=None, max_size=2**22)
+    presenter = await connect(
+        presenter_url,
+        additional_headers=headers,
+        origin=origin_by_url[presenter_url],
+        ping_interval=None,
+        compression=None,
+        proxy=None,
+        max_size=2**22,
+    )
     json.loads(await presenter.recv())
 
     async def drain():
@@ -280,8 +340,14 @@ async def run_case(*, name: str, server_pids: list[int], urls: list[str], presen
     # One follower per server first, so code loaded on first use is not counted per connection.
     warm = []
     for url in urls:
-        ws = await connect(url, additional_headers={"Cookie": f"sessionid={follower_cookies[0]}"} if follower_cookies
-                           else {}, origin=origin_by_url[url], ping_interval=None, compression=None, proxy=None)
+        ws = await connect(
+            url,
+            additional_headers={"Cookie": f"sessionid={follower_cookies[0]}"} if follower_cookies else {},
+            origin=origin_by_url[url],
+            ping_interval=None,
+            compression=None,
+            proxy=None,
+        )
         json.loads(await ws.recv())
         warm.append(ws)
     await asyncio.sleep(1.0)
@@ -293,16 +359,20 @@ async def run_case(*, name: str, server_pids: list[int], urls: list[str], presen
     for i in range(workers):
         parent, child = ctx.Pipe()
         # Each worker spreads its followers over every server.
-        proc = ctx.Process(target=worker, args=(child, urls, follower_cookies, per[i], origin_by_url), daemon=True)
+        proc = ctx.Process(
+            target=worker, args=(child, urls, follower_cookies, per[i], origin_by_url), daemon=True
+        )
         proc.start()
         pipes.append(parent)
         procs.append(proc)
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue = asyncio.Queue()
     for i, pipe in enumerate(pipes):
+
         def reader(pipe=pipe, i=i):
             while pipe.poll():
                 inbox.put_nowait((i, pipe.recv()))
+
         loop.add_reader(pipe.fileno(), reader)
     ready = failed = 0
     for _ in range(workers):
@@ -360,27 +430,41 @@ async def run_case(*, name: str, server_pids: list[int], urls: list[str], presen
     for ws in warm:
         await ws.close()
     return {
-        "name": name, "connected": ready, "failed": failed, "connect_s": round(connect_s, 2),
-        "p50_ms": round(percentile(latencies, 0.5), 2), "p99_ms": round(percentile(latencies, 0.99), 2),
-        "max_ms": round(max(latencies), 2) if latencies else None, "turns_measured": len(latencies),
-        "turns_missing": missing, "message_bytes": size,
-        "rss_growth_kb": rss1 - rss0, "kb_per_connection": round((rss1 - rss0) / max(1, ready), 1),
+        "name": name,
+        "connected": ready,
+        "failed": failed,
+        "connect_s": round(connect_s, 2),
+        "p50_ms": round(percentile(latencies, 0.5), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "max_ms": round(max(latencies), 2) if latencies else None,
+        "turns_measured": len(latencies),
+        "turns_missing": missing,
+        "message_bytes": size,
+        "rss_growth_kb": rss1 - rss0,
+        "kb_per_connection": round((rss1 - rss0) / max(1, ready), 1),
         "server_cpu_ms_per_turn": round((cpu1 - cpu0) * 1000 / max(1, turns), 2),
     }
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--turns", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="client processes")
     parser.add_argument("--layer", choices=["memory", "redis"], default="memory")
-    parser.add_argument("--servers", type=int, default=1, help="daphne processes (more than one needs --layer redis)")
+    parser.add_argument(
+        "--servers", type=int, default=1, help="daphne processes (more than one needs --layer redis)"
+    )
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14")
-    parser.add_argument("--database-url", default="",
-                        help="default: a fresh SQLite file in a temporary folder; a postgres:// URL: a scratch "
-                             "database is created next to it and dropped at the end")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="default: a fresh SQLite file in a temporary folder; a postgres:// URL: a scratch "
+        "database is created next to it and dropped at the end",
+    )
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(argv)
     if args.servers > 1 and args.layer != "redis":
@@ -400,8 +484,15 @@ def main(argv: list[str] | None = None) -> None:
     else:
         database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
     env = os.environ.copy()
-    env.update(COUNCIL_VAR_DIR=str(tmp), DATABASE_URL=database_url, ALLOWED_HOSTS="127.0.0.1,localhost",
-               COUNCIL_DEMO="0", LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1", MEDIA_ROOT=str(tmp / "media"))
+    env.update(
+        COUNCIL_VAR_DIR=str(tmp),
+        DATABASE_URL=database_url,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        COUNCIL_DEMO="0",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        MEDIA_ROOT=str(tmp / "media"),
+    )
     env.pop("REDIS_URL", None)
     os.environ.pop("REDIS_URL", None)
     if args.layer == "redis":
@@ -418,15 +509,31 @@ def main(argv: list[str] | None = None) -> None:
     servers = [start_daphne(port, env) for port in ports]
     sitting = data["sitting"]
     urls = [f"ws://127.0.0.1:{p}/ws/sittings/{sitting}/" for p in ports]
-    result: dict = {"benchmark": "fanout", "clients": args.clients, "servers": args.servers, "layer": args.layer,
-                    "database": "postgresql" if scratch else "sqlite",
-                    "workers": args.workers, "turns": args.turns,
-                    "load_average_1m": round(os.getloadavg()[0], 2)}
+    result: dict = {
+        "benchmark": "fanout",
+        "clients": args.clients,
+        "servers": args.servers,
+        "layer": args.layer,
+        "database": "postgresql" if scratch else "sqlite",
+        "workers": args.workers,
+        "turns": args.turns,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
     try:
-        live = asyncio.run(run_case(name="live", server_pids=[s.pid for s in servers], urls=urls,
-                                    presenter_url=urls[0], presenter_cookie=data["presenter"],
-                                    follower_cookies=data["followers"], clients=args.clients, workers=args.workers,
-                                    turns=args.turns, warmup=args.warmup))
+        live = asyncio.run(
+            run_case(
+                name="live",
+                server_pids=[s.pid for s in servers],
+                urls=urls,
+                presenter_url=urls[0],
+                presenter_cookie=data["presenter"],
+                follower_cookies=data["followers"],
+                clients=args.clients,
+                workers=args.workers,
+                turns=args.turns,
+                warmup=args.warmup,
+            )
+        )
     finally:
         for s in servers:
             s.terminate()
@@ -445,27 +552,55 @@ def main(argv: list[str] | None = None) -> None:
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
     print(json.dumps({"live": live}), flush=True)
-    result.update({k: live[k] for k in ("p50_ms", "p99_ms", "kb_per_connection", "server_cpu_ms_per_turn",
-                                         "connected", "failed", "message_bytes", "turns_missing")})
+    result.update(
+        {
+            k: live[k]
+            for k in (
+                "p50_ms",
+                "p99_ms",
+                "kb_per_connection",
+                "server_cpu_ms_per_turn",
+                "connected",
+                "failed",
+                "message_bytes",
+                "turns_missing",
+            )
+        }
+    )
     if not args.no_baseline:
         port = free_port()
-        base = multiprocessing.get_context("spawn").Process(target=baseline_server, args=(port, live["message_bytes"]),
-                                                            daemon=True)
+        base = multiprocessing.get_context("spawn").Process(
+            target=baseline_server, args=(port, live["message_bytes"]), daemon=True
+        )
         base.start()
         time.sleep(1.0)
         url = f"ws://127.0.0.1:{port}/"
         try:
-            baseline = asyncio.run(run_case(name="baseline", server_pids=[base.pid], urls=[url], presenter_url=url,
-                                            presenter_cookie="", follower_cookies=[], clients=args.clients,
-                                            workers=args.workers, turns=args.turns, warmup=args.warmup))
+            baseline = asyncio.run(
+                run_case(
+                    name="baseline",
+                    server_pids=[base.pid],
+                    urls=[url],
+                    presenter_url=url,
+                    presenter_cookie="",
+                    follower_cookies=[],
+                    clients=args.clients,
+                    workers=args.workers,
+                    turns=args.turns,
+                    warmup=args.warmup,
+                )
+            )
         finally:
             base.kill()
             base.join(5)
         print(json.dumps({"baseline": baseline}), flush=True)
-        result.update(baseline_p50_ms=baseline["p50_ms"], baseline_p99_ms=baseline["p99_ms"],
-                      baseline_kb_per_connection=baseline["kb_per_connection"],
-                      baseline_server_cpu_ms_per_turn=baseline["server_cpu_ms_per_turn"],
-                      ratio=round(live["p99_ms"] / baseline["p99_ms"], 2) if baseline["p99_ms"] else None)
+        result.update(
+            baseline_p50_ms=baseline["p50_ms"],
+            baseline_p99_ms=baseline["p99_ms"],
+            baseline_kb_per_connection=baseline["kb_per_connection"],
+            baseline_server_cpu_ms_per_turn=baseline["server_cpu_ms_per_turn"],
+            ratio=round(live["p99_ms"] / baseline["p99_ms"], 2) if baseline["p99_ms"] else None,
+        )
     print(json.dumps(result))
 
 

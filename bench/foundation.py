@@ -92,17 +92,31 @@ def run(args) -> dict:
 
     council = Council.objects.get(name="磐梯町議会")
     session = Session.objects.get(council=council)
-    Session.objects.filter(pk=session.pk).update(end_date=session.start_date + datetime.timedelta(days=args.sittings))
+    Session.objects.filter(pk=session.pk).update(
+        end_date=session.start_date + datetime.timedelta(days=args.sittings)
+    )
     plenary = Body.objects.get(council=council, kind=Body.Kind.PLENARY)
     for n in range(args.sittings):
-        sitting = Sitting.objects.create(session=session, body=plenary, number=100 + n,
-                                         date=session.start_date + datetime.timedelta(days=n),
-                                         start_time=datetime.time(10), place="議場",
-                                         agenda_published_at=session.sittings.first().agenda_published_at)
+        sitting = Sitting.objects.create(
+            session=session,
+            body=plenary,
+            number=100 + n,
+            date=session.start_date + datetime.timedelta(days=n),
+            start_time=datetime.time(10),
+            place="議場",
+            agenda_published_at=session.sittings.first().agenda_published_at,
+        )
         AgendaItem.objects.bulk_create(
-            AgendaItem(sitting=sitting, position=i + 1, kind="bill", bill_number=f"議案第{i + 1}号",
-                       title=f"磐梯町条例の一部を改正する条例 {i + 1}", title_en=f"Ordinance {i + 1}")
-            for i in range(args.items))
+            AgendaItem(
+                sitting=sitting,
+                position=i + 1,
+                kind="bill",
+                bill_number=f"議案第{i + 1}号",
+                title=f"磐梯町条例の一部を改正する条例 {i + 1}",
+                title_en=f"Ordinance {i + 1}",
+            )
+            for i in range(args.items)
+        )
     target = Sitting.objects.filter(body=plenary).order_by("-number").first()
 
     def timed(client: Client, url: str) -> list[float]:
@@ -125,15 +139,22 @@ def run(args) -> dict:
             "agenda_edit": timed(clerk, f"/meetings/sittings/{target.pk}/agenda/"),
         }
     rows = "family_name,given_name,kind,title\n" + "".join(
-        f"職員{n},太郎,official,課長\n" for n in range(args.import_rows))
+        f"職員{n},太郎,official,課長\n" for n in range(args.import_rows)
+    )
     started = time.perf_counter()
     import_people(actor=None, council=council, text=rows, start=datetime.date(2026, 11, 27))
     import_seconds = time.perf_counter() - started
 
-    result = {"benchmark": "foundation", "sittings": args.sittings + 2, "items_per_sitting": args.items,
-              "requests": args.requests, "seed_seconds": round(seed_first, 2),
-              "reseed_seconds": round(seed_second, 2), "import_rows": args.import_rows,
-              "import_seconds": round(import_seconds, 2)}
+    result = {
+        "benchmark": "foundation",
+        "sittings": args.sittings + 2,
+        "items_per_sitting": args.items,
+        "requests": args.requests,
+        "seed_seconds": round(seed_first, 2),
+        "reseed_seconds": round(seed_second, 2),
+        "import_rows": args.import_rows,
+        "import_seconds": round(import_seconds, 2),
+    }
     for name, times in pages.items():
         result[f"{name}_p50_ms"] = round(statistics.median(times), 1)
         result[f"{name}_p95_ms"] = round(percentile(times, 0.95), 1)

@@ -65,8 +65,10 @@ def _annotations_with_appearances(count: int = 32_768) -> bytes:
     for i in range(count):
         x, y = (i % 200) * 3, (i // 200) * 4
         kind = (b"/Square", b"/Highlight", b"/Text", b"/Link")[i % 4]
-        objects[8 + i] = (b"<< /Type /Annot /Subtype " + kind + b" /Rect [%d %d %d %d] /AP << /N 7 0 R >> "
-                          b"/Contents (\x30\xb3 %d) >>" % (x, y, x + 3, y + 4, i))
+        objects[8 + i] = (
+            b"<< /Type /Annot /Subtype " + kind + b" /Rect [%d %d %d %d] /AP << /N 7 0 R >> "
+            b"/Contents (\x30\xb3 %d) >>" % (x, y, x + 3, y + 4, i)
+        )
         refs.append(b"%d 0 R" % (8 + i))
     objects[6] = b"[" + b" ".join(refs) + b"]"
     return build(objects)
@@ -81,17 +83,23 @@ def _text_operators(count: int = 200_000) -> bytes:
     for i in range(count):
         ops.append(b"1 0 0 1 %d %d Tm (%d) Tj" % ((i * 7) % 600, (i * 3) % 790, i % 10))
     ops.append(b"ET")
-    return build(simple_objects(content=zlib.compress(b"\n".join(ops)), content_extra=b"/Filter /FlateDecode "))
+    return build(
+        simple_objects(content=zlib.compress(b"\n".join(ops)), content_extra=b"/Filter /FlateDecode ")
+    )
 
 
 def _form_xobjects(count: int = 10_000) -> bytes:
     from bench.support.hostile_pdfs import build, simple_objects, stream
 
     names = b" ".join(b"/X%d %d 0 R" % (i, 6 + i) for i in range(count))
-    draws = b"\n".join(b"q 1 0 0 1 %d %d cm /X%d Do Q" % ((i * 6) % 600, (i * 8) % 780, i) for i in range(count))
+    draws = b"\n".join(
+        b"q 1 0 0 1 %d %d cm /X%d Do Q" % ((i * 6) % 600, (i * 8) % 780, i) for i in range(count)
+    )
     objects = simple_objects(content=draws)
-    objects[3] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-                  b"/Resources << /XObject << " + names + b" >> >> >>")
+    objects[3] = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /XObject << " + names + b" >> >> >>"
+    )
     for i in range(count):
         objects[6 + i] = stream(b"0 0 0 rg 0 0 4 4 re f", b"/Type /XObject /Subtype /Form /BBox [0 0 4 4] ")
     return build(objects)
@@ -151,7 +159,9 @@ def pathological(runs: int) -> int:
                 "seconds": worst["seconds"],
                 "cpu_seconds": worst["cpu_seconds"],
                 "peak_rss_mb": max(r["peak_rss_mb"] for r in pages.values()),
-                "pages": {name: [r["seconds"], r["cpu_seconds"], r["peak_rss_mb"]] for name, r in pages.items()},
+                "pages": {
+                    name: [r["seconds"], r["cpu_seconds"], r["peak_rss_mb"]] for name, r in pages.items()
+                },
                 "target_seconds": 1,
                 "target_mb": 300,
             }

@@ -128,7 +128,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class ProtoClient:
     """A socket following one sitting: state, events, requests with replies, gaps and reconnects."""
 
-    def __init__(self, server: str, sitting: int, *, session: str | None = None, public: bool = False) -> None:
+    def __init__(
+        self, server: str, sitting: int, *, session: str | None = None, public: bool = False
+    ) -> None:
         base = re.sub(r"^http", "ws", server.rstrip("/"))
         self.url = f"{base}/ws/public/sittings/{sitting}/" if public else f"{base}/ws/sittings/{sitting}/"
         self.origin = server.rstrip("/")
@@ -173,8 +175,14 @@ class ProtoClient:
         attempt = 0
         while not self._stopped:
             try:
-                async with connect(self.url, additional_headers=self.headers, origin=self.origin, open_timeout=10,
-                                   ping_interval=None, proxy=None) as ws:
+                async with connect(
+                    self.url,
+                    additional_headers=self.headers,
+                    origin=self.origin,
+                    open_timeout=10,
+                    ping_interval=None,
+                    proxy=None,
+                ) as ws:
                     self.ws = ws
                     attempt = 0
                     await self._read(ws)
@@ -219,8 +227,15 @@ class ProtoClient:
             if self.followed is None:
                 return  # the state is on its way and includes it
             outcome = self.followed.apply(message)
-            self.log.append({"kind": "event", "type": kind, "stream": message["stream"], "seq": message["seq"],
-                             "outcome": outcome})
+            self.log.append(
+                {
+                    "kind": "event",
+                    "type": kind,
+                    "stream": message["stream"],
+                    "seq": message["seq"],
+                    "outcome": outcome,
+                }
+            )
             if outcome == "gap":
                 self.log.append({"kind": "gap", "stream": message["stream"], "seq": message["seq"]})
                 await self.ws.send(json.dumps({"type": "state.request", "reason": "gap"}))
@@ -248,11 +263,17 @@ async def _main(args) -> None:
     finally:
         await client.stop()
     kinds = [entry["kind"] for entry in client.log]
-    print(json.dumps({"states": kinds.count("state"), "events": kinds.count("event"), "gaps": kinds.count("gap")}))
+    print(
+        json.dumps(
+            {"states": kinds.count("state"), "events": kinds.count("event"), "gaps": kinds.count("gap")}
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--server", default="http://127.0.0.1:8000")
     parser.add_argument("--sitting", type=int, required=True)
     parser.add_argument("--public", action="store_true")

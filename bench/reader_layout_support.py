@@ -121,9 +121,7 @@ def prepare_scene(folder: Path) -> dict:
     from meetings.attendance.models import Attendance
     from meetings.voting.services import roll
 
-    roll.attendance_mark(
-        sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM, by=clerk
-    )
+    roll.attendance_mark(sitting=sitting, person=member, status=Attendance.Status.PRESENT_ROOM, by=clerk)
     return {"member": member_user, "sitting": sitting, "document": document}
 
 

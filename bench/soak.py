@@ -50,10 +50,17 @@ def setup_database(database_url: str, members: int) -> dict:
     Sitting.objects.filter(pk=sitting.pk).update(opened_at=timezone.now())
     item = factories.make_agenda_item(sitting, title="議案第1号")
     doc = make_document(org, agenda_item=item, pages=10_000)
-    type(doc).objects.filter(pk=doc.pk).update(visibility=type(doc).Visibility.PUBLIC)  # the public sees it too
-    return {"sitting": sitting.pk, "item": item.pk, "doc": doc.pk,
-            "clerk": session_key_for(org["clerk"].user), "chair": session_key_for(org["members"][0].user),
-            "members": [session_key_for(m.user) for m in org["members"][1:]]}
+    type(doc).objects.filter(pk=doc.pk).update(
+        visibility=type(doc).Visibility.PUBLIC
+    )  # the public sees it too
+    return {
+        "sitting": sitting.pk,
+        "item": item.pk,
+        "doc": doc.pk,
+        "clerk": session_key_for(org["clerk"].user),
+        "chair": session_key_for(org["members"][0].user),
+        "members": [session_key_for(m.user) for m in org["members"][1:]],
+    }
 
 
 class Tablet:
@@ -61,8 +68,12 @@ class Tablet:
         self.page = None
         self.receipts: set[int] = set()
         self.replies: dict[str, dict] = {}
-        self.follower = Follower(urls, headers={"Cookie": f"sessionid={cookie}"} if cookie else {},
-                                 on_state=self.on_state, on_event=self.on_event)
+        self.follower = Follower(
+            urls,
+            headers={"Cookie": f"sessionid={cookie}"} if cookie else {},
+            on_state=self.on_state,
+            on_event=self.on_event,
+        )
         self.follower.url_index = index
 
     def on_state(self, state):
@@ -93,8 +104,18 @@ async def request(tablet: Tablet, message: dict, timeout: float = 20) -> dict:
     return tablet.replies.get(key, {})
 
 
-async def run(*, members: int, public: int, seconds: float, votes: int, turn_every: float, urls, public_urls,
-              scene, pids) -> dict:
+async def run(
+    *,
+    members: int,
+    public: int,
+    seconds: float,
+    votes: int,
+    turn_every: float,
+    urls,
+    public_urls,
+    scene,
+    pids,
+) -> dict:
     clerk = Tablet(urls[:1], scene["clerk"], 0)
     chair = Tablet(urls[:1], scene["chair"], 0)
     tablets = [Tablet(urls, cookie, i) for i, cookie in enumerate(scene["members"])]
@@ -115,13 +136,27 @@ async def run(*, members: int, public: int, seconds: float, votes: int, turn_eve
         await clerk.follower.send({"type": "page.turn", "page": page})
         if vote_times and time.monotonic() >= vote_times[0]:
             vote_times.pop(0)
-            motion = await request(chair, {"type": "motion.create", "agenda_item_id": scene["item"],
-                                           "title": f"第{len(polls) + 1}号の表決"})
-            opened = await request(chair, {"type": "vote.open", "motion_id": motion["motion"], "method": "roll_call"})
+            motion = await request(
+                chair,
+                {
+                    "type": "motion.create",
+                    "agenda_item_id": scene["item"],
+                    "title": f"第{len(polls) + 1}号の表決",
+                },
+            )
+            opened = await request(
+                chair, {"type": "vote.open", "motion_id": motion["motion"], "method": "roll_call"}
+            )
             poll = opened["poll"]
             polls.append(poll)
-            await asyncio.gather(*(t.follower.send({"type": "vote.cast", "poll_id": poll, "choice": "yes",
-                                                    "token": f"s{poll}-{i}"}) for i, t in enumerate(tablets)))
+            await asyncio.gather(
+                *(
+                    t.follower.send(
+                        {"type": "vote.cast", "poll_id": poll, "choice": "yes", "token": f"s{poll}-{i}"}
+                    )
+                    for i, t in enumerate(tablets)
+                )
+            )
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not all(poll in t.receipts for t in tablets):
                 await asyncio.sleep(0.05)
@@ -150,12 +185,19 @@ async def run(*, members: int, public: int, seconds: float, votes: int, turn_eve
         task.cancel()
     latencies = [lat for _at, lat in per_turn]
     return {
-        "members": members, "public": public, "seconds": seconds, "turns": len(TURNS), "votes": len(polls),
-        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1), "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-        "p99_ms_by_tenth": tenths, "turns_measured": len(per_turn),
+        "members": members,
+        "public": public,
+        "seconds": seconds,
+        "turns": len(TURNS),
+        "votes": len(polls),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "p99_ms_by_tenth": tenths,
+        "turns_measured": len(per_turn),
         "rss_mb_start": [round(v / 1024, 1) for v in rss_start.values()],
         "rss_mb_end": [round(v / 1024, 1) for v in rss_end.values()],
-        "missed_final_pages": missed_pages, "missed_receipts": missed_receipts,
+        "missed_final_pages": missed_pages,
+        "missed_receipts": missed_receipts,
     }
 
 
@@ -171,8 +213,14 @@ def main(argv: list[str] | None = None) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="soak-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'soak.sqlite3'}"
     scene = setup_database(database_url, args.members + 1)
-    env = {**os.environ, "DATABASE_URL": database_url, "COUNCIL_VAR_DIR": str(workdir), "COUNCIL_DEMO": "0",
-           "ALLOWED_HOSTS": "127.0.0.1,localhost", "MEDIA_ROOT": str(workdir / "media")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "COUNCIL_VAR_DIR": str(workdir),
+        "COUNCIL_DEMO": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "MEDIA_ROOT": str(workdir / "media"),
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     count = 2 if os.environ.get("REDIS_URL") else 1
     ports = [free_port() for _ in range(count)]
@@ -180,9 +228,19 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         urls = [f"ws://127.0.0.1:{p}/ws/sittings/{scene['sitting']}/" for p in ports]
         public_urls = [f"ws://127.0.0.1:{p}/ws/public/sittings/{scene['sitting']}/" for p in ports]
-        result = asyncio.run(run(members=args.members, public=args.public, seconds=args.seconds, votes=args.votes,
-                                 turn_every=args.turn_every, urls=urls, public_urls=public_urls, scene=scene,
-                                 pids=[p.pid for p in procs]))
+        result = asyncio.run(
+            run(
+                members=args.members,
+                public=args.public,
+                seconds=args.seconds,
+                votes=args.votes,
+                turn_every=args.turn_every,
+                urls=urls,
+                public_urls=public_urls,
+                scene=scene,
+                pids=[p.pid for p in procs],
+            )
+        )
     finally:
         for proc in procs:
             proc.terminate()

@@ -211,7 +211,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--voters", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
-        "--method", choices=["roll_call", "secret"], default="roll_call",
+        "--method",
+        choices=["roll_call", "secret"],
+        default="roll_call",
         help="roll_call (named ballots) or secret (sealed ballots, opened and counted at the close)",
     )
     parser.add_argument(

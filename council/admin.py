@@ -17,13 +17,21 @@ class AuditedAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def _audit(self, request, obj, action: str, data: dict | None = None) -> None:
-        audit_record(action=f"admin.{action}", actor=request.user, target_type=obj._meta.label_lower,
-                     target_id=obj.pk, data=data or {})
+        audit_record(
+            action=f"admin.{action}",
+            actor=request.user,
+            target_type=obj._meta.label_lower,
+            target_id=obj.pk,
+            data=data or {},
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        changed = {name: model_to_dict(obj, fields=[name]).get(name) for name in form.changed_data
-                   if name in {f.name for f in obj._meta.concrete_fields}}
+        changed = {
+            name: model_to_dict(obj, fields=[name]).get(name)
+            for name in form.changed_data
+            if name in {f.name for f in obj._meta.concrete_fields}
+        }
         self._audit(request, obj, "change" if change else "add", {"fields": changed})
 
     def save_formset(self, request, form, formset, change):
@@ -31,8 +39,9 @@ class AuditedAdmin(admin.ModelAdmin):
         for deleted in formset.deleted_objects:
             pk = deleted.pk
             deleted.delete()
-            audit_record(action="admin.delete", actor=request.user, target_type=deleted._meta.label_lower,
-                         target_id=pk)
+            audit_record(
+                action="admin.delete", actor=request.user, target_type=deleted._meta.label_lower, target_id=pk
+            )
         for instance in instances:
             adding = instance.pk is None
             instance.save()
@@ -84,8 +93,14 @@ class CaucusAdmin(AuditedAdmin):
 class PersonAdmin(AuditedAdmin):
     list_display = ["name", "reading", "kind", "seat_number", "title", "caucus", "user", "active"]
     list_filter = ["kind", "active", "caucus", "council"]
-    search_fields = ["family_name", "given_name", "family_name_kana", "given_name_kana", "title",
-                     "user__username"]
+    search_fields = [
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "given_name_kana",
+        "title",
+        "user__username",
+    ]
     list_select_related = ["caucus", "user"]
     autocomplete_fields = ["user"]
     inlines = [PersonMembershipInline]

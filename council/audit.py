@@ -23,11 +23,21 @@ GENESIS = "0" * 64
 
 
 def _canonical(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return json.dumps(
+        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder
+    )
 
 
-def entry_hash(*, prev_hash: str, at: str, actor_id: int | None, action: str, target_type: str,
-               target_id: str, data: dict[str, Any]) -> str:
+def entry_hash(
+    *,
+    prev_hash: str,
+    at: str,
+    actor_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: str,
+    data: dict[str, Any],
+) -> str:
     body = _canonical(
         {
             "prev": prev_hash,
@@ -53,8 +63,16 @@ def audit_record(
 ) -> AuditEntry:
     """Append one entry to the chain. Call inside the transaction of the change."""
     return audit_record_many(
-        entries=[AuditItem(action=action, actor=actor, target=target, target_type=target_type,
-                           target_id=target_id, data=data)]
+        entries=[
+            AuditItem(
+                action=action,
+                actor=actor,
+                target=target,
+                target_type=target_type,
+                target_id=target_id,
+                data=data,
+            )
+        ]
     )[0]
 
 
@@ -92,7 +110,9 @@ def audit_record_many(*, entries: list[AuditItem]) -> list[AuditEntry]:
             target_id = item.target.pk
         actor = item.actor
         actor_id = (
-            getattr(actor, "pk", actor) if actor is not None and getattr(actor, "is_authenticated", True) else None
+            getattr(actor, "pk", actor)
+            if actor is not None and getattr(actor, "is_authenticated", True)
+            else None
         )
         # Round-trip through JSON so the stored data hashes exactly as it will be re-read.
         clean_data = json.loads(_canonical(item.data or {}))
@@ -126,7 +146,9 @@ def audit_record_many(*, entries: list[AuditItem]) -> list[AuditEntry]:
     AuditHead.objects.filter(pk=1).update(last_hash=prev, count=models.F("count") + len(rows))
     # Anchor the chain outside the database at least every few minutes of activity.
     if checkpoints.due(head, timezone.now()):
-        checkpoints.write_checkpoint(head=head, count=head.count + len(rows), head_hash=prev, reason="interval")
+        checkpoints.write_checkpoint(
+            head=head, count=head.count + len(rows), head_hash=prev, reason="interval"
+        )
     return rows
 
 
@@ -159,7 +181,9 @@ def audit_verify() -> ChainReport:
             times_at[count] = entry.at
         times_at_last = entry.at
         if broken is None and entry.prev_hash != prev:
-            broken = ChainReport(count, False, entry.pk, "link broken: entry does not point at its predecessor")
+            broken = ChainReport(
+                count, False, entry.pk, "link broken: entry does not point at its predecessor"
+            )
         expected = entry_hash(
             prev_hash=entry.prev_hash,
             at=entry.at.isoformat(),
@@ -174,7 +198,9 @@ def audit_verify() -> ChainReport:
         prev = entry.hash
     if count:
         times_at[count] = times_at_last
-    checked, problems = checkpoints.verify_checkpoints(hashes_at=hashes_at, entry_times_at=times_at, total=count)
+    checked, problems = checkpoints.verify_checkpoints(
+        hashes_at=hashes_at, entry_times_at=times_at, total=count
+    )
     messages = [p.message for p in problems]
     if broken is not None:
         broken.entries = count

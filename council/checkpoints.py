@@ -59,8 +59,9 @@ def generate_key_file(path: Path) -> None:
     """Write a new Ed25519 private key (PEM, mode 0600). Refuses to overwrite."""
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)
@@ -137,7 +138,9 @@ def write_checkpoint(*, head: AuditHead, count: int, head_hash: str, reason: str
         signature=key.sign(text.encode()).hex(),
     )
     checkpoint.save(force_insert=True)
-    AuditHead.objects.filter(pk=head.pk).update(checkpoint_seq=seq, checkpoint_at=now, checkpoint_digest=digest)
+    AuditHead.objects.filter(pk=head.pk).update(
+        checkpoint_seq=seq, checkpoint_at=now, checkpoint_digest=digest
+    )
     head.checkpoint_seq, head.checkpoint_at, head.checkpoint_digest = seq, now, digest
     line = json.dumps({"statement": text, "signature": checkpoint.signature}, ensure_ascii=False)
     transaction.on_commit(lambda: _append_log(line))
@@ -179,6 +182,7 @@ def mark_restored() -> None:
 
 # -- verification ---------------------------------------------------------------------------
 
+
 @dataclass
 class CheckpointProblem:
     seq: int | None
@@ -213,23 +217,34 @@ def verify_checkpoints(
             continue
         statement = json.loads(cp.statement)
         if (statement["seq"], statement["count"], statement["head"], statement["prev"]) != (
-            cp.seq, cp.entry_count, cp.head_hash, cp.prev_digest
+            cp.seq,
+            cp.entry_count,
+            cp.head_hash,
+            cp.prev_digest,
         ) or hashlib.sha256(cp.statement.encode()).hexdigest() != cp.digest:
             problems.append(CheckpointProblem(cp.seq, f"{label}: its row differs from what was signed"))
             continue
         if statement["key"] != expected_key:
-            problems.append(CheckpointProblem(cp.seq, f"{label}: signed with another key ({statement['key']})"))
+            problems.append(
+                CheckpointProblem(cp.seq, f"{label}: signed with another key ({statement['key']})")
+            )
         if cp.seq != (last.seq + 1 if last else 1) or cp.prev_digest != prev_digest:
             problems.append(CheckpointProblem(cp.seq, f"{label}: a checkpoint before it is missing"))
         if cp.entry_count > total:
-            problems.append(CheckpointProblem(
-                cp.seq, f"{label}: the chain has only {total} entries; entries were removed"))
+            problems.append(
+                CheckpointProblem(
+                    cp.seq, f"{label}: the chain has only {total} entries; entries were removed"
+                )
+            )
         elif hashes_at.get(cp.entry_count) != cp.head_hash:
-            problems.append(CheckpointProblem(
-                cp.seq,
-                f"{label} does not match the chain: the record was rewritten at or before entry "
-                f"#{cp.entry_count}" + (f" (after checkpoint #{last.seq}, entry #{last.entry_count})" if last else ""),
-            ))
+            problems.append(
+                CheckpointProblem(
+                    cp.seq,
+                    f"{label} does not match the chain: the record was rewritten at or before entry "
+                    f"#{cp.entry_count}"
+                    + (f" (after checkpoint #{last.seq}, entry #{last.entry_count})" if last else ""),
+                )
+            )
         prev_digest = cp.digest
         last = cp
     # Entries after the last checkpoint: a checkpoint is written with the first append after
@@ -240,9 +255,13 @@ def verify_checkpoints(
         reference = last.at if last else first_unsigned
         newest = entry_times_at.get(total, first_unsigned)
         if newest - reference > _interval() + datetime.timedelta(seconds=60):
-            problems.append(CheckpointProblem(
-                None, f"entries #{start + 1}–#{total} are not covered by any signed checkpoint; "
-                f"checkpoints were removed"))
+            problems.append(
+                CheckpointProblem(
+                    None,
+                    f"entries #{start + 1}–#{total} are not covered by any signed checkpoint; "
+                    f"checkpoints were removed",
+                )
+            )
     problems.extend(_verify_log(verify_with))
     return count, problems
 
@@ -273,7 +292,9 @@ def _verify_log(verify_with: Ed25519PublicKey) -> list[CheckpointProblem]:
             verify_with.verify(bytes.fromhex(line.get("signature", "")), statement_text.encode())
             statement = json.loads(statement_text)
         except (InvalidSignature, ValueError):
-            problems.append(CheckpointProblem(None, "the checkpoint log has a line whose signature does not verify"))
+            problems.append(
+                CheckpointProblem(None, "the checkpoint log has a line whose signature does not verify")
+            )
             continue
         seq = int(statement["seq"])
         if restored_below is not None and seq > restored_below:
@@ -281,15 +302,26 @@ def _verify_log(verify_with: Ed25519PublicKey) -> list[CheckpointProblem]:
         digest = hashlib.sha256(statement_text.encode()).hexdigest()
         if seq in in_db:
             if in_db[seq] != digest:
-                problems.append(CheckpointProblem(
-                    seq, f"signed checkpoint #{seq} in the outside log differs from the database's: "
-                    "the record was rewritten"))
+                problems.append(
+                    CheckpointProblem(
+                        seq,
+                        f"signed checkpoint #{seq} in the outside log differs from the database's: "
+                        "the record was rewritten",
+                    )
+                )
         elif seq <= newest_db:
-            problems.append(CheckpointProblem(
-                seq, f"signed checkpoint #{seq} is in the outside log but was removed from the database"))
+            problems.append(
+                CheckpointProblem(
+                    seq, f"signed checkpoint #{seq} is in the outside log but was removed from the database"
+                )
+            )
         else:
-            problems.append(CheckpointProblem(
-                seq, f"signed checkpoint #{seq} is in the outside log but the database ends before it: "
-                "checkpoints and entries were removed (or a restore was not recorded)"))
+            problems.append(
+                CheckpointProblem(
+                    seq,
+                    f"signed checkpoint #{seq} is in the outside log but the database ends before it: "
+                    "checkpoints and entries were removed (or a restore was not recorded)",
+                )
+            )
     problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
     return problems

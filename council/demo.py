@@ -46,14 +46,45 @@ STAFF = [
 ]
 # (name, English name, kind, seats, remote, order, [(username, role)])
 BODIES = [
-    ("本会議", "Plenary", Body.Kind.PLENARY, None, False, 0,
-     [("giin01", "chair"), ("giin02", "vice_chair")] + [(f"giin{n:02d}", "member") for n in range(3, 11)]),
-    ("総務文教常任委員会", "General Affairs and Education Committee", Body.Kind.STANDING, 5, True, 1,
-     [("giin03", "chair"), ("giin04", "vice_chair"), ("giin05", "member"), ("giin06", "member"),
-      ("giin07", "member")]),
-    ("産業厚生常任委員会", "Industry and Welfare Committee", Body.Kind.STANDING, 5, False, 2,
-     [("giin08", "chair"), ("giin09", "vice_chair"), ("giin10", "member"), ("giin02", "member"),
-      ("giin01", "member")]),
+    (
+        "本会議",
+        "Plenary",
+        Body.Kind.PLENARY,
+        None,
+        False,
+        0,
+        [("giin01", "chair"), ("giin02", "vice_chair")] + [(f"giin{n:02d}", "member") for n in range(3, 11)],
+    ),
+    (
+        "総務文教常任委員会",
+        "General Affairs and Education Committee",
+        Body.Kind.STANDING,
+        5,
+        True,
+        1,
+        [
+            ("giin03", "chair"),
+            ("giin04", "vice_chair"),
+            ("giin05", "member"),
+            ("giin06", "member"),
+            ("giin07", "member"),
+        ],
+    ),
+    (
+        "産業厚生常任委員会",
+        "Industry and Welfare Committee",
+        Body.Kind.STANDING,
+        5,
+        False,
+        2,
+        [
+            ("giin08", "chair"),
+            ("giin09", "vice_chair"),
+            ("giin10", "member"),
+            ("giin02", "member"),
+            ("giin01", "member"),
+        ],
+    ),
 ]
 
 
@@ -70,7 +101,11 @@ class _Users:
         User = get_user_model()
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"email": f"{username}@example.invalid", "is_staff": superuser, "is_superuser": superuser},
+            defaults={
+                "email": f"{username}@example.invalid",
+                "is_staff": superuser,
+                "is_superuser": superuser,
+            },
         )
         if created:
             self.created.append(username)
@@ -107,44 +142,72 @@ def seed(*, stdout) -> None:
     for username, family, given, fkana, gkana, seat, caucus, title in COUNCILLORS:
         user = users.get(username)
         person, made = Person.objects.get_or_create(
-            council=council, user=user,
-            defaults=dict(kind=Person.Kind.COUNCILLOR, family_name=family, given_name=given,
-                          family_name_kana=fkana, given_name_kana=gkana, seat_number=seat,
-                          caucus=caucuses[caucus], title=title),
+            council=council,
+            user=user,
+            defaults=dict(
+                kind=Person.Kind.COUNCILLOR,
+                family_name=family,
+                given_name=given,
+                family_name_kana=fkana,
+                given_name_kana=gkana,
+                seat_number=seat,
+                caucus=caucuses[caucus],
+                title=title,
+            ),
         )
         people[username] = person
         if made:
             created.append(f"person:{username}")
     for username, kind, family, given, fkana, gkana, title in STAFF:
         user = users.get(username) if username else None
-        lookup = {"user": user} if user else {"user__isnull": True, "family_name": family, "given_name": given}
+        lookup = (
+            {"user": user} if user else {"user__isnull": True, "family_name": family, "given_name": given}
+        )
         person = Person.objects.filter(council=council, **lookup).first()
         if person is None:
-            person = Person.objects.create(council=council, user=user, kind=kind, family_name=family,
-                                           given_name=given, family_name_kana=fkana, given_name_kana=gkana,
-                                           title=title)
+            person = Person.objects.create(
+                council=council,
+                user=user,
+                kind=kind,
+                family_name=family,
+                given_name=given,
+                family_name_kana=fkana,
+                given_name_kana=gkana,
+                title=title,
+            )
             created.append(f"person:{username or title}")
 
     for name, name_en, kind, seats, remote, order, members in BODIES:
         body, made = Body.objects.get_or_create(
-            council=council, name=name,
-            defaults=dict(name_en=name_en, kind=kind, seats=seats, allows_remote_attendance=remote, order=order),
+            council=council,
+            name=name,
+            defaults=dict(
+                name_en=name_en, kind=kind, seats=seats, allows_remote_attendance=remote, order=order
+            ),
         )
         if made:
             created.append(f"body:{name}")
         for username, role in members:
             _membership, made = Membership.objects.get_or_create(
-                body=body, person=people[username], defaults={"role": role, "start": TERM_START},
+                body=body,
+                person=people[username],
+                defaults={"role": role, "start": TERM_START},
             )
             if made:
                 created.append(f"membership:{name}:{username}")
 
     if created or users.created:
-        audit_record(action="demo.seed", target=council,
-                     data={"step": "council.demo", "created": created, "users": users.created})
+        audit_record(
+            action="demo.seed",
+            target=council,
+            data={"step": "council.demo", "created": created, "users": users.created},
+        )
     if users.demo:
-        stdout.write(f"council.demo: {len(created)} records created; demo sign-ins use the password "
-                     f"“{DEMO_PASSWORD}”.")
+        stdout.write(
+            f"council.demo: {len(created)} records created; demo sign-ins use the password “{DEMO_PASSWORD}”."
+        )
     else:
-        stdout.write(f"council.demo: {len(created)} records created. Demo mode is off (COUNCIL_DEMO), so the "
-                     "users have no usable password: set them with `manage.py changepassword USER`.")
+        stdout.write(
+            f"council.demo: {len(created)} records created. Demo mode is off (COUNCIL_DEMO), so the "
+            "users have no usable password: set them with `manage.py changepassword USER`."
+        )

@@ -13,8 +13,18 @@ from council.models import Body, Caucus, Council, Membership, Person
 class BodyForm(forms.ModelForm):
     class Meta:
         model = Body
-        fields = ["name", "name_en", "kind", "seats", "quorum_basis", "quorum_fixed", "allows_remote_attendance",
-                  "jitsi_server", "meeting_url", "order"]
+        fields = [
+            "name",
+            "name_en",
+            "kind",
+            "seats",
+            "quorum_basis",
+            "quorum_fixed",
+            "allows_remote_attendance",
+            "jitsi_server",
+            "meeting_url",
+            "order",
+        ]
         formfield_callback = https_urls
 
     def __init__(self, *args, council: Council, **kw):
@@ -24,15 +34,29 @@ class BodyForm(forms.ModelForm):
     def validate_unique(self):
         super().validate_unique()
         name = self.cleaned_data.get("name")
-        if name and Body.objects.filter(council=self.instance.council, name=name).exclude(pk=self.instance.pk).exists():
+        if (
+            name
+            and Body.objects.filter(council=self.instance.council, name=name)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
             self.add_error("name", _("A body with this name already exists."))
 
 
 class PersonForm(forms.ModelForm):
     class Meta:
         model = Person
-        fields = ["kind", "family_name", "given_name", "family_name_kana", "given_name_kana", "title", "seat_number",
-                  "caucus", "active"]
+        fields = [
+            "kind",
+            "family_name",
+            "given_name",
+            "family_name_kana",
+            "given_name_kana",
+            "title",
+            "seat_number",
+            "caucus",
+            "active",
+        ]
 
     def __init__(self, *args, council: Council, **kw):
         super().__init__(*args, **kw)
@@ -67,8 +91,10 @@ class OfficerForm(forms.Form):
     person = forms.ModelChoiceField(label=_("Councillor"), queryset=Person.objects.none())
     role = forms.ChoiceField(
         label=_("role"),
-        choices=[(Membership.Role.CHAIR, Membership.Role.CHAIR.label),
-                 (Membership.Role.VICE_CHAIR, Membership.Role.VICE_CHAIR.label)],
+        choices=[
+            (Membership.Role.CHAIR, Membership.Role.CHAIR.label),
+            (Membership.Role.VICE_CHAIR, Membership.Role.VICE_CHAIR.label),
+        ],
     )
     on = forms.DateField(label=_("from"), widget=DateInput())
 
@@ -101,4 +127,6 @@ class ImportForm(forms.Form):
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise forms.ValidationError(_("The file is not UTF-8 text (save it as UTF-8, with or without BOM).")) from exc
+            raise forms.ValidationError(
+                _("The file is not UTF-8 text (save it as UTF-8, with or without BOM).")
+            ) from exc

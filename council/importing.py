@@ -24,12 +24,29 @@ from council.errors import Refused
 from council.models import Body, Caucus, Council, Membership, Person
 
 REQUIRED = ["family_name", "given_name", "kind"]
-KNOWN = ["family_name", "given_name", "family_name_kana", "given_name_kana", "seat_number", "caucus", "kind",
-         "title", "username", "email", "bodies"]
+KNOWN = [
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "seat_number",
+    "caucus",
+    "kind",
+    "title",
+    "username",
+    "email",
+    "bodies",
+]
 # Japanese spellings accepted beside the English values.
 KIND_ALIASES = {"議員": "councillor", "事務局": "secretariat", "執行部": "official", "職員": "secretariat"}
-ROLE_ALIASES = {"議長": "chair", "委員長": "chair", "副議長": "vice_chair", "副委員長": "vice_chair",
-                "委員": "member", "議員": "member"}
+ROLE_ALIASES = {
+    "議長": "chair",
+    "委員長": "chair",
+    "副議長": "vice_chair",
+    "副委員長": "vice_chair",
+    "委員": "member",
+    "議員": "member",
+}
 
 
 class ImportRefused(Refused):
@@ -37,8 +54,9 @@ class ImportRefused(Refused):
 
     def __init__(self, row_errors: list[tuple[int, str]]):
         self.row_errors = row_errors
-        super().__init__([_("Row %(row)s: %(reason)s") % {"row": row, "reason": reason}
-                          for row, reason in row_errors])
+        super().__init__(
+            [_("Row %(row)s: %(reason)s") % {"row": row, "reason": reason} for row, reason in row_errors]
+        )
 
 
 @dataclass
@@ -80,17 +98,23 @@ def plan_import(*, council: Council, text: str) -> list[PlannedPerson]:
         raise ImportRefused([(0, _("The file is not valid CSV (%(error)s).") % {"error": exc})]) from exc
     missing = [name for name in REQUIRED if name not in header]
     if missing:
-        raise ImportRefused([(1, _("The header lacks the column(s): %(columns)s.") % {"columns": ", ".join(missing)})])
+        raise ImportRefused(
+            [(1, _("The header lacks the column(s): %(columns)s.") % {"columns": ", ".join(missing)})]
+        )
     unknown_columns = [name for name in header if name not in KNOWN]
     if unknown_columns:
-        raise ImportRefused([(1, _("Unknown column(s): %(columns)s.") % {"columns": ", ".join(unknown_columns)})])
+        raise ImportRefused(
+            [(1, _("Unknown column(s): %(columns)s.") % {"columns": ", ".join(unknown_columns)})]
+        )
     if not rows:
         raise ImportRefused([(1, _("The file has no rows to import."))])
 
     bodies = {body.name: body for body in Body.objects.filter(council=council)}
     bodies.update({body.name_en: body for body in bodies.values() if body.name_en})
     taken_seats = set(
-        Person.objects.filter(council=council, active=True, seat_number__isnull=False).values_list("seat_number", flat=True)
+        Person.objects.filter(council=council, active=True, seat_number__isnull=False).values_list(
+            "seat_number", flat=True
+        )
     )
     User = get_user_model()
     seen_seats: dict[int, int] = {}
@@ -108,8 +132,14 @@ def plan_import(*, council: Council, text: str) -> list[PlannedPerson]:
             if not row.get(name):
                 row_errors.append(_("%(column)s is empty") % {"column": name})
         kind = KIND_ALIASES.get(row.get("kind", ""), row.get("kind", ""))
-        if row.get("kind") and kind not in (Person.Kind.COUNCILLOR, Person.Kind.SECRETARIAT, Person.Kind.OFFICIAL):
-            row_errors.append(_("unknown kind “%(kind)s” (use councillor, secretariat or official)") % {"kind": row["kind"]})
+        if row.get("kind") and kind not in (
+            Person.Kind.COUNCILLOR,
+            Person.Kind.SECRETARIAT,
+            Person.Kind.OFFICIAL,
+        ):
+            row_errors.append(
+                _("unknown kind “%(kind)s” (use councillor, secretariat or official)") % {"kind": row["kind"]}
+            )
         seat = None
         if row.get("seat_number"):
             try:
@@ -117,7 +147,9 @@ def plan_import(*, council: Council, text: str) -> list[PlannedPerson]:
                 if seat < 1:
                     raise ValueError
             except ValueError:
-                row_errors.append(_("seat number “%(seat)s” is not a positive whole number") % {"seat": row["seat_number"]})
+                row_errors.append(
+                    _("seat number “%(seat)s” is not a positive whole number") % {"seat": row["seat_number"]}
+                )
                 seat = None
         if seat is not None:
             if kind in (Person.Kind.SECRETARIAT, Person.Kind.OFFICIAL):
@@ -125,27 +157,46 @@ def plan_import(*, council: Council, text: str) -> list[PlannedPerson]:
             elif seat in taken_seats:
                 row_errors.append(_("seat number %(seat)s is already taken") % {"seat": seat})
             elif seat in seen_seats:
-                row_errors.append(_("seat number %(seat)s is also given in row %(other)s") % {"seat": seat, "other": seen_seats[seat]})
+                row_errors.append(
+                    _("seat number %(seat)s is also given in row %(other)s")
+                    % {"seat": seat, "other": seen_seats[seat]}
+                )
             elif seat > council.seats:
-                row_errors.append(_("seat number %(seat)s is larger than the council's %(seats)s seats") % {"seat": seat, "seats": council.seats})
+                row_errors.append(
+                    _("seat number %(seat)s is larger than the council's %(seats)s seats")
+                    % {"seat": seat, "seats": council.seats}
+                )
             else:
                 seen_seats[seat] = line
-        for name, limit in (("family_name", 50), ("given_name", 50), ("family_name_kana", 50),
-                            ("given_name_kana", 50), ("title", 50), ("caucus", 100)):
+        for name, limit in (
+            ("family_name", 50),
+            ("given_name", 50),
+            ("family_name_kana", 50),
+            ("given_name_kana", 50),
+            ("title", 50),
+            ("caucus", 100),
+        ):
             if len(row.get(name, "")) > limit:
-                row_errors.append(_("%(column)s is longer than %(limit)s characters") % {"column": name, "limit": limit})
+                row_errors.append(
+                    _("%(column)s is longer than %(limit)s characters") % {"column": name, "limit": limit}
+                )
         username = row.get("username", "")
         if username:
             if User.objects.filter(username=username).exists():
                 row_errors.append(_("user name “%(username)s” already exists") % {"username": username})
             elif username in seen_users:
-                row_errors.append(_("user name “%(username)s” is also given in row %(other)s") % {"username": username, "other": seen_users[username]})
+                row_errors.append(
+                    _("user name “%(username)s” is also given in row %(other)s")
+                    % {"username": username, "other": seen_users[username]}
+                )
             else:
                 seen_users[username] = line
             try:
                 User.username_validator(username)
             except ValidationError:
-                row_errors.append(_("user name “%(username)s” has characters that are not allowed") % {"username": username})
+                row_errors.append(
+                    _("user name “%(username)s” has characters that are not allowed") % {"username": username}
+                )
         email = row.get("email", "")
         if email:
             try:
@@ -163,7 +214,10 @@ def plan_import(*, council: Council, text: str) -> list[PlannedPerson]:
                 row_errors.append(_("unknown body “%(body)s”") % {"body": name})
                 continue
             if role not in Membership.Role.values:
-                row_errors.append(_("unknown role “%(role)s” (use chair, vice_chair or member)") % {"role": entry.partition(":")[2]})
+                row_errors.append(
+                    _("unknown role “%(role)s” (use chair, vice_chair or member)")
+                    % {"role": entry.partition(":")[2]}
+                )
                 continue
             if kind in (Person.Kind.SECRETARIAT, Person.Kind.OFFICIAL):
                 row_errors.append(_("only councillors can be members of a body"))
@@ -172,13 +226,24 @@ def plan_import(*, council: Council, text: str) -> list[PlannedPerson]:
         if row_errors:
             errors.extend((line, message) for message in row_errors)
             continue
-        plan.append(PlannedPerson(
-            line=line,
-            fields=dict(kind=kind, family_name=row["family_name"], given_name=row["given_name"],
-                        family_name_kana=row.get("family_name_kana", ""), given_name_kana=row.get("given_name_kana", ""),
-                        title=row.get("title", ""), seat_number=seat),
-            caucus=row.get("caucus", ""), username=username, email=email, bodies=planned_bodies,
-        ))
+        plan.append(
+            PlannedPerson(
+                line=line,
+                fields=dict(
+                    kind=kind,
+                    family_name=row["family_name"],
+                    given_name=row["given_name"],
+                    family_name_kana=row.get("family_name_kana", ""),
+                    given_name_kana=row.get("given_name_kana", ""),
+                    title=row.get("title", ""),
+                    seat_number=seat,
+                ),
+                caucus=row.get("caucus", ""),
+                username=username,
+                email=email,
+                bodies=planned_bodies,
+            )
+        )
     if errors:
         raise ImportRefused(errors)
     if not plan:
@@ -225,7 +290,15 @@ def import_people(*, actor, council: Council, text: str, start: datetime.date) -
     if errors:
         # Raising leaves the atomic block, which rolls back everything written so far.
         raise ImportRefused(errors)
-    audit_record(action="people.import", actor=actor, target=council,
-                 data={"people": [p.pk for p in people], "memberships": memberships,
-                       "caucuses_created": caucuses_created, "start": start})
+    audit_record(
+        action="people.import",
+        actor=actor,
+        target=council,
+        data={
+            "people": [p.pk for p in people],
+            "memberships": memberships,
+            "caucuses_created": caucuses_created,
+            "start": start,
+        },
+    )
     return ImportResult(people=people, memberships=memberships, caucuses_created=caucuses_created)

@@ -31,14 +31,18 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def generate_signing_certificate(*, key_path: Path, cert_path: Path, organisation: str, years: int = 10) -> None:
+def generate_signing_certificate(
+    *, key_path: Path, cert_path: Path, organisation: str, years: int = 10
+) -> None:
     """A self-signed ECDSA P-256 certificate for the council's document signatures."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-        x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} 会議録署名"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} 会議録署名"),
+        ]
+    )
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -50,15 +54,27 @@ def generate_signing_certificate(*, key_path: Path, cert_path: Path, organisatio
         .not_valid_after(now + datetime.timedelta(days=365 * years))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=False,
-                          encipher_only=False, decipher_only=False),
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         )
         .sign(key, hashes.SHA256())
     )
-    _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+    _write_private(
+        key_path,
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )
     cert_path.parent.mkdir(parents=True, exist_ok=True)
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
@@ -75,8 +91,9 @@ def signing_files(*, organisation: str = "") -> tuple[Path, Path]:
             )
         if not key_path.exists():
             try:
-                generate_signing_certificate(key_path=key_path, cert_path=cert_path,
-                                             organisation=organisation or "議会")
+                generate_signing_certificate(
+                    key_path=key_path, cert_path=cert_path, organisation=organisation or "議会"
+                )
             except FileExistsError:  # another process made it first
                 pass
     return key_path, cert_path

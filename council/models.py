@@ -30,7 +30,9 @@ class Council(models.Model):
         verbose_name_plural = _("councils")
         constraints = [
             models.CheckConstraint(condition=Q(seats__gte=1), name="council_seats_positive"),
-            models.CheckConstraint(condition=Q(term_end__gt=models.F("term_start")), name="council_term_order"),
+            models.CheckConstraint(
+                condition=Q(term_end__gt=models.F("term_start")), name="council_term_order"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -44,7 +46,9 @@ class Council(models.Model):
 class Caucus(models.Model):
     """会派."""
 
-    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="caucuses", verbose_name=_("council"))
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="caucuses", verbose_name=_("council")
+    )
     name = models.CharField(_("name"), max_length=100)
 
     class Meta:
@@ -73,9 +77,15 @@ class Person(models.Model):
         STANDARD = "standard", _("Standard text")
         LARGE = "large", _("Larger text")
 
-    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="people", verbose_name=_("council"))
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="people", verbose_name=_("council")
+    )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person",
         verbose_name=_("user account"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -88,10 +98,17 @@ class Person(models.Model):
     )
     seat_number = models.PositiveSmallIntegerField(_("seat number (議席番号)"), null=True, blank=True)
     caucus = models.ForeignKey(
-        Caucus, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name=_("caucus")
+        Caucus,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("caucus"),
     )
     active = models.BooleanField(_("in office"), default=True)
-    text_size = models.CharField(_("text size"), max_length=10, choices=TextSize.choices, default=TextSize.STANDARD)
+    text_size = models.CharField(
+        _("text size"), max_length=10, choices=TextSize.choices, default=TextSize.STANDARD
+    )
 
     class Meta:
         verbose_name = _("person")
@@ -143,12 +160,17 @@ class Body(models.Model):
         MEMBERS = "members", _("Half of the current members")
         FIXED = "fixed", _("A fixed number")
 
-    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="bodies", verbose_name=_("council"))
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="bodies", verbose_name=_("council")
+    )
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("name in English"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     seats = models.PositiveSmallIntegerField(
-        _("seats"), null=True, blank=True, help_text=_("Committee size (定数); the plenary uses the council's seats.")
+        _("seats"),
+        null=True,
+        blank=True,
+        help_text=_("Committee size (定数); the plenary uses the council's seats."),
     )
     quorum_basis = models.CharField(
         _("quorum rule"), max_length=10, choices=QuorumBasis.choices, default=QuorumBasis.SEATS
@@ -232,8 +254,12 @@ class Membership(models.Model):
         VICE_CHAIR = "vice_chair", _("Vice-chair")
         MEMBER = "member", _("Member")
 
-    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("body"))
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("person"))
+    body = models.ForeignKey(
+        Body, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("body")
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("person")
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
     start = models.DateField(_("from"))
     end = models.DateField(_("until"), null=True, blank=True)
@@ -259,11 +285,17 @@ class Membership(models.Model):
     def role_title(self) -> str:
         """議長/副議長/議員 on the plenary, 委員長/副委員長/委員 on a committee, in the active language."""
         if self.body.is_plenary:
-            titles = {self.Role.CHAIR: _("Chair of the council"), self.Role.VICE_CHAIR: _("Vice-chair of the council"),
-                      self.Role.MEMBER: _("Councillor")}
+            titles = {
+                self.Role.CHAIR: _("Chair of the council"),
+                self.Role.VICE_CHAIR: _("Vice-chair of the council"),
+                self.Role.MEMBER: _("Councillor"),
+            }
         else:
-            titles = {self.Role.CHAIR: _("Committee chair"), self.Role.VICE_CHAIR: _("Committee vice-chair"),
-                      self.Role.MEMBER: _("Committee member")}
+            titles = {
+                self.Role.CHAIR: _("Committee chair"),
+                self.Role.VICE_CHAIR: _("Committee vice-chair"),
+                self.Role.MEMBER: _("Committee member"),
+            }
         return str(titles.get(self.role, self.get_role_display()))
 
     def clean(self) -> None:
@@ -282,7 +314,9 @@ class Membership(models.Model):
             if overlapping.exists():
                 errors["start"] = _("This person already has a membership of this body in that period.")
             if self.role in (self.Role.CHAIR, self.Role.VICE_CHAIR):
-                same_role = Membership.objects.filter(body_id=self.body_id, role=self.role).exclude(pk=self.pk)
+                same_role = Membership.objects.filter(body_id=self.body_id, role=self.role).exclude(
+                    pk=self.pk
+                )
                 same_role = same_role.filter(Q(end__isnull=True) | Q(end__gte=self.start))
                 if self.end:
                     same_role = same_role.filter(start__lte=self.end)

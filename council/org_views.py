@@ -27,8 +27,11 @@ def bodies(request):
     council = council_for(request.user)
     today = timezone.localdate()
     listing = Body.objects.filter(council=council).annotate(
-        members=Count("memberships", filter=Q(memberships__start__lte=today)
-                      & (Q(memberships__end__isnull=True) | Q(memberships__end__gte=today)))
+        members=Count(
+            "memberships",
+            filter=Q(memberships__start__lte=today)
+            & (Q(memberships__end__isnull=True) | Q(memberships__end__gte=today)),
+        )
     )
     return render(request, "council/bodies.html", {"council": council, "bodies": listing})
 
@@ -37,7 +40,9 @@ def bodies(request):
 def body_create(request):
     council = council_for(request.user)
     return form_page(
-        request, BodyForm(request.POST or None, council=council), template="council/body_form.html",
+        request,
+        BodyForm(request.POST or None, council=council),
+        template="council/body_form.html",
         save=lambda data: services.body_save(actor=request.user, council=council, **data),
         success=lambda body: _("Created %(body)s.") % {"body": body.name},
         redirect_to=lambda body: reverse("council:body_detail", args=[body.pk]),
@@ -47,16 +52,21 @@ def body_create(request):
 def _body_page(request, body: Body, *, form=None, membership_form=None, officer_form=None, status=200):
     council = body.council
     memberships = selectors.body_memberships(body)
-    return render(request, "council/body_detail.html", {
-        "body": body,
-        "form": form or BodyForm(instance=body, council=council),
-        "membership_form": membership_form or MembershipForm(body=body),
-        "officer_form": officer_form or OfficerForm(body=body),
-        "end_form": EndMembershipForm(initial={"end": timezone.localdate()}),
-        "current": [m for m in memberships if m.is_current],
-        "past": [m for m in memberships if not m.is_current],
-        "quorum": body.quorum(),
-    }, status=status)
+    return render(
+        request,
+        "council/body_detail.html",
+        {
+            "body": body,
+            "form": form or BodyForm(instance=body, council=council),
+            "membership_form": membership_form or MembershipForm(body=body),
+            "officer_form": officer_form or OfficerForm(body=body),
+            "end_form": EndMembershipForm(initial={"end": timezone.localdate()}),
+            "current": [m for m in memberships if m.is_current],
+            "past": [m for m in memberships if not m.is_current],
+            "quorum": body.quorum(),
+        },
+        status=status,
+    )
 
 
 @clerk_required
@@ -133,18 +143,24 @@ def membership_end(request, pk: int):
 @clerk_required
 def people(request):
     council = council_for(request.user)
-    return render(request, "council/people.html", {
-        "council": council,
-        "people": selectors.people(council),
-        "import_form": ImportForm(),
-    })
+    return render(
+        request,
+        "council/people.html",
+        {
+            "council": council,
+            "people": selectors.people(council),
+            "import_form": ImportForm(),
+        },
+    )
 
 
 @clerk_required
 def person_create(request):
     council = council_for(request.user)
     return form_page(
-        request, PersonForm(request.POST or None, council=council), template="council/person_form.html",
+        request,
+        PersonForm(request.POST or None, council=council),
+        template="council/person_form.html",
         save=lambda data: services.person_save(actor=request.user, council=council, **data),
         success=lambda person: _("Added %(person)s.") % {"person": person},
         redirect_to="council:people",
@@ -156,10 +172,14 @@ def person_edit(request, pk: int):
     council = council_for(request.user)
     person = get_object_or_404(Person, pk=pk, council=council)
     return form_page(
-        request, PersonForm(request.POST or None, instance=person, council=council),
-        template="council/person_form.html", context={"person": person}, instance=person,
+        request,
+        PersonForm(request.POST or None, instance=person, council=council),
+        template="council/person_form.html",
+        context={"person": person},
+        instance=person,
         save=lambda data: services.person_save(actor=request.user, council=council, person=person, **data),
-        success=_("Saved."), redirect_to="council:people",
+        success=_("Saved."),
+        redirect_to="council:people",
     )
 
 
@@ -171,19 +191,32 @@ def people_import(request):
     row_errors: list[str] = []
     if form.is_valid():
         try:
-            result = import_people(actor=request.user, council=council, text=form.cleaned_data["file"],
-                                   start=form.cleaned_data["start"])
+            result = import_people(
+                actor=request.user,
+                council=council,
+                text=form.cleaned_data["file"],
+                start=form.cleaned_data["start"],
+            )
         except ImportRefused as exc:
             row_errors = exc.messages
         else:
-            messages.success(request, _("Imported %(people)s people and %(memberships)s memberships.")
-                             % {"people": len(result.people), "memberships": result.memberships})
+            messages.success(
+                request,
+                _("Imported %(people)s people and %(memberships)s memberships.")
+                % {"people": len(result.people), "memberships": result.memberships},
+            )
             return redirect("council:people")
-    return render(request, "council/people.html", {
-        "council": council, "people": selectors.people(council), "import_form": form, "row_errors": row_errors,
-    }, status=400)
-
-
+    return render(
+        request,
+        "council/people.html",
+        {
+            "council": council,
+            "people": selectors.people(council),
+            "import_form": form,
+            "row_errors": row_errors,
+        },
+        status=400,
+    )
 
 
 @login_required
@@ -194,14 +227,16 @@ def text_size(request):
     if person is None:
         raise Http404
     try:
-        services.person_text_size_set(person=person, text_size=request.POST.get("text_size", ""),
-                                      actor=request.user)
+        services.person_text_size_set(
+            person=person, text_size=request.POST.get("text_size", ""), actor=request.user
+        )
     except Refused as exc:
         if not request.POST.get("next"):
             return HttpResponseBadRequest(" ".join(exc.messages))
         messages.error(request, " ".join(exc.messages))
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "home"
     return redirect(target)

@@ -96,11 +96,11 @@ def bodies_for(user):
     if person is None:
         return Body.objects.none()
     today = timezone.localdate()
-    ids = set(
-        Membership.objects.filter(person=person).active(on=today).values_list("body_id", flat=True)
-    )
+    ids = set(Membership.objects.filter(person=person).active(on=today).values_list("body_id", flat=True))
     if person.kind == Person.Kind.COUNCILLOR:
-        ids |= set(Body.objects.filter(council=person.council, kind=Body.Kind.PLENARY).values_list("id", flat=True))
+        ids |= set(
+            Body.objects.filter(council=person.council, kind=Body.Kind.PLENARY).values_list("id", flat=True)
+        )
     return Body.objects.filter(id__in=ids)
 
 

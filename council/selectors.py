@@ -19,5 +19,7 @@ def body_memberships(body: Body) -> list[Membership]:
     memberships = list(Membership.objects.filter(body=body).select_related("person", "person__caucus"))
     for m in memberships:
         m.is_current = m.start <= today and (m.end is None or m.end >= today)
-    memberships.sort(key=lambda m: (not m.is_current, rank.get(m.role, 3), m.person.seat_number or 999, m.start))
+    memberships.sort(
+        key=lambda m: (not m.is_current, rank.get(m.role, 3), m.person.seat_number or 999, m.start)
+    )
     return memberships

@@ -19,10 +19,29 @@ from council.audit import audit_record
 from council.errors import Refused
 from council.models import Body, Caucus, Council, Membership, Person
 
-BODY_FIELDS = ["name", "name_en", "kind", "seats", "quorum_basis", "quorum_fixed", "allows_remote_attendance",
-               "jitsi_server", "meeting_url", "order"]
-PERSON_FIELDS = ["kind", "family_name", "given_name", "family_name_kana", "given_name_kana", "title",
-                 "seat_number", "caucus", "active"]
+BODY_FIELDS = [
+    "name",
+    "name_en",
+    "kind",
+    "seats",
+    "quorum_basis",
+    "quorum_fixed",
+    "allows_remote_attendance",
+    "jitsi_server",
+    "meeting_url",
+    "order",
+]
+PERSON_FIELDS = [
+    "kind",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "title",
+    "seat_number",
+    "caucus",
+    "active",
+]
 
 
 def _validate(instance) -> None:
@@ -57,8 +76,12 @@ def body_save(*, actor, council: Council, body: Body | None = None, **fields: An
         setattr(body, name, value)
     _validate(body)
     body.save()
-    audit_record(action="body.create" if creating else "body.update", actor=actor, target=body,
-                 data=_snapshot(body, BODY_FIELDS))
+    audit_record(
+        action="body.create" if creating else "body.update",
+        actor=actor,
+        target=body,
+        data=_snapshot(body, BODY_FIELDS),
+    )
     return body
 
 
@@ -83,8 +106,12 @@ def person_save(*, actor, council: Council, person: Person | None = None, user=N
             person.save()
     except IntegrityError as exc:  # a concurrent change took the seat between check and save
         raise Refused({"seat_number": [_("This seat number is already taken.")]}) from exc
-    audit_record(action="person.create" if creating else "person.update", actor=actor, target=person,
-                 data=_snapshot(person, PERSON_FIELDS))
+    audit_record(
+        action="person.create" if creating else "person.update",
+        actor=actor,
+        target=person,
+        data=_snapshot(person, PERSON_FIELDS),
+    )
     return person
 
 
@@ -97,8 +124,15 @@ def caucus_get_or_create(*, actor, council: Council, name: str) -> Caucus:
 
 
 @transaction.atomic
-def membership_add(*, actor, body: Body, person: Person, role: str = Membership.Role.MEMBER,
-                   start: datetime.date, end: datetime.date | None = None) -> Membership:
+def membership_add(
+    *,
+    actor,
+    body: Body,
+    person: Person,
+    role: str = Membership.Role.MEMBER,
+    start: datetime.date,
+    end: datetime.date | None = None,
+) -> Membership:
     """Seat a councillor on a body from ``start``. Refuses non-councillors, overlaps, a second chair."""
     if role not in Membership.Role.values:
         raise Refused(_("Unknown role: %(role)s") % {"role": role})
@@ -108,8 +142,12 @@ def membership_add(*, actor, body: Body, person: Person, role: str = Membership.
     membership = Membership(body=body, person=person, role=role, start=start, end=end)
     _validate(membership)
     membership.save()
-    audit_record(action="membership.add", actor=actor, target=membership,
-                 data={"body": body.pk, "person": person.pk, "role": role, "start": start, "end": end})
+    audit_record(
+        action="membership.add",
+        actor=actor,
+        target=membership,
+        data={"body": body.pk, "person": person.pk, "role": role, "start": start, "end": end},
+    )
     return membership
 
 
@@ -136,12 +174,15 @@ def _change_role(*, membership: Membership, role: str, on: datetime.date) -> Mem
     old_end = membership.end
     membership.end = on - datetime.timedelta(days=1)
     membership.save(update_fields=["end"])
-    return Membership.objects.create(body=membership.body, person=membership.person, role=role, start=on,
-                                     end=old_end)
+    return Membership.objects.create(
+        body=membership.body, person=membership.person, role=role, start=on, end=old_end
+    )
 
 
 @transaction.atomic
-def body_set_officer(*, actor, body: Body, person: Person, role: str, on: datetime.date | None = None) -> Membership:
+def body_set_officer(
+    *, actor, body: Body, person: Person, role: str, on: datetime.date | None = None
+) -> Membership:
     """Make a member the body's chair or vice-chair from ``on``; the previous holder stays a member.
 
     The officer must already be a member of the body on that day (a committee chair is one of its members).
@@ -154,15 +195,21 @@ def body_set_officer(*, actor, body: Body, person: Person, role: str, on: dateti
     if current is None:
         if body.is_plenary:
             raise Refused(_("%(person)s is not a member of the plenary on that day.") % {"person": person})
-        raise Refused(_("The chair or vice-chair must be a member of the committee: %(person)s is not.")
-                      % {"person": person})
+        raise Refused(
+            _("The chair or vice-chair must be a member of the committee: %(person)s is not.")
+            % {"person": person}
+        )
     for holder in Membership.objects.filter(body=body, role=role).active(on=day).exclude(pk=current.pk):
         _change_role(membership=holder, role=Membership.Role.MEMBER, on=day)
     if current.role != Membership.Role.MEMBER and current.role != role:
         current = _change_role(membership=current, role=Membership.Role.MEMBER, on=day)
     membership = _change_role(membership=current, role=role, on=day)
-    audit_record(action="body.set_officer", actor=actor, target=body,
-                 data={"person": person.pk, "role": role, "on": day})
+    audit_record(
+        action="body.set_officer",
+        actor=actor,
+        target=body,
+        data={"person": person.pk, "role": role, "on": day},
+    )
     return membership
 
 
@@ -180,5 +227,7 @@ def person_text_size_set(*, person: Person, text_size: str, actor) -> Person:
         return person
     person.text_size = text_size
     person.save(update_fields=["text_size"])
-    audit_record(action="person.text_size", actor=actor, target=person, data={"from": before, "to": text_size})
+    audit_record(
+        action="person.text_size", actor=actor, target=person, data={"from": before, "to": text_size}
+    )
     return person

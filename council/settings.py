@@ -116,8 +116,13 @@ if DATABASE_URL:
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
         DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3",
-                             "OPTIONS": dict(SQLITE_OPTIONS)}}
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+            "OPTIONS": dict(SQLITE_OPTIONS),
+        }
+    }
 # Tests use a file database (so real server processes started by tests can share it), named
 # per test run so that parallel runs on one machine do not collide.
 _test_name = os.environ.get("COUNCIL_TEST_DB_NAME")
@@ -223,8 +228,10 @@ ACCESS_LOG = env_bool("COUNCIL_ACCESS_LOG", default=PRODUCTION)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "council.ops.logging.JsonFormatter"},
-                   "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "json": {"()": "council.ops.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"council.access": {"level": "INFO" if ACCESS_LOG else "WARNING"}},
@@ -247,7 +254,9 @@ COUNCIL_INGEST_TIMEOUT_S = float(os.environ.get("COUNCIL_INGEST_TIMEOUT_S", "120
 COUNCIL_INGEST_MEMORY_MB = int(os.environ.get("COUNCIL_INGEST_MEMORY_MB", "1024"))
 # "x-accel" hands byte transfer to nginx after authorization; "" streams from Django.
 COUNCIL_SENDFILE = os.environ.get("COUNCIL_SENDFILE", "")
-COUNCIL_SENDFILE_PREFIX = os.environ.get("COUNCIL_SENDFILE_PREFIX", "/protected/")  # nginx's internal location
+COUNCIL_SENDFILE_PREFIX = os.environ.get(
+    "COUNCIL_SENDFILE_PREFIX", "/protected/"
+)  # nginx's internal location
 
 # --- Security (hardening) ---------------------------------------------------------------
 # Sign-in throttling (django-axes), an optional TOTP second factor (django-otp). See docs/security.md.
@@ -256,8 +265,10 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "django_otp.middleware.OTPMiddleware",
 )
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
-                  "council.security.second_factor.SecondFactorRequiredMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "council.security.second_factor.SecondFactorRequiredMiddleware",
+)
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last: turns a lockout into the 429 page
 AUTHENTICATION_BACKENDS = [
     "council.security.backends.ThrottledSignInBackend",
@@ -285,26 +296,42 @@ COUNCIL_OFFLINE_DAYS = int(os.environ.get("COUNCIL_OFFLINE_DAYS", "14"))
 # The audit chain's head is signed with this Ed25519 key, kept outside the database like
 # SECRET_KEY (council/checkpoints.py); demo mode generates one. The signed checkpoints are also
 # appended to a log outside the database; ship that file off the machine with the logs.
-COUNCIL_AUDIT_KEY_FILE = Path(os.environ.get("COUNCIL_AUDIT_KEY_FILE", VAR_DIR / "keys" / "audit-ed25519.pem"))
+COUNCIL_AUDIT_KEY_FILE = Path(
+    os.environ.get("COUNCIL_AUDIT_KEY_FILE", VAR_DIR / "keys" / "audit-ed25519.pem")
+)
 COUNCIL_AUDIT_CHECKPOINT_LOG = Path(
     os.environ.get("COUNCIL_AUDIT_CHECKPOINT_LOG", VAR_DIR / "audit-checkpoints.jsonl")
 )
 COUNCIL_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("COUNCIL_AUDIT_CHECKPOINT_SECONDS", "300"))
 # Signed minutes get a PAdES signature with the council's key and certificate (council/keys.py).
-COUNCIL_SIGNING_KEY_FILE = Path(os.environ.get("COUNCIL_SIGNING_KEY_FILE", VAR_DIR / "keys" / "signing-key.pem"))
-COUNCIL_SIGNING_CERT_FILE = Path(os.environ.get("COUNCIL_SIGNING_CERT_FILE", VAR_DIR / "keys" / "signing-cert.pem"))
+COUNCIL_SIGNING_KEY_FILE = Path(
+    os.environ.get("COUNCIL_SIGNING_KEY_FILE", VAR_DIR / "keys" / "signing-key.pem")
+)
+COUNCIL_SIGNING_CERT_FILE = Path(
+    os.environ.get("COUNCIL_SIGNING_CERT_FILE", VAR_DIR / "keys" / "signing-cert.pem")
+)
 # Also e-mail notices and document/agenda announcements (through EMAIL_BACKEND) to members with an address.
 COUNCIL_NOTICE_EMAIL = env_bool("COUNCIL_NOTICE_EMAIL", False)
-COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
-MIDDLEWARE.insert(MIDDLEWARE.index("council.middleware.ContentSecurityPolicyMiddleware") + 1,
-                  "documents.annotations.middleware.ClearOfflineCopiesAtSignOut")
+COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("COUNCIL_NOTICE_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024))
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("council.middleware.ContentSecurityPolicyMiddleware") + 1,
+    "documents.annotations.middleware.ClearOfflineCopiesAtSignOut",
+)
 
 # --- Jobs (django-tasks, database backend) ------------------------------------------------
 # Long work (minutes drafts and PDFs, notice e-mails) is queued in the database and run by the job
 # worker (`manage.py run_worker`), never in a request or WebSocket process. `make run` starts one.
 INSTALLED_APPS += ["django_tasks", "django_tasks_db", "council.ops"]
 # COUNCIL_TASKS_BACKEND=immediate runs each job at once where it is queued (the test suite's default).
-TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend",
-                 "immediate": "django_tasks.backends.immediate.ImmediateBackend"}
-TASKS = {"default": {"BACKEND": TASK_BACKENDS[os.environ.get("COUNCIL_TASKS_BACKEND", "database")],
-                     "QUEUES": ["default"]}}
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS = {
+    "default": {
+        "BACKEND": TASK_BACKENDS[os.environ.get("COUNCIL_TASKS_BACKEND", "database")],
+        "QUEUES": ["default"],
+    }
+}

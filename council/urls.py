@@ -12,7 +12,9 @@ from meetings import views as meetings_views
 urlpatterns = [
     path("", meetings_views.home, name="home"),
     path("healthz", ops_views.healthz, name="healthz"),  # monitoring: database, channel layer, worker
-    path("accounts/login/", security_views.SignInView.as_view(), name="login"),  # throttled, optional 2nd factor
+    path(
+        "accounts/login/", security_views.SignInView.as_view(), name="login"
+    ),  # throttled, optional 2nd factor
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("settings/text-size/", org_views.text_size, name="text_size"),

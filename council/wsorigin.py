@@ -27,7 +27,12 @@ def _origin_tuple(origin: str) -> tuple[str, str, int] | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname or parts.username is not None or parts.password is not None:
+    if (
+        scheme not in DEFAULT_PORTS
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+    ):
         return None
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         return None

@@ -231,7 +231,9 @@ def demo_document(*, council: Council, body, entry: dict, actor) -> tuple[Docume
         return document, False
     with tempfile.TemporaryDirectory(prefix="council-demo-") as folder:
         path = Path(folder) / "packet.pdf"
-        weasyprint.HTML(string=_html(entry["title"], entry["sections"], cover=entry.get("cover"))).write_pdf(path)
+        weasyprint.HTML(string=_html(entry["title"], entry["sections"], cover=entry.get("cover"))).write_pdf(
+            path
+        )
         document = services.document_create(
             body=body,
             title=entry["title"],

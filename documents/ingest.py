@@ -122,7 +122,9 @@ def damage_message(kind: str, params: dict | None = None) -> str | None:
         "image": _(
             "An image in the file declares an impossible size; save or export the PDF again and re-upload."
         ),
-        "write": _("A copy of the file for reading could not be made; save or export the PDF again and re-upload."),
+        "write": _(
+            "A copy of the file for reading could not be made; save or export the PDF again and re-upload."
+        ),
         "render": _("The pages of the file could not be drawn; save or export the PDF again and re-upload."),
         "unexpected": _(
             "This PDF could not be checked because of an error in the checker. "
@@ -255,8 +257,12 @@ def read_pdf(
         result = json.loads(result_file.read_text(encoding="utf-8"))
         if not result["ok"]:
             if result.get("kind") == "unexpected":
-                logger.error("The PDF checking worker failed on %s:\n%s", os.fspath(path), result.get("detail", ""))
-            raise refuse(result["reason"], result.get("detail", ""), result.get("kind", ""), result.get("params"))
+                logger.error(
+                    "The PDF checking worker failed on %s:\n%s", os.fspath(path), result.get("detail", "")
+                )
+            raise refuse(
+                result["reason"], result.get("detail", ""), result.get("kind", ""), result.get("params")
+            )
         return IngestResult(
             workdir=workdir,
             changes=result.get("changes", []),

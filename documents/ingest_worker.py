@@ -71,8 +71,17 @@ def stage(kind: str, **params):
         raise
     except RecursionError as exc:
         raise Refused("damaged", "nested deeper than the parser's recursion", kind="nesting") from exc
-    except (pikepdf.PikepdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
-            UnicodeError, NotImplementedError) as exc:
+    except (
+        pikepdf.PikepdfError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+        UnicodeError,
+        NotImplementedError,
+    ) as exc:
         raise Refused("damaged", f"{kind}: {type(exc).__name__}: {exc}", kind=kind, params=params) from exc
 
 
@@ -80,11 +89,13 @@ def stage(kind: str, **params):
 
 
 def encryption_label(pdf) -> str:
-    """"AES-256", "AES-128" or "RC4-128" for the record of what was removed."""
+    """ "AES-256", "AES-128" or "RC4-128" for the record of what was removed."""
     info = pdf.encryption
     if info.V < 4:  # before crypt filters (V 4), RC4 was the only method
         return f"RC4-{info.bits}"
-    method = {"aesv3": "AES", "aes": "AES", "rc4": "RC4"}.get(info.stream_method.name, info.stream_method.name)
+    method = {"aesv3": "AES", "aes": "AES", "rc4": "RC4"}.get(
+        info.stream_method.name, info.stream_method.name
+    )
     return f"{method}-{info.bits}"
 
 
@@ -446,7 +457,13 @@ def main(argv: list[str]) -> int:
     try:
         result = ingest(src, out, processes=processes)
     except Refused as exc:
-        result = {"ok": False, "reason": exc.reason, "kind": exc.kind, "params": exc.params, "detail": exc.detail}
+        result = {
+            "ok": False,
+            "reason": exc.reason,
+            "kind": exc.kind,
+            "params": exc.params,
+            "detail": exc.detail,
+        }
     except MemoryError:
         result = {"ok": False, "reason": "memory", "kind": "", "detail": ""}
     except Exception:  # a bug, not the file's fault: named, and the traceback goes to the log

@@ -27,7 +27,11 @@ UPDATED = "updated"
 def document_for(user, document_id: int) -> Document:
     """The document if ``user`` may see it; 404 for missing and forbidden alike."""
     document = Document.objects.select_related("body", "council").filter(pk=document_id).first()
-    if document is not None and not permissions.can_manage(user) and permissions.was_withdrawn_for(user, document):
+    if (
+        document is not None
+        and not permissions.can_manage(user)
+        and permissions.was_withdrawn_for(user, document)
+    ):
         raise DocumentWithdrawn(document)
     if document is None or not permissions.can_view(user, document):
         raise Http404("No such document")
@@ -88,10 +92,10 @@ def unread_notices(user) -> QuerySet[ReplacementNotice]:
     """Replacements the user has not looked at; none for a withdrawn document (it leaves no traces)."""
     if not getattr(user, "is_authenticated", False):
         return ReplacementNotice.objects.none()
-    return ReplacementNotice.objects.filter(user=user, read_at__isnull=True).exclude(
-        version__document__release_state=Document.Release.WITHDRAWN
-    ).select_related(
-        "version", "version__document"
+    return (
+        ReplacementNotice.objects.filter(user=user, read_at__isnull=True)
+        .exclude(version__document__release_state=Document.Release.WITHDRAWN)
+        .select_related("version", "version__document")
     )
 
 

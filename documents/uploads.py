@@ -96,7 +96,10 @@ def receive_upload(request: HttpRequest, action: Callable, serialize: Callable[.
         result = action(upload, post)
     except DocumentError as exc:
         return refusal_response(
-            exc, status=413 if exc.reason == "too_large" else 400, ok=False, reason=exc.reason,
+            exc,
+            status=413 if exc.reason == "too_large" else 400,
+            ok=False,
+            reason=exc.reason,
         )
     finally:
         for f in files.values():
@@ -108,9 +111,12 @@ def created_document(document) -> dict:
     """The answer to an upload that created a document (``receive_upload``'s ``serialize``);
     ``notes`` says what was changed in the copy members read (restrictions removed ...)."""
     version = document.versions.order_by("-number").first()
-    return {"document": document.pk, "title": document.title,
-            "url": reverse("documents:detail", args=[document.pk]),
-            "notes": version.ingest_notes if version else []}
+    return {
+        "document": document.pk,
+        "title": document.title,
+        "url": reverse("documents:detail", args=[document.pk]),
+        "notes": version.ingest_notes if version else [],
+    }
 
 
 def replaced_version(version) -> dict:

@@ -44,8 +44,16 @@ class SessionAdmin(AuditedAdmin):
 
 @admin.register(Sitting)
 class SittingAdmin(AuditedAdmin):
-    list_display = ["sitting", "body", "date", "start_time", "place", "status", "agenda_published_at",
-                    "ical_sequence"]
+    list_display = [
+        "sitting",
+        "body",
+        "date",
+        "start_time",
+        "place",
+        "status",
+        "agenda_published_at",
+        "ical_sequence",
+    ]
     list_filter = ["status", "body", "session", "is_public"]
     search_fields = ["place", "body__name", "agenda_items__title"]
     list_select_related = ["session", "body"]

@@ -28,27 +28,66 @@ def _plenary_items(year: int) -> list[tuple]:
         (K.SESSION_LENGTH, "", "会期の決定", "Decision on the length of the session", ""),
         (K.REPORT, "", "諸般の報告", "Reports on various matters", ""),
         (K.REPORT, "", "町長の行政報告", "The mayor's administrative report", ""),
-        (K.BILL, "議案第45号", "磐梯町税条例の一部を改正する条例",
-         "Ordinance partially amending the Bandai Town Tax Ordinance",
-         "地方税法の改正に伴い、個人町民税の扶養控除等の規定を整備するもの。"),
-        (K.BILL, "議案第46号", f"{fy}度磐梯町一般会計補正予算(第5号)",
-         f"Bandai Town general account supplementary budget for FY{year} (No. 5)",
-         "歳入歳出それぞれ4,820万円を追加し、総額を52億3,410万円とするもの。"),
-        (K.BILL, "議案第47号", "磐梯町職員の給与に関する条例の一部を改正する条例",
-         "Ordinance partially amending the ordinance on the pay of Bandai Town staff", ""),
-        (K.BILL, "議案第48号", "指定管理者の指定について(磐梯町農村環境改善センター)",
-         "Designation of the manager of the Bandai Town Rural Environment Improvement Centre", ""),
-        (K.PETITION, "請願第2号", "少人数学級の推進を求める請願",
-         "Petition for smaller school classes", "紹介議員 渡辺美咲"),
+        (
+            K.BILL,
+            "議案第45号",
+            "磐梯町税条例の一部を改正する条例",
+            "Ordinance partially amending the Bandai Town Tax Ordinance",
+            "地方税法の改正に伴い、個人町民税の扶養控除等の規定を整備するもの。",
+        ),
+        (
+            K.BILL,
+            "議案第46号",
+            f"{fy}度磐梯町一般会計補正予算(第5号)",
+            f"Bandai Town general account supplementary budget for FY{year} (No. 5)",
+            "歳入歳出それぞれ4,820万円を追加し、総額を52億3,410万円とするもの。",
+        ),
+        (
+            K.BILL,
+            "議案第47号",
+            "磐梯町職員の給与に関する条例の一部を改正する条例",
+            "Ordinance partially amending the ordinance on the pay of Bandai Town staff",
+            "",
+        ),
+        (
+            K.BILL,
+            "議案第48号",
+            "指定管理者の指定について(磐梯町農村環境改善センター)",
+            "Designation of the manager of the Bandai Town Rural Environment Improvement Centre",
+            "",
+        ),
+        (
+            K.PETITION,
+            "請願第2号",
+            "少人数学級の推進を求める請願",
+            "Petition for smaller school classes",
+            "紹介議員 渡辺美咲",
+        ),
     ]
 
 
 COMMITTEE_ITEMS = [
-    (K.BILL, "議案第45号", "磐梯町税条例の一部を改正する条例",
-     "Ordinance partially amending the Bandai Town Tax Ordinance", "本会議から付託"),
-    (K.BILL, "議案第47号", "磐梯町職員の給与に関する条例の一部を改正する条例",
-     "Ordinance partially amending the ordinance on the pay of Bandai Town staff", "本会議から付託"),
-    (K.PETITION, "請願第2号", "少人数学級の推進を求める請願", "Petition for smaller school classes", "本会議から付託"),
+    (
+        K.BILL,
+        "議案第45号",
+        "磐梯町税条例の一部を改正する条例",
+        "Ordinance partially amending the Bandai Town Tax Ordinance",
+        "本会議から付託",
+    ),
+    (
+        K.BILL,
+        "議案第47号",
+        "磐梯町職員の給与に関する条例の一部を改正する条例",
+        "Ordinance partially amending the ordinance on the pay of Bandai Town staff",
+        "本会議から付託",
+    ),
+    (
+        K.PETITION,
+        "請願第2号",
+        "少人数学級の推進を求める請願",
+        "Petition for smaller school classes",
+        "本会議から付託",
+    ),
 ]
 
 
@@ -56,8 +95,15 @@ def _items(sitting: Sitting, rows: list[tuple]) -> int:
     if sitting.agenda_items.exists():
         return 0
     AgendaItem.objects.bulk_create(
-        AgendaItem(sitting=sitting, position=n, kind=kind, bill_number=bill, title=title, title_en=title_en,
-                   description=description)
+        AgendaItem(
+            sitting=sitting,
+            position=n,
+            kind=kind,
+            bill_number=bill,
+            title=title,
+            title_en=title_en,
+            description=description,
+        )
         for n, (kind, bill, title, title_en, description) in enumerate(rows, start=1)
     )
     return len(rows)
@@ -67,13 +113,21 @@ def _items(sitting: Sitting, rows: list[tuple]) -> int:
 def seed(*, stdout) -> None:
     council = Council.objects.get(name=COUNCIL_NAME)
     today = timezone.localdate()
-    session = Session.objects.filter(council=council, number=SESSION_NUMBER, kind=Session.Kind.REGULAR).order_by(
-        "-year").first()
+    session = (
+        Session.objects.filter(council=council, number=SESSION_NUMBER, kind=Session.Kind.REGULAR)
+        .order_by("-year")
+        .first()
+    )
     created: list[str] = []
     if session is None:
-        session = Session.objects.create(council=council, kind=Session.Kind.REGULAR, year=today.year,
-                                         number=SESSION_NUMBER, start_date=today,
-                                         end_date=today + datetime.timedelta(days=14))
+        session = Session.objects.create(
+            council=council,
+            kind=Session.Kind.REGULAR,
+            year=today.year,
+            number=SESSION_NUMBER,
+            start_date=today,
+            end_date=today + datetime.timedelta(days=14),
+        )
         created.append("session")
     plenary = Body.objects.get(council=council, kind=Body.Kind.PLENARY)
     committee = Body.objects.get(council=council, name="総務文教常任委員会")
@@ -84,9 +138,16 @@ def seed(*, stdout) -> None:
     ]
     for body, start_time, place, rows in plan:
         sitting, made = Sitting.objects.get_or_create(
-            session=session, body=body, number=1,
-            defaults=dict(date=session.start_date, start_time=start_time, place=place,
-                          agenda_published_at=now, ical_sequence=1),
+            session=session,
+            body=body,
+            number=1,
+            defaults=dict(
+                date=session.start_date,
+                start_time=start_time,
+                place=place,
+                agenda_published_at=now,
+                ical_sequence=1,
+            ),
         )
         if made:
             created.append(f"sitting:{body.name}")

@@ -107,8 +107,9 @@ def publish_many(*, sitting_id: int, events: list[tuple[str, dict, str]]) -> lis
     if not LiveState.objects.filter(sitting_id=sitting_id).update(**changes, updated_at=timezone.now()):
         LiveState.objects.get_or_create(sitting_id=sitting_id)
         LiveState.objects.filter(sitting_id=sitting_id).update(**changes, updated_at=timezone.now())
-    counters = dict(zip(bumps, LiveState.objects.filter(sitting_id=sitting_id).values_list(*bumps).get(),
-                        strict=True))
+    counters = dict(
+        zip(bumps, LiveState.objects.filter(sitting_id=sitting_id).values_list(*bumps).get(), strict=True)
+    )
     # Number the events in order: the first of a stream gets (new counter - count + 1).
     next_seq = {field: counters[field] - bumps[field] + 1 for field in bumps}
     seqs = []
@@ -116,13 +117,22 @@ def publish_many(*, sitting_id: int, events: list[tuple[str, dict, str]]) -> lis
         field = _SEQ_FIELD[audience]
         seq = next_seq[field]
         next_seq[field] += 1
-        message = {"type": type_, "stream": audience, "seq": seq, "sitting": int(sitting_id), "payload": payload}
+        message = {
+            "type": type_,
+            "stream": audience,
+            "seq": seq,
+            "sitting": int(sitting_id),
+            "payload": payload,
+        }
         text = encode(message)
         narrow_text = encode({**message, "payload": narrow[0]}) if narrow else None
         group = group_name(sitting_id, audience)
         extra = {"narrow": narrow_text} if narrow_text is not None else {}
-        transaction.on_commit(lambda g=group, a=audience, q=seq, t=text, x=extra:
-                              send_frame(group=g, stream=a, seq=q, text=t, **x))
+        transaction.on_commit(
+            lambda g=group, a=audience, q=seq, t=text, x=extra: send_frame(
+                group=g, stream=a, seq=q, text=t, **x
+            )
+        )
         seqs.append(seq)
     return seqs
 
@@ -140,8 +150,15 @@ def send_frame(*, group: str, stream: str, seq: int, text: str, narrow: str | No
         return
     try:
         async_to_sync(layer.group_send)(
-            group, {"type": "live.frame", "group": group, "stream": stream, "seq": seq, "text": text,
-                    **({"narrow": narrow} if narrow is not None else {})}
+            group,
+            {
+                "type": "live.frame",
+                "group": group,
+                "stream": stream,
+                "seq": seq,
+                "text": text,
+                **({"narrow": narrow} if narrow is not None else {}),
+            },
         )
     except Exception:  # the change is committed; followers resync on the next message or reconnect
         logger.exception("live: could not send %s seq %s to %s", stream, seq, group)

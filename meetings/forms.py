@@ -29,9 +29,13 @@ class SessionForm(forms.ModelForm):
         super().validate_unique()
         data = self.cleaned_data
         if {"year", "number"} <= data.keys():
-            clash = Session.objects.filter(council=self.instance.council, year=data["year"], number=data["number"])
+            clash = Session.objects.filter(
+                council=self.instance.council, year=data["year"], number=data["number"]
+            )
             if clash.exclude(pk=self.instance.pk).exists():
-                self.add_error("number", _("This council already has a session with that number in that year."))
+                self.add_error(
+                    "number", _("This council already has a session with that number in that year.")
+                )
 
 
 class SittingForm(forms.ModelForm):
@@ -47,14 +51,18 @@ class SittingForm(forms.ModelForm):
         super().__init__(*args, **kw)
         self.instance.session = session
         # Every body is offered, so that a body of another council is refused with a message (not hidden).
-        self.fields["body"].queryset = Body.objects.select_related("council").order_by("council_id", "order", "id")
+        self.fields["body"].queryset = Body.objects.select_related("council").order_by(
+            "council_id", "order", "id"
+        )
         self.fields["template"].choices = [("", _("Empty order of business"))] + [
             (key, template.label) for key, template in AGENDA_TEMPLATES.items()
         ]
         # 第n号 counts the sittings of the chosen body in this session: left blank, it is filled in;
         # the page's script follows a change of body with the next number from this map.
         self.fields["number"].required = False
-        self.fields["number"].help_text = _("Counted per body within the session; leave blank for the next number.")
+        self.fields["number"].help_text = _(
+            "Counted per body within the session; leave blank for the next number."
+        )
         self.fields["body"].widget.attrs["data-next-numbers"] = json.dumps(
             {str(k): v for k, v in next_sitting_numbers(session).items()}
         )
@@ -70,9 +78,13 @@ class SittingForm(forms.ModelForm):
         super().validate_unique()
         data = self.cleaned_data
         if {"body", "number"} <= data.keys():
-            clash = Sitting.objects.filter(session=self.instance.session, body=data["body"], number=data["number"])
+            clash = Sitting.objects.filter(
+                session=self.instance.session, body=data["body"], number=data["number"]
+            )
             if clash.exclude(pk=self.instance.pk).exists():
-                self.add_error("number", _("This body already has a sitting with that number in this session."))
+                self.add_error(
+                    "number", _("This body already has a sitting with that number in this session.")
+                )
 
 
 class SessionDatesForm(forms.ModelForm):

@@ -22,7 +22,9 @@ class Session(models.Model):
         REGULAR = "regular", _("Regular session (定例会)")
         EXTRAORDINARY = "extraordinary", _("Extraordinary session (臨時会)")
 
-    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("council"))
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("council")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     year = models.PositiveSmallIntegerField(_("year"))
     number = models.PositiveSmallIntegerField(_("number in the year (第○回)"))
@@ -37,7 +39,9 @@ class Session(models.Model):
             models.UniqueConstraint(
                 fields=["council", "year", "number"],
                 name="session_unique_number",
-                violation_error_message=_("This council already has a session with that number in that year."),
+                violation_error_message=_(
+                    "This council already has a session with that number in that year."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(end_date__gte=models.F("start_date")),
@@ -82,7 +86,9 @@ class Sitting(models.Model):
         CLOSED = "closed", _("Closed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sittings", verbose_name=_("session"))
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="sittings", verbose_name=_("session")
+    )
     body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="sittings", verbose_name=_("body"))
     number = models.PositiveSmallIntegerField(_("number (第○号)"))
     date = models.DateField(_("date"))
@@ -105,7 +111,9 @@ class Sitting(models.Model):
             models.UniqueConstraint(
                 fields=["session", "body", "number"],
                 name="sitting_unique_number",
-                violation_error_message=_("This body already has a sitting with that number in this session."),
+                violation_error_message=_(
+                    "This body already has a sitting with that number in this session."
+                ),
             ),
         ]
 
@@ -127,7 +135,11 @@ class Sitting(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        if self.session_id and self.date and not (self.session.start_date <= self.date <= self.session.end_date):
+        if (
+            self.session_id
+            and self.date
+            and not (self.session.start_date <= self.date <= self.session.end_date)
+        ):
             errors["date"] = _("The sitting must fall within its session's dates (%(start)s to %(end)s).") % {
                 "start": self.session.start_date,
                 "end": self.session.end_date,
@@ -152,13 +164,16 @@ class AgendaItem(models.Model):
         ELECTION = "election", _("Election (選挙)")
         OTHER = "other", _("Other")
 
-    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="agenda_items",
-                                verbose_name=_("sitting"))
+    sitting = models.ForeignKey(
+        Sitting, on_delete=models.CASCADE, related_name="agenda_items", verbose_name=_("sitting")
+    )
     position = models.PositiveSmallIntegerField(_("position (日程第○)"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=300)
     title_en = models.CharField(_("title in English"), max_length=300, blank=True)
-    bill_number = models.CharField(_("bill number"), max_length=50, blank=True, help_text=_("e.g. 議案第45号"))
+    bill_number = models.CharField(
+        _("bill number"), max_length=50, blank=True, help_text=_("e.g. 議案第45号")
+    )
     description = models.TextField(_("description"), blank=True)
     closed_session = models.BooleanField(_("closed session (秘密会)"), default=False)
 
@@ -191,10 +206,15 @@ class AgendaItem(models.Model):
 class AgendaItemDocument(models.Model):
     """Links an agenda item to an agenda document (documents know nothing of meetings)."""
 
-    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="document_links",
-                                    verbose_name=_("agenda item"))
-    document = models.ForeignKey("documents.Document", on_delete=models.CASCADE, related_name="agenda_links",
-                                 verbose_name=_("document"))
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.CASCADE, related_name="document_links", verbose_name=_("agenda item")
+    )
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.CASCADE,
+        related_name="agenda_links",
+        verbose_name=_("document"),
+    )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:

@@ -33,7 +33,9 @@ def upcoming_sittings_for(user, *, today: datetime.date | None = None, limit: in
     clerk = org.is_clerk(user)
     result = list(sittings)
     for sitting in result:
-        sitting.visible_items = list(sitting.agenda_items.all()) if (clerk or sitting.agenda_published_at) else []
+        sitting.visible_items = (
+            list(sitting.agenda_items.all()) if (clerk or sitting.agenda_published_at) else []
+        )
     return result
 
 
@@ -47,7 +49,10 @@ def next_sitting_number(*, session: Session, body) -> int:
 def next_sitting_numbers(session: Session) -> dict[int, int]:
     """``next_sitting_number`` for every body of the session's council, for the new-sitting form."""
     taken = dict(
-        Sitting.objects.filter(session=session).values("body_id").annotate(top=Max("number")).values_list("body_id", "top")
+        Sitting.objects.filter(session=session)
+        .values("body_id")
+        .annotate(top=Max("number"))
+        .values_list("body_id", "top")
     )
     bodies = Body.objects.filter(council_id=session.council_id).values_list("pk", flat=True)
     return {pk: (taken.get(pk) or 0) + 1 for pk in bodies}
@@ -61,7 +66,11 @@ def upcoming_documents_for(user, today: datetime.date) -> dict[int, Sitting]:
     wanted = (
         AgendaItemDocument.objects.filter(
             agenda_item__sitting__date__gte=today,
-            agenda_item__sitting__status__in=[Sitting.Status.SCHEDULED, Sitting.Status.OPEN, Sitting.Status.RECESS],
+            agenda_item__sitting__status__in=[
+                Sitting.Status.SCHEDULED,
+                Sitting.Status.OPEN,
+                Sitting.Status.RECESS,
+            ],
             agenda_item__sitting__body__in=org.bodies_for(user),
         )
         .exclude(document_id__in=closed)
@@ -98,7 +107,10 @@ def body_calendar_sittings(body) -> QuerySet[Sitting]:
         Sitting.objects.filter(body=body)
         .select_related("session", "body")
         .prefetch_related(
-            Prefetch("agenda_items", queryset=AgendaItem.objects.filter(~Q(closed_session=True)).order_by("position"))
+            Prefetch(
+                "agenda_items",
+                queryset=AgendaItem.objects.filter(~Q(closed_session=True)).order_by("position"),
+            )
         )
         .order_by("date", "start_time")
     )
@@ -122,8 +134,7 @@ def sittings_in_session_for(user) -> list[Sitting]:
         .order_by("date", "start_time", "body__order")
     )
     live = {
-        s.sitting_id: s
-        for s in LiveState.objects.filter(sitting__in=result).select_related("agenda_item")
+        s.sitting_id: s for s in LiveState.objects.filter(sitting__in=result).select_related("agenda_item")
     }
     for sitting in result:
         state = live.get(sitting.pk)

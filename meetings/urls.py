@@ -20,8 +20,11 @@ urlpatterns: list = [
     path("items/<int:pk>/edit/", views.agenda_item_edit, name="agenda_item_edit"),
     path("items/<int:pk>/delete/", views.agenda_item_delete, name="agenda_item_delete"),
     path("items/<int:pk>/move/", views.agenda_item_move, name="agenda_item_move"),
-    path("sittings/<int:pk>/documents/<int:document_id>/move/", views.agenda_document_move,
-         name="agenda_document_move"),
+    path(
+        "sittings/<int:pk>/documents/<int:document_id>/move/",
+        views.agenda_document_move,
+        name="agenda_document_move",
+    ),
     path("bodies/<int:pk>/calendar.ics", views.body_calendar_feed, name="body_calendar"),
     path("", include("meetings.reader_urls")),
     path("", include("meetings.live.urls")),

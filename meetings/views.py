@@ -36,14 +36,18 @@ def home(request):
     today = timezone.localdate()
     in_session = selectors.sittings_in_session_for(request.user)
     sittings = [s for s in selectors.upcoming_sittings_for(request.user, today=today) if s not in in_session]
-    return render(request, "meetings/home.html", {
-        "bodies": org.bodies_for(request.user),
-        "in_session": in_session,
-        "today_sittings": [s for s in sittings if s.date == today],
-        "sittings": [s for s in sittings if s.date != today],
-        "today": today,
-        "person": org.person_of(request.user),
-    })
+    return render(
+        request,
+        "meetings/home.html",
+        {
+            "bodies": org.bodies_for(request.user),
+            "in_session": in_session,
+            "today_sittings": [s for s in sittings if s.date == today],
+            "sittings": [s for s in sittings if s.date != today],
+            "today": today,
+            "person": org.person_of(request.user),
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,16 @@ class SittingLink:
 
 # Other areas append their entries (reader, live console, voting, minutes …).
 SITTING_LINKS: list[SittingLink] = [
-    SittingLink("meetings:agenda_edit", gettext_lazy("Edit the order of business"),
-                lambda user, sitting: permissions.can_manage_meetings(user)),
-    SittingLink("meetings:sitting_edit", gettext_lazy("Change date, time or place"),
-                lambda user, sitting: permissions.can_manage_meetings(user)),
+    SittingLink(
+        "meetings:agenda_edit",
+        gettext_lazy("Edit the order of business"),
+        lambda user, sitting: permissions.can_manage_meetings(user),
+    ),
+    SittingLink(
+        "meetings:sitting_edit",
+        gettext_lazy("Change date, time or place"),
+        lambda user, sitting: permissions.can_manage_meetings(user),
+    ),
 ]
 
 
@@ -69,8 +79,13 @@ def sitting_links(user, sitting: Sitting) -> list[dict]:
     links = []
     for link in SITTING_LINKS:
         if link.allowed(user, sitting):
-            links.append({"url": reverse(link.url_name, args=[sitting.pk]), "label": link.label,
-                          "primary": link.primary})
+            links.append(
+                {
+                    "url": reverse(link.url_name, args=[sitting.pk]),
+                    "label": link.label,
+                    "primary": link.primary,
+                }
+            )
     return links
 
 
@@ -86,7 +101,9 @@ def manage(request):
 def session_create(request):
     council = council_for(request.user)
     return form_page(
-        request, SessionForm(request.POST or None, council=council), template="meetings/session_form.html",
+        request,
+        SessionForm(request.POST or None, council=council),
+        template="meetings/session_form.html",
         save=lambda data: services.session_create(actor=request.user, council=council, **data),
         success=lambda session: _("Created %(session)s.") % {"session": session.display_title},
         redirect_to="meetings:manage",
@@ -97,24 +114,35 @@ def session_create(request):
 def session_edit(request, pk: int):
     session = get_object_or_404(Session, pk=pk)
     return form_page(
-        request, SessionDatesForm(request.POST or None, instance=session), template="meetings/session_form.html",
-        context={"session": session}, instance=session,
+        request,
+        SessionDatesForm(request.POST or None, instance=session),
+        template="meetings/session_form.html",
+        context={"session": session},
+        instance=session,
         save=lambda data: services.session_update(actor=request.user, session=session, **data),
-        success=_("Saved."), redirect_to="meetings:manage",
+        success=_("Saved."),
+        redirect_to="meetings:manage",
     )
 
 
 @clerk_required
 def sitting_create(request, pk: int):
     session = get_object_or_404(Session, pk=pk)
-    initial = {"start_time": "10:00", "place": _("Chamber"), "date": session.start_date, "template": "opening"}
+    initial = {
+        "start_time": "10:00",
+        "place": _("Chamber"),
+        "date": session.start_date,
+        "template": "opening",
+    }
     plenary = Body.objects.filter(council=session.council, kind=Body.Kind.PLENARY).first()
     if plenary:
         initial["body"] = plenary.pk
         initial["number"] = selectors.next_sitting_number(session=session, body=plenary)
     return form_page(
-        request, SittingForm(request.POST or None, session=session, initial=initial),
-        template="meetings/sitting_form.html", context={"session": session},
+        request,
+        SittingForm(request.POST or None, session=session, initial=initial),
+        template="meetings/sitting_form.html",
+        context={"session": session},
         save=lambda data: services.sitting_create(actor=request.user, session=session, **data),
         success=lambda sitting: _("Scheduled %(sitting)s.") % {"sitting": sitting.display_name},
         redirect_to=lambda sitting: reverse("meetings:agenda_edit", args=[sitting.pk]),
@@ -125,10 +153,14 @@ def sitting_create(request, pk: int):
 def sitting_edit(request, pk: int):
     sitting = get_object_or_404(Sitting.objects.select_related("session", "body"), pk=pk)
     return form_page(
-        request, SittingEditForm(request.POST or None, instance=sitting), template="meetings/sitting_edit.html",
-        context={"sitting": sitting}, instance=sitting,
+        request,
+        SittingEditForm(request.POST or None, instance=sitting),
+        template="meetings/sitting_edit.html",
+        context={"sitting": sitting},
+        instance=sitting,
         save=lambda data: services.sitting_update(actor=request.user, sitting=sitting, **data),
-        success=_("Saved."), redirect_to=reverse("meetings:sitting_detail", args=[sitting.pk]),
+        success=_("Saved."),
+        redirect_to=reverse("meetings:sitting_detail", args=[sitting.pk]),
     )
 
 
@@ -161,20 +193,31 @@ def agenda_edit(request, pk: int):
             messages.success(request, _("Item added."))
             return redirect("meetings:agenda_edit", pk=sitting.pk)
     items = selectors.agenda_items(sitting)
-    return render(request, "meetings/agenda_edit.html", {
-        "sitting": sitting, "items": items, "form": form,
-        "reorder_url": reverse("meetings:agenda_reorder", args=[sitting.pk]),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "meetings/agenda_edit.html",
+        {
+            "sitting": sitting,
+            "items": items,
+            "form": form,
+            "reorder_url": reverse("meetings:agenda_reorder", args=[sitting.pk]),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @clerk_required
 def agenda_item_edit(request, pk: int):
     item = get_object_or_404(AgendaItem.objects.select_related("sitting__session", "sitting__body"), pk=pk)
     return form_page(
-        request, AgendaItemForm(request.POST or None, instance=item), template="meetings/agenda_item_form.html",
-        context={"item": item, "sitting": item.sitting}, instance=item,
+        request,
+        AgendaItemForm(request.POST or None, instance=item),
+        template="meetings/agenda_item_form.html",
+        context={"item": item, "sitting": item.sitting},
+        instance=item,
         save=lambda data: services.agenda_item_update(actor=request.user, item=item, **data),
-        success=_("Saved."), redirect_to=reverse("meetings:agenda_edit", args=[item.sitting_id]),
+        success=_("Saved."),
+        redirect_to=reverse("meetings:agenda_edit", args=[item.sitting_id]),
     )
 
 
@@ -192,8 +235,12 @@ def _agenda_action(request, sitting_id: int, action: Callable[[], object], done:
 @require_POST
 def agenda_item_delete(request, pk: int):
     item = get_object_or_404(AgendaItem, pk=pk)
-    return _agenda_action(request, item.sitting_id,
-                          lambda: services.agenda_item_delete(actor=request.user, item=item), _("Item deleted."))
+    return _agenda_action(
+        request,
+        item.sitting_id,
+        lambda: services.agenda_item_delete(actor=request.user, item=item),
+        _("Item deleted."),
+    )
 
 
 @clerk_required
@@ -201,9 +248,12 @@ def agenda_item_delete(request, pk: int):
 def agenda_item_move(request, pk: int):
     item = get_object_or_404(AgendaItem, pk=pk)
     direction = request.POST.get("direction", "")
-    return _agenda_action(request, item.sitting_id,
-                          lambda: services.agenda_item_move(actor=request.user, item=item, direction=direction),
-                          _("Order changed."))
+    return _agenda_action(
+        request,
+        item.sitting_id,
+        lambda: services.agenda_item_move(actor=request.user, item=item, direction=direction),
+        _("Order changed."),
+    )
 
 
 @clerk_required
@@ -217,13 +267,21 @@ def agenda_document_move(request, pk: int, document_id: int):
         return sitting.agenda_items.filter(pk=int(value)).first() if value.isdigit() else None
 
     try:
-        link = services.agenda_document_move(actor=request.user, sitting=sitting, document_id=document_id,
-                                             to_item=item("to_item"), from_item=item("from_item"))
+        link = services.agenda_document_move(
+            actor=request.user,
+            sitting=sitting,
+            document_id=document_id,
+            to_item=item("to_item"),
+            from_item=item("from_item"),
+        )
     except Refused as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Moved “%(document)s” to %(item)s.") % {
-            "document": link.document.title, "item": link.agenda_item.label})
+        messages.success(
+            request,
+            _("Moved “%(document)s” to %(item)s.")
+            % {"document": link.document.title, "item": link.agenda_item.label},
+        )
     return redirect(reverse("meetings:reader:upload", args=[sitting.pk]) + "#attached-heading")
 
 
@@ -246,8 +304,13 @@ def agenda_reorder(request, pk: int):
         return redirect("meetings:agenda_edit", pk=sitting.pk)
     if wants_json:
         items = AgendaItem.objects.filter(sitting=sitting).order_by("position")
-        return JsonResponse({"ok": True, "items": [{"id": i.pk, "label": i.label} for i in items],
-                             "message": _("Order changed.")})
+        return JsonResponse(
+            {
+                "ok": True,
+                "items": [{"id": i.pk, "label": i.label} for i in items],
+                "message": _("Order changed."),
+            }
+        )
     messages.success(request, _("Order changed."))
     return redirect("meetings:agenda_edit", pk=sitting.pk)
 
@@ -256,18 +319,24 @@ def agenda_reorder(request, pk: int):
 @require_POST
 def agenda_publish(request, pk: int):
     sitting = get_object_or_404(Sitting, pk=pk)
-    return _agenda_action(request, sitting.pk,
-                          lambda: services.agenda_publish(actor=request.user, sitting=sitting),
-                          _("The order of business is published to the members."))
+    return _agenda_action(
+        request,
+        sitting.pk,
+        lambda: services.agenda_publish(actor=request.user, sitting=sitting),
+        _("The order of business is published to the members."),
+    )
 
 
 @clerk_required
 @require_POST
 def agenda_unpublish(request, pk: int):
     sitting = get_object_or_404(Sitting, pk=pk)
-    return _agenda_action(request, sitting.pk,
-                          lambda: services.agenda_unpublish(actor=request.user, sitting=sitting),
-                          _("The order of business is back to draft; members no longer see it."))
+    return _agenda_action(
+        request,
+        sitting.pk,
+        lambda: services.agenda_unpublish(actor=request.user, sitting=sitting),
+        _("The order of business is back to draft; members no longer see it."),
+    )
 
 
 # --- Everyone: the sitting page and the calendar ----------------------------------------------
@@ -282,13 +351,17 @@ def sitting_detail(request, pk: int):
     if not permissions.can_view_sitting(request.user, sitting):
         raise Http404  # the same answer for "missing" and "not yours"
     show_agenda = permissions.can_view_agenda(request.user, sitting)
-    return render(request, "meetings/sitting_detail.html", {
-        "sitting": sitting,
-        "items": selectors.agenda_items(sitting) if show_agenda else [],
-        "show_agenda": show_agenda,
-        "can_manage": permissions.can_manage_meetings(request.user),
-        "links": sitting_links(request.user, sitting),
-    })
+    return render(
+        request,
+        "meetings/sitting_detail.html",
+        {
+            "sitting": sitting,
+            "items": selectors.agenda_items(sitting) if show_agenda else [],
+            "show_agenda": show_agenda,
+            "can_manage": permissions.can_manage_meetings(request.user),
+            "links": sitting_links(request.user, sitting),
+        },
+    )
 
 
 def body_calendar_feed(request, pk: int):

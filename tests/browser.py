@@ -29,7 +29,9 @@ def open_page(context, url: str, errors: list):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "response",
-        lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and errors.append(f"{r.status} {r.url}"),
+        lambda r: (
+            r.status >= 400 and not r.url.endswith("/favicon.ico") and errors.append(f"{r.status} {r.url}")
+        ),
     )
     page.goto(url)
     return page

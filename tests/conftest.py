@@ -8,8 +8,14 @@ from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -89,7 +95,9 @@ def new_context(browser):
     contexts = []
 
     def make(locale: str = "ja-JP", **kw):
-        ctx = browser.new_context(locale=locale, viewport=kw.pop("viewport", {"width": 1280, "height": 800}), **kw)
+        ctx = browser.new_context(
+            locale=locale, viewport=kw.pop("viewport", {"width": 1280, "height": 800}), **kw
+        )
         contexts.append(ctx)
         return ctx
 

@@ -17,13 +17,31 @@ _CRAWL: dict[str, a11y_support.CrawlResult] = {}
 
 def test_accessibility_page_types_cover_every_route():
     """A new page cannot escape the scan: each route is a page type or listed as not a page."""
-    scene = {k: 1 for k in ("sitting", "committee_sitting", "session", "body", "item", "document",
-                            "members_document", "minutes", "public_minutes", "notice", "person", "matter",
-                            "report")}
+    scene = {
+        k: 1
+        for k in (
+            "sitting",
+            "committee_sitting",
+            "session",
+            "body",
+            "item",
+            "document",
+            "members_document",
+            "minutes",
+            "public_minutes",
+            "notice",
+            "person",
+            "matter",
+            "report",
+        )
+    }
     scanned = {p.key for p in a11y_support.page_types(scene)}
     routes = {r.key for r in walk_routes()}
-    missing = sorted(k for k in routes - scanned - a11y_support.NOT_PAGES
-                     if not (k.startswith("admin:") or k.startswith("admin/")))
+    missing = sorted(
+        k
+        for k in routes - scanned - a11y_support.NOT_PAGES
+        if not (k.startswith("admin:") or k.startswith("admin/"))
+    )
     assert not missing, "routes neither scanned nor listed in NOT_PAGES: " + ", ".join(missing)
     assert not (scanned - routes), f"page types for routes that do not exist: {sorted(scanned - routes)}"
     roles = {role for p in a11y_support.page_types(scene) for role in p.roles}
@@ -61,18 +79,23 @@ def test_accessibility_axe_no_serious_or_critical_violations(daphne_server, brow
     assert {lang for _, _, lang in result.visited} == {"ja", "en"}
     assert {role for _, role in visited} == set(a11y_support.ROLE_USERS)
     assert len({key for key, _ in visited}) >= 40
-    assert not result.axe, (f"{len(result.axe)} serious or critical axe-core violations "
-                            f"({len(result.visited)} pages in {result.seconds:.0f} s):\n"
-                            + "\n".join(f.line() for f in result.axe))
+    assert not result.axe, (
+        f"{len(result.axe)} serious or critical axe-core violations "
+        f"({len(result.visited)} pages in {result.seconds:.0f} s):\n"
+        + "\n".join(f.line() for f in result.axe)
+    )
 
 
 @pytest.mark.browser
 @pytest.mark.slow
 def test_accessibility_tap_targets_at_least_44px_on_a_tablet(daphne_server, browser, settings):
     result = crawled(browser, daphne_server)
-    assert not result.small_targets, ("tap targets under 44×44 CSS px at 820×1180:\n"
-                                      + "\n".join(f.line() for f in result.small_targets))
-    assert not result.overflowing, "pages wider than the tablet:\n" + "\n".join(f.line() for f in result.overflowing)
+    assert not result.small_targets, "tap targets under 44×44 CSS px at 820×1180:\n" + "\n".join(
+        f.line() for f in result.small_targets
+    )
+    assert not result.overflowing, "pages wider than the tablet:\n" + "\n".join(
+        f.line() for f in result.overflowing
+    )
 
 
 def sign_in(page, base_url: str, username: str, password: str) -> None:
@@ -85,7 +108,9 @@ def sign_in(page, base_url: str, username: str, password: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_accessibility_larger_text_persists_across_sign_in_and_keeps_the_layout(daphne_server, browser, settings):
+def test_accessibility_larger_text_persists_across_sign_in_and_keeps_the_layout(
+    daphne_server, browser, settings
+):
     """A councillor turns larger text on from the bar, signs out and in again: it is still on, the
     text is larger, the reader's page still fills the screen, and every page keeps its tap targets,
     its axe-core result and its width."""
@@ -96,7 +121,9 @@ def test_accessibility_larger_text_persists_across_sign_in_and_keeps_the_layout(
     user = get_user_model().objects.get(username=username)
     user.set_password("larger-text-1234")
     user.save()
-    context = browser.new_context(locale="ja-JP", viewport=a11y_support.TABLET, has_touch=True, is_mobile=True)
+    context = browser.new_context(
+        locale="ja-JP", viewport=a11y_support.TABLET, has_touch=True, is_mobile=True
+    )
     try:
         page = context.new_page()
         sign_in(page, daphne_server.url, username, "larger-text-1234")

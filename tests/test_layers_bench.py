@@ -18,6 +18,9 @@ def test_nothing_under_bench_imports_the_tests():
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
-            offenders += [f"{path.relative_to(BENCH.parent)}: {name}" for name in names
-                          if name == "tests" or name.startswith("tests.")]
+            offenders += [
+                f"{path.relative_to(BENCH.parent)}: {name}"
+                for name in names
+                if name == "tests" or name.startswith("tests.")
+            ]
     assert not offenders, offenders

@@ -40,6 +40,7 @@ ROLES = ["anonymous", "public", "other_member", "member", "chair", "official", "
 
 # --- the walker ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Route:
     key: str  # "namespace:name", or the pattern for unnamed routes
@@ -56,14 +57,17 @@ def walk_routes(resolver: URLResolver | None = None, prefix: str = "", namespace
             ns = namespaces + ((entry.namespace,) if entry.namespace else ())
             yield from walk_routes(entry, pattern, ns)
         elif isinstance(entry, URLPattern):
-            params = tuple(re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", pattern) and
-                           [a or b for a, b in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", pattern)])
+            params = tuple(
+                re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", pattern)
+                and [a or b for a, b in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", pattern)]
+            )
             key = ":".join(namespaces + (entry.name,)) if entry.name else pattern
             yield Route(key=key, pattern=pattern, params=params)
 
 
 def route_url(route: Route, values: dict[str, Any]) -> str:
     """Fill the pattern's parameters with values (works for unnamed and regex routes too)."""
+
     def fill(match):
         name = match.group(1) or match.group(2)
         return str(values[name])
@@ -266,6 +270,7 @@ def row_for(route: Route):
 
 # --- the world every role is checked against ---------------------------------------------------
 
+
 @pytest.fixture
 def world(db, settings, tmp_path):
     """A committee sitting with a published agenda, a released members' document on it, a notice
@@ -290,16 +295,31 @@ def world(db, settings, tmp_path):
     pdf = tmp_path / "議案.pdf"
     pdf.write_bytes(valid())
     clerk = org["clerk"].user
-    document = document_create(body=committee, title="委員会資料", path=pdf, original_name=pdf.name, actor=clerk,
-                               visibility=Document.Visibility.MEMBERS, release_now=True)
+    document = document_create(
+        body=committee,
+        title="委員会資料",
+        path=pdf,
+        original_name=pdf.name,
+        actor=clerk,
+        visibility=Document.Visibility.MEMBERS,
+        release_now=True,
+    )
     version = document.versions.get()
     AgendaItemDocument.objects.create(agenda_item=item, document=document)
     member, chair, other = org["members"][5], org["members"][2], org["members"][8]
-    notice = notice_send(sender=clerk, council=org["council"], title="お知らせ", body="本文", bodies=[committee])
+    notice = notice_send(
+        sender=clerk, council=org["council"], title="お知らせ", body="本文", bodies=[committee]
+    )
     attachment = NoticeAttachment(notice=notice, original_name="資料.txt", content_type="text/plain", size=3)
     attachment.file.save("a.txt", ContentFile(b"abc"), save=True)
-    annotation = Annotation.objects.create(member=member.user, document=document, version=version, page=1,
-                                           kind=Annotation.Kind.values[0], text="メモ")
+    annotation = Annotation.objects.create(
+        member=member.user,
+        document=document,
+        version=version,
+        page=1,
+        kind=Annotation.Kind.values[0],
+        text="メモ",
+    )
     device = OfflineDevice.objects.create(member=member.user, device_id=uuid.uuid4(), label="tablet")
     membership = committee.memberships.get(person=member)
     from meetings.minutes.models import GenerationJob
@@ -309,23 +329,29 @@ def world(db, settings, tmp_path):
     closed = factories.make_sitting(org["session"], committee, status=Sitting.Status.CLOSED)
     minutes = draft_generate(sitting=closed, actor=clerk)
     block = remark_add(minutes=minutes, text="（休憩）", actor=clerk)
-    job = GenerationJob.objects.create(sitting=closed, minutes=minutes, kind=GenerationJob.Kind.PDF, created_by=clerk)
+    job = GenerationJob.objects.create(
+        sitting=closed, minutes=minutes, kind=GenerationJob.Kind.PDF, created_by=clerk
+    )
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     totp_device = TOTPDevice.objects.create(user=clerk, name="totp", confirmed=False)
     from meetings.matters import questions as matter_questions
     from meetings.matters import services as matter_services
 
-    matter = matter_services.matter_submit(actor=clerk, session=org["session"], kind="bill", title="町税条例",
-                                           submitter_kind="mayor")
+    matter = matter_services.matter_submit(
+        actor=clerk, session=org["session"], kind="bill", title="町税条例", submitter_kind="mayor"
+    )
     matter_services.matter_place(actor=clerk, matter=matter, sitting=org["sitting"])
     matter_services.matter_refer(actor=clerk, matter=matter, committee=committee, sitting=org["sitting"])
     matter_services.matter_place(actor=clerk, matter=matter, sitting=sitting)
-    report = matter_services.matter_examine(actor=clerk, matter=matter, decision="should_pass", sitting=sitting)
+    report = matter_services.matter_examine(
+        actor=clerk, matter=matter, decision="should_pass", sitting=sitting
+    )
     matter_services.matter_chair_report(actor=clerk, matter=matter, sitting=org["sitting"])
     matter_services.matter_publish(actor=clerk, matter=matter)
-    matter_questions.call_open(actor=clerk, session=org["session"],
-                               deadline=timezone.now() + timezone.timedelta(days=1))
+    matter_questions.call_open(
+        actor=clerk, session=org["session"], deadline=timezone.now() + timezone.timedelta(days=1)
+    )
     users = {
         "anonymous": None,
         "public": factories.make_user("public-viewer"),
@@ -337,32 +363,76 @@ def world(db, settings, tmp_path):
         "admin": org["admin"],
     }
     objects = {
-        "sitting": sitting.pk, "session": org["session"].pk, "body": committee.pk, "person": member.pk,
-        "membership": membership.pk, "item": item.pk, "document": document.pk, "version": version.pk,
-        "page": 1, "notice": notice.pk, "attachment": attachment.pk, "annotation": annotation.client_id,
-        "device": device.device_id, "which": "new", "object_id": 1, "url": "", "content_type_id": 1,
-        "minutes": minutes.pk, "block": block.pk, "job": job.pk,
-        "closed_sitting": closed.pk, "app_label": "council", "totp_device": totp_device.pk,
-        "matter": matter.pk, "report": report.pk,
+        "sitting": sitting.pk,
+        "session": org["session"].pk,
+        "body": committee.pk,
+        "person": member.pk,
+        "membership": membership.pk,
+        "item": item.pk,
+        "document": document.pk,
+        "version": version.pk,
+        "page": 1,
+        "notice": notice.pk,
+        "attachment": attachment.pk,
+        "annotation": annotation.client_id,
+        "device": device.device_id,
+        "which": "new",
+        "object_id": 1,
+        "url": "",
+        "content_type_id": 1,
+        "minutes": minutes.pk,
+        "block": block.pk,
+        "job": job.pk,
+        "closed_sitting": closed.pk,
+        "app_label": "council",
+        "totp_device": totp_device.pk,
+        "matter": matter.pk,
+        "report": report.pk,
     }
     return dict(org, users=users, objects=objects, sitting=sitting, document=document)
 
 
 # Parameter name -> object, for rows that do not say; "pk" depends on the route (see PK_BY_KEY).
-DEFAULT_VALUES = {"sitting_id": "sitting", "version_id": "version", "document_id": "document", "number": "page",
-                  "notice_id": "notice", "attachment_id": "attachment", "client_id": "annotation",
-                  "which": "which", "device_id": "device", "object_id": "object_id", "url": "url",
-                  "content_type_id": "content_type_id", "session_id": "session", "body_id": "body",
-                  "item_id": "item", "person_id": "person", "block_id": "block", "id": "object_id",
-                  "app_label": "app_label"}
+DEFAULT_VALUES = {
+    "sitting_id": "sitting",
+    "version_id": "version",
+    "document_id": "document",
+    "number": "page",
+    "notice_id": "notice",
+    "attachment_id": "attachment",
+    "client_id": "annotation",
+    "which": "which",
+    "device_id": "device",
+    "object_id": "object_id",
+    "url": "url",
+    "content_type_id": "content_type_id",
+    "session_id": "session",
+    "body_id": "body",
+    "item_id": "item",
+    "person_id": "person",
+    "block_id": "block",
+    "id": "object_id",
+    "app_label": "app_label",
+}
 PK_BY_KEY = [  # first match wins
-    ("admin:otp_totp", "totp_device"), ("admin:", "object_id"),
-    ("council:membership_end", "membership"), ("council:person", "person"), ("council:", "body"),
-    ("meetings:minutes:job", "job"), ("meetings:minutes:", "minutes"), ("meetings:body_", "body"), ("meetings:session", "session"), ("meetings:sitting_create", "session"),
+    ("admin:otp_totp", "totp_device"),
+    ("admin:", "object_id"),
+    ("council:membership_end", "membership"),
+    ("council:person", "person"),
+    ("council:", "body"),
+    ("meetings:minutes:job", "job"),
+    ("meetings:minutes:", "minutes"),
+    ("meetings:body_", "body"),
+    ("meetings:session", "session"),
+    ("meetings:sitting_create", "session"),
     ("meetings:agenda_item", "item"),
-    ("meetings:matters:manage_sitting", "sitting"), ("meetings:matters:report", "report"),
-    ("meetings:matters:public_report", "report"), ("meetings:matters:manage_matter", "matter"),
-    ("meetings:matters:act", "matter"), ("meetings:matters:public_matter", "matter"), ("meetings:matters:", "session"),
+    ("meetings:matters:manage_sitting", "sitting"),
+    ("meetings:matters:report", "report"),
+    ("meetings:matters:public_report", "report"),
+    ("meetings:matters:manage_matter", "matter"),
+    ("meetings:matters:act", "matter"),
+    ("meetings:matters:public_matter", "matter"),
+    ("meetings:matters:", "session"),
     ("meetings:", "sitting"),
 ]
 
@@ -413,7 +483,9 @@ def observe(route: Route, spec: dict[str, str], world, clients, methods=("get", 
                 client.cookies[name] = morsel.value
             got = classify(response)
             if got != "E" and response.status_code not in (301, 302, 303, 307, 308, 304):
-                assert_strict_policy(response.get("Content-Security-Policy"), f"on {method.upper()} {url} as {role}")
+                assert_strict_policy(
+                    response.get("Content-Security-Policy"), f"on {method.upper()} {url} as {role}"
+                )
             answers.append((got, audited))
         out[role] = tuple(answers)
     return out
@@ -447,11 +519,15 @@ def test_permission_matrix_http(world):
         for role, want_get, want_post in zip(ROLES, get_expected.split(), post_expected.split(), strict=True):
             (got_get, audited_get), (got_post, audited_post) = seen[role]
             if not matches(want_get, got_get, audited_get):
-                failures.append(f"GET  {route.key} as {role}: expected {want_get}, got {got_get}"
-                                + (" and it wrote to the audit log" if audited_get else ""))
+                failures.append(
+                    f"GET  {route.key} as {role}: expected {want_get}, got {got_get}"
+                    + (" and it wrote to the audit log" if audited_get else "")
+                )
             if not matches(want_post, got_post, audited_post):
-                failures.append(f"POST {route.key} as {role}: expected {want_post}, got {got_post}"
-                                + (" and it wrote to the audit log" if audited_post else ""))
+                failures.append(
+                    f"POST {route.key} as {role}: expected {want_post}, got {got_post}"
+                    + (" and it wrote to the audit log" if audited_post else "")
+                )
     assert not failures, "permission matrix mismatches:\n" + "\n".join(failures)
 
 
@@ -510,11 +586,29 @@ WS_TYPES: dict[str, str] = {
 
 # Values for message fields by name (objects of the world, or plain values); others come from
 # the field's schema type.
-WS_FIELDS = {"page": 2, "version_id": "version", "document_id": "document", "agenda_item_id": "item",
-             "user_id": "member_user", "person_id": "person", "member_id": "person", "following": True,
-             "reason": "test", "choice": "yes", "token": "tok-1", "method": "standing", "title": "動議",
-             "status": "present", "approve": True, "accept": True, "passed": True, "yes": 1, "no": 0,
-             "poll_id": "poll", "motion_id": "motion"}
+WS_FIELDS = {
+    "page": 2,
+    "version_id": "version",
+    "document_id": "document",
+    "agenda_item_id": "item",
+    "user_id": "member_user",
+    "person_id": "person",
+    "member_id": "person",
+    "following": True,
+    "reason": "test",
+    "choice": "yes",
+    "token": "tok-1",
+    "method": "standing",
+    "title": "動議",
+    "status": "present",
+    "approve": True,
+    "accept": True,
+    "passed": True,
+    "yes": 1,
+    "no": 0,
+    "poll_id": "poll",
+    "motion_id": "motion",
+}
 FORBIDDEN_CODES = {"forbidden", "not_member", "not_entitled"}
 # Roles that can only be refused go first, so the open vote and the open sitting are still there
 # for them; the roles that close things go last.
@@ -531,8 +625,9 @@ def _value_for(name: str, schema: dict, world) -> Any:
         return schema["enum"][0]
     kind = schema.get("type")
     kind = kind[0] if isinstance(kind, list) else kind
-    return {"integer": 1, "number": 1, "string": "x", "boolean": True, "array": [1, 2],
-            "object": {}}.get(kind, 1)
+    return {"integer": 1, "number": 1, "string": "x", "boolean": True, "array": [1, 2], "object": {}}.get(
+        kind, 1
+    )
 
 
 def ws_message(entry, world) -> dict:
@@ -596,15 +691,20 @@ async def test_permission_matrix_websocket(transactional_db, world):
             members = [m.person for m in world["committee"].memberships.select_related("person__user")]
             open_with_everyone_present(sitting, members, world["users"]["clerk"])
         Poll.objects.filter(sitting=sitting, state=Poll.State.OPEN).update(state=Poll.State.CLOSED)
-        poll = open_roll_call(item=sitting.agenda_items.first(), chair_user=world["users"]["chair"],
-                              title=f"動議 {uuid.uuid4().hex[:6]}")
+        poll = open_roll_call(
+            item=sitting.agenda_items.first(),
+            chair_user=world["users"]["chair"],
+            title=f"動議 {uuid.uuid4().hex[:6]}",
+        )
         world["objects"].update(poll=poll.pk, motion=poll.motion_id)
 
     path, public_path = f"/ws/sittings/{sitting.pk}/", f"/ws/public/sittings/{sitting.pk}/"
     # Casting first, closing last, so each role meets an open vote and an open sitting.
     last = ("vote.close", "vote.counts", "vote.declare", "vote.casting", "sitting.recess", "sitting.close")
-    entries = sorted((e for e in registered_ws_types() if e.type not in ("ping", "state.request")),
-                     key=lambda e: (e.type != "vote.cast", e.type in last, e.type))
+    entries = sorted(
+        (e for e in registered_ws_types() if e.type not in ("ping", "state.request")),
+        key=lambda e: (e.type != "vote.cast", e.type in last, e.type),
+    )
     seen: dict[str, dict[str, str]] = {e.type: {} for e in entries}
 
     async def answer(comm, message) -> str:
@@ -636,8 +736,9 @@ async def test_permission_matrix_websocket(transactional_db, world):
             await comm.disconnect()
     public = await open_socket(public_path)
     for entry in entries:
-        seen[entry.type]["pub"] = (await answer(public, await sync_to_async(ws_message)(entry, world))
-                                   if public.accepted else "C")
+        seen[entry.type]["pub"] = (
+            await answer(public, await sync_to_async(ws_message)(entry, world)) if public.accepted else "C"
+        )
     if public.accepted:
         await public.disconnect()
     fanout.reset_hub()
@@ -659,8 +760,13 @@ async def test_permission_matrix_websocket(transactional_db, world):
 # Pages every role may open must still not show what the role may not see: the committee's
 # members-only document appears only for those who may read it.
 
-LISTINGS = ["/documents/", "/documents/search/?q=Council", "/documents/search.json?q=Council",  # text of its page
-            "/documents/search/?q=委員会", "/documents/annotations/api/notes/search/?q=Council"]
+LISTINGS = [
+    "/documents/",
+    "/documents/search/?q=Council",
+    "/documents/search.json?q=Council",  # text of its page
+    "/documents/search/?q=委員会",
+    "/documents/annotations/api/notes/search/?q=Council",
+]
 SEES_COMMITTEE_DOCUMENT = {"member", "chair", "official", "clerk", "admin"}
 
 

@@ -11,7 +11,9 @@ REFERENCE = re.compile(r"docs/procedure\.md(?:#([a-z0-9-]+)|\s*\(((?:#[a-z0-9-]+
 
 
 def sections() -> set[str]:
-    return set(re.findall(r'<a id="([a-z0-9-]+)"></a>', (REPO / "docs" / "procedure.md").read_text(encoding="utf-8")))
+    return set(
+        re.findall(r'<a id="([a-z0-9-]+)"></a>', (REPO / "docs" / "procedure.md").read_text(encoding="utf-8"))
+    )
 
 
 def references() -> list[tuple[str, str]]:
@@ -20,7 +22,9 @@ def references() -> list[tuple[str, str]]:
         paths = [REPO / top] if top.endswith(".md") else (REPO / top).rglob("*.py")
         for path in paths:
             for match in REFERENCE.finditer(path.read_text(encoding="utf-8")):
-                anchors = [match.group(1)] if match.group(1) else re.findall(r"#([a-z0-9-]+)", match.group(2) or "")
+                anchors = (
+                    [match.group(1)] if match.group(1) else re.findall(r"#([a-z0-9-]+)", match.group(2) or "")
+                )
                 found += [(str(path.relative_to(REPO)), anchor) for anchor in anchors]
     return found
 

@@ -83,7 +83,9 @@ def test_clerk_reorders_by_drag_and_by_keyboard(daphne_server, new_context, sett
     page = new_context(locale="ja-JP").new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+    page.on(
+        "response", lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None
+    )
     sign_in(page, daphne_server, "shoki")
     page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/agenda/")
 

@@ -44,8 +44,12 @@ def xvfb():
     xvfb_bin = shutil.which("Xvfb")
     assert xvfb_bin, "Xvfb is missing: run scripts/setup.sh (Debian package xvfb)"
     read, write = os.pipe()
-    proc = subprocess.Popen([xvfb_bin, "-displayfd", str(write), "-screen", "0", "1400x1400x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [xvfb_bin, "-displayfd", str(write), "-screen", "0", "1400x1400x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     number = b""
     deadline = time.monotonic() + 15
@@ -68,7 +72,9 @@ def webkit(xvfb):
     from selenium.webdriver.webkitgtk.options import Options
     from selenium.webdriver.webkitgtk.service import Service
 
-    assert os.path.exists(WEBKIT_DRIVER), "WebKitWebDriver is missing: run scripts/setup.sh (webkit2gtk-driver)"
+    assert os.path.exists(WEBKIT_DRIVER), (
+        "WebKitWebDriver is missing: run scripts/setup.sh (webkit2gtk-driver)"
+    )
     env = dict(os.environ, DISPLAY=xvfb)
     env.pop("WAYLAND_DISPLAY", None)
     service = Service(executable_path=WEBKIT_DRIVER, env=env)
@@ -92,8 +98,9 @@ def wait_js(driver, expression: str, timeout: float = 30.0, what: str = ""):
         if last and not isinstance(last, Exception):
             return last
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or expression}: {last!r}; "
-                         f"page state: {page_state(driver)}")
+    raise AssertionError(
+        f"timed out waiting for {what or expression}: {last!r}; page state: {page_state(driver)}"
+    )
 
 
 def page_state(driver) -> dict:
@@ -130,9 +137,13 @@ class Console:
         client = Client()
         client.force_login(user)
         cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-        self.ws = connect(f"{server.ws_url}/ws/sittings/{sitting_id}/", origin=server.url,
-                          additional_headers={"Cookie": f"{django_settings.SESSION_COOKIE_NAME}={cookie}"},
-                          open_timeout=10, proxy=None).__enter__()
+        self.ws = connect(
+            f"{server.ws_url}/ws/sittings/{sitting_id}/",
+            origin=server.url,
+            additional_headers={"Cookie": f"{django_settings.SESSION_COOKIE_NAME}={cookie}"},
+            open_timeout=10,
+            proxy=None,
+        ).__enter__()
         self.n = 0
 
     def send(self, message: dict) -> dict:
@@ -178,7 +189,9 @@ def draw_stroke(driver) -> None:
     from selenium.webdriver.common.actions.pointer_input import PointerInput
 
     # The pen tools open as a panel over the page from the reader's bar.
-    if driver.execute_script("const t = document.getElementById('reader-tools'); return !!t && !t.checkVisibility();"):
+    if driver.execute_script(
+        "const t = document.getElementById('reader-tools'); return !!t && !t.checkVisibility();"
+    ):
         tap(driver, "#reader-bar [data-action=tools]")
         wait_js(driver, "document.getElementById('reader-tools').checkVisibility()", what="pen tools open")
     tap(driver, "[data-tool=pen]")
@@ -208,10 +221,13 @@ def test_webkit_tablet_reader_follow_back_annotation_and_ballot(daphne_server, w
     driver = webkit
     org = factories.make_small_council()
     sitting = org["sitting"]
-    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now(),
-                                                 agenda_published_at=timezone.now())
+    Sitting.objects.filter(pk=sitting.pk).update(
+        status=Sitting.Status.OPEN, opened_at=timezone.now(), agenda_published_at=timezone.now()
+    )
     sitting.refresh_from_db()
-    item = factories.make_agenda_item(sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号")
+    item = factories.make_agenda_item(
+        sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号"
+    )
     path = daphne_server.log.parent / "議案第45号.pdf"
     path.write_bytes(pdfs.japanese_pdf(PAGES, title="議案第45号"))
     document = upload(org, path, title="議案第45号 説明資料")
@@ -224,15 +240,19 @@ def test_webkit_tablet_reader_follow_back_annotation_and_ballot(daphne_server, w
     # Sign in through the form and open the sitting's reader: the PDF page is drawn.
     sign_in(driver, daphne_server, member.user.username)
     driver.get(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/")
-    wait_js(driver, "window.councilReader && window.councilLive && window.councilLive.connected",
-            what="reader connected")
+    wait_js(
+        driver,
+        "window.councilReader && window.councilLive && window.councilLive.connected",
+        what="reader connected",
+    )
     console = Console(daphne_server, sitting.pk, clerk)
     try:
         console.send({"type": "document.present", "document_id": document.pk, "page": 1})
         wait_js(driver, SHOWN % (document.pk, 1, 1), what="presented page 1")
         wait_js(driver, DRAWN_PIXELS % PAGE_CANVAS, what="page 1 drawn on the canvas")
         text = driver.execute_script(
-            "return document.querySelector('.reader-pane.is-active .textLayer')?.textContent || ''")
+            "return document.querySelector('.reader-pane.is-active .textLayer')?.textContent || ''"
+        )
         assert "第1頁" in text.replace("\n", "")
 
         # Following the presenter: the clerk turns the page, the WebKit tablet follows.
@@ -243,11 +263,21 @@ def test_webkit_tablet_reader_follow_back_annotation_and_ballot(daphne_server, w
         # Reading ahead on one's own, then back to the presenter in one tap.
         tap(driver, "[data-action=next]")
         wait_js(driver, SHOWN % (document.pk, 3, 3), what="read ahead to page 3")
-        wait_js(driver, "document.querySelector('.live-back') && !document.querySelector('.live-back').hidden"
-                        " && document.querySelector('.live-back').offsetParent !== null", what="back button shown")
+        wait_js(
+            driver,
+            "document.querySelector('.live-back') && !document.querySelector('.live-back').hidden"
+            " && document.querySelector('.live-back').offsetParent !== null",
+            what="back button shown",
+        )
         console.send({"type": "page.turn", "page": 4})
-        wait_js(driver, "document.querySelector('.live-back').textContent.includes('4')", what="back button updated")
-        assert driver.execute_script("return " + SHOWN % (document.pk, 3, 3)), "the reader left page 3 by itself"
+        wait_js(
+            driver,
+            "document.querySelector('.live-back').textContent.includes('4')",
+            what="back button updated",
+        )
+        assert driver.execute_script("return " + SHOWN % (document.pk, 3, 3)), (
+            "the reader left page 3 by itself"
+        )
         tap(driver, ".live-back")
         wait_js(driver, SHOWN % (document.pk, 4, 4), what="back with the presenter on page 4")
         console.send({"type": "page.turn", "page": 5})
@@ -277,17 +307,25 @@ def test_webkit_tablet_reader_follow_back_annotation_and_ballot(daphne_server, w
         poll = polls.poll_open(motion=motion, method="roll_call", by=chair.user)
 
         driver.refresh()
-        wait_js(driver, "window.councilReader && window.councilLive && window.councilLive.connected",
-                what="reader connected after reload")
+        wait_js(
+            driver,
+            "window.councilReader && window.councilLive && window.councilLive.connected",
+            what="reader connected after reload",
+        )
         wait_js(driver, SHOWN % (document.pk, 5, 5), what="back on the presented page after reload")
         wait_js(driver, DRAWN_PIXELS % INK_CANVAS, what="the stroke drawn again after reload")
 
         # The ballot: choose, confirm, and the receipt is shown.
-        wait_js(driver, "document.querySelector('[data-voting=\"poll\"] .voting-choices .btn-yes')",
-                what="the open vote on the tablet")
+        wait_js(
+            driver,
+            "document.querySelector('[data-voting=\"poll\"] .voting-choices .btn-yes')",
+            what="the open vote on the tablet",
+        )
         tap(driver, '[data-voting="poll"] .voting-choices .btn-yes')
         tap(driver, '[data-voting="poll"] .voting-confirm .btn-yes')
-        wait_js(driver, "document.querySelector('[data-voting=\"poll\"] .voting-receipt')", what="the receipt")
+        wait_js(
+            driver, "document.querySelector('[data-voting=\"poll\"] .voting-receipt')", what="the receipt"
+        )
         assert Ballot.objects.filter(poll=poll, member=member).count() == 1
     finally:
         console.close()

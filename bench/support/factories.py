@@ -19,59 +19,94 @@ def make_user(username: str | None = None, *, superuser: bool = False, password:
     User = get_user_model()
     username = username or f"user{next(_seq)}"
     if superuser:
-        return User.objects.create_superuser(username=username, password=password, email=f"{username}@example.org")
+        return User.objects.create_superuser(
+            username=username, password=password, email=f"{username}@example.org"
+        )
     return User.objects.create_user(username=username, password=password)
 
 
 def make_council(**kw) -> Council:
     defaults = dict(
-        name="磐梯町議会", municipality="磐梯町", seats=10,
-        term_start=datetime.date(2023, 5, 1), term_end=datetime.date(2027, 4, 30),
+        name="磐梯町議会",
+        municipality="磐梯町",
+        seats=10,
+        term_start=datetime.date(2023, 5, 1),
+        term_end=datetime.date(2027, 4, 30),
     )
     defaults.update(kw)
     return Council.objects.create(**defaults)
 
 
-def make_person(council: Council, *, kind: str = Person.Kind.COUNCILLOR, user=None, with_user: bool = True,
-                seat_number: int | None = None, **kw) -> Person:
+def make_person(
+    council: Council,
+    *,
+    kind: str = Person.Kind.COUNCILLOR,
+    user=None,
+    with_user: bool = True,
+    seat_number: int | None = None,
+    **kw,
+) -> Person:
     n = next(_seq)
     if with_user and user is None:
         user = make_user(f"{kind}{n}")
-    defaults = dict(family_name=f"山田{n}", given_name="太郎", family_name_kana="やまだ", given_name_kana="たろう")
+    defaults = dict(
+        family_name=f"山田{n}", given_name="太郎", family_name_kana="やまだ", given_name_kana="たろう"
+    )
     defaults.update(kw)
     return Person.objects.create(council=council, kind=kind, user=user, seat_number=seat_number, **defaults)
 
 
 def make_body(council: Council, *, kind: str = Body.Kind.PLENARY, **kw) -> Body:
-    defaults = dict(name=f"本会議{next(_seq)}" if kind == Body.Kind.PLENARY else f"総務常任委員会{next(_seq)}")
+    defaults = dict(
+        name=f"本会議{next(_seq)}" if kind == Body.Kind.PLENARY else f"総務常任委員会{next(_seq)}"
+    )
     if kind != Body.Kind.PLENARY:
         defaults["seats"] = 5
     defaults.update(kw)
     return Body.objects.create(council=council, kind=kind, **defaults)
 
 
-def make_membership(body: Body, person: Person, *, role: str = Membership.Role.MEMBER,
-                    start: datetime.date = datetime.date(2023, 5, 1), end=None) -> Membership:
+def make_membership(
+    body: Body,
+    person: Person,
+    *,
+    role: str = Membership.Role.MEMBER,
+    start: datetime.date = datetime.date(2023, 5, 1),
+    end=None,
+) -> Membership:
     return Membership.objects.create(body=body, person=person, role=role, start=start, end=end)
 
 
 def make_session(council: Council, **kw) -> Session:
     today = datetime.date.today()
-    defaults = dict(kind=Session.Kind.REGULAR, year=today.year, number=next(_seq),
-                    start_date=today - datetime.timedelta(days=3), end_date=today + datetime.timedelta(days=10))
+    defaults = dict(
+        kind=Session.Kind.REGULAR,
+        year=today.year,
+        number=next(_seq),
+        start_date=today - datetime.timedelta(days=3),
+        end_date=today + datetime.timedelta(days=10),
+    )
     defaults.update(kw)
     return Session.objects.create(council=council, **defaults)
 
 
 def make_sitting(session: Session, body: Body, **kw) -> Sitting:
-    defaults = dict(number=next(_seq), date=session.start_date + datetime.timedelta(days=3),
-                    start_time=datetime.time(10, 0), place="議場")
+    defaults = dict(
+        number=next(_seq),
+        date=session.start_date + datetime.timedelta(days=3),
+        start_time=datetime.time(10, 0),
+        place="議場",
+    )
     defaults.update(kw)
     return Sitting.objects.create(session=session, body=body, **defaults)
 
 
 def make_agenda_item(sitting: Sitting, **kw) -> AgendaItem:
-    defaults = dict(position=sitting.agenda_items.count() + 1, kind=AgendaItem.Kind.BILL, title="町税条例の一部改正について")
+    defaults = dict(
+        position=sitting.agenda_items.count() + 1,
+        kind=AgendaItem.Kind.BILL,
+        title="町税条例の一部改正について",
+    )
     defaults.update(kw)
     return AgendaItem.objects.create(sitting=sitting, **defaults)
 
@@ -80,8 +115,13 @@ def make_small_council(*, councillors: int = 10, committee_remote: bool = True) 
     """A council with a plenary, one committee, a chair, clerks and an official, with users."""
     council = make_council(seats=councillors)
     plenary = make_body(council, kind=Body.Kind.PLENARY, name="本会議")
-    committee = make_body(council, kind=Body.Kind.STANDING, name="総務常任委員会", seats=5,
-                          allows_remote_attendance=committee_remote)
+    committee = make_body(
+        council,
+        kind=Body.Kind.STANDING,
+        name="総務常任委員会",
+        seats=5,
+        allows_remote_attendance=committee_remote,
+    )
     members = [make_person(council, seat_number=i + 1) for i in range(councillors)]
     make_membership(plenary, members[0], role=Membership.Role.CHAIR)
     make_membership(plenary, members[1], role=Membership.Role.VICE_CHAIR)
@@ -96,5 +136,14 @@ def make_small_council(*, councillors: int = 10, committee_remote: bool = True) 
     admin = make_user("admin", superuser=True)
     session = make_session(council)
     sitting = make_sitting(session, plenary)
-    return dict(council=council, plenary=plenary, committee=committee, members=members, clerk=clerk,
-                official=official, admin=admin, session=session, sitting=sitting)
+    return dict(
+        council=council,
+        plenary=plenary,
+        committee=committee,
+        members=members,
+        clerk=clerk,
+        official=official,
+        admin=admin,
+        session=session,
+        sitting=sitting,
+    )

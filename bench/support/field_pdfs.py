@@ -55,10 +55,16 @@ def _restricted(R: int, *, user: str = "") -> bytes:
     import pikepdf
 
     with pikepdf.open(io.BytesIO(plain())) as pdf:
-        permissions = pikepdf.Permissions(extract=False, modify_other=False, modify_annotation=False,
-                                          modify_assembly=False, print_highres=False)
-        encryption = pikepdf.Encryption(owner="kanpo-owner", user=user, R=R, allow=permissions,
-                                        metadata=R >= 4, aes=R >= 4)
+        permissions = pikepdf.Permissions(
+            extract=False,
+            modify_other=False,
+            modify_annotation=False,
+            modify_assembly=False,
+            print_highres=False,
+        )
+        encryption = pikepdf.Encryption(
+            owner="kanpo-owner", user=user, R=R, allow=permissions, metadata=R >= 4, aes=R >= 4
+        )
         return _save(pdf, encryption=encryption)
 
 
@@ -96,7 +102,9 @@ def byte_order_mark() -> bytes:
 
 def printer_banner() -> bytes:
     """A PJL job banner before the header and the job end after %%EOF, as print-to-file leaves."""
-    banner = b'\x1b%-12345X@PJL JOB NAME="gian_1.pdf"\r\n@PJL SET USERNAME="gikai"\r\n@PJL ENTER LANGUAGE=PDF\r\n'
+    banner = (
+        b'\x1b%-12345X@PJL JOB NAME="gian_1.pdf"\r\n@PJL SET USERNAME="gikai"\r\n@PJL ENTER LANGUAGE=PDF\r\n'
+    )
     return banner + plain() + b"\x1b%-12345X@PJL EOJ\r\n\x1b%-12345X"
 
 
@@ -114,7 +122,9 @@ def html_before_header() -> bytes:
 
 def null_annotation() -> bytes:
     objects = simple_objects(page_extra=b"/Annots [null 6 0 R] ")
-    objects[6] = b"<< /Type /Annot /Subtype /Link /Rect [72 700 300 740] /Border [0 0 0] /Dest [3 0 R /Fit] >>"
+    objects[6] = (
+        b"<< /Type /Annot /Subtype /Link /Rect [72 700 300 740] /Border [0 0 0] /Dest [3 0 R /Fit] >>"
+    )
     return build(objects)
 
 
@@ -130,8 +140,10 @@ def preview_incremental_update() -> bytes:
     pages_at = len(out)
     out += b"2 0 obj\n<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 >>\nendobj\n"
     page_at = len(out)
-    out += (b"6 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>\nendobj\n")
+    out += (
+        b"6 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>\nendobj\n"
+    )
     xref = len(out)
     out += b"xref\n0 1\n0000000000 65535 f \n2 1\n%010d 00000 n \n6 1\n%010d 00000 n \n" % (pages_at, page_at)
     out += b"trailer\n<< /Size 7 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (first, xref)
@@ -143,8 +155,10 @@ def very_long_page() -> bytes:
     bitmap of 1.4 billion pixels (PDFium could not draw it, and the whole file was refused)."""
     objects = simple_objects()
     objects[2] = b"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 >>"
-    objects[6] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 14400000] /Contents 4 0 R "
-                  b"/Resources << /Font << /F1 5 0 R >> >> >>")
+    objects[6] = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 14400000] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>"
+    )
     return build(objects)
 
 
@@ -167,20 +181,28 @@ def open_destination() -> bytes:
 def glyph_named_s() -> bytes:
     """A Type 3 font whose glyph is named S: its /CharProcs dictionary has a key /S (a stream)."""
     objects = simple_objects(content=b"BT /T3 24 Tf 72 720 Td (S) Tj ET")
-    objects[3] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-                  b"/Resources << /Font << /T3 6 0 R >> >> >>")
-    objects[6] = (b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 750 750] /FontMatrix [0.001 0 0 0.001 0 0] "
-                  b"/CharProcs << /S 7 0 R >> /Encoding << /Type /Encoding /Differences [83 /S] >> "
-                  b"/FirstChar 83 /LastChar 83 /Widths [800] >>")
+    objects[3] = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /T3 6 0 R >> >> >>"
+    )
+    objects[6] = (
+        b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 750 750] /FontMatrix [0.001 0 0 0.001 0 0] "
+        b"/CharProcs << /S 7 0 R >> /Encoding << /Type /Encoding /Differences [83 /S] >> "
+        b"/FirstChar 83 /LastChar 83 /Widths [800] >>"
+    )
     objects[7] = stream(b"800 0 0 0 750 750 d1 0 0 750 750 re f")
     return build(objects)
 
 
 def image_entry_not_a_stream() -> bytes:
     objects = simple_objects()
-    objects[3] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-                  b"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R /Im2 null >> >> >>")
-    objects[6] = b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /BitsPerComponent 8 /ColorSpace /DeviceGray >>"
+    objects[3] = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R /Im2 null >> >> >>"
+    )
+    objects[6] = (
+        b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /BitsPerComponent 8 /ColorSpace /DeviceGray >>"
+    )
     return build(objects)
 
 
@@ -191,8 +213,11 @@ def corrupt_content_stream() -> bytes:
 
 
 def jbig2_content_stream() -> bytes:
-    return build(simple_objects(content=b"\x00\x00\x00\x00\x30\x00\x01" + b"\x00" * 40,
-                                content_extra=b"/Filter /JBIG2Decode "))
+    return build(
+        simple_objects(
+            content=b"\x00\x00\x00\x00\x30\x00\x01" + b"\x00" * 40, content_extra=b"/Filter /JBIG2Decode "
+        )
+    )
 
 
 LINKS_ON_ONE_PAGE = 32_768
@@ -205,9 +230,10 @@ def many_links(count: int = LINKS_ON_ONE_PAGE) -> bytes:
     refs = []
     for i in range(count):
         x, y = (i % 200) * 3, (i // 200) * 4
-        objects[7 + i] = (b"<< /Type /Annot /Subtype /Link /Rect [%d %d %d %d] /Border [0 0 0] "
-                          b"/A << /S /URI /URI (https://www.city.example.jp/gikai/%d.html) >> >>"
-                          % (x, y, x + 3, y + 4, i))
+        objects[7 + i] = (
+            b"<< /Type /Annot /Subtype /Link /Rect [%d %d %d %d] /Border [0 0 0] "
+            b"/A << /S /URI /URI (https://www.city.example.jp/gikai/%d.html) >> >>" % (x, y, x + 3, y + 4, i)
+        )
         refs.append(b"%d 0 R" % (7 + i))
     objects[6] = b"[" + b" ".join(refs) + b"]"
     return build(objects)
@@ -215,8 +241,9 @@ def many_links(count: int = LINKS_ON_ONE_PAGE) -> bytes:
 
 def fuzzed(seed: int) -> bytes:
     """The plain file with a few bytes changed at random (seeded, so always the same file)."""
-    base = bytearray(build(simple_objects(content=zlib.compress(PAGE_CONTENT),
-                                          content_extra=b"/Filter /FlateDecode ")))
+    base = bytearray(
+        build(simple_objects(content=zlib.compress(PAGE_CONTENT), content_extra=b"/Filter /FlateDecode "))
+    )
     rng = random.Random(seed)
     for _ in range(rng.randint(1, 6)):
         position = rng.randrange(len(base))
@@ -225,8 +252,14 @@ def fuzzed(seed: int) -> bytes:
 
 
 FUZZ_SEEDS = range(12)
-MUTATION_BASES = ("ichitaro_packet", "named_print_open_action", "preview_incremental_update",
-                  "restricted_aes256", "scanner_packet", "word_packet")
+MUTATION_BASES = (
+    "ichitaro_packet",
+    "named_print_open_action",
+    "preview_incremental_update",
+    "restricted_aes256",
+    "scanner_packet",
+    "word_packet",
+)
 
 
 def mutated(seed: int) -> bytes:
@@ -319,8 +352,9 @@ def _utf16(text: str) -> bytes:
     return b"<" + text.encode("utf-16-be").hex().upper().encode() + b">"
 
 
-def _japanese_text_objects(*, vertical: bool, lines: list[str], producer: bytes, rotate: int = 0,
-                           size: tuple[int, int] = (595, 842)) -> bytes:
+def _japanese_text_objects(
+    *, vertical: bool, lines: list[str], producer: bytes, rotate: int = 0, size: tuple[int, int] = (595, 842)
+) -> bytes:
     """A page of Japanese text in a font that is not embedded (MS-Mincho, Adobe-Japan1), as
     一太郎 and older Word versions write it; readers substitute a Japanese font they have."""
     encoding = b"/UniJIS-UCS2-V" if vertical else b"/UniJIS-UCS2-H"
@@ -341,13 +375,15 @@ def _japanese_text_objects(*, vertical: bool, lines: list[str], producer: bytes,
         1: b"<< /Type /Catalog /Pages 2 0 R /Lang (ja-JP) /ViewerPreferences << /DisplayDocTitle true >> >>",
         2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Rotate %d /Contents 4 0 R "
-           b"/Resources << /Font << /F1 5 0 R >> /ProcSet [/PDF /Text] >> >>" % (size[0], size[1], rotate),
+        b"/Resources << /Font << /F1 5 0 R >> /ProcSet [/PDF /Text] >> >>" % (size[0], size[1], rotate),
         4: stream(zlib.compress(content), b"/Filter /FlateDecode "),
-        5: b"<< /Type /Font /Subtype /Type0 /BaseFont /MS-Mincho /Encoding " + encoding + b" /DescendantFonts [6 0 R] >>",
+        5: b"<< /Type /Font /Subtype /Type0 /BaseFont /MS-Mincho /Encoding "
+        + encoding
+        + b" /DescendantFonts [6 0 R] >>",
         6: b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /MS-Mincho "
-           b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1) /Supplement 2 >> /FontDescriptor 7 0 R /DW 1000 >>",
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1) /Supplement 2 >> /FontDescriptor 7 0 R /DW 1000 >>",
         7: b"<< /Type /FontDescriptor /FontName /MS-Mincho /Flags 6 /FontBBox [0 -141 1000 859] /ItalicAngle 0 "
-           b"/Ascent 859 /Descent -141 /CapHeight 859 /StemV 80 >>",
+        b"/Ascent 859 /Descent -141 /CapHeight 859 /StemV 80 >>",
         8: b"<< /Producer (" + producer + b") /Title " + _utf16(lines[0]) + b" >>",
     }
     return build(objects, trailer_extra=b"/Info 8 0 R ")
@@ -357,7 +393,12 @@ def ichitaro_packet() -> bytes:
     return _japanese_text_objects(
         vertical=False,
         producer=b"JUST PDF 5",
-        lines=["令和8年第4回定例会 議案第12号", "町税条例の一部を改正する条例について", "提出者 町長", "理由 地方税法の改正に伴うもの"],
+        lines=[
+            "令和8年第4回定例会 議案第12号",
+            "町税条例の一部を改正する条例について",
+            "提出者 町長",
+            "理由 地方税法の改正に伴うもの",
+        ],
     )
 
 
@@ -367,7 +408,12 @@ def vertical_text_packet() -> bytes:
         vertical=True,
         rotate=90,
         producer=b"JUST PDF 5",
-        lines=["一般質問通告書", "質問者 三番 山田太郎", "一 町立図書館の運営について", "二 防災行政無線の更新について"],
+        lines=[
+            "一般質問通告書",
+            "質問者 三番 山田太郎",
+            "一 町立図書館の運営について",
+            "二 防災行政無線の更新について",
+        ],
     )
 
 
@@ -378,12 +424,14 @@ def word_packet() -> bytes:
     import pikepdf
     import weasyprint
 
-    html = ("<html lang='ja'><head><meta charset='utf-8'><style>@page{size:A4;margin:20mm} body{font-family:"
-            "'Noto Serif CJK JP','Noto Sans CJK JP',serif;font-size:11pt} section{page-break-after:always}</style>"
-            "</head><body><section><h1>議案第13号</h1><p>令和8年度一般会計補正予算（第3号）</p>"
-            "<p>根拠法令: <a href='https://laws.e-gov.go.jp/law/322AC0000000067'>地方自治法</a></p>"
-            "<p><a href='#p2'>歳出の説明へ</a></p></section>"
-            "<section id='p2'><h1>歳出</h1><p>第2款 総務費 第1項 総務管理費 百二十万円</p></section></body></html>")
+    html = (
+        "<html lang='ja'><head><meta charset='utf-8'><style>@page{size:A4;margin:20mm} body{font-family:"
+        "'Noto Serif CJK JP','Noto Sans CJK JP',serif;font-size:11pt} section{page-break-after:always}</style>"
+        "</head><body><section><h1>議案第13号</h1><p>令和8年度一般会計補正予算（第3号）</p>"
+        "<p>根拠法令: <a href='https://laws.e-gov.go.jp/law/322AC0000000067'>地方自治法</a></p>"
+        "<p><a href='#p2'>歳出の説明へ</a></p></section>"
+        "<section id='p2'><h1>歳出</h1><p>第2款 総務費 第1項 総務管理費 百二十万円</p></section></body></html>"
+    )
     data = weasyprint.HTML(string=html).write_pdf()
     with pikepdf.open(io.BytesIO(data)) as pdf:
         pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)

@@ -11,8 +11,16 @@ from collections.abc import Callable
 PAGE_CONTENT = b"BT /F1 24 Tf 72 720 Td (Council) Tj ET"
 
 
-def build(objects: dict[int, bytes], *, root: int = 1, prefix: bytes = b"", trailer_extra: bytes = b"",
-          header: bytes = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", suffix: bytes = b"", xref: bool = True) -> bytes:
+def build(
+    objects: dict[int, bytes],
+    *,
+    root: int = 1,
+    prefix: bytes = b"",
+    trailer_extra: bytes = b"",
+    header: bytes = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+    suffix: bytes = b"",
+    xref: bool = True,
+) -> bytes:
     """Serialize numbered objects (their bodies) into a PDF with a correct xref table."""
     out = bytearray(prefix + header)
     offsets = {}
@@ -37,13 +45,18 @@ def stream(data: bytes, extra: bytes = b"") -> bytes:
     return b"<< /Length %d " % len(data) + extra + b">>\nstream\n" + data + b"\nendstream"
 
 
-def simple_objects(*, content: bytes = PAGE_CONTENT, page_extra: bytes = b"", catalog_extra: bytes = b"",
-                   content_extra: bytes = b"") -> dict[int, bytes]:
+def simple_objects(
+    *,
+    content: bytes = PAGE_CONTENT,
+    page_extra: bytes = b"",
+    catalog_extra: bytes = b"",
+    content_extra: bytes = b"",
+) -> dict[int, bytes]:
     return {
         1: b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
         2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-           b"/Resources << /Font << /F1 5 0 R >> >> " + page_extra + b">>",
+        b"/Resources << /Font << /F1 5 0 R >> >> " + page_extra + b">>",
         4: stream(content, content_extra),
         5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     }
@@ -72,7 +85,7 @@ def looping_xref() -> bytes:
     data = bytes(update)
     marker = b"trailer\n<< /Size 6 /Root 1 0 R "
     i = data.index(marker)
-    looped = data[:i] + marker + b"/Prev %d " % second + data[i + len(marker):]
+    looped = data[:i] + marker + b"/Prev %d " % second + data[i + len(marker) :]
     # Keep byte offsets: the inserted /Prev shifted everything after it, so rebuild the tail.
     shift = len(looped) - len(data)
     second_shifted = second + shift
@@ -103,8 +116,10 @@ def huge_object_stream() -> bytes:
     objects[2] = b"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 >>"
     header_part = b"6 0 "
     page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>"
-    objects[7] = stream(zlib.compress(header_part + page),
-                        b"/Type /ObjStm /N 2000000000 /First 999999999999 /Filter /FlateDecode ")
+    objects[7] = stream(
+        zlib.compress(header_part + page),
+        b"/Type /ObjStm /N 2000000000 /First 999999999999 /Filter /FlateDecode ",
+    )
     return build_with_xref_stream(objects, {6: (7, 0)})
 
 
@@ -141,19 +156,26 @@ def decompression_bomb(megabytes: int = 1024) -> bytes:
 def image_bomb() -> bytes:
     """An image XObject declaring 100000 x 100000 pixels (30 GB of RGB) from a tiny stream."""
     objects = simple_objects(content=b"q 612 0 0 792 0 0 cm /Im1 Do Q")
-    objects[3] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-                  b"/Resources << /XObject << /Im1 6 0 R >> >> >>")
+    objects[3] = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /XObject << /Im1 6 0 R >> >> >>"
+    )
     data = _zeros_deflated(64 * 1024 * 1024)
-    objects[6] = stream(data, b"/Type /XObject /Subtype /Image /Width 100000 /Height 100000 "
-                              b"/ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode ")
+    objects[6] = stream(
+        data,
+        b"/Type /XObject /Subtype /Image /Width 100000 /Height 100000 "
+        b"/ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode ",
+    )
     return build(objects)
 
 
 def javascript_in_link() -> bytes:
     """A link annotation that runs JavaScript when clicked."""
     objects = simple_objects(page_extra=b"/Annots [6 0 R] ")
-    objects[6] = (b"<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] "
-                  b"/A << /S /JavaScript /JS (app.alert\\(document.cookie\\)) >> >>")
+    objects[6] = (
+        b"<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] "
+        b"/A << /S /JavaScript /JS (app.alert\\(document.cookie\\)) >> >>"
+    )
     return build(objects)
 
 
@@ -176,9 +198,11 @@ def build_with_xref_stream(objects: dict[int, bytes], compressed: dict[int, tupl
             rows.append(b"\x01" + offsets[number].to_bytes(4, "big") + b"\x00")
         else:
             rows.append(b"\x00\x00\x00\x00\x00\x00")
-    body += (b"%d 0 obj\n" % xref_number
-             + stream(b"".join(rows), b"/Type /XRef /Size %d /W [1 4 1] /Root 1 0 R " % (xref_number + 1))
-             + b"\nendobj\n")
+    body += (
+        b"%d 0 obj\n" % xref_number
+        + stream(b"".join(rows), b"/Type /XRef /Size %d /W [1 4 1] /Root 1 0 R " % (xref_number + 1))
+        + b"\nendobj\n"
+    )
     body += b"startxref\n%d\n%%%%EOF\n" % offsets[xref_number]
     return bytes(body)
 
@@ -187,15 +211,19 @@ def javascript_hidden_in_object_stream() -> bytes:
     """The catalog's /OpenAction is a JavaScript action stored compressed in an object stream."""
     objects = simple_objects(catalog_extra=b"/OpenAction 6 0 R ")
     header_part = b"6 0 "
-    objects[7] = stream(zlib.compress(header_part + b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>"),
-                        b"/Type /ObjStm /N 1 /First %d /Filter /FlateDecode " % len(header_part))
+    objects[7] = stream(
+        zlib.compress(header_part + b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>"),
+        b"/Type /ObjStm /N 1 /First %d /Filter /FlateDecode " % len(header_part),
+    )
     return build_with_xref_stream(objects, {6: (7, 0)})
 
 
 def launch_action() -> bytes:
     objects = simple_objects(page_extra=b"/Annots [6 0 R] ")
-    objects[6] = (b"<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] "
-                  b"/A << /S /Launch /F (C:\\\\Windows\\\\System32\\\\calc.exe) /NewWindow true >> >>")
+    objects[6] = (
+        b"<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] "
+        b"/A << /S /Launch /F (C:\\\\Windows\\\\System32\\\\calc.exe) /NewWindow true >> >>"
+    )
     return build(objects)
 
 
@@ -247,8 +275,11 @@ def junk_before_header() -> bytes:
 
 def polyglot_html() -> bytes:
     """An HTML page that is also a PDF (readers search the first kilobyte for the header)."""
-    return build(simple_objects(), prefix=b"<html><body><script>alert(document.domain)</script><!--\n",
-                 suffix=b"-->\n</body></html>\n")
+    return build(
+        simple_objects(),
+        prefix=b"<html><body><script>alert(document.domain)</script><!--\n",
+        suffix=b"-->\n</body></html>\n",
+    )
 
 
 def polyglot_zip() -> bytes:
@@ -289,7 +320,7 @@ def incremental_update() -> bytes:
     """The control with its page text replaced by an incremental update: a second body, xref
     section and %%EOF appended, the new trailer's /Prev pointing at the first (how editors save)."""
     body = valid()
-    first_xref = int(body[body.rindex(b"startxref"):].split()[1])
+    first_xref = int(body[body.rindex(b"startxref") :].split()[1])
     out = bytearray(body)
     offset = len(out)
     out += b"4 0 obj\n" + stream(b"BT /F1 24 Tf 72 720 Td (Council, amended) Tj ET") + b"\nendobj\n"
@@ -324,10 +355,12 @@ def weasyprint_document() -> bytes:
     """Two A4 pages of Japanese text from WeasyPrint, the platform's own PDF writer."""
     import weasyprint
 
-    html = ("<html lang='ja'><head><meta charset='utf-8'><style>@page{size:A4} body{font-family:"
-            "'Noto Sans CJK JP',sans-serif} section{page-break-after:always}</style></head><body>"
-            "<section><h1>議案第1号</h1><p>町税条例の一部を改正する条例について</p></section>"
-            "<section><h1>議案第2号</h1><p>一般会計補正予算</p></section></body></html>")
+    html = (
+        "<html lang='ja'><head><meta charset='utf-8'><style>@page{size:A4} body{font-family:"
+        "'Noto Sans CJK JP',sans-serif} section{page-break-after:always}</style></head><body>"
+        "<section><h1>議案第1号</h1><p>町税条例の一部を改正する条例について</p></section>"
+        "<section><h1>議案第2号</h1><p>一般会計補正予算</p></section></body></html>"
+    )
     return weasyprint.HTML(string=html).write_pdf()
 
 

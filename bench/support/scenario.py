@@ -29,14 +29,23 @@ def session_key_for(user) -> str:
 def make_document(org, *, pages: int = 12, agenda_item=None) -> Document:
     """A released members' document with one version (no file: live state only needs the metadata)."""
     doc = Document.objects.create(
-        council=org["council"], body=org["plenary"], title="議案第45号 町税条例の一部改正について",
-        visibility=Document.Visibility.MEMBERS, release_state=Document.Release.RELEASED,
+        council=org["council"],
+        body=org["plenary"],
+        title="議案第45号 町税条例の一部改正について",
+        visibility=Document.Visibility.MEMBERS,
+        release_state=Document.Release.RELEASED,
         released_at=timezone.now(),
     )
     DocumentVersion.objects.create(
-        document=doc, number=1, served_file=f"documents/served/x{doc.pk}.pdf",
-        original_file=f"documents/original/x{doc.pk}.pdf", original_name="x.pdf",
-        original_sha256="0" * 64, served_sha256="0" * 64, size=1000, page_count=pages,
+        document=doc,
+        number=1,
+        served_file=f"documents/served/x{doc.pk}.pdf",
+        original_file=f"documents/original/x{doc.pk}.pdf",
+        original_name="x.pdf",
+        original_sha256="0" * 64,
+        served_sha256="0" * 64,
+        size=1000,
+        page_count=pages,
     )
     if agenda_item is not None:
         from meetings.models import AgendaItemDocument
@@ -49,5 +58,7 @@ def open_with_everyone_present(sitting: Sitting, people, clerk_user) -> Sitting:
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN)
     sitting.refresh_from_db()
     for person in people:
-        roll.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user)
+        roll.attendance_mark(
+            sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user
+        )
     return sitting

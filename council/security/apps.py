@@ -1,4 +1,5 @@
 """Hardening: audit immutability, backups, sign-in throttling and second factors."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -104,12 +104,16 @@ def backup(dest: Path | str, *, alias: str = "default") -> BackupResult:
         sqlite_online_backup(db["NAME"], db_file)
         integrity = sqlite3.connect(str(db_file)).execute("PRAGMA integrity_check").fetchone()[0]
         if integrity != "ok":
-            raise BackupError(_("The database copy failed its integrity check: %(detail)s") % {"detail": integrity})
+            raise BackupError(
+                _("The database copy failed its integrity check: %(detail)s") % {"detail": integrity}
+            )
     elif engine == "postgresql":
         db_file = dest / PG_FILE
         _pg_dump(db, db_file)
     else:
-        raise BackupError(_("Backups of the %(engine)s database engine are not supported.") % {"engine": engine})
+        raise BackupError(
+            _("Backups of the %(engine)s database engine are not supported.") % {"engine": engine}
+        )
     media = _copy_media(Path(settings.MEDIA_ROOT), dest / MEDIA_DIR)
     finished = datetime.datetime.now(datetime.UTC)
     manifest = {
@@ -126,8 +130,14 @@ def backup(dest: Path | str, *, alias: str = "default") -> BackupResult:
 
 
 def _pg_env(db: dict) -> tuple[list[str], dict[str, str]]:
-    args = ["-h", str(db.get("HOST") or "127.0.0.1"), "-p", str(db.get("PORT") or 5432),
-            "-U", str(db.get("USER") or "postgres")]
+    args = [
+        "-h",
+        str(db.get("HOST") or "127.0.0.1"),
+        "-p",
+        str(db.get("PORT") or 5432),
+        "-U",
+        str(db.get("USER") or "postgres"),
+    ]
     env = os.environ.copy()
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = str(db["PASSWORD"])  # passed by environment, never on the command line
@@ -198,8 +208,17 @@ def restore(source: Path | str, *, alias: str = "default", replace: bool = False
             src.close()
     else:
         args, env = _pg_env(db)
-        cmd = [_pg_tool("pg_restore"), *args, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-               "-d", str(db["NAME"]), str(source / manifest["database_file"])]
+        cmd = [
+            _pg_tool("pg_restore"),
+            *args,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "-d",
+            str(db["NAME"]),
+            str(source / manifest["database_file"]),
+        ]
         result = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise BackupError(_("pg_restore failed: %(detail)s") % {"detail": result.stderr.strip()})

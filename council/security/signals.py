@@ -43,7 +43,11 @@ def close_sockets_if_access_lost(user_id: int) -> None:
 @receiver(pre_save, sender=User, dispatch_uid="security.user_pre_save")
 def _remember_user(sender, instance, raw=False, update_fields=None, **kwargs):
     instance._security_before = None
-    if raw or instance.pk is None or (update_fields is not None and not {"password", "is_active"} & set(update_fields)):
+    if (
+        raw
+        or instance.pk is None
+        or (update_fields is not None and not {"password", "is_active"} & set(update_fields))
+    ):
         return  # e.g. last_login at each sign-in: nothing to compare
     instance._security_before = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
 
@@ -96,8 +100,9 @@ def _remember_membership(sender, instance, raw=False, **kwargs):
     instance._security_before = None
     if raw or instance.pk is None:
         return
-    instance._security_before = Membership.objects.filter(pk=instance.pk).values("role", "end", "start",
-                                                                                 "body_id").first()
+    instance._security_before = (
+        Membership.objects.filter(pk=instance.pk).values("role", "end", "start", "body_id").first()
+    )
 
 
 @receiver(post_save, sender=Membership, dispatch_uid="security.membership_saved")
@@ -107,7 +112,11 @@ def _membership_saved(sender, instance, created, raw=False, **kwargs):
     if raw or created or before is None:
         return  # a new membership grants; the next connection sees it
     if (before["role"], before["end"], before["start"], before["body_id"]) != (
-            instance.role, instance.end, instance.start, instance.body_id):
+        instance.role,
+        instance.end,
+        instance.start,
+        instance.body_id,
+    ):
         _close_for_person(instance.person_id)
 
 

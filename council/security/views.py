@@ -88,12 +88,12 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             auth_login(request, user, backend=pending["backend"])  # rotates the session key
             otp_login(request, device)
             target = pending.get("next") or ""
-            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
+            if not url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
                 target = reverse(settings.LOGIN_REDIRECT_URL)
             return redirect(target)
-    return render(request, "security/second_factor.html", {"error": error},
-                  status=400 if error else 200)
+    return render(request, "security/second_factor.html", {"error": error}, status=400 if error else 200)
 
 
 @login_required
@@ -113,7 +113,9 @@ def totp(request: HttpRequest) -> HttpResponse:
             else:
                 device = services.totp_confirm(user=request.user, token=request.POST.get("token", ""))
                 otp_login(request, device)
-                messages.success(request, _("The second factor is on. You will be asked for a code at each sign-in."))
+                messages.success(
+                    request, _("The second factor is on. You will be asked for a code at each sign-in.")
+                )
             return redirect("security:totp")
         except services.SecurityError as exc:
             error = exc.text
@@ -134,7 +136,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        messages.success(self.request, _("Your password was changed. Other devices signed in as you are signed out."))
+        messages.success(
+            self.request, _("Your password was changed. Other devices signed in as you are signed out.")
+        )
         return response
 
 

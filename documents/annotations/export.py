@@ -23,7 +23,7 @@ from documents.models import DocumentVersion
 def _rgb(colour: str) -> tuple[float, float, float]:
     colour = colour.lstrip("#")
     try:
-        return tuple(int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
+        return tuple(int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
     except ValueError:
         return (0.8, 0.1, 0.1)
 
@@ -91,8 +91,14 @@ def _note_marker(annotation: Annotation, frame: _PageFrame) -> tuple[list[str], 
     x, y = frame.point(annotation.geometry.get("x", 0), annotation.geometry.get("y", 0))
     size = max(frame.display_width * 0.025, 8)
     r, g, b = _rgb(annotation.colour)
-    ops = ["q", "1 0.92 0.23 rg", f"{r:.3f} {g:.3f} {b:.3f} RG", "0.8 w",
-           f"{x:.2f} {y - size:.2f} {size:.2f} {size:.2f} re B", "Q"]
+    ops = [
+        "q",
+        "1 0.92 0.23 rg",
+        f"{r:.3f} {g:.3f} {b:.3f} RG",
+        "0.8 w",
+        f"{x:.2f} {y - size:.2f} {size:.2f} {size:.2f} re B",
+        "Q",
+    ]
     return ops, (x, y)
 
 
@@ -102,7 +108,9 @@ def annotated_pdf(*, version: DocumentVersion, annotations: list[Annotation]) ->
     for annotation in annotations:
         by_page[annotation.page].append(annotation)
     with version.served_file.open("rb") as source, pikepdf.open(io.BytesIO(source.read())) as pdf:
-        highlight_state = pdf.make_indirect(Dictionary(Type=Name.ExtGState, CA=0.35, ca=0.35, BM=Name.Multiply))
+        highlight_state = pdf.make_indirect(
+            Dictionary(Type=Name.ExtGState, CA=0.35, ca=0.35, BM=Name.Multiply)
+        )
         for number, items in sorted(by_page.items()):
             if not 1 <= number <= len(pdf.pages):
                 continue
@@ -130,9 +138,14 @@ def annotated_pdf(*, version: DocumentVersion, annotations: list[Annotation]) ->
             for annotation, (x, y) in notes:
                 r, g, b = _rgb(annotation.colour)
                 note = Dictionary(
-                    Type=Name.Annot, Subtype=Name.Text, Rect=Array([x, y - 20, x + 20, y]),
-                    Contents=pikepdf.String(annotation.text), Name=Name.Comment, C=Array([r, g, b]),
-                    F=4, T=pikepdf.String(""),
+                    Type=Name.Annot,
+                    Subtype=Name.Text,
+                    Rect=Array([x, y - 20, x + 20, y]),
+                    Contents=pikepdf.String(annotation.text),
+                    Name=Name.Comment,
+                    C=Array([r, g, b]),
+                    F=4,
+                    T=pikepdf.String(""),
                 )
                 if "/Annots" not in page.obj:
                     page.obj.Annots = pdf.make_indirect(Array())

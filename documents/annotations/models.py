@@ -95,7 +95,9 @@ class Bookmark(models.Model):
 class OfflineDevice(models.Model):
     """A browser that keeps an offline packet. Revoking it wipes the copy when it next connects."""
 
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offline_devices")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offline_devices"
+    )
     device_id = models.UUIDField(unique=True)
     label = models.CharField(_("device"), max_length=200, blank=True)
     registered_at = models.DateTimeField(default=timezone.now)

@@ -61,16 +61,29 @@ def search_notes(*, user, query: str, limit: int = 100) -> list[NoteHit]:
     if not needle:
         return []
     notes = (
-        own_annotations(user).filter(kind=Annotation.Kind.NOTE).exclude(text="")
-        .select_related("document", "version").order_by("-updated_at")
+        own_annotations(user)
+        .filter(kind=Annotation.Kind.NOTE)
+        .exclude(text="")
+        .select_related("document", "version")
+        .order_by("-updated_at")
     )
     hits = []
     for note in notes.iterator(chunk_size=500):
         # Python-side match: Django's icontains does not normalize full-width forms, and a
         # member's notes are few enough to scan.
         if needle.casefold() in _normal(note.text).casefold():
-            hits.append(NoteHit(note.document, note.version, note.page, note.text, note.kind, note.needs_review,
-                                note.conflict_of_id is not None, note.client_id))
+            hits.append(
+                NoteHit(
+                    note.document,
+                    note.version,
+                    note.page,
+                    note.text,
+                    note.kind,
+                    note.needs_review,
+                    note.conflict_of_id is not None,
+                    note.client_id,
+                )
+            )
             if len(hits) >= limit:
                 break
     return hits
@@ -80,19 +93,33 @@ def my_notes(user, *, query: str = "") -> list[NoteHit]:
     """Every note, highlight and drawing of the member across all documents (grouped by the page)."""
     if query:
         return search_notes(user=user, query=query, limit=500)
-    rows = own_annotations(user).select_related("document", "version").order_by(
-        "document__title", "document_id", "version__number", "page", "id"
+    rows = (
+        own_annotations(user)
+        .select_related("document", "version")
+        .order_by("document__title", "document_id", "version__number", "page", "id")
     )
-    return [NoteHit(a.document, a.version, a.page, a.text, a.kind, a.needs_review, a.conflict_of_id is not None,
-                    a.client_id)
-            for a in rows[:2000]]
+    return [
+        NoteHit(
+            a.document,
+            a.version,
+            a.page,
+            a.text,
+            a.kind,
+            a.needs_review,
+            a.conflict_of_id is not None,
+            a.client_id,
+        )
+        for a in rows[:2000]
+    ]
 
 
 def current_version_ids(document_ids) -> set[int]:
     latest: dict[int, int] = {}
-    for doc_id, version_id in DocumentVersion.objects.filter(document_id__in=set(document_ids)).order_by(
-        "document_id", "number"
-    ).values_list("document_id", "id"):
+    for doc_id, version_id in (
+        DocumentVersion.objects.filter(document_id__in=set(document_ids))
+        .order_by("document_id", "number")
+        .values_list("document_id", "id")
+    ):
         latest[doc_id] = version_id
     return set(latest.values())
 
@@ -100,14 +127,20 @@ def current_version_ids(document_ids) -> set[int]:
 def my_bookmarks(user) -> QuerySet[Bookmark]:
     if not getattr(user, "is_authenticated", False):
         return Bookmark.objects.none()
-    return Bookmark.objects.filter(member=user).select_related("document", "version").order_by(
-        "document__title", "page"
+    return (
+        Bookmark.objects.filter(member=user)
+        .select_related("document", "version")
+        .order_by("document__title", "page")
     )
 
 
 def needing_review(user) -> QuerySet[Annotation]:
     """Notes left on a changed page by a replacement (差し替え), waiting for their member."""
-    return own_annotations(user).filter(needs_review=True).select_related("document", "version", "review_version")
+    return (
+        own_annotations(user)
+        .filter(needs_review=True)
+        .select_related("document", "version", "review_version")
+    )
 
 
 def own_flagged(user, client_id) -> Annotation | None:
@@ -148,8 +181,11 @@ def packet_for(user, *, today=None) -> list[PacketItem]:
     today = today or timezone.localdate()
     upcoming = _upcoming_documents[0](user, today)
     documents = (
-        visible_documents(user).filter(released_q()).filter(pk__in=list(upcoming))
-        .exclude(visibility=Document.Visibility.CLOSED_SESSION).distinct()
+        visible_documents(user)
+        .filter(released_q())
+        .filter(pk__in=list(upcoming))
+        .exclude(visibility=Document.Visibility.CLOSED_SESSION)
+        .distinct()
     )
     items = []
     for document in documents.order_by("title", "pk"):

@@ -90,7 +90,12 @@ def carry_forward(*, old: DocumentVersion, new: DocumentVersion, unchanged_pages
         audit_record(
             action="annotations.carried_forward",
             target=new,
-            data={"old_version": old.pk, "moved": moved, "needs_review": flagged, "bookmarks_moved": bookmarks_moved},
+            data={
+                "old_version": old.pk,
+                "moved": moved,
+                "needs_review": flagged,
+                "bookmarks_moved": bookmarks_moved,
+            },
         )
 
 
@@ -105,8 +110,14 @@ def review_resolve(*, member, annotation: Annotation, move_to_page: int | None) 
             if current is None or not 1 <= move_to_page <= current.page_count:
                 raise AnnotationError(_("That page does not exist in the current version."))
             Annotation.objects.create(
-                member=member, document=annotation.document, version=current, page=move_to_page,
-                kind=annotation.kind, colour=annotation.colour, geometry=annotation.geometry, text=annotation.text,
+                member=member,
+                document=annotation.document,
+                version=current,
+                page=move_to_page,
+                kind=annotation.kind,
+                colour=annotation.colour,
+                geometry=annotation.geometry,
+                text=annotation.text,
             )
         annotation.needs_review = False
         annotation.save(update_fields=["needs_review"])
@@ -169,8 +180,9 @@ def serialize(annotation: Annotation) -> dict[str, Any]:
     }
 
 
-def _conflict_copy(*, winner: Annotation, text: str, winning_text: str, colour: str, geometry: dict,
-                   seed: str) -> Annotation | None:
+def _conflict_copy(
+    *, winner: Annotation, text: str, winning_text: str, colour: str, geometry: dict, seed: str
+) -> Annotation | None:
     """Keep the losing text as a note of its own next to the winner. Same seed, same copy."""
     if not text.strip() or text == winning_text:
         return None
@@ -180,10 +192,16 @@ def _conflict_copy(*, winner: Annotation, text: str, winning_text: str, colour: 
         return existing
     anchor = geometry if winner.kind == Annotation.Kind.NOTE else {"x": 0.05, "y": 0.05}
     return Annotation.objects.create(
-        member_id=winner.member_id, document_id=winner.document_id, version_id=winner.version_id, page=winner.page,
-        kind=Annotation.Kind.NOTE, colour=colour,
+        member_id=winner.member_id,
+        document_id=winner.document_id,
+        version_id=winner.version_id,
+        page=winner.page,
+        kind=Annotation.Kind.NOTE,
+        colour=colour,
         geometry={"x": min(anchor.get("x", 0) + 0.03, 1.0), "y": min(anchor.get("y", 0) + 0.03, 1.0)},
-        text=text, client_id=client_id, conflict_of=winner,
+        text=text,
+        client_id=client_id,
+        conflict_of=winner,
     )
 
 
@@ -230,8 +248,17 @@ def _apply_one(*, member, change: dict[str, Any], now: datetime.datetime) -> dic
             raise AnnotationError(_("That page does not exist in this document."))
         _refuse_superseded(version)
         annotation = Annotation(
-            member=member, document=version.document, version=version, page=page, kind=kind, colour=colour,
-            geometry=geometry, text=text, client_id=client_id, created_at=updated_at, updated_at=updated_at,
+            member=member,
+            document=version.document,
+            version=version,
+            page=page,
+            kind=kind,
+            colour=colour,
+            geometry=geometry,
+            text=text,
+            client_id=client_id,
+            created_at=updated_at,
+            updated_at=updated_at,
             deleted_at=now if deleted else None,
         )
         try:
@@ -258,12 +285,20 @@ def _apply_one(*, member, change: dict[str, Any], now: datetime.datetime) -> dic
         if incoming_wins:
             if not existing.deleted_at:
                 copy = _conflict_copy(
-                    winner=existing, text=existing.text, winning_text=text, colour=existing.colour,
-                    geometry=existing.geometry, seed=f"server:{existing.revision}",
+                    winner=existing,
+                    text=existing.text,
+                    winning_text=text,
+                    colour=existing.colour,
+                    geometry=existing.geometry,
+                    seed=f"server:{existing.revision}",
                 )
         elif not deleted:
             copy = _conflict_copy(
-                winner=existing, text=text, winning_text=existing.text, colour=colour, geometry=geometry,
+                winner=existing,
+                text=text,
+                winning_text=existing.text,
+                colour=colour,
+                geometry=geometry,
                 seed=f"device:{base}:{updated_at.isoformat()}",
             )
     if incoming_wins:
@@ -280,7 +315,9 @@ def _apply_one(*, member, change: dict[str, Any], now: datetime.datetime) -> dic
     return result
 
 
-def annotations_sync(*, member, changes: list[dict[str, Any]], device_id: str | None = None) -> dict[str, Any]:
+def annotations_sync(
+    *, member, changes: list[dict[str, Any]], device_id: str | None = None
+) -> dict[str, Any]:
     """Apply a batch of changes from one of the member's devices (online or coming back online).
 
     Each change names its annotation by ``client_id`` and the ``base_revision`` it was made on.
@@ -302,7 +339,9 @@ def annotations_sync(*, member, changes: list[dict[str, Any]], device_id: str | 
             with transaction.atomic():
                 results.append(_apply_one(member=member, change=change, now=now))
         except AnnotationError as exc:
-            results.append({"client_id": str(change.get("client_id")), "status": "rejected", "error": str(exc)})
+            results.append(
+                {"client_id": str(change.get("client_id")), "status": "rejected", "error": str(exc)}
+            )
     return {"revoked": False, "results": results}
 
 
@@ -316,7 +355,9 @@ def bookmark_toggle(*, member, version: DocumentVersion, page: int, label: str =
     if not 1 <= page <= version.page_count:
         raise AnnotationError(_("That page does not exist in this document."))
     with transaction.atomic():
-        existing = Bookmark.objects.select_for_update().filter(member=member, version=version, page=page).first()
+        existing = (
+            Bookmark.objects.select_for_update().filter(member=member, version=version, page=page).first()
+        )
         if existing:
             existing.delete()
             return None
@@ -351,7 +392,9 @@ def device_packet_issued(*, member, device_id: str, label: str = "") -> OfflineD
         if device is not None and device.member_id != member.pk:
             raise AnnotationError(_("This device is not known."))
         if device is not None and device.revoked_at:
-            raise DeviceRevoked(_("This device's offline access was revoked. Its offline copy has been removed."))
+            raise DeviceRevoked(
+                _("This device's offline access was revoked. Its offline copy has been removed.")
+            )
         created = device is None
         if created:
             device = OfflineDevice(member=member, device_id=uid, registered_at=now)
@@ -362,7 +405,9 @@ def device_packet_issued(*, member, device_id: str, label: str = "") -> OfflineD
         device.wiped_at = None
         device.save()
         audit_record(
-            action="offline.packet_issued", actor=member, target=device,
+            action="offline.packet_issued",
+            actor=member,
+            target=device,
             data={"expires_at": device.expires_at.isoformat(), "new_device": created},
         )
     return device
@@ -399,8 +444,12 @@ def device_wiped(*, member, device_id: str) -> None:
             return
         device.wiped_at = timezone.now()
         device.save(update_fields=["wiped_at"])
-        audit_record(action="offline.copy_removed", actor=member if signed_in else None, target=device,
-                     data={"revoked": device.revoked_at is not None})
+        audit_record(
+            action="offline.copy_removed",
+            actor=member if signed_in else None,
+            target=device,
+            data={"revoked": device.revoked_at is not None},
+        )
 
 
 def devices_revoke(*, actor, member, device_pk: int | None = None) -> int:
@@ -416,7 +465,10 @@ def devices_revoke(*, actor, member, device_pk: int | None = None) -> int:
             raise AnnotationError(_("There is no device to revoke."))
         OfflineDevice.objects.filter(pk__in=ids).update(revoked_at=timezone.now(), revoked_by=actor)
         audit_record(
-            action="offline.devices_revoked", actor=actor, target_type="auth.user", target_id=member.pk,
+            action="offline.devices_revoked",
+            actor=actor,
+            target_type="auth.user",
+            target_id=member.pk,
             data={"devices": ids},
         )
     return len(ids)

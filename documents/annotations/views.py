@@ -52,20 +52,32 @@ def reader_url(document_id: int, version_id: int | None = None, page: int = 1) -
 
 # The JSON the reader layer and the offline worker send (``static/js/annotations``, ``static/js/offline``).
 _ID = {"type": ["integer", "string"]}
-SYNC = {"properties": {"changes": {"type": "array", "items": {"type": "object"}, "maxItems": 1000},
-                       "device_id": {"type": ["string", "null"], "maxLength": 100}},
-        "required": ["changes"]}
-BOOKMARK = {"properties": {"version": _ID, "page": {"type": "integer"}, "label": {"type": ["string", "null"]}},
-            "required": ["version", "page"]}
-PACKET = {"properties": {"device_id": {"type": "string", "minLength": 1, "maxLength": 100},
-                         "label": {"type": ["string", "null"], "maxLength": 300}},
-          "required": ["device_id"]}
+SYNC = {
+    "properties": {
+        "changes": {"type": "array", "items": {"type": "object"}, "maxItems": 1000},
+        "device_id": {"type": ["string", "null"], "maxLength": 100},
+    },
+    "required": ["changes"],
+}
+BOOKMARK = {
+    "properties": {"version": _ID, "page": {"type": "integer"}, "label": {"type": ["string", "null"]}},
+    "required": ["version", "page"],
+}
+PACKET = {
+    "properties": {
+        "device_id": {"type": "string", "minLength": 1, "maxLength": 100},
+        "label": {"type": ["string", "null"], "maxLength": 300},
+    },
+    "required": ["device_id"],
+}
 _PACKET = jsoninput.validator(PACKET)
 
 
 def _annotatable_version(user, version_id) -> DocumentVersion:
     """A version whose document the member may see (their own notes may sit on older versions)."""
-    version = DocumentVersion.objects.select_related("document", "document__body").filter(pk=version_id).first()
+    version = (
+        DocumentVersion.objects.select_related("document", "document__body").filter(pk=version_id).first()
+    )
     if version is None or not permissions.can_annotate(user, version.document):
         raise Http404("No such document")
     return version
@@ -91,13 +103,15 @@ def _api_login_required(view):
 def api_version(request: HttpRequest, version_id: int) -> HttpResponse:
     """The member's own annotations and bookmarks on one version."""
     version = _annotatable_version(request.user, version_id)
-    return JsonResponse({
-        "version": version.pk,
-        "document": version.document_id,
-        "annotations": [services.serialize(a) for a in selectors.annotations_for(request.user, version)],
-        "bookmarks": list(selectors.bookmarks_for(request.user, version).values_list("page", flat=True)),
-        "review_count": selectors.needing_review(request.user).filter(document=version.document).count(),
-    })
+    return JsonResponse(
+        {
+            "version": version.pk,
+            "document": version.document_id,
+            "annotations": [services.serialize(a) for a in selectors.annotations_for(request.user, version)],
+            "bookmarks": list(selectors.bookmarks_for(request.user, version).values_list("page", flat=True)),
+            "review_count": selectors.needing_review(request.user).filter(document=version.document).count(),
+        }
+    )
 
 
 @_api_login_required
@@ -106,8 +120,9 @@ def api_version(request: HttpRequest, version_id: int) -> HttpResponse:
 def api_sync(request: HttpRequest, body: dict) -> HttpResponse:
     """A batch of changes from one of the member's devices (see services.annotations_sync)."""
     try:
-        result = services.annotations_sync(member=request.user, changes=body["changes"],
-                                           device_id=body.get("device_id"))
+        result = services.annotations_sync(
+            member=request.user, changes=body["changes"], device_id=body.get("device_id")
+        )
     except services.AnnotationError as exc:
         return refusal_response(exc)
     return JsonResponse(result)
@@ -120,8 +135,9 @@ def api_bookmark(request: HttpRequest, body: dict) -> HttpResponse:
     version = _annotatable_version(request.user, body["version"])
     page = body["page"]
     try:
-        bookmark = services.bookmark_toggle(member=request.user, version=version, page=page,
-                                            label=str(body.get("label") or ""))
+        bookmark = services.bookmark_toggle(
+            member=request.user, version=version, page=page, label=str(body.get("label") or "")
+        )
     except services.AnnotationError as exc:
         return refusal_response(exc)
     return JsonResponse({"page": page, "bookmarked": bookmark is not None})
@@ -136,12 +152,25 @@ def api_notes_search(request: HttpRequest) -> HttpResponse:
     hits = selectors.search_notes(user=request.user, query=query, limit=50) if query else []
     hits = [h for h in hits if permissions.can_view_document(request.user, h.document)]
     current = selectors.current_version_ids(h.document.pk for h in hits)
-    return JsonResponse({"query": query, "hits": [
-        {"document": h.document.pk, "title": h.document.title, "version": h.version.pk, "page": h.page,
-         "current": h.version.pk in current, "text": h.text[:300],
-         "url": reader_url(h.document.pk, h.version.pk if h.version.pk in current else None, h.page)}
-        for h in hits
-    ]})
+    return JsonResponse(
+        {
+            "query": query,
+            "hits": [
+                {
+                    "document": h.document.pk,
+                    "title": h.document.title,
+                    "version": h.version.pk,
+                    "page": h.page,
+                    "current": h.version.pk in current,
+                    "text": h.text[:300],
+                    "url": reader_url(
+                        h.document.pk, h.version.pk if h.version.pk in current else None, h.page
+                    ),
+                }
+                for h in hits
+            ],
+        }
+    )
 
 
 # --- My notes, bookmarks and review ---------------------------------------------------------
@@ -162,19 +191,28 @@ def my_notes(request: HttpRequest) -> HttpResponse:
         else:  # kept on a replaced version: open the same page of the current one
             url = reader_url(hit.document.pk, None, hit.page)
         rows.append({"hit": hit, "url": url, "old": hit.version.pk not in current})
-    bookmarks = [{"bookmark": b, "url": reader_url(b.document_id, b.version_id, b.page)}
-                 for b in selectors.my_bookmarks(request.user)]
-    return render(request, "documents/annotations/my_notes.html", {
-        "query": query, "rows": rows, "bookmarks": bookmarks,
-        "review_count": selectors.needing_review(request.user).count(),
-    })
+    bookmarks = [
+        {"bookmark": b, "url": reader_url(b.document_id, b.version_id, b.page)}
+        for b in selectors.my_bookmarks(request.user)
+    ]
+    return render(
+        request,
+        "documents/annotations/my_notes.html",
+        {
+            "query": query,
+            "rows": rows,
+            "bookmarks": bookmarks,
+            "review_count": selectors.needing_review(request.user).count(),
+        },
+    )
 
 
 @login_required
 @require_GET
 def review_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "documents/annotations/review_list.html",
-                  {"flagged": selectors.needing_review(request.user)})
+    return render(
+        request, "documents/annotations/review_list.html", {"flagged": selectors.needing_review(request.user)}
+    )
 
 
 def _flagged(request: HttpRequest, client_id) -> Annotation:
@@ -192,20 +230,34 @@ def review_detail(request: HttpRequest, client_id) -> HttpResponse:
     if request.method == "POST":
         move = request.POST.get("move_to_page")
         try:
-            services.review_resolve(member=request.user, annotation=annotation,
-                                    move_to_page=int(move) if move else None)
+            services.review_resolve(
+                member=request.user, annotation=annotation, move_to_page=int(move) if move else None
+            )
         except (ValueError, services.AnnotationError) as exc:
-            messages.error(request, exc.text if isinstance(exc, services.AnnotationError)
-                           else _("That page does not exist in the current version."))
+            messages.error(
+                request,
+                exc.text
+                if isinstance(exc, services.AnnotationError)
+                else _("That page does not exist in the current version."),
+            )
             return redirect("documents:annotations:review_detail", client_id=client_id)
         messages.success(request, _("Done. The note is no longer marked for review."))
         return redirect("documents:annotations:review_list")
-    siblings = selectors.own_annotations(request.user).filter(version=annotation.version, page=annotation.page)
+    siblings = selectors.own_annotations(request.user).filter(
+        version=annotation.version, page=annotation.page
+    )
     new_page = min(annotation.page, current.page_count) if current else None
-    return render(request, "documents/annotations/review_detail.html", {
-        "annotation": annotation, "current": current, "new_page": new_page, "siblings": siblings,
-        "reader": reader_url(annotation.document_id, current.pk if current else None, new_page or 1),
-    })
+    return render(
+        request,
+        "documents/annotations/review_detail.html",
+        {
+            "annotation": annotation,
+            "current": current,
+            "new_page": new_page,
+            "siblings": siblings,
+            "reader": reader_url(annotation.document_id, current.pk if current else None, new_page or 1),
+        },
+    )
 
 
 @login_required
@@ -285,17 +337,21 @@ def _offline_assets() -> list[str]:
 def _manifest(request: HttpRequest, device: OfflineDevice | None) -> dict:
     items = []
     for item in selectors.packet_for(request.user):
-        items.append({
-            "document": item.document.pk,
-            "version": item.version.pk,
-            "title": item.document.title,
-            "sitting": str(item.sitting) if item.sitting else "",
-            "pages": item.version.page_count,
-            "size": item.version.size,
-            "file": reverse("documents:version_file", kwargs={"version_id": item.version.pk}),
-            "reader": reader_url(item.document.pk, item.version.pk, 1),
-            "annotations": reverse("documents:annotations:api_version", kwargs={"version_id": item.version.pk}),
-        })
+        items.append(
+            {
+                "document": item.document.pk,
+                "version": item.version.pk,
+                "title": item.document.title,
+                "sitting": str(item.sitting) if item.sitting else "",
+                "pages": item.version.page_count,
+                "size": item.version.size,
+                "file": reverse("documents:version_file", kwargs={"version_id": item.version.pk}),
+                "reader": reader_url(item.document.pk, item.version.pk, 1),
+                "annotations": reverse(
+                    "documents:annotations:api_version", kwargs={"version_id": item.version.pk}
+                ),
+            }
+        )
     return {
         "device_id": str(device.device_id) if device else None,
         "expires_at": device.expires_at.isoformat() if device and device.expires_at else None,
@@ -314,10 +370,16 @@ def offline_page(request: HttpRequest) -> HttpResponse:
     if not permissions.can_keep_offline(request.user):
         raise PermissionDenied
     manifest = _manifest(request, None)
-    return render(request, "documents/annotations/offline.html", {
-        "items": manifest["items"], "total": manifest["total"], "days": manifest["days"],
-        "devices": selectors.devices_of(request.user),
-    })
+    return render(
+        request,
+        "documents/annotations/offline.html",
+        {
+            "items": manifest["items"],
+            "total": manifest["total"],
+            "days": manifest["days"],
+            "devices": selectors.devices_of(request.user),
+        },
+    )
 
 
 @_api_login_required
@@ -338,8 +400,11 @@ def api_packet(request: HttpRequest) -> HttpResponse:
     except jsoninput.BadInput as exc:
         return refusal_response(exc)
     try:
-        device = services.device_packet_issued(member=request.user, device_id=body["device_id"],
-                                               label=str(body.get("label") or request.headers.get("User-Agent", "")))
+        device = services.device_packet_issued(
+            member=request.user,
+            device_id=body["device_id"],
+            label=str(body.get("label") or request.headers.get("User-Agent", "")),
+        )
     except services.DeviceRevoked as exc:
         return refusal_response(exc, status=410, revoked=True)
     except services.AnnotationError as exc:
@@ -366,8 +431,11 @@ def api_device(request: HttpRequest, device_id: str) -> HttpResponse:
 def revoke_own_devices(request: HttpRequest) -> HttpResponse:
     try:
         count = services.devices_revoke(actor=request.user, member=request.user)
-        messages.success(request, _("%(count)d device(s) revoked. Each removes its offline copy when it next "
-                                    "connects.") % {"count": count})
+        messages.success(
+            request,
+            _("%(count)d device(s) revoked. Each removes its offline copy when it next connects.")
+            % {"count": count},
+        )
     except services.AnnotationError as exc:
         messages.error(request, exc.text)
     return redirect("documents:annotations:offline")
@@ -382,8 +450,11 @@ def manage_devices(request: HttpRequest) -> HttpResponse:
         member = get_object_or_404(get_user_model(), pk=request.POST.get("member"))
         try:
             count = services.devices_revoke(actor=request.user, member=member)
-            messages.success(request, _("%(count)d device(s) revoked. Each removes its offline copy when it "
-                                        "next connects.") % {"count": count})
+            messages.success(
+                request,
+                _("%(count)d device(s) revoked. Each removes its offline copy when it next connects.")
+                % {"count": count},
+            )
         except services.AnnotationError as exc:
             messages.error(request, exc.text)
         return redirect("documents:annotations:manage_devices")

@@ -34,7 +34,9 @@ class Notice(models.Model):
     )
     bodies = models.ManyToManyField(Body, blank=True, related_name="+", verbose_name=_("bodies"))
     document = models.ForeignKey(Document, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    version = models.ForeignKey(
+        DocumentVersion, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     # Where the notice points (a document in the reader, a sitting's order of business).
     link = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -47,7 +49,8 @@ class Notice(models.Model):
         constraints = [
             # A release or a replacement is announced once, whoever notices it first.
             models.UniqueConstraint(
-                fields=["kind", "version"], condition=Q(kind__in=["document_released", "document_replaced"]),
+                fields=["kind", "version"],
+                condition=Q(kind__in=["document_released", "document_replaced"]),
                 name="notice_unique_announcement",
             ),
         ]
@@ -87,7 +90,9 @@ class NoticeReceipt(models.Model):
     """One recipient of a notice: when it reached them, when they opened it (既読), resends."""
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="receipts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_receipts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_receipts"
+    )
     delivered_at = models.DateTimeField(default=timezone.now)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     sent_count = models.PositiveSmallIntegerField(default=1)

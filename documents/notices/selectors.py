@@ -16,8 +16,12 @@ def inbox(user) -> QuerySet[NoticeReceipt]:
     """The user's notices, newest (or most recently resent) first, with the notice joined."""
     if not getattr(user, "is_authenticated", False):
         return NoticeReceipt.objects.none()
-    return (NoticeReceipt.objects.filter(user=user).select_related("notice", "notice__document")
-            .prefetch_related("notice__attachments").order_by("-last_sent_at", "-notice_id"))
+    return (
+        NoticeReceipt.objects.filter(user=user)
+        .select_related("notice", "notice__document")
+        .prefetch_related("notice__attachments")
+        .order_by("-last_sent_at", "-notice_id")
+    )
 
 
 def unread_count(user) -> int:
@@ -66,11 +70,20 @@ def document_readers(document: Document) -> list[ReaderRow]:
     rows = []
     for user in readers_of(document):
         r = seen.get(user.pk)
-        rows.append(ReaderRow(user=user, opened_at=r.first_seen_at if r else None,
-                              last_seen_at=r.last_seen_at if r else None,
-                              version_number=r.version_number if r else None))
-    rows.sort(key=lambda row: (row.opened_at is not None, getattr(getattr(row.user, "person", None),
-                                                                  "seat_number", None) or 999))
+        rows.append(
+            ReaderRow(
+                user=user,
+                opened_at=r.first_seen_at if r else None,
+                last_seen_at=r.last_seen_at if r else None,
+                version_number=r.version_number if r else None,
+            )
+        )
+    rows.sort(
+        key=lambda row: (
+            row.opened_at is not None,
+            getattr(getattr(row.user, "person", None), "seat_number", None) or 999,
+        )
+    )
     return rows
 
 

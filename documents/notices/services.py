@@ -47,8 +47,13 @@ class NoticeError(DomainError):
 
 def members_of(body: Body) -> list:
     """Users of the councillors now sitting on ``body`` (the plenary: every councillor in office)."""
-    people = Person.objects.filter(council_id=body.council_id, active=True, kind=Person.Kind.COUNCILLOR,
-                                   user__isnull=False, user__is_active=True)
+    people = Person.objects.filter(
+        council_id=body.council_id,
+        active=True,
+        kind=Person.Kind.COUNCILLOR,
+        user__isnull=False,
+        user__is_active=True,
+    )
     if not body.is_plenary:
         ids = Membership.objects.filter(body=body).active().values("person_id")
         people = people.filter(pk__in=ids)
@@ -61,7 +66,10 @@ def readers_of(document: Document) -> list:
     from documents.permissions import can_view
 
     people = Person.objects.filter(
-        council_id=document.council_id, active=True, user__isnull=False, user__is_active=True,
+        council_id=document.council_id,
+        active=True,
+        user__isnull=False,
+        user__is_active=True,
         kind__in=[Person.Kind.COUNCILLOR, Person.Kind.OFFICIAL],
     ).select_related("user")
     return [p.user for p in people if can_view(p.user, document)]
@@ -118,8 +126,16 @@ def _deliver(notice: Notice, users: Iterable) -> list[int]:
     return ids
 
 
-def notice_send(*, sender, council: Council, title: str, body: str = "", bodies: Iterable[Body] = (),
-                members: Iterable = (), attachments: Iterable[UploadedFile] = ()) -> Notice:
+def notice_send(
+    *,
+    sender,
+    council: Council,
+    title: str,
+    body: str = "",
+    bodies: Iterable[Body] = (),
+    members: Iterable = (),
+    attachments: Iterable[UploadedFile] = (),
+) -> Notice:
     """The secretariat sends a notice to whole bodies and/or chosen members (users or people)."""
     if not permissions.can_send(sender):
         raise NoticeError(_("Only the secretariat can send notices."))
@@ -148,19 +164,31 @@ def notice_send(*, sender, council: Council, title: str, body: str = "", bodies:
         if upload.size > limit:
             raise NoticeError(_("The attachment %(name)s is too large.") % {"name": upload.name})
     with transaction.atomic():
-        notice = Notice.objects.create(council=council, kind=Notice.Kind.MESSAGE, title=title, body=body.strip(),
-                                       sender=sender)
+        notice = Notice.objects.create(
+            council=council, kind=Notice.Kind.MESSAGE, title=title, body=body.strip(), sender=sender
+        )
         notice.bodies.set(bodies)
         for upload in attachments:
-            attachment = NoticeAttachment(notice=notice, original_name=upload.name[:255], size=upload.size,
-                                          content_type=(upload.content_type or "application/octet-stream")[:100])
+            attachment = NoticeAttachment(
+                notice=notice,
+                original_name=upload.name[:255],
+                size=upload.size,
+                content_type=(upload.content_type or "application/octet-stream")[:100],
+            )
             attachment.file.save("upload", upload, save=False)
             attachment.save()
         ids = _deliver(notice, users.values())
-        audit_record(action="notices.sent", actor=sender, target=notice, data={
-            "title": title, "bodies": [b.pk for b in bodies], "recipients": len(ids),
-            "attachments": [a.original_name for a in notice.attachments.all()],
-        })
+        audit_record(
+            action="notices.sent",
+            actor=sender,
+            target=notice,
+            data={
+                "title": title,
+                "bodies": [b.pk for b in bodies],
+                "recipients": len(ids),
+                "attachments": [a.original_name for a in notice.attachments.all()],
+            },
+        )
         _email_after_commit(notice.pk, ids)
     return notice
 
@@ -198,20 +226,45 @@ def notice_resend(*, notice: Notice, actor) -> int:
 # --- Automatic announcements ----------------------------------------------------------------
 
 
-def _announce(*, kind: str, council: Council, title: str, users: list, actor=None, document: Document | None = None,
-              version: DocumentVersion | None = None, link: str = "", body: str = "",
-              bodies: Iterable[Body] = ()) -> Notice | None:
+def _announce(
+    *,
+    kind: str,
+    council: Council,
+    title: str,
+    users: list,
+    actor=None,
+    document: Document | None = None,
+    version: DocumentVersion | None = None,
+    link: str = "",
+    body: str = "",
+    bodies: Iterable[Body] = (),
+) -> Notice | None:
     if not users:
         return None
     try:
         with transaction.atomic():
-            notice = Notice.objects.create(council=council, kind=kind, title=title[:200], body=body, sender=actor,
-                                           document=document, version=version, link=link[:300])
+            notice = Notice.objects.create(
+                council=council,
+                kind=kind,
+                title=title[:200],
+                body=body,
+                sender=actor,
+                document=document,
+                version=version,
+                link=link[:300],
+            )
             notice.bodies.set(list(bodies))
             ids = _deliver(notice, users)
-            audit_record(action=f"notices.{kind}", actor=actor, target=notice,
-                         data={"document": document.pk if document else None,
-                               "version": version.pk if version else None, "recipients": len(ids)})
+            audit_record(
+                action=f"notices.{kind}",
+                actor=actor,
+                target=notice,
+                data={
+                    "document": document.pk if document else None,
+                    "version": version.pk if version else None,
+                    "recipients": len(ids),
+                },
+            )
             _email_after_commit(notice.pk, ids)
     except IntegrityError:  # already announced (by the sweep or by the documents area)
         return None
@@ -234,9 +287,17 @@ def notify_document_released(*, document: Document, actor=None) -> Notice | None
     version = document.current_version
     if Notice.objects.filter(kind=Notice.Kind.DOCUMENT_RELEASED, document=document).exists():
         return None
-    return _announce(kind=Notice.Kind.DOCUMENT_RELEASED, council=document.council, title=document.title,
-                     users=readers_of(document), actor=actor, document=document, version=version,
-                     link=_document_link(document), bodies=[document.body])
+    return _announce(
+        kind=Notice.Kind.DOCUMENT_RELEASED,
+        council=document.council,
+        title=document.title,
+        users=readers_of(document),
+        actor=actor,
+        document=document,
+        version=version,
+        link=_document_link(document),
+        bodies=[document.body],
+    )
 
 
 def notify_document_replaced(*, version: DocumentVersion, actor=None) -> Notice | None:
@@ -246,15 +307,26 @@ def notify_document_replaced(*, version: DocumentVersion, actor=None) -> Notice 
     document = version.document
     if not is_released(document):
         return None
-    return _announce(kind=Notice.Kind.DOCUMENT_REPLACED, council=document.council, title=document.title,
-                     users=readers_of(document), actor=actor, document=document, version=version,
-                     link=_document_link(document), body=getattr(version, "note", "") or "", bodies=[document.body])
+    return _announce(
+        kind=Notice.Kind.DOCUMENT_REPLACED,
+        council=document.council,
+        title=document.title,
+        users=readers_of(document),
+        actor=actor,
+        document=document,
+        version=version,
+        link=_document_link(document),
+        body=getattr(version, "note", "") or "",
+        bodies=[document.body],
+    )
 
 
 AGENDA_COALESCE = datetime.timedelta(minutes=30)
 
 
-def notify_agenda_changed(*, body: Body, title: str, link: str = "", actor=None, summary: str = "") -> Notice | None:
+def notify_agenda_changed(
+    *, body: Body, title: str, link: str = "", actor=None, summary: str = ""
+) -> Notice | None:
     """Tell the members of ``body`` that a published order of business changed.
 
     Call it after each change of a published order of business (``link`` identifies the sitting).
@@ -263,9 +335,14 @@ def notify_agenda_changed(*, body: Body, title: str, link: str = "", actor=None,
     now = timezone.now()
     if link:
         with transaction.atomic():
-            recent = (Notice.objects.select_for_update()
-                      .filter(kind=Notice.Kind.AGENDA_CHANGED, link=link[:300], created_at__gte=now - AGENDA_COALESCE)
-                      .order_by("-created_at").first())
+            recent = (
+                Notice.objects.select_for_update()
+                .filter(
+                    kind=Notice.Kind.AGENDA_CHANGED, link=link[:300], created_at__gte=now - AGENDA_COALESCE
+                )
+                .order_by("-created_at")
+                .first()
+            )
             if recent is not None:
                 recent.last_sent_at = now
                 recent.title = title[:200]
@@ -273,19 +350,35 @@ def notify_agenda_changed(*, body: Body, title: str, link: str = "", actor=None,
                 recent.receipts.update(opened_at=None, last_sent_at=now)
                 audit_record(action="notices.agenda_changed_again", actor=actor, target=recent, data={})
                 return recent
-    return _announce(kind=Notice.Kind.AGENDA_CHANGED, council=body.council, title=title, users=members_of(body),
-                     actor=actor, link=link, body=summary, bodies=[body])
+    return _announce(
+        kind=Notice.Kind.AGENDA_CHANGED,
+        council=body.council,
+        title=title,
+        users=members_of(body),
+        actor=actor,
+        link=link,
+        body=summary,
+        bodies=[body],
+    )
 
 
-def notify_signature_requested(*, council: Council, people: Iterable[Person], title: str, link: str,
-                               actor=None) -> Notice | None:
+def notify_signature_requested(
+    *, council: Council, people: Iterable[Person], title: str, link: str, actor=None
+) -> Notice | None:
     """Tell the people whose signature is awaited (the chair and the signers of minutes sent for
     sign-off), with a link to what they sign. Those without an active account are skipped."""
     users = [p.user for p in people if p.user_id and p.active and p.user.is_active]
     with translation.override(settings.LANGUAGE_CODE):
         body = _("Please read the text and sign it. Until everyone has signed, it cannot be published.")
-    return _announce(kind=Notice.Kind.SIGNATURE_REQUESTED, council=council, title=title, users=users,
-                     actor=actor, link=link, body=body)
+    return _announce(
+        kind=Notice.Kind.SIGNATURE_REQUESTED,
+        council=council,
+        title=title,
+        users=users,
+        actor=actor,
+        link=link,
+        body=body,
+    )
 
 
 ANNOUNCE_WINDOW = datetime.timedelta(days=2)
@@ -305,15 +398,18 @@ def announce_documents(*, now: datetime.datetime | None = None) -> int:
     fresh = (
         Document.objects.filter(released_q(now=now))
         .filter(Q(released_at__gte=since) | Q(released_at__isnull=True, release_at__gte=since))
-        .exclude(pk__in=announced).select_related("council", "body")
+        .exclude(pk__in=announced)
+        .select_related("council", "body")
     )
     for document in fresh[:100]:
         made += bool(notify_document_released(document=document))
     replaced = Notice.objects.filter(kind=Notice.Kind.DOCUMENT_REPLACED).values("version_id")
     versions = (
-        DocumentVersion.objects.filter(number__gt=1, created_at__gte=since, document__in=Document.objects.filter(
-            released_q(now=now)))
-        .exclude(pk__in=replaced).select_related("document", "document__council", "document__body")
+        DocumentVersion.objects.filter(
+            number__gt=1, created_at__gte=since, document__in=Document.objects.filter(released_q(now=now))
+        )
+        .exclude(pk__in=replaced)
+        .select_related("document", "document__council", "document__body")
     )
     for version in versions[:100]:
         document = version.document
@@ -335,6 +431,14 @@ def document_remind_unread(*, document: Document, actor) -> int:
     unread = [row.user for row in document_readers(document) if row.opened_at is None]
     if not unread:
         raise NoticeError(_("Everyone has opened this document."))
-    _announce(kind=Notice.Kind.DOCUMENT_REMINDER, council=document.council, title=document.title, users=unread,
-              actor=actor, document=document, link=_document_link(document), bodies=[document.body])
+    _announce(
+        kind=Notice.Kind.DOCUMENT_REMINDER,
+        council=document.council,
+        title=document.title,
+        users=unread,
+        actor=actor,
+        document=document,
+        link=_document_link(document),
+        bodies=[document.body],
+    )
     return len(unread)

@@ -43,12 +43,21 @@ def unread_json(request: HttpRequest) -> HttpResponse:
     """For the reader's notices strip (polled every minute, so releases are announced promptly)."""
     services.announce_documents()
     rows = selectors.inbox(request.user).filter(opened_at__isnull=True)[:20]
-    return JsonResponse({
-        "unread": selectors.unread_count(request.user),
-        "notices": [{"id": r.notice_id, "title": r.notice.title, "kind": r.notice.kind,
-                     "kind_label": r.notice.get_kind_display(), "url": reverse("documents:notices:detail", kwargs={"notice_id": r.notice_id})}
-                    for r in rows],
-    })
+    return JsonResponse(
+        {
+            "unread": selectors.unread_count(request.user),
+            "notices": [
+                {
+                    "id": r.notice_id,
+                    "title": r.notice.title,
+                    "kind": r.notice.kind,
+                    "kind_label": r.notice.get_kind_display(),
+                    "url": reverse("documents:notices:detail", kwargs={"notice_id": r.notice_id}),
+                }
+                for r in rows
+            ],
+        }
+    )
 
 
 @login_required
@@ -68,8 +77,9 @@ def detail(request: HttpRequest, notice_id: int) -> HttpResponse:
 def attachment(request: HttpRequest, notice_id: int, attachment_id: int) -> HttpResponse:
     notice = selectors.notice_for(request.user, notice_id)
     item = get_object_or_404(NoticeAttachment, pk=attachment_id, notice=notice)
-    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
-                            content_type=item.content_type)
+    response = FileResponse(
+        item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type
+    )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -81,7 +91,9 @@ def resend(request: HttpRequest, notice_id: int) -> HttpResponse:
     notice = selectors.notice_for(request.user, notice_id)
     try:
         count = services.notice_resend(notice=notice, actor=request.user)
-        messages.success(request, _("Sent again to %(count)d member(s) who had not opened it.") % {"count": count})
+        messages.success(
+            request, _("Sent again to %(count)d member(s) who had not opened it.") % {"count": count}
+        )
     except services.NoticeError as exc:
         messages.error(request, exc.text)
     return redirect("documents:notices:detail", notice_id=notice.pk)
@@ -93,8 +105,9 @@ def compose(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     council = _council_for(request.user)
     bodies = Body.objects.filter(council=council)
-    members = Person.objects.filter(council=council, active=True, kind=Person.Kind.COUNCILLOR,
-                                    user__isnull=False).order_by("seat_number", "family_name_kana")
+    members = Person.objects.filter(
+        council=council, active=True, kind=Person.Kind.COUNCILLOR, user__isnull=False
+    ).order_by("seat_number", "family_name_kana")
     form = {"title": "", "body": "", "bodies": [], "members": []}
     if request.method == "POST":
         form = {
@@ -105,7 +118,10 @@ def compose(request: HttpRequest) -> HttpResponse:
         }
         try:
             notice = services.notice_send(
-                sender=request.user, council=council, title=form["title"], body=form["body"],
+                sender=request.user,
+                council=council,
+                title=form["title"],
+                body=form["body"],
                 bodies=list(bodies.filter(pk__in=form["bodies"])),
                 members=list(members.filter(pk__in=form["members"])),
                 attachments=request.FILES.getlist("attachments"),
@@ -115,8 +131,9 @@ def compose(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The notice was sent."))
             return redirect("documents:notices:detail", notice_id=notice.pk)
-    return render(request, "documents/notices/compose.html",
-                  {"bodies": bodies, "members": members, "form": form})
+    return render(
+        request, "documents/notices/compose.html", {"bodies": bodies, "members": members, "form": form}
+    )
 
 
 @login_required
@@ -138,14 +155,21 @@ def document_read(request: HttpRequest, document_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             count = services.document_remind_unread(document=document, actor=request.user)
-            messages.success(request, _("Reminder sent to %(count)d member(s) who had not opened it.") %
-                             {"count": count})
+            messages.success(
+                request, _("Reminder sent to %(count)d member(s) who had not opened it.") % {"count": count}
+            )
         except services.NoticeError as exc:
             messages.error(request, exc.text)
         return redirect("documents:notices:document_read", document_id=document.pk)
     rows = selectors.document_readers(document)
     if not rows and document.release_state != Document.Release.RELEASED:
         raise Http404("Not released")
-    return render(request, "documents/notices/document_read.html", {
-        "document": document, "rows": rows, "unread": sum(1 for r in rows if r.opened_at is None),
-    })
+    return render(
+        request,
+        "documents/notices/document_read.html",
+        {
+            "document": document,
+            "rows": rows,
+            "unread": sum(1 for r in rows if r.opened_at is None),
+        },
+    )

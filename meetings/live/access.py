@@ -41,12 +41,17 @@ def sessions_alive(keys: set[str]) -> set[str]:
 
     if not keys:
         return set()
-    if settings.SESSION_ENGINE in ("django.contrib.sessions.backends.db",
-                                   "django.contrib.sessions.backends.cached_db"):
+    if settings.SESSION_ENGINE in (
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cached_db",
+    ):
         from django.contrib.sessions.models import Session
 
-        return set(Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
-                   .values_list("session_key", flat=True))
+        return set(
+            Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now()).values_list(
+                "session_key", flat=True
+            )
+        )
     store = import_module(settings.SESSION_ENGINE).SessionStore
     return {key for key in keys if store().exists(key)}
 

@@ -16,7 +16,9 @@ class LiveConfig(AppConfig):
         handlers.register()
         _add_sitting_links()
         user_logged_out.connect(_close_sockets_on_sign_out, dispatch_uid="live.close_sockets_on_sign_out")
-        access_changed.connect(_close_sockets_on_access_change, dispatch_uid="live.close_sockets_on_access_change")
+        access_changed.connect(
+            _close_sockets_on_access_change, dispatch_uid="live.close_sockets_on_access_change"
+        )
 
 
 def _close_sockets_on_sign_out(sender, request, user, **kwargs) -> None:
@@ -46,8 +48,19 @@ def _add_sitting_links() -> None:
 
     names = {link.url_name for link in SITTING_LINKS}
     if "meetings:live:console" not in names:
-        SITTING_LINKS.append(SittingLink("meetings:live:console", _("Run the sitting (console)"),
-                                         lambda user, sitting: permissions.can_run(user, sitting), primary=True))
+        SITTING_LINKS.append(
+            SittingLink(
+                "meetings:live:console",
+                _("Run the sitting (console)"),
+                lambda user, sitting: permissions.can_run(user, sitting),
+                primary=True,
+            )
+        )
     if "meetings:live:public" not in names:
-        SITTING_LINKS.append(SittingLink("meetings:live:public", _("Public view (傍聴)"),
-                                         lambda user, sitting: permissions.can_watch_public(sitting)))
+        SITTING_LINKS.append(
+            SittingLink(
+                "meetings:live:public",
+                _("Public view (傍聴)"),
+                lambda user, sitting: permissions.can_watch_public(sitting),
+            )
+        )

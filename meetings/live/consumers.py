@@ -41,7 +41,9 @@ def language_from_scope(scope) -> str:
     candidates = [cookies.get(settings.LANGUAGE_COOKIE_NAME)]
     for name, value in scope.get("headers") or []:
         if name == b"accept-language":
-            candidates += [lang for lang, _q in translation.trans_real.parse_accept_lang_header(value.decode("latin-1"))]
+            candidates += [
+                lang for lang, _q in translation.trans_real.parse_accept_lang_header(value.decode("latin-1"))
+            ]
     for code in candidates:
         if not code or code == "*":
             continue
@@ -75,7 +77,9 @@ class SittingConsumer(AsyncWebsocketConsumer):
         self._last_access_check = time.monotonic()
         self.following = True
         self._flood_user_id = self.user_id  # kept on the public view too, which forgets user_id
-        self.transport = Transport(self.base_send, on_flood_warn=self._flood_warn, on_flood_close=self._flood_close)
+        self.transport = Transport(
+            self.base_send, on_flood_warn=self._flood_warn, on_flood_close=self._flood_close
+        )
         if flood_cooldowns.refuses(self._flood_user_id):
             await self.close(code=CLOSE_FLOOD)  # before any query or accept: an HTTP 403
             return
@@ -197,17 +201,29 @@ class SittingConsumer(AsyncWebsocketConsumer):
 
     def _flood_warn(self) -> None:
         with translation.override(self.lang):
-            self.send_json({"type": "error", "code": "flood", "message": _("Too many messages; slow down."),
-                            "retry_after": self.transport.flood.retry_after()})
+            self.send_json(
+                {
+                    "type": "error",
+                    "code": "flood",
+                    "message": _("Too many messages; slow down."),
+                    "retry_after": self.transport.flood.retry_after(),
+                }
+            )
 
     def _flood_close(self) -> None:
         if self.closed:
             return
         flood_cooldowns.start(self._flood_user_id)
         if self.hub is not None and self._flood_user_id is not None:  # and on every other process
-            self.hub.announce("flood_cooldown", user_id=self._flood_user_id, seconds=transport.FLOOD_COOLDOWN_S)
-        logger.warning("live: closed a flooding socket (user %s, sitting %s); reconnects refused for %.0f s",
-                       self._flood_user_id, self.sitting_id, transport.FLOOD_COOLDOWN_S)
+            self.hub.announce(
+                "flood_cooldown", user_id=self._flood_user_id, seconds=transport.FLOOD_COOLDOWN_S
+            )
+        logger.warning(
+            "live: closed a flooding socket (user %s, sitting %s); reconnects refused for %.0f s",
+            self._flood_user_id,
+            self.sitting_id,
+            transport.FLOOD_COOLDOWN_S,
+        )
         self._leave_groups()
         self.transport.cut_off(CLOSE_FLOOD)
 
@@ -234,13 +250,18 @@ class SittingConsumer(AsyncWebsocketConsumer):
         if kind == "follow":
             self.following = bool(message["following"])
             if not self.public:
-                self.hub.presence_follow(key=self.key, sitting_id=self.sitting_id, following=self.following,
-                                         page=message.get("page"))
+                self.hub.presence_follow(
+                    key=self.key,
+                    sitting_id=self.sitting_id,
+                    following=self.following,
+                    page=message.get("page"),
+                )
             if re:
                 self.send_json({"type": "ack", "for": kind, **re})
             return
-        reply = await dispatch.handle(entry, message, sitting_id=self.sitting_id, user_id=self.user_id,
-                                      lang=self.lang)
+        reply = await dispatch.handle(
+            entry, message, sitting_id=self.sitting_id, user_id=self.user_id, lang=self.lang
+        )
         if reply is dispatch.REVOKED:
             self.close_from_hub(CLOSE_FORBIDDEN)
             return
@@ -275,4 +296,6 @@ class PublicSittingConsumer(SittingConsumer):
     def _build_state(self, audience: str, user) -> dict:
         from django.contrib.auth.models import AnonymousUser
 
-        return build_state(sitting_id=self.sitting_id, audience="public", user=AnonymousUser(), streams=self.streams)
+        return build_state(
+            sitting_id=self.sitting_id, audience="public", user=AnonymousUser(), streams=self.streams
+        )

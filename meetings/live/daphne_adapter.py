@@ -208,8 +208,12 @@ def check_internals() -> list[str]:
         from twisted.internet.abstract import FileDescriptor
     except ImportError as exc:
         return [f"import: {exc}"]
-    if "partial(self.handle_reply, protocol)" not in inspect.getsource(daphne_server.Server.create_application):
-        problems.append("daphne.server.Server.create_application no longer passes partial(handle_reply, protocol)")
+    if "partial(self.handle_reply, protocol)" not in inspect.getsource(
+        daphne_server.Server.create_application
+    ):
+        problems.append(
+            "daphne.server.Server.create_application no longer passes partial(handle_reply, protocol)"
+        )
     if not issubclass(DaphneProtocol, WebSocketProtocol):
         problems.append("daphne's WebSocketProtocol is no longer an autobahn WebSocketProtocol")
     if "onMessage" not in vars(DaphneProtocol):

@@ -32,8 +32,11 @@ async def handle(entry: Registered, message: dict, *, sitting_id: int, user_id: 
     """The reply to one message (a dict, None for no reply, or ``REVOKED``)."""
     if entry.batch_handler is not None:
         return await batches_here().submit(entry, message, sitting_id=sitting_id, user_id=user_id, lang=lang)
-    return (await database_sync_to_async(run_calls)(entry, sitting_id=sitting_id, lang=lang,
-                                                    calls=[(user_id, message)]))[0]
+    return (
+        await database_sync_to_async(run_calls)(
+            entry, sitting_id=sitting_id, lang=lang, calls=[(user_id, message)]
+        )
+    )[0]
 
 
 def reply_for(message: dict, result) -> dict | None:
@@ -43,11 +46,21 @@ def reply_for(message: dict, result) -> dict | None:
     re = {"re": msg_id} if msg_id is not None else {}
     if isinstance(result, ValidationError):
         text = str(result.messages[0]) if result.messages else _("The request was refused.")
-        return {"type": "error", "code": getattr(result, "code", None) or "refused", "message": text,
-                "for": kind, **re}
+        return {
+            "type": "error",
+            "code": getattr(result, "code", None) or "refused",
+            "message": text,
+            "for": kind,
+            **re,
+        }
     if isinstance(result, Exception):
-        return {"type": "error", "code": "server", "message": _("Something went wrong; nothing was changed."),
-                "for": kind, **re}
+        return {
+            "type": "error",
+            "code": "server",
+            "message": _("Something went wrong; nothing was changed."),
+            "for": kind,
+            **re,
+        }
     if result is None:
         return {"type": "ack", "for": kind, **re} if re else None
     reply = dict(result)
@@ -59,9 +72,13 @@ def reply_for(message: dict, result) -> dict | None:
 
 def _unavailable(message: dict) -> dict:
     msg_id = message.get("id")
-    return {"type": "error", "code": "unavailable", "for": message.get("type"),
-            "message": _("The server could not reach its database; nothing was changed. Please try again."),
-            **({"re": msg_id} if msg_id is not None else {})}
+    return {
+        "type": "error",
+        "code": "unavailable",
+        "for": message.get("type"),
+        "message": _("The server could not reach its database; nothing was changed. Please try again."),
+        **({"re": msg_id} if msg_id is not None else {}),
+    }
 
 
 def run_calls(entry: Registered, *, sitting_id: int, lang: str, calls: list[tuple[int | None, dict]]) -> list:
@@ -80,8 +97,11 @@ def run_calls(entry: Registered, *, sitting_id: int, lang: str, calls: list[tupl
 
     with translation.override(lang):
         try:
-            users = get_user_model().objects.select_related("person").filter(is_active=True).in_bulk(
-                {user_id for user_id, _message in calls if user_id is not None}
+            users = (
+                get_user_model()
+                .objects.select_related("person")
+                .filter(is_active=True)
+                .in_bulk({user_id for user_id, _message in calls if user_id is not None})
             )
             sitting = Sitting.objects.select_related("body").filter(pk=sitting_id).first()
             answers: list = [None] * len(calls)
@@ -94,8 +114,9 @@ def run_calls(entry: Registered, *, sitting_id: int, lang: str, calls: list[tupl
                     allowed.append((index, user, message))
             if entry.batch_handler is not None and allowed:
                 try:
-                    results = entry.batch_handler(sitting_id=sitting_id,
-                                                  calls=[(user, message) for _i, user, message in allowed])
+                    results = entry.batch_handler(
+                        sitting_id=sitting_id, calls=[(user, message) for _i, user, message in allowed]
+                    )
                 except DatabaseError:
                     raise
                 except Exception as exc:
@@ -130,7 +151,9 @@ class Batches:
         self.running: set[tuple] = set()
         self.sizes: list[int] = []  # batch sizes handled so far (tests, diagnostics; last 100)
 
-    async def submit(self, entry: Registered, message: dict, *, sitting_id: int, user_id: int | None, lang: str):
+    async def submit(
+        self, entry: Registered, message: dict, *, sitting_id: int, user_id: int | None, lang: str
+    ):
         key = (entry.type, sitting_id, lang)
         future = asyncio.get_running_loop().create_future()
         self.waiting.setdefault(key, []).append((user_id, message, future))
@@ -147,7 +170,9 @@ class Batches:
                 self.sizes = [*self.sizes[-99:], len(items)]
                 try:
                     answers = await database_sync_to_async(run_calls)(
-                        entry, sitting_id=sitting_id, lang=lang,
+                        entry,
+                        sitting_id=sitting_id,
+                        lang=lang,
                         calls=[(user_id, message) for user_id, message, _f in items],
                     )
                 except BaseException as exc:  # noqa: BLE001 - every waiter must hear of it

@@ -128,8 +128,13 @@ class Hub:
     def dispatch(self, message: dict) -> None:
         kind = message.get("type")
         if kind == "live.frame":
-            self.fan_out(message["group"], message["stream"], message["seq"], message["text"],
-                         narrow=message.get("narrow"))
+            self.fan_out(
+                message["group"],
+                message["stream"],
+                message["seq"],
+                message["text"],
+                narrow=message.get("narrow"),
+            )
         elif kind == "live.control":
             self.control(message)
         elif kind == "live.watch":
@@ -300,7 +305,8 @@ def close_user_sockets(user_id: int) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(CONTROL_GROUP, {"type": "live.control", "action": "close_user",
-                                                        "user_id": user_id})
+        async_to_sync(layer.group_send)(
+            CONTROL_GROUP, {"type": "live.control", "action": "close_user", "user_id": user_id}
+        )
     except Exception:
         logger.exception("live: could not ask processes to close sockets of user %s", user_id)

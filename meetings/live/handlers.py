@@ -24,13 +24,19 @@ def _sitting(sitting_id: int) -> Sitting:
 
 
 def handle_page_turn(*, user, sitting_id: int, message: dict) -> None:
-    services.page_turn(sitting=sitting_id, actor=user, page=message["page"],
-                       version_id=message.get("version_id"))
+    services.page_turn(
+        sitting=sitting_id, actor=user, page=message["page"], version_id=message.get("version_id")
+    )
 
 
 def handle_document_present(*, user, sitting_id: int, message: dict) -> None:
-    services.document_present(sitting=_sitting(sitting_id), actor=user, document_id=message["document_id"],
-                              version_id=message.get("version_id"), page=message.get("page", 1))
+    services.document_present(
+        sitting=_sitting(sitting_id),
+        actor=user,
+        document_id=message["document_id"],
+        version_id=message.get("version_id"),
+        page=message.get("page", 1),
+    )
 
 
 def handle_agenda_move(*, user, sitting_id: int, message: dict) -> None:
@@ -51,7 +57,12 @@ def _status_handler(service):
 
 
 def handle_presenter_handover(*, user, sitting_id: int, message: dict) -> None:
-    to_user = get_user_model().objects.select_related("person").filter(pk=message["user_id"], is_active=True).first()
+    to_user = (
+        get_user_model()
+        .objects.select_related("person")
+        .filter(pk=message["user_id"], is_active=True)
+        .first()
+    )
     services.presenter_handover(sitting=_sitting(sitting_id), actor=user, to_user=to_user)
 
 
@@ -71,34 +82,58 @@ def handle_agenda_list(*, user, sitting_id: int, message: dict) -> dict:
     """The order of business and the documents on it that ``user`` may read: the ids a client needs
     for ``agenda.move`` and ``document.present``."""
     sitting = _sitting(sitting_id)
-    return {"type": "agenda", "items": selectors.agenda_for(sitting=sitting),
-            "documents": selectors.console_documents(sitting=sitting, user=user)}
+    return {
+        "type": "agenda",
+        "items": selectors.agenda_for(sitting=sitting),
+        "documents": selectors.console_documents(sitting=sitting, user=user),
+    }
 
 
 def register() -> None:
     # Answered by the consumer itself.
     register_handler("ping", schema={}, handler=None, public=True)
-    register_handler("state.request", schema={"properties": {"reason": {"type": "string", "maxLength": 40}}},
-                     handler=None, public=True)
-    register_handler("follow", schema={"properties": {"following": {"type": "boolean"}, "page": PAGE},
-                                       "required": ["following"]}, handler=None)
+    register_handler(
+        "state.request",
+        schema={"properties": {"reason": {"type": "string", "maxLength": 40}}},
+        handler=None,
+        public=True,
+    )
+    register_handler(
+        "follow",
+        schema={"properties": {"following": {"type": "boolean"}, "page": PAGE}, "required": ["following"]},
+        handler=None,
+    )
     # Presenting and running the sitting.
-    register_handler("page.turn", schema={"properties": {"page": PAGE, "version_id": ID}, "required": ["page"]},
-                     handler=handle_page_turn)
-    register_handler("document.present",
-                     schema={"properties": {"document_id": ID, "version_id": ID, "page": PAGE},
-                             "required": ["document_id"]},
-                     handler=handle_document_present)
-    register_handler("agenda.move", schema={"properties": {"agenda_item_id": {"type": ["integer", "null"],
-                                                                                "minimum": 1}},
-                                            "required": ["agenda_item_id"]},
-                     handler=handle_agenda_move)
+    register_handler(
+        "page.turn",
+        schema={"properties": {"page": PAGE, "version_id": ID}, "required": ["page"]},
+        handler=handle_page_turn,
+    )
+    register_handler(
+        "document.present",
+        schema={
+            "properties": {"document_id": ID, "version_id": ID, "page": PAGE},
+            "required": ["document_id"],
+        },
+        handler=handle_document_present,
+    )
+    register_handler(
+        "agenda.move",
+        schema={
+            "properties": {"agenda_item_id": {"type": ["integer", "null"], "minimum": 1}},
+            "required": ["agenda_item_id"],
+        },
+        handler=handle_agenda_move,
+    )
     register_handler("sitting.open", schema={}, handler=_status_handler(services.sitting_open))
     register_handler("sitting.recess", schema={}, handler=_status_handler(services.sitting_recess))
     register_handler("sitting.resume", schema={}, handler=_status_handler(services.sitting_resume))
     register_handler("sitting.close", schema={}, handler=_status_handler(services.sitting_close))
-    register_handler("presenter.handover", schema={"properties": {"user_id": ID}, "required": ["user_id"]},
-                     handler=handle_presenter_handover)
+    register_handler(
+        "presenter.handover",
+        schema={"properties": {"user_id": ID}, "required": ["user_id"]},
+        handler=handle_presenter_handover,
+    )
     register_handler("presenter.reclaim", schema={}, handler=handle_presenter_reclaim)
     register_handler("presence.list", schema={}, handler=handle_presence_list)
     register_handler("agenda.list", schema={}, handler=handle_agenda_list)

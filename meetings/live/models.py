@@ -21,21 +21,37 @@ class LiveState(models.Model):
 
     sitting = models.OneToOneField(Sitting, on_delete=models.CASCADE, primary_key=True, related_name="live")
     agenda_item = models.ForeignKey(
-        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        AgendaItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("current agenda item"),
     )
     document = models.ForeignKey(
-        "documents.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "documents.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("presented document"),
     )
     version = models.ForeignKey(
-        "documents.DocumentVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "documents.DocumentVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("presented version"),
     )
     page = models.PositiveIntegerField(_("presented page"), default=1)
     # None: the default presenters (the secretariat and the chair). Set by a handover.
     presenter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("current presenter"),
     )
     # One counter per audience stream, so every audience can detect gaps in what it receives.
@@ -67,7 +83,11 @@ class StatusChange(models.Model):
     to_status = models.CharField(max_length=20)
     at = models.DateTimeField(_("time of change"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("changed by"),
     )
 

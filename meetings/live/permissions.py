@@ -23,7 +23,9 @@ from meetings.permissions import can_follow  # the one meaning of following, for
 def can_run(user, sitting: Sitting) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return council_permissions.is_clerk(user) or council_permissions.is_chair_of(user, sitting.body, on=sitting.date)
+    return council_permissions.is_clerk(user) or council_permissions.is_chair_of(
+        user, sitting.body, on=sitting.date
+    )
 
 
 def can_present(user, sitting: Sitting, *, presenter_id: int | None) -> bool:
@@ -50,7 +52,9 @@ def reads_closed_session(user, sitting: Sitting) -> bool:
     body's members may; executive officials, who follow every sitting, may not."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return council_permissions.is_clerk(user) or council_permissions.is_member_of(user, sitting.body, on=sitting.date)
+    return council_permissions.is_clerk(user) or council_permissions.is_member_of(
+        user, sitting.body, on=sitting.date
+    )
 
 
 def presenting_refusal(document, *, sitting: Sitting, agenda_item) -> str | None:

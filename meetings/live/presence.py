@@ -29,7 +29,13 @@ class PresenceWriter:
         self.task: asyncio.Task | None = None
 
     def opened(self, *, key: str, sitting_id: int, user_id: int) -> None:
-        self._ops[key] = {"op": "open", "sitting": sitting_id, "user": user_id, "following": True, "page": None}
+        self._ops[key] = {
+            "op": "open",
+            "sitting": sitting_id,
+            "user": user_id,
+            "following": True,
+            "page": None,
+        }
         self.changed(sitting_id)
 
     def followed(self, *, key: str, sitting_id: int, following: bool, page: int | None) -> None:
@@ -92,9 +98,20 @@ def write_presence(server_id: str, ops: dict[str, dict], sittings: list[int]) ->
 
     now = timezone.now()
     with transaction.atomic():
-        opened = [LiveConnection(sitting_id=op["sitting"], user_id=op["user"], server=server_id, key=key,
-                                 following=op["following"], page=op["page"], connected_at=now, seen_at=now)
-                  for key, op in ops.items() if op["op"] == "open"]
+        opened = [
+            LiveConnection(
+                sitting_id=op["sitting"],
+                user_id=op["user"],
+                server=server_id,
+                key=key,
+                following=op["following"],
+                page=op["page"],
+                connected_at=now,
+                seen_at=now,
+            )
+            for key, op in ops.items()
+            if op["op"] == "open"
+        ]
         if opened:
             LiveConnection.objects.bulk_create(opened, ignore_conflicts=True)
         closed = [key for key, op in ops.items() if op["op"] == "close"]
@@ -102,12 +119,18 @@ def write_presence(server_id: str, ops: dict[str, dict], sittings: list[int]) ->
             LiveConnection.objects.filter(key__in=closed).delete()
         for key, op in ops.items():
             if op["op"] == "update":
-                LiveConnection.objects.filter(key=key).update(following=op["following"], page=op["page"], seen_at=now)
+                LiveConnection.objects.filter(key=key).update(
+                    following=op["following"], page=op["page"], seen_at=now
+                )
         for sitting_id in sittings:
             with live_language():
                 connections = selectors.connections(sitting_id=sitting_id)
-            publish(sitting_id=sitting_id, type="presence.changed", audience="clerks",
-                    payload={"connections": connections})
+            publish(
+                sitting_id=sitting_id,
+                type="presence.changed",
+                audience="clerks",
+                payload={"connections": connections},
+            )
 
 
 def refresh_presence(server_id: str) -> None:

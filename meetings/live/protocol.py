@@ -65,7 +65,11 @@ def _full_schema(type_: str, schema: dict) -> dict:
 
 
 def register_handler(  # noqa: A002
-    type: str, *, schema: dict, handler: Handler | None, public: bool = False,  # noqa: A002
+    type: str,
+    *,
+    schema: dict,
+    handler: Handler | None,
+    public: bool = False,  # noqa: A002
     batch_handler: BatchHandler | None = None,
 ) -> None:
     """Register an inbound message type with its JSON schema (an object schema of its fields).
@@ -79,8 +83,13 @@ def register_handler(  # noqa: A002
         Draft202012Validator.check_schema(full)
     except SchemaError as exc:
         raise ValueError(f"invalid schema for {type!r}: {exc.message}") from exc
-    _registry[type] = Registered(type=type, validator=Draft202012Validator(full), handler=handler, public=public,
-                                 batch_handler=batch_handler)
+    _registry[type] = Registered(
+        type=type,
+        validator=Draft202012Validator(full),
+        handler=handler,
+        public=public,
+        batch_handler=batch_handler,
+    )
 
 
 def registered(type_: str) -> Registered | None:
@@ -99,8 +108,15 @@ class Invalid(Exception):
     ``for``) and ``field`` the offending field of an ``invalid`` message, each when known.
     """
 
-    def __init__(self, code: str, message: str, msg_id: Any = None, *, for_type: str | None = None,
-                 field: str | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        msg_id: Any = None,
+        *,
+        for_type: str | None = None,
+        field: str | None = None,
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -192,9 +208,16 @@ def parse(text: str | None, *, public: bool = False) -> tuple[Registered, dict]:
     entry = _registry.get(kind)
     if entry is None or (public and not entry.public):
         raise Invalid("unknown_type", _("Unknown message type."), msg_id, for_type=kind[:64])
-    error = next(iter(sorted(entry.validator.iter_errors(message), key=lambda e: list(map(str, e.path)))), None)
+    error = next(
+        iter(sorted(entry.validator.iter_errors(message), key=lambda e: list(map(str, e.path)))), None
+    )
     if error is not None:
         field = _field_of(error)
-        raise Invalid("invalid", _("The message is not valid (%(where)s).") % {"where": field}, msg_id,
-                      for_type=kind, field=field)
+        raise Invalid(
+            "invalid",
+            _("The message is not valid (%(where)s).") % {"where": field},
+            msg_id,
+            for_type=kind,
+            field=field,
+        )
     return entry, message

@@ -76,8 +76,11 @@ class LayerRecovery:
                     except Exception as again:
                         hub.stop_if_cancelled()
                         failures += 1
-                        logger.warning("live hub: channel layer still unreachable (%s); next try in %.1fs",
-                                       brief(again), backoff)
+                        logger.warning(
+                            "live hub: channel layer still unreachable (%s); next try in %.1fs",
+                            brief(again),
+                            backoff,
+                        )
                         if failures % DROP_POOLS_EVERY == 0:
                             await self._drop_pools()
                         continue
@@ -160,7 +163,9 @@ class LayerRecovery:
                 raise
             except Exception as exc:
                 hub.stop_if_cancelled()
-                logger.warning("live hub: could not restore subscriptions (%s); trying again soon", brief(exc))
+                logger.warning(
+                    "live hub: could not restore subscriptions (%s); trying again soon", brief(exc)
+                )
 
     # restoring -------------------------------------------------------------------------------
     async def restore(self, why: str) -> None:
@@ -172,8 +177,9 @@ class LayerRecovery:
         async with self._restore_lock:
             groups = await self.hub.rejoin_all()
             self.restores += 1
-        logger.warning("live hub: rejoined %d groups (%s); sending a fresh state to every socket",
-                       len(groups), why)
+        logger.warning(
+            "live hub: rejoined %d groups (%s); sending a fresh state to every socket", len(groups), why
+        )
         self.resync_all()
 
     def resync_all(self) -> None:
@@ -206,8 +212,12 @@ class LayerRecovery:
             started = time.monotonic()
             socks = list(hub.all_sockets())
             sent = sum(await asyncio.gather(*(one(sock) for sock in socks)))
-            logger.warning("live hub: fresh state sent to %d of %d sockets in %.1fs", sent, len(socks),
-                           time.monotonic() - started)
+            logger.warning(
+                "live hub: fresh state sent to %d of %d sockets in %.1fs",
+                sent,
+                len(socks),
+                time.monotonic() - started,
+            )
 
 
 async def _resync_socket(sock: LiveSocket) -> bool:

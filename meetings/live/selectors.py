@@ -23,11 +23,9 @@ def live_state_for(*, sitting_id: int) -> LiveState:
 
 def live_state_with_sitting(*, sitting_id: int) -> tuple[LiveState, Sitting]:
     live = live_state_for(sitting_id=sitting_id)
-    live = (
-        LiveState.objects.select_related(
-            "sitting__body", "sitting__session", "agenda_item", "document", "version", "presenter__person"
-        ).get(pk=live.pk)
-    )
+    live = LiveState.objects.select_related(
+        "sitting__body", "sitting__session", "agenda_item", "document", "version", "presenter__person"
+    ).get(pk=live.pk)
     return live, live.sitting
 
 
@@ -51,8 +49,13 @@ def agenda_item_data(item: AgendaItem | None, *, audience: str) -> dict | None:
     }
     if audience == "public" and item.closed_session:
         return data  # 秘密会: the public learns only that a closed session is under way
-    data.update({"title": getattr(item, "display_title", item.title), "bill_number": item.bill_number,
-                 "kind": item.kind})
+    data.update(
+        {
+            "title": getattr(item, "display_title", item.title),
+            "bill_number": item.bill_number,
+            "kind": item.kind,
+        }
+    )
     return data
 
 
@@ -91,7 +94,9 @@ def presenter_data(live: LiveState) -> dict:
     return {"user_id": live.presenter_id, "name": person_label(live.presenter), "default": False}
 
 
-def core_state(*, live: LiveState, sitting: Sitting, audience: str, reads_closed_session: bool = True) -> dict:
+def core_state(
+    *, live: LiveState, sitting: Sitting, audience: str, reads_closed_session: bool = True
+) -> dict:
     """The core of the full-state message (see docs/protocol.md). A follower who may not open
     closed-session papers (``reads_closed_session`` False) gets a closed-session paper's
     presentation blanked."""
@@ -106,7 +111,8 @@ def core_state(*, live: LiveState, sitting: Sitting, audience: str, reads_closed
         "closed_at": sitting.closed_at,
         "agenda_item": agenda_item_data(agenda_item, audience=audience),
         "presentation": (public_presentation_data(live, sitting) if public else presentation_data(live))
-        if _still_presentable(live, sitting) and (public or reads_closed_session or not closed_paper_presented(live))
+        if _still_presentable(live, sitting)
+        and (public or reads_closed_session or not closed_paper_presented(live))
         else None,
         "presenter": {"user_id": None, "name": "", "default": live.presenter_id is None}
         if public
@@ -138,8 +144,14 @@ def _still_presentable(live: LiveState, sitting: Sitting) -> bool:
 
 def agenda_for(*, sitting: Sitting) -> list[dict]:
     return [
-        {"id": i.pk, "label": i.label, "title": getattr(i, "display_title", i.title), "bill_number": i.bill_number,
-         "closed_session": i.closed_session, "position": i.position}
+        {
+            "id": i.pk,
+            "label": i.label,
+            "title": getattr(i, "display_title", i.title),
+            "bill_number": i.bill_number,
+            "closed_session": i.closed_session,
+            "position": i.position,
+        }
         for i in sitting.agenda_items.order_by("position", "id")
     ]
 
@@ -154,7 +166,8 @@ def console_documents(*, sitting: Sitting, user) -> list[dict]:
     links = (
         AgendaItemDocument.objects.filter(agenda_item__sitting=sitting)
         .exclude(document__release_state=Document.Release.WITHDRAWN)
-        .select_related("document").order_by("agenda_item__position", "position", "id")
+        .select_related("document")
+        .order_by("agenda_item__position", "position", "id")
     )
     seen: dict[int, dict] = {}
     for link in links:
@@ -167,8 +180,14 @@ def console_documents(*, sitting: Sitting, user) -> list[dict]:
         version = doc.versions.order_by("-number").first()
         if version is None:
             continue
-        seen[doc.pk] = {"id": doc.pk, "title": doc.title, "visibility": doc.visibility,
-                        "version_id": version.pk, "page_count": version.page_count, "items": [link.agenda_item_id]}
+        seen[doc.pk] = {
+            "id": doc.pk,
+            "title": doc.title,
+            "visibility": doc.visibility,
+            "version_id": version.pk,
+            "page_count": version.page_count,
+            "items": [link.agenda_item_id],
+        }
     return list(seen.values())
 
 
@@ -178,13 +197,21 @@ def participants(*, sitting: Sitting) -> list[dict]:
     from meetings.live.permissions import can_follow
 
     people = (
-        Person.objects.filter(council_id=sitting.body.council_id, active=True, user__isnull=False, user__is_active=True)
-        .select_related("user").order_by("kind", "seat_number", "family_name_kana", "id")
+        Person.objects.filter(
+            council_id=sitting.body.council_id, active=True, user__isnull=False, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("kind", "seat_number", "family_name_kana", "id")
     )
     return [
-        {"user_id": p.user_id, "name": f"{p.title} {p.full_name}".strip() if p.title else p.full_name,
-         "kind": p.kind, "seat_number": p.seat_number}
-        for p in people if can_follow(p.user, sitting)
+        {
+            "user_id": p.user_id,
+            "name": f"{p.title} {p.full_name}".strip() if p.title else p.full_name,
+            "kind": p.kind,
+            "seat_number": p.seat_number,
+        }
+        for p in people
+        if can_follow(p.user, sitting)
     ]
 
 
@@ -215,7 +242,9 @@ def connections(*, sitting_id: int) -> list[dict]:
             entry["sockets"] += 1
             entry["following"] = entry["following"] or row.following
     _add_whereabouts(sitting_id, by_user.values())
-    return sorted(by_user.values(), key=lambda e: (e["seat_number"] is None, e["seat_number"] or 0, e["name"]))
+    return sorted(
+        by_user.values(), key=lambda e: (e["seat_number"] is None, e["seat_number"] or 0, e["name"])
+    )
 
 
 def _add_whereabouts(sitting_id: int, entries) -> None:
@@ -226,7 +255,8 @@ def _add_whereabouts(sitting_id: int, entries) -> None:
     for entry in entries:
         entry["where"] = ""
     rows = Attendance.objects.filter(sitting_id=sitting_id, person_id__in=list(by_person)).values_list(
-        "person_id", "status")
+        "person_id", "status"
+    )
     for person_id, status in rows:
         if status == Attendance.Status.PRESENT_ONLINE:
             by_person[person_id]["where"] = "online"

@@ -55,7 +55,9 @@ def _publish_status_now(live: LiveState, sitting: Sitting) -> None:
     base = {"status": sitting.status, "opened_at": sitting.opened_at, "closed_at": sitting.closed_at}
     publish(sitting_id=sitting.pk, type="session.status", payload=base)
     publish(
-        sitting_id=sitting.pk, type="session.status", audience="public",
+        sitting_id=sitting.pk,
+        type="session.status",
+        audience="public",
         payload={**base, "presentation": selectors.public_presentation_data(live, sitting)},
     )
 
@@ -82,9 +84,13 @@ def _publish_presentation_now(live: LiveState, sitting: Sitting, *, type_: str) 
 def _publish_presenter(live: LiveState, sitting: Sitting) -> None:
     """Who presents, to the members; to the public only whether the default presenters do."""
     public = {"user_id": None, "name": "", "default": live.presenter_id is None}
-    publish_many(sitting_id=sitting.pk, events=[("session.presenter", {"presenter": selectors.presenter_data(live)},
-                                                 "members"),
-                                                ("session.presenter", {"presenter": public}, "public")])
+    publish_many(
+        sitting_id=sitting.pk,
+        events=[
+            ("session.presenter", {"presenter": selectors.presenter_data(live)}, "members"),
+            ("session.presenter", {"presenter": public}, "public"),
+        ],
+    )
 
 
 def _require_quorum(sitting: Sitting, *, verb: str) -> None:
@@ -99,8 +105,9 @@ def _require_quorum(sitting: Sitting, *, verb: str) -> None:
         raise Refused(text % {"reason": quorum.reason}, code="no_quorum")
 
 
-def _change_status(*, sitting: Sitting, actor, action: str, allowed_from: tuple[str, ...], to: str,
-                   refusal: str) -> Sitting:
+def _change_status(
+    *, sitting: Sitting, actor, action: str, allowed_from: tuple[str, ...], to: str, refusal: str
+) -> Sitting:
     live, sitting = _lock(sitting)
     _require_run(actor, sitting)
     if sitting.status not in allowed_from:
@@ -118,10 +125,20 @@ def _change_status(*, sitting: Sitting, actor, action: str, allowed_from: tuple[
         sitting.closed_at = now
         fields.append("closed_at")
     sitting.save(update_fields=fields)
-    StatusChange.objects.create(sitting=sitting, action=action, from_status=before, to_status=to, at=now,
-                                actor=actor if getattr(actor, "is_authenticated", False) else None)
-    audit_record(action=f"live.sitting_{action}", actor=actor, target=sitting,
-                 data={"from": before, "to": to, "at": now.isoformat()})
+    StatusChange.objects.create(
+        sitting=sitting,
+        action=action,
+        from_status=before,
+        to_status=to,
+        at=now,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(
+        action=f"live.sitting_{action}",
+        actor=actor,
+        target=sitting,
+        data={"from": before, "to": to, "at": now.isoformat()},
+    )
     _publish_status(live, sitting)
     return sitting
 
@@ -129,33 +146,53 @@ def _change_status(*, sitting: Sitting, actor, action: str, allowed_from: tuple[
 @transaction.atomic
 def sitting_open(*, sitting: Sitting, actor) -> Sitting:
     """開会: open a scheduled sitting. Refused without a quorum (§113)."""
-    return _change_status(sitting=sitting, actor=actor, action=StatusChange.Action.OPEN,
-                          allowed_from=(Sitting.Status.SCHEDULED,), to=Sitting.Status.OPEN,
-                          refusal=_("Only a scheduled sitting can be opened."))
+    return _change_status(
+        sitting=sitting,
+        actor=actor,
+        action=StatusChange.Action.OPEN,
+        allowed_from=(Sitting.Status.SCHEDULED,),
+        to=Sitting.Status.OPEN,
+        refusal=_("Only a scheduled sitting can be opened."),
+    )
 
 
 @transaction.atomic
 def sitting_recess(*, sitting: Sitting, actor) -> Sitting:
     """休憩: suspend an open sitting."""
-    return _change_status(sitting=sitting, actor=actor, action=StatusChange.Action.RECESS,
-                          allowed_from=(Sitting.Status.OPEN,), to=Sitting.Status.RECESS,
-                          refusal=_("Only an open sitting can go into recess."))
+    return _change_status(
+        sitting=sitting,
+        actor=actor,
+        action=StatusChange.Action.RECESS,
+        allowed_from=(Sitting.Status.OPEN,),
+        to=Sitting.Status.RECESS,
+        refusal=_("Only an open sitting can go into recess."),
+    )
 
 
 @transaction.atomic
 def sitting_resume(*, sitting: Sitting, actor) -> Sitting:
     """再開: resume after a recess. Refused without a quorum."""
-    return _change_status(sitting=sitting, actor=actor, action=StatusChange.Action.RESUME,
-                          allowed_from=(Sitting.Status.RECESS,), to=Sitting.Status.OPEN,
-                          refusal=_("Only a sitting in recess can resume."))
+    return _change_status(
+        sitting=sitting,
+        actor=actor,
+        action=StatusChange.Action.RESUME,
+        allowed_from=(Sitting.Status.RECESS,),
+        to=Sitting.Status.OPEN,
+        refusal=_("Only a sitting in recess can resume."),
+    )
 
 
 @transaction.atomic
 def sitting_close(*, sitting: Sitting, actor) -> Sitting:
     """散会・閉会: close an open sitting or one in recess."""
-    return _change_status(sitting=sitting, actor=actor, action=StatusChange.Action.CLOSE,
-                          allowed_from=(Sitting.Status.OPEN, Sitting.Status.RECESS), to=Sitting.Status.CLOSED,
-                          refusal=_("Only an open sitting or one in recess can be closed."))
+    return _change_status(
+        sitting=sitting,
+        actor=actor,
+        action=StatusChange.Action.CLOSE,
+        allowed_from=(Sitting.Status.OPEN, Sitting.Status.RECESS),
+        to=Sitting.Status.CLOSED,
+        refusal=_("Only an open sitting or one in recess can be closed."),
+    )
 
 
 @transaction.atomic
@@ -176,8 +213,12 @@ def agenda_move(*, sitting: Sitting, actor, agenda_item: AgendaItem | None) -> L
         live.page = 1
     live.updated_at = timezone.now()
     live.save(update_fields=["agenda_item", "document", "version", "page", "updated_at"])
-    audit_record(action="live.agenda_move", actor=actor, target=sitting,
-                 data={"agenda_item": agenda_item.pk if agenda_item else None})
+    audit_record(
+        action="live.agenda_move",
+        actor=actor,
+        target=sitting,
+        data={"agenda_item": agenda_item.pk if agenda_item else None},
+    )
     _publish_presentation(live, sitting, type_="session.agenda")
     return live
 
@@ -188,8 +229,9 @@ def _require_present(actor, live: LiveState, sitting: Sitting) -> None:
 
 
 @transaction.atomic
-def document_present(*, sitting: Sitting, actor, document_id: int, version_id: int | None = None,
-                     page: int = 1) -> LiveState:
+def document_present(
+    *, sitting: Sitting, actor, document_id: int, version_id: int | None = None, page: int = 1
+) -> LiveState:
     """Present a document (its current version) at a page to every follower."""
     from documents.models import Document
     from documents.permissions import can_view
@@ -211,8 +253,12 @@ def document_present(*, sitting: Sitting, actor, document_id: int, version_id: i
     live.document, live.version, live.page = document, current, page
     live.updated_at = timezone.now()
     live.save(update_fields=["document", "version", "page", "updated_at"])
-    audit_record(action="live.document_present", actor=actor, target=sitting,
-                 data={"document": document.pk, "version": current.pk, "page": page})
+    audit_record(
+        action="live.document_present",
+        actor=actor,
+        target=sitting,
+        data={"document": document.pk, "version": current.pk, "page": page},
+    )
     _publish_presentation(live, sitting, type_="session.page")
     return live
 
@@ -225,17 +271,22 @@ def _require_presentable(document, live: LiveState) -> None:
     if refusal == "unreleased":
         raise Refused(_("Only documents released to the members can be presented."), code="not_presentable")
     if refusal == "other_body":
-        raise Refused(_("This document belongs to another body; its members-only papers cannot be presented "
-                        "here."), code="not_presentable")
+        raise Refused(
+            _("This document belongs to another body; its members-only papers cannot be presented here."),
+            code="not_presentable",
+        )
     if refusal == "closed_session":
-        raise Refused(_("A closed-session document can be presented only during a closed-session item."),
-                      code="not_presentable")
+        raise Refused(
+            _("A closed-session document can be presented only during a closed-session item."),
+            code="not_presentable",
+        )
 
 
 def _check_page(page: int, page_count: int) -> None:
     if page < 1 or page > page_count:
         raise Refused(
-            _("Page %(page)s does not exist: the document has %(count)s pages.") % {"page": page, "count": page_count},
+            _("Page %(page)s does not exist: the document has %(count)s pages.")
+            % {"page": page, "count": page_count},
             code="page",
         )
 
@@ -259,8 +310,12 @@ def page_turn(*, sitting: Sitting | int, actor, page: int, version_id: int | Non
     live.page = page
     live.updated_at = timezone.now()
     live.save(update_fields=["page", "updated_at"])
-    audit_record(action="live.page_turn", actor=actor, target=sitting,
-                 data={"document": live.document_id, "version": live.version_id, "page": page})
+    audit_record(
+        action="live.page_turn",
+        actor=actor,
+        target=sitting,
+        data={"document": live.document_id, "version": live.version_id, "page": page},
+    )
     _publish_presentation(live, sitting, type_="session.page")
     return live
 
@@ -277,8 +332,9 @@ def presenter_handover(*, sitting: Sitting, actor, to_user) -> LiveState:
     live.presenter = to_user
     live.updated_at = timezone.now()
     live.save(update_fields=["presenter", "updated_at"])
-    audit_record(action="live.presenter_handover", actor=actor, target=sitting,
-                 data={"from": before, "to": to_user.pk})
+    audit_record(
+        action="live.presenter_handover", actor=actor, target=sitting, data={"from": before, "to": to_user.pk}
+    )
     _publish_presenter(live, sitting)
     return live
 

@@ -102,8 +102,18 @@ def _build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[st
     streams = streams or (audience,)
     counters = {"members": live.seq, "public": live.public_seq, "clerks": live.clerk_seq}
     user_key = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
-    key = (sitting.pk, audience, streams, user_key, live.seq, live.public_seq, live.clerk_seq, live.updated_at,
-           sitting.updated_at, translation.get_language())
+    key = (
+        sitting.pk,
+        audience,
+        streams,
+        user_key,
+        live.seq,
+        live.public_seq,
+        live.clerk_seq,
+        live.updated_at,
+        sitting.updated_at,
+        translation.get_language(),
+    )
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)
@@ -119,8 +129,9 @@ def _build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[st
     from meetings.live.permissions import reads_closed_session
 
     reads_closed = audience != "public" and reads_closed_session(user, sitting)
-    message.update(selectors.core_state(live=live, sitting=sitting, audience=audience,
-                                        reads_closed_session=reads_closed))
+    message.update(
+        selectors.core_state(live=live, sitting=sitting, audience=audience, reads_closed_session=reads_closed)
+    )
     message["parts"] = build_parts(sitting=sitting, audience=audience, user=user)
     message["me"] = None if audience == "public" else build_me(sitting=sitting, user=user)
     with _cache_lock:

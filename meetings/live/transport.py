@@ -98,7 +98,9 @@ class FloodCooldowns:
         if len(table) >= self.MAX_ENTRIES:
             for key in [key for key, until in table.items() if until <= now]:
                 del table[key]
-        table[user_id] = max(table.get(user_id, 0.0), now + (FLOOD_COOLDOWN_S if seconds is None else seconds))
+        table[user_id] = max(
+            table.get(user_id, 0.0), now + (FLOOD_COOLDOWN_S if seconds is None else seconds)
+        )
 
     def on_announced(self, message: dict) -> None:
         """Another process cut this user off: refuse them here too (``Hub.announce``)."""
@@ -120,8 +122,13 @@ class Transport:
     called when the flood guard's verdict is to warn or to cut off.
     """
 
-    def __init__(self, send: Callable[[dict], Awaitable[None]], *, on_flood_warn: Callable[[], None],
-                 on_flood_close: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        send: Callable[[dict], Awaitable[None]],
+        *,
+        on_flood_warn: Callable[[], None],
+        on_flood_close: Callable[[], None],
+    ) -> None:
         self._send = send
         self._on_flood_warn = on_flood_warn
         self._on_flood_close = on_flood_close
@@ -201,8 +208,9 @@ class Transport:
         """Close a flooder: send ``code``, read nothing more, drop the connection soon."""
         self.close(code)
         if self.protocol is not None:
-            daphne_adapter.stop_reading(self.protocol, drop_after=FLOOD_DROP_AFTER_S,
-                                        loop=asyncio.get_running_loop())
+            daphne_adapter.stop_reading(
+                self.protocol, drop_after=FLOOD_DROP_AFTER_S, loop=asyncio.get_running_loop()
+            )
 
     def stop(self) -> None:
         """The socket is gone: forget anything still queued."""

@@ -42,14 +42,18 @@ def console(request: HttpRequest, sitting_id: int) -> HttpResponse:
         "me": request.user.pk,
         **_document_urls(),
     }
-    return render(request, "meetings/live/console.html", {
-        "sitting": sitting,
-        "agenda": selectors.agenda_for(sitting=sitting),
-        "documents": selectors.console_documents(sitting=sitting, user=request.user),
-        "participants": selectors.participants(sitting=sitting),
-        "config": config,
-        "public_url": reverse("meetings:live:public", args=[sitting.pk]) if sitting.is_public else "",
-    })
+    return render(
+        request,
+        "meetings/live/console.html",
+        {
+            "sitting": sitting,
+            "agenda": selectors.agenda_for(sitting=sitting),
+            "documents": selectors.console_documents(sitting=sitting, user=request.user),
+            "participants": selectors.participants(sitting=sitting),
+            "config": config,
+            "public_url": reverse("meetings:live:public", args=[sitting.pk]) if sitting.is_public else "",
+        },
+    )
 
 
 def _public(request: HttpRequest, sitting_id: int, *, display: bool) -> HttpResponse:
@@ -57,10 +61,16 @@ def _public(request: HttpRequest, sitting_id: int, *, display: bool) -> HttpResp
     if not permissions.can_watch_public(sitting):
         raise Http404("No such sitting")
     config = {"ws": f"/ws/public/sittings/{sitting.pk}/", "sitting": sitting.pk, **_document_urls()}
-    return render(request, "meetings/live/public.html", {
-        "sitting": sitting, "config": config, "display": display,
-        "embed_url": livestream_embed(sitting.livestream_url) if not display else "",
-    })
+    return render(
+        request,
+        "meetings/live/public.html",
+        {
+            "sitting": sitting,
+            "config": config,
+            "display": display,
+            "embed_url": livestream_embed(sitting.livestream_url) if not display else "",
+        },
+    )
 
 
 @require_GET
@@ -92,8 +102,16 @@ def livestream_embed(url: str) -> str:
             video = parsed.path.rsplit("/", 1)[-1]
         else:
             return ""
-        return f"https://www.youtube-nocookie.com/embed/{video}" if video.replace("-", "").replace("_", "").isalnum() else ""
+        return (
+            f"https://www.youtube-nocookie.com/embed/{video}"
+            if video.replace("-", "").replace("_", "").isalnum()
+            else ""
+        )
     if host == "youtu.be":
         video = parsed.path.strip("/")
-        return f"https://www.youtube-nocookie.com/embed/{video}" if video.replace("-", "").replace("_", "").isalnum() else ""
+        return (
+            f"https://www.youtube-nocookie.com/embed/{video}"
+            if video.replace("-", "").replace("_", "").isalnum()
+            else ""
+        )
     return url

@@ -42,6 +42,7 @@ def sign_minutes_pdf(*, data: bytes, minutes: Minutes) -> bytes:
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
+
     async def sign() -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(data))
         return (await signers.async_sign_pdf(writer, meta, signer=signer)).getvalue()

@@ -108,7 +108,9 @@ class VoteRecord:
     no: int | None = None
     abstain: int | None = None
     present: int | None = None
-    entitled: int | None = None  # members who could vote (the present, less the chair where the chair does not vote)
+    entitled: int | None = (
+        None  # members who could vote (the present, less the chair where the chair does not vote)
+    )
     requirement: str = ""
     casting_vote: str = ""  # the chair's decision on a tie: yes | no | ""
     special: bool = False  # a special majority (the requirement is printed)

@@ -150,10 +150,14 @@ def job_pdf(request, pk: int):
     job = get_object_or_404(GenerationJob, pk=pk, kind=GenerationJob.Kind.PDF)
     if not job.output:
         raise Http404
-    response = FileResponse(job.output.open("rb"), content_type="application/pdf", filename="minutes-preview.pdf")
+    response = FileResponse(
+        job.output.open("rb"), content_type="application/pdf", filename="minutes-preview.pdf"
+    )
     # Shown in the editor's preview dialog: framing by our own pages only.
     response["X-Frame-Options"] = "SAMEORIGIN"
-    response["Content-Security-Policy"] = DEFAULT_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+    response["Content-Security-Policy"] = DEFAULT_CSP.replace(
+        "frame-ancestors 'none'", "frame-ancestors 'self'"
+    )
     return response
 
 
@@ -185,10 +189,15 @@ def edit(request, pk: int):
 
 # The editor's autosave (``static/js/minutes/editor.js``) sends JSON; a plain form post goes through
 # ``BlockTextForm``. Either way: the text, and the revision it was edited from (None: unknown).
-BLOCK_TEXT = jsoninput.validator({
-    "properties": {"text": {"type": "string", "maxLength": 200_000}, "revision": {"type": ["integer", "null"]}},
-    "required": ["text"],
-})
+BLOCK_TEXT = jsoninput.validator(
+    {
+        "properties": {
+            "text": {"type": "string", "maxLength": 200_000},
+            "revision": {"type": ["integer", "null"]},
+        },
+        "required": ["text"],
+    }
+)
 
 
 class BlockTextForm(forms.Form):

@@ -48,9 +48,7 @@ AGENDA_TEMPLATES: dict[str, AgendaTemplate] = {
     ),
     "committee": AgendaTemplate(
         gettext_lazy("Committee sitting"),
-        (
-            (K.REPORT, "付託案件の審査", "Examination of the referred matters"),
-        ),
+        ((K.REPORT, "付託案件の審査", "Examination of the referred matters"),),
     ),
 }
 
@@ -77,7 +75,9 @@ def _renumber(sitting: Sitting, ordered_ids: list[int]) -> None:
 
 
 def _current_order(sitting: Sitting) -> list[int]:
-    return list(AgendaItem.objects.filter(sitting=sitting).order_by("position", "id").values_list("pk", flat=True))
+    return list(
+        AgendaItem.objects.filter(sitting=sitting).order_by("position", "id").values_list("pk", flat=True)
+    )
 
 
 def _announce_after_commit(sitting: Sitting, actor=None) -> None:
@@ -88,8 +88,11 @@ def _announce_after_commit(sitting: Sitting, actor=None) -> None:
 
     sitting_id, body = sitting.pk, sitting.body
     title = _("The order of business of %(sitting)s was published or changed.") % {"sitting": sitting}
-    transaction.on_commit(lambda: notify_agenda_changed(
-        body=body, title=title, link=reverse("meetings:sitting_detail", args=[sitting_id]), actor=actor))
+    transaction.on_commit(
+        lambda: notify_agenda_changed(
+            body=body, title=title, link=reverse("meetings:sitting_detail", args=[sitting_id]), actor=actor
+        )
+    )
 
 
 def _changed(sitting: Sitting, actor=None) -> None:
@@ -106,13 +109,31 @@ def _validate(item: AgendaItem) -> None:
 
 
 @transaction.atomic
-def agenda_item_add(*, actor, sitting: Sitting, kind: str, title: str, title_en: str = "", bill_number: str = "",
-                    description: str = "", closed_session: bool = False, position: int | None = None) -> AgendaItem:
+def agenda_item_add(
+    *,
+    actor,
+    sitting: Sitting,
+    kind: str,
+    title: str,
+    title_en: str = "",
+    bill_number: str = "",
+    description: str = "",
+    closed_session: bool = False,
+    position: int | None = None,
+) -> AgendaItem:
     """Add an item at ``position`` (1-based; default: at the end)."""
     sitting = _lock_sitting(sitting)
     order = _current_order(sitting)
-    item = AgendaItem(sitting=sitting, position=len(order) + 1, kind=kind, title=title, title_en=title_en,
-                      bill_number=bill_number, description=description, closed_session=closed_session)
+    item = AgendaItem(
+        sitting=sitting,
+        position=len(order) + 1,
+        kind=kind,
+        title=title,
+        title_en=title_en,
+        bill_number=bill_number,
+        description=description,
+        closed_session=closed_session,
+    )
     _validate(item)
     item.save()
     index = len(order) if position is None else max(0, min(position - 1, len(order)))
@@ -120,9 +141,18 @@ def agenda_item_add(*, actor, sitting: Sitting, kind: str, title: str, title_en:
     _renumber(sitting, order)
     item.refresh_from_db()
     _changed(sitting, actor)
-    audit_record(action="agenda.item_add", actor=actor, target=item,
-                 data={"sitting": sitting.pk, "position": item.position, "kind": kind, "title": title,
-                       "bill_number": bill_number})
+    audit_record(
+        action="agenda.item_add",
+        actor=actor,
+        target=item,
+        data={
+            "sitting": sitting.pk,
+            "position": item.position,
+            "kind": kind,
+            "title": title,
+            "bill_number": bill_number,
+        },
+    )
     return item
 
 
@@ -151,7 +181,9 @@ def agenda_item_delete(*, actor, item: AgendaItem) -> None:
     item.delete()
     _renumber(sitting, _current_order(sitting))
     _changed(sitting, actor)
-    audit_record(action="agenda.item_delete", actor=actor, target_type="meetings.agendaitem", target_id=pk, data=data)
+    audit_record(
+        action="agenda.item_delete", actor=actor, target_type="meetings.agendaitem", target_id=pk, data=data
+    )
 
 
 @transaction.atomic
@@ -196,8 +228,9 @@ def agenda_publish(*, actor, sitting: Sitting) -> Sitting:
     sitting.ical_sequence = F("ical_sequence") + 1
     sitting.save(update_fields=["agenda_published_at", "ical_sequence", "updated_at"])
     sitting.refresh_from_db()
-    audit_record(action="agenda.publish", actor=actor, target=sitting,
-                 data={"items": _current_order(sitting)})
+    audit_record(
+        action="agenda.publish", actor=actor, target=sitting, data={"items": _current_order(sitting)}
+    )
     _announce_after_commit(sitting, actor)
     return sitting
 
@@ -217,8 +250,14 @@ def agenda_unpublish(*, actor, sitting: Sitting) -> Sitting:
 
 
 @transaction.atomic
-def agenda_document_move(*, actor, sitting: Sitting, document_id: int, to_item: AgendaItem | None,
-                         from_item: AgendaItem | None = None) -> AgendaItemDocument:
+def agenda_document_move(
+    *,
+    actor,
+    sitting: Sitting,
+    document_id: int,
+    to_item: AgendaItem | None,
+    from_item: AgendaItem | None = None,
+) -> AgendaItemDocument:
     """Move a document of the sitting to another of its agenda items (filed under the wrong item,
     or the item was split). It goes to the end of the new item's documents; audited.
 
@@ -226,7 +265,9 @@ def agenda_document_move(*, actor, sitting: Sitting, document_id: int, to_item: 
     sitting = _lock_sitting(sitting)
     if to_item is None or to_item.sitting_id != sitting.pk:
         raise Refused(_("Choose an item of this sitting's order of business to move the document to."))
-    links = AgendaItemDocument.objects.select_for_update().filter(agenda_item__sitting=sitting, document_id=document_id)
+    links = AgendaItemDocument.objects.select_for_update().filter(
+        agenda_item__sitting=sitting, document_id=document_id
+    )
     if from_item is not None:
         links = links.filter(agenda_item=from_item)
     link = links.select_related("agenda_item", "document").order_by("agenda_item__position", "id").first()
@@ -240,7 +281,11 @@ def agenda_document_move(*, actor, sitting: Sitting, document_id: int, to_item: 
     link.agenda_item = to_item
     link.position = AgendaItemDocument.objects.filter(agenda_item=to_item).count() + 1
     link.save(update_fields=["agenda_item", "position"])
-    audit_record(action="meetings.document_moved", actor=actor, target=to_item,
-                 data={"sitting": sitting.pk, "document": document_id, "from": source.pk, "to": to_item.pk})
+    audit_record(
+        action="meetings.document_moved",
+        actor=actor,
+        target=to_item,
+        data={"sitting": sitting.pk, "document": document_id, "from": source.pk, "to": to_item.pk},
+    )
     _changed(sitting, actor)
     return link

@@ -34,13 +34,27 @@ def bump_ical_sequence(*, sitting: Sitting) -> None:
 
 
 @transaction.atomic
-def session_create(*, actor, council: Council, kind: str, year: int, number: int,
-                   start_date: datetime.date, end_date: datetime.date) -> Session:
-    session = Session(council=council, kind=kind, year=year, number=number, start_date=start_date, end_date=end_date)
+def session_create(
+    *,
+    actor,
+    council: Council,
+    kind: str,
+    year: int,
+    number: int,
+    start_date: datetime.date,
+    end_date: datetime.date,
+) -> Session:
+    session = Session(
+        council=council, kind=kind, year=year, number=number, start_date=start_date, end_date=end_date
+    )
     _validate(session)
     session.save()
-    audit_record(action="session.create", actor=actor, target=session,
-                 data={"kind": kind, "year": year, "number": number, "start": start_date, "end": end_date})
+    audit_record(
+        action="session.create",
+        actor=actor,
+        target=session,
+        data={"kind": kind, "year": year, "number": number, "start": start_date, "end": end_date},
+    )
     return session
 
 
@@ -50,46 +64,92 @@ def session_update(*, actor, session: Session, start_date: datetime.date, end_da
     session = Session.objects.select_for_update().get(pk=session.pk)
     session.start_date, session.end_date = start_date, end_date
     _validate(session)
-    outside = session.sittings.exclude(date__range=(start_date, end_date)).exclude(status=Sitting.Status.CANCELLED)
+    outside = session.sittings.exclude(date__range=(start_date, end_date)).exclude(
+        status=Sitting.Status.CANCELLED
+    )
     if outside.exists():
         raise Refused({"start_date": [_("Sittings of this session fall outside those dates.")]})
     session.save()
-    audit_record(action="session.update", actor=actor, target=session, data={"start": start_date, "end": end_date})
+    audit_record(
+        action="session.update", actor=actor, target=session, data={"start": start_date, "end": end_date}
+    )
     return session
 
 
 @transaction.atomic
-def sitting_create(*, actor, session: Session, body: Body, number: int, date: datetime.date,
-                   start_time: datetime.time, place: str, is_public: bool = True, livestream_url: str = "",
-                   template: str = "") -> Sitting:
+def sitting_create(
+    *,
+    actor,
+    session: Session,
+    body: Body,
+    number: int,
+    date: datetime.date,
+    start_time: datetime.time,
+    place: str,
+    is_public: bool = True,
+    livestream_url: str = "",
+    template: str = "",
+) -> Sitting:
     """Schedule a sitting, optionally with the usual opening items from ``AGENDA_TEMPLATES[template]``.
 
     Refuses a date outside the session's dates and a body of another council.
     """
     if template and template not in AGENDA_TEMPLATES:
         raise Refused({"template": [_("Unknown template.")]})
-    sitting = Sitting(session=session, body=body, number=number, date=date, start_time=start_time, place=place,
-                      is_public=is_public, livestream_url=livestream_url)
+    sitting = Sitting(
+        session=session,
+        body=body,
+        number=number,
+        date=date,
+        start_time=start_time,
+        place=place,
+        is_public=is_public,
+        livestream_url=livestream_url,
+    )
     _validate(sitting)
     try:
         with transaction.atomic():
             sitting.save()
     except IntegrityError as exc:
-        raise Refused({"number": [_("This body already has a sitting with that number in this session.")]}) from exc
+        raise Refused(
+            {"number": [_("This body already has a sitting with that number in this session.")]}
+        ) from exc
     items = []
     if template:
         for position, (kind, title, title_en) in enumerate(AGENDA_TEMPLATES[template].items, start=1):
-            items.append(AgendaItem(sitting=sitting, position=position, kind=kind, title=title, title_en=title_en))
+            items.append(
+                AgendaItem(sitting=sitting, position=position, kind=kind, title=title, title_en=title_en)
+            )
         AgendaItem.objects.bulk_create(items)
-    audit_record(action="sitting.create", actor=actor, target=sitting,
-                 data={"session": session.pk, "body": body.pk, "number": number, "date": date,
-                       "start_time": start_time, "place": place, "template": template, "items": len(items)})
+    audit_record(
+        action="sitting.create",
+        actor=actor,
+        target=sitting,
+        data={
+            "session": session.pk,
+            "body": body.pk,
+            "number": number,
+            "date": date,
+            "start_time": start_time,
+            "place": place,
+            "template": template,
+            "items": len(items),
+        },
+    )
     return sitting
 
 
 @transaction.atomic
-def sitting_update(*, actor, sitting: Sitting, date: datetime.date, start_time: datetime.time, place: str,
-                   is_public: bool, livestream_url: str = "") -> Sitting:
+def sitting_update(
+    *,
+    actor,
+    sitting: Sitting,
+    date: datetime.date,
+    start_time: datetime.time,
+    place: str,
+    is_public: bool,
+    livestream_url: str = "",
+) -> Sitting:
     """Reschedule or move a sitting; a change of date, time or place bumps the calendar SEQUENCE."""
     sitting = Sitting.objects.select_for_update().get(pk=sitting.pk)
     if sitting.status in (Sitting.Status.CLOSED, Sitting.Status.CANCELLED):
@@ -102,8 +162,12 @@ def sitting_update(*, actor, sitting: Sitting, date: datetime.date, start_time: 
     after = {"date": date, "start_time": start_time, "place": place}
     if before != after:
         bump_ical_sequence(sitting=sitting)
-    audit_record(action="sitting.update", actor=actor, target=sitting,
-                 data={"before": before, "after": after, "is_public": is_public})
+    audit_record(
+        action="sitting.update",
+        actor=actor,
+        target=sitting,
+        data={"before": before, "after": after, "is_public": is_public},
+    )
     return sitting
 
 

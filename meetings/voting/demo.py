@@ -164,9 +164,7 @@ def seed(*, stdout) -> None:
         reason="指定管理者となる団体の役員であるため(地方自治法第117条)",
     )
     if chief:
-        turns.speak(
-            floor.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 7
-        )
+        turns.speak(floor.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 7)
     roll.attendance_mark(sitting=sitting, person=member02, status=Attendance.Status.LATE, by=clerk_user)
     Attendance.objects.filter(sitting=sitting, person=member02).update(
         arrived_at=clock.now, updated_at=clock.now
@@ -178,9 +176,7 @@ def seed(*, stdout) -> None:
     floor.floor_grant(turn=turn, by=chair.user)
     turns.speak(turn, 4)
     if chief:
-        turns.speak(
-            floor.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 3
-        )
+        turns.speak(floor.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[0]), 3)
     floor.floor_end(sitting=sitting, by=chair.user)
     motion = motions.motion_create(
         agenda_item=items[0], title="議案第48号 指定管理者の指定について", by=chair.user
@@ -192,9 +188,7 @@ def seed(*, stdout) -> None:
 
     # 議案第49号: roll-call ballot, tied 2 to 2; the chair decides (裁決).
     if chief:
-        turns.speak(
-            floor.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[1]), 6
-        )
+        turns.speak(floor.floor_give(sitting=sitting, person=chief, by=chair.user, agenda_item=items[1]), 6)
     turn = floor.floor_request(sitting=sitting, user=member02.user, agenda_item=items[1])
     floor.floor_grant(turn=turn, by=chair.user)
     turns.speak(turn, 5)

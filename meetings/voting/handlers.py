@@ -277,7 +277,9 @@ def handle_vote_cast_many(*, sitting_id, calls):
         positions.append(index)
     outcomes = ballots.vote_cast_many(requests=requests, sitting_id=sitting_id) if requests else []
     for index, outcome in zip(positions, outcomes, strict=True):
-        answers[index] = outcome if isinstance(outcome, Exception) else {"type": "vote.receipt", **outcome.as_dict()}
+        answers[index] = (
+            outcome if isinstance(outcome, Exception) else {"type": "vote.receipt", **outcome.as_dict()}
+        )
     return answers
 
 

@@ -82,7 +82,9 @@ class MajorityPreset(models.Model):
     attendance_den = models.PositiveSmallIntegerField(null=True, blank=True)
     approval_num = models.PositiveSmallIntegerField()
     attendance_basis = models.CharField(
-        _("attendance counted against"), max_length=10, default="in_office",
+        _("attendance counted against"),
+        max_length=10,
+        default="in_office",
         choices=[("in_office", _("Members in office (議員数)")), ("seats", _("Seats (定数)"))],
     )
     approval_den = models.PositiveSmallIntegerField()
@@ -135,7 +137,9 @@ class Motion(models.Model):
     attendance_num = models.PositiveSmallIntegerField(null=True, blank=True)
     attendance_den = models.PositiveSmallIntegerField(null=True, blank=True)
     attendance_basis = models.CharField(
-        _("attendance counted against"), max_length=10, default="in_office",
+        _("attendance counted against"),
+        max_length=10,
+        default="in_office",
         choices=[("in_office", _("Members in office (議員数)")), ("seats", _("Seats (定数)"))],
     )
     approval_num = models.PositiveSmallIntegerField(null=True, blank=True)

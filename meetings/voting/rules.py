@@ -148,7 +148,6 @@ class Decision:
     attendance_needed: int | None = None
 
 
-
 def at_least(part: int, whole: int, fraction: Fraction) -> bool:
     """part ≥ fraction × whole, exactly."""
     return part * fraction.denominator >= fraction.numerator * whole

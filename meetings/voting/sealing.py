@@ -52,13 +52,18 @@ def _raw_public(key: X25519PublicKey) -> bytes:
 
 
 def _raw_private(key: X25519PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
 
 
 def _derive(shared: bytes, poll_id: int) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"gikai secret ballot v1 poll " + str(poll_id).encode()).derive(shared)
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=b"gikai secret ballot v1 poll " + str(poll_id).encode(),
+    ).derive(shared)
 
 
 def _pad(choice: str) -> bytes:
@@ -89,6 +94,7 @@ def unseal(*, private_key: bytes, poll_id: int, sealed: bytes) -> str:
 
 
 # -- where the private keys live ------------------------------------------------------------
+
 
 class MemoryKeyStore:
     """This process's memory: right for the embedded default, where one process serves all."""
@@ -162,7 +168,9 @@ def new_poll_key() -> PollKey:
     return PollKey(public_key=_raw_public(private.public_key()), name=name)
 
 
-def open_and_count(*, key_name: str, poll_id: int, sealed: list[bytes], choices: tuple[str, ...]) -> dict[str, int]:
+def open_and_count(
+    *, key_name: str, poll_id: int, sealed: list[bytes], choices: tuple[str, ...]
+) -> dict[str, int]:
     """Open every ballot in memory, shuffle, count. Raises ``KeyLost`` when the key is gone and
     ``BallotUnreadable`` when a ballot does not open or holds no valid choice."""
     private = key_store().get(key_name)

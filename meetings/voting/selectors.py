@@ -84,7 +84,10 @@ def presets_for(council: Council) -> dict[str, rules.Requirement]:
 def attendable_non_members(sitting: Sitting) -> list[Person]:
     """Executive officials (説明のため出席した者) and secretariat staff (職務のため出席した事務局職員)
     of the council, whom the clerk can put on a sitting's roll; each with ``role_label``."""
-    labels = {Person.Kind.OFFICIAL: _("Official attending to explain"), Person.Kind.SECRETARIAT: _("Secretariat staff")}
+    labels = {
+        Person.Kind.OFFICIAL: _("Official attending to explain"),
+        Person.Kind.SECRETARIAT: _("Secretariat staff"),
+    }
     people = list(
         Person.objects.filter(
             council_id=sitting.body.council_id, active=True, kind__in=list(labels)
@@ -232,13 +235,17 @@ def poll_instructions(poll: Poll) -> dict[str, str]:
     motion = poll.motion.title
     method = poll.method
     if method == Poll.Method.STANDING:
-        room = _("On “%(motion)s”: the vote is taken by standing. If you are in favour, stand up; if not, stay seated.")
+        room = _(
+            "On “%(motion)s”: the vote is taken by standing. If you are in favour, stand up; if not, stay seated."
+        )
         online = _(
             "On “%(motion)s”: the vote is taken by standing. Attending online, raise your hand so that the "
             "camera shows it if you are in favour; if not, keep your hands down. The chair counts from the video."
         )
     elif method == Poll.Method.HANDS:
-        room = _("On “%(motion)s”: the vote is taken by show of hands. If you are in favour, raise your hand.")
+        room = _(
+            "On “%(motion)s”: the vote is taken by show of hands. If you are in favour, raise your hand."
+        )
         online = _(
             "On “%(motion)s”: the vote is taken by show of hands. If you are in favour, raise your hand so "
             "that the camera shows it. The chair counts from the video."
@@ -332,9 +339,9 @@ def my_ballots(*, sitting: Sitting, person: Person) -> dict[str, dict]:
         "poll_id", "receipt", "choice"
     ):
         mine[str(poll_id)] = {"receipt": receipt, "choice": choice}
-    for poll_id, receipt in SecretParticipation.objects.filter(poll__sitting=sitting, member=person).values_list(
-        "poll_id", "receipt"
-    ):
+    for poll_id, receipt in SecretParticipation.objects.filter(
+        poll__sitting=sitting, member=person
+    ).values_list("poll_id", "receipt"):
         mine[str(poll_id)] = {"receipt": receipt, "choice": None}
     return mine
 

@@ -65,12 +65,16 @@ def recount(poll: Poll) -> Recount:
                 problems.append("an open secret ballot has running totals")
         elif poll.outcome != Poll.Outcome.VOIDED:
             if poll.yes_count + poll.no_count != len(voters):
-                problems.append(f"{len(voters)} took part but the totals are {poll.yes_count} + {poll.no_count}")
+                problems.append(
+                    f"{len(voters)} took part but the totals are {poll.yes_count} + {poll.no_count}"
+                )
             closing = AuditEntry.objects.filter(
                 action="poll.close", target_type="voting.poll", target_id=str(poll.pk)
             ).first()
-            if closing is not None and "sealed_ballots" in closing.data and (
-                closing.data["sealed_ballots"] != closing.data.get("participations")
+            if (
+                closing is not None
+                and "sealed_ballots" in closing.data
+                and (closing.data["sealed_ballots"] != closing.data.get("participations"))
             ):
                 problems.append(
                     f"{closing.data['sealed_ballots']} sealed ballots were opened for "
@@ -88,8 +92,9 @@ def recount(poll: Poll) -> Recount:
         if objected != (poll.outcome == Poll.Outcome.OBJECTED):
             problems.append("the result does not match the objections recorded")
     if poll.state != Poll.State.OPEN and poll.outcome == Poll.Outcome.VOIDED:
-        if not AuditEntry.objects.filter(action="poll.voided", target_type="voting.poll",
-                                         target_id=str(poll.pk)).exists():
+        if not AuditEntry.objects.filter(
+            action="poll.voided", target_type="voting.poll", target_id=str(poll.pk)
+        ).exists():
             problems.append("voided without a record in the audit chain")
     elif poll.state != Poll.State.OPEN and poll.outcome != Poll.Outcome.OBJECTED:
         try:

@@ -86,10 +86,12 @@ def video(request, sitting_id: int):
     return response
 
 
-SUGGESTION = jsoninput.validator({
-    "properties": {"event": {"type": "string", "maxLength": 20}, "display_name": {"type": "string"}},
-    "required": ["event"],
-})
+SUGGESTION = jsoninput.validator(
+    {
+        "properties": {"event": {"type": "string", "maxLength": 20}, "display_name": {"type": "string"}},
+        "required": ["event"],
+    }
+)
 
 
 @login_required
@@ -103,7 +105,10 @@ def suggest(request, sitting_id: int):
     try:
         data = jsoninput.parse(request.body, SUGGESTION)
         suggestion = suggestions.suggestion_add(
-            sitting=sitting, event=data["event"], display_name=data.get("display_name", "")[:100], by=request.user
+            sitting=sitting,
+            event=data["event"],
+            display_name=data.get("display_name", "")[:100],
+            by=request.user,
         )
     except DomainError as exc:  # a body that does not fit, or a refusal of the roll
         return refusal_response(exc)

@@ -30,8 +30,13 @@ def add_version(document: Document, *, pages: int = 3, data: bytes | None = None
     number = (document.versions.count() or 0) + 1
     digest = hashlib.sha256(data).hexdigest()
     version = DocumentVersion(
-        document=document, number=number, original_name="gian.pdf", original_sha256=digest,
-        served_sha256=digest, size=len(data), page_count=pages,
+        document=document,
+        number=number,
+        original_name="gian.pdf",
+        original_sha256=digest,
+        served_sha256=digest,
+        size=len(data),
+        page_count=pages,
     )
     version.served_file.save(f"v{number}.pdf", ContentFile(data), save=False)
     version.original_file.save(f"o{number}.pdf", ContentFile(data), save=False)
@@ -39,10 +44,20 @@ def add_version(document: Document, *, pages: int = 3, data: bytes | None = None
     return version
 
 
-def make_document(council, body, *, title: str = "議案第1号 町税条例の一部改正について", pages: int = 3,
-                  visibility: str = Document.Visibility.MEMBERS, released: bool = True) -> Document:
+def make_document(
+    council,
+    body,
+    *,
+    title: str = "議案第1号 町税条例の一部改正について",
+    pages: int = 3,
+    visibility: str = Document.Visibility.MEMBERS,
+    released: bool = True,
+) -> Document:
     document = Document.objects.create(
-        council=council, body=body, title=title, visibility=visibility,
+        council=council,
+        body=body,
+        title=title,
+        visibility=visibility,
         release_state=Document.Release.RELEASED if released else Document.Release.DRAFT,
         released_at=timezone.now() if released else None,
     )

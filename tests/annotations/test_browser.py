@@ -45,7 +45,10 @@ def open_tools(page):
 
 def below_tools(page) -> float:
     """The first y on the page that the open pen panel does not cover."""
-    return page.locator("#reader-tools").bounding_box()["y"] + page.locator("#reader-tools").bounding_box()["height"]
+    return (
+        page.locator("#reader-tools").bounding_box()["y"]
+        + page.locator("#reader-tools").bounding_box()["height"]
+    )
 
 
 def open_menu(page):
@@ -91,16 +94,21 @@ def test_annotation_browser_stroke_private_and_on_every_device(daphne_server, ne
     again = new_context(viewport={"width": 900, "height": 700})
     again.add_cookies([login_cookie(author, daphne_server)])
     page2, _ = open_reader(again, daphne_server, document)
-    page2.wait_for_function("""() => {
+    page2.wait_for_function(
+        """() => {
         const c = document.querySelector('.reader-pane.is-active .annot-overlay canvas');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
-        return false; }""", timeout=10000)
+        return false; }""",
+        timeout=10000,
+    )
 
     # Another member sees nothing.
     stranger = new_context()
     stranger.add_cookies([login_cookie(other, daphne_server)])
-    with stranger.expect_event("response", lambda r: "/documents/annotations/api/versions/" in r.url) as loaded:
+    with stranger.expect_event(
+        "response", lambda r: "/documents/annotations/api/versions/" in r.url
+    ) as loaded:
         page3, _ = open_reader(stranger, daphne_server, document)
     # First what did happen: the stranger's annotation layer asked for the notes and was answered
     # (an empty list); only then does "no ink" mean the stroke was not shown, not "not loaded yet".
@@ -128,7 +136,9 @@ def test_offline_packet_read_and_note_synced_when_back_online(daphne_server, new
     page.goto(f"{daphne_server.url}/documents/annotations/offline/")
     page.locator("#packet-download").click()
     page.wait_for_selector("#offline-packet[data-state=ready]", timeout=30000)
-    assert page.evaluate("() => { const p = document.getElementById('packet-progress'); return p.value === p.max; }")
+    assert page.evaluate(
+        "() => { const p = document.getElementById('packet-progress'); return p.value === p.max; }"
+    )
     cached = page.evaluate("""() => caches.open('council-packet-v1').then((c) => c.keys())
         .then((keys) => keys.map((r) => new URL(r.url).pathname))""")
     assert f"/documents/versions/{version.pk}/file" in cached
@@ -204,16 +214,21 @@ def test_offline_copy_removed_on_revocation_and_at_sign_out(daphne_server, new_c
         === document.getElementById('offline-packet').dataset.msgPacketStale""")
     # Expired by the device's own clock (this works offline too): the copy goes at the next page load.
     past = (timezone.now() - datetime.timedelta(minutes=1)).isoformat()
-    page.evaluate("""(past) => new Promise((resolve) => {
+    page.evaluate(
+        """(past) => new Promise((resolve) => {
         const req = indexedDB.open('council-offline', 1);
         req.onsuccess = () => { const tx = req.result.transaction('meta', 'readwrite');
             tx.objectStore('meta').put(past, 'expires_at'); tx.oncomplete = () => { req.result.close(); resolve(); }; };
-    })""", past)
+    })""",
+        past,
+    )
     page.reload()
     page.wait_for_function("""() => document.getElementById('packet-status').textContent
         === document.getElementById('offline-packet').dataset.msgExpired""")
     assert "council-packet-v1" not in _council_caches(page)
-    page.evaluate("() => new Promise((r) => { const q = indexedDB.deleteDatabase('council-offline'); q.onsuccess = q.onerror = r; })")
+    page.evaluate(
+        "() => new Promise((r) => { const q = indexedDB.deleteDatabase('council-offline'); q.onsuccess = q.onerror = r; })"
+    )
     _download_packet(page, daphne_server)
     # An administrator revokes the member's devices; the device learns it when it next connects.
     from documents.annotations.services import devices_revoke
@@ -225,7 +240,9 @@ def test_offline_copy_removed_on_revocation_and_at_sign_out(daphne_server, new_c
     assert wait_for(lambda: OfflineDevice.objects.filter(member=member, wiped_at__isnull=False).exists())
 
     # A fresh download on a new device id, then signing out removes it too.
-    page.evaluate("() => new Promise((r) => { const q = indexedDB.deleteDatabase('council-offline'); q.onsuccess = q.onerror = r; })")
+    page.evaluate(
+        "() => new Promise((r) => { const q = indexedDB.deleteDatabase('council-offline'); q.onsuccess = q.onerror = r; })"
+    )
     _download_packet(page, daphne_server)
     assert "council-packet-v1" in _council_caches(page)
     page.locator("form.logout button[type=submit]").click()
@@ -290,9 +307,19 @@ def test_annotation_browser_reader_search_finds_own_notes(daphne_server, new_con
     org = factories.make_small_council()
     document = make_document(org["council"], org["plenary"], pages=3)
     author, other = org["members"][4].user, org["members"][5].user
-    annotations_sync(member=author, changes=[{
-        "client_id": str(uuid.uuid4()), "version": document.current_version.pk, "page": 3, "kind": "note",
-        "geometry": {"x": 0.5, "y": 0.5}, "text": "補正予算の財源を質問する"}])
+    annotations_sync(
+        member=author,
+        changes=[
+            {
+                "client_id": str(uuid.uuid4()),
+                "version": document.current_version.pk,
+                "page": 3,
+                "kind": "note",
+                "geometry": {"x": 0.5, "y": 0.5},
+                "text": "補正予算の財源を質問する",
+            }
+        ],
+    )
     context = new_context()
     context.add_cookies([login_cookie(author, daphne_server)])
     page, errors = open_reader(context, daphne_server, document)
@@ -330,8 +357,14 @@ def test_offline_browser_conflict_keeps_both_texts(daphne_server, new_context):
     member = org["members"][4].user
     version = document.current_version
     client_id = str(uuid.uuid4())
-    note = {"client_id": client_id, "version": version.pk, "page": 1, "kind": "note",
-            "geometry": {"x": 0.3, "y": 0.1}, "text": "原文"}
+    note = {
+        "client_id": client_id,
+        "version": version.pk,
+        "page": 1,
+        "kind": "note",
+        "geometry": {"x": 0.3, "y": 0.1},
+        "text": "原文",
+    }
     annotations_sync(member=member, changes=[note])
 
     context = new_context()
@@ -345,7 +378,8 @@ def test_offline_browser_conflict_keeps_both_texts(daphne_server, new_context):
     page.wait_for_function("() => document.querySelector('.annot-status').classList.contains('offline')")
     # The tablet's edit is stamped before it is drawn: wait for it, so the phone's edit is later.
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.annot-note')].some((e) => e.title === 'タブレットで修正')")
+        "() => [...document.querySelectorAll('.annot-note')].some((e) => e.title === 'タブレットで修正')"
+    )
     page.wait_for_timeout(50)
     # Later, the same note is changed on the member's phone, which is online.
     annotations_sync(member=member, changes=[dict(note, text="スマホで修正", base_revision=1)])

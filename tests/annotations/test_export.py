@@ -12,12 +12,15 @@ from tests.annotations.helpers import add_version, make_document, make_pdf
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("rotate, top_left, top_right, bottom_left", [
-    (0, (0, 842), (595, 842), (0, 0)),
-    (90, (0, 0), (0, 842), (595, 0)),
-    (180, (595, 0), (0, 0), (595, 842)),
-    (270, (595, 842), (595, 0), (0, 842)),
-])
+@pytest.mark.parametrize(
+    "rotate, top_left, top_right, bottom_left",
+    [
+        (0, (0, 842), (595, 842), (0, 0)),
+        (90, (0, 0), (0, 842), (595, 0)),
+        (180, (595, 0), (0, 0), (595, 842)),
+        (270, (595, 842), (595, 0), (0, 842)),
+    ],
+)
 def test_annotation_export_maps_display_corners_through_rotation(rotate, top_left, top_right, bottom_left):
     pdf = pikepdf.open(io.BytesIO(make_pdf(1, rotate=rotate)))
     frame = _PageFrame(pdf.pages[0])
@@ -30,10 +33,18 @@ def test_annotation_export_draws_strokes_highlights_and_notes(org):
     document = make_document(org["council"], org["plenary"], pages=2)
     version = document.current_version
     own = [
-        Annotation(page=1, kind="pen", colour="#1565c0",
-                   geometry={"points": [[0.1, 0.1, 0.5], [0.5, 0.5, 1.0]], "width": 0.003}),
-        Annotation(page=1, kind="highlighter", colour="#fbc02d",
-                   geometry={"points": [[0.2, 0.3, 0.5], [0.8, 0.3, 0.5]], "width": 0.02}),
+        Annotation(
+            page=1,
+            kind="pen",
+            colour="#1565c0",
+            geometry={"points": [[0.1, 0.1, 0.5], [0.5, 0.5, 1.0]], "width": 0.003},
+        ),
+        Annotation(
+            page=1,
+            kind="highlighter",
+            colour="#fbc02d",
+            geometry={"points": [[0.2, 0.3, 0.5], [0.8, 0.3, 0.5]], "width": 0.02},
+        ),
         Annotation(page=2, kind="note", colour="#d32f2f", geometry={"x": 0.5, "y": 0.5}, text="第2条を確認"),
     ]
     out = pikepdf.open(io.BytesIO(annotated_pdf(version=version, annotations=own)))
@@ -57,9 +68,19 @@ def test_annotation_export_of_replaced_document_uses_current_version(org):
     member = org["members"][4].user
     document = make_document(org["council"], org["plenary"], pages=1)
     old = document.current_version
-    services.annotations_sync(member=member, changes=[{
-        "client_id": "7c1e3a52-52a4-4b8f-9d7f-0c6f3b1f2a10", "version": old.pk, "page": 1, "kind": "note",
-        "geometry": {"x": 0.5, "y": 0.5}, "text": "carried"}])
+    services.annotations_sync(
+        member=member,
+        changes=[
+            {
+                "client_id": "7c1e3a52-52a4-4b8f-9d7f-0c6f3b1f2a10",
+                "version": old.pk,
+                "page": 1,
+                "kind": "note",
+                "geometry": {"x": 0.5, "y": 0.5},
+                "text": "carried",
+            }
+        ],
+    )
     new = add_version(document, pages=1)
     services.carry_forward(old=old, new=new, unchanged_pages={1: 1})
     client = Client()

@@ -34,7 +34,9 @@ def packet(org):
     secret_item = factories.make_agenda_item(sitting, title="人事案件", closed_session=True)
     docs = {
         "bill": make_document(org["council"], org["plenary"], title="議案第45号"),
-        "closed_visibility": make_document(org["council"], org["plenary"], title="秘密会資料", visibility="closed"),
+        "closed_visibility": make_document(
+            org["council"], org["plenary"], title="秘密会資料", visibility="closed"
+        ),
         "closed_item": make_document(org["council"], org["plenary"], title="人事案件資料"),
         "draft": make_document(org["council"], org["plenary"], title="未公開", released=False),
         "committee": make_document(org["council"], org["committee"], title="委員会資料"),
@@ -42,8 +44,12 @@ def packet(org):
     for key in ("bill", "closed_visibility", "draft", "committee"):
         AgendaItemDocument.objects.create(agenda_item=item, document=docs[key])
     AgendaItemDocument.objects.create(agenda_item=secret_item, document=docs["closed_item"])
-    past = factories.make_sitting(org["session"], org["plenary"], date=timezone.localdate() - datetime.timedelta(days=2),
-                                  status=Sitting.Status.CLOSED)
+    past = factories.make_sitting(
+        org["session"],
+        org["plenary"],
+        date=timezone.localdate() - datetime.timedelta(days=2),
+        status=Sitting.Status.CLOSED,
+    )
     old_item = factories.make_agenda_item(past)
     docs["past"] = make_document(org["council"], org["plenary"], title="過去の資料")
     AgendaItemDocument.objects.create(agenda_item=old_item, document=docs["past"])
@@ -52,8 +58,11 @@ def packet(org):
 
 def issue(client, device_id=None):
     device_id = device_id or str(uuid.uuid4())
-    response = client.post(reverse("documents:annotations:api_packet"),
-                           data=json.dumps({"device_id": device_id, "label": "iPad"}), content_type="application/json")
+    response = client.post(
+        reverse("documents:annotations:api_packet"),
+        data=json.dumps({"device_id": device_id, "label": "iPad"}),
+        content_type="application/json",
+    )
     return device_id, response
 
 
@@ -75,7 +84,9 @@ def test_offline_packet_manifest_registers_device_with_expiry(org, packet, setti
     manifest = response.json()
     assert [i["title"] for i in manifest["items"]] == ["議案第45号"]
     item = manifest["items"][0]
-    assert item["file"] == reverse("documents:version_file", kwargs={"version_id": packet["bill"].current_version.pk})
+    assert item["file"] == reverse(
+        "documents:version_file", kwargs={"version_id": packet["bill"].current_version.pk}
+    )
     assert item["reader"].startswith(f"/documents/{packet['bill'].pk}/read/")
     assert manifest["total"] == packet["bill"].current_version.size
     assert any(a.endswith("js/annotations/layer.js") for a in manifest["assets"])
@@ -101,8 +112,12 @@ def test_offline_expiry_reported_to_device(org, packet):
     client = login(member)
     device_id, _ = issue(client)
     url = reverse("documents:annotations:api_device", kwargs={"device_id": device_id})
-    assert client.get(url).json() == {"known": True, "revoked": False, "expired": False,
-                                      "expires_at": OfflineDevice.objects.get().expires_at.isoformat()}
+    assert client.get(url).json() == {
+        "known": True,
+        "revoked": False,
+        "expired": False,
+        "expires_at": OfflineDevice.objects.get().expires_at.isoformat(),
+    }
     OfflineDevice.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     assert client.get(url).json()["expired"] is True
     # The device reports it removed its copy; a new download starts a new period.
@@ -127,10 +142,25 @@ def test_offline_revocation_applied_when_device_comes_online(org, packet):
     status_url = reverse("documents:annotations:api_device", kwargs={"device_id": device_id})
     assert client.get(status_url).json()["revoked"] is True
     # Notes sent from a revoked device are not accepted; the device is told to wipe.
-    response = client.post(reverse("documents:annotations:api_sync"), content_type="application/json",
-                           data=json.dumps({"device_id": device_id, "changes": [{
-                               "client_id": str(uuid.uuid4()), "version": packet["bill"].current_version.pk,
-                               "page": 1, "kind": "note", "geometry": {"x": 0.1, "y": 0.1}, "text": "x"}]}))
+    response = client.post(
+        reverse("documents:annotations:api_sync"),
+        content_type="application/json",
+        data=json.dumps(
+            {
+                "device_id": device_id,
+                "changes": [
+                    {
+                        "client_id": str(uuid.uuid4()),
+                        "version": packet["bill"].current_version.pk,
+                        "page": 1,
+                        "kind": "note",
+                        "geometry": {"x": 0.1, "y": 0.1},
+                        "text": "x",
+                    }
+                ],
+            }
+        ),
+    )
     assert response.json() == {"revoked": True, "results": []}
     assert not Annotation.objects.exists()
     # It cannot download the packet again under the same id.
@@ -148,9 +178,15 @@ def test_offline_revocation_refused_for_other_members(org, packet):
     issue(login(victim))
     with pytest.raises(services.AnnotationError, match="You may not revoke these devices."):
         services.devices_revoke(actor=org["members"][2].user, member=victim)
-    assert login(org["members"][2].user).get(reverse("documents:annotations:manage_devices")).status_code == 403
-    assert login(org["official"].user).post(reverse("documents:annotations:manage_devices"),
-                                            {"member": victim.pk}).status_code == 403
+    assert (
+        login(org["members"][2].user).get(reverse("documents:annotations:manage_devices")).status_code == 403
+    )
+    assert (
+        login(org["official"].user)
+        .post(reverse("documents:annotations:manage_devices"), {"member": victim.pk})
+        .status_code
+        == 403
+    )
     assert OfflineDevice.objects.get().revoked_at is None
 
 
@@ -172,7 +208,8 @@ def test_offline_device_ids_belong_to_one_member(org, packet):
     assert response.status_code == 403
     assert response.json() == {"code": "refused", "error": "This device is not known."}
     other = login(org["members"][7].user).get(
-        reverse("documents:annotations:api_device", kwargs={"device_id": device_id}))
+        reverse("documents:annotations:api_device", kwargs={"device_id": device_id})
+    )
     assert other.json()["known"] is False
 
 
@@ -199,23 +236,63 @@ def test_offline_sync_batch_from_device_with_duplicates_and_conflict(org, packet
     version = packet["bill"].current_version
     t0 = timezone.now() - datetime.timedelta(hours=2)
     shared = str(uuid.uuid4())
-    services.annotations_sync(member=member, changes=[{
-        "client_id": shared, "version": version.pk, "page": 1, "kind": "note", "geometry": {"x": 0.3, "y": 0.3},
-        "text": "会議前のメモ", "updated_at": t0.isoformat()}])
+    services.annotations_sync(
+        member=member,
+        changes=[
+            {
+                "client_id": shared,
+                "version": version.pk,
+                "page": 1,
+                "kind": "note",
+                "geometry": {"x": 0.3, "y": 0.3},
+                "text": "会議前のメモ",
+                "updated_at": t0.isoformat(),
+            }
+        ],
+    )
     # Meanwhile, on the phone (online), the note was edited later than the tablet's offline edit.
-    services.annotations_sync(member=member, changes=[{
-        "client_id": shared, "version": version.pk, "page": 1, "kind": "note", "geometry": {"x": 0.3, "y": 0.3},
-        "text": "スマホで修正", "base_revision": 1, "updated_at": (t0 + datetime.timedelta(minutes=50)).isoformat()}])
+    services.annotations_sync(
+        member=member,
+        changes=[
+            {
+                "client_id": shared,
+                "version": version.pk,
+                "page": 1,
+                "kind": "note",
+                "geometry": {"x": 0.3, "y": 0.3},
+                "text": "スマホで修正",
+                "base_revision": 1,
+                "updated_at": (t0 + datetime.timedelta(minutes=50)).isoformat(),
+            }
+        ],
+    )
     fresh = str(uuid.uuid4())
     batch = [
-        {"client_id": fresh, "version": version.pk, "page": 2, "kind": "pen", "base_revision": 0,
-         "geometry": {"points": [[0.1, 0.1, 0.4], [0.2, 0.2, 0.7]], "width": 0.003},
-         "updated_at": (t0 + datetime.timedelta(minutes=10)).isoformat()},
-        {"client_id": shared, "version": version.pk, "page": 1, "kind": "note", "geometry": {"x": 0.3, "y": 0.3},
-         "text": "電車で修正", "base_revision": 1, "updated_at": (t0 + datetime.timedelta(minutes=20)).isoformat()},
+        {
+            "client_id": fresh,
+            "version": version.pk,
+            "page": 2,
+            "kind": "pen",
+            "base_revision": 0,
+            "geometry": {"points": [[0.1, 0.1, 0.4], [0.2, 0.2, 0.7]], "width": 0.003},
+            "updated_at": (t0 + datetime.timedelta(minutes=10)).isoformat(),
+        },
+        {
+            "client_id": shared,
+            "version": version.pk,
+            "page": 1,
+            "kind": "note",
+            "geometry": {"x": 0.3, "y": 0.3},
+            "text": "電車で修正",
+            "base_revision": 1,
+            "updated_at": (t0 + datetime.timedelta(minutes=20)).isoformat(),
+        },
     ]
-    response = client.post(reverse("documents:annotations:api_sync"), content_type="application/json",
-                           data=json.dumps({"device_id": device_id, "changes": batch + batch}))
+    response = client.post(
+        reverse("documents:annotations:api_sync"),
+        content_type="application/json",
+        data=json.dumps({"device_id": device_id, "changes": batch + batch}),
+    )
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["created", "conflict", "unchanged", "conflict"]
     assert results[1]["annotation"]["text"] == "スマホで修正"
@@ -253,9 +330,16 @@ def test_offline_revoked_device_learns_it_without_a_session(org, packet):
     services.devices_revoke(actor=org["admin"], member=member)
     url = reverse("documents:annotations:api_device", kwargs={"device_id": device_id})
     assert Client().get(url).json()["revoked"] is True  # e.g. the session expired meanwhile
-    assert Client().get(reverse("documents:annotations:api_device",
-                                kwargs={"device_id": str(uuid.uuid4())})).json()["known"] is False
-    assert Client().get(reverse("documents:annotations:api_device", kwargs={"device_id": "nope"})).status_code == 404
+    assert (
+        Client()
+        .get(reverse("documents:annotations:api_device", kwargs={"device_id": str(uuid.uuid4())}))
+        .json()["known"]
+        is False
+    )
+    assert (
+        Client().get(reverse("documents:annotations:api_device", kwargs={"device_id": "nope"})).status_code
+        == 404
+    )
 
 
 def test_a_lone_surrogate_in_an_offline_sync_is_a_400_that_changes_nothing(org, packet):
@@ -266,9 +350,21 @@ def test_a_lone_surrogate_in_an_offline_sync_is_a_400_that_changes_nothing(org, 
     device_id, _ = issue(client)
     version = packet["bill"].current_version.pk
     client_id = str(uuid.uuid4())
-    note = json.dumps({"device_id": device_id, "changes": [{
-        "client_id": client_id, "version": version, "page": 1, "kind": "note", "geometry": {"x": 0.1, "y": 0.1},
-        "text": "LONE"}]})
+    note = json.dumps(
+        {
+            "device_id": device_id,
+            "changes": [
+                {
+                    "client_id": client_id,
+                    "version": version,
+                    "page": 1,
+                    "kind": "note",
+                    "geometry": {"x": 0.1, "y": 0.1},
+                    "text": "LONE",
+                }
+            ],
+        }
+    )
     bodies = [
         note.replace("LONE", "\\ud800"),
         '{"device_id": "\\udfff", "changes": []}',
@@ -276,7 +372,8 @@ def test_a_lone_surrogate_in_an_offline_sync_is_a_400_that_changes_nothing(org, 
     ]
     client.raise_request_exception = False
     for body in bodies:
-        response = client.post(reverse("documents:annotations:api_sync"), data=body.encode(),
-                               content_type="application/json")
+        response = client.post(
+            reverse("documents:annotations:api_sync"), data=body.encode(), content_type="application/json"
+        )
         assert response.status_code == 400, body
     assert not Annotation.objects.exists()

@@ -26,14 +26,37 @@ def setup(org):
     doc = make_document(org["council"], org["plenary"], pages=2)
     old = doc.current_version
     note_id, moved_id = str(uuid.uuid4()), str(uuid.uuid4())
-    services.annotations_sync(member=author, changes=[
-        {"client_id": note_id, "version": old.pk, "page": 1, "kind": "note", "geometry": {"x": 0.2, "y": 0.2},
-         "text": SECRET, "base_revision": 0},
-        {"client_id": moved_id, "version": old.pk, "page": 2, "kind": "note", "geometry": {"x": 0.2, "y": 0.2},
-         "text": SECRET + " (2)", "base_revision": 0},
-        {"client_id": str(uuid.uuid4()), "version": old.pk, "page": 1, "kind": "pen",
-         "geometry": {"points": [[0.1, 0.1], [0.3, 0.3]], "width": 0.004}, "base_revision": 0},
-    ])
+    services.annotations_sync(
+        member=author,
+        changes=[
+            {
+                "client_id": note_id,
+                "version": old.pk,
+                "page": 1,
+                "kind": "note",
+                "geometry": {"x": 0.2, "y": 0.2},
+                "text": SECRET,
+                "base_revision": 0,
+            },
+            {
+                "client_id": moved_id,
+                "version": old.pk,
+                "page": 2,
+                "kind": "note",
+                "geometry": {"x": 0.2, "y": 0.2},
+                "text": SECRET + " (2)",
+                "base_revision": 0,
+            },
+            {
+                "client_id": str(uuid.uuid4()),
+                "version": old.pk,
+                "page": 1,
+                "kind": "pen",
+                "geometry": {"points": [[0.1, 0.1], [0.3, 0.3]], "width": 0.004},
+                "base_revision": 0,
+            },
+        ],
+    )
     services.bookmark_toggle(member=author, version=old, page=2, label=SECRET)
     new = add_version(doc, pages=2)
     services.carry_forward(old=old, new=new, unchanged_pages={1: 1})  # page 2's note now needs review
@@ -42,6 +65,7 @@ def setup(org):
 
 def clients(org):
     """Everyone except the author, signed in (or not)."""
+
     def signed_in(user):
         c = Client()
         assert c.login(username=user.username, password=PASSWORD)
@@ -81,18 +105,23 @@ def endpoints(s):
     ]
 
 
-
 def _body(response) -> bytes:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content)
     return response.content
 
 
-@pytest.mark.parametrize("role", ["anonymous", "other member", "committee chair", "clerk", "official", "admin"])
+@pytest.mark.parametrize(
+    "role", ["anonymous", "other member", "committee chair", "clerk", "official", "admin"]
+)
 def test_annotation_privacy_for_role(org, setup, role):
     client = clients(org)[role]
-    secret_bytes = [SECRET.encode("utf-8"), SECRET.encode("utf-16-be"), setup["note_id"].encode(),
-                    setup["flagged_id"].encode()]
+    secret_bytes = [
+        SECRET.encode("utf-8"),
+        SECRET.encode("utf-16-be"),
+        setup["note_id"].encode(),
+        setup["flagged_id"].encode(),
+    ]
     for method, url in endpoints(setup):
         response = getattr(client, method)(url)
         body = _body(response)
@@ -107,13 +136,30 @@ def test_annotation_privacy_for_role(org, setup, role):
                     assert "/CouncilHL" not in page.obj.Resources.get("/ExtGState", pikepdf.Dictionary())
     # The sync API cannot reach the author's notes either: the same client id makes the caller's own note.
     if role != "anonymous":
-        response = client.post(reverse("documents:annotations:api_sync"), data=json.dumps({"changes": [
-            {"client_id": setup["note_id"], "version": setup["new"].pk, "page": 1, "kind": "note",
-             "geometry": {"x": 0.5, "y": 0.5}, "text": "overwrite", "base_revision": 1}]}),
-            content_type="application/json")
+        response = client.post(
+            reverse("documents:annotations:api_sync"),
+            data=json.dumps(
+                {
+                    "changes": [
+                        {
+                            "client_id": setup["note_id"],
+                            "version": setup["new"].pk,
+                            "page": 1,
+                            "kind": "note",
+                            "geometry": {"x": 0.5, "y": 0.5},
+                            "text": "overwrite",
+                            "base_revision": 1,
+                        }
+                    ]
+                }
+            ),
+            content_type="application/json",
+        )
         assert SECRET.encode() not in response.content
     else:
-        response = client.post(reverse("documents:annotations:api_sync"), data="{}", content_type="application/json")
+        response = client.post(
+            reverse("documents:annotations:api_sync"), data="{}", content_type="application/json"
+        )
         assert response.status_code == 403
         assert response.json() == {"error": "Sign in to keep notes."}
     assert Annotation.objects.get(member=setup["author"], client_id=setup["note_id"]).text == SECRET
@@ -121,8 +167,12 @@ def test_annotation_privacy_for_role(org, setup, role):
 
 @pytest.mark.parametrize("role", ["other member", "clerk", "official", "admin"])
 def test_annotation_privacy_search_notes_returns_only_own(org, setup, role):
-    user = {"other member": org["members"][5].user, "clerk": org["clerk"].user,
-            "official": org["official"].user, "admin": org["admin"]}[role]
+    user = {
+        "other member": org["members"][5].user,
+        "clerk": org["clerk"].user,
+        "official": org["official"].user,
+        "admin": org["admin"],
+    }[role]
     assert selectors.search_notes(user=user, query="秘密") == []
     found = sorted(h.text for h in selectors.search_notes(user=setup["author"], query="秘密"))
     assert found == [SECRET, SECRET + " (2)"]
@@ -149,13 +199,21 @@ def test_annotation_privacy_audit_never_holds_content(org, setup):
 def test_annotation_author_sees_own_everywhere(org, setup):
     client = Client()
     client.login(username=setup["author"].username, password=PASSWORD)
-    data = client.get(reverse("documents:annotations:api_version", kwargs={"version_id": setup["new"].pk})).json()
+    data = client.get(
+        reverse("documents:annotations:api_version", kwargs={"version_id": setup["new"].pk})
+    ).json()
     assert [a["text"] for a in data["annotations"] if a["kind"] == "note"] == [SECRET]
     assert SECRET in client.get(reverse("documents:annotations:my_notes") + "?q=反対討論").content.decode()
-    review = client.get(reverse("documents:annotations:review_detail", kwargs={"client_id": setup["flagged_id"]}))
+    review = client.get(
+        reverse("documents:annotations:review_detail", kwargs={"client_id": setup["flagged_id"]})
+    )
     assert review.status_code == 200
-    image = client.get(reverse("documents:annotations:review_page_image",
-                               kwargs={"client_id": setup["flagged_id"], "which": "old"}))
+    image = client.get(
+        reverse(
+            "documents:annotations:review_page_image",
+            kwargs={"client_id": setup["flagged_id"], "which": "old"},
+        )
+    )
     assert image["Content-Type"] == "image/png" and image.content[:4] == b"\x89PNG"
     pdf = client.get(reverse("documents:annotations:export_pdf", kwargs={"document_id": setup["doc"].pk}))
     with pikepdf.open(io.BytesIO(pdf.content)) as out:

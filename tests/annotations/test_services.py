@@ -17,9 +17,14 @@ pytestmark = pytest.mark.django_db
 
 def stroke(version, page=1, **kw):
     change = {
-        "client_id": str(uuid.uuid4()), "version": version.pk, "page": page, "kind": "pen", "colour": "#d32f2f",
+        "client_id": str(uuid.uuid4()),
+        "version": version.pk,
+        "page": page,
+        "kind": "pen",
+        "colour": "#d32f2f",
         "geometry": {"points": [[0.1, 0.1, 0.5], [0.2, 0.25, 0.6]], "width": 0.004},
-        "updated_at": timezone.now().isoformat(), "base_revision": 0,
+        "updated_at": timezone.now().isoformat(),
+        "base_revision": 0,
     }
     change.update(kw)
     return change
@@ -47,8 +52,11 @@ def test_annotation_refused_on_document_member_cannot_see(org):
     outsider = org["members"][8].user  # not on the committee
     doc = make_document(org["council"], org["committee"])
     [result] = sync(outsider, note(doc.current_version))
-    assert result == {"client_id": result["client_id"], "status": "rejected",
-                      "error": "You cannot annotate this document."}
+    assert result == {
+        "client_id": result["client_id"],
+        "status": "rejected",
+        "error": "You cannot annotate this document.",
+    }
     assert not Annotation.objects.exists()
 
 
@@ -88,10 +96,18 @@ def test_offline_sync_conflict_later_edit_wins_and_losing_text_is_kept(org):
     change = note(version, text="original", updated_at=t0.isoformat())
     [created] = sync(member, change)
     # Tablet edits offline at t0+10min, phone edits online at t0+20min: the phone's edit is later.
-    tablet = dict(change, text="tablet text", base_revision=1,
-                  updated_at=(t0 + datetime.timedelta(minutes=10)).isoformat())
-    phone = dict(change, text="phone text", base_revision=1,
-                 updated_at=(t0 + datetime.timedelta(minutes=20)).isoformat())
+    tablet = dict(
+        change,
+        text="tablet text",
+        base_revision=1,
+        updated_at=(t0 + datetime.timedelta(minutes=10)).isoformat(),
+    )
+    phone = dict(
+        change,
+        text="phone text",
+        base_revision=1,
+        updated_at=(t0 + datetime.timedelta(minutes=20)).isoformat(),
+    )
     [phone_result] = sync(member, phone)
     assert phone_result["status"] == "updated"
     [tablet_result] = sync(member, tablet)
@@ -112,10 +128,24 @@ def test_offline_sync_conflict_offline_edit_made_later_wins(org):
     t0 = timezone.now() - datetime.timedelta(hours=1)
     change = note(version, text="original", updated_at=t0.isoformat())
     sync(member, change)
-    sync(member, dict(change, text="online earlier", base_revision=1,
-                      updated_at=(t0 + datetime.timedelta(minutes=5)).isoformat()))
-    [result] = sync(member, dict(change, text="offline later", base_revision=1,
-                                 updated_at=(t0 + datetime.timedelta(minutes=30)).isoformat()))
+    sync(
+        member,
+        dict(
+            change,
+            text="online earlier",
+            base_revision=1,
+            updated_at=(t0 + datetime.timedelta(minutes=5)).isoformat(),
+        ),
+    )
+    [result] = sync(
+        member,
+        dict(
+            change,
+            text="offline later",
+            base_revision=1,
+            updated_at=(t0 + datetime.timedelta(minutes=30)).isoformat(),
+        ),
+    )
     assert result["status"] == "conflict"
     assert result["annotation"]["text"] == "offline later"
     assert result["conflict_copy"]["text"] == "online earlier"

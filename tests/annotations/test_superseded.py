@@ -17,9 +17,15 @@ REPLACED = "This version of the document has been replaced. Open the current ver
 
 def note(version, *, client_id=None, text="確認する", base_revision=0):
     return {
-        "client_id": client_id or str(uuid.uuid4()), "version": version.pk, "page": 1, "kind": "note",
-        "colour": "#d32f2f", "geometry": {"x": 0.5, "y": 0.5}, "text": text,
-        "updated_at": timezone.now().isoformat(), "base_revision": base_revision,
+        "client_id": client_id or str(uuid.uuid4()),
+        "version": version.pk,
+        "page": 1,
+        "kind": "note",
+        "colour": "#d32f2f",
+        "geometry": {"x": 0.5, "y": 0.5},
+        "text": text,
+        "updated_at": timezone.now().isoformat(),
+        "base_revision": base_revision,
     }
 
 
@@ -42,7 +48,8 @@ def test_note_on_a_superseded_version_is_refused_with_a_reason(org):
 
     # The note already there can still be edited; the current version takes new notes.
     [edited] = services.annotations_sync(
-        member=member, changes=[{**kept, "text": "見直した", "base_revision": 1}])["results"]
+        member=member, changes=[{**kept, "text": "見直した", "base_revision": 1}]
+    )["results"]
     assert edited["status"] == "updated"
     [on_new] = services.annotations_sync(member=member, changes=[note(new)])["results"]
     assert on_new["status"] == "created"

@@ -10,7 +10,18 @@ from council.models import AuditEntry, Body, Caucus, Council, Membership, Person
 from meetings.models import AgendaItem, AgendaItemDocument, Session, Sitting
 from tests.factories import make_agenda_item
 
-OURS = [Council, Caucus, Person, Body, Membership, AuditEntry, Session, Sitting, AgendaItem, AgendaItemDocument]
+OURS = [
+    Council,
+    Caucus,
+    Person,
+    Body,
+    Membership,
+    AuditEntry,
+    Session,
+    Sitting,
+    AgendaItem,
+    AgendaItemDocument,
+]
 
 
 def test_every_model_is_registered():
@@ -54,13 +65,17 @@ def test_admin_change_is_audited(admin_client, org):
     page = admin_client.get(url)
     form = page.context["adminform"].form
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    data.update({"name": "総務文教常任委員会", "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"})
+    data.update(
+        {"name": "総務文教常任委員会", "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    )
     data["allows_remote_attendance"] = "on"
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     body.refresh_from_db()
     assert body.name == "総務文教常任委員会"
-    assert AuditEntry.objects.filter(action="admin.change", target_type="council.body", target_id=str(body.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="admin.change", target_type="council.body", target_id=str(body.pk)
+    ).exists()
 
 
 def test_audit_entries_are_read_only(admin_client):

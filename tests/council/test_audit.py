@@ -28,7 +28,9 @@ def test_tampering_is_detected():
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks block ALTER TABLE
             cursor.execute("ALTER TABLE council_auditentry DISABLE TRIGGER council_auditentry_append_only")
-        cursor.execute("UPDATE council_auditentry SET data = %s WHERE id = %s", ['{"choice": "no"}', first.pk])
+        cursor.execute(
+            "UPDATE council_auditentry SET data = %s WHERE id = %s", ['{"choice": "no"}', first.pk]
+        )
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE council_auditentry ENABLE TRIGGER council_auditentry_append_only")
     report = audit_verify()

@@ -32,6 +32,7 @@ def _raw(sql: str, params=()) -> None:
 
 def _unlocked(tables):
     """As someone with database access would: past the application and the PG triggers."""
+
     class _Ctx:
         def __enter__(self):
             if connection.vendor == "postgresql":
@@ -55,10 +56,19 @@ def rewrite_chain(*, entry_position: int, new_data: dict) -> None:
     with _unlocked(["council_auditentry"]):
         for position, e in enumerate(entries, start=1):
             data = new_data if position == entry_position else e.data
-            digest = entry_hash(prev_hash=prev, at=e.at.isoformat(), actor_id=e.actor_id, action=e.action,
-                                target_type=e.target_type, target_id=e.target_id, data=data)
-            _raw("UPDATE council_auditentry SET data = %s, prev_hash = %s, hash = %s WHERE id = %s",
-                 [json.dumps(data), prev, digest, e.pk])
+            digest = entry_hash(
+                prev_hash=prev,
+                at=e.at.isoformat(),
+                actor_id=e.actor_id,
+                action=e.action,
+                target_type=e.target_type,
+                target_id=e.target_id,
+                data=data,
+            )
+            _raw(
+                "UPDATE council_auditentry SET data = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                [json.dumps(data), prev, digest, e.pk],
+            )
             prev = digest
         _raw("UPDATE council_audithead SET last_hash = %s WHERE id = 1", [prev])
 
@@ -114,8 +124,10 @@ def test_audit_anchor_checkpoints_resigned_with_another_key_fail():
             statement = json.loads(cp.statement)
             statement["head"] = AuditEntry.objects.order_by("id")[statement["count"] - 1].hash
             text = json.dumps(statement, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            _raw("UPDATE council_auditcheckpoint SET statement = %s, head_hash = %s, signature = %s WHERE id = %s",
-                 [text, statement["head"], forged.sign(text.encode()).hex(), cp.pk])
+            _raw(
+                "UPDATE council_auditcheckpoint SET statement = %s, head_hash = %s, signature = %s WHERE id = %s",
+                [text, statement["head"], forged.sign(text.encode()).hex(), cp.pk],
+            )
     report = audit_verify()
     assert not report.ok
     assert any("signature does not verify" in p for p in report.problems)
@@ -128,7 +140,9 @@ def test_audit_anchor_removed_checkpoints_are_caught_by_the_outside_log():
     checkpoints.audit_checkpoint(reason="timer")
     with _unlocked(["council_auditcheckpoint"]):
         _raw("DELETE FROM council_auditcheckpoint")
-        _raw("UPDATE council_audithead SET checkpoint_seq = 0, checkpoint_at = NULL, checkpoint_digest = '' WHERE id = 1")
+        _raw(
+            "UPDATE council_audithead SET checkpoint_seq = 0, checkpoint_at = NULL, checkpoint_digest = '' WHERE id = 1"
+        )
     rewrite_chain(entry_position=1, new_data={"n": 0, "choice": "no"})
     report = audit_verify()
     assert not report.ok
@@ -142,8 +156,10 @@ def test_audit_anchor_restore_is_recorded_not_reported(settings):
     checkpoints.audit_checkpoint(reason="timer")
     with _unlocked(["council_auditcheckpoint"]):
         _raw("DELETE FROM council_auditcheckpoint WHERE seq > 1")
-        _raw("UPDATE council_audithead SET checkpoint_seq = 1, checkpoint_digest = "
-             "(SELECT digest FROM council_auditcheckpoint WHERE seq = 1) WHERE id = 1")
+        _raw(
+            "UPDATE council_audithead SET checkpoint_seq = 1, checkpoint_digest = "
+            "(SELECT digest FROM council_auditcheckpoint WHERE seq = 1) WHERE id = 1"
+        )
     assert not audit_verify().ok  # unexplained: the log knows checkpoints the database lost
     checkpoints.mark_restored()
     report = audit_verify()

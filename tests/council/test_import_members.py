@@ -32,8 +32,13 @@ def write(tmp_path, text, *, bom=False, encoding="utf-8"):
 
 
 def snapshot():
-    return (Person.objects.count(), Membership.objects.count(), User.objects.count(), Caucus.objects.count(),
-            AuditEntry.objects.count())
+    return (
+        Person.objects.count(),
+        Membership.objects.count(),
+        User.objects.count(),
+        Caucus.objects.count(),
+        AuditEntry.objects.count(),
+    )
 
 
 @pytest.mark.parametrize("bom", [False, True])
@@ -43,9 +48,16 @@ def test_good_file_imports_everything(council, tmp_path, capsys, bom):
     sato = Person.objects.get(family_name="佐藤")
     assert sato.seat_number == 1 and sato.caucus.name == "新生会" and sato.user.username == "giin01"
     assert not sato.user.has_usable_password()
-    roles = {(m.person.family_name, m.body.name, m.role) for m in Membership.objects.select_related("person", "body")}
-    assert roles == {("佐藤", "本会議", "chair"), ("佐藤", "総務常任委員会", "member"),
-                     ("鈴木", "本会議", "vice_chair"), ("鈴木", "総務常任委員会", "chair")}
+    roles = {
+        (m.person.family_name, m.body.name, m.role)
+        for m in Membership.objects.select_related("person", "body")
+    }
+    assert roles == {
+        ("佐藤", "本会議", "chair"),
+        ("佐藤", "総務常任委員会", "member"),
+        ("鈴木", "本会議", "vice_chair"),
+        ("鈴木", "総務常任委員会", "chair"),
+    }
     assert Person.objects.get(family_name="鈴木").kind == "councillor"
     assert Person.objects.get(family_name="五十嵐").user is None
     assert AuditEntry.objects.filter(action="people.import").count() == 1
@@ -58,9 +70,17 @@ BAD_ROWS = [
     ("佐藤,一郎,,,x,,councillor,,,,", "is not a positive whole number", "正の整数ではありません"),
     (",一郎,,,1,,councillor,,,,", "family_name is empty", "family_name が空です"),
     ("佐藤,一郎,,,1,,councillor,,,,存在しない委員会", "unknown body “存在しない委員会”", "不明な会議体"),
-    ("長谷川,浩,,,3,,secretariat,,,,", "only councillors have seat numbers", "議席番号を持てるのは議員だけです"),
+    (
+        "長谷川,浩,,,3,,secretariat,,,,",
+        "only councillors have seat numbers",
+        "議席番号を持てるのは議員だけです",
+    ),
     ("佐藤,一郎,,,1,,councillor,,bad name!,,", "characters that are not allowed", "使えない文字"),
-    ("佐藤,一郎,,,1,,councillor,,u1,not-an-email,", "is not an e-mail address", "メールアドレスではありません"),
+    (
+        "佐藤,一郎,,,1,,councillor,,u1,not-an-email,",
+        "is not an e-mail address",
+        "メールアドレスではありません",
+    ),
     ("佐藤,一郎,,,11,,councillor,,,,", "larger than the council", "定数"),
 ]
 
@@ -83,7 +103,9 @@ def test_duplicate_seat_within_file_and_with_existing(council, tmp_path):
     with translation.override("en"), pytest.raises(CommandError) as refused:
         call_command("import_members", write(tmp_path, text))
     assert "Row 3: seat number 1 is also given in row 2" in str(refused.value)
-    Person.objects.create(council=council, kind="councillor", family_name="既存", given_name="議員", seat_number=5)
+    Person.objects.create(
+        council=council, kind="councillor", family_name="既存", given_name="議員", seat_number=5
+    )
     text = HEADER + "佐藤,一郎,,,5,,councillor,,,,\n"
     with translation.override("en"), pytest.raises(CommandError) as refused:
         call_command("import_members", write(tmp_path, text))
@@ -92,7 +114,10 @@ def test_duplicate_seat_within_file_and_with_existing(council, tmp_path):
 
 
 def test_every_bad_row_is_reported(council, tmp_path):
-    text = HEADER + "佐藤,一郎,,,1,,mayor,,,,\n鈴木,花子,,,2,,councillor,,,,\n高橋,健,,,3,,councillor,,,,委員会X\n"
+    text = (
+        HEADER
+        + "佐藤,一郎,,,1,,mayor,,,,\n鈴木,花子,,,2,,councillor,,,,\n高橋,健,,,3,,councillor,,,,委員会X\n"
+    )
     with translation.override("en"), pytest.raises(CommandError) as refused:
         call_command("import_members", write(tmp_path, text))
     message = str(refused.value)
@@ -110,12 +135,15 @@ def test_committee_overfull_is_refused_at_write_time(council, tmp_path):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("text,english", [
-    ("family_name,given_name\n佐藤,一郎\n", "The header lacks the column(s): kind."),
-    ("family_name,given_name,kind,shoe_size\n佐藤,一郎,councillor,27\n", "Unknown column(s): shoe_size."),
-    (HEADER, "The file has no rows to import."),
-    (HEADER + "佐藤,一郎,,,1,,councillor,,,,,extra\n", "more values than columns"),
-])
+@pytest.mark.parametrize(
+    "text,english",
+    [
+        ("family_name,given_name\n佐藤,一郎\n", "The header lacks the column(s): kind."),
+        ("family_name,given_name,kind,shoe_size\n佐藤,一郎,councillor,27\n", "Unknown column(s): shoe_size."),
+        (HEADER, "The file has no rows to import."),
+        (HEADER + "佐藤,一郎,,,1,,councillor,,,,,extra\n", "more values than columns"),
+    ],
+)
 def test_malformed_files(council, tmp_path, text, english):
     with translation.override("en"), pytest.raises(CommandError) as refused:
         call_command("import_members", write(tmp_path, text))

@@ -13,17 +13,21 @@ from tests.factories import make_body, make_membership, make_person
 
 def test_active_seat_is_unique_in_the_database(org):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Person.objects.create(council=org["council"], kind="councillor", family_name="x", given_name="y",
-                              seat_number=1)
+        Person.objects.create(
+            council=org["council"], kind="councillor", family_name="x", given_name="y", seat_number=1
+        )
     org["members"][0].active = False
     org["members"][0].save()
-    Person.objects.create(council=org["council"], kind="councillor", family_name="x", given_name="y", seat_number=1)
+    Person.objects.create(
+        council=org["council"], kind="councillor", family_name="x", given_name="y", seat_number=1
+    )
 
 
 def test_only_councillors_have_seats(org):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Person.objects.create(council=org["council"], kind="official", family_name="x", given_name="y",
-                              seat_number=20)
+        Person.objects.create(
+            council=org["council"], kind="official", family_name="x", given_name="y", seat_number=20
+        )
 
 
 def test_membership_rules(org):
@@ -32,11 +36,17 @@ def test_membership_rules(org):
         Membership(body=committee, person=clerk, start=datetime.date(2026, 1, 1)).full_clean()
     assert "person" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        Membership(body=committee, person=org["members"][8], role="chair", start=datetime.date(2026, 1, 1)).full_clean()
+        Membership(
+            body=committee, person=org["members"][8], role="chair", start=datetime.date(2026, 1, 1)
+        ).full_clean()
     assert "role" in exc.value.message_dict or "body" in exc.value.message_dict
     with pytest.raises(IntegrityError), transaction.atomic():
-        Membership.objects.create(body=committee, person=org["members"][8], start=datetime.date(2026, 1, 2),
-                                  end=datetime.date(2026, 1, 1))
+        Membership.objects.create(
+            body=committee,
+            person=org["members"][8],
+            start=datetime.date(2026, 1, 2),
+            end=datetime.date(2026, 1, 1),
+        )
 
 
 def test_past_composition_is_kept(org):
@@ -45,10 +55,16 @@ def test_past_composition_is_kept(org):
     old.end = datetime.date(2025, 12, 31)
     old.save()
     make_membership(committee, org["members"][8], start=datetime.date(2026, 1, 1))
-    on_2025 = set(Membership.objects.filter(body=committee).active(on=datetime.date(2025, 6, 1))
-                  .values_list("person_id", flat=True))
-    on_2026 = set(Membership.objects.filter(body=committee).active(on=datetime.date(2026, 6, 1))
-                  .values_list("person_id", flat=True))
+    on_2025 = set(
+        Membership.objects.filter(body=committee)
+        .active(on=datetime.date(2025, 6, 1))
+        .values_list("person_id", flat=True)
+    )
+    on_2026 = set(
+        Membership.objects.filter(body=committee)
+        .active(on=datetime.date(2026, 6, 1))
+        .values_list("person_id", flat=True)
+    )
     assert org["members"][6].pk in on_2025 and org["members"][6].pk not in on_2026
     assert org["members"][8].pk in on_2026 and org["members"][8].pk not in on_2025
 
@@ -74,14 +90,32 @@ def test_plenary_never_allows_remote(org):
 def test_session_and_sitting_constraints(org):
     session = org["session"]
     with pytest.raises(IntegrityError), transaction.atomic():
-        Session.objects.create(council=org["council"], kind="regular", year=2026, number=99,
-                               start_date=datetime.date(2026, 5, 2), end_date=datetime.date(2026, 5, 1))
+        Session.objects.create(
+            council=org["council"],
+            kind="regular",
+            year=2026,
+            number=99,
+            start_date=datetime.date(2026, 5, 2),
+            end_date=datetime.date(2026, 5, 1),
+        )
     sitting = org["sitting"]
     with pytest.raises(IntegrityError), transaction.atomic():
-        Sitting.objects.create(session=session, body=sitting.body, number=sitting.number, date=sitting.date,
-                               start_time=sitting.start_time, place="議場")
-    outside = Sitting(session=session, body=sitting.body, number=99, date=session.end_date + datetime.timedelta(1),
-                      start_time=sitting.start_time, place="議場")
+        Sitting.objects.create(
+            session=session,
+            body=sitting.body,
+            number=sitting.number,
+            date=sitting.date,
+            start_time=sitting.start_time,
+            place="議場",
+        )
+    outside = Sitting(
+        session=session,
+        body=sitting.body,
+        number=99,
+        date=session.end_date + datetime.timedelta(1),
+        start_time=sitting.start_time,
+        place="議場",
+    )
     with pytest.raises(ValidationError) as exc:
         outside.full_clean()
     assert "date" in exc.value.message_dict
@@ -92,7 +126,9 @@ def test_display_names(org):
 
     session = org["session"]
     session.year, session.number = 2026, 4
-    committee = make_body(org["council"], kind="standing", name="産業厚生常任委員会", name_en="Industry Committee")
+    committee = make_body(
+        org["council"], kind="standing", name="産業厚生常任委員会", name_en="Industry Committee"
+    )
     with translation.override("ja"):
         assert session.display_title == "令和8年第4回定例会"
         assert committee.display_name == "産業厚生常任委員会"

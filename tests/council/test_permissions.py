@@ -36,21 +36,29 @@ EXPECTED = {
 @pytest.mark.parametrize("role", list(EXPECTED))
 def test_role_checks(users, role):
     user = users[role]
-    assert (p.is_admin(user), p.is_clerk(user), p.is_councillor(user), p.is_official(user), p.role_of(user)) == \
-        EXPECTED[role]
+    assert (
+        p.is_admin(user),
+        p.is_clerk(user),
+        p.is_councillor(user),
+        p.is_official(user),
+        p.role_of(user),
+    ) == EXPECTED[role]
     assert p.can_manage_organisation(user) == (role in ("clerk", "admin"))
     assert mp.can_manage_meetings(user) == (role in ("clerk", "admin"))
 
 
-@pytest.mark.parametrize("role,member_plenary,member_committee,chair_committee", [
-    ("anonymous", False, False, False),
-    ("public", False, False, False),
-    ("councillor", True, True, False),
-    ("chair", True, True, True),
-    ("clerk", False, False, False),
-    ("official", False, False, False),
-    ("admin", False, False, False),
-])
+@pytest.mark.parametrize(
+    "role,member_plenary,member_committee,chair_committee",
+    [
+        ("anonymous", False, False, False),
+        ("public", False, False, False),
+        ("councillor", True, True, False),
+        ("chair", True, True, True),
+        ("clerk", False, False, False),
+        ("official", False, False, False),
+        ("admin", False, False, False),
+    ],
+)
 def test_membership_checks(org, users, role, member_plenary, member_committee, chair_committee):
     user = users[role]
     assert p.is_member_of(user, org["plenary"]) == member_plenary
@@ -69,24 +77,34 @@ def test_councillor_outside_committee(org):
     assert set(p.bodies_for(outsider)) == {org["plenary"]}
 
 
-@pytest.mark.parametrize("role,bodies", [
-    ("anonymous", set()), ("public", set()), ("councillor", {"plenary", "committee"}),
-    ("chair", {"plenary", "committee"}), ("clerk", {"plenary", "committee"}), ("official", set()),
-    ("admin", {"plenary", "committee"}),
-])
+@pytest.mark.parametrize(
+    "role,bodies",
+    [
+        ("anonymous", set()),
+        ("public", set()),
+        ("councillor", {"plenary", "committee"}),
+        ("chair", {"plenary", "committee"}),
+        ("clerk", {"plenary", "committee"}),
+        ("official", set()),
+        ("admin", {"plenary", "committee"}),
+    ],
+)
 def test_bodies_for(org, users, role, bodies):
     assert set(p.bodies_for(users[role])) == {org[name] for name in bodies}
 
 
-@pytest.mark.parametrize("role,view_sitting,view_draft,view_published", [
-    ("anonymous", False, False, False),
-    ("public", False, False, False),
-    ("councillor", True, False, True),
-    ("chair", True, False, True),
-    ("clerk", True, True, True),
-    ("official", True, False, True),
-    ("admin", True, True, True),
-])
+@pytest.mark.parametrize(
+    "role,view_sitting,view_draft,view_published",
+    [
+        ("anonymous", False, False, False),
+        ("public", False, False, False),
+        ("councillor", True, False, True),
+        ("chair", True, False, True),
+        ("clerk", True, True, True),
+        ("official", True, False, True),
+        ("admin", True, True, True),
+    ],
+)
 def test_sitting_visibility(org, users, role, view_sitting, view_draft, view_published):
     from django.utils import timezone
 

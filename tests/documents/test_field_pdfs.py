@@ -80,10 +80,15 @@ def test_field_pdfs_class(name, field_corpus):
             result = read_pdf(path)
         except IngestRefused as refusal:
             assert refusal.kind not in DEATHS, f"{name}: the worker died:\n{refusal.detail}"
-            assert not expect.accepted, f"{name} was refused ({refusal.reason}/{refusal.kind}): {refusal.detail}"
+            assert not expect.accepted, (
+                f"{name} was refused ({refusal.reason}/{refusal.kind}): {refusal.detail}"
+            )
             assert (refusal.reason, refusal.kind) == (expect.reason, expect.kind), refusal.detail
-            assert refusal.message == (damage_message(expect.kind) if expect.kind and expect.kind != "page_content"
-                                       else refusal.message)
+            assert refusal.message == (
+                damage_message(expect.kind)
+                if expect.kind and expect.kind != "page_content"
+                else refusal.message
+            )
             assert refusal.message  # a sentence saying what was wrong and what to do
             return
     try:
@@ -93,7 +98,9 @@ def test_field_pdfs_class(name, field_corpus):
         served = result.served_path
         assert pages_of(served) == pages_of(path), "page sizes or rotations changed"
         mean, share = pixel_difference(render_first_page(path), render_first_page(served))
-        assert mean < 0.5 and share < 0.002, f"page 1 renders differently: mean {mean:.2f}, {share:.2%} of pixels"
+        assert mean < 0.5 and share < 0.002, (
+            f"page 1 renders differently: mean {mean:.2f}, {share:.2%} of pixels"
+        )
         for page in result.pages:
             assert result.thumbnail_path(page).stat().st_size > 100
         import pikepdf
@@ -110,7 +117,8 @@ def test_field_pdfs_class(name, field_corpus):
 
 @pytest.mark.parametrize(
     "name",
-    [f"fuzz-{seed}" for seed in field_pdfs.FUZZ_SEEDS] + [f"mutated-{seed}" for seed in field_pdfs.MUTATION_SEEDS],
+    [f"fuzz-{seed}" for seed in field_pdfs.FUZZ_SEEDS]
+    + [f"mutated-{seed}" for seed in field_pdfs.MUTATION_SEEDS],
 )
 def test_field_pdfs_fuzzed_file_never_kills_the_worker(name, field_corpus):
     try:
@@ -149,7 +157,10 @@ def test_field_pdfs_refusals_say_what_to_do_in_japanese(field_corpus):
             read_pdf(field_corpus["link_unc_uri"])
         with pytest.raises(IngestRefused) as content:
             read_pdf(field_corpus["corrupt_content_stream"])
-    assert password.value.message == "この PDF は開くのにパスワードが必要です。パスワードなしで保存し直してください。"
+    assert (
+        password.value.message
+        == "この PDF は開くのにパスワードが必要です。パスワードなしで保存し直してください。"
+    )
     assert "リンク" in remote.value.message and "保存し直して" in remote.value.message, remote.value.message
     assert "1 ページ" in content.value.message or "1ページ" in content.value.message, content.value.message
 
@@ -232,7 +243,9 @@ def test_field_pdfs_worker_that_dies_is_logged(tmp_path, monkeypatch, caplog):
     """A worker that exits non-zero without a result: the clerk gets a named reason, the
     administrator the traceback in the log."""
     script = tmp_path / "dying.py"
-    script.write_text("import sys\nprint('Traceback (most recent call last):\\nSegfault-ish', file=sys.stderr)\nsys.exit(3)\n")
+    script.write_text(
+        "import sys\nprint('Traceback (most recent call last):\\nSegfault-ish', file=sys.stderr)\nsys.exit(3)\n"
+    )
     import documents.ingest as ingest_module
 
     monkeypatch.setattr(ingest_module.subprocess, "Popen", _popen_running(script))
@@ -241,8 +254,10 @@ def test_field_pdfs_worker_that_dies_is_logged(tmp_path, monkeypatch, caplog):
     with caplog.at_level(logging.ERROR, logger="documents.ingest"), pytest.raises(IngestRefused) as excinfo:
         read_pdf(src)
     assert (excinfo.value.reason, excinfo.value.kind) == ("damaged", "worker_failed")
-    assert any("Segfault-ish" in record.getMessage() and "exited with 3" in record.getMessage()
-               for record in caplog.records)
+    assert any(
+        "Segfault-ish" in record.getMessage() and "exited with 3" in record.getMessage()
+        for record in caplog.records
+    )
 
 
 def _popen_running(script: Path):
@@ -278,8 +293,9 @@ def test_field_pdfs_changes_are_recorded_and_shown(org, field_corpus, settings):
     client = Client(HTTP_ACCEPT_LANGUAGE="ja")
     client.force_login(org["clerk"].user)
     with open(field_corpus["restricted_aes256"], "rb") as f:
-        response = client.post(reverse("documents:upload_file"),
-                               {"file": f, "body": org["plenary"].pk, "release": "now"})
+        response = client.post(
+            reverse("documents:upload_file"), {"file": f, "body": org["plenary"].pk, "release": "now"}
+        )
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["ok"] and len(data["notes"]) == 1 and "AES-256" in data["notes"][0], data
@@ -294,7 +310,9 @@ def test_field_pdfs_changes_are_recorded_and_shown(org, field_corpus, settings):
         replaced = client.post(reverse("documents:replace", args=[document.pk]), {"file": f, "note": "差替"})
     assert replaced.status_code == 200, replaced.content
     assert any("Named Print" in note for note in replaced.json()["notes"])
-    assert document.versions.get(number=2).ingest_changes == [{"code": "open_action_removed", "action": "Named Print"}]
+    assert document.versions.get(number=2).ingest_changes == [
+        {"code": "open_action_removed", "action": "Named Print"}
+    ]
 
     page = client.get(reverse("documents:detail", args=[document.pk])).content.decode()
     assert "アップロード時に閲覧用の複製で変更した点" in page
@@ -334,8 +352,11 @@ def test_field_pdfs_upload_page_in_the_browser(daphne_server, new_context, field
     org = factories.make_small_council()
     client = Client()
     client.force_login(org["clerk"].user)
-    cookie = {"name": django_settings.SESSION_COOKIE_NAME,
-              "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value, "url": daphne_server.url}
+    cookie = {
+        "name": django_settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+        "url": daphne_server.url,
+    }
     files = [tmp_path / "議案第12号_暗号化.pdf", tmp_path / "官報_抜粋.pdf"]
     files[0].write_bytes(field_corpus["password_to_open"].read_bytes())
     files[1].write_bytes(field_corpus["restricted_aes128"].read_bytes())

@@ -84,7 +84,10 @@ def test_refusal_messages_are_japanese(pdf_files):
 
     with translation.override("ja"), pytest.raises(IngestRefused) as excinfo:
         read_pdf(pdf_files["encrypted"])
-    assert excinfo.value.message == "この PDF は開くのにパスワードが必要です。パスワードなしで保存し直してください。"
+    assert (
+        excinfo.value.message
+        == "この PDF は開くのにパスワードが必要です。パスワードなしで保存し直してください。"
+    )
 
 
 def test_timeout_kills_the_worker(pdf_files):

@@ -35,8 +35,9 @@ def withdrawn(org, pdf_files, django_capture_on_commit_callbacks):
     holder = org["members"][3].user
     services.receipt_record(user=holder, version=document.current_version)
     with django_capture_on_commit_callbacks(execute=True):
-        services.document_replace(document=document, path=pdf_files["changed"], original_name="差替.pdf",
-                                  actor=org["clerk"].user)
+        services.document_replace(
+            document=document, path=pdf_files["changed"], original_name="差替.pdf", actor=org["clerk"].user
+        )
     services.document_withdraw(document=document, actor=org["clerk"].user)
     document.refresh_from_db()
     return document
@@ -70,7 +71,9 @@ def test_withdrawn_document_is_a_plain_404_to_those_who_could_not_read_it(org, w
 def test_withdrawn_document_never_released_stays_404(org, pdf_files):
     draft = upload(org, pdf_files["base"], release_now=False)
     services.document_withdraw(document=draft, actor=org["clerk"].user)
-    assert ja_client(org["members"][4].user).get(reverse("documents:detail", args=[draft.pk])).status_code == 404
+    assert (
+        ja_client(org["members"][4].user).get(reverse("documents:detail", args=[draft.pk])).status_code == 404
+    )
 
 
 def test_withdrawn_document_notices_say_it_was_withdrawn(org, withdrawn):

@@ -42,10 +42,21 @@ def _fresh_hub_and_layer():
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
 
 
-def make_document(org, *, title="議案第45号 町税条例の一部改正について", pages=12, visibility=Document.Visibility.MEMBERS,
-                  body=None, released=True, agenda_item=None) -> Document:
+def make_document(
+    org,
+    *,
+    title="議案第45号 町税条例の一部改正について",
+    pages=12,
+    visibility=Document.Visibility.MEMBERS,
+    body=None,
+    released=True,
+    agenda_item=None,
+) -> Document:
     doc = Document.objects.create(
-        council=org["council"], body=body or org["plenary"], title=title, visibility=visibility,
+        council=org["council"],
+        body=body or org["plenary"],
+        title=title,
+        visibility=visibility,
         release_state=Document.Release.RELEASED if released else Document.Release.DRAFT,
         released_at=timezone.now() if released else None,
     )
@@ -60,9 +71,15 @@ def make_document(org, *, title="議案第45号 町税条例の一部改正に�
 def add_version(doc: Document, *, pages: int) -> DocumentVersion:
     number = doc.versions.count() + 1
     return DocumentVersion.objects.create(
-        document=doc, number=number, served_file=f"documents/served/x{doc.pk}-{number}.pdf",
-        original_file=f"documents/original/x{doc.pk}-{number}.pdf", original_name="x.pdf",
-        original_sha256="0" * 64, served_sha256="0" * 64, size=1000, page_count=pages,
+        document=doc,
+        number=number,
+        served_file=f"documents/served/x{doc.pk}-{number}.pdf",
+        original_file=f"documents/original/x{doc.pk}-{number}.pdf",
+        original_name="x.pdf",
+        original_sha256="0" * 64,
+        served_sha256="0" * 64,
+        size=1000,
+        page_count=pages,
     )
 
 
@@ -78,8 +95,9 @@ def _session_cookie(user) -> str:
     return session.session_key
 
 
-async def connect(path: str, user=None, *, lang: str = "ja", origin: str = "http://testserver",
-                  expect_state: bool = True):
+async def connect(
+    path: str, user=None, *, lang: str = "ja", origin: str = "http://testserver", expect_state: bool = True
+):
     """Open a socket through the full ASGI stack (origin check, session auth, routing)."""
     from council.asgi import application
 

@@ -20,8 +20,14 @@ def _private_uses(path: Path) -> list[str]:
             if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
                 continue
             found.append(f"{path.name}:{node.lineno} .{node.attr}")
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(
-                node.args) >= 2 and isinstance(node.args[1], ast.Constant) and str(node.args[1].value).startswith("_"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and str(node.args[1].value).startswith("_")
+        ):
             found.append(f"{path.name}:{node.lineno} getattr {node.args[1].value}")
     return found
 
@@ -32,8 +38,16 @@ def test_the_hub_and_the_sockets_use_nothing_private_of_each_other():
 
 
 def test_only_the_adapter_knows_daphne_internals():
-    internals = ("_tempDataLen", "dataBuffer", "onMessage", "onPing", "sendPreparedMessage", "real_send",
-                 "pauseProducing", "dropConnection")
+    internals = (
+        "_tempDataLen",
+        "dataBuffer",
+        "onMessage",
+        "onPing",
+        "sendPreparedMessage",
+        "real_send",
+        "pauseProducing",
+        "dropConnection",
+    )
     offenders = []
     for path in sorted(LIVE.glob("*.py")):
         if path.name == "daphne_adapter.py":
@@ -44,5 +58,7 @@ def test_only_the_adapter_knows_daphne_internals():
 
 
 def test_no_live_module_is_over_600_lines():
-    long = {p.name: n for p in LIVE.glob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
+    long = {
+        p.name: n for p in LIVE.glob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600
+    }
     assert not long, long

@@ -18,7 +18,9 @@ PAGES = [f"第{n}頁 町税条例の一部を改正する条例について、�
 
 
 def shown_page(page) -> str | None:
-    return page.evaluate("() => document.querySelector('.reader-pane.is-active .page-wrap')?.dataset.page || null")
+    return page.evaluate(
+        "() => document.querySelector('.reader-pane.is-active .page-wrap')?.dataset.page || null"
+    )
 
 
 def wait_shown(page, number: int, document_id: int) -> None:
@@ -28,16 +30,22 @@ def wait_shown(page, number: int, document_id: int) -> None:
             const wrap = document.querySelector('.reader-pane.is-active .page-wrap');
             return r && r.current.documentId === doc && r.current.page === n && wrap && wrap.dataset.page === String(n);
         }""",
-        arg=[number, document_id], timeout=20000,
+        arg=[number, document_id],
+        timeout=20000,
     )
 
 
-def test_console_turns_pages_readers_follow_and_one_reads_ahead_then_returns(daphne_server, new_context, tmp_path):
+def test_console_turns_pages_readers_follow_and_one_reads_ahead_then_returns(
+    daphne_server, new_context, tmp_path
+):
     org = factories.make_small_council()
     sitting = org["sitting"]
-    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now(),
-                                                 agenda_published_at=timezone.now())
-    item = factories.make_agenda_item(sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号")
+    Sitting.objects.filter(pk=sitting.pk).update(
+        status=Sitting.Status.OPEN, opened_at=timezone.now(), agenda_published_at=timezone.now()
+    )
+    item = factories.make_agenda_item(
+        sitting, title="町税条例の一部を改正する条例について", bill_number="議案第45号"
+    )
     path = tmp_path / "議案第45号.pdf"
     path.write_bytes(pdfs.japanese_pdf(PAGES, title="議案第45号"))
     document = upload(org, path, title="議案第45号 説明資料")
@@ -55,13 +63,17 @@ def test_console_turns_pages_readers_follow_and_one_reads_ahead_then_returns(dap
         context.add_cookies([login_cookie(member.user, daphne_server)])
         page = open_page(context, f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/", errors)
         try:
-            page.wait_for_function("() => window.councilReader && window.councilLive && window.councilLive.connected",
-                                   timeout=60000)
+            page.wait_for_function(
+                "() => window.councilReader && window.councilLive && window.councilLive.connected",
+                timeout=60000,
+            )
         except Exception as exc:
             state = page.evaluate("""() => ({reader: !!window.councilReader, live: !!window.councilLive,
                 connected: !!(window.councilLive && window.councilLive.connected),
                 bar: document.querySelector('.live-bar-connection')?.textContent})""")
-            raise AssertionError(f"reader not ready: {state} errors={errors} console={page.console_log[-20:]}") from exc
+            raise AssertionError(
+                f"reader not ready: {state} errors={errors} console={page.console_log[-20:]}"
+            ) from exc
         readers.append(page)
     a, b = readers
 
@@ -88,7 +100,9 @@ def test_console_turns_pages_readers_follow_and_one_reads_ahead_then_returns(dap
     assert back.locator(".live-back-label").inner_text() == "説明者の画面に戻る(3ページ)"
     assert "自分で閲覧中" in back.inner_text()
     # The console sees who is reading on their own.
-    console.wait_for_function("() => document.querySelector('.live-people')?.textContent.includes('各自で閲覧中')")
+    console.wait_for_function(
+        "() => document.querySelector('.live-people')?.textContent.includes('各自で閲覧中')"
+    )
 
     # The presenter moves on: A follows, B stays where they are reading, and their button updates.
     console.get_by_role("button", name="次のページ").click()
@@ -114,8 +128,9 @@ def test_console_held_arrow_key_flips_through_pages_without_flooding(daphne_serv
     stuck re-sending the page after the confirmed one."""
     org = factories.make_small_council()
     sitting = org["sitting"]
-    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now(),
-                                                 agenda_published_at=timezone.now())
+    Sitting.objects.filter(pk=sitting.pk).update(
+        status=Sitting.Status.OPEN, opened_at=timezone.now(), agenda_published_at=timezone.now()
+    )
     item = factories.make_agenda_item(sitting, title="予算書", bill_number="議案第50号")
     path = tmp_path / "予算書.pdf"
     path.write_bytes(pdfs.japanese_pdf([f"第{n}頁" for n in range(1, 61)], title="予算書"))
@@ -135,11 +150,15 @@ def test_console_held_arrow_key_flips_through_pages_without_flooding(daphne_serv
     }""")
     for _ in range(45):  # a key held down: one keydown per auto-repeat, faster than any round trip
         console.keyboard.press("ArrowRight")
-    console.wait_for_function("() => document.querySelector('.live-page').textContent === '46'", timeout=10000)
+    console.wait_for_function(
+        "() => document.querySelector('.live-page').textContent === '46'", timeout=10000
+    )
     sent = console.evaluate("() => window.turnsSent")
     assert 1 <= sent < 45, sent
     assert console.locator(".live-error").inner_text() == ""
     for _ in range(3):
         console.keyboard.press("ArrowLeft")
-    console.wait_for_function("() => document.querySelector('.live-page').textContent === '43'", timeout=10000)
+    console.wait_for_function(
+        "() => document.querySelector('.live-page').textContent === '43'", timeout=10000
+    )
     assert errors == []

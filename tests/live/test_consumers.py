@@ -35,8 +35,9 @@ def live_org(org):
     sitting.save()
     item = factories.make_agenda_item(sitting)
     doc = make_document(org, agenda_item=item)
-    public_doc = make_document(org, title="町の概要(公開資料)", pages=4, visibility=Document.Visibility.PUBLIC,
-                               agenda_item=item)
+    public_doc = make_document(
+        org, title="町の概要(公開資料)", pages=4, visibility=Document.Visibility.PUBLIC, agenda_item=item
+    )
     org.update(item=item, doc=doc, version=doc.versions.get(), public_doc=public_doc)
     return org
 
@@ -103,8 +104,9 @@ async def _committee_sitting_refuses_a_councillor_not_on_the_committee(live_org)
 
 
 async def _foreign_origin_is_refused(live_org):
-    comm = await connect(path_for(live_org), live_org["clerk"].user, origin="http://evil.example",
-                         expect_state=False)
+    comm = await connect(
+        path_for(live_org), live_org["clerk"].user, origin="http://evil.example", expect_state=False
+    )
     assert comm.accepted is False
 
 
@@ -124,8 +126,12 @@ async def _page_turn_reaches_every_follower_with_growing_seq(live_org):
         event = await receive(f)
         assert event["type"] == "session.page" and event["seq"] == 1 and event["stream"] == "members"
         assert event["payload"]["presentation"] == {
-            "document_id": live_org["doc"].pk, "version_id": live_org["version"].pk, "version_number": 1,
-            "title": live_org["doc"].title, "page": 1, "page_count": 12,
+            "document_id": live_org["doc"].pk,
+            "version_id": live_org["version"].pk,
+            "version_number": 1,
+            "title": live_org["doc"].title,
+            "page": 1,
+            "page_count": 12,
         }
     await send(clerk, {"type": "page.turn", "page": 5})
     for f in followers:
@@ -160,7 +166,9 @@ async def test_follow_and_unfollow_are_reported_to_the_console(live_org):
     await send(member, {"type": "follow", "following": False, "page": 9, "id": 7})
     assert (await receive(member)) == {"type": "ack", "re": 7, "for": "follow"}
     presence = await receive_until(clerk, "presence.changed", timeout=4)
-    entry = next(c for c in presence["payload"]["connections"] if c["user_id"] == live_org["members"][4].user.pk)
+    entry = next(
+        c for c in presence["payload"]["connections"] if c["user_id"] == live_org["members"][4].user.pk
+    )
     assert entry["following"] is False and entry["page"] == 9
     # The console can also ask for the list.
     await send(clerk, {"type": "presence.list", "id": "p"})
@@ -190,8 +198,12 @@ async def _handover_lets_the_official_present_and_reclaim_takes_it_back(live_org
     # Before the handover the official may not turn pages.
     await send(official, {"type": "page.turn", "page": 2})
     error = await receive(official)
-    assert error == {"type": "error", "code": "forbidden", "message": "You are not presenting in this sitting.",
-                     "for": "page.turn"}
+    assert error == {
+        "type": "error",
+        "code": "forbidden",
+        "message": "You are not presenting in this sitting.",
+        "for": "page.turn",
+    }
     await send(chair, {"type": "presenter.handover", "user_id": official_user.pk})
     event = await receive(member)
     assert event["type"] == "session.presenter"
@@ -325,16 +337,32 @@ REFUSALS = [
     (json.dumps({"type": "teleport"}), "unknown_type", "Unknown message type."),
     (json.dumps({"type": "page.turn", "page": "five"}), "invalid", "The message is not valid (page)."),
     (json.dumps({"type": "page.turn", "page": 0}), "invalid", "The message is not valid (page)."),
-    (json.dumps({"type": "page.turn", "page": 2, "extra": 1}), "invalid", "The message is not valid (extra)."),
+    (
+        json.dumps({"type": "page.turn", "page": 2, "extra": 1}),
+        "invalid",
+        "The message is not valid (extra).",
+    ),
     (json.dumps({"type": "page.turn"}), "invalid", "The message is not valid (page)."),
-    (json.dumps({"type": "page.turn", "page": 13}), "page",
-     "Page 13 does not exist: the document has 12 pages."),
-    (json.dumps({"type": "page.turn", "page": 2, "version_id": 999999}), "stale",
-     "The presented document has changed; turn the page again."),
-    (json.dumps({"type": "document.present", "document_id": 999999}), "not_found",
-     "That document does not exist or you cannot see it."),
-    (json.dumps({"type": "agenda.move", "agenda_item_id": 999999}), "not_found",
-     "That item is not on this sitting's order of business."),
+    (
+        json.dumps({"type": "page.turn", "page": 13}),
+        "page",
+        "Page 13 does not exist: the document has 12 pages.",
+    ),
+    (
+        json.dumps({"type": "page.turn", "page": 2, "version_id": 999999}),
+        "stale",
+        "The presented document has changed; turn the page again.",
+    ),
+    (
+        json.dumps({"type": "document.present", "document_id": 999999}),
+        "not_found",
+        "That document does not exist or you cannot see it.",
+    ),
+    (
+        json.dumps({"type": "agenda.move", "agenda_item_id": 999999}),
+        "not_found",
+        "That item is not on this sitting's order of business.",
+    ),
     (json.dumps({"type": "sitting.open"}), "status", "Only a scheduled sitting can be opened."),
     (json.dumps({"type": "sitting.resume"}), "status", "Only a sitting in recess can resume."),
     ("x" * (MAX_MESSAGE_BYTES + 1), "too_large", "The message is too large."),
@@ -384,10 +412,15 @@ async def _a_member_cannot_turn_pages_or_run_the_sitting(live_org):
     before = await seqs(live_org)
     for message, text in [
         ({"type": "page.turn", "page": 2}, "You are not presenting in this sitting."),
-        ({"type": "document.present", "document_id": live_org["doc"].pk}, "You are not presenting in this sitting."),
+        (
+            {"type": "document.present", "document_id": live_org["doc"].pk},
+            "You are not presenting in this sitting.",
+        ),
         ({"type": "sitting.recess"}, "Only the secretariat or the chair can run this sitting."),
-        ({"type": "agenda.move", "agenda_item_id": live_org["item"].pk},
-         "Only the secretariat or the chair can run this sitting."),
+        (
+            {"type": "agenda.move", "agenda_item_id": live_org["item"].pk},
+            "Only the secretariat or the chair can run this sitting.",
+        ),
     ]:
         await send(member, message)
         error = await receive(member)
@@ -399,8 +432,12 @@ async def _a_member_cannot_turn_pages_or_run_the_sitting(live_org):
 
 async def _presenting_a_document_the_presenter_cannot_see_is_refused(live_org):
     # A closed-session document of the committee: the chair of the plenary is not on that committee.
-    secret = await sync_to_async(make_document)(live_org, title="秘密会資料", visibility=Document.Visibility.CLOSED_SESSION,
-                                                body=live_org["committee"])
+    secret = await sync_to_async(make_document)(
+        live_org,
+        title="秘密会資料",
+        visibility=Document.Visibility.CLOSED_SESSION,
+        body=live_org["committee"],
+    )
     draft = await sync_to_async(make_document)(live_org, title="未公開", released=False)
     chair = await connect(path_for(live_org), live_org["members"][0].user, lang="en")
     for doc in (secret, draft):
@@ -415,7 +452,9 @@ async def _only_the_current_version_can_be_presented(live_org):
     old_version = live_org["version"]
     await sync_to_async(add_version)(live_org["doc"], pages=14)
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
-    await send(clerk, {"type": "document.present", "document_id": live_org["doc"].pk, "version_id": old_version.pk})
+    await send(
+        clerk, {"type": "document.present", "document_id": live_org["doc"].pk, "version_id": old_version.pk}
+    )
     error = await receive_until(clerk, "error")
     assert error["message"] == "Only the current version of a document can be presented."
     await present(clerk, live_org["doc"], page=14)  # the new version has 14 pages
@@ -457,10 +496,15 @@ async def test_flooding_client_gets_errors_then_is_closed(live_org):
 async def test_public_view_never_receives_members_or_closed_session_data(live_org):
     from meetings.models import AgendaItemDocument
 
-    closed_item = await sync_to_async(factories.make_agenda_item)(live_org["sitting"], title="人事案件(秘密会)",
-                                                                   closed_session=True)
-    secret = await sync_to_async(make_document)(live_org, title="秘密会資料 人事評価", visibility=Document.Visibility.CLOSED_SESSION)
-    await sync_to_async(AgendaItemDocument.objects.create)(agenda_item=closed_item, document=live_org["public_doc"])
+    closed_item = await sync_to_async(factories.make_agenda_item)(
+        live_org["sitting"], title="人事案件(秘密会)", closed_session=True
+    )
+    secret = await sync_to_async(make_document)(
+        live_org, title="秘密会資料 人事評価", visibility=Document.Visibility.CLOSED_SESSION
+    )
+    await sync_to_async(AgendaItemDocument.objects.create)(
+        agenda_item=closed_item, document=live_org["public_doc"]
+    )
     await sync_to_async(AgendaItemDocument.objects.create)(agenda_item=closed_item, document=secret)
     clerk = await connect(path_for(live_org), live_org["clerk"].user)
     public = await connect(public_path(live_org), None)
@@ -483,8 +527,12 @@ async def test_public_view_never_receives_members_or_closed_session_data(live_or
     moved = await public_next()
     assert moved["type"] == "session.agenda"
     assert moved["payload"]["presentation"] is None
-    assert moved["payload"]["agenda_item"] == {"id": closed_item.pk, "position": closed_item.position,
-                                               "label": closed_item.label, "closed_session": True}
+    assert moved["payload"]["agenda_item"] == {
+        "id": closed_item.pk,
+        "position": closed_item.position,
+        "label": closed_item.label,
+        "closed_session": True,
+    }
     await present(clerk, live_org["public_doc"], page=3)
     assert (await public_next())["payload"]["presentation"] is None
     await present(clerk, secret, page=1)
@@ -554,8 +602,12 @@ async def _periodic_recheck_closes_sockets_of_users_who_lost_access(live_org):
 
 
 async def _only_documents_for_the_members_can_be_presented(live_org):
-    internal = await sync_to_async(make_document)(live_org, title="事務局メモ", visibility=Document.Visibility.SECRETARIAT)
-    secret = await sync_to_async(make_document)(live_org, title="秘密会資料", visibility=Document.Visibility.CLOSED_SESSION)
+    internal = await sync_to_async(make_document)(
+        live_org, title="事務局メモ", visibility=Document.Visibility.SECRETARIAT
+    )
+    secret = await sync_to_async(make_document)(
+        live_org, title="秘密会資料", visibility=Document.Visibility.CLOSED_SESSION
+    )
     clerk = await connect(path_for(live_org), live_org["clerk"].user, lang="en")
     await send(clerk, {"type": "document.present", "document_id": internal.pk})
     error = await receive_until(clerk, "error")
@@ -624,8 +676,12 @@ async def test_presence_says_who_is_in_the_room(live_org):
     from meetings.voting.services import roll
 
     person = live_org["members"][4]
-    await sync_to_async(roll.attendance_mark)(sitting=live_org["sitting"], person=person,
-                                                status=Attendance.Status.PRESENT_ROOM, by=live_org["clerk"].user)
+    await sync_to_async(roll.attendance_mark)(
+        sitting=live_org["sitting"],
+        person=person,
+        status=Attendance.Status.PRESENT_ROOM,
+        by=live_org["clerk"].user,
+    )
     member = await connect(path_for(live_org), person.user)
     clerk = await connect(path_for(live_org), live_org["clerk"].user)
     await fanout.current_hub().flush_presence_now()

@@ -134,9 +134,13 @@ def test_the_autobahn_protocol_is_found_behind_channels_session_wrapper():
 def _check_in_subprocess(prelude: str = "") -> list[str]:
     """``check_internals`` in a fresh interpreter: importing daphne's server installs Twisted's
     reactor, which must not happen inside the test process."""
-    code = prelude + "\nimport json\nfrom meetings.live.daphne_adapter import check_internals\n" \
-                     "print(json.dumps(check_internals()))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    code = (
+        prelude + "\nimport json\nfrom meetings.live.daphne_adapter import check_internals\n"
+        "print(json.dumps(check_internals()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

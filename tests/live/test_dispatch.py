@@ -61,6 +61,10 @@ async def test_other_sittings_and_languages_are_batched_apart(monkeypatch):
 
     monkeypatch.setattr(dispatch, "run_calls", run_calls)
     entry = _entry(batch_handler=lambda **kw: [])
-    await asyncio.gather(*(dispatch.handle(entry, {"type": "vote.cast"}, sitting_id=s, user_id=1, lang=lang)
-                           for s, lang in [(1, "ja"), (2, "ja"), (1, "en")]))
+    await asyncio.gather(
+        *(
+            dispatch.handle(entry, {"type": "vote.cast"}, sitting_id=s, user_id=1, lang=lang)
+            for s, lang in [(1, "ja"), (2, "ja"), (1, "en")]
+        )
+    )
     assert sorted(seen) == [(1, "en", 1), (1, "ja", 1), (2, "ja", 1)]

@@ -28,8 +28,10 @@ def _scene(tmp_path):
     path = pdfs.write(tmp_path, "議案書.pdf", pdfs.japanese_pdf(PAGES))
     document = upload(org, path, title="議案第45号 説明資料", visibility=Document.Visibility.PUBLIC)
     AgendaItemDocument.objects.create(agenda_item=item, document=document)
-    LiveState.objects.update_or_create(sitting=sitting, defaults={
-        "agenda_item": item, "document": document, "version": document.current_version, "page": 1})
+    LiveState.objects.update_or_create(
+        sitting=sitting,
+        defaults={"agenda_item": item, "document": document, "version": document.current_version, "page": 1},
+    )
     return org, sitting
 
 

@@ -67,8 +67,17 @@ def scene(org):
     people = org["members"][2:7]  # chair people[0]
     mark_all_present(sitting, people[:4], org["clerk"].user)
     doc = make_document(org, body=org["committee"], agenda_item=item)
-    return dict(org, sitting=sitting, item=item, people=people, doc=doc, chair=people[0],
-                chair_user=people[0].user, clerk_user=org["clerk"].user, member=people[1])
+    return dict(
+        org,
+        sitting=sitting,
+        item=item,
+        people=people,
+        doc=doc,
+        chair=people[0],
+        chair_user=people[0].user,
+        clerk_user=org["clerk"].user,
+        member=people[1],
+    )
 
 
 def audiences(s) -> dict[str, tuple]:
@@ -90,7 +99,9 @@ SILENT = {"motion.create": "motions are not part of the live state; a vote on on
 
 
 def _motion(s, **kw):
-    return motions.motion_create(agenda_item=s["item"], title="町税条例の一部改正について", by=s["chair_user"], **kw)
+    return motions.motion_create(
+        agenda_item=s["item"], title="町税条例の一部改正について", by=s["chair_user"], **kw
+    )
 
 
 def _poll(s, method="roll_call"):
@@ -103,8 +114,9 @@ def _remote(s, *, approved=True, checked=True, checked_in=False):
     if approved:
         remote.remote_decide(request=request, approve=True, by=s["chair_user"])
     if checked:
-        identity.identity_check_record(request=request, method=IdentityCheck.Method.VIDEO, passed=True,
-                                       by=s["clerk_user"])
+        identity.identity_check_record(
+            request=request, method=IdentityCheck.Method.VIDEO, passed=True, by=s["clerk_user"]
+        )
     if checked_in:
         roll.attendance_check_in(sitting=s["sitting"], user=person.user)
     return person, request
@@ -139,63 +151,144 @@ CASES = {
     "sitting.resume": lambda s: (_recess(s), (s["clerk_user"], {"type": "sitting.resume"}))[1],
     "sitting.close": lambda s: (s["clerk_user"], {"type": "sitting.close"}),
     "agenda.move": lambda s: (s["clerk_user"], {"type": "agenda.move", "agenda_item_id": s["item"].pk}),
-    "document.present": lambda s: (s["clerk_user"], {"type": "document.present", "document_id": s["doc"].pk,
-                                                       "page": 3}),
+    "document.present": lambda s: (
+        s["clerk_user"],
+        {"type": "document.present", "document_id": s["doc"].pk, "page": 3},
+    ),
     "page.turn": lambda s: (_present(s), (s["clerk_user"], {"type": "page.turn", "page": 5}))[1],
-    "presenter.handover": lambda s: (s["clerk_user"], {"type": "presenter.handover",
-                                                         "user_id": s["official"].user.pk}),
+    "presenter.handover": lambda s: (
+        s["clerk_user"],
+        {"type": "presenter.handover", "user_id": s["official"].user.pk},
+    ),
     "presenter.reclaim": lambda s: (
-        services_live().presenter_handover(sitting=s["sitting"], actor=s["clerk_user"], to_user=s["official"].user),
-        (s["chair_user"], {"type": "presenter.reclaim"}))[1],
+        services_live().presenter_handover(
+            sitting=s["sitting"], actor=s["clerk_user"], to_user=s["official"].user
+        ),
+        (s["chair_user"], {"type": "presenter.reclaim"}),
+    )[1],
     # the roll
     "attendance.prepare": lambda s: (s["clerk_user"], {"type": "attendance.prepare"}),
     "attendance.all_present": lambda s: (s["clerk_user"], {"type": "attendance.all_present"}),
-    "attendance.mark": lambda s: (s["clerk_user"], {"type": "attendance.mark", "person_id": s["people"][3].pk,
-                                                      "status": "late"}),
+    "attendance.mark": lambda s: (
+        s["clerk_user"],
+        {"type": "attendance.mark", "person_id": s["people"][3].pk, "status": "late"},
+    ),
     "attendance.checkin": lambda s: (_remote(s), (s["people"][4].user, {"type": "attendance.checkin"}))[1],
-    "attendance.checkout": lambda s: (_remote(s, checked_in=True),
-                                      (s["people"][4].user, {"type": "attendance.checkout"}))[1],
+    "attendance.checkout": lambda s: (
+        _remote(s, checked_in=True),
+        (s["people"][4].user, {"type": "attendance.checkout"}),
+    )[1],
     "remote.apply": lambda s: (s["people"][4].user, {"type": "remote.apply", "reason": "看護のため"}),
-    "remote.decide": lambda s: (s["chair_user"], {"type": "remote.decide", "approve": True,
-                                                  "request_id": _remote(s, approved=False, checked=False)[1].pk}),
-    "remote.check": lambda s: (s["clerk_user"], {"type": "remote.check", "method": "video", "passed": True,
-                                                 "request_id": _remote(s, checked=False)[1].pk}),
-    "remote.disconnect": lambda s: (s["chair_user"], {"type": "remote.disconnect",
-                                                      "person_id": _remote(s, checked_in=True)[0].pk}),
-    "suggestion.decide": lambda s: (_remote(s), (s["clerk_user"], {"type": "suggestion.decide", "accept": True,
-                                                      "suggestion_id": suggestions.suggestion_add(
-                                                          sitting=s["sitting"], event=AttendanceSuggestion.Event.JOINED,
-                                                          display_name="", person_id=s["people"][4].pk).pk}))[1],
-    "exclusion.add": lambda s: (s["chair_user"], {"type": "exclusion.add", "agenda_item_id": s["item"].pk,
-                                                  "person_id": s["people"][3].pk, "reason": "本人の一身上に関する事件"}),
-    "exclusion.remove": lambda s: (s["chair_user"], {"type": "exclusion.remove", "exclusion_id": exclusions.exclusion_add(
-        agenda_item=s["item"], person=s["people"][3], reason="除斥", by=s["chair_user"]).pk}),
+    "remote.decide": lambda s: (
+        s["chair_user"],
+        {
+            "type": "remote.decide",
+            "approve": True,
+            "request_id": _remote(s, approved=False, checked=False)[1].pk,
+        },
+    ),
+    "remote.check": lambda s: (
+        s["clerk_user"],
+        {
+            "type": "remote.check",
+            "method": "video",
+            "passed": True,
+            "request_id": _remote(s, checked=False)[1].pk,
+        },
+    ),
+    "remote.disconnect": lambda s: (
+        s["chair_user"],
+        {"type": "remote.disconnect", "person_id": _remote(s, checked_in=True)[0].pk},
+    ),
+    "suggestion.decide": lambda s: (
+        _remote(s),
+        (
+            s["clerk_user"],
+            {
+                "type": "suggestion.decide",
+                "accept": True,
+                "suggestion_id": suggestions.suggestion_add(
+                    sitting=s["sitting"],
+                    event=AttendanceSuggestion.Event.JOINED,
+                    display_name="",
+                    person_id=s["people"][4].pk,
+                ).pk,
+            },
+        ),
+    )[1],
+    "exclusion.add": lambda s: (
+        s["chair_user"],
+        {
+            "type": "exclusion.add",
+            "agenda_item_id": s["item"].pk,
+            "person_id": s["people"][3].pk,
+            "reason": "本人の一身上に関する事件",
+        },
+    ),
+    "exclusion.remove": lambda s: (
+        s["chair_user"],
+        {
+            "type": "exclusion.remove",
+            "exclusion_id": exclusions.exclusion_add(
+                agenda_item=s["item"], person=s["people"][3], reason="除斥", by=s["chair_user"]
+            ).pk,
+        },
+    ),
     # the floor
     "floor.request": lambda s: (s["member"].user, {"type": "floor.request"}),
-    "floor.withdraw": lambda s: (floor.floor_request(sitting=s["sitting"], user=s["member"].user),
-                                 (s["member"].user, {"type": "floor.withdraw"}))[1],
-    "floor.grant": lambda s: (s["chair_user"], {"type": "floor.grant", "turn_id": floor.floor_request(
-        sitting=s["sitting"], user=s["member"].user).pk}),
+    "floor.withdraw": lambda s: (
+        floor.floor_request(sitting=s["sitting"], user=s["member"].user),
+        (s["member"].user, {"type": "floor.withdraw"}),
+    )[1],
+    "floor.grant": lambda s: (
+        s["chair_user"],
+        {
+            "type": "floor.grant",
+            "turn_id": floor.floor_request(sitting=s["sitting"], user=s["member"].user).pk,
+        },
+    ),
     "floor.give": lambda s: (s["chair_user"], {"type": "floor.give", "person_id": s["people"][2].pk}),
-    "floor.skip": lambda s: (s["chair_user"], {"type": "floor.skip", "turn_id": floor.floor_request(
-        sitting=s["sitting"], user=s["member"].user).pk}),
-    "floor.end": lambda s: (floor.floor_give(sitting=s["sitting"], person=s["people"][2], by=s["chair_user"]),
-                            (s["chair_user"], {"type": "floor.end"}))[1],
+    "floor.skip": lambda s: (
+        s["chair_user"],
+        {
+            "type": "floor.skip",
+            "turn_id": floor.floor_request(sitting=s["sitting"], user=s["member"].user).pk,
+        },
+    ),
+    "floor.end": lambda s: (
+        floor.floor_give(sitting=s["sitting"], person=s["people"][2], by=s["chair_user"]),
+        (s["chair_user"], {"type": "floor.end"}),
+    )[1],
     # motions and votes
-    "motion.create": lambda s: (s["chair_user"], {"type": "motion.create", "agenda_item_id": s["item"].pk,
-                                                  "title": "議案第45号"}),
-    "vote.open": lambda s: (s["chair_user"], {"type": "vote.open", "motion_id": _motion(s).pk,
-                                              "method": "roll_call"}),
-    "vote.cast": lambda s: (s["member"].user, {"type": "vote.cast", "poll_id": _poll(s).pk, "choice": "yes",
-                                               "token": "contract"}),
+    "motion.create": lambda s: (
+        s["chair_user"],
+        {"type": "motion.create", "agenda_item_id": s["item"].pk, "title": "議案第45号"},
+    ),
+    "vote.open": lambda s: (
+        s["chair_user"],
+        {"type": "vote.open", "motion_id": _motion(s).pk, "method": "roll_call"},
+    ),
+    "vote.cast": lambda s: (
+        s["member"].user,
+        {"type": "vote.cast", "poll_id": _poll(s).pk, "choice": "yes", "token": "contract"},
+    ),
     "vote.close": lambda s: (s["chair_user"], {"type": "vote.close", "poll_id": _voted(s).pk}),
-    "vote.counts": lambda s: (s["clerk_user"], {"type": "vote.counts", "poll_id": _poll(s, "standing").pk,
-                                                "yes": 2, "no": 1}),
-    "vote.casting": lambda s: (s["chair_user"], {"type": "vote.casting", "poll_id": _tie(s).pk, "choice": "yes"}),
-    "vote.declare": lambda s: (s["chair_user"], {"type": "vote.declare", "poll_id": polls.poll_close(
-        poll=_voted(s), by=s["chair_user"]).pk}),
-    "objection.raise": lambda s: (s["member"].user, {"type": "objection.raise",
-                                                     "poll_id": _poll(s, "no_objection").pk}),
+    "vote.counts": lambda s: (
+        s["clerk_user"],
+        {"type": "vote.counts", "poll_id": _poll(s, "standing").pk, "yes": 2, "no": 1},
+    ),
+    "vote.casting": lambda s: (
+        s["chair_user"],
+        {"type": "vote.casting", "poll_id": _tie(s).pk, "choice": "yes"},
+    ),
+    "vote.declare": lambda s: (
+        s["chair_user"],
+        {"type": "vote.declare", "poll_id": polls.poll_close(poll=_voted(s), by=s["chair_user"]).pk},
+    ),
+    "objection.raise": lambda s: (
+        s["member"].user,
+        {"type": "objection.raise", "poll_id": _poll(s, "no_objection").pk},
+    ),
 }
 
 
@@ -217,8 +310,9 @@ def _voted(s):
 
 def _fresh(sitting_id: int, user, audience: str, streams: tuple) -> dict:
     clear_state_cache()
-    return json.loads(events.encode(build_state(sitting_id=sitting_id, audience=audience, user=user,
-                                                streams=streams)))
+    return json.loads(
+        events.encode(build_state(sitting_id=sitting_id, audience=audience, user=user, streams=streams))
+    )
 
 
 def _differences(got, want, path="") -> list[str]:
@@ -230,8 +324,14 @@ def _differences(got, want, path="") -> list[str]:
             else:
                 out += _differences(got[key], want[key], f"{path}/{key}")
         return out
-    return [] if got == want else [f"{path}: {json.dumps(got, ensure_ascii=False)[:150]} != "
-                                   f"{json.dumps(want, ensure_ascii=False)[:150]}"]
+    return (
+        []
+        if got == want
+        else [
+            f"{path}: {json.dumps(got, ensure_ascii=False)[:150]} != "
+            f"{json.dumps(want, ensure_ascii=False)[:150]}"
+        ]
+    )
 
 
 def test_every_registered_type_has_a_case():
@@ -255,8 +355,10 @@ def test_state_plus_events_equals_a_fresh_state(scene, kind, monkeypatch, django
     with django_capture_on_commit_callbacks(execute=True):
         user, message = CASES[kind](scene)
     sitting_id = scene["sitting"].pk
-    watchers = {name: (FollowedState(_fresh(sitting_id, u, a, st)), u, a, st)
-                for name, (u, a, st) in audiences(scene).items()}
+    watchers = {
+        name: (FollowedState(_fresh(sitting_id, u, a, st)), u, a, st)
+        for name, (u, a, st) in audiences(scene).items()
+    }
     sent.clear()
     narrowed.clear()
 
@@ -272,33 +374,42 @@ def test_state_plus_events_equals_a_fresh_state(scene, kind, monkeypatch, django
     for name, (followed, u, audience, streams) in watchers.items():
         before = copy.deepcopy(followed.state)
         reads_closed = name != "official"
-        received = [event if reads_closed else narrowed.get(i, event) for i, event in enumerate(sent)
-                    if event["stream"] in streams]
+        received = [
+            event if reads_closed else narrowed.get(i, event)
+            for i, event in enumerate(sent)
+            if event["stream"] in streams
+        ]
         browser_cases.append({"state": before, "events": received, "replies": [reply] if u == user else []})
         for event in received:
             assert followed.apply(event) == "applied", (name, event["type"])
         if u == user:
             followed.apply_reply(reply)
         fresh = fresh_states[name] = _fresh(sitting_id, u, audience, streams)
-        assert followed.state == fresh, (f"{kind}: the {name}'s state after the events differs from a fresh one: "
-                                         f"{_differences(followed.state, fresh)}")
+        assert followed.state == fresh, (
+            f"{kind}: the {name}'s state after the events differs from a fresh one: "
+            f"{_differences(followed.state, fresh)}"
+        )
     # The browsers' client (static/js/live/socket.js) applies them the same way.
     for name, state in zip(watchers, _through_socket_js(browser_cases), strict=True):
-        assert state == fresh_states[name], (f"{kind}: socket.js's {name} state differs from a fresh one: "
-                                             f"{_differences(state, fresh_states[name])}")
+        assert state == fresh_states[name], (
+            f"{kind}: socket.js's {name} state differs from a fresh one: "
+            f"{_differences(state, fresh_states[name])}"
+        )
 
 
 def _through_socket_js(cases: list[dict]) -> list[dict]:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed (scripts/setup.sh installs it)")
-    done = subprocess.run([node, str(APPLY_JS)], input=json.dumps(cases), capture_output=True, text=True,
-                          timeout=60, check=True)
+    done = subprocess.run(
+        [node, str(APPLY_JS)], input=json.dumps(cases), capture_output=True, text=True, timeout=60, check=True
+    )
     return json.loads(done.stdout)
 
 
-def test_officials_never_receive_a_closed_session_paper_they_may_not_open(scene, monkeypatch,
-                                                                          django_capture_on_commit_callbacks):
+def test_officials_never_receive_a_closed_session_paper_they_may_not_open(
+    scene, monkeypatch, django_capture_on_commit_callbacks
+):
     """During a closed-session item (秘密会) its papers may be presented to the members, but the
     officials following the sitting may not open them: their state and their events carry the
     presentation blanked (the same seq), everyone else's the paper."""
@@ -306,23 +417,38 @@ def test_officials_never_receive_a_closed_session_paper_they_may_not_open(scene,
     from meetings.live import services as live
 
     closed_item = factories.make_agenda_item(scene["sitting"], title="人事案件", closed_session=True)
-    secret = make_document(scene, title="秘密会資料 人事評価", body=scene["committee"], pages=9,
-                           visibility=Document.Visibility.CLOSED_SESSION, agenda_item=closed_item)
+    secret = make_document(
+        scene,
+        title="秘密会資料 人事評価",
+        body=scene["committee"],
+        pages=9,
+        visibility=Document.Visibility.CLOSED_SESSION,
+        agenda_item=closed_item,
+    )
     live.agenda_move(sitting=scene["sitting"], actor=scene["clerk_user"], agenda_item=closed_item)
     sent: list[tuple[str, str | None]] = []
-    monkeypatch.setattr(events, "send_frame", lambda *, group, stream, seq, text, narrow=None:
-                        sent.append((text, narrow)))
+    monkeypatch.setattr(
+        events, "send_frame", lambda *, group, stream, seq, text, narrow=None: sent.append((text, narrow))
+    )
     sitting_id = scene["sitting"].pk
     who = audiences(scene)
     official = FollowedState(_fresh(sitting_id, *who["official"]))
     member = FollowedState(_fresh(sitting_id, *who["member"]))
-    for message in ({"type": "document.present", "document_id": secret.pk, "page": 2},
-                    {"type": "page.turn", "page": 3}):
+    for message in (
+        {"type": "document.present", "document_id": secret.pk, "page": 2},
+        {"type": "page.turn", "page": 3},
+    ):
         with django_capture_on_commit_callbacks(execute=True):
-            (reply,) = dispatch.run_calls(protocol.registered(message["type"]), sitting_id=sitting_id, lang="en",
-                                          calls=[(scene["clerk_user"].pk, message)])
+            (reply,) = dispatch.run_calls(
+                protocol.registered(message["type"]),
+                sitting_id=sitting_id,
+                lang="en",
+                calls=[(scene["clerk_user"].pk, message)],
+            )
         assert reply is None, reply
-    for_official = [json.loads(narrow or text) for text, narrow in sent if json.loads(text)["stream"] == "members"]
+    for_official = [
+        json.loads(narrow or text) for text, narrow in sent if json.loads(text)["stream"] == "members"
+    ]
     for_member = [json.loads(text) for text, _narrow in sent if json.loads(text)["stream"] == "members"]
     for event in for_official:
         assert official.apply(event) == "applied"
@@ -330,8 +456,15 @@ def test_officials_never_receive_a_closed_session_paper_they_may_not_open(scene,
         assert member.apply(event) == "applied"
     assert official.state == _fresh(sitting_id, *who["official"]) and official.state["presentation"] is None
     assert member.state == _fresh(sitting_id, *who["member"])
-    assert member.state["presentation"]["title"] == "秘密会資料 人事評価" and member.state["presentation"]["page"] == 3
+    assert (
+        member.state["presentation"]["title"] == "秘密会資料 人事評価"
+        and member.state["presentation"]["page"] == 3
+    )
     seen = json.dumps([official.state, *for_official], ensure_ascii=False)
-    for leak in ("秘密会資料", f'"document_id":{secret.pk}', f'"version_id":{secret.versions.get().pk}',
-                 '"page_count":9'):
+    for leak in (
+        "秘密会資料",
+        f'"document_id":{secret.pk}',
+        f'"version_id":{secret.versions.get().pk}',
+        '"page_count":9',
+    ):
         assert leak.replace(":", ": ") not in seen and leak not in seen, leak

@@ -24,8 +24,11 @@ def scene(org):
     sitting.is_public = True
     sitting.save()
     item = factories.make_agenda_item(sitting)
-    org.update(doc=make_document(org, agenda_item=item, pages=200), path=f"/ws/sittings/{sitting.pk}/",
-               public_path=f"/ws/public/sittings/{sitting.pk}/")
+    org.update(
+        doc=make_document(org, agenda_item=item, pages=200),
+        path=f"/ws/sittings/{sitting.pk}/",
+        public_path=f"/ws/public/sittings/{sitting.pk}/",
+    )
     return org
 
 
@@ -66,8 +69,9 @@ async def test_the_flood_error_is_translated(scene, small_limits):
     await member.disconnect()
 
 
-async def test_flood_close_refuses_reconnects_before_any_query_until_the_cool_down_ends(scene, small_limits,
-                                                                                      monkeypatch):
+async def test_flood_close_refuses_reconnects_before_any_query_until_the_cool_down_ends(
+    scene, small_limits, monkeypatch
+):
     authorized = []
     original = consumers.SittingConsumer._authorize
 
@@ -106,7 +110,9 @@ async def test_a_clerk_holding_an_arrow_key_stays_under_the_limits(scene):
     # A key held down repeats about 30 times a second: a whole window of it must not close the console.
     assert transport.FLOOD_HARD > 35 * transport.FLOOD_WINDOW_S
     clerk = await connect(scene["path"], scene["clerk"].user, lang="en")
-    await send(clerk, {"type": "document.present", "document_id": scene["doc"].pk, "page": 1, "id": "present"})
+    await send(
+        clerk, {"type": "document.present", "document_id": scene["doc"].pk, "page": 1, "id": "present"}
+    )
     assert (await receive_until(clerk, "ack"))["re"] == "present"
     # Four seconds of it (~120 turns) sent back to back, all handled.
     turns = transport.FLOOD_SOFT - 1
@@ -152,10 +158,14 @@ async def test_a_flood_cut_off_is_announced_to_every_process(scene, small_limits
         if announced:
             break
         await asyncio.sleep(0.02)
-    (group, message), = announced
+    ((group, message),) = announced
     assert group == fanout.CONTROL_GROUP
-    assert message == {"type": "live.control", "action": "flood_cooldown",
-                       "user_id": scene["members"][4].user.pk, "seconds": 1.0}
+    assert message == {
+        "type": "live.control",
+        "action": "flood_cooldown",
+        "user_id": scene["members"][4].user.pk,
+        "seconds": 1.0,
+    }
     # Another process's announcement: this process refuses that user from now on.
     other = scene["members"][5].user.pk
     assert not transport.flood_cooldowns.refuses(other)

@@ -253,12 +253,25 @@ async def test_the_hub_stops_even_if_the_layer_swallows_a_cancellation_and_keeps
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program")
 async def test_a_real_redis_restart_is_recovered_and_publishing_meanwhile_only_logs(settings, caplog):
     redis = PrivateRedis().start()
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
-        # As in production (council/settings.py).
-        "hosts": [{"address": redis.url, "socket_timeout": 30, "socket_connect_timeout": 5,
-                   "socket_keepalive": True, "health_check_interval": 15, "retry_on_timeout": True}],
-        "expiry": 30,
-    }}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # As in production (council/settings.py).
+                "hosts": [
+                    {
+                        "address": redis.url,
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                        "socket_keepalive": True,
+                        "health_check_interval": 15,
+                        "retry_on_timeout": True,
+                    }
+                ],
+                "expiry": 30,
+            },
+        }
+    }
     hub = fanout.Hub()
     publish = sync_to_async(events.send_frame)  # the after-commit hook of events.publish
     try:

@@ -17,6 +17,9 @@ def test_the_voting_channel_reuses_the_live_socket_instead_of_its_own():
 
 
 def test_only_socket_js_opens_live_websockets():
-    opened = sorted(str(path.relative_to(STATIC_JS)) for path in STATIC_JS.rglob("*.js")
-                    if "new WebSocket(" in path.read_text(encoding="utf-8"))
+    opened = sorted(
+        str(path.relative_to(STATIC_JS))
+        for path in STATIC_JS.rglob("*.js")
+        if "new WebSocket(" in path.read_text(encoding="utf-8")
+    )
     assert opened == ["live/socket.js"]

@@ -58,7 +58,9 @@ async def test_the_reference_client_follows_a_sitting_on_a_real_server(scene):
         agenda = await clerk.request({"type": "agenda.list"})
         assert agenda["type"] == "agenda" and [i["id"] for i in agenda["items"]] == [scene["item"].pk]
         doc_id = agenda["documents"][0]["id"]
-        assert (await clerk.request({"type": "agenda.move", "agenda_item_id": scene["item"].pk}))["type"] == "ack"
+        assert (await clerk.request({"type": "agenda.move", "agenda_item_id": scene["item"].pk}))[
+            "type"
+        ] == "ack"
         ack = await clerk.request({"type": "document.present", "document_id": doc_id, "page": 2})
         assert ack == {"type": "ack", "for": "document.present", "re": ack["re"]}
         assert (await next_event(member, "session.page"))["payload"]["presentation"]["page"] == 2

@@ -29,9 +29,14 @@ def scene(org):
     Sitting.objects.filter(pk=org["sitting"].pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now())
     item = factories.make_agenda_item(org["sitting"])
     doc = make_document(org, agenda_item=item, pages=30)
-    return dict(org, item=item, doc=doc, clerk_cookie=_session_cookie(org["clerk"].user),
-                chair_cookie=_session_cookie(org["members"][0].user),
-                member_cookies=[_session_cookie(m.user) for m in org["members"][1:5]])
+    return dict(
+        org,
+        item=item,
+        doc=doc,
+        clerk_cookie=_session_cookie(org["clerk"].user),
+        chair_cookie=_session_cookie(org["members"][0].user),
+        member_cookies=[_session_cookie(m.user) for m in org["members"][1:5]],
+    )
 
 
 def urls(servers, sitting_id):
@@ -44,8 +49,9 @@ class Watch:
     def __init__(self, urls_, cookie):
         self.page = None
         self.states = 0
-        self.follower = Follower(urls_, headers={"Cookie": f"sessionid={cookie}"}, on_state=self.on_state,
-                                 on_event=self.on_event)
+        self.follower = Follower(
+            urls_, headers={"Cookie": f"sessionid={cookie}"}, on_state=self.on_state, on_event=self.on_event
+        )
         self.follower.url_index = 0
         self.task = asyncio.create_task(self.follower.run())
 
@@ -73,14 +79,19 @@ async def wait_for(predicate, timeout: float, what: str):
 
 
 async def presenter(servers, scene, index=0) -> Follower:
-    p = Follower(urls(servers, scene["sitting"].pk)[index:index + 1],
-                 headers={"Cookie": f"sessionid={scene['clerk_cookie']}"}, reconnect=False)
+    p = Follower(
+        urls(servers, scene["sitting"].pk)[index : index + 1],
+        headers={"Cookie": f"sessionid={scene['clerk_cookie']}"},
+        reconnect=False,
+    )
     p.task = asyncio.create_task(p.run())
     await asyncio.wait_for(p.connected.wait(), 10)
     return p
 
 
-@pytest.mark.skipif(bool(os.environ.get("REDIS_URL")), reason="the Redis pass runs the Redis variant of this test")
+@pytest.mark.skipif(
+    bool(os.environ.get("REDIS_URL")), reason="the Redis pass runs the Redis variant of this test"
+)
 async def test_kill_9_followers_reconnect_elsewhere_and_land_on_the_current_page(scene):
     servers = [await sync_to_async(start_daphne)() for _ in range(2)]
     try:
@@ -112,7 +123,9 @@ async def test_state_survives_a_restart_of_every_process(scene):
     try:
         p = await presenter([server], scene)
         await p.send({"type": "document.present", "document_id": scene["doc"].pk, "page": 12})
-        await wait_for(lambda: p.state and (p.state.get("presentation") or {}).get("page") == 12, 5, "page 12")
+        await wait_for(
+            lambda: p.state and (p.state.get("presentation") or {}).get("page") == 12, 5, "page 12"
+        )
         await p.close()
     finally:
         server.stop()
@@ -130,8 +143,22 @@ async def test_state_survives_a_restart_of_every_process(scene):
         import sys
 
         out = await sync_to_async(subprocess.run)(
-            [sys.executable, "-m", "bench.client", "--server", again.url, "--sitting", str(scene["sitting"].pk),
-             "--public", "--once"], capture_output=True, text=True, timeout=30, cwd=str(ROOT))
+            [
+                sys.executable,
+                "-m",
+                "bench.client",
+                "--server",
+                again.url,
+                "--sitting",
+                str(scene["sitting"].pk),
+                "--public",
+                "--once",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=str(ROOT),
+        )
         first = json.loads(out.stdout.splitlines()[0])
         assert first["kind"] == "state" and first["state"]["status"] == "open"
         assert first["state"]["stream"] == "public" and first["state"]["seq"] == live.public_seq
@@ -198,7 +225,9 @@ async def test_a_reader_that_stops_reading_is_closed_without_slowing_the_others(
 
     server = await sync_to_async(start_daphne)(COUNCIL_LIVE_MAX_BUFFER="8192", COUNCIL_LIVE_SNDBUF="16384")
     long_title = "町税条例の一部を改正する条例について(説明資料)" * 12  # about 1 KB per event
-    doc = await sync_to_async(make_document)(scene, title=long_title[:300], agenda_item=scene["item"], pages=60)
+    doc = await sync_to_async(make_document)(
+        scene, title=long_title[:300], agenda_item=scene["item"], pages=60
+    )
     try:
         sid = scene["sitting"].pk
         # A tablet that stops reading: tiny receive buffer, handshake done, then never reads.
@@ -206,11 +235,13 @@ async def test_a_reader_that_stops_reading_is_closed_without_slowing_the_others(
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
         stalled.connect(("127.0.0.1", server.port))
         key = base64.b64encode(os.urandom(16)).decode()
-        stalled.sendall((
-            f"GET /ws/sittings/{sid}/ HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            f"Origin: http://127.0.0.1:{server.port}\r\nCookie: sessionid={scene['member_cookies'][1]}\r\n\r\n"
-        ).encode())
+        stalled.sendall(
+            (
+                f"GET /ws/sittings/{sid}/ HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Origin: http://127.0.0.1:{server.port}\r\nCookie: sessionid={scene['member_cookies'][1]}\r\n\r\n"
+            ).encode()
+        )
         assert b"101" in stalled.recv(200)
         # It asks for the full state again and again (a few KB each) and never reads the answers,
         # filling the kernel's buffers; the page turns below then find it stalled.
@@ -250,7 +281,6 @@ async def test_a_reader_that_stops_reading_is_closed_without_slowing_the_others(
             await p.close()
     finally:
         server.stop()
-
 
 
 def masked_text_frame(text: str) -> bytes:

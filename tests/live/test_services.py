@@ -20,8 +20,9 @@ pytestmark = pytest.mark.django_db
 
 def mark_present(org, people):
     for person in people:
-        roll.attendance_mark(sitting=org["sitting"], person=person, status=Attendance.Status.PRESENT_ROOM,
-                               by=org["clerk"].user)
+        roll.attendance_mark(
+            sitting=org["sitting"], person=person, status=Attendance.Status.PRESENT_ROOM, by=org["clerk"].user
+        )
 
 
 def test_opening_needs_a_quorum_and_says_why(org, settings):
@@ -30,7 +31,9 @@ def test_opening_needs_a_quorum_and_says_why(org, settings):
     mark_present(org, org["members"][:4])  # 4 of 10 seats: quorum is 5
     with pytest.raises(Refused) as refused:
         services.sitting_open(sitting=org["sitting"], actor=clerk)
-    assert refused.value.text.startswith("The sitting cannot open without a quorum: No quorum: 4 present, 5 needed.")
+    assert refused.value.text.startswith(
+        "The sitting cannot open without a quorum: No quorum: 4 present, 5 needed."
+    )
     org["sitting"].refresh_from_db()
     assert org["sitting"].status == Sitting.Status.SCHEDULED
     assert not StatusChange.objects.exists()
@@ -49,8 +52,11 @@ def test_open_recess_resume_close_are_recorded_with_times_and_actor(org, django_
     services.sitting_close(sitting=sitting, actor=clerk)
     sitting.refresh_from_db()
     assert sitting.status == Sitting.Status.CLOSED and sitting.opened_at and sitting.closed_at
-    changes = list(StatusChange.objects.filter(sitting=sitting).values_list("action", "from_status", "to_status",
-                                                                            "actor"))
+    changes = list(
+        StatusChange.objects.filter(sitting=sitting).values_list(
+            "action", "from_status", "to_status", "actor"
+        )
+    )
     assert changes == [
         ("open", "scheduled", "open", clerk.pk),
         ("recess", "open", "recess", clerk.pk),
@@ -58,7 +64,12 @@ def test_open_recess_resume_close_are_recorded_with_times_and_actor(org, django_
         ("close", "open", "closed", clerk.pk),
     ]
     actions = list(AuditEntry.objects.filter(action__startswith="live.").values_list("action", flat=True))
-    assert actions == ["live.sitting_open", "live.sitting_recess", "live.sitting_resume", "live.sitting_close"]
+    assert actions == [
+        "live.sitting_open",
+        "live.sitting_recess",
+        "live.sitting_resume",
+        "live.sitting_close",
+    ]
     live = LiveState.objects.get(sitting=sitting)
     assert (live.seq - before.seq, live.public_seq - before.public_seq) == (4, 4)
 
@@ -76,7 +87,9 @@ def test_resume_needs_a_quorum_too(org, settings):
     mark_present(org, org["members"][:5])
     services.sitting_open(sitting=org["sitting"], actor=clerk)
     services.sitting_recess(sitting=org["sitting"], actor=clerk)
-    roll.attendance_mark(sitting=org["sitting"], person=org["members"][4], status=Attendance.Status.LEFT, by=clerk)
+    roll.attendance_mark(
+        sitting=org["sitting"], person=org["members"][4], status=Attendance.Status.LEFT, by=clerk
+    )
     with pytest.raises(Refused, match="The sitting cannot resume without a quorum"):
         services.sitting_resume(sitting=org["sitting"], actor=clerk)
 
@@ -172,8 +185,11 @@ def test_only_documents_every_follower_may_read_can_be_presented(org, settings):
     def present(doc):
         return services.document_present(sitting=sitting, actor=clerk, document_id=doc.pk)
 
-    for doc, text in [(committee_paper, "belongs to another body"), (secret, "only during a closed-session item"),
-                      (linked, "only during a closed-session item")]:
+    for doc, text in [
+        (committee_paper, "belongs to another body"),
+        (secret, "only during a closed-session item"),
+        (linked, "only during a closed-session item"),
+    ]:
         with pytest.raises(Refused) as refused:
             present(doc)
         assert refused.value.code == "not_presentable" and text in refused.value.text, doc.title

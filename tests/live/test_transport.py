@@ -51,8 +51,11 @@ async def test_without_daphne_messages_and_the_close_go_out_in_order_through_the
     t.close(4403)
     assert t.closed and t.send_text("after") is True  # ignored once closing
     await _settle()
-    assert send.sent == [{"type": "websocket.send", "text": "a"}, {"type": "websocket.send", "text": "b"},
-                         {"type": "websocket.close", "code": 4403}]
+    assert send.sent == [
+        {"type": "websocket.send", "text": "a"},
+        {"type": "websocket.send", "text": "b"},
+        {"type": "websocket.close", "code": 4403},
+    ]
 
 
 async def test_a_full_outbox_reports_a_stalled_reader(monkeypatch):
@@ -73,8 +76,9 @@ async def test_admit_counts_inbound_messages_when_daphne_does_not(monkeypatch):
     monkeypatch.setattr(transport, "FLOOD_SOFT", 2)
     monkeypatch.setattr(transport, "FLOOD_HARD", 3)
     events: list[str] = []
-    t = Transport(Recorder(), on_flood_warn=lambda: events.append("warn"),
-                  on_flood_close=lambda: events.append("close"))
+    t = Transport(
+        Recorder(), on_flood_warn=lambda: events.append("warn"), on_flood_close=lambda: events.append("close")
+    )
     assert [t.admit() for _ in range(5)] == [True, True, False, False, False]
     assert events == ["warn", "close", "close"]
     t.close(4429)

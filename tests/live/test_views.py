@@ -43,14 +43,19 @@ def test_public_view_and_display_need_no_sign_in_but_a_public_sitting(client, or
 
 
 def test_public_view_embeds_a_youtube_livestream(client, org):
-    Sitting.objects.filter(pk=org["sitting"].pk).update(livestream_url="https://www.youtube.com/watch?v=abc_DEF-123")
+    Sitting.objects.filter(pk=org["sitting"].pk).update(
+        livestream_url="https://www.youtube.com/watch?v=abc_DEF-123"
+    )
     body = client.get(f"/meetings/sittings/{org['sitting'].pk}/public/").content.decode()
     assert "https://www.youtube-nocookie.com/embed/abc_DEF-123" in body
 
 
 def test_livestream_embed_urls():
     assert livestream_embed("https://youtu.be/xyz123") == "https://www.youtube-nocookie.com/embed/xyz123"
-    assert livestream_embed("https://www.youtube.com/live/xyz123") == "https://www.youtube-nocookie.com/embed/xyz123"
+    assert (
+        livestream_embed("https://www.youtube.com/live/xyz123")
+        == "https://www.youtube-nocookie.com/embed/xyz123"
+    )
     assert livestream_embed("http://www.youtube.com/watch?v=x") == ""  # https only
     assert livestream_embed("https://www.youtube.com/watch?v=<script>") == ""
     assert livestream_embed("") == ""

@@ -27,7 +27,8 @@ def test_feed_has_stable_uid_sequence_and_cancellation(client, org):
     assert int(event["SEQUENCE"]) == 0
     assert str(event["STATUS"]) == "CONFIRMED"
     assert event.decoded("DTSTART") == datetime.datetime.combine(
-        sitting.date, sitting.start_time, tzinfo=event.decoded("DTSTART").tzinfo)
+        sitting.date, sitting.start_time, tzinfo=event.decoded("DTSTART").tzinfo
+    )
     assert "DESCRIPTION" not in event  # the agenda is not published yet
 
     services.agenda_publish(actor=clerk, sitting=sitting)
@@ -35,8 +36,14 @@ def test_feed_has_stable_uid_sequence_and_cancellation(client, org):
     assert int(second["SEQUENCE"]) == 1
     assert "日程第1 会議録署名議員の指名" in str(second["DESCRIPTION"])
 
-    services.sitting_update(actor=clerk, sitting=sitting, date=sitting.date, start_time=datetime.time(14),
-                            place="議場", is_public=True)
+    services.sitting_update(
+        actor=clerk,
+        sitting=sitting,
+        date=sitting.date,
+        start_time=datetime.time(14),
+        place="議場",
+        is_public=True,
+    )
     third = events(client, org["plenary"])[uid]
     assert int(third["SEQUENCE"]) == 2 and third.decoded("DTSTART").hour == 14
 

@@ -15,8 +15,10 @@ MODELS = [Council, Caucus, Person, Body, Membership, Session, Sitting, AgendaIte
 
 
 def state():
-    return {m.__name__: sorted((model_to_dict(o) | {"pk": o.pk} for o in m.objects.all()), key=lambda d: d["pk"])
-            for m in MODELS}
+    return {
+        m.__name__: sorted((model_to_dict(o) | {"pk": o.pk} for o in m.objects.all()), key=lambda d: d["pk"])
+        for m in MODELS
+    }
 
 
 @pytest.fixture
@@ -50,7 +52,9 @@ def check_council():
     assert Membership.objects.get(body=remote, role="chair").person.user.username == "giin03"
     titles = set(Person.objects.exclude(kind="councillor").values_list("title", flat=True))
     assert {"事務局長", "書記", "町長", "副町長", "総務課長"} <= titles
-    for username in ["admin", "jimukyokucho", "shoki", "chocho", "kacho"] + [f"giin{n:02d}" for n in range(1, 11)]:
+    for username in ["admin", "jimukyokucho", "shoki", "chocho", "kacho"] + [
+        f"giin{n:02d}" for n in range(1, 11)
+    ]:
         assert User.objects.get(username=username).check_password("demo"), username
     assert User.objects.get(username="admin").is_superuser
     assert Person.objects.get(user__username="jimukyokucho").kind == "secretariat"

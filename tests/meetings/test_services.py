@@ -23,9 +23,16 @@ def clerk(org):
 
 def test_sitting_from_opening_template(org, clerk):
     session = org["session"]
-    sitting = services.sitting_create(actor=clerk, session=session, body=org["plenary"], number=7,
-                                      date=session.start_date, start_time=datetime.time(10), place="議場",
-                                      template="opening")
+    sitting = services.sitting_create(
+        actor=clerk,
+        session=session,
+        body=org["plenary"],
+        number=7,
+        date=session.start_date,
+        start_time=datetime.time(10),
+        place="議場",
+        template="opening",
+    )
     assert titles(sitting)[:3] == [(1, "会議録署名議員の指名"), (2, "会期の決定"), (3, "諸般の報告")]
     assert sitting.agenda_items.first().kind == AgendaItem.Kind.SIGNERS
     assert AuditEntry.objects.filter(action="sitting.create", target_id=str(sitting.pk)).exists()
@@ -34,9 +41,16 @@ def test_sitting_from_opening_template(org, clerk):
 def test_sitting_outside_session_refused(org, clerk):
     session = org["session"]
     with translation.override("ja"), pytest.raises(Refused) as refused:
-        services.sitting_create(actor=clerk, session=session, body=org["plenary"], number=8,
-                                date=session.end_date + datetime.timedelta(days=1), start_time=datetime.time(10),
-                                place="議場", template="opening")
+        services.sitting_create(
+            actor=clerk,
+            session=session,
+            body=org["plenary"],
+            number=8,
+            date=session.end_date + datetime.timedelta(days=1),
+            start_time=datetime.time(10),
+            place="議場",
+            template="opening",
+        )
     assert "会期中" in str(refused.value.message_dict["date"])
     assert not Sitting.objects.filter(number=8).exists()
     assert not AgendaItem.objects.filter(sitting__number=8).exists()
@@ -46,23 +60,39 @@ def test_body_of_other_council_refused(org, clerk):
     other = make_body(make_council(name="別町議会"), kind="plenary", name="本会議")
     session = org["session"]
     with translation.override("en"), pytest.raises(Refused) as refused:
-        services.sitting_create(actor=clerk, session=session, body=other, number=9, date=session.start_date,
-                                start_time=datetime.time(10), place="議場")
+        services.sitting_create(
+            actor=clerk,
+            session=session,
+            body=other,
+            number=9,
+            date=session.start_date,
+            start_time=datetime.time(10),
+            place="議場",
+        )
     assert "another council" in str(refused.value)
 
 
 def test_duplicate_sitting_number_refused(org, clerk):
     existing = org["sitting"]
     with translation.override("en"), pytest.raises(Refused) as refused:
-        services.sitting_create(actor=clerk, session=existing.session, body=existing.body, number=existing.number,
-                                date=existing.date, start_time=datetime.time(13), place="議場")
+        services.sitting_create(
+            actor=clerk,
+            session=existing.session,
+            body=existing.body,
+            number=existing.number,
+            date=existing.date,
+            start_time=datetime.time(13),
+            place="議場",
+        )
     assert "already has a sitting with that number" in str(refused.value)
 
 
 def test_add_move_reorder_delete_renumber(org, clerk):
     sitting = org["sitting"]
     a = services.agenda_item_add(actor=clerk, sitting=sitting, kind="signers", title="A")
-    b = services.agenda_item_add(actor=clerk, sitting=sitting, kind="bill", title="B", bill_number="議案第1号")
+    b = services.agenda_item_add(
+        actor=clerk, sitting=sitting, kind="bill", title="B", bill_number="議案第1号"
+    )
     c = services.agenda_item_add(actor=clerk, sitting=sitting, kind="report", title="C", position=1)
     assert titles(sitting) == [(1, "C"), (2, "A"), (3, "B")]
     services.agenda_item_move(actor=clerk, item=c, direction="down")
@@ -76,7 +106,11 @@ def test_add_move_reorder_delete_renumber(org, clerk):
     services.agenda_item_update(actor=clerk, item=c, title="C2", title_en="C in English")
     assert titles(sitting) == [(1, "B"), (2, "C2")]
     actions = list(AuditEntry.objects.filter(action__startswith="agenda.").values_list("action", flat=True))
-    assert actions.count("agenda.item_add") == 3 and "agenda.reorder" in actions and "agenda.item_delete" in actions
+    assert (
+        actions.count("agenda.item_add") == 3
+        and "agenda.reorder" in actions
+        and "agenda.item_delete" in actions
+    )
 
 
 def test_reorder_with_stale_list_refused(org, clerk):
@@ -109,11 +143,23 @@ def test_publish_bumps_sequence_and_empty_refused(org, clerk):
 def test_sitting_update_bumps_sequence_only_on_schedule_change(org, clerk):
     sitting = org["sitting"]
     seq = sitting.ical_sequence
-    services.sitting_update(actor=clerk, sitting=sitting, date=sitting.date, start_time=sitting.start_time,
-                            place=sitting.place, is_public=False)
+    services.sitting_update(
+        actor=clerk,
+        sitting=sitting,
+        date=sitting.date,
+        start_time=sitting.start_time,
+        place=sitting.place,
+        is_public=False,
+    )
     assert Sitting.objects.get(pk=sitting.pk).ical_sequence == seq
-    services.sitting_update(actor=clerk, sitting=sitting, date=sitting.date, start_time=datetime.time(13, 30),
-                            place="第1委員会室", is_public=True)
+    services.sitting_update(
+        actor=clerk,
+        sitting=sitting,
+        date=sitting.date,
+        start_time=datetime.time(13, 30),
+        place="第1委員会室",
+        is_public=True,
+    )
     updated = Sitting.objects.get(pk=sitting.pk)
     assert updated.ical_sequence == seq + 1 and updated.place == "第1委員会室"
 
@@ -131,12 +177,26 @@ def test_cancel(org, clerk):
 
 def test_session_create_and_bad_dates(org, clerk):
     council = org["council"]
-    session = services.session_create(actor=clerk, council=council, kind="extraordinary", year=2026, number=9,
-                                      start_date=datetime.date(2026, 12, 20), end_date=datetime.date(2026, 12, 20))
+    session = services.session_create(
+        actor=clerk,
+        council=council,
+        kind="extraordinary",
+        year=2026,
+        number=9,
+        start_date=datetime.date(2026, 12, 20),
+        end_date=datetime.date(2026, 12, 20),
+    )
     assert session.title == "令和8年第9回臨時会"
     with translation.override("ja"), pytest.raises(Refused) as refused:
-        services.session_create(actor=clerk, council=council, kind="regular", year=2026, number=10,
-                                start_date=datetime.date(2026, 12, 20), end_date=datetime.date(2026, 12, 1))
+        services.session_create(
+            actor=clerk,
+            council=council,
+            kind="regular",
+            year=2026,
+            number=10,
+            start_date=datetime.date(2026, 12, 20),
+            end_date=datetime.date(2026, 12, 1),
+        )
     assert "会期の最終日は初日より前にできません" in str(refused.value)
     assert not Session.objects.filter(number=10).exists()
 
@@ -144,8 +204,9 @@ def test_session_create_and_bad_dates(org, clerk):
 def test_session_update_refuses_leaving_sittings_outside(org, clerk):
     session = org["session"]
     with translation.override("en"), pytest.raises(Refused, match="fall outside"):
-        services.session_update(actor=clerk, session=session, start_date=session.start_date,
-                                end_date=session.start_date)
+        services.session_update(
+            actor=clerk, session=session, start_date=session.start_date, end_date=session.start_date
+        )
 
 
 def test_published_agenda_change_notifies_the_members(org, clerk, django_capture_on_commit_callbacks):

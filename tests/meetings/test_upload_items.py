@@ -24,7 +24,9 @@ def filed(org, pdf_files):
     first = make_agenda_item(sitting, title="町税条例の一部改正について", bill_number="議案第45号")
     second = make_agenda_item(sitting, title="一般会計補正予算(第3号)", bill_number="議案第46号")
     document = upload(org, pdf_files["base"], title="議案第46号 補正予算書")
-    AgendaItemDocument.objects.create(agenda_item=first, document=document, position=1)  # filed under the wrong item
+    AgendaItemDocument.objects.create(
+        agenda_item=first, document=document, position=1
+    )  # filed under the wrong item
     return dict(org, sitting=sitting, first=first, second=second, document=document)
 
 
@@ -37,8 +39,9 @@ def pdf_files(tmp_path):
 
 def test_upload_item_moved_to_another_item_by_the_service(filed):
     clerk = filed["clerk"].user
-    link = services.agenda_document_move(actor=clerk, sitting=filed["sitting"], document_id=filed["document"].pk,
-                                         to_item=filed["second"])
+    link = services.agenda_document_move(
+        actor=clerk, sitting=filed["sitting"], document_id=filed["document"].pk, to_item=filed["second"]
+    )
     assert link.agenda_item == filed["second"] and link.position == 1
     assert not AgendaItemDocument.objects.filter(agenda_item=filed["first"]).exists()
     entry = AuditEntry.objects.get(action="meetings.document_moved")
@@ -56,8 +59,15 @@ def english():
 def test_upload_item_move_refusals_change_nothing(filed, org, english):
     clerk, sitting = filed["clerk"].user, filed["sitting"]
     other_sitting_item = make_agenda_item(
-        type(sitting).objects.create(session=sitting.session, body=org["committee"], number=90,
-                                     date=sitting.date, start_time=sitting.start_time, place="委員会室"))
+        type(sitting).objects.create(
+            session=sitting.session,
+            body=org["committee"],
+            number=90,
+            date=sitting.date,
+            start_time=sitting.start_time,
+            place="委員会室",
+        )
+    )
     cases = [
         (filed["first"], "already on that item"),
         (other_sitting_item, "Choose an item of this sitting"),
@@ -65,14 +75,18 @@ def test_upload_item_move_refusals_change_nothing(filed, org, english):
     ]
     for to_item, message in cases:
         with pytest.raises(Refused, match=message):
-            services.agenda_document_move(actor=clerk, sitting=sitting, document_id=filed["document"].pk,
-                                          to_item=to_item)
+            services.agenda_document_move(
+                actor=clerk, sitting=sitting, document_id=filed["document"].pk, to_item=to_item
+            )
     with pytest.raises(Refused, match="not on this sitting's order of business"):
-        services.agenda_document_move(actor=clerk, sitting=sitting, document_id=999999, to_item=filed["second"])
+        services.agenda_document_move(
+            actor=clerk, sitting=sitting, document_id=999999, to_item=filed["second"]
+        )
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.CLOSED)
     with pytest.raises(Refused, match="closed or cancelled"):
-        services.agenda_document_move(actor=clerk, sitting=sitting, document_id=filed["document"].pk,
-                                      to_item=filed["second"])
+        services.agenda_document_move(
+            actor=clerk, sitting=sitting, document_id=filed["document"].pk, to_item=filed["second"]
+        )
     assert AgendaItemDocument.objects.get(document=filed["document"]).agenda_item == filed["first"]
     assert not AuditEntry.objects.filter(action="meetings.document_moved").exists()
 
@@ -92,7 +106,7 @@ def test_upload_item_chosen_by_bill_number_and_defaults_to_the_item_being_prepar
     assert f'<option value="{filed["first"].pk}" selected>' in page
     # The order of business links each item to its upload.
     agenda = client.get(reverse("meetings:agenda_edit", args=[filed["sitting"].pk])).content.decode()
-    assert f'{url}?item={filed["second"].pk}' in agenda
+    assert f"{url}?item={filed['second'].pk}" in agenda
 
 
 def test_upload_item_move_through_the_page(client, filed):
@@ -102,7 +116,9 @@ def test_upload_item_move_through_the_page(client, filed):
     page = client.get(reverse("meetings:reader:upload", args=[sitting.pk])).content.decode()
     move_url = reverse("meetings:agenda_document_move", args=[sitting.pk, document.pk])
     assert f'action="{move_url}"' in page
-    response = client.post(move_url, {"from_item": filed["first"].pk, "to_item": filed["second"].pk}, follow=True)
+    response = client.post(
+        move_url, {"from_item": filed["first"].pk, "to_item": filed["second"].pk}, follow=True
+    )
     assert "を日程第2に移しました" in response.content.decode()
     assert AgendaItemDocument.objects.get(document=document).agenda_item == filed["second"]
     refused = client.post(move_url, {"from_item": filed["second"].pk, "to_item": "x"}, follow=True)

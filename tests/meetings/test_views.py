@@ -51,8 +51,12 @@ def clerk_urls(org):
 
 @pytest.mark.parametrize("who", ["councillor", "chair", "official", "public"])
 def test_clerk_pages_refuse_others(client, org, who):
-    user = {"councillor": org["members"][5].user, "chair": org["members"][0].user,
-            "official": org["official"].user, "public": make_user("citizen")}[who]
+    user = {
+        "councillor": org["members"][5].user,
+        "chair": org["members"][0].user,
+        "official": org["official"].user,
+        "public": make_user("citizen"),
+    }[who]
     client.force_login(user)
     for method, url in clerk_urls(org):
         assert getattr(client, method)(url).status_code == 403, url
@@ -74,22 +78,33 @@ def test_clerk_and_admin_pages_load(client, org):
 
 
 def test_create_session(clerk_client, org):
-    response = clerk_client.post(reverse("meetings:session_create"), {
-        "kind": "regular", "year": 2027, "number": 1, "start_date": "2027-03-01", "end_date": "2027-03-15"})
+    response = clerk_client.post(
+        reverse("meetings:session_create"),
+        {"kind": "regular", "year": 2027, "number": 1, "start_date": "2027-03-01", "end_date": "2027-03-15"},
+    )
     assert response.status_code == 302
     assert Session.objects.filter(year=2027, number=1).exists()
 
 
 def test_create_session_bad_dates_and_duplicate(clerk_client, org):
     ja(clerk_client)
-    response = clerk_client.post(reverse("meetings:session_create"), {
-        "kind": "regular", "year": 2027, "number": 1, "start_date": "2027-03-15", "end_date": "2027-03-01"})
+    response = clerk_client.post(
+        reverse("meetings:session_create"),
+        {"kind": "regular", "year": 2027, "number": 1, "start_date": "2027-03-15", "end_date": "2027-03-01"},
+    )
     assert response.status_code == 400
     assert "会期の最終日は初日より前にできません。" in response.content.decode()
     session = org["session"]
-    response = en(clerk_client).post(reverse("meetings:session_create"), {
-        "kind": "regular", "year": session.year, "number": session.number,
-        "start_date": "2027-03-01", "end_date": "2027-03-15"})
+    response = en(clerk_client).post(
+        reverse("meetings:session_create"),
+        {
+            "kind": "regular",
+            "year": session.year,
+            "number": session.number,
+            "start_date": "2027-03-01",
+            "end_date": "2027-03-15",
+        },
+    )
     assert response.status_code == 400
     assert "already has a session with that number" in response.content.decode()
     assert Session.objects.count() == 1
@@ -97,24 +112,46 @@ def test_create_session_bad_dates_and_duplicate(clerk_client, org):
 
 def test_create_sitting_from_template(clerk_client, org):
     session = org["session"]
-    response = clerk_client.post(reverse("meetings:sitting_create", args=[session.pk]), {
-        "body": org["plenary"].pk, "number": 2, "date": session.start_date.isoformat(), "start_time": "10:00",
-        "place": "議場", "is_public": "on", "template": "opening"})
+    response = clerk_client.post(
+        reverse("meetings:sitting_create", args=[session.pk]),
+        {
+            "body": org["plenary"].pk,
+            "number": 2,
+            "date": session.start_date.isoformat(),
+            "start_time": "10:00",
+            "place": "議場",
+            "is_public": "on",
+            "template": "opening",
+        },
+    )
     sitting = Sitting.objects.get(session=session, number=2)
-    assert response.status_code == 302 and response["Location"] == reverse("meetings:agenda_edit", args=[sitting.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "meetings:agenda_edit", args=[sitting.pk]
+    )
     assert [i.title for i in sitting.agenda_items.all()][:2] == ["会議録署名議員の指名", "会期の決定"]
 
 
-@pytest.mark.parametrize("lang,date_offset,expected", [
-    ("ja", 30, "会議の日付は会期中"),
-    ("en", -30, "The sitting must fall within its session"),
-])
+@pytest.mark.parametrize(
+    "lang,date_offset,expected",
+    [
+        ("ja", 30, "会議の日付は会期中"),
+        ("en", -30, "The sitting must fall within its session"),
+    ],
+)
 def test_create_sitting_outside_session_refused(clerk_client, org, lang, date_offset, expected):
     session = org["session"]
     clerk_client.cookies["django_language"] = lang
-    response = clerk_client.post(reverse("meetings:sitting_create", args=[session.pk]), {
-        "body": org["plenary"].pk, "number": 2, "start_time": "10:00", "place": "議場", "template": "opening",
-        "date": (session.start_date + datetime.timedelta(days=date_offset)).isoformat()})
+    response = clerk_client.post(
+        reverse("meetings:sitting_create", args=[session.pk]),
+        {
+            "body": org["plenary"].pk,
+            "number": 2,
+            "start_time": "10:00",
+            "place": "議場",
+            "template": "opening",
+            "date": (session.start_date + datetime.timedelta(days=date_offset)).isoformat(),
+        },
+    )
     assert response.status_code == 400
     assert expected in response.content.decode()
     assert not Sitting.objects.filter(number=2).exists()
@@ -125,9 +162,16 @@ def test_create_sitting_other_council_body_refused(clerk_client, org):
 
     other = make_body(make_council(name="別町議会"), kind="plenary", name="本会議")
     session = org["session"]
-    response = ja(clerk_client).post(reverse("meetings:sitting_create", args=[session.pk]), {
-        "body": other.pk, "number": 2, "date": session.start_date.isoformat(), "start_time": "10:00",
-        "place": "議場"})
+    response = ja(clerk_client).post(
+        reverse("meetings:sitting_create", args=[session.pk]),
+        {
+            "body": other.pk,
+            "number": 2,
+            "date": session.start_date.isoformat(),
+            "start_time": "10:00",
+            "place": "議場",
+        },
+    )
     assert response.status_code == 400
     assert "この会議体は別の議会のものです。" in response.content.decode()
     assert not Sitting.objects.filter(number=2).exists()
@@ -138,21 +182,30 @@ def test_agenda_page_add_edit_move_delete_publish(clerk_client, org):
     url = reverse("meetings:agenda_edit", args=[sitting.pk])
     for title in ("会議録署名議員の指名", "会期の決定"):
         assert clerk_client.post(url, {"kind": "other", "title": title}).status_code == 302
-    bill = clerk_client.post(url, {"kind": "bill", "title": "磐梯町税条例の一部を改正する条例", "bill_number": "議案第45号"})
+    bill = clerk_client.post(
+        url, {"kind": "bill", "title": "磐梯町税条例の一部を改正する条例", "bill_number": "議案第45号"}
+    )
     assert bill.status_code == 302
     items = list(sitting.agenda_items.order_by("position"))
     assert [i.position for i in items] == [1, 2, 3]
     page = clerk_client.get(url).content.decode()
-    assert 'draggable="true"' in page and 'data-reorder-url=' in page and "agenda_order.js" in page
+    assert 'draggable="true"' in page and "data-reorder-url=" in page and "agenda_order.js" in page
 
     clerk_client.post(reverse("meetings:agenda_item_move", args=[items[2].pk]), {"direction": "up"})
-    assert [i.title for i in sitting.agenda_items.order_by("position")][1] == "磐梯町税条例の一部を改正する条例"
+    assert [i.title for i in sitting.agenda_items.order_by("position")][
+        1
+    ] == "磐梯町税条例の一部を改正する条例"
 
     edit = reverse("meetings:agenda_item_edit", args=[items[0].pk])
-    assert clerk_client.post(edit, {"kind": "signers", "title": "会議録署名議員の指名について"}).status_code == 302
+    assert (
+        clerk_client.post(edit, {"kind": "signers", "title": "会議録署名議員の指名について"}).status_code
+        == 302
+    )
     clerk_client.post(reverse("meetings:agenda_item_delete", args=[items[1].pk]))
     assert [i.title for i in sitting.agenda_items.order_by("position")] == [
-        "会議録署名議員の指名について", "磐梯町税条例の一部を改正する条例"]
+        "会議録署名議員の指名について",
+        "磐梯町税条例の一部を改正する条例",
+    ]
 
     response = clerk_client.post(reverse("meetings:agenda_publish", args=[sitting.pk]))
     assert response.status_code == 302
@@ -164,7 +217,9 @@ def test_drag_and_drop_endpoint(clerk_client, org):
     sitting = org["sitting"]
     a, b, c = (make_agenda_item(sitting, title=t) for t in "ABC")
     url = reverse("meetings:agenda_reorder", args=[sitting.pk])
-    response = clerk_client.post(url, {"order": f"{c.pk},{a.pk},{b.pk}"}, headers={"Accept": "application/json"})
+    response = clerk_client.post(
+        url, {"order": f"{c.pk},{a.pk},{b.pk}"}, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 200 and response.json()["ok"]
     assert [i.title for i in sitting.agenda_items.order_by("position")] == ["C", "A", "B"]
     stale = clerk_client.post(url, {"order": f"{c.pk},{a.pk}"}, headers={"Accept": "application/json"})
@@ -174,11 +229,14 @@ def test_drag_and_drop_endpoint(clerk_client, org):
     assert [i.title for i in sitting.agenda_items.order_by("position")] == ["C", "A", "B"]
 
 
-@pytest.mark.parametrize("data,lang,expected", [
-    ({"kind": "bill", "title": "条例"}, "ja", "議案には番号が必要です"),
-    ({"kind": "bill", "title": "   ", "bill_number": "議案第1号"}, "en", "This field is required."),
-    ({"kind": "nonsense", "title": "x"}, "en", "Select a valid choice."),
-])
+@pytest.mark.parametrize(
+    "data,lang,expected",
+    [
+        ({"kind": "bill", "title": "条例"}, "ja", "議案には番号が必要です"),
+        ({"kind": "bill", "title": "   ", "bill_number": "議案第1号"}, "en", "This field is required."),
+        ({"kind": "nonsense", "title": "x"}, "en", "Select a valid choice."),
+    ],
+)
 def test_agenda_item_bad_input(clerk_client, org, data, lang, expected):
     clerk_client.cookies["django_language"] = lang
     response = clerk_client.post(reverse("meetings:agenda_edit", args=[org["sitting"].pk]), data)
@@ -188,7 +246,9 @@ def test_agenda_item_bad_input(clerk_client, org, data, lang, expected):
 
 
 def test_publish_empty_agenda_refused_with_message(clerk_client, org):
-    response = ja(clerk_client).post(reverse("meetings:agenda_publish", args=[org["sitting"].pk]), follow=True)
+    response = ja(clerk_client).post(
+        reverse("meetings:agenda_publish", args=[org["sitting"].pk]), follow=True
+    )
     assert "日程のない議事日程は公開できません。" in response.content.decode()
     assert Sitting.objects.get().agenda_published_at is None
 
@@ -260,9 +320,12 @@ def test_home_shows_upcoming_sittings_in_era_format(client, org, time_machine):
     time_machine.move_to(datetime.datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")), tick=False)
     sitting = org["sitting"]
     Sitting.objects.filter(pk=sitting.pk).update(date=datetime.date(2026, 11, 27))
-    Session.objects.filter(pk=sitting.session_id).update(start_date=datetime.date(2026, 11, 20),
-                                                         end_date=datetime.date(2026, 12, 20))
-    make_agenda_item(sitting, title="会議録署名議員の指名", title_en="Nomination of members to sign the minutes")
+    Session.objects.filter(pk=sitting.session_id).update(
+        start_date=datetime.date(2026, 11, 20), end_date=datetime.date(2026, 12, 20)
+    )
+    make_agenda_item(
+        sitting, title="会議録署名議員の指名", title_en="Nomination of members to sign the minutes"
+    )
     services.agenda_publish(actor=org["clerk"].user, sitting=sitting)
     client.force_login(org["members"][3].user)
     page = ja(client).get(reverse("home")).content.decode()
@@ -276,7 +339,13 @@ def test_home_shows_upcoming_sittings_in_era_format(client, org, time_machine):
 
 
 def test_home_for_every_role_loads(client, org):
-    for user in (org["members"][0].user, org["clerk"].user, org["official"].user, org["admin"], make_user("x")):
+    for user in (
+        org["members"][0].user,
+        org["clerk"].user,
+        org["official"].user,
+        org["admin"],
+        make_user("x"),
+    ):
         client.force_login(user)
         assert client.get(reverse("home")).status_code == 200
     client.logout()
@@ -287,8 +356,9 @@ def test_session_dates_edit_and_refusal(clerk_client, org):
     session = org["session"]
     url = reverse("meetings:session_edit", args=[session.pk])
     assert clerk_client.get(url).status_code == 200
-    bad = ja(clerk_client).post(url, {"start_date": session.start_date.isoformat(),
-                                      "end_date": session.start_date.isoformat()})
+    bad = ja(clerk_client).post(
+        url, {"start_date": session.start_date.isoformat(), "end_date": session.start_date.isoformat()}
+    )
     assert bad.status_code == 400 and "この会期の会議がその期間の外になります。" in bad.content.decode()
     assert Session.objects.get().end_date == session.end_date
     later = session.end_date + datetime.timedelta(days=5)
@@ -305,7 +375,9 @@ def test_unpublish_and_edit_item_refusal(clerk_client, org):
     clerk_client.post(reverse("meetings:agenda_publish", args=[sitting.pk]))
     clerk_client.post(reverse("meetings:agenda_unpublish", args=[sitting.pk]))
     assert Sitting.objects.get().agenda_published_at is None
-    bad = ja(clerk_client).post(reverse("meetings:agenda_item_edit", args=[item.pk]), {"kind": "bill", "title": "新"})
+    bad = ja(clerk_client).post(
+        reverse("meetings:agenda_item_edit", args=[item.pk]), {"kind": "bill", "title": "新"}
+    )
     assert bad.status_code == 400 and "議案には番号が必要です" in bad.content.decode()
     assert AgendaItem.objects.get().title == "元の件名"
 
@@ -323,11 +395,18 @@ def test_sitting_number_counts_the_bodys_sittings_in_the_session(clerk_client, o
     assert next_sitting_number(session=session, body=committee) == 3
     page = ja(clerk_client).get(reverse("meetings:sitting_create", args=[session.pk])).content.decode()
     assert 'name="number" value="2"' in page
-    assert f'&quot;{committee.pk}&quot;: 3' in page and f'&quot;{plenary.pk}&quot;: 2' in page
+    assert f"&quot;{committee.pk}&quot;: 3" in page and f"&quot;{plenary.pk}&quot;: 2" in page
     # Left blank, the number is the chosen body's next one.
-    response = clerk_client.post(reverse("meetings:sitting_create", args=[session.pk]), {
-        "body": committee.pk, "number": "", "date": session.start_date.isoformat(), "start_time": "13:00",
-        "place": "第1委員会室"})
+    response = clerk_client.post(
+        reverse("meetings:sitting_create", args=[session.pk]),
+        {
+            "body": committee.pk,
+            "number": "",
+            "date": session.start_date.isoformat(),
+            "start_time": "13:00",
+            "place": "第1委員会室",
+        },
+    )
     assert response.status_code == 302
     assert Sitting.objects.filter(session=session, body=committee).order_by("-number").first().number == 3
 

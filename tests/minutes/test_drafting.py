@@ -207,7 +207,13 @@ def test_a_roll_call_ballot_recorded_by_the_clerk_is_marked_so_in_the_minutes():
     from meetings.minutes.record import BallotRow, PersonRef, VoteRecord
 
     vote = VoteRecord(
-        id=4, agenda_item_id=None, motion="議案第1号", method="roll_call", result="adopted", yes=2, no=0,
+        id=4,
+        agenda_item_id=None,
+        motion="議案第1号",
+        method="roll_call",
+        result="adopted",
+        yes=2,
+        no=0,
         ballots=[
             BallotRow(PersonRef(id=1, name="佐藤一郎", seat_number=1), "yes"),
             BallotRow(PersonRef(id=2, name="鈴木花子", seat_number=2), "yes", recorded_by_clerk=True),
@@ -215,12 +221,27 @@ def test_a_roll_call_ballot_recorded_by_the_clerk_is_marked_so_in_the_minutes():
     )
     data = vote_data(vote)
     assert [b["recorded_by_clerk"] for b in data["ballots"]] == [False, True]
-    html = render_to_string("meetings/minutes/_document_body.html", {
-        "header": {}, "signatories": [], "blocks": [
-            type("B", (), {"kind": "vote", "data": data, "text": data["summary"], "speaker_name": "",
-                           "speaker_role": "", "pk": 1})()
-        ],
-    })
+    html = render_to_string(
+        "meetings/minutes/_document_body.html",
+        {
+            "header": {},
+            "signatories": [],
+            "blocks": [
+                type(
+                    "B",
+                    (),
+                    {
+                        "kind": "vote",
+                        "data": data,
+                        "text": data["summary"],
+                        "speaker_name": "",
+                        "speaker_role": "",
+                        "pk": 1,
+                    },
+                )()
+            ],
+        },
+    )
     assert "記名投票の結果" in html
     assert html.count("事務局が代理で記録") == 1
 
@@ -244,13 +265,40 @@ def test_minutes_unanimous_show_of_hands_and_not_when_one_short():
     from meetings.minutes.drafting import _declaration, vote_data
     from meetings.minutes.record import VoteRecord
 
-    everyone = VoteRecord(id=1, agenda_item_id=None, motion="議案第1号", method="hands", result="adopted",
-                          yes=5, no=0, present=6, entitled=5)
+    everyone = VoteRecord(
+        id=1,
+        agenda_item_id=None,
+        motion="議案第1号",
+        method="hands",
+        result="adopted",
+        yes=5,
+        no=0,
+        present=6,
+        entitled=5,
+    )
     assert _declaration(everyone, "委員長") == "挙手全員です。よって、議案第1号は可決されました。"
     assert vote_data(everyone)["summary"] == "挙手により採決 挙手全員 可決"
-    one_short = VoteRecord(id=2, agenda_item_id=None, motion="議案第2号", method="hands", result="adopted",
-                           yes=4, no=0, present=6, entitled=5)
+    one_short = VoteRecord(
+        id=2,
+        agenda_item_id=None,
+        motion="議案第2号",
+        method="hands",
+        result="adopted",
+        yes=4,
+        no=0,
+        present=6,
+        entitled=5,
+    )
     assert _declaration(one_short, "委員長").startswith("挙手多数です。")
-    against = VoteRecord(id=3, agenda_item_id=None, motion="議案第3号", method="standing", result="adopted",
-                         yes=4, no=1, present=6, entitled=5)
+    against = VoteRecord(
+        id=3,
+        agenda_item_id=None,
+        motion="議案第3号",
+        method="standing",
+        result="adopted",
+        yes=4,
+        no=1,
+        present=6,
+        entitled=5,
+    )
     assert _declaration(against, "議長").startswith("起立多数です。")

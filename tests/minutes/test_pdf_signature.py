@@ -68,7 +68,9 @@ def test_signed_minutes_stay_pdf_a_and_print_the_signed_audit_checkpoint(signed_
     minutes, data, _cert = signed_pdf
     reader = pypdf.PdfReader(io.BytesIO(data))
     xmp = reader.xmp_metadata
-    assert xmp is not None and "pdfaid" in (reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode())
+    assert xmp is not None and "pdfaid" in (
+        reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    )
     checkpoint = AuditCheckpoint.objects.get(pk=minutes.audit_checkpoint_id)
     assert checkpoint.reason == "minutes.signed"
     text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")

@@ -26,9 +26,7 @@ def test_a_roll_call_taken_through_the_voting_services_is_in_the_draft(org):
     sitting.refresh_from_db()
     roll.roll_prepare(sitting=sitting, by=clerk)
     for person in members[:9]:
-        roll.attendance_mark(
-            sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk
-        )
+        roll.attendance_mark(sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk)
     floor.floor_give(sitting=sitting, person=members[2], by=chair, agenda_item=item)
     floor.floor_end(sitting=sitting, by=chair)
     motion = motions.motion_create(agenda_item=item, title="原案可決", bill_number="議案第45号", by=chair)

@@ -252,6 +252,7 @@ def test_minutes_preview_opens_without_leaving_the_editor(
     editor = clerk.get(reverse("meetings:minutes:edit", args=[draft.pk])).content.decode()
     assert 'id="preview-dialog"' in editor and "data-preview-form" in editor
     # Other pages still refuse to be framed.
-    assert "frame-ancestors 'none'" in clerk.get(reverse("meetings:minutes:edit", args=[draft.pk]))[
-        "Content-Security-Policy"
-    ]
+    assert (
+        "frame-ancestors 'none'"
+        in clerk.get(reverse("meetings:minutes:edit", args=[draft.pk]))["Content-Security-Policy"]
+    )

@@ -22,8 +22,12 @@ def login(user) -> Client:
 
 
 def send(org, **kw):
-    defaults = dict(sender=org["clerk"].user, council=org["council"], title="全員協議会の開催について",
-                    body="12月3日 10時から全員協議会室で開催します。")
+    defaults = dict(
+        sender=org["clerk"].user,
+        council=org["council"],
+        title="全員協議会の開催について",
+        body="12月3日 10時から全員協議会室で開催します。",
+    )
     defaults.update(kw)
     return services.notice_send(**defaults)
 
@@ -45,7 +49,9 @@ def test_notice_to_chosen_members(org):
 def test_notice_refusals(org):
     with pytest.raises(services.NoticeError, match="Only the secretariat can send notices."):
         send(org, sender=org["members"][0].user, bodies=[org["plenary"]])
-    with pytest.raises(services.NoticeError, match="Choose a body or at least one member to send the notice to."):
+    with pytest.raises(
+        services.NoticeError, match="Choose a body or at least one member to send the notice to."
+    ):
         send(org)
     with pytest.raises(services.NoticeError, match="Give the notice a title."):
         send(org, title="  ", bodies=[org["plenary"]])
@@ -58,7 +64,9 @@ def test_notice_attachment_served_to_recipients_and_clerks_only(org, settings):
     attachment = notice.attachments.get()
     assert attachment.original_name == "日程表.pdf"
     assert "日程表" not in attachment.file.name  # stored under a generated name
-    url = reverse("documents:notices:attachment", kwargs={"notice_id": notice.pk, "attachment_id": attachment.pk})
+    url = reverse(
+        "documents:notices:attachment", kwargs={"notice_id": notice.pk, "attachment_id": attachment.pk}
+    )
     ok = login(org["members"][4].user).get(url)
     assert ok.status_code == 200 and b"".join(ok.streaming_content) == b"%PDF-1.4 attachment"
     assert login(org["clerk"].user).get(url).status_code == 200
@@ -86,9 +94,15 @@ def test_notice_read_receipt_recorded_on_first_open(org):
     receipt.refresh_from_db()
     assert receipt.opened_at == first
     # A member who is not a recipient cannot open it, and opening by the clerk records nothing.
-    assert login(org["members"][9].user).get(
-        reverse("documents:notices:detail", kwargs={"notice_id": notice.pk})).status_code == 404
-    clerk_page = login(org["clerk"].user).get(reverse("documents:notices:detail", kwargs={"notice_id": notice.pk}))
+    assert (
+        login(org["members"][9].user)
+        .get(reverse("documents:notices:detail", kwargs={"notice_id": notice.pk}))
+        .status_code
+        == 404
+    )
+    clerk_page = login(org["clerk"].user).get(
+        reverse("documents:notices:detail", kwargs={"notice_id": notice.pk})
+    )
     text = clerk_page.content.decode()
     assert "not opened" in text
     assert NoticeReceipt.objects.filter(notice=notice, opened_at__isnull=False).count() == 1
@@ -108,10 +122,13 @@ def test_notice_resend_to_unread_only_with_email(org, settings, django_capture_o
     services.notice_open(notice=notice, user=reader)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = login(org["clerk"].user).post(reverse("documents:notices:resend", kwargs={"notice_id": notice.pk}))
+        response = login(org["clerk"].user).post(
+            reverse("documents:notices:resend", kwargs={"notice_id": notice.pk})
+        )
     assert response.status_code == 302
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        f"{p.user.username}@example.org" for p in org["members"][2:7] if p.user != reader)
+        f"{p.user.username}@example.org" for p in org["members"][2:7] if p.user != reader
+    )
     counts = dict(notice.receipts.values_list("user_id", "sent_count"))
     assert counts[reader.pk] == 1 and all(c == 2 for uid, c in counts.items() if uid != reader.pk)
     for p in org["members"][2:7]:
@@ -132,8 +149,9 @@ def test_notice_no_email_unless_configured(org, settings, django_capture_on_comm
 
 def test_notice_resend_refused_for_members(org):
     notice = send(org, bodies=[org["committee"]])
-    response = login(org["members"][4].user).post(reverse("documents:notices:resend", kwargs={"notice_id": notice.pk}),
-                                                   follow=True)
+    response = login(org["members"][4].user).post(
+        reverse("documents:notices:resend", kwargs={"notice_id": notice.pk}), follow=True
+    )
     assert "Only the secretariat can send notices." in response.content.decode()
 
 
@@ -156,10 +174,16 @@ def test_notice_unread_json_for_reader(org):
 def test_notice_compose_form_sends_with_attachment(org):
     client = login(org["clerk"].user)
     upload = SimpleUploadedFile("資料.pdf", b"%PDF-1.4", content_type="application/pdf")
-    response = client.post(reverse("documents:notices:compose"), {
-        "title": "資料配付のお知らせ", "body": "", "bodies": [org["committee"].pk],
-        "members": [org["members"][9].pk], "attachments": [upload],
-    })
+    response = client.post(
+        reverse("documents:notices:compose"),
+        {
+            "title": "資料配付のお知らせ",
+            "body": "",
+            "bodies": [org["committee"].pk],
+            "members": [org["members"][9].pk],
+            "attachments": [upload],
+        },
+    )
     notice = Notice.objects.get()
     assert response.status_code == 302
     assert notice.receipts.count() == 6 and notice.attachments.count() == 1
@@ -176,15 +200,23 @@ def test_notice_document_released_announced_to_readers(org):
 
 
 def test_notice_agenda_changed_announced_to_body(org):
-    notice = services.notify_agenda_changed(body=org["committee"], title="第3号 議事日程の変更",
-                                            link="/meetings/sittings/1/", actor=org["clerk"].user)
+    notice = services.notify_agenda_changed(
+        body=org["committee"],
+        title="第3号 議事日程の変更",
+        link="/meetings/sittings/1/",
+        actor=org["clerk"].user,
+    )
     assert notice.kind == Notice.Kind.AGENDA_CHANGED
     assert notice.receipts.count() == 5
     member = org["members"][4].user
     services.notice_open(notice=notice, user=member)
     # Another change soon after: the same notice comes back unread, no second notice.
-    again = services.notify_agenda_changed(body=org["committee"], title="第3号 議事日程の変更(追加)",
-                                           link="/meetings/sittings/1/", actor=org["clerk"].user)
+    again = services.notify_agenda_changed(
+        body=org["committee"],
+        title="第3号 議事日程の変更(追加)",
+        link="/meetings/sittings/1/",
+        actor=org["clerk"].user,
+    )
     assert again.pk == notice.pk and Notice.objects.count() == 1
     assert again.receipts.get(user=member).opened_at is None
     assert again.title == "第3号 議事日程の変更(追加)"
@@ -208,18 +240,27 @@ def test_notice_document_read_receipts_and_reminder(org):
     overview = clerk.get(reverse("documents:notices:documents_read"))
     assert doc.title in overview.content.decode()
     assert login(org["members"][4].user).get(reverse("documents:notices:documents_read")).status_code == 403
-    assert login(org["members"][4].user).get(
-        reverse("documents:notices:document_read", kwargs={"document_id": doc.pk})).status_code == 403
+    assert (
+        login(org["members"][4].user)
+        .get(reverse("documents:notices:document_read", kwargs={"document_id": doc.pk}))
+        .status_code
+        == 403
+    )
 
 
 def test_notice_messages_in_japanese(org):
     from django.utils import translation
 
-    with translation.override("ja"), pytest.raises(services.NoticeError, match="お知らせを送信できるのは事務局だけです。"):
+    with (
+        translation.override("ja"),
+        pytest.raises(services.NoticeError, match="お知らせを送信できるのは事務局だけです。"),
+    ):
         send(org, sender=org["members"][0].user, bodies=[org["plenary"]])
 
 
-def test_notice_announce_documents_once_on_release_and_replacement(org, django_capture_on_commit_callbacks, settings):
+def test_notice_announce_documents_once_on_release_and_replacement(
+    org, django_capture_on_commit_callbacks, settings
+):
     from django.core.management import call_command
     from django.utils import timezone
 

@@ -16,8 +16,14 @@ import time
 import websockets
 from websockets.asyncio.client import connect
 
-JUNK = ["{not json", json.dumps({"type": "vote.rig"}), json.dumps({"type": "page.turn", "page": "x"}),
-        "x" * 9000, json.dumps({"type": "ping"}), None]  # None: a WebSocket (control frame) ping
+JUNK = [
+    "{not json",
+    json.dumps({"type": "vote.rig"}),
+    json.dumps({"type": "page.turn", "page": "x"}),
+    "x" * 9000,
+    json.dumps({"type": "ping"}),
+    None,
+]  # None: a WebSocket (control frame) ping
 
 
 async def flood(url: str, cookie: str, seconds: float) -> dict:
@@ -32,8 +38,14 @@ async def flood(url: str, cookie: str, seconds: float) -> dict:
 
     while time.monotonic() < deadline:
         try:
-            async with connect(url, additional_headers={"Cookie": f"sessionid={cookie}"}, origin=origin,
-                               max_size=2**22, proxy=None, open_timeout=5) as ws:
+            async with connect(
+                url,
+                additional_headers={"Cookie": f"sessionid={cookie}"},
+                origin=origin,
+                max_size=2**22,
+                proxy=None,
+                open_timeout=5,
+            ) as ws:
                 reader = asyncio.create_task(read(ws))
                 try:
                     while time.monotonic() < deadline:

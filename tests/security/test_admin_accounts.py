@@ -22,9 +22,15 @@ def admin_client(client, org):
 
 def change_form(user, **overrides) -> dict:
     data = {
-        "username": user.username, "first_name": user.first_name, "last_name": user.last_name,
-        "email": user.email, "is_active": "on" if user.is_active else "", "date_joined_0": "2026-01-01",
-        "date_joined_1": "00:00:00", "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00",
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on" if user.is_active else "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "00:00:00",
     }
     if user.is_staff:
         data["is_staff"] = "on"
@@ -37,8 +43,9 @@ def change_form(user, **overrides) -> dict:
 def test_setting_a_password_in_the_admin_is_audited(admin_client, org):
     target = org["members"][0].user
     url = reverse("admin:auth_user_password_change", args=[target.pk])
-    response = admin_client.post(url, {"password1": "a-New-passw0rd-xyz", "password2": "a-New-passw0rd-xyz",
-                                       "usable_password": "true"})
+    response = admin_client.post(
+        url, {"password1": "a-New-passw0rd-xyz", "password2": "a-New-passw0rd-xyz", "usable_password": "true"}
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     entry = AuditEntry.objects.get(action="admin.user_password_set")
     assert (entry.actor_id, entry.target_id) == (org["admin"].pk, str(target.pk))

@@ -93,18 +93,29 @@ def test_verify_command_detects_a_rewritten_hash(entries):
     from council.audit import entry_hash
 
     first = entries[0]
-    forged = entry_hash(prev_hash=first.prev_hash, at=first.at.isoformat(), actor_id=None, action=first.action,
-                        target_type="", target_id="", data={"choice": "no"})
-    _tamper("UPDATE council_auditentry SET data = %s, hash = %s WHERE id = %s",
-            ['{"choice": "no"}', forged, first.pk])
+    forged = entry_hash(
+        prev_hash=first.prev_hash,
+        at=first.at.isoformat(),
+        actor_id=None,
+        action=first.action,
+        target_type="",
+        target_id="",
+        data={"choice": "no"},
+    )
+    _tamper(
+        "UPDATE council_auditentry SET data = %s, hash = %s WHERE id = %s",
+        ['{"choice": "no"}', forged, first.pk],
+    )
     with pytest.raises(CommandError, match="link broken"):
         call_command("audit_verify")
 
 
 @pytest.mark.postgres
 def test_postgres_trigger_refuses_update_and_delete(entries):
-    for sql in ("UPDATE council_auditentry SET action = 'x' WHERE id = %s",
-                "DELETE FROM council_auditentry WHERE id = %s"):
+    for sql in (
+        "UPDATE council_auditentry SET action = 'x' WHERE id = %s",
+        "DELETE FROM council_auditentry WHERE id = %s",
+    ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             _raw(sql, [entries[0].pk])
     assert AuditEntry.objects.count() == 3

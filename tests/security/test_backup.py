@@ -34,8 +34,12 @@ class Writer(threading.Thread):
         try:
             while not self.stop.is_set():
                 with transaction.atomic():
-                    audit_record(action="test.write", target_type="test", target_id=self.count,
-                                 data={"n": self.count, "text": "議案第1号 ✓"})
+                    audit_record(
+                        action="test.write",
+                        target_type="test",
+                        target_id=self.count,
+                        data={"n": self.count, "text": "議案第1号 ✓"},
+                    )
                 self.count += 1
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
@@ -65,7 +69,9 @@ def restore_env(tmp_path: Path) -> tuple[dict[str, str], callable]:
     import psycopg
 
     name = f"{db['NAME']}_restored"
-    admin_url = f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+    admin_url = (
+        f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+    )
     with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -79,8 +85,9 @@ def restore_env(tmp_path: Path) -> tuple[dict[str, str], callable]:
 
 
 def manage(env, *args):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
 
 
 @pytest.mark.slow
@@ -113,7 +120,9 @@ def test_backup_taken_under_writes_restores_and_verifies(tmp_path, settings):
         restored = int(result.stdout.split("audit chain OK:")[1].split()[0])
         assert before <= restored < total  # a snapshot from inside the run of writes
         verify = manage(env, "audit_verify")
-        assert verify.returncode == 0 and f"audit chain OK: {restored} entries" in verify.stdout, verify.stderr
+        assert verify.returncode == 0 and f"audit chain OK: {restored} entries" in verify.stdout, (
+            verify.stderr
+        )
         recount = _recount_votes(env)
         assert recount.returncode == 0, recount.stdout + recount.stderr
         assert int(recount.stdout.strip().splitlines()[-1]) == polls  # every vote is there and recounts
@@ -148,8 +157,14 @@ def _recount_votes(env):
         "from tests.security.recount import recount_all\n"
         "print(recount_all())\n"
     )
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**env, "DJANGO_SETTINGS_MODULE": "council.settings"})
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "DJANGO_SETTINGS_MODULE": "council.settings"},
+    )
 
 
 @pytest.mark.django_db

@@ -87,8 +87,9 @@ def test_default_policy_is_strict():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/", "/accounts/login/", "/security/sign-in/code/", "/admin/",
-                                 "/no-such-page/"])
+@pytest.mark.parametrize(
+    "url", ["/", "/accounts/login/", "/security/sign-in/code/", "/admin/", "/no-such-page/"]
+)
 def test_pages_and_errors_carry_the_policy(client, url):
     response = client.get(url)
     assert_strict_policy(response.get("Content-Security-Policy"), f"on {url} ({response.status_code})")

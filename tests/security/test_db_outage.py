@@ -47,7 +47,9 @@ def _database_goes_away(keep_pid: int) -> None:
     """What a database restart looks like to the server: its connections dropped, new ones refused."""
     name = connection.settings_dict["NAME"]
     _admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-    _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> {keep_pid}")
+    _admin(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> {keep_pid}"
+    )
 
 
 def _database_comes_back() -> None:

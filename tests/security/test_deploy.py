@@ -26,7 +26,9 @@ def production_env(tmp_path, **extra) -> dict[str, str]:
 
 
 def run(args, env):
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_check_deploy_is_clean_in_production(tmp_path):

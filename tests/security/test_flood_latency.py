@@ -33,17 +33,27 @@ def _scene():
     Sitting.objects.filter(pk=org["sitting"].pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now())
     item = factories.make_agenda_item(org["sitting"])
     doc = make_document(org, agenda_item=item, pages=200)
-    return dict(org, doc=doc, clerk=session_key_for(org["clerk"].user),
-                members=[session_key_for(m.user) for m in org["members"][1:7]],
-                flooder=session_key_for(org["members"][8].user))
+    return dict(
+        org,
+        doc=doc,
+        clerk=session_key_for(org["clerk"].user),
+        members=[session_key_for(m.user) for m in org["members"][1:7]],
+        flooder=session_key_for(org["members"][8].user),
+    )
 
 
 def start_flooder(url: str, cookie: str, seconds: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tests.security.flooder", url, cookie, str(seconds)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.security.flooder", url, cookie, str(seconds)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
-async def measure(presenter: Follower, followers: list[Follower], received: dict, start_page: int) -> list[float]:
+async def measure(
+    presenter: Follower, followers: list[Follower], received: dict, start_page: int
+) -> list[float]:
     sent_at: dict[int, float] = {}
     for n in range(TURNS):
         page = start_page + n
@@ -52,7 +62,8 @@ async def measure(presenter: Follower, followers: list[Follower], received: dict
         await asyncio.sleep(GAP_S)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not all(
-            all(p in received[id(f)] for p in sent_at) for f in followers):
+        all(p in received[id(f)] for p in sent_at) for f in followers
+    ):
         await asyncio.sleep(0.05)
     latencies = []
     for f in followers:
@@ -80,6 +91,7 @@ async def test_flooding_client_does_not_slow_the_others_page_turns():
             presentation = (message.get("payload") or {}).get("presentation")
             if presentation:
                 received[follower_id].setdefault(presentation["page"], time.monotonic())
+
         return on_event
 
     try:
@@ -99,7 +111,9 @@ async def test_flooding_client_does_not_slow_the_others_page_turns():
         flooder = start_flooder(url, scene["flooder"], seconds=1.5 + TURNS * GAP_S + 1.5)
         await asyncio.sleep(1.5)  # the flood is in full swing
         flooded = await measure(presenter, followers, received, start_page=2 + TURNS)
-        stats = json.loads((await asyncio.to_thread(flooder.communicate, timeout=60))[0].strip().splitlines()[-1])
+        stats = json.loads(
+            (await asyncio.to_thread(flooder.communicate, timeout=60))[0].strip().splitlines()[-1]
+        )
     finally:
         if flooder and flooder.poll() is None:
             flooder.kill()
@@ -113,12 +127,16 @@ async def test_flooding_client_does_not_slow_the_others_page_turns():
         await sync_to_async(connections.close_all)()
 
     base_p90, flood_p90 = p90(baseline), p90(flooded)
-    print(f"page-turn latency p90: {base_p90 * 1000:.1f} ms alone, {flood_p90 * 1000:.1f} ms beside a flooder "
-          f"({stats['sent']} messages sent, {stats['errors']} errors, {stats['disconnects']} disconnects "
-          f"{stats['codes']}, {stats['refused']} reconnects refused {stats['refused_status']})")
+    print(
+        f"page-turn latency p90: {base_p90 * 1000:.1f} ms alone, {flood_p90 * 1000:.1f} ms beside a flooder "
+        f"({stats['sent']} messages sent, {stats['errors']} errors, {stats['disconnects']} disconnects "
+        f"{stats['codes']}, {stats['refused']} reconnects refused {stats['refused_status']})"
+    )
     assert stats["errors"] >= 1, "the flooder is told once"
     assert stats["codes"][:1] == [4429], stats
-    assert stats["disconnects"] == 1 and stats["refused"] > 0 and stats["refused_status"] == [403], \
+    assert stats["disconnects"] == 1 and stats["refused"] > 0 and stats["refused_status"] == [403], (
         "its reconnects are refused during the cool-down"
-    assert flood_p90 <= max(3 * base_p90, base_p90 + 0.1), \
+    )
+    assert flood_p90 <= max(3 * base_p90, base_p90 + 0.1), (
         f"page-turn p90 went from {base_p90 * 1000:.0f} ms to {flood_p90 * 1000:.0f} ms beside a flooder"
+    )

@@ -32,8 +32,9 @@ class Voter:
         self.receipt: dict | None = None
         self.errors: list[dict] = []
         self.reconnects = 0
-        self.follower = Follower(urls, headers={"Cookie": f"sessionid={cookie}"}, on_event=self.on_event,
-                                 on_note=self.on_note)
+        self.follower = Follower(
+            urls, headers={"Cookie": f"sessionid={cookie}"}, on_event=self.on_event, on_note=self.on_note
+        )
         self.follower.url_index = prefer
         self.task = asyncio.create_task(self.follower.run())
 
@@ -55,7 +56,8 @@ class Voter:
                 await asyncio.wait_for(self.follower.connected.wait(), 5)
                 await self.follower.ws.send(
                     f'{{"type":"vote.cast","poll_id":{poll_id},"choice":"{self.choice}","token":"{self.token}",'
-                    f'"id":"{self.token}"}}')
+                    f'"id":"{self.token}"}}'
+                )
             except Exception:  # noqa: BLE001 - the socket died under us: wait for the reconnect
                 await asyncio.sleep(0.2)
                 continue
@@ -101,7 +103,9 @@ async def test_kill_9_during_a_vote_keeps_every_acknowledged_ballot():
         servers[0].kill()
         await asyncio.wait_for(asyncio.gather(*casting), 40)
         acknowledged = {t.person.pk: t.receipt for t in tablets if t.receipt}
-        assert len(acknowledged) == len(tablets), "every tablet got a receipt, after reconnecting if it had to"
+        assert len(acknowledged) == len(tablets), (
+            "every tablet got a receipt, after reconnecting if it had to"
+        )
         assert all(t.reconnects for t in on_killed), "the killed process's tablets moved to the other one"
     finally:
         for t in tablets:

@@ -84,24 +84,36 @@ def ingest(org, settings, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))  # the worker's folders land here
 
     def run(path: Path):
-        before = dict(docs=Document.objects.count(), versions=DocumentVersion.objects.count(),
-                      audit=AuditEntry.objects.count(), files=len(media_files(settings.MEDIA_ROOT)),
-                      children=descendants())
+        before = dict(
+            docs=Document.objects.count(),
+            versions=DocumentVersion.objects.count(),
+            audit=AuditEntry.objects.count(),
+            files=len(media_files(settings.MEDIA_ROOT)),
+            children=descendants(),
+        )
         sampler = WorkerMemory()
         sampler.start()
         started = time.monotonic()
         outcome: Document | DocumentError
         try:
-            outcome = document_create(body=org["plenary"], title=f"議案 {path.stem}", path=path,
-                                      original_name=path.name, actor=org["clerk"].user)
+            outcome = document_create(
+                body=org["plenary"],
+                title=f"議案 {path.stem}",
+                path=path,
+                original_name=path.name,
+                actor=org["clerk"].user,
+            )
         except DocumentError as exc:
             outcome = exc
         elapsed = time.monotonic() - started
         sampler.stop.set()
         sampler.join()
         leftover = descendants() - before["children"]
-        alive = [pid for pid in leftover if psutil.pid_exists(pid)
-                 and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+        alive = [
+            pid
+            for pid in leftover
+            if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        ]
         assert not alive, f"processes left behind: {alive}"
         assert not list(private_tmp.iterdir()), "temporary folders left behind"
         assert elapsed < TIMEOUT_S + 5, f"took {elapsed:.1f}s"

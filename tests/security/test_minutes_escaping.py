@@ -16,7 +16,7 @@ from tests.security.voting_scenario import open_with_everyone_present, roll_call
 pytestmark = pytest.mark.django_db
 
 SCRIPT = "<script>alert(1)</script>"
-FORMULA = "=HYPERLINK(\"http://evil.example\",\"x\")"
+FORMULA = '=HYPERLINK("http://evil.example","x")'
 
 
 @pytest.fixture
@@ -32,8 +32,13 @@ def hostile_minutes(org):
     item = factories.make_agenda_item(sitting, title=f"{SCRIPT} {FORMULA}")
     chair = org["members"][2]
     voters = [p for p in members if p.pk != chair.pk]
-    poll = roll_call_vote(sitting=sitting, item=item, voters=voters, chair_user=chair.user,
-                          choices={p.pk: "yes" for p in voters})
+    poll = roll_call_vote(
+        sitting=sitting,
+        item=item,
+        voters=voters,
+        chair_user=chair.user,
+        choices={p.pk: "yes" for p in voters},
+    )
     from meetings.voting.services.polls import poll_declare
 
     poll_declare(poll=poll, by=chair.user)
@@ -60,6 +65,8 @@ def test_votes_csv_does_not_carry_spreadsheet_formulas(hostile_minutes):
     rows = list(csv.reader(io.StringIO(exports.votes_csv(hostile_minutes))))
     cells = [cell for row in rows[1:] for cell in row]
     assert any("HYPERLINK" in cell for cell in cells), "the hostile name is in the export"
-    dangerous = [cell for cell in cells if cell[:1] in ("=", "+", "-", "@") and not cell.lstrip("-").isdigit()]
+    dangerous = [
+        cell for cell in cells if cell[:1] in ("=", "+", "-", "@") and not cell.lstrip("-").isdigit()
+    ]
     assert not dangerous, f"CSV cells start with a formula character (CSV injection): {dangerous[:2]}"
     assert any(cell.startswith("'=") for cell in cells), "the formula is kept as quoted text"

@@ -21,8 +21,12 @@ from tests.security.voting_scenario import open_roll_call, open_with_everyone_pr
 from tests.security.ws import make_document, session_key_for
 from tests.servers import PrivateRedis, start_daphne
 
-pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -40,8 +44,9 @@ class Tablet:
     def __init__(self, urls, cookie, prefer):
         self.page = None
         self.receipt = None
-        self.follower = Follower(urls, headers={"Cookie": f"sessionid={cookie}"}, on_state=self.on_state,
-                                 on_event=self.on_event)
+        self.follower = Follower(
+            urls, headers={"Cookie": f"sessionid={cookie}"}, on_state=self.on_state, on_event=self.on_event
+        )
         self.follower.url_index = prefer
         self.task = asyncio.create_task(self.follower.run())
 
@@ -77,8 +82,14 @@ def _scene():
     item = factories.make_agenda_item(sitting)
     doc = make_document(org, agenda_item=item, pages=50)
     poll = open_roll_call(item=item, chair_user=org["members"][0].user)
-    return dict(org=org, sitting=sitting, doc=doc, poll=poll, clerk=session_key_for(org["clerk"].user),
-                members=[(m, session_key_for(m.user)) for m in org["members"][1:7]])
+    return dict(
+        org=org,
+        sitting=sitting,
+        doc=doc,
+        poll=poll,
+        clerk=session_key_for(org["clerk"].user),
+        members=[(m, session_key_for(m.user)) for m in org["members"][1:7]],
+    )
 
 
 async def test_redis_restart_live_updates_resume_and_votes_keep_integrity():
@@ -91,17 +102,27 @@ async def test_redis_restart_live_updates_resume_and_votes_keep_integrity():
         tablets = [Tablet(urls, cookie, i % 2) for i, (_m, cookie) in enumerate(scene["members"])]
         presenter = Follower(urls[1:], headers={"Cookie": f"sessionid={scene['clerk']}"}, reconnect=True)
         presenter_task = asyncio.create_task(presenter.run())
-        await asyncio.wait_for(asyncio.gather(*(t.follower.connected.wait() for t in tablets),
-                                              presenter.connected.wait()), 20)
+        await asyncio.wait_for(
+            asyncio.gather(*(t.follower.connected.wait() for t in tablets), presenter.connected.wait()), 20
+        )
         await presenter.send({"type": "document.present", "document_id": scene["doc"].pk, "page": 2})
-        await wait_for(lambda: all(t.page == 2 for t in tablets), 10, "page 2 on both processes through Redis")
+        await wait_for(
+            lambda: all(t.page == 2 for t in tablets), 10, "page 2 on both processes through Redis"
+        )
 
         redis.stop()
         # While Redis is down: a page turn (stored, not fanned out across processes) and ballots.
         await presenter.send({"type": "page.turn", "page": 3})
         for n, tablet in enumerate(tablets):
-            await tablet.follower.send({"type": "vote.cast", "poll_id": scene["poll"].pk, "choice": "yes",
-                                        "token": f"outage-{n}", "id": f"outage-{n}"})
+            await tablet.follower.send(
+                {
+                    "type": "vote.cast",
+                    "poll_id": scene["poll"].pk,
+                    "choice": "yes",
+                    "token": f"outage-{n}",
+                    "id": f"outage-{n}",
+                }
+            )
         await wait_for(lambda: all(t.receipt for t in tablets), 15, "receipts while Redis is down")
 
         redis.start()
@@ -110,11 +131,15 @@ async def test_redis_restart_live_updates_resume_and_votes_keep_integrity():
         # Published right after the restart, possibly before a hub has joined its groups again: the
         # hubs then bring every socket to the current state (page 4), on both processes.
         await presenter.send({"type": "page.turn", "page": 4})
-        await wait_for(lambda: all(t.page == 4 for t in tablets), 30, "every tablet on page 4 after the restart")
+        await wait_for(
+            lambda: all(t.page == 4 for t in tablets), 30, "every tablet on page 4 after the restart"
+        )
         print(f"converged {time.monotonic() - restarted:.1f}s after the Redis restart")
         # And live updates flow through Redis again, across both processes.
         await presenter.send({"type": "page.turn", "page": 5})
-        await wait_for(lambda: all(t.page == 5 for t in tablets), 10, "page 5 on both processes through Redis")
+        await wait_for(
+            lambda: all(t.page == 5 for t in tablets), 10, "page 5 on both processes through Redis"
+        )
         await presenter.close()
         presenter_task.cancel()
     finally:
@@ -130,7 +155,9 @@ async def test_redis_restart_live_updates_resume_and_votes_keep_integrity():
         acknowledged = {t.receipt["poll"] for t in tablets}
         assert acknowledged == {scene["poll"].pk}
         assert Ballot.objects.filter(poll_id=scene["poll"].pk).count() == len(tablets)
-        closed = polls.poll_close(poll=Poll.objects.get(pk=scene["poll"].pk), by=scene["org"]["members"][0].user)
+        closed = polls.poll_close(
+            poll=Poll.objects.get(pk=scene["poll"].pk), by=scene["org"]["members"][0].user
+        )
         assert closed.yes_count == len(tablets)
         assert recount(closed).ok
 

@@ -60,11 +60,25 @@ def test_production_profile_requires_it_by_default():
     from tests.security.test_deploy import ROOT
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COUNCIL_", "SECURE_"))}
-    env.update(COUNCIL_PROFILE="production", SECRET_KEY="x" * 60, ALLOWED_HOSTS="gikai.example.jp",
-               DJANGO_SETTINGS_MODULE="council.settings")
-    out = subprocess.run([sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-                          "print(settings.COUNCIL_REQUIRE_SECOND_FACTOR)"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60)
+    env.update(
+        COUNCIL_PROFILE="production",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="gikai.example.jp",
+        DJANGO_SETTINGS_MODULE="council.settings",
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.COUNCIL_REQUIRE_SECOND_FACTOR)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.stdout.strip().splitlines()[-1] == "True", out.stderr
 
 
@@ -78,9 +92,11 @@ async def test_unverified_clerk_socket_is_refused(org, required, settings):
     await sync_to_async(client.force_login)(org["clerk"].user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     sitting = org["sitting"]
-    communicator = WebsocketCommunicator(application, f"/ws/sittings/{sitting.pk}/",
-                                         headers=[(b"cookie", cookie.encode()), (b"host", b"localhost"),
-                                                  (b"origin", b"http://localhost")])
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/sittings/{sitting.pk}/",
+        headers=[(b"cookie", cookie.encode()), (b"host", b"localhost"), (b"origin", b"http://localhost")],
+    )
     connected, close_code = await communicator.connect()
     assert not connected and close_code == 4403
     await communicator.disconnect()

@@ -105,8 +105,9 @@ def test_totp_enrolment_shows_qr_and_secret_then_confirms(client, clerk_user):
     assert 'src="data:image/svg+xml' in body
     device = TOTPDevice.objects.get(user=clerk_user, confirmed=False)
     assert device.config_url.startswith("otpauth://totp/")
-    response = client.post(reverse("security:totp"), {"action": "confirm", "token": "000000"},
-                           HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        reverse("security:totp"), {"action": "confirm", "token": "000000"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
     device.refresh_from_db()
     assert not device.confirmed
@@ -234,8 +235,10 @@ def test_password_change_keeps_this_session_and_ends_the_others(client, org):
     other_device.force_login(user)
     client.force_login(user)
     new = "a-brand-new-pw-2026"
-    response = client.post(reverse("security:password_change"),
-                           {"old_password": factories.PASSWORD, "new_password1": new, "new_password2": new})
+    response = client.post(
+        reverse("security:password_change"),
+        {"old_password": factories.PASSWORD, "new_password1": new, "new_password2": new},
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200  # this session continues
     assert other_device.get("/").status_code == 302  # the other device is signed out
@@ -243,7 +246,9 @@ def test_password_change_keeps_this_session_and_ends_the_others(client, org):
 
 def test_password_change_needs_the_current_password(client, org):
     client.force_login(org["members"][3].user)
-    response = client.post(reverse("security:password_change"),
-                           {"old_password": "wrong", "new_password1": "x-new-pw-2026", "new_password2": "x-new-pw-2026"})
+    response = client.post(
+        reverse("security:password_change"),
+        {"old_password": "wrong", "new_password1": "x-new-pw-2026", "new_password2": "x-new-pw-2026"},
+    )
     assert response.status_code == 200
     assert 'role="alert"' in response.content.decode()

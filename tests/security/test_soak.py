@@ -15,12 +15,36 @@ pytestmark = pytest.mark.slow
 
 
 def test_soak_reduced_no_missed_final_states(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env["COUNCIL_VAR_DIR"] = str(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "bench.soak", "--members", "6", "--public", "20", "--seconds", "8", "--votes", "3",
-         "--turn-every", "0.5", "--database-url", f"sqlite:///{tmp_path / 'soak.sqlite3'}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+        [
+            sys.executable,
+            "-m",
+            "bench.soak",
+            "--members",
+            "6",
+            "--public",
+            "20",
+            "--seconds",
+            "8",
+            "--votes",
+            "3",
+            "--turn-every",
+            "0.5",
+            "--database-url",
+            f"sqlite:///{tmp_path / 'soak.sqlite3'}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["votes"] == 3 and report["turns"] >= 10

@@ -38,8 +38,9 @@ def hostile(org):
     councillor.given_name = ATTR
     councillor.title = SCRIPT
     councillor.save()
-    item = factories.make_agenda_item(org["sitting"], title=SCRIPT, bill_number=SCRIPT,
-                                      description=f"{SCRIPT}\n{ATTR}")
+    item = factories.make_agenda_item(
+        org["sitting"], title=SCRIPT, bill_number=SCRIPT, description=f"{SCRIPT}\n{ATTR}"
+    )
     org["sitting"].place = SCRIPT
     org["sitting"].agenda_published_at = timezone.now()
     org["sitting"].save()
@@ -70,17 +71,22 @@ def test_script_in_names_titles_and_notes_is_escaped_on_the_sitting_page(client,
 def test_script_in_names_is_escaped_in_the_admin(client, hostile):
     client.force_login(hostile["admin"])
     person = hostile["councillor"]
-    for url in (reverse("admin:council_person_changelist"),
-                reverse("admin:council_person_change", args=[person.pk]),
-                reverse("admin:meetings_agendaitem_changelist"),
-                reverse("admin:meetings_agendaitem_change", args=[hostile["item"].pk])):
+    for url in (
+        reverse("admin:council_person_changelist"),
+        reverse("admin:council_person_change", args=[person.pk]),
+        reverse("admin:meetings_agendaitem_changelist"),
+        reverse("admin:meetings_agendaitem_change", args=[hostile["item"].pk]),
+    ):
         assert_escaped(client.get(url), url)
 
 
 def test_script_in_names_is_escaped_on_the_clerk_pages(client, hostile):
     client.force_login(hostile["clerk"].user)
-    for url in (reverse("council:people"), reverse("council:body_detail", args=[hostile["committee"].pk]),
-                reverse("council:person_edit", args=[hostile["councillor"].pk])):
+    for url in (
+        reverse("council:people"),
+        reverse("council:body_detail", args=[hostile["committee"].pk]),
+        reverse("council:person_edit", args=[hostile["councillor"].pk]),
+    ):
         assert_escaped(client.get(url), url)
 
 
@@ -88,10 +94,17 @@ def test_nul_character_in_a_name_is_a_form_error_not_a_crash(client, org):
     """PostgreSQL cannot store NUL in text; the form must refuse it before the database does."""
     client.force_login(org["clerk"].user)
     people = Person.objects.count()
-    response = client.post(reverse("council:person_create"), {
-        "kind": "official", "family_name": "山田\x00", "given_name": "太郎", "family_name_kana": "やまだ",
-        "given_name_kana": "たろう", "title": "課長",
-    })
+    response = client.post(
+        reverse("council:person_create"),
+        {
+            "kind": "official",
+            "family_name": "山田\x00",
+            "given_name": "太郎",
+            "family_name_kana": "やまだ",
+            "given_name_kana": "たろう",
+            "title": "課長",
+        },
+    )
     assert response.status_code == 400
     assert Person.objects.count() == people
     assert "errorlist" in response.content.decode() or 'role="alert"' in response.content.decode()

@@ -52,22 +52,28 @@ def live(org):
     committee_sitting = factories.make_sitting(org["session"], org["committee"], status=Sitting.Status.OPEN)
     item = factories.make_agenda_item(sitting)
     doc = make_document(org, agenda_item=item)
-    return dict(org, doc=doc, path=f"/ws/sittings/{sitting.pk}/", public_path=f"/ws/public/sittings/{sitting.pk}/",
-                committee_path=f"/ws/sittings/{committee_sitting.pk}/", committee_sitting=committee_sitting)
+    return dict(
+        org,
+        doc=doc,
+        path=f"/ws/sittings/{sitting.pk}/",
+        public_path=f"/ws/public/sittings/{sitting.pk}/",
+        committee_path=f"/ws/sittings/{committee_sitting.pk}/",
+        committee_sitting=committee_sitting,
+    )
 
 
 # --- Origin -------------------------------------------------------------------------------------------
 
 BAD_ORIGINS = [
-    "http://evil.example",                  # foreign
-    None,                                   # missing
-    "http://testserver.evil.example",       # look-alike: our host as a subdomain of theirs
-    "http://evil-testserver",               # look-alike: our host as a suffix
-    "http://testserver@evil.example",       # look-alike: our host as user info
-    "null",                                 # sandboxed frame or file:// page
-    "https://testserver",                   # another scheme: the socket is plain ws here
-    "http://testserver:8080",               # another port of our host
-    "http://testserver/page",               # not an origin at all
+    "http://evil.example",  # foreign
+    None,  # missing
+    "http://testserver.evil.example",  # look-alike: our host as a subdomain of theirs
+    "http://evil-testserver",  # look-alike: our host as a suffix
+    "http://testserver@evil.example",  # look-alike: our host as user info
+    "null",  # sandboxed frame or file:// page
+    "https://testserver",  # another scheme: the socket is plain ws here
+    "http://testserver:8080",  # another port of our host
+    "http://testserver/page",  # not an origin at all
 ]
 
 
@@ -116,8 +122,11 @@ def test_the_origin_must_match_scheme_host_and_port(settings):
 HOSTILE = [
     ("oversized", "x" * (MAX_MESSAGE_BYTES + 1), "too_large"),
     ("oversized JSON", json.dumps({"type": "ping", "id": "a" * MAX_MESSAGE_BYTES}), "too_large"),
-    ("multi-byte oversized", json.dumps({"type": "ping", "pad": "議" * (MAX_MESSAGE_BYTES // 3)},
-                                        ensure_ascii=False), "too_large"),
+    (
+        "multi-byte oversized",
+        json.dumps({"type": "ping", "pad": "議" * (MAX_MESSAGE_BYTES // 3)}, ensure_ascii=False),
+        "too_large",
+    ),
     ("invalid JSON", "{not json", "malformed"),
     ("JSON but not an object", "[1, 2, 3]", "malformed"),
     ("no type", json.dumps({"page": 3}), "malformed"),
@@ -130,8 +139,11 @@ HOSTILE = [
     ("missing field", json.dumps({"type": "page.turn"}), "invalid"),
     ("NaN", '{"type": "page.turn", "page": NaN}', "invalid"),
     ("lone surrogate", '{"type": "ping", "id": "\\ud800"}', "malformed"),
-    ("lone surrogate in a field", '{"type": "page.turn", "page": 2, "version_id": 1, "x": "\\udc00"}',
-     "malformed"),
+    (
+        "lone surrogate in a field",
+        '{"type": "page.turn", "page": 2, "version_id": 1, "x": "\\udc00"}',
+        "malformed",
+    ),
 ]
 
 
@@ -210,6 +222,7 @@ async def test_flood_gets_one_error_then_silence_then_disconnect_and_a_cool_down
 
 # --- Sockets close when the right to them ends ----------------------------------------------------------
 
+
 def _signed_in_client(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -250,8 +263,14 @@ async def test_socket_of_a_session_ended_unheard_closes_at_the_next_access_check
 async def test_socket_closes_on_password_change(live):
     user = live["members"][4].user
     client, comm = await _socket_with_client(live, user)
-    response = await sync_to_async(client.post)("/security/password/", {
-        "old_password": factories.PASSWORD, "new_password1": "a-new-långer-pw-2026", "new_password2": "a-new-långer-pw-2026"})
+    response = await sync_to_async(client.post)(
+        "/security/password/",
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": "a-new-långer-pw-2026",
+            "new_password2": "a-new-långer-pw-2026",
+        },
+    )
     assert response.status_code == 302
     assert await wait_closed(comm, timeout=5) in (4401, 4403)
     # A session from before the change no longer opens a socket (its password hash is stale) ...

@@ -17,6 +17,11 @@ def roll_call_vote(*, sitting, item, voters, chair_user, choices=None) -> Poll:
     poll = open_roll_call(item=item, chair_user=chair_user)
     for n, person in enumerate(voters):
         choice = (choices or {}).get(person.pk, "yes" if n % 3 else "no")
-        ballots.vote_cast(poll_id=poll.pk, user=person.user, choice=choice, client_token=f"t-{poll.pk}-{n}",
-                           sitting_id=sitting.pk)
+        ballots.vote_cast(
+            poll_id=poll.pk,
+            user=person.user,
+            choice=choice,
+            client_token=f"t-{poll.pk}-{n}",
+            sitting_id=sitting.pk,
+        )
     return polls.poll_close(poll=poll, by=chair_user)

@@ -12,8 +12,9 @@ from django.conf import settings
 from bench.support.scenario import make_document, session_key_for  # noqa: F401 (shared with the benchmarks)
 
 
-async def open_socket(path: str, user=None, *, origin: str | None = "http://testserver",
-                      session_key: str | None = None) -> WebsocketCommunicator:
+async def open_socket(
+    path: str, user=None, *, origin: str | None = "http://testserver", session_key: str | None = None
+) -> WebsocketCommunicator:
     from council.asgi import application
 
     headers = [(b"host", b"testserver")]

@@ -52,7 +52,9 @@ def test_roll_call_vote_from_console_and_two_readers_one_remote(daphne_server, n
     readers[1].locator('[data-voting="floor-status"]', has_text="1番目").wait_for()
     console.locator('[data-voting="queue"] li').first.get_by_role("button", name="発言を許可").click()
     for page in readers:
-        page.locator('[data-voting="speaker"] .voting-speaking', has_text=remote.full_name).wait_for(state="attached")
+        page.locator('[data-voting="speaker"] .voting-speaking', has_text=remote.full_name).wait_for(
+            state="attached"
+        )
     console.get_by_role("button", name="発言を終える").click()
     readers[0].locator('[data-voting="speaker"]', has_text="発言者なし").wait_for(state="attached")
     readers[1].locator('[data-action="chamber"]').click()  # closed again: nothing of voting on the page

@@ -31,7 +31,9 @@ def published(monkeypatch):
 
 
 def _motion(ctx):
-    return motions.motion_create(agenda_item=ctx["item"], title="議案第45号 町税条例の一部改正", by=ctx["chair_user"])
+    return motions.motion_create(
+        agenda_item=ctx["item"], title="議案第45号 町税条例の一部改正", by=ctx["chair_user"]
+    )
 
 
 # --- the roll in one action ----------------------------------------------------------------
@@ -52,7 +54,10 @@ def test_roll_everyone_present_marks_the_unmarked_and_keeps_the_exceptions(plena
     assert sorted(entry.data["marked"]) == sorted(marked)
     assert quorum_status(sitting=s).present == 9
     # The consoles get the new roll and quorum (one broadcast), the clerks' view included.
-    assert {(t, a) for t, _p, a in published} >= {("voting.attendance", "clerks"), ("voting.quorum", "members")}
+    assert {(t, a) for t, _p, a in published} >= {
+        ("voting.attendance", "clerks"),
+        ("voting.quorum", "members"),
+    }
     # Then the exceptions: one arrives late; a second 全員出席 changes nothing already marked.
     roll.attendance_mark(sitting=s, person=people[8], status="late", by=clerk)
     assert roll.roll_mark_all_present(sitting=s, by=clerk) == []
@@ -117,8 +122,12 @@ def test_officials_on_the_roll_in_the_minutes_record(committee):
     from meetings.minutes.record import load_record
 
     s = committee["sitting"]
-    roll.attendance_mark(sitting=s, person=committee["official"], status="present_room", by=committee["clerk_user"])
-    roll.attendance_mark(sitting=s, person=committee["clerk"], status="present_room", by=committee["clerk_user"])
+    roll.attendance_mark(
+        sitting=s, person=committee["official"], status="present_room", by=committee["clerk_user"]
+    )
+    roll.attendance_mark(
+        sitting=s, person=committee["clerk"], status="present_room", by=committee["clerk_user"]
+    )
     record = load_record(s)
     assert [r.person.title for r in record.officials] == ["町長"]
     assert [r.person.title for r in record.secretariat] == ["事務局長"]
@@ -136,7 +145,9 @@ def test_officials_floor_queue_accepts_an_official_on_the_roll(committee):
     floor.floor_grant(turn=turn, by=committee["chair_user"])
     assert FloorTurn.objects.get(pk=turn.pk).status == "speaking"
     # Secretariat staff on the roll do not take the floor.
-    roll.attendance_mark(sitting=s, person=committee["clerk"], status="present_room", by=committee["clerk_user"])
+    roll.attendance_mark(
+        sitting=s, person=committee["clerk"], status="present_room", by=committee["clerk_user"]
+    )
     with pytest.raises(VotingError):
         floor.floor_request(sitting=s, user=committee["clerk_user"])
 
@@ -181,7 +192,9 @@ def test_receipt_is_a_short_readable_code_unique_per_poll(committee, monkeypatch
     again = ballots.vote_cast(poll_id=poll.pk, user=people[3].user, choice="no", client_token="b")
     assert again.receipt == "K7QM3XPA" and again.repeated
     with pytest.raises(IntegrityError), transaction.atomic():
-        Ballot.objects.create(poll=poll, member=people[4], choice="yes", client_token="c", receipt=first.receipt)
+        Ballot.objects.create(
+            poll=poll, member=people[4], choice="yes", client_token="c", receipt=first.receipt
+        )
 
 
 def test_receipt_of_a_secret_ballot_is_short_too(committee):
@@ -223,4 +236,9 @@ def test_standing_vote_instructions_in_japanese_and_for_hands_and_plenary(commit
     with translation.override("ja"):
         told = selectors.poll_instructions(standing)
     assert "起立により採決" in told["room"] and "オンラインでは表決に加われません" in told["online"]
-    assert selectors.poll_instructions(Poll(motion=standing.motion, sitting=standing.sitting, method="roll_call")) == {}
+    assert (
+        selectors.poll_instructions(
+            Poll(motion=standing.motion, sitting=standing.sitting, method="roll_call")
+        )
+        == {}
+    )

@@ -36,8 +36,14 @@ def test_the_chair_does_not_vote_under_the_ordinary_rule():
 def test_no_casting_vote_under_a_special_majority():
     with pytest.raises(ValueError, match="no casting vote"):
         decide(
-            requirement=PRESETS["expulsion"], seats=12, quorum=6, present=12, yes=6, no=6,
-            casting_vote="yes", in_office=12,
+            requirement=PRESETS["expulsion"],
+            seats=12,
+            quorum=6,
+            present=12,
+            yes=6,
+            no=6,
+            casting_vote="yes",
+            in_office=12,
         )
 
 
@@ -74,7 +80,10 @@ def test_in_office_basis_is_required_and_seats_basis_stays_available():
     d = decide(requirement=by_seats, seats=10, quorum=5, present=6, yes=5, no=1, in_office=9)
     assert d.outcome == rules.ATTENDANCE_SHORT and d.attendance_needed == 7
     # a requirement stored before the basis was recorded was counted against the seats
-    assert Requirement.from_dict({"kind": "special", "attendance": [2, 3], "approval": [3, 4]}).attendance_basis == "seats"
+    assert (
+        Requirement.from_dict({"kind": "special", "attendance": [2, 3], "approval": [3, 4]}).attendance_basis
+        == "seats"
+    )
     assert Requirement.from_dict(PRESETS["expulsion"].as_dict()) == PRESETS["expulsion"]
 
 

@@ -43,7 +43,8 @@ def snapshot(committee, choices, frames, caplog):
     row = {
         f.name: getattr(poll, f.attname)
         for f in Poll._meta.concrete_fields
-        if f.name not in ("id", "motion", "opened_at", "closed_at", "declared_at", "seal_public_key", "seal_key_name")
+        if f.name
+        not in ("id", "motion", "opened_at", "closed_at", "declared_at", "seal_public_key", "seal_key_name")
     }
     participations = sorted(
         SecretParticipation.objects.filter(poll=poll).values_list("member_id", "client_token")

@@ -31,7 +31,9 @@ CHOICES = ["yes", "no", "no", "yes", "no"]
 
 def _run_poll(committee, *, close=True, observe=None):
     mark_all_present(committee["sitting"], committee["people"])
-    motion = motions.motion_create(agenda_item=committee["item"], title="委員長の互選", by=committee["chair_user"])
+    motion = motions.motion_create(
+        agenda_item=committee["item"], title="委員長の互選", by=committee["chair_user"]
+    )
     poll = polls.poll_open(motion=motion, method="secret", by=committee["chair_user"])
     voters = committee["people"]
     assert len(poll.entitled) == 4  # the chair does not vote under the ordinary rule
@@ -103,13 +105,18 @@ def test_secret_ballot_postgres_dead_row_versions_link_nothing(committee):
                     "get_raw_page(%s, %s), %s::regclass) WHERE t_attrs IS NOT NULL",
                     [table, page, table],
                 )
-                rows += [(xmin, [bytes(a) if a is not None else None for a in attrs]) for xmin, attrs in cur.fetchall()]
+                rows += [
+                    (xmin, [bytes(a) if a is not None else None for a in attrs])
+                    for xmin, attrs in cur.fetchall()
+                ]
             return rows
 
     def attnum(table: str, column: str) -> int:
         with connection.cursor() as cur:
-            cur.execute("SELECT attnum FROM pg_attribute WHERE attrelid = %s::regclass AND attname = %s",
-                        [table, column])
+            cur.execute(
+                "SELECT attnum FROM pg_attribute WHERE attrelid = %s::regclass AND attname = %s",
+                [table, column],
+            )
             return cur.fetchone()[0]
 
     yes_i, no_i = attnum("voting_poll", "yes_count") - 1, attnum("voting_poll", "no_count") - 1
@@ -117,7 +124,8 @@ def test_secret_ballot_postgres_dead_row_versions_link_nothing(committee):
     member_i = attnum("voting_secretparticipation", "member_id") - 1
     poll_versions = versions("voting_poll")
     participation_xmins = {
-        xmin: int.from_bytes(attrs[member_i], "little") for xmin, attrs in versions("voting_secretparticipation")
+        xmin: int.from_bytes(attrs[member_i], "little")
+        for xmin, attrs in versions("voting_secretparticipation")
     }
     assert len(participation_xmins) == 4
     # The review's attack: each voter's transaction also wrote a version of the poll row; the
@@ -132,7 +140,9 @@ def test_secret_ballot_postgres_dead_row_versions_link_nothing(committee):
             recovered[member] = None
     # The sealed choices written in the same transactions are ciphertext under a destroyed key.
     sealed_i = attnum("voting_sealedballot", "sealed") - 1
-    dead_sealed = [attrs[sealed_i] for x, attrs in versions("voting_sealedballot") if x in participation_xmins]
+    dead_sealed = [
+        attrs[sealed_i] for x, attrs in versions("voting_sealedballot") if x in participation_xmins
+    ]
     assert dead_sealed, "the sealed rows' dead versions are there to attack"
     assert sealing.key_store().get(poll.seal_key_name) is None
     assert all(b"yes" not in s and b"no\x00" not in s for s in dead_sealed)
@@ -162,8 +172,9 @@ def test_secret_ballot_clerk_cannot_cast_for_a_member_but_may_in_roll_call(commi
     poll = polls.poll_open(motion=motion, method="secret", by=committee["chair_user"])
     member = next(p for p in committee["people"] if p.pk in poll.entitled)
     with pytest.raises(VotingError, match="every member casts their own ballot") as exc:
-        ballots.vote_cast(poll_id=poll.pk, user=committee["clerk_user"], choice="yes", client_token="c",
-                          member=member)
+        ballots.vote_cast(
+            poll_id=poll.pk, user=committee["clerk_user"], choice="yes", client_token="c", member=member
+        )
     assert exc.value.code == "secret_own_ballot"
     assert not SecretParticipation.objects.filter(poll=poll).exists()
     # the member's own ballot still counts
@@ -173,8 +184,9 @@ def test_secret_ballot_clerk_cannot_cast_for_a_member_but_may_in_roll_call(commi
     # In a roll-call ballot the clerk may record a room member's ballot (a tablet that fails).
     motion2 = motions.motion_create(agenda_item=committee["item"], title="記名", by=committee["chair_user"])
     poll2 = polls.poll_open(motion=motion2, method="roll_call", by=committee["chair_user"])
-    receipt = ballots.vote_cast(poll_id=poll2.pk, user=committee["clerk_user"], choice="no", client_token="k",
-                                member=member)
+    receipt = ballots.vote_cast(
+        poll_id=poll2.pk, user=committee["clerk_user"], choice="no", client_token="k", member=member
+    )
     assert receipt.choice == "no"
     assert poll2.ballots.get(member=member).recorded_by == committee["clerk_user"]
 
@@ -191,4 +203,3 @@ def test_secret_ballot_with_a_lost_key_is_voided_and_put_again(committee, django
     again = polls.poll_open(motion=poll.motion, method="secret", by=committee["chair_user"])
     assert again.state == Poll.State.OPEN
     assert Attendance.objects.filter(sitting=committee["sitting"]).exists()
-

@@ -327,8 +327,12 @@ def test_ballots_cast_together_each_get_the_outcome_they_would_get_alone(plenary
     first, second, retry, again, unknown, by_chair, fourth, no_poll = outcomes
     assert (first.voted, second.voted, fourth.voted) == (1, 2, 3)
     assert retry.repeated and retry.receipt == first.receipt and retry.choice == "yes"
-    assert [o.code for o in (again, unknown, by_chair, no_poll)] == ["already_voted", "unknown_choice", "chair",
-                                                                     "no_poll"]
+    assert [o.code for o in (again, unknown, by_chair, no_poll)] == [
+        "already_voted",
+        "unknown_choice",
+        "chair",
+        "no_poll",
+    ]
     assert "already voted" in str(again.text)
     poll.refresh_from_db()
     assert (poll.voted_count, poll.yes_count, poll.no_count) == (3, 2, 1)
@@ -336,8 +340,15 @@ def test_ballots_cast_together_each_get_the_outcome_they_would_get_alone(plenary
         [(people[1].pk, "yes"), (people[2].pk, "no"), (people[4].pk, "yes")]
     )
     new = list(AuditEntry.objects.filter(pk__gt=0).order_by("id")[before:])
-    assert [e.action for e in new] == ["vote.cast", "vote.cast", "vote.refused", "vote.refused", "vote.refused",
-                                       "vote.cast", "vote.refused"]
+    assert [e.action for e in new] == [
+        "vote.cast",
+        "vote.cast",
+        "vote.refused",
+        "vote.refused",
+        "vote.refused",
+        "vote.cast",
+        "vote.refused",
+    ]
     assert audit_verify().ok
     # Once more, alone: the batch's ballots are found like any other.
     with pytest.raises(VotingError, match="already voted"):

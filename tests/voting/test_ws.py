@@ -64,8 +64,13 @@ async def test_state_carries_the_voting_parts(committee):
     assert parts["quorum"]["met"] and parts["quorum"]["present"] == 3
     assert parts["floor"] == {"speaker": None, "queue": []}  # the same for every member: no "me" in a part
     person = committee["people"][1]
-    assert member.state["me"] == {"user": person.user_id, "person": person.pk, "member": True, "chair": False,
-                                  "ballots": {}}
+    assert member.state["me"] == {
+        "user": person.user_id,
+        "person": person.pk,
+        "member": True,
+        "chair": False,
+        "ballots": {},
+    }
     assert "remote_requests" not in parts["attendance"]
     clerk = await ws(committee, committee["clerk_user"])
     assert "remote_requests" in clerk.state["parts"]["attendance"]
@@ -457,8 +462,16 @@ async def test_ballots_arriving_together_are_handled_together(plenary):
     voters = [await ws(plenary, p) for p in people[1:]]
     poll_id = await _open(plenary, chair, "roll_call")
     for n, comm in enumerate(voters):
-        await send(comm, {"type": "vote.cast", "poll_id": poll_id, "choice": "yes" if n % 3 else "no",
-                          "token": f"t{n}", "id": n})
+        await send(
+            comm,
+            {
+                "type": "vote.cast",
+                "poll_id": poll_id,
+                "choice": "yes" if n % 3 else "no",
+                "token": f"t{n}",
+                "id": n,
+            },
+        )
     receipts = [await receive_until(comm, "vote.receipt", timeout=10) for comm in voters]
     assert sorted(r["voted"] for r in receipts) == list(range(1, 10))
     assert [r["re"] for r in receipts] == list(range(9))
@@ -470,8 +483,9 @@ async def test_ballots_arriving_together_are_handled_together(plenary):
             struck |= set(tally["payload"]["voters"])
     assert struck == {p.pk for p in people[1:]} and tally["payload"]["voted"] == 9
     assert tallies < 9
-    stored = await sync_to_async(lambda: sorted(Ballot.objects.filter(poll_id=poll_id).values_list("receipt",
-                                                                                                 flat=True)))()
+    stored = await sync_to_async(
+        lambda: sorted(Ballot.objects.filter(poll_id=poll_id).values_list("receipt", flat=True))
+    )()
     assert stored == sorted(r["receipt"] for r in receipts)
     for comm in [chair, clerk, *voters]:
         await comm.disconnect()

@@ -14,7 +14,11 @@ from council.models import Council
 
 
 class Command(BaseCommand):
-    help = "Import councillors, secretariat staff and officials from a CSV file (columns: " + ", ".join(KNOWN) + ")."
+    help = (
+        "Import councillors, secretariat staff and officials from a CSV file (columns: "
+        + ", ".join(KNOWN)
+        + ")."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV file, UTF-8 with or without BOM")
@@ -26,12 +30,15 @@ class Command(BaseCommand):
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": file, "error": exc.strerror}) from exc
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s") % {"file": file, "error": exc.strerror}
+            ) from exc
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise CommandError(_("%(file)s is not UTF-8 text (save it as UTF-8, with or without BOM).")
-                               % {"file": file}) from exc
+            raise CommandError(
+                _("%(file)s is not UTF-8 text (save it as UTF-8, with or without BOM).") % {"file": file}
+            ) from exc
         target = self._council(council)
         try:
             first_day = datetime.date.fromisoformat(start) if start else timezone.localdate()
@@ -42,10 +49,12 @@ class Command(BaseCommand):
         except ImportRefused as exc:
             lines = [_("Nothing was imported. Fix these rows and run the import again:")] + exc.messages
             raise CommandError("\n".join(lines)) from exc
-        self.stdout.write(self.style.SUCCESS(
-            _("Imported %(people)s people and %(memberships)s memberships into %(council)s.")
-            % {"people": len(result.people), "memberships": result.memberships, "council": target.name}
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Imported %(people)s people and %(memberships)s memberships into %(council)s.")
+                % {"people": len(result.people), "memberships": result.memberships, "council": target.name}
+            )
+        )
 
     def _council(self, ref: str | None) -> Council:
         councils = Council.objects.all()

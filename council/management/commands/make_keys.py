@@ -31,6 +31,7 @@ class Command(BaseCommand):
                 council = Council.objects.first()
             except DatabaseError:  # not migrated yet: the organisation's name comes later
                 council = None
-            keys.generate_signing_certificate(key_path=key_path, cert_path=cert_path,
-                                              organisation=council.name if council else "議会")
+            keys.generate_signing_certificate(
+                key_path=key_path, cert_path=cert_path, organisation=council.name if council else "議会"
+            )
             self.stdout.write(f"signing certificate: {cert_path} (new, self-signed)")

@@ -15,7 +15,7 @@ def notices_panel(context, compact: bool = False):
     if user is None or not user.is_authenticated:
         return {"show": False}
     services.announce_documents()  # idempotent: new releases show up on the start page at once
-    receipts = list(selectors.inbox(user)[:8 if compact else 10])
+    receipts = list(selectors.inbox(user)[: 8 if compact else 10])
     return {
         "show": True,
         "compact": compact,

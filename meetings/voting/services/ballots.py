@@ -287,10 +287,14 @@ def _cast_batch(
             row = SecretParticipation(
                 poll=poll, member=member, client_token=request.client_token, receipt=receipt
             )
-            sealed_rows.append(SealedBallot(
-                poll=poll,
-                sealed=sealing.seal(public_key=bytes(poll.seal_public_key), poll_id=poll.pk, choice=choice),
-            ))
+            sealed_rows.append(
+                SealedBallot(
+                    poll=poll,
+                    sealed=sealing.seal(
+                        public_key=bytes(poll.seal_public_key), poll_id=poll.pk, choice=choice
+                    ),
+                )
+            )
             data = {"person": member.pk, "method": poll.method}
         else:
             row = Ballot(

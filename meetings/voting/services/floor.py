@@ -36,9 +36,12 @@ def floor_request(*, sitting: Sitting, user, agenda_item: AgendaItem | None = No
     """A member, or an official on the roll (to answer or explain), asks for the floor
     (発言の許可を求める) from the tablet. Officials speak; they never vote nor count for quorum."""
     person = person_of(user)
-    if person is None or (person.pk not in body_member_ids(sitting) and not _official_on_roll(sitting, person)):
+    if person is None or (
+        person.pk not in body_member_ids(sitting) and not _official_on_roll(sitting, person)
+    ):
         raise VotingError(
-            _("Only members of %(body)s and the officials attending can ask for the floor.") % {"body": sitting.body},
+            _("Only members of %(body)s and the officials attending can ask for the floor.")
+            % {"body": sitting.body},
             code="not_member",
         )
     if sitting.status != Sitting.Status.OPEN:

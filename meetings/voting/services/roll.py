@@ -66,8 +66,12 @@ def roll_mark_all_present(*, sitting: Sitting, by=None) -> list[int]:
         marked_before = AttendanceChange.objects.filter(attendance=OuterRef("pk"))
         rows = list(
             Attendance.objects.select_for_update(of=("self",))
-            .filter(sitting=sitting, role=Attendance.Role.MEMBER, person_id__in=members,
-                    status=Attendance.Status.ABSENT)
+            .filter(
+                sitting=sitting,
+                role=Attendance.Role.MEMBER,
+                person_id__in=members,
+                status=Attendance.Status.ABSENT,
+            )
             .filter(~Exists(marked_before))  # a subquery: PostgreSQL locks no outer join
             .order_by("person__seat_number", "person_id")
         )
@@ -77,7 +81,9 @@ def roll_mark_all_present(*, sitting: Sitting, by=None) -> list[int]:
             row.arrived_at = now
             row.left_at = None
             row.updated_at = now
-        Attendance.objects.bulk_update(rows, ["status", "absence_reason", "arrived_at", "left_at", "updated_at"])
+        Attendance.objects.bulk_update(
+            rows, ["status", "absence_reason", "arrived_at", "left_at", "updated_at"]
+        )
         AttendanceChange.objects.bulk_create(
             [
                 AttendanceChange(attendance=row, status=row.status, at=now, by=user, source="all-present")

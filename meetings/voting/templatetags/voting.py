@@ -30,7 +30,9 @@ def voting_context(context, sitting) -> dict:
         "remote_allowed": body.allows_remote_attendance or body.is_plenary,
         "is_plenary": body.is_plenary,
         "agenda_items": list(sitting.agenda_items.all()),
-        "attendees": selectors.attendable_non_members(sitting) if permissions.can_keep_roll(user, sitting) else [],
+        "attendees": selectors.attendable_non_members(sitting)
+        if permissions.can_keep_roll(user, sitting)
+        else [],
         "presets": [(key, req.label) for key, req in presets.items()],
         "methods": Poll.Method.choices,
         "statuses": Attendance.Status.choices,
