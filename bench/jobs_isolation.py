@@ -45,10 +45,10 @@ def make_minutes(*, speeches: int) -> tuple[int, int]:
     from django.db import transaction
 
     from bench.minutes import synthetic_record
+    from bench.support import factories
     from meetings.minutes import drafting, services
     from meetings.minutes.models import Minutes
     from meetings.models import Sitting
-    from tests import factories
 
     first = Sitting.objects.order_by("pk").first()
     sitting = factories.make_sitting(first.session, first.body, status=Sitting.Status.CLOSED)

@@ -77,7 +77,7 @@ def test_clerk_reorders_by_drag_and_by_keyboard(daphne_server, new_context, sett
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     from meetings.models import Sitting
 
-    sitting = Sitting.objects.get(body__kind="plenary")
+    sitting = Sitting.objects.get(session__number=4, body__kind="plenary")  # the current session
     titles = lambda: list(sitting.agenda_items.order_by("position").values_list("title", flat=True))  # noqa: E731
     before = titles()
     page = new_context(locale="ja-JP").new_page()

@@ -333,6 +333,7 @@ def test_field_pdfs_refusal_on_the_upload_page_is_japanese(org, field_corpus):
     assert response.status_code == 400
     assert response.json() == {
         "ok": False,
+        "code": "encrypted",
         "reason": "encrypted",
         "error": "この PDF は開くのにパスワードが必要です。パスワードなしで保存し直してください。",
     }

@@ -254,9 +254,9 @@ def test_matters_clerk_records_names_from_the_matter_page(decided):
 
 
 def test_matters_public_page_lists_only_public_released_documents(decided, tmp_path):
+    from bench.support.hostile_pdfs import valid
     from documents.models import Document
     from documents.services import document_create
-    from tests.security.hostile_pdfs import valid
 
     clerk = decided["clerk_user"]
     pdf = tmp_path / "a.pdf"
