@@ -355,3 +355,40 @@ def test_tablet_layout_remote_member_check_in_banner_is_on_screen(daphne_server,
             )
         assert page.errors == []
         page.context.close()
+
+
+def touch_pinch(page, spread: float) -> None:
+    """Two fingers on the middle of the page moving apart by ``spread`` px each (a pinch out)."""
+    size = page.viewport_size
+    x, y = size["width"] / 2, size["height"] / 2
+    cdp = page.context.new_cdp_session(page)
+
+    def points(d):
+        return [{"x": x - 40 - d, "y": y, "id": 1}, {"x": x + 40 + d, "y": y, "id": 2}]
+
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points(0)})
+    for k in range(1, 8):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": points(spread * k / 7)})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_tablet_layout_pinch_zooms_the_page(daphne_server, new_context, tmp_path):
+    org, sitting, document = open_sitting(tmp_path)
+    member = org["members"][4]
+    page = tablet(new_context, daphne_server, member.user, 820, 1180)
+    page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/?document={document.pk}")
+    page.wait_for_function("() => window.councilReader", timeout=30000)
+    count_renders(page)
+    canvas = page.locator(".reader-pane.is-active .page-canvas")
+    canvas.wait_for(state="visible", timeout=30000)
+    page.wait_for_timeout(300)
+    before = canvas.bounding_box()["width"]
+    touch_pinch(page, 150)
+    page.wait_for_function(
+        "(w) => { const c = document.querySelector('.reader-pane.is-active .page-canvas');"
+        " return c && c.getBoundingClientRect().width > w * 1.4; }",
+        arg=before,
+        timeout=30000,
+    )
+    assert not page.errors
