@@ -223,6 +223,15 @@ class ProtoClient:
             self.log.append({"kind": "state", "seqs": message["seqs"]})
             self._stated.set()
             self.states.put_nowait(message)
+            if message.get("incomplete"):
+                # Parts the server could not build: ask for the whole state again shortly.
+                asyncio.get_running_loop().call_later(
+                    random.uniform(0.5, 1.5),
+                    lambda ws=self.ws: (
+                        ws
+                        and asyncio.ensure_future(ws.send('{"type":"state.request","reason":"incomplete"}'))
+                    ),
+                )
         elif "stream" in message and "seq" in message:
             if self.followed is None:
                 return  # the state is on its way and includes it

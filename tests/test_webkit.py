@@ -92,7 +92,7 @@ def wait_js(driver, expression: str, timeout: float = 30.0, what: str = ""):
     last = None
     while time.monotonic() < deadline:
         try:
-            last = driver.execute_script(f"return ({expression});")
+            last = driver.execute_script(f"{ERROR_HOOK}; return ({expression});")
         except Exception as exc:  # a navigation in progress
             last = exc
         if last and not isinstance(last, Exception):
@@ -105,12 +105,31 @@ def wait_js(driver, expression: str, timeout: float = 30.0, what: str = ""):
 
 def page_state(driver) -> dict:
     try:
-        return driver.execute_script("""return {url: location.href, reader: !!window.councilReader,
+        state = driver.execute_script("""return {url: location.href, reader: !!window.councilReader,
             live: !!(window.councilLive && window.councilLive.connected),
             page: window.councilReader && window.councilReader.current && window.councilReader.current.page,
-            errors: window.__errors || [], bar: (document.querySelector('.live-bar') || {}).textContent};""")
+            errors: window.__errors || [], bar: (document.querySelector('.live-bar') || {}).textContent,
+            voteSheet: (() => { const s = document.querySelector('#vote-sheet');
+                return s ? {hidden: s.hidden, text: s.textContent.replace(/\\s+/g, ' ').slice(0, 300)} : null; })(),
+            poll: (() => { const s = window.councilLive && window.councilLive.state;
+                return s ? {parts: Object.keys(s.parts || {}), poll: s.parts && s.parts.poll,
+                            me: s.me, seqs: s.seqs} : null; })()};""")
     except Exception as exc:
-        return {"error": str(exc)}
+        state = {"error": str(exc)}
+    # What the server said when the page shows something unexpected (a state part that failed, say).
+    for log in SERVER_LOGS:
+        try:
+            lines = log.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        state[f"log {log.name}"] = [line for line in lines if "ERROR" in line or "Traceback" in line][-10:]
+    return state
+
+
+SERVER_LOGS: list = []
+ERROR_HOOK = """if (!window.__errors) { window.__errors = [];
+    window.addEventListener('error', (e) => window.__errors.push(String(e.message)));
+    window.addEventListener('unhandledrejection', (e) => window.__errors.push(String(e.reason))); }"""
 
 
 SHOWN = """(() => { const r = window.councilReader;
@@ -219,6 +238,7 @@ def draw_stroke(driver) -> None:
 
 def test_webkit_tablet_reader_follow_back_annotation_and_ballot(daphne_server, webkit):
     driver = webkit
+    SERVER_LOGS[:] = [daphne_server.log]
     org = factories.make_small_council()
     sitting = org["sitting"]
     Sitting.objects.filter(pk=sitting.pk).update(

@@ -59,13 +59,18 @@ def registered_parts() -> dict[str, StatePart]:
     return dict(_parts)
 
 
-def build_parts(*, sitting: Sitting, audience: str, user: Any) -> dict[str, dict]:
+def build_parts(
+    *, sitting: Sitting, audience: str, user: Any, failed: list[str] | None = None
+) -> dict[str, dict]:
+    """Every registered part; the names of parts that raised are appended to ``failed``."""
     parts: dict[str, dict] = {}
     for name, func in _parts.items():
         try:
             parts[name] = func(sitting=sitting, audience=audience, user=user)
         except Exception:  # one broken part must not keep a follower off the live page
             logger.exception("live: state part %r failed for sitting %s", name, sitting.pk)
+            if failed is not None:
+                failed.append(name)
     return parts
 
 
@@ -132,8 +137,15 @@ def _build_state(*, sitting_id: int, audience: str, user: Any, streams: tuple[st
     message.update(
         selectors.core_state(live=live, sitting=sitting, audience=audience, reads_closed_session=reads_closed)
     )
-    message["parts"] = build_parts(sitting=sitting, audience=audience, user=user)
+    failed: list[str] = []
+    message["parts"] = build_parts(sitting=sitting, audience=audience, user=user, failed=failed)
     message["me"] = None if audience == "public" else build_me(sitting=sitting, user=user)
+    if failed:
+        # A part that failed (a dropped database connection, say) is missing from this state: the
+        # client asks again shortly (docs/protocol.md, "incomplete"), and nobody else is served
+        # this state from the cache.
+        message["incomplete"] = sorted(failed)
+        return message
     with _cache_lock:
         _cache[key] = (now + STATE_CACHE_SECONDS, message)
         _cache.move_to_end(key)

@@ -34,6 +34,8 @@ export class LiveSocket extends EventTarget {
     this.lastHeard = 0;
     this.timer = null;
     this.nextId = 1;
+    this.incompleteTimer = null;
+    this.incompleteAttempt = 0;
   }
 
   get lastState() {
@@ -97,6 +99,15 @@ export class LiveSocket extends EventTarget {
       this.state = message;
       this.seqs = { ...(message.seqs || { [message.stream]: message.seq }) };
       this.attempt = 0;
+      // A state some part of which the server could not build (docs/protocol.md, "incomplete"):
+      // shown as it is, and asked for again shortly, with backoff.
+      clearTimeout(this.incompleteTimer);
+      if (message.incomplete?.length) {
+        const delay = 500 + backoffDelay(this.incompleteAttempt++);
+        this.incompleteTimer = setTimeout(() => this.requestState("incomplete"), delay);
+      } else {
+        this.incompleteAttempt = 0;
+      }
       this.emit("status", { connected: true, code: null });
       this.emit("state", message);
       this.emit("message", message);
