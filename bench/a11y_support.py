@@ -103,7 +103,10 @@ NOT_PAGES = {
     "documents:annotations:api_device",
     "documents:annotations:review_detail",
     "documents:annotations:review_page_image",
-    "documents:annotations:export_pdf",
+    "documents:annotations:export_start",
+    "documents:annotations:export_status",
+    "documents:annotations:export_file",
+    "documents:annotations:export_page",  # needs an export of the member's; tests/annotations checks it
     "documents:annotations:revoke_own_devices",
     "documents:annotations:service_worker",
     "documents:notices:unread_json",

@@ -293,6 +293,8 @@ COUNCIL_SECOND_FACTOR_TIMEOUT_S = 300  # password accepted, code not yet given: 
 # --- Annotations and notices (documents.annotations, documents.notices) -------------------
 # Offline copies of packets expire after this many days; sign-out clears them (Clear-Site-Data).
 COUNCIL_OFFLINE_DAYS = int(os.environ.get("COUNCIL_OFFLINE_DAYS", "14"))
+# A member's annotated PDF (made by the job worker) is removed from the server after this many hours.
+COUNCIL_ANNOTATION_EXPORT_KEEP_HOURS = float(os.environ.get("COUNCIL_ANNOTATION_EXPORT_KEEP_HOURS", "24"))
 # The audit chain's head is signed with this Ed25519 key, kept outside the database like
 # SECRET_KEY (council/checkpoints.py); demo mode generates one. The signed checkpoints are also
 # appended to a log outside the database; ship that file off the machine with the logs.

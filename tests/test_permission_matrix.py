@@ -225,7 +225,11 @@ ROUTES: dict[str, tuple[dict[str, str], str, str]] = {
     "documents:annotations:review_list": ({}, "L O O O O O O O", "L M M M M M M M"),
     "documents:annotations:review_detail": ({}, "L D D D D D D D", "L D D D D D D D"),
     "documents:annotations:review_page_image": ({}, "L D D D D D D D", "L M M M M M M M"),
-    "documents:annotations:export_pdf": ({}, "L D D O O O O O", "L M M M M M M M"),
+    # Starting an export answers at once (the worker makes the file); only its member follows or fetches it.
+    "documents:annotations:export_start": ({}, "M M M M M M M M", "D D D R R R R R"),
+    "documents:annotations:export_page": ({}, "L D D O D D D D", "L M M M M M M M"),
+    "documents:annotations:export_status": ({}, "D D D O D D D D", "M M M M M M M M"),
+    "documents:annotations:export_file": ({}, "D D D O D D D D", "M M M M M M M M"),
     "documents:annotations:offline": ({}, "L D O O O O O O", "L M M M M M M M"),
     "documents:annotations:revoke_own_devices": ({}, "L M M M M M M M", "L R R R R R R R"),
     "documents:annotations:manage_devices": ({}, "L D D D D D O O", "L D D D D D D D"),
@@ -279,7 +283,7 @@ def world(db, settings, tmp_path):
     from django.utils import timezone
 
     from bench.support.hostile_pdfs import valid
-    from documents.annotations.models import Annotation, OfflineDevice
+    from documents.annotations.models import Annotation, AnnotationExport, OfflineDevice
     from documents.models import Document
     from documents.notices.models import NoticeAttachment
     from documents.notices.services import notice_send
@@ -321,6 +325,10 @@ def world(db, settings, tmp_path):
         text="メモ",
     )
     device = OfflineDevice.objects.create(member=member.user, device_id=uuid.uuid4(), label="tablet")
+    export = AnnotationExport.objects.create(
+        member=member.user, document=document, version=version, state="done", progress=100, size=3
+    )
+    export.output.save("export.pdf", ContentFile(b"%PD"), save=True)
     membership = committee.memberships.get(person=member)
     from meetings.minutes.models import GenerationJob
     from meetings.minutes.services import draft_generate, remark_add
@@ -376,6 +384,7 @@ def world(db, settings, tmp_path):
         "attachment": attachment.pk,
         "annotation": annotation.client_id,
         "device": device.device_id,
+        "export": export.pk,
         "which": "new",
         "object_id": 1,
         "url": "",
@@ -420,6 +429,7 @@ PK_BY_KEY = [  # first match wins
     ("council:membership_end", "membership"),
     ("council:person", "person"),
     ("council:", "body"),
+    ("documents:annotations:export", "export"),
     ("meetings:minutes:job", "job"),
     ("meetings:minutes:", "minutes"),
     ("meetings:body_", "body"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from collections.abc import Callable
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
@@ -102,8 +103,15 @@ def _note_marker(annotation: Annotation, frame: _PageFrame) -> tuple[list[str], 
     return ops, (x, y)
 
 
-def annotated_pdf(*, version: DocumentVersion, annotations: list[Annotation]) -> bytes:
-    """The served file of ``version`` with ``annotations`` (the caller's own) drawn in."""
+def annotated_pdf(
+    *,
+    version: DocumentVersion,
+    annotations: list[Annotation],
+    progress: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """The served file of ``version`` with ``annotations`` (the caller's own) drawn in.
+
+    ``progress(done, total)`` is called before each annotated page with the pages done so far."""
     by_page: dict[int, list[Annotation]] = defaultdict(list)
     for annotation in annotations:
         by_page[annotation.page].append(annotation)
@@ -111,7 +119,10 @@ def annotated_pdf(*, version: DocumentVersion, annotations: list[Annotation]) ->
         highlight_state = pdf.make_indirect(
             Dictionary(Type=Name.ExtGState, CA=0.35, ca=0.35, BM=Name.Multiply)
         )
-        for number, items in sorted(by_page.items()):
+        pages = sorted(by_page.items())
+        for done, (number, items) in enumerate(pages, start=1):
+            if progress is not None:
+                progress(done - 1, len(pages))
             if not 1 <= number <= len(pdf.pages):
                 continue
             page = pdf.pages[number - 1]

@@ -124,3 +124,53 @@ class OfflineDevice(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return bool(self.expires_at and self.expires_at <= (now or timezone.now()))
+
+
+class AnnotationExport(models.Model):
+    """A member's annotated copy of a document, rendered by the job worker (``annotations.jobs``).
+
+    Owned by its member: only they may see its progress or fetch its file. The file holds the
+    member's private notes, so it is kept a short time only (``EXPORT_KEEP``) and then removed.
+    ``stage`` and ``error`` are codes; the pages show them in the reader's language.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotation_exports"
+    )
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    stage = models.CharField(max_length=20, blank=True)
+    error = models.CharField(max_length=20, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    annotation_count = models.PositiveIntegerField(default=0)
+    output = models.FileField(upload_to="annotations/exports/%Y/", blank=True)
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("annotated copy")
+        verbose_name_plural = _("annotated copies")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="annotation_export_progress_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} {self.state}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def filename(self) -> str:
+        return f"annotated-{self.document_id}-v{self.version.number}.pdf"

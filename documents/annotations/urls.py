@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from documents.annotations import views
+from documents.annotations import export_views, views
 
 app_name = "annotations"
 urlpatterns: list = [
@@ -16,7 +16,10 @@ urlpatterns: list = [
     path("review/", views.review_list, name="review_list"),
     path("review/<uuid:client_id>/", views.review_detail, name="review_detail"),
     path("review/<uuid:client_id>/<str:which>.png", views.review_page_image, name="review_page_image"),
-    path("export/<int:document_id>.pdf", views.export_pdf, name="export_pdf"),
+    path("export/<int:document_id>/", export_views.export_start, name="export_start"),
+    path("exports/<int:pk>/", export_views.export_page, name="export_page"),
+    path("exports/<int:pk>/status/", export_views.export_status, name="export_status"),
+    path("exports/<int:pk>/file.pdf", export_views.export_file, name="export_file"),
     path("offline/", views.offline_page, name="offline"),
     path("offline/revoke/", views.revoke_own_devices, name="revoke_own_devices"),
     path("devices/", views.manage_devices, name="manage_devices"),

@@ -1,5 +1,5 @@
-"""Thin views for annotations, bookmarks, "my notes", review after replacement, the annotated
-PDF export, offline packets and the Service Worker.
+"""Thin views for annotations, bookmarks, "my notes", review after replacement, offline packets
+and the Service Worker (the annotated-PDF export is in ``export_views``, its job in ``jobs``).
 
 Every view reads and writes only the signed-in member's own annotations. A document or
 annotation the member may not see answers exactly like a missing one (404).
@@ -27,9 +27,8 @@ from django.views.decorators.http import require_GET, require_POST
 from council import jsoninput
 from council.errors import refusal_response
 from documents.annotations import permissions, selectors, services
-from documents.annotations.export import annotated_pdf
 from documents.annotations.models import Annotation, OfflineDevice
-from documents.models import Document, DocumentVersion
+from documents.models import DocumentVersion
 
 # Static files a packet keeps so the reader works without a connection.
 OFFLINE_ASSET_PREFIXES = ("js/", "css/", "vendor/pdfjs/pdf")
@@ -288,25 +287,6 @@ def review_page_image(request: HttpRequest, client_id, which: str) -> HttpRespon
     finally:
         pdf.close()
     response = HttpResponse(out.getvalue(), content_type="image/png")
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-@require_GET
-def export_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
-    """The member's annotated copy of the current version (only their own annotations)."""
-    document = get_object_or_404(Document, pk=document_id)
-    if not permissions.can_annotate(request.user, document):
-        raise Http404("No such document")
-    version = document.current_version
-    if version is None:
-        raise Http404("No such document")
-    own = list(selectors.annotations_for(request.user, version))
-    data = annotated_pdf(version=version, annotations=own)
-    response = HttpResponse(data, content_type="application/pdf")
-    filename = f"annotated-{document.pk}-v{version.number}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 

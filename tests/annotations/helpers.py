@@ -63,3 +63,18 @@ def make_document(
     )
     add_version(document, pages=pages)
     return document
+
+
+def response_body(response) -> bytes:
+    """The bytes of a response, streamed (sync or async iterator) or not."""
+    if not getattr(response, "streaming", False):
+        return response.content
+    content = response.streaming_content
+    if not hasattr(content, "__aiter__"):
+        return b"".join(content)
+    from asgiref.sync import async_to_sync
+
+    async def collect():
+        return b"".join([chunk async for chunk in content])
+
+    return async_to_sync(collect)()

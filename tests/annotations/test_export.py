@@ -7,7 +7,7 @@ import pytest
 
 from documents.annotations.export import _PageFrame, annotated_pdf
 from documents.annotations.models import Annotation
-from tests.annotations.helpers import add_version, make_document, make_pdf
+from tests.annotations.helpers import add_version, make_document, make_pdf, response_body
 
 pytestmark = pytest.mark.django_db
 
@@ -83,9 +83,14 @@ def test_annotation_export_of_replaced_document_uses_current_version(org):
     )
     new = add_version(document, pages=1)
     services.carry_forward(old=old, new=new, unchanged_pages={1: 1})
+    from documents.annotations import jobs
+
+    export = jobs.export_start(member=member, document=document)
+    assert export.version == new
+    jobs.run_export(export.pk)
     client = Client()
     client.login(username=member.username, password=PASSWORD)
-    response = client.get(reverse("documents:annotations:export_pdf", kwargs={"document_id": document.pk}))
+    response = client.get(reverse("documents:annotations:export_file", kwargs={"pk": export.pk}))
     assert response["Content-Disposition"] == f'attachment; filename="annotated-{document.pk}-v2.pdf"'
-    with pikepdf.open(io.BytesIO(response.content)) as pdf:
+    with pikepdf.open(io.BytesIO(response_body(response))) as pdf:
         assert str(pdf.pages[0].obj.Annots[0].Contents) == "carried"

@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from documents.annotations import selectors, services
+from documents.annotations import jobs, selectors, services
 from documents.annotations.models import Annotation
-from tests.annotations.helpers import add_version, make_document
+from tests.annotations.helpers import add_version, make_document, response_body
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,17 @@ def setup(org):
     services.bookmark_toggle(member=author, version=old, page=2, label=SECRET)
     new = add_version(doc, pages=2)
     services.carry_forward(old=old, new=new, unchanged_pages={1: 1})  # page 2's note now needs review
-    return {"author": author, "doc": doc, "old": old, "new": new, "note_id": note_id, "flagged_id": moved_id}
+    export = jobs.export_start(member=author, document=doc)  # the annotated copy, made by the worker
+    jobs.run_export(export.pk)
+    return {
+        "author": author,
+        "doc": doc,
+        "old": old,
+        "new": new,
+        "note_id": note_id,
+        "flagged_id": moved_id,
+        "export_id": export.pk,
+    }
 
 
 def clients(org):
@@ -94,7 +104,10 @@ def endpoints(s):
         ("get", url("review_detail", client_id=s["flagged_id"])),
         ("get", url("review_page_image", client_id=s["flagged_id"], which="old")),
         ("get", url("review_page_image", client_id=s["flagged_id"], which="new")),
-        ("get", url("export_pdf", document_id=doc.pk)),
+        ("post", url("export_start", document_id=doc.pk)),
+        ("get", url("export_status", pk=s["export_id"])),
+        ("get", url("export_page", pk=s["export_id"])),
+        ("get", url("export_file", pk=s["export_id"])),
         ("get", url("offline")),
         ("get", url("manage_devices")),
         ("get", "/admin/"),
@@ -106,9 +119,7 @@ def endpoints(s):
 
 
 def _body(response) -> bytes:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content)
-    return response.content
+    return response_body(response)
 
 
 @pytest.mark.parametrize(
@@ -181,9 +192,9 @@ def test_annotation_privacy_search_notes_returns_only_own(org, setup, role):
 def test_annotation_privacy_admin_has_no_annotation_models(org):
     from django.contrib import admin
 
-    from documents.annotations.models import Bookmark, OfflineDevice
+    from documents.annotations.models import AnnotationExport, Bookmark, OfflineDevice
 
-    for model in (Annotation, Bookmark, OfflineDevice):
+    for model in (Annotation, Bookmark, OfflineDevice, AnnotationExport):
         assert not admin.site.is_registered(model)
 
 
@@ -215,8 +226,9 @@ def test_annotation_author_sees_own_everywhere(org, setup):
         )
     )
     assert image["Content-Type"] == "image/png" and image.content[:4] == b"\x89PNG"
-    pdf = client.get(reverse("documents:annotations:export_pdf", kwargs={"document_id": setup["doc"].pk}))
-    with pikepdf.open(io.BytesIO(pdf.content)) as out:
+    pdf = client.get(reverse("documents:annotations:export_file", kwargs={"pk": setup["export_id"]}))
+    assert pdf.status_code == 200 and pdf["Cache-Control"] == "private, no-store"
+    with pikepdf.open(io.BytesIO(_body(pdf))) as out:
         annots = out.pages[0].obj.Annots
         assert str(annots[0].Contents) == SECRET
         assert "/CouncilHL" in out.pages[0].obj.Resources.ExtGState

@@ -391,6 +391,65 @@ def test_production_stack(tmp_path, org, new_context, settings):
         assert done.output.open("rb").read(5) == b"%PDF-"
         assert "meetings.minutes.jobs.generation_task" in stack.worker_log.read_text()  # the worker ran it
 
+        # A member's annotated PDF: the request through nginx only queues it, the worker draws the
+        # notes in, nginx sends the file (X-Accel-Redirect) to that member and to nobody else.
+        from documents.annotations.models import AnnotationExport
+        from documents.annotations.services import annotations_sync
+
+        annotations_sync(
+            member=reader,
+            changes=[
+                {
+                    "client_id": "0b7e9a4c-3c1d-4f55-9d1e-6a2f4c8b1e01",
+                    "version": version.pk,
+                    "page": 2,
+                    "kind": "note",
+                    "geometry": {"x": 0.5, "y": 0.5},
+                    "text": "本番での書き込み",
+                }
+            ],
+        )
+        _s, login_headers, _b = stack.get("/accounts/login/")
+        csrf = re.search(r"csrftoken=([^;]+)", login_headers.get("Set-Cookie", "")).group(1)
+        status, _h, body = stack.request(
+            "POST",
+            f"/documents/annotations/export/{document.pk}/",
+            headers={
+                "Cookie": f"sessionid={session}; csrftoken={csrf}",
+                "X-CSRFToken": csrf,
+                "Origin": stack.origin,
+                "Referer": f"{stack.origin}/documents/{document.pk}/read/",
+                "Accept": "application/json",
+            },
+        )
+        assert status == 202, body[:500]
+        started = json.loads(body)
+        export = wait_until(
+            lambda: (lambda e: e.finished and e)(AnnotationExport.objects.get(pk=started["id"])),
+            60,
+            "the annotated-PDF job",
+        )
+        assert export.state == "done", export.error
+        assert "documents.annotations.jobs.export_task" in stack.worker_log.read_text()  # the worker ran it
+        status, headers, body = stack.get(started["status_url"], headers={"Cookie": f"sessionid={session}"})
+        file_url = json.loads(body)["file_url"]
+        status, headers, body = stack.get(file_url, headers={"Cookie": f"sessionid={session}"})
+        assert status == 200 and body.startswith(b"%PDF-")
+        import io
+
+        import pikepdf
+
+        with pikepdf.open(io.BytesIO(body)) as annotated:
+            assert str(annotated.pages[1].obj.Annots[-1].Contents) == "本番での書き込み"
+        assert headers["Cache-Control"] == "private, no-store"
+        protected = f"/protected/{export.output.name}"
+        sent = wait_until(
+            lambda: [line for line in nginx_lines(stack) if line["path"] == protected], 10, protected
+        )
+        assert all(line["upstream_bytes"] in ("0", "") for line in sent), sent  # not from daphne
+        other = session_key_for(org["members"][5].user)
+        assert stack.get(file_url, headers={"Cookie": f"sessionid={other}"})[0] == 404
+
         # Five bad passwords from one address lock that address out, not another one.
         victim = org["members"][3].user
         answers = [stack.sign_in(victim.username, "wrong", source="127.0.0.2") for _ in range(5)]

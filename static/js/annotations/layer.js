@@ -1,5 +1,5 @@
 // The member's private annotation layer over the reader's pages: pen (with pressure), highlighter,
-// sticky notes, colours, eraser, undo, bookmarks, the annotated-PDF link, and the notices strip.
+// sticky notes, colours, eraser, undo, bookmarks, the annotated-PDF export (export.js), and the notices strip.
 //
 // Every change goes into the outbox (IndexedDB) first and is sent from there, so writing works the
 // same online and offline; the server answers with revisions and, when a note was edited on two
@@ -7,6 +7,7 @@
 // from reaching the reader, so a pen stroke never turns the page or leaves follow mode.
 import { csrfToken, outboxAll, outboxPut, setMeta, uuid, wipe } from "../offline/store.js";
 import { checkDevice, expiredLocally, flush, prune } from "../offline/sync.js";
+import { ExportSheet } from "./export.js";
 
 const root = document.getElementById("annot-layer");
 const msg = (name) => root.dataset[name] || "";
@@ -18,7 +19,8 @@ const els = root ? {
   notices: root.querySelector("[data-role=notices]"),
   noticeCount: root.querySelector("[data-role=notice-count]"),
   bookmark: root.querySelector("[data-annot=bookmark]"),
-  exportLink: root.querySelector("[data-annot=export]"),
+  exportButton: root.querySelector("[data-annot=export]"),
+  exportPanel: root.querySelector("#annot-export"),
   dialog: root.querySelector(".annot-dialog"),
   textarea: root.querySelector("#annot-note-text"),
 } : {};
@@ -414,14 +416,13 @@ function currentView() {
 
 async function updatePageControls() {
   const view = currentView();
-  const { bookmark, exportLink, review } = els;
+  const { bookmark, review } = els;
   if (!view) return;
   const vs = versionState(view.versionId);
   await vs.loaded;
   const on = vs.bookmarks.has(view.page);
   bookmark.setAttribute("aria-pressed", String(on));
   bookmark.querySelector(".annot-bookmark-label").textContent = on ? msg("msgBookmarkOn") : msg("msgBookmarkOff");
-  exportLink.href = root.dataset.export.replace("/0.pdf", `/${view.documentId}.pdf`);
   if (vs.review) {
     review.hidden = false;
     review.querySelector("a").textContent = msg("msgReview");
@@ -529,6 +530,18 @@ function place() {
   if (menu) menu.insertBefore(review, menu.querySelector(".reader-search"));
   const end = reader.querySelector(".reader-bar [data-slot=end]");
   if (end) end.prepend(els.notices);
+  // The export sheet opens over the page, like the reader's own sheets.
+  const main = reader.querySelector(".reader-main");
+  if (main && els.exportPanel) main.append(els.exportPanel);
+}
+
+let exportSheet = null;
+
+function startExport() {
+  const view = currentView();
+  if (!view || !exportSheet) return;
+  const title = (view.title || document.querySelector("#reader .bar-title")?.textContent || "").trim();
+  exportSheet.start(view.documentId, title);
 }
 
 function onRendered(e) {
@@ -560,6 +573,19 @@ async function startOffline() {
 
 function init() {
   place();
+  if (els.exportPanel) {
+    exportSheet = new ExportSheet(els.exportPanel, {
+      startUrl: root.dataset.export,
+      flush: sendNow,
+      // One sheet at a time: the pen panel closes while the export sheet is open.
+      beforeOpen: () => window.councilReader?.toggleSheet?.("tools", false),
+    });
+    // Back to where the member came from: the pen panel's toggle (the panel itself closed).
+    els.exportPanel.addEventListener("export:closed", () => {
+      const back = document.querySelector("#reader [data-action=tools]") || els.exportButton;
+      back?.focus({ preventScroll: true });
+    });
+  }
   bindNotesSearch();
   els.toolbar.addEventListener("click", handleToolbar);
   document.addEventListener("reader:rendered", onRendered);
@@ -592,6 +618,7 @@ function handleToolbar(e) {
   if (!action) return;
   if (action.dataset.annot === "undo") undo();
   else if (action.dataset.annot === "bookmark") toggleBookmark();
+  else if (action.dataset.annot === "export") startExport();
 }
 
 if (root) init();
