@@ -127,5 +127,5 @@ def test_export_sheet_follows_the_worker_and_offers_the_download(queueing_server
         page.screenshot(path=str(SHOTS / "failed-1180x820.png"))
     finally:
         worker.stop()
-    for page, _sheet, errors in pages.values():
+    for _page, _sheet, errors in pages.values():
         assert errors == []
