@@ -6,7 +6,8 @@ pikepdf never runs in a daphne process for this: a 300-page bill with notes on e
 hold a thread of the process that carries the live page turns. The queue is in the database, so a
 job survives a restart of either side; one left "running" by a crash is marked failed
 (``interrupted``) by the next export or clean-up. The file holds the member's private notes: it is
-kept ``EXPORT_KEEP`` and then removed with its row, and audit entries carry ids and counts only.
+kept ``export_keep()`` (``COUNCIL_ANNOTATION_EXPORT_KEEP_HOURS``) and then removed with its row, by
+a clean-up task queued for that moment (and by every later export); audit entries carry ids and counts.
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ def run_export(export_id: int) -> None:
             progress=100,
             finished_at=timezone.now(),
         )
+        _schedule_cleanup(export)
     except (pikepdf.PdfError, OSError, ValueError):
         logger.exception("annotation export %s: the document's file could not be read", export_id)
         _fail(export_id, "unreadable")
@@ -201,6 +203,23 @@ def _remove(exports: list[AnnotationExport]) -> None:
                     logger.warning("annotation export file %s could not be removed", name)
 
         transaction.on_commit(delete_files)
+
+
+@task()
+def cleanup_task() -> None:
+    """Queued to run when a finished copy falls due, so it goes even if nobody exports again."""
+    exports_cleanup()
+
+
+def _schedule_cleanup(export: AnnotationExport) -> None:
+    if not cleanup_task.get_backend().supports_defer:  # the tests' immediate backend cannot wait
+        return
+    try:
+        cleanup_task.using(
+            run_after=export.created_at + export_keep() + datetime.timedelta(minutes=1)
+        ).enqueue()
+    except Exception:  # the copy is made; the next export's clean-up removes it instead
+        logger.exception("annotation export %s: the clean-up could not be queued", export.pk)
 
 
 def exports_cleanup(*, now: datetime.datetime | None = None) -> int:

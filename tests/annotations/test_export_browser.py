@@ -125,6 +125,12 @@ def test_export_sheet_follows_the_worker_and_offers_the_download(queueing_server
         expect(sheet.locator("[data-export-action=retry]")).to_be_visible()
         expect(sheet.locator("[data-export-action=download]")).to_be_hidden()
         page.screenshot(path=str(SHOTS / "failed-1180x820.png"))
+        # The export's own page (without script, or opened later) says the same.
+        failed = AnnotationExport.objects.get(member=member)
+        assert failed.state == "failed" and failed.error == "unreadable"
+        page.goto(f"{queueing_server.url}/documents/annotations/exports/{failed.pk}/")
+        expect(page.locator(".annot-export-message")).to_contain_text("資料のファイルを読み込めなかった")
+        page.screenshot(path=str(SHOTS / "export-page-1180x820.png"))
     finally:
         worker.stop()
     for _page, _sheet, errors in pages.values():

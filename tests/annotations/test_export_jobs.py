@@ -99,6 +99,10 @@ def test_export_request_only_queues_and_the_worker_draws_the_notes(world, settin
         drawn = b"".join(c.read_bytes() for c in pdf.pages[1].obj.Contents)
         assert b"0.082 0.396 0.753 RG" in drawn and b" l S" in drawn  # the blue pen stroke
     assert DBTaskResult.objects.get(pk=queued.pk).status == "SUCCESSFUL"
+    # The copy's removal is queued for when it falls due, so it goes even if nobody exports again.
+    cleanup = DBTaskResult.objects.get(task_path="documents.annotations.jobs.cleanup_task")
+    due = export.created_at + datetime.timedelta(hours=24, minutes=1)
+    assert cleanup.status == "READY" and abs((cleanup.run_after - due).total_seconds()) < 1
 
 
 @pytest.mark.django_db
