@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 VIEWPORTS = {"portrait": (820, 1180), "landscape": (1180, 820), "laptop": (1366, 768)}
 SHOTS = Path("/tmp/annotation-export")
+AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 NOTE = "討論で触れる"
 
 
@@ -77,7 +78,8 @@ def test_export_sheet_follows_the_worker_and_offers_the_download(queueing_server
     pages = {}
     # No job worker yet: each tablet's sheet shows the export waiting, and the page stays usable.
     for name, (width, height) in VIEWPORTS.items():
-        context = new_context(viewport={"width": width, "height": height})
+        # bypass_csp: the strict policy would refuse the injected axe-core script.
+        context = new_context(viewport={"width": width, "height": height}, has_touch=True, bypass_csp=True)
         context.add_cookies([login_cookie(member, queueing_server)])
         page, sheet, errors = _open_export(context, queueing_server, document)
         expect(sheet).to_have_attribute("data-state", "queued")
@@ -101,6 +103,13 @@ def test_export_sheet_follows_the_worker_and_offers_the_download(queueing_server
             assert box["height"] >= 56 and box["width"] >= 120  # large, for a finger
             page.screenshot(path=str(SHOTS / f"ready-{width}x{height}.png"))
         page, sheet, errors = pages["portrait"]
+        # axe-core (node_modules, pinned) finds nothing serious in the sheet.
+        page.add_script_tag(content=AXE_JS.read_text())
+        found = page.evaluate(
+            """() => axe.run('#annot-export', {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']}).then((r) =>
+                r.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id))"""
+        )
+        assert found == []
         with page.expect_download() as info:
             sheet.locator("[data-export-action=download]").click()
         data = Path(info.value.path()).read_bytes()
