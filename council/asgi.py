@@ -7,7 +7,6 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from council.routing import websocket_urlpatterns  # noqa: E402
@@ -15,14 +14,20 @@ from council.security.proxy import TrustedProxyMiddleware  # noqa: E402
 from council.security.second_factor import SecondFactorWebSocketGuard  # noqa: E402
 from council.wsorigin import SameOriginValidator  # noqa: E402
 from documents.backpressure import SendBackpressure  # noqa: E402  (documents: flow control for streamed files)
+from meetings.live.admission import AdmissionMiddleware  # noqa: E402
+from meetings.live.handshake import BatchedAuthMiddlewareStack  # noqa: E402
 
 # Outermost: the client address behind the reverse proxy (council/security/proxy.py).
 application = TrustedProxyMiddleware(
     ProtocolTypeRouter(
         {
             "http": SendBackpressure(django_asgi_app),
-            "websocket": SameOriginValidator(
-                AuthMiddlewareStack(SecondFactorWebSocketGuard(URLRouter(websocket_urlpatterns)))
+            # Admission control first, before any query: a saturated process refuses at once (1013);
+            # sessions and users are then loaded in bulk off the thread that serves votes.
+            "websocket": AdmissionMiddleware(
+                SameOriginValidator(
+                    BatchedAuthMiddlewareStack(SecondFactorWebSocketGuard(URLRouter(websocket_urlpatterns)))
+                )
             ),
         }
     )

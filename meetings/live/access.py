@@ -32,6 +32,48 @@ def still_allowed(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], bool]:
     return result
 
 
+Grant = tuple[tuple[str, ...], bool]  # the streams received, may read closed-session papers
+
+
+def authorize(
+    requests: list[tuple[int | None, int, bool]],
+) -> dict[tuple[int | None, int, bool], Grant | None]:
+    """For each connecting ``(user id, sitting id, public endpoint)``: the streams it receives and
+    whether it may read closed-session papers, or None when it may not connect. In bulk: one query
+    for the users, one for the sittings, then each distinct user and sitting checked once. Checked
+    afresh for every batch of handshakes (nothing remembered: a lost role refuses the next one).
+    (sync)"""
+    from django.contrib.auth import get_user_model
+
+    from meetings.live.permissions import can_follow, can_run, can_watch_public, reads_closed_session
+    from meetings.models import Sitting
+
+    User = get_user_model()
+    user_ids = {r[0] for r in requests if r[0] is not None and not r[2]}
+    users = (
+        {u.pk: u for u in User.objects.filter(pk__in=user_ids).select_related("person")} if user_ids else {}
+    )
+    sittings = {
+        s.pk: s for s in Sitting.objects.filter(pk__in={r[1] for r in requests}).select_related("body")
+    }
+    result: dict[tuple[int | None, int, bool], Grant | None] = {}
+    for request in requests:
+        user_id, sitting_id, public = request
+        sitting = sittings.get(sitting_id)
+        if sitting is None:
+            result[request] = None
+        elif public:
+            result[request] = (("public",), False) if can_watch_public(sitting) else None
+        else:
+            user = users.get(user_id)
+            if user is None or not can_follow(user, sitting):
+                result[request] = None
+            else:
+                streams = ("members", "clerks") if can_run(user, sitting) else ("members",)
+                result[request] = (streams, reads_closed_session(user, sitting))
+    return result
+
+
 def sessions_alive(keys: set[str]) -> set[str]:
     """Which of these sessions still exist (a signed-out session is deleted). (sync)"""
     from importlib import import_module

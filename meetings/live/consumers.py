@@ -25,9 +25,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from meetings.events import encode, group_name
-from meetings.live import access, dispatch, fanout, protocol, transport
+from meetings.live import access, admission, dispatch, fanout, handshake, protocol, transport
 from meetings.live.sockets import CLOSE_FLOOD, CLOSE_FORBIDDEN, CLOSE_SIGNED_OUT, CLOSE_STALLED  # noqa: F401
-from meetings.live.state import build_state
 from meetings.live.transport import Transport, flood_cooldowns
 
 logger = logging.getLogger(__name__)
@@ -77,39 +76,58 @@ class SittingConsumer(AsyncWebsocketConsumer):
         self._last_access_check = time.monotonic()
         self.following = True
         self._flood_user_id = self.user_id  # kept on the public view too, which forgets user_id
+        self.ticket = admission.ticket_of(self.scope)
         self.transport = Transport(
             self.base_send, on_flood_warn=self._flood_warn, on_flood_close=self._flood_close
         )
+        try:
+            await self._handshake()
+        finally:
+            if self.ticket is not None:
+                self.ticket.done()
+
+    def _client_left(self) -> bool:
+        """The client dropped or closed the socket during the handshake: do nothing more for it."""
+        return self.ticket is not None and not self.ticket.alive()
+
+    async def _handshake(self) -> None:
+        """Every database stage is batched with the other handshakes of the moment, runs on the
+        handshake threads (``handshake``), and is skipped once the client has left."""
         if flood_cooldowns.refuses(self._flood_user_id):
             await self.close(code=CLOSE_FLOOD)  # before any query or accept: an HTTP 403
             return
-        access_streams = await database_sync_to_async(self._authorize)()
-        if access_streams is None:
+        if self._client_left():
+            return
+        grant = await self._authorize()
+        if self._client_left():
+            return
+        if grant is None:
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: an HTTP 403
             return
-        self.streams = access_streams
+        self.streams, self.reads_closed_session = grant
+        if self.public:
+            self.user_id = None
         self.transport.guard_frames()  # before accept: no frame can arrive uncounted
         await self.accept()
         self.transport.opened()
         self.hub = await fanout.get_hub()
         for stream in self.streams:
             await self.hub.join(group_name(self.sitting_id, stream), self)
+        if self._client_left():
+            return
         await self.send_state()
-        if not self.public:
+        if not self.public and not self.closed:
             self.hub.presence_open(key=self.key, sitting_id=self.sitting_id, user_id=self.user_id)
 
-    def _authorize(self) -> tuple[str, ...] | None:
-        # Checked afresh on every connection: a tablet reconnecting right after its user lost the
-        # role or signed out must be refused (no remembered answers).
-        from meetings.live.permissions import can_follow, can_run, reads_closed_session
-        from meetings.models import Sitting
-
-        user = self.scope.get("user")
-        sitting = Sitting.objects.select_related("body").filter(pk=self.sitting_id).first()
-        if sitting is None or not can_follow(user, sitting):
+    async def _authorize(self) -> tuple[tuple[str, ...], bool] | None:
+        """The streams received and whether closed-session papers may be read, or None (refused).
+        Checked afresh on every connection (a tablet reconnecting right after its user lost the role
+        or signed out is refused), in bulk with the other handshakes waiting."""
+        alive = self.ticket.alive if self.ticket is not None else None
+        user_id = None if self.public else self.user_id
+        if user_id is None and not self.public:
             return None
-        self.reads_closed_session = reads_closed_session(user, sitting)
-        return ("members", "clerks") if can_run(user, sitting) else ("members",)
+        return await handshake.grants.get((user_id, self.sitting_id, self.public), alive)
 
     async def disconnect(self, code) -> None:
         self.transport.stop()
@@ -163,26 +181,31 @@ class SittingConsumer(AsyncWebsocketConsumer):
     # --- outgoing -----------------------------------------------------------------------------
     async def send_state(self, re: Any = None) -> None:
         """Send the full state (with ``re`` when it answers a request with an ``id``); events
-        arriving meanwhile are held and the newer ones sent after it."""
+        arriving meanwhile are held and the newer ones sent after it. Built in bulk with the other
+        sockets' states of the moment (one build per audience view and sequence numbers)."""
         self._held = self._held if self._held is not None else []
-        user = self.scope.get("user")
         audience = "public" if self.public else "members"
+        request = (self.sitting_id, audience, self.streams, self.user_id, self.reads_closed_session)
         try:
-            state = await database_sync_to_async(self._build_state)(audience, user)
+            state = await handshake.states.get(request, self._still_wanted)
         except Exception:
             self._held = None
             raise
         # Two states may be built at once (a client's state.request while the hub resyncs every
         # socket): the first to finish takes the held events, the other has none left to send.
         held, self._held = self._held or [], None
+        if state is None:  # the client left meanwhile, or its user no longer exists
+            if not self.closed and not self._client_left():
+                self.close_from_hub(CLOSE_FORBIDDEN)
+            return
         self.send_json(state if re is None else {**state, "re": re})
         seqs = state.get("seqs", {})
         for stream, seq, text, prepared in held:
             if seq > seqs.get(stream, 0):
                 self.deliver(stream, seq, text, prepared)
 
-    def _build_state(self, audience: str, user) -> dict:
-        return build_state(sitting_id=self.sitting_id, audience=audience, user=user, streams=self.streams)
+    def _still_wanted(self) -> bool:
+        return not self.closed and not self._client_left()
 
     def send_json(self, message: dict) -> None:
         """Send one message in order with the events (synchronously under daphne)."""
@@ -282,20 +305,3 @@ class PublicSittingConsumer(SittingConsumer):
     """The public view (傍聴): no sign-in, only the public stream, only public-safe data."""
 
     public = True
-
-    def _authorize(self) -> tuple[str, ...] | None:
-        from meetings.live.permissions import can_watch_public
-        from meetings.models import Sitting
-
-        sitting = Sitting.objects.filter(pk=self.sitting_id).first()
-        if sitting is None or not can_watch_public(sitting):
-            return None
-        self.user_id = None
-        return ("public",)
-
-    def _build_state(self, audience: str, user) -> dict:
-        from django.contrib.auth.models import AnonymousUser
-
-        return build_state(
-            sitting_id=self.sitting_id, audience="public", user=AnonymousUser(), streams=self.streams
-        )

@@ -81,6 +81,17 @@ def is_open(protocol) -> bool:
     return protocol.state == protocol.STATE_OPEN
 
 
+def is_gone(protocol) -> bool:
+    """The client dropped or closed the connection (or the server is closing it)."""
+    if protocol.state == protocol.STATE_CLOSED:
+        return True
+    transport = getattr(protocol, "transport", None)
+    return bool(
+        transport is not None
+        and (getattr(transport, "disconnected", False) or getattr(transport, "disconnecting", False))
+    )
+
+
 def send_text(protocol, text: str) -> bool:
     """Send one text message in order with the frames; False when the socket is stalled."""
     if not is_open(protocol):

@@ -40,6 +40,9 @@ def _fresh_hub_and_layer():
     from django.db import connections
 
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+    from meetings.live import handshake
+
+    handshake.close_connections()  # and the handshake threads' (meetings.live.handshake)
 
 
 def make_document(
