@@ -34,9 +34,26 @@ PING_INTERVAL_S = 15.0
 SILENCE_LIMIT_S = 40.0  # no message at all for this long: the connection is dead, reconnect
 
 
-def backoff_delay(attempt: int, *, base: float = 0.25, cap: float = 5.0) -> float:
-    """Full jitter: a random delay up to base·2^attempt, capped (spreads a thundering herd)."""
-    return random.uniform(0, min(cap, base * (2**attempt)))
+TRY_AGAIN = 1013  # the server is saturated: retry later, within the seconds its close reason says
+
+
+def backoff_delay(attempt: int, *, base: float = 0.25, cap: float = 5.0, hint: float | None = None) -> float:
+    """Full jitter: a random delay up to base·2^attempt, capped (spreads a thundering herd); after
+    a "try again later" (1013) up to the server's hint when that is longer."""
+    bound = base * (2**attempt)
+    if hint is not None:
+        bound = max(bound, hint)
+    return random.uniform(0, min(cap, bound))
+
+
+def retry_hint(close) -> float | None:
+    """The seconds within which to retry, from a 1013 close frame (its reason), else None."""
+    if close is None or close.code != TRY_AGAIN:
+        return None
+    try:
+        return max(0.0, float(close.reason))
+    except ValueError:
+        return 5.0
 
 
 class Follower:
@@ -73,6 +90,7 @@ class Follower:
         attempt = 0
         while not self.stopped:
             url = self.urls[self.url_index % len(self.urls)]
+            hint = None
             try:
                 origin = re.sub(r"^ws", "http", url.split("/ws/")[0])
                 async with connect(
@@ -86,19 +104,25 @@ class Follower:
                     proxy=None,
                 ) as ws:
                     self.ws = ws
-                    attempt = 0
                     await self._session(ws)
+            except websockets.exceptions.ConnectionClosed as exc:
+                hint = retry_hint(exc.rcvd)
+                self.on_note("disconnected", {"url": url, "code": exc.rcvd.code if exc.rcvd else None})
             except (TimeoutError, OSError, websockets.exceptions.WebSocketException) as exc:
                 self.on_note(
                     "disconnected", {"url": url, "error": type(exc).__name__, "detail": str(exc)[:120]}
                 )
             self.ws = None
+            if self.connected.is_set():  # it had its state: start the backoff afresh
+                attempt = 0
             self.connected.clear()
             if self.stopped or not self.reconnect:
                 return
-            # Try another server next time (a killed process does not come back quickly).
-            self.url_index += 1
-            delay = backoff_delay(attempt)
+            if hint is None:
+                # Try another server next time (a killed process does not come back quickly); a
+                # server that said "try again later" is alive, so it is tried again.
+                self.url_index += 1
+            delay = backoff_delay(attempt, hint=hint)
             attempt += 1
             self.on_note("reconnect", {"in_s": round(delay, 3), "attempt": attempt})
             await asyncio.sleep(delay)

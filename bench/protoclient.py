@@ -34,6 +34,7 @@ from websockets.asyncio.client import connect
 PING_S = 15.0
 SILENCE_S = 40.0
 NO_RECONNECT = {4401, 4403}  # signed out, no access: reconnecting would not help
+TRY_AGAIN = 1013  # the server is saturated: retry within the seconds the close reason gives
 
 
 class FollowedState:
@@ -146,6 +147,7 @@ class ProtoClient:
         self._task: asyncio.Task | None = None
         self._stopped = False
         self._stated = asyncio.Event()
+        self._had_state = False  # a state arrived on the current connection
 
     @property
     def state(self) -> dict | None:
@@ -174,6 +176,7 @@ class ProtoClient:
     async def _run(self) -> None:
         attempt = 0
         while not self._stopped:
+            hint = None
             try:
                 async with connect(
                     self.url,
@@ -184,18 +187,26 @@ class ProtoClient:
                     proxy=None,
                 ) as ws:
                     self.ws = ws
-                    attempt = 0
                     await self._read(ws)
             except websockets.exceptions.ConnectionClosed as exc:
                 self.closed_with = exc.rcvd.code if exc.rcvd else None
+                if self.closed_with == TRY_AGAIN:
+                    try:
+                        hint = max(0.0, float(exc.rcvd.reason))
+                    except ValueError:
+                        hint = 5.0
             except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
                 self.closed_with = getattr(getattr(exc, "response", None), "status_code", None)
             self.ws = None
             if self._stopped or self.closed_with in NO_RECONNECT:
                 return
-            delay = random.uniform(0, min(5.0, 0.25 * 2**attempt))  # full jitter
+            if self._had_state:
+                attempt = 0  # it had its state on that connection: start the backoff afresh
+            self._had_state = False
+            bound = 0.25 * 2**attempt if hint is None else max(hint, 0.25 * 2**attempt)
+            delay = random.uniform(0, min(5.0, bound))  # full jitter
             attempt += 1
-            self.log.append({"kind": "reconnect", "in_s": round(delay, 3)})
+            self.log.append({"kind": "reconnect", "in_s": round(delay, 3), "code": self.closed_with})
             await asyncio.sleep(delay)
 
     async def _read(self, ws) -> None:
@@ -221,6 +232,7 @@ class ProtoClient:
             else:
                 self.followed.reset(message)
             self.log.append({"kind": "state", "seqs": message["seqs"]})
+            self._had_state = True
             self._stated.set()
             self.states.put_nowait(message)
             if message.get("incomplete"):

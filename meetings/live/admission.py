@@ -54,11 +54,12 @@ class Ticket:
             return False
         return not disconnect_waiting(self.receive)
 
-    def done(self) -> None:
-        """The handshake is over (state sent, refused, or the client gone): free the slot."""
+    def done(self, *, served: bool = False) -> None:
+        """The handshake is over (``served``: its state sent; else refused, or the client gone):
+        free the slot."""
         if not self.released:
             self.released = True
-            self.admission.release(self)
+            self.admission.release(self, served=served)
 
 
 def disconnect_waiting(receive) -> bool:
@@ -80,6 +81,7 @@ class Admission:
         self.admitted = 0
         self.refused = 0
         self.completed = 0
+        self.served = 0  # handshakes that ended with the state sent
         self.abandoned = 0  # handshakes whose client left before its state was sent
         self._recent: list[float] = []  # completion times (for the retry hint)
 
@@ -91,10 +93,11 @@ class Admission:
         self.admitted += 1
         return Ticket(self, receive, send)
 
-    def release(self, ticket: Ticket) -> None:
+    def release(self, ticket: Ticket, *, served: bool = False) -> None:
         self.in_progress -= 1
         now = time.monotonic()
         self.completed += 1
+        self.served += served
         self._recent.append(now)
         if len(self._recent) > 256:
             del self._recent[:128]
@@ -114,6 +117,7 @@ class Admission:
             "in_progress": self.in_progress,
             "admitted": self.admitted,
             "refused": self.refused,
+            "served": self.served,
             "abandoned": self.abandoned,
         }
 

@@ -116,7 +116,11 @@ class SittingConsumer(AsyncWebsocketConsumer):
         if self._client_left():
             return
         await self.send_state()
-        if not self.public and not self.closed:
+        if self.closed:
+            return
+        if self.ticket is not None:
+            self.ticket.done(served=True)
+        if not self.public:
             self.hub.presence_open(key=self.key, sitting_id=self.sitting_id, user_id=self.user_id)
 
     async def _authorize(self) -> tuple[tuple[str, ...], bool] | None:
