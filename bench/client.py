@@ -34,12 +34,12 @@ PING_INTERVAL_S = 15.0
 SILENCE_LIMIT_S = 40.0  # no message at all for this long: the connection is dead, reconnect
 
 
-TRY_AGAIN = 1013  # the server is saturated: retry later, within the seconds its close reason says
+TRY_AGAIN = 4503  # the server is saturated: retry later, within the seconds its close reason says
 
 
 def backoff_delay(attempt: int, *, base: float = 0.25, cap: float = 5.0, hint: float | None = None) -> float:
     """Full jitter: a random delay up to base·2^attempt, capped (spreads a thundering herd); after
-    a "try again later" (1013) up to the server's hint when that is longer."""
+    a "try again later" (4503) up to the server's hint when that is longer."""
     bound = base * (2**attempt)
     if hint is not None:
         bound = max(bound, hint)
@@ -47,7 +47,7 @@ def backoff_delay(attempt: int, *, base: float = 0.25, cap: float = 5.0, hint: f
 
 
 def retry_hint(close) -> float | None:
-    """The seconds within which to retry, from a 1013 close frame (its reason), else None."""
+    """The seconds within which to retry, from a 4503 close frame (its reason), else None."""
     if close is None or close.code != TRY_AGAIN:
         return None
     try:

@@ -34,7 +34,7 @@ from websockets.asyncio.client import connect
 PING_S = 15.0
 SILENCE_S = 40.0
 NO_RECONNECT = {4401, 4403}  # signed out, no access: reconnecting would not help
-TRY_AGAIN = 1013  # the server is saturated: retry within the seconds the close reason gives
+TRY_AGAIN = 4503  # the server is saturated: retry within the seconds the close reason gives
 
 
 class FollowedState:

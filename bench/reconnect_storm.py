@@ -6,7 +6,7 @@
 
 Starts the real server (daphne; with ``--servers 2 --layer redis`` two processes sharing Redis and
 the database), connects N followers (``bench.client.Follower``: resync, reconnect with full-jitter
-backoff capped at 5 s, honouring 1013 "try again later") from several client processes, waits until
+backoff capped at 5 s, honouring 4503 "try again later") from several client processes, waits until
 all have the state, then ``kill -9`` one server. While it is down the page is turned (so "current"
 means: holds a state or event with the new sequence number). With one server it is restarted at
 once; with two, its followers move to the other. Measured: the seconds from the moment the server

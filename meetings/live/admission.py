@@ -8,7 +8,7 @@ query:
 
 * ``Admission`` counts the handshakes in progress in this process (from the ASGI scope's arrival to
   the full state sent, or the socket gone). Past ``HANDSHAKE_LIMIT`` a new one is accepted and
-  closed at once with ``CLOSE_TRY_AGAIN`` (1013, "try again later"), its reason the number of
+  closed at once with ``CLOSE_TRY_AGAIN`` (4503, "try again later"), its reason the number of
   seconds within which to retry (clients wait a random part of it: full jitter);
 * each admitted handshake carries a ``Ticket`` (``scope["live.ticket"]``): ``ticket.alive()`` is
   False once the client dropped or closed the socket (daphne's protocol state, or a
@@ -31,6 +31,11 @@ logger = logging.getLogger(__name__)
 
 # Handshakes in progress per process before new ones are refused (the environment may change it).
 HANDSHAKE_LIMIT = int(os.environ.get("COUNCIL_LIVE_HANDSHAKES", "400"))
+# ... and once the oldest handshake in progress has waited this long (the queue is longer than the
+# process works through in time; daphne drops a handshake not accepted within 5 s), while at least
+# ``QUEUE_FLOOR`` are in progress.
+MAX_QUEUE_WAIT_S = float(os.environ.get("COUNCIL_LIVE_HANDSHAKE_WAIT", "2.0"))
+QUEUE_FLOOR = 8
 RETRY_MIN_S, RETRY_MAX_S = 1.0, 5.0
 SCOPE_KEY = "live.ticket"
 
@@ -84,17 +89,25 @@ class Admission:
         self.served = 0  # handshakes that ended with the state sent
         self.abandoned = 0  # handshakes whose client left before its state was sent
         self._recent: list[float] = []  # completion times (for the retry hint)
+        self._waiting: dict[int, float] = {}  # handshakes in progress, oldest first: id -> start
 
     def full(self) -> bool:
-        return self.in_progress >= self.limit
+        if self.in_progress >= self.limit:
+            return True
+        if self.in_progress < QUEUE_FLOOR or not self._waiting:
+            return False
+        return time.monotonic() - next(iter(self._waiting.values())) > MAX_QUEUE_WAIT_S
 
     def admit(self, receive, send) -> Ticket:
         self.in_progress += 1
         self.admitted += 1
-        return Ticket(self, receive, send)
+        ticket = Ticket(self, receive, send)
+        self._waiting[id(ticket)] = ticket.started
+        return ticket
 
     def release(self, ticket: Ticket, *, served: bool = False) -> None:
         self.in_progress -= 1
+        self._waiting.pop(id(ticket), None)
         now = time.monotonic()
         self.completed += 1
         self.served += served
@@ -126,12 +139,17 @@ admission = Admission()
 
 
 async def refuse(receive, send, retry_after: float) -> None:
-    """Accept and close at once with 1013 and the retry window; no query, no application."""
+    """Accept and close at once with 4503 and the retry window; no query, no application."""
     message = await receive()
     if message.get("type") != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
-    await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN, "reason": f"{retry_after:g}"})
+    reason = f"{retry_after:g}"
+    protocol = daphne_adapter.find_protocol(send)
+    if protocol is not None and daphne_adapter.is_open(protocol):  # daphne's ASGI close drops reasons
+        daphne_adapter.close(protocol, CLOSE_TRY_AGAIN, reason=reason)
+        return
+    await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN, "reason": reason})
 
 
 class AdmissionMiddleware:
@@ -149,7 +167,7 @@ class AdmissionMiddleware:
             control.refused += 1
             if control.refused % 500 == 1:
                 logger.warning(
-                    "live: %s handshakes in progress; refusing (1013) for now", control.in_progress
+                    "live: %s handshakes in progress; refusing (4503) for now", control.in_progress
                 )
             return await refuse(receive, send, control.retry_after())
         ticket = control.admit(receive, send)

@@ -102,12 +102,13 @@ def send_text(protocol, text: str) -> bool:
     return True
 
 
-def close(protocol, code: int, *, abort: bool = False) -> None:
-    """Start the closing handshake with ``code``, or drop the connection at once (``abort``)."""
+def close(protocol, code: int, *, abort: bool = False, reason: str | None = None) -> None:
+    """Start the closing handshake with ``code`` (and ``reason``, which daphne's ASGI close
+    drops), or drop the connection at once (``abort``)."""
     if abort:
         protocol.dropConnection(abort=True)
     else:
-        protocol.sendClose(code=code)
+        protocol.sendClose(code=code, reason=reason)
 
 
 def stop_reading(protocol, *, drop_after: float, loop) -> None:

@@ -15,8 +15,8 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_STALLED = 4408
 CLOSE_FLOOD = 4429
 # Sent by admission control (``admission``) when the process is saturated: "try again later"
-# (RFC 6455's 1013); the close reason is the number of seconds within which to retry.
-CLOSE_TRY_AGAIN = 1013
+# (like HTTP's 503; RFC 6455's 1013 is not a code daphne's autobahn lets a server send); the close reason is the number of seconds within which to retry.
+CLOSE_TRY_AGAIN = 4503
 
 
 @runtime_checkable

@@ -1,5 +1,5 @@
 """Handshakes under a crowd (``meetings.live.admission``, ``meetings.live.handshake``): a saturated
-process refuses at once with 1013 before any query; a handshake whose client left is not worked on
+process refuses at once with 4503 before any query; a handshake whose client left is not worked on
 further; handshakes arriving together share one batch of queries and one state build."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ async def communicator(path: str, user=None) -> WebsocketCommunicator:
     return WebsocketCommunicator(application, path, headers=headers)
 
 
-async def test_a_saturated_process_refuses_with_1013_and_a_retry_window_before_any_query(
+async def test_a_saturated_process_refuses_with_4503_and_a_retry_window_before_any_query(
     scene, fresh_admission, counted
 ):
     fresh_admission.limit = 0

@@ -7,7 +7,7 @@
 //   a gap or a lower number asks for the full state again instead.
 // - A heartbeat ping every 15 s; no message at all for 40 s means a dead connection: reconnect.
 // - Reconnects with exponential backoff and full jitter (so a hundred tablets do not return
-//   at the same instant); not after 4401 (signed out) or 4403 (no access). After 1013 ("try
+//   at the same instant); not after 4401 (signed out) or 4403 (no access). After 4503 ("try
 //   again later": the server is saturated) within the seconds its close reason gives, jittered.
 //
 // It is an EventTarget: "state" (detail: state), "event" (detail: message, already applied),
@@ -18,15 +18,15 @@ const PING_MS = 15000;
 const SILENCE_MS = 40000;
 const BACKOFF_BASE_MS = 300;
 const BACKOFF_CAP_MS = 8000;
-const TRY_AGAIN = 1013;
+const TRY_AGAIN = 4503;
 
-// Full jitter up to base·2^attempt (capped); after a 1013, up to the server's hint when longer.
+// Full jitter up to base·2^attempt (capped); after a 4503, up to the server's hint when longer.
 export function backoffDelay(attempt, hintMs = 0) {
   const bound = Math.max(BACKOFF_BASE_MS * 2 ** attempt, hintMs);
   return Math.random() * Math.min(BACKOFF_CAP_MS, bound);
 }
 
-// The retry window a 1013 close carries as its reason (seconds), in ms; 0 for any other close.
+// The retry window a 4503 close carries as its reason (seconds), in ms; 0 for any other close.
 export function retryHintMs(code, reason) {
   if (code !== TRY_AGAIN) return 0;
   const seconds = Number.parseFloat(reason);
