@@ -383,7 +383,10 @@ class Clients:
 
 
 def run(args) -> dict:
+    global OUT
     raise_nofile()
+    if args.out:
+        OUT = Path(args.out)
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*"):
         if old.is_file():
@@ -454,6 +457,8 @@ def run(args) -> dict:
             proc.kill()
             proc.wait()
 
+        if args.no_baseline:
+            return result
         # The bare websockets bound: the same clients, the same kill, the same downtime.
         bports = [free_port() for _ in range(args.servers)]
         seq0 = target - 1
@@ -502,6 +507,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2"))
     parser.add_argument("--processes", type=int, default=4, help="client processes")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for recovery")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare websockets bound")
+    parser.add_argument("--out", help="scratch folder (default bench/out/reconnect_storm)")
     parser.add_argument("--baseline-server", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.baseline_server:
