@@ -432,7 +432,8 @@ def run(args) -> dict:
         victim.wait()
         target = turn_page(scene["sitting"], scene["clerk"], page=2)
         if args.servers == 1:
-            servers[0] = start_daphne(ports[0], env, stats_files[0])
+            profiled = {**env, "COUNCIL_BENCH_PROFILE": str(OUT / "restarted.prof")} if args.profile else env
+            servers[0] = start_daphne(ports[0], profiled, stats_files[0])
             wait_port(ports[0], servers[0])
             ready = time.monotonic()
         else:
@@ -507,6 +508,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2"))
     parser.add_argument("--processes", type=int, default=4, help="client processes")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for recovery")
+    parser.add_argument("--profile", action="store_true", help="cProfile the restarted server's loop (30 s)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare websockets bound")
     parser.add_argument("--out", help="scratch folder (default bench/out/reconnect_storm)")
     parser.add_argument("--baseline-server", nargs=3, type=int, help=argparse.SUPPRESS)

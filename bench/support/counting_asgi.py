@@ -45,3 +45,22 @@ if os.environ.get("COUNCIL_BENCH_STATS"):
 
     connection_created.connect(_on_connection)
     threading.Thread(target=_writer, args=(os.environ["COUNCIL_BENCH_STATS"],), daemon=True).start()
+
+
+def _profile(path: str, seconds: float) -> None:
+    """Profile the event loop's thread for ``seconds`` after start-up, then write pstats to ``path``."""
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+
+    def stop() -> None:
+        time.sleep(seconds)
+        profiler.disable()
+        profiler.dump_stats(path)
+
+    threading.Thread(target=stop, daemon=True).start()
+
+
+if os.environ.get("COUNCIL_BENCH_PROFILE"):
+    _profile(os.environ["COUNCIL_BENCH_PROFILE"], float(os.environ.get("COUNCIL_BENCH_PROFILE_S", "30")))

@@ -158,6 +158,7 @@ class AdmissionMiddleware:
     def __init__(self, app, *, admission_: Admission | None = None) -> None:
         self.app = app
         self.admission = admission_
+        daphne_adapter.lighten_autobahn()  # half of what a handshake costs daphne's loop
 
     async def __call__(self, scope, receive, send):
         if scope.get("type") != "websocket":

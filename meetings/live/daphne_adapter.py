@@ -204,6 +204,32 @@ class FrameWriter:
         return True
 
 
+def lighten_autobahn() -> None:
+    """Stop autobahn from pretty-printing its configuration for every new connection.
+
+    autobahn's ``_connectionMade`` formats some forty settings with ``pprint.pformat`` for a debug
+    log line, whether debug logging is on or not: about half of the CPU a handshake costs daphne,
+    which matters when a restarted process takes a thousand of them at once. The module's
+    ``pformat`` is replaced by one that formats only while txaio's log level is ``debug`` or
+    ``trace`` (else it returns a placeholder; its only other use, ``Timings.__str__``, is for
+    debugging too)."""
+    import pprint
+
+    import txaio
+    from autobahn.websocket import protocol
+
+    if getattr(protocol.pformat, "lightened", False):
+        return
+
+    def pformat(obj, *args, **kwargs) -> str:
+        if txaio.get_global_log_level() in ("debug", "trace"):
+            return pprint.pformat(obj, *args, **kwargs)
+        return "(not formatted: debug logging is off)"
+
+    pformat.lightened = True
+    protocol.pformat = pformat
+
+
 def check_internals() -> list[str]:
     """What this adapter relies on and the installed daphne, autobahn and Twisted no longer offer.
 
@@ -236,6 +262,12 @@ def check_internals() -> list[str]:
     for name in ("STATE_OPEN", "send_queue", "_perMessageCompress"):
         if not hasattr(DaphneProtocol, name) and name not in inspect.getsource(WebSocketProtocol):
             problems.append(f"autobahn's protocol has no {name}")
+    from autobahn.websocket import protocol as autobahn_protocol
+
+    if "pformat(configAttrLog)" not in inspect.getsource(WebSocketProtocol._connectionMade) or not callable(
+        getattr(autobahn_protocol, "pformat", None)
+    ):
+        problems.append("autobahn's _connectionMade no longer formats its settings with the module's pformat")
     if not hasattr(PreparedMessage(b"x", False, False, False), "payloadHybi"):
         problems.append("autobahn's PreparedMessage has no payloadHybi")
     descriptor = FileDescriptor(reactor=object())  # any reactor: nothing is started
