@@ -29,11 +29,14 @@ def _on_connection(sender, connection, **kwargs) -> None:
 
 
 def _writer(path: str) -> None:
+    from meetings.live import handshake
     from meetings.live.admission import admission
 
     while True:
         time.sleep(0.5)
         data = {"queries": _seen[0], **admission.stats(), "completed": admission.completed}
+        for batcher in (handshake.users, handshake.grants, handshake.states):
+            data[batcher.name] = batcher.stats()
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
             json.dump(data, f)

@@ -100,37 +100,47 @@ class Batcher:
             taken = list(self.pending.items())[:MAX_BATCH]
             for key, _waiters in taken:
                 del self.pending[key]
-            batch: dict[Hashable, list[asyncio.Future]] = {}
-            for key, waiters in taken:
-                live = []
-                for future, alive in waiters:
-                    if future.done():
-                        continue
-                    if alive is not None and not alive():
-                        self.skipped += 1
-                        future.set_result(None)
-                        continue
-                    live.append(future)
-                if live:
-                    batch[key] = live
-            if not batch:
-                continue
-            self.batches += 1
-            self.loaded += len(batch)
             try:
-                results = await run(self.loader, list(batch))
-            except Exception as exc:
-                logger.exception("live: handshake stage %s failed for %d requests", self.name, len(batch))
-                for futures in batch.values():
-                    for future in futures:
+                await self._serve(taken)
+            except Exception as exc:  # never leave a waiter hanging
+                logger.exception("live: handshake stage %s failed for %d requests", self.name, len(taken))
+                for _key, waiters in taken:
+                    for future, _alive in waiters:
                         if not future.done():
                             future.set_exception(exc)
-                continue
-            for key, futures in batch.items():
-                value = results.get(key)
-                for future in futures:
-                    if not future.done():
-                        future.set_result(value)
+
+    async def _serve(self, taken: list) -> None:
+        batch: dict[Hashable, list[asyncio.Future]] = {}
+        for key, waiters in taken:
+            live = []
+            for future, alive in waiters:
+                if future.done():
+                    continue
+                if alive is not None and not alive():
+                    self.skipped += 1
+                    future.set_result(None)
+                    continue
+                live.append(future)
+            if live:
+                batch[key] = live
+        if not batch:
+            return
+        self.batches += 1
+        self.loaded += len(batch)
+        results = await run(self.loader, list(batch))
+        for key, futures in batch.items():
+            value = results.get(key)
+            for future in futures:
+                if not future.done():
+                    future.set_result(value)
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "batches": self.batches,
+            "loaded": self.loaded,
+            "skipped": self.skipped,
+            "waiting": len(self.pending),
+        }
 
 
 # --- who is connecting: sessions and users in bulk --------------------------------------------

@@ -185,3 +185,29 @@ async def test_access_is_checked_afresh_in_every_batch(scene, fresh_admission):
     await sync_to_async(type(member).objects.filter(pk=member.pk).update)(is_active=False)
     again = await connect(scene["path"], member, expect_state=False)
     assert not again.accepted  # not remembered from the batch before
+
+
+def test_admission_refuses_once_the_oldest_handshake_has_waited_too_long(monkeypatch):
+    control = admission.Admission(limit=1000)
+    tickets = [control.admit(None, None) for _ in range(admission.QUEUE_FLOOR)]
+    assert not control.full()  # a short queue, young
+    clock = [tickets[0].started + admission.MAX_QUEUE_WAIT_S + 0.1]
+    monkeypatch.setattr(admission.time, "monotonic", lambda: clock[0])
+    assert control.full()  # the oldest has waited longer than the process works through in time
+    tickets[0].done()
+    tickets[0].done()  # once only
+    assert control.in_progress == admission.QUEUE_FLOOR - 1 and not control.full()  # below the floor
+
+
+def test_autobahn_no_longer_pretty_prints_its_settings_for_each_connection(monkeypatch):
+    import txaio
+    from autobahn.websocket import protocol
+
+    from meetings.live import daphne_adapter
+
+    daphne_adapter.lighten_autobahn()
+    settings_ = {f"setting{i}": list(range(20)) for i in range(40)}
+    monkeypatch.setattr(txaio, "get_global_log_level", lambda: "info")
+    assert "setting1" not in protocol.pformat(settings_)
+    monkeypatch.setattr(txaio, "get_global_log_level", lambda: "debug")
+    assert "setting1" in protocol.pformat(settings_)  # still there for whoever debugs
