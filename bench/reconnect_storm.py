@@ -223,6 +223,15 @@ def baseline_server(port: int, size: int, seq: int) -> None:
     asyncio.run(main())
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def read_stats(path: Path) -> dict:
     try:
         return json.loads(path.read_text())
@@ -439,7 +448,10 @@ def run(args) -> dict:
         else:
             ready = killed
         downtime = ready - killed
+        serving = servers[0] if args.servers == 1 else servers[-1]
+        cpu_before = cpu_s(serving.pid)
         current, last = clients.wait_current(target, args.timeout)
+        result["server_cpu_s"] = round(cpu_s(serving.pid) - cpu_before, 2)
         result["seconds_all_current"] = round(last - ready, 3) if last else None
         result["seconds_from_kill"] = round(last - killed, 3) if last else None
         result["downtime_s"] = round(downtime, 3)
@@ -479,7 +491,10 @@ def run(args) -> dict:
         else:
             os.kill(baselines[1].pid, signal.SIGUSR1)  # the page turns on the survivor
             ready = killed
+        bserving = baselines[0] if args.servers == 1 else baselines[-1]
+        cpu_before = cpu_s(bserving.pid)
         bcurrent, blast = clients.wait_current(target, args.timeout)
+        result["baseline_cpu_s"] = round(cpu_s(bserving.pid) - cpu_before, 2)
         result["baseline_seconds"] = round(blast - ready, 3) if blast else None
         result["baseline_not_recovered"] = args.followers - bcurrent
         clients.stop()

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -55,6 +56,21 @@ def language_from_scope(scope) -> str:
 
 
 fanout.register_control("flood_cooldown", flood_cooldowns.on_announced)
+
+# States are shared by every socket of one view and sequence numbers (``handshake.states``): each
+# is encoded once, not once per socket. Keyed by the state object, held while cached.
+_encoded: OrderedDict[int, tuple[dict, str]] = OrderedDict()
+
+
+def encoded_state(state: dict) -> str:
+    hit = _encoded.get(id(state))
+    if hit is not None and hit[0] is state:
+        return hit[1]
+    text = encode(state)
+    _encoded[id(state)] = (state, text)
+    while len(_encoded) > 64:
+        _encoded.popitem(last=False)
+    return text
 
 
 class SittingConsumer(AsyncWebsocketConsumer):
@@ -211,7 +227,10 @@ class SittingConsumer(AsyncWebsocketConsumer):
             if not self.closed and not self._client_left():
                 self.close_from_hub(CLOSE_FORBIDDEN)
             return
-        self.send_json(state if re is None else {**state, "re": re})
+        if re is None:
+            self._send_encoded(encoded_state(state))
+        else:
+            self.send_json({**state, "re": re})
         seqs = state.get("seqs", {})
         for stream, seq, text, prepared in held:
             if seq > seqs.get(stream, 0):
@@ -219,6 +238,10 @@ class SittingConsumer(AsyncWebsocketConsumer):
 
     def _still_wanted(self) -> bool:
         return not self.closed and not self._client_left()
+
+    def _send_encoded(self, text: str) -> None:
+        if not self.transport.send_text(text):
+            self.close_from_hub(CLOSE_STALLED)
 
     def send_json(self, message: dict) -> None:
         """Send one message in order with the events (synchronously under daphne)."""
