@@ -66,6 +66,24 @@ BREAKDOWN_JS = """() => {
 }"""
 
 
+# In every follower page: when each members' stream frame reached the page's main thread
+# (window.frameArrivals[seq] = epoch ms), so that send-to-pixels splits into send-to-arrival (the
+# server, the socket and a busy main thread) and arrival-to-pixels (the reader's own work).
+ARRIVALS_JS = """(() => {
+    window.frameArrivals = {};
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener('message', (e) => {
+                const m = typeof e.data === 'string' && /"seq":\\s*(\\d+)/.exec(e.data);
+                if (m) window.frameArrivals[m[1]] = performance.timeOrigin + performance.now();
+            });
+        }
+    };
+})();"""
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -159,6 +177,7 @@ def new_follower(browser, base: str, cookie: dict, throttle: float):
     )
     context.add_cookies([cookie])
     page = context.new_page()
+    page.add_init_script(ARRIVALS_JS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     cdp = context.new_cdp_session(page)
@@ -187,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     cookie = {"name": member_name, "value": member_value, "url": base}
     reader_url = f"{base}/meetings/sittings/{sitting.pk}/reader/"
     next_ms: list[float] = []
+    next_local_ms: list[float] = []
     jump_ms: list[float] = []
+    jump_local_ms: list[float] = []
     join_ms: list[float] = []
     joins_detail: list[dict] = []
     missed: list[str] = []
@@ -221,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             page.wait_for_function(DRAWN_JS, arg=[seq, 150], timeout=60000)
             page.wait_for_timeout(1500)
 
-            def turn(target: int, pause_ms: int) -> float | None:
+            def turn(target: int, pause_ms: int, local: list[float]) -> float | None:
                 nonlocal seq, ahead_hits
                 sent = presenter.send({"type": "page.turn", "page": target})
                 seq = presenter.wait_seq_above(seq)
@@ -232,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
                     return None
                 if drawn["seq"] != seq:
                     missed.append(f"page {target}: drawn for seq {drawn['seq']}, sent {seq}")
+                arrived = page.evaluate("(s) => window.frameArrivals[s] || null", seq)
+                if arrived:
+                    local.append(drawn["at"] - arrived)
                 page.wait_for_timeout(pause_ms)
                 return drawn["at"] - sent
 
@@ -240,12 +264,12 @@ def main(argv: list[str] | None = None) -> int:
             current = 150
             for _ in range(args.turns):
                 current += 1
-                ms = turn(current, args.read_ms)
+                ms = turn(current, args.read_ms, next_local_ms)
                 if ms is not None:
                     next_ms.append(ms)
             ahead_hits = page.evaluate("() => window.aheadHits")
             for target in JUMPS[: args.jumps]:
-                ms = turn(target, max(args.read_ms, 1200))
+                ms = turn(target, max(args.read_ms, 1200), jump_local_ms)
                 if ms is not None:
                     jump_ms.append(ms)
             missed.extend(errors)
@@ -260,6 +284,11 @@ def main(argv: list[str] | None = None) -> int:
         "next_p95_ms": round(percentile(next_ms, 95), 1) if next_ms else None,
         "jump_p50_ms": round(statistics.median(jump_ms), 1) if jump_ms else None,
         "jump_p95_ms": round(percentile(jump_ms, 95), 1) if jump_ms else None,
+        "next_arrival_to_pixels_p50_ms": round(statistics.median(next_local_ms), 1)
+        if next_local_ms
+        else None,
+        "next_arrival_to_pixels_p95_ms": round(percentile(next_local_ms, 95), 1) if next_local_ms else None,
+        "jump_arrival_to_pixels_p95_ms": round(percentile(jump_local_ms, 95), 1) if jump_local_ms else None,
         "join_ms": round(statistics.median(join_ms), 1) if join_ms else None,
         "join_all_ms": [round(x) for x in join_ms],
         "join_breakdown_ms": joins_detail[-1] if joins_detail else None,

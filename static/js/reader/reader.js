@@ -58,6 +58,8 @@ class Reader {
     const navigate = (pane, userInitiated) => this.navigated(pane, userInitiated);
     this.panes = [...root.querySelectorAll(".reader-pane")].map((el) => new Pane(el, this.config, navigate));
     this.fitChoice = storedFit();
+    // Kept from resize events: reading window.innerWidth while drawing would force a layout.
+    this.landscape = window.innerWidth > window.innerHeight;
     this.panes.forEach((p) => { p.fit = () => this.fitMode(); });
     this.titleEl = root.querySelector(".bar-title");
     this.active = 0;
@@ -110,7 +112,7 @@ class Reader {
 
   fitMode() {
     if (this.fitChoice === "page" || this.fitChoice === "width") return this.fitChoice;
-    return window.innerWidth > window.innerHeight ? "width" : "page";
+    return this.landscape ? "width" : "page";
   }
 
   setFit(mode) {
@@ -196,7 +198,9 @@ class Reader {
   navigated(pane, userInitiated) {
     this.updateToolbar();
     const index = this.panes.indexOf(pane);
-    if (index === this.active) this.thumbs.show(pane);
+    // The thumbnails are built when their sheet opens, not on every page turn while it is closed.
+    const sheet = this.root.querySelector("#reader-thumbs-sheet");
+    if (index === this.active && sheet && !sheet.hidden) this.thumbs.show(pane);
     document.dispatchEvent(new CustomEvent("reader:navigate", {
       detail: { ...pane.current, userInitiated: Boolean(userInitiated), pane: index },
     }));
@@ -333,6 +337,7 @@ class Reader {
     let width = window.innerWidth;
     let height = window.innerHeight;
     window.addEventListener("resize", () => {
+      this.landscape = window.innerWidth > window.innerHeight;
       // Turning the tablet (or the fit-to-page height changing); small changes (a browser's
       // address bar) are not worth a redraw.
       if (Math.abs(window.innerWidth - width) < 40 && Math.abs(window.innerHeight - height) < 40) return;
@@ -358,6 +363,7 @@ class Reader {
   }
 }
 
+try { performance.mark("reader:module"); } catch { /* old browsers */ }
 const root = document.getElementById("reader");
 if (root) {
   const reader = new Reader(root);
