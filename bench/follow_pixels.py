@@ -60,6 +60,12 @@ BREAKDOWN_JS = """() => {
             out[key] = out[key] ? out[key] + ',' + Math.round(r.responseEnd) : String(Math.round(r.responseEnd));
         }
     }
+    // The reader's own marks (static/js/reader: boot.js ran, the pane opened the document, pdf.js
+    // had it, had page 150, the page was on the glass).
+    for (const m of performance.getEntriesByType('mark')) {
+        if (/^(reader|pane):/.test(m.name) && !(m.name in out)) out[m.name] = Math.round(m.startTime);
+    }
+    out.file_requests = performance.getEntriesByType('resource').filter((r) => /\/file$/.test(r.name)).length;
     const r = window.councilFollow.rendered;
     out.drawn = Math.round(r.at - performance.timeOrigin);
     return out;

@@ -3,8 +3,8 @@
 // load and compile, so that a member joining a sitting in progress sees the presented page soon.
 //   - the pdf.js worker (a module worker that takes a while to load and start);
 //   - the bytes of the presented document (from the state embedded in the page, #live-presented),
-//     in one request when the file is small enough to read whole; larger files are read by
-//     range as the pages are drawn (pane.js).
+//     in one request when the file is small enough to read whole (larger files are read by
+//     range as the pages are drawn), and pdf.js opening them and the presented page.
 // window.councilReaderBoot = {worker, take(url) -> Promise<ArrayBuffer> | null}; pane.js uses them.
 export const WHOLE_FILE_MAX = 3 * 1024 * 1024;
 
@@ -45,6 +45,17 @@ const shown = presented && presented.presentation;
 if (shown && shown.version_id) {
   for (const doc of read("reader-documents") || []) {
     const version = (doc.versions || []).find((v) => v.id === shown.version_id);
-    if (version && version.url && version.size && version.size <= WHOLE_FILE_MAX) boot.fetch(version.url);
+    if (version && version.url && version.size && version.size <= WHOLE_FILE_MAX) {
+      boot.fetch(version.url);
+      // pdf.js (preloaded with the page) reads the document in its worker as soon as the bytes are
+      // here, while the page's other modules still run; the pane adopts it (pane.js: openEarly),
+      // unless it took the bytes first.
+      import("./pane.js")
+        .then(({ openEarly }) => {
+          const bytes = boot.take(version.url);
+          if (bytes) openEarly(config, version.url, bytes, shown.page);
+        })
+        .catch(() => {});
+    }
   }
 }

@@ -23,6 +23,48 @@ export function configurePdfjs(config) {
 // larger ones (scanned packets) by range, only the bytes of the pages drawn.
 const WHOLE_FILE_MAX = 3 * 1024 * 1024;
 
+// How every document is opened: a small file from its bytes, a large one by range (the server sends
+// Accept-Ranges and no content encoding; the served copy is linearized): only the bytes of the
+// pages drawn are fetched.
+export function documentOptions(config, source) {
+  return {
+    ...source,
+    cMapUrl: config.cmaps,
+    cMapPacked: true,
+    standardFontDataUrl: config.fonts,
+    wasmUrl: config.wasm, // JPEG 2000 and JBIG2 decoders (scanned packets)
+    isEvalSupported: false,
+    disableAutoFetch: true,
+    disableStream: true,
+    rangeChunkSize: 262144,
+    enableXfa: false,
+  };
+}
+
+// Documents boot.js opened before the reader existed: url -> Promise<loading task | null>.
+const early = new Map();
+
+// Called by boot.js with the presented document's bytes: pdf.js reads the document (and the
+// presented page's objects) in its worker while the page's other modules still run.
+export function openEarly(config, url, bytes, page) {
+  configurePdfjs(config);
+  const task = bytes.then((data) => {
+    if (!data) return null;
+    const loading = pdfjsLib.getDocument(documentOptions(config, { data }));
+    loading.promise.then((pdf) => pdf.getPage(Math.min(Math.max(1, page | 0 || 1), pdf.numPages))).catch(() => {});
+    return loading;
+  }).catch(() => null);
+  early.set(url, task);
+}
+
+// -> Promise<loading task | null>; a document that failed to open early is opened again normally.
+function takeEarly(url) {
+  const task = early.get(url);
+  early.delete(url);
+  if (!task) return Promise.resolve(null);
+  return task.then((loading) => loading && loading.promise.then(() => loading, () => null));
+}
+
 // -> Promise<ArrayBuffer | null>: null when the file is read by range (large, or the whole
 // request failed: pdf.js then asks again and reports what went wrong).
 function wholeFile(url, size) {
@@ -109,24 +151,16 @@ export class Pane {
       if (this.changesEl) this.changesEl.textContent = v.number > 1 ? `${v.label} — ${v.changes_text || ""}` : "";
       this.emptyEl.hidden = true;
       this.loadingEl.hidden = false;
-      // A small file whole, in one request (perhaps already under way since the page loaded);
-      // a large one by range: only the bytes of the pages drawn are fetched (the server sends
-      // Accept-Ranges and no content encoding; the served copy is linearized).
+      // A small file whole, in one request (perhaps under way or even opened since the page loaded:
+      // boot.js), a large one by range.
       try {
-        const whole = await wholeFile(url, this.version && this.version.size);
+        this.loadingTask = await takeEarly(url);
         if (this.versionId !== versionId) return;
-        this.loadingTask = pdfjsLib.getDocument({
-          ...(whole ? { data: whole } : { url, withCredentials: true }),
-          cMapUrl: this.config.cmaps,
-          cMapPacked: true,
-          standardFontDataUrl: this.config.fonts,
-          wasmUrl: this.config.wasm, // JPEG 2000 and JBIG2 decoders (scanned packets)
-          isEvalSupported: false,
-          disableAutoFetch: true,
-          disableStream: true,
-          rangeChunkSize: 262144,
-          enableXfa: false,
-        });
+        if (!this.loadingTask) {
+          const whole = await wholeFile(url, this.version && this.version.size);
+          if (this.versionId !== versionId) return;
+          this.loadingTask = pdfjsLib.getDocument(documentOptions(this.config, whole ? { data: whole } : { url, withCredentials: true }));
+        }
         this.pdf = await this.loadingTask.promise;
         mark("pane:document");
       } finally {

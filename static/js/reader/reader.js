@@ -198,9 +198,7 @@ class Reader {
   navigated(pane, userInitiated) {
     this.updateToolbar();
     const index = this.panes.indexOf(pane);
-    // The thumbnails are built when their sheet opens, not on every page turn while it is closed.
-    const sheet = this.root.querySelector("#reader-thumbs-sheet");
-    if (index === this.active && sheet && !sheet.hidden) this.thumbs.show(pane);
+    if (index === this.active) this.thumbs.show(pane);
     document.dispatchEvent(new CustomEvent("reader:navigate", {
       detail: { ...pane.current, userInitiated: Boolean(userInitiated), pane: index },
     }));
@@ -213,6 +211,7 @@ class Reader {
       this.pageInput.max = String(pane.pageCount || 1);
     }
     if (this.pageCountEl) this.pageCountEl.textContent = pane.pdf ? String(pane.pageCount) : "–";
+    this.root.classList.toggle("has-document", this.panes.some((p) => p.pdf));
     if (this.titleEl) {
       const doc = this.documents.get(pane.documentId);
       this.titleEl.textContent = (doc && doc.title) || pane.titleEl.textContent || "";
@@ -278,6 +277,7 @@ class Reader {
       else if (action === "fit-page" || action === "fit-width") this.setFit(action.slice(4)).then(() => this.navigated(pane, true));
       else if (action === "split") this.setSplit(!this.split);
       else if (action === "menu") this.toggleSheet("menu");
+      else if (action === "open-documents") this.toggleSheet("menu", true);
       else if (action === "menu-close") this.toggleSheet("menu", false);
       else if (action === "tools") this.toggleSheet("tools");
       else if (action === "thumbs") this.toggleSheet("thumbs");
