@@ -65,7 +65,7 @@ BREAKDOWN_JS = """() => {
     for (const m of performance.getEntriesByType('mark')) {
         if (/^(reader|pane):/.test(m.name) && !(m.name in out)) out[m.name] = Math.round(m.startTime);
     }
-    out.file_requests = performance.getEntriesByType('resource').filter((r) => /\/file$/.test(r.name)).length;
+    out.file_requests = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/file')).length;
     const r = window.councilFollow.rendered;
     out.drawn = Math.round(r.at - performance.timeOrigin);
     return out;

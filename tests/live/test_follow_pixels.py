@@ -144,7 +144,9 @@ def test_every_turn_is_drawn_for_its_sequence_number(daphne_server, new_context,
         for n in range(4, 4 + TURNS):
             # The member reads long enough for the next page to be drawn ahead.
             page.wait_for_function("(n) => window.councilReader.panes[0].ahead.has(n)", arg=n, timeout=30000)
-            page.evaluate("(n) => { window.prepared = window.councilReader.panes[0].ahead.get(n).canvas; }", n)
+            page.evaluate(
+                "(n) => { window.prepared = window.councilReader.panes[0].ahead.get(n).canvas; }", n
+            )
             seq = presenter.command({"type": "page.turn", "page": n}, after=seq)
             page.wait_for_function(
                 "([s, n]) => document.getElementById('reader').dataset.renderedSeq === String(s)"
