@@ -22,8 +22,12 @@ same clock).
   navigation start to the presented page drawn, median of ``--joins`` fresh browser contexts;
   goal < 1.5 s.
 
+Each turn is also split at the moment its frame reached the follower page's main thread (a
+``message`` listener added before the page's own scripts): ``next_send_to_arrival_*`` (the server,
+the socket, a busy browser) and ``*_arrival_to_pixels_*`` (the reader's own work).
+
 The last line printed is one JSON object: ``next_p95_ms``, ``jump_p95_ms``, ``join_ms``,
-``cpu_throttle`` and the details.
+``cpu_throttle`` and the details (``join_breakdown_ms`` carries the reader's performance marks).
 """
 
 from __future__ import annotations
@@ -213,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     reader_url = f"{base}/meetings/sittings/{sitting.pk}/reader/"
     next_ms: list[float] = []
     next_local_ms: list[float] = []
+    next_wire_ms: list[float] = []
     jump_ms: list[float] = []
     jump_local_ms: list[float] = []
     join_ms: list[float] = []
@@ -248,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             page.wait_for_function(DRAWN_JS, arg=[seq, 150], timeout=60000)
             page.wait_for_timeout(1500)
 
-            def turn(target: int, pause_ms: int, local: list[float]) -> float | None:
+            def turn(target: int, pause_ms: int, local: list[float], wire: list[float]) -> float | None:
                 nonlocal seq, ahead_hits
                 sent = presenter.send({"type": "page.turn", "page": target})
                 seq = presenter.wait_seq_above(seq)
@@ -262,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
                 arrived = page.evaluate("(s) => window.frameArrivals[s] || null", seq)
                 if arrived:
                     local.append(drawn["at"] - arrived)
+                    wire.append(arrived - sent)
                 page.wait_for_timeout(pause_ms)
                 return drawn["at"] - sent
 
@@ -270,12 +276,12 @@ def main(argv: list[str] | None = None) -> int:
             current = 150
             for _ in range(args.turns):
                 current += 1
-                ms = turn(current, args.read_ms, next_local_ms)
+                ms = turn(current, args.read_ms, next_local_ms, next_wire_ms)
                 if ms is not None:
                     next_ms.append(ms)
             ahead_hits = page.evaluate("() => window.aheadHits")
             for target in JUMPS[: args.jumps]:
-                ms = turn(target, max(args.read_ms, 1200), jump_local_ms)
+                ms = turn(target, max(args.read_ms, 1200), jump_local_ms, [])
                 if ms is not None:
                     jump_ms.append(ms)
             missed.extend(errors)
@@ -294,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         if next_local_ms
         else None,
         "next_arrival_to_pixels_p95_ms": round(percentile(next_local_ms, 95), 1) if next_local_ms else None,
+        "next_send_to_arrival_p50_ms": round(statistics.median(next_wire_ms), 1) if next_wire_ms else None,
+        "next_send_to_arrival_p95_ms": round(percentile(next_wire_ms, 95), 1) if next_wire_ms else None,
         "jump_arrival_to_pixels_p95_ms": round(percentile(jump_local_ms, 95), 1) if jump_local_ms else None,
         "join_ms": round(statistics.median(join_ms), 1) if join_ms else None,
         "join_all_ms": [round(x) for x in join_ms],
