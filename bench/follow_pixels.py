@@ -22,8 +22,12 @@ same clock).
   navigation start to the presented page drawn, median of ``--joins`` fresh browser contexts;
   goal < 1.5 s.
 
+Each turn is also split at the moment its frame reached the follower page's main thread (a
+``message`` listener added before the page's own scripts): ``next_send_to_arrival_*`` (the server,
+the socket, a busy browser) and ``*_arrival_to_pixels_*`` (the reader's own work).
+
 The last line printed is one JSON object: ``next_p95_ms``, ``jump_p95_ms``, ``join_ms``,
-``cpu_throttle`` and the details.
+``cpu_throttle`` and the details (``join_breakdown_ms`` carries the reader's performance marks).
 """
 
 from __future__ import annotations
@@ -60,10 +64,34 @@ BREAKDOWN_JS = """() => {
             out[key] = out[key] ? out[key] + ',' + Math.round(r.responseEnd) : String(Math.round(r.responseEnd));
         }
     }
+    // The reader's own marks (static/js/reader: boot.js ran, the pane opened the document, pdf.js
+    // had it, had page 150, the page was on the glass).
+    for (const m of performance.getEntriesByType('mark')) {
+        if (/^(reader|pane):/.test(m.name) && !(m.name in out)) out[m.name] = Math.round(m.startTime);
+    }
+    out.file_requests = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/file')).length;
     const r = window.councilFollow.rendered;
     out.drawn = Math.round(r.at - performance.timeOrigin);
     return out;
 }"""
+
+
+# In every follower page: when each members' stream frame reached the page's main thread
+# (window.frameArrivals[seq] = epoch ms), so that send-to-pixels splits into send-to-arrival (the
+# server, the socket and a busy main thread) and arrival-to-pixels (the reader's own work).
+ARRIVALS_JS = """(() => {
+    window.frameArrivals = {};
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener('message', (e) => {
+                const m = typeof e.data === 'string' && /"seq":\\s*(\\d+)/.exec(e.data);
+                if (m) window.frameArrivals[m[1]] = performance.timeOrigin + performance.now();
+            });
+        }
+    };
+})();"""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -159,6 +187,7 @@ def new_follower(browser, base: str, cookie: dict, throttle: float):
     )
     context.add_cookies([cookie])
     page = context.new_page()
+    page.add_init_script(ARRIVALS_JS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     cdp = context.new_cdp_session(page)
@@ -187,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     cookie = {"name": member_name, "value": member_value, "url": base}
     reader_url = f"{base}/meetings/sittings/{sitting.pk}/reader/"
     next_ms: list[float] = []
+    next_local_ms: list[float] = []
+    next_wire_ms: list[float] = []
     jump_ms: list[float] = []
+    jump_local_ms: list[float] = []
     join_ms: list[float] = []
     joins_detail: list[dict] = []
     missed: list[str] = []
@@ -221,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             page.wait_for_function(DRAWN_JS, arg=[seq, 150], timeout=60000)
             page.wait_for_timeout(1500)
 
-            def turn(target: int, pause_ms: int) -> float | None:
+            def turn(target: int, pause_ms: int, local: list[float], wire: list[float]) -> float | None:
                 nonlocal seq, ahead_hits
                 sent = presenter.send({"type": "page.turn", "page": target})
                 seq = presenter.wait_seq_above(seq)
@@ -232,6 +264,10 @@ def main(argv: list[str] | None = None) -> int:
                     return None
                 if drawn["seq"] != seq:
                     missed.append(f"page {target}: drawn for seq {drawn['seq']}, sent {seq}")
+                arrived = page.evaluate("(s) => window.frameArrivals[s] || null", seq)
+                if arrived:
+                    local.append(drawn["at"] - arrived)
+                    wire.append(arrived - sent)
                 page.wait_for_timeout(pause_ms)
                 return drawn["at"] - sent
 
@@ -240,12 +276,12 @@ def main(argv: list[str] | None = None) -> int:
             current = 150
             for _ in range(args.turns):
                 current += 1
-                ms = turn(current, args.read_ms)
+                ms = turn(current, args.read_ms, next_local_ms, next_wire_ms)
                 if ms is not None:
                     next_ms.append(ms)
             ahead_hits = page.evaluate("() => window.aheadHits")
             for target in JUMPS[: args.jumps]:
-                ms = turn(target, max(args.read_ms, 1200))
+                ms = turn(target, max(args.read_ms, 1200), jump_local_ms, [])
                 if ms is not None:
                     jump_ms.append(ms)
             missed.extend(errors)
@@ -260,6 +296,13 @@ def main(argv: list[str] | None = None) -> int:
         "next_p95_ms": round(percentile(next_ms, 95), 1) if next_ms else None,
         "jump_p50_ms": round(statistics.median(jump_ms), 1) if jump_ms else None,
         "jump_p95_ms": round(percentile(jump_ms, 95), 1) if jump_ms else None,
+        "next_arrival_to_pixels_p50_ms": round(statistics.median(next_local_ms), 1)
+        if next_local_ms
+        else None,
+        "next_arrival_to_pixels_p95_ms": round(percentile(next_local_ms, 95), 1) if next_local_ms else None,
+        "next_send_to_arrival_p50_ms": round(statistics.median(next_wire_ms), 1) if next_wire_ms else None,
+        "next_send_to_arrival_p95_ms": round(percentile(next_wire_ms, 95), 1) if next_wire_ms else None,
+        "jump_arrival_to_pixels_p95_ms": round(percentile(jump_local_ms, 95), 1) if jump_local_ms else None,
         "join_ms": round(statistics.median(join_ms), 1) if join_ms else None,
         "join_all_ms": [round(x) for x in join_ms],
         "join_breakdown_ms": joins_detail[-1] if joins_detail else None,

@@ -31,7 +31,7 @@ def reader_config() -> dict:
 def documents_payload(
     user, documents: list[Document], *, items_of: dict[int, list[int]] | None = None
 ) -> list[dict]:
-    """Per document: id, title, badge, agenda items and versions [{id, number, page_count, url}].
+    """Per document: id, title, badge, agenda items and versions [{id, number, page_count, size, url}].
 
     Non-clerks get only the current version (older ones are the secretariat's)."""
     badges = selectors.badges_for(user, documents)
@@ -52,6 +52,7 @@ def documents_payload(
                         "id": v.pk,
                         "number": v.number,
                         "page_count": v.page_count,
+                        "size": v.size,
                         "url": reverse("documents:version_file", args=[v.pk]),
                         "label": _("Version %(number)s") % {"number": v.number},
                         "changes": v.change_summary or {},

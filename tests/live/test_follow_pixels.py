@@ -18,6 +18,7 @@ import threading
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from websockets.sync.client import connect
 
@@ -123,6 +124,9 @@ def test_every_turn_is_drawn_for_its_sequence_number(daphne_server, new_context,
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        files: list[dict] = []
+        file_path = reverse("documents:version_file", args=[document.current_version.pk])
+        page.on("request", lambda r: files.append(r.headers) if file_path in r.url else None)
         page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/")
         embedded = json.loads(page.locator("#live-presented").text_content())
         assert embedded["seq"] == seq and embedded["presentation"]["page"] == 3
@@ -130,12 +134,19 @@ def test_every_turn_is_drawn_for_its_sequence_number(daphne_server, new_context,
         page.wait_for_function("(s) => window.councilFollow?.rendered?.seq === s", arg=seq, timeout=30000)
         first = rendered(page)
         assert (first["seq"], first["page"]) == (seq, 3)
+        # The presented (small) file was fetched whole, once, by the page's boot script, and the
+        # pdf.js worker it started is the one in use.
+        assert len(files) == 1 and "range" not in files[0], files
+        assert page.evaluate("() => window.councilReaderBoot.worker instanceof Worker")
         page.evaluate("""() => { window.drawn = [];
             document.addEventListener('reader:drawn', (e) => window.drawn.push(e.detail)); }""")
 
         for n in range(4, 4 + TURNS):
             # The member reads long enough for the next page to be drawn ahead.
             page.wait_for_function("(n) => window.councilReader.panes[0].ahead.has(n)", arg=n, timeout=30000)
+            page.evaluate(
+                "(n) => { window.prepared = window.councilReader.panes[0].ahead.get(n).canvas; }", n
+            )
             seq = presenter.command({"type": "page.turn", "page": n}, after=seq)
             page.wait_for_function(
                 "([s, n]) => document.getElementById('reader').dataset.renderedSeq === String(s)"
@@ -146,6 +157,10 @@ def test_every_turn_is_drawn_for_its_sequence_number(daphne_server, new_context,
             now = rendered(page)
             assert now["hook"]["seq"] == seq and now["hook"]["page"] == n
             assert f"follow:drawn:{seq}" in now["marks"]
+            # The canvas drawn ahead is the one on the glass now: swapped in, not copied.
+            assert page.evaluate(
+                "() => document.querySelector('.reader-pane.is-active .page-canvas') === window.prepared"
+            )
             assert page.evaluate(
                 "() => document.querySelector('.reader-pane.is-active .page-wrap').dataset.page"
             ) in (str(n - 1), str(n))  # the text layer follows the pixels
@@ -163,6 +178,60 @@ def test_every_turn_is_drawn_for_its_sequence_number(daphne_server, new_context,
             ".reader-pane.is-active .page-wrap[data-page='2'] .textLayer span", timeout=30000
         )
         assert "第2頁" in page.locator(".reader-pane.is-active .textLayer").inner_text().replace("\n", "")
+        assert errors == []
+    finally:
+        presenter.stack.close()
+
+
+def member_page(daphne_server, new_context, user, viewport=TABLET):
+    context = new_context(viewport=viewport, device_scale_factor=2, has_touch=True, is_mobile=True)
+    context.add_cookies(
+        [{"name": django_settings.SESSION_COOKIE_NAME, "value": session_of(user), "url": daphne_server.url}]
+    )
+    return context.new_page()
+
+
+def test_before_anything_is_presented_the_reader_says_so(daphne_server, new_context, tmp_path):
+    org = factories.make_small_council()
+    sitting = org["sitting"]
+    Sitting.objects.filter(pk=sitting.pk).update(
+        status=Sitting.Status.OPEN, opened_at=timezone.now(), agenda_published_at=timezone.now()
+    )
+    item = factories.make_agenda_item(sitting, title="町税条例の一部を改正する条例について")
+    path = tmp_path / "議案第45号.pdf"
+    path.write_bytes(pdfs.japanese_pdf(PAGES[:3], title="議案第45号"))
+    document = upload(org, path, title="議案第45号 説明資料")
+    AgendaItemDocument.objects.create(agenda_item=item, document=document)
+
+    page = member_page(daphne_server, new_context, org["members"][4].user)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/")
+    empty = page.get_by_test_id("reader-empty")
+    empty.wait_for(state="visible", timeout=10000)
+    assert "説明者はまだ資料を表示していません。" in empty.inner_text()
+    # No page number to show ("/ –") and nothing to turn while no document is open.
+    assert not page.locator(".reader-goto").is_visible()
+    assert not page.locator("#reader-bar [data-action=next]").is_visible()
+    # The way to the sitting's documents meanwhile.
+    empty.get_by_role("button", name="この会議の資料を開く").click()
+    menu = page.locator("#reader-menu")
+    menu.wait_for(state="visible", timeout=5000)
+    assert "議案第45号 説明資料" in menu.inner_text()
+    page.locator("[data-action=menu-close]").click()
+
+    # The presenter shows a document: the message gives way to the page.
+    presenter = Presenter(daphne_server, org["clerk"].user, sitting.pk)
+    try:
+        with presenter.changed:
+            presenter.changed.wait_for(lambda: presenter.seq > 0 or presenter.errors, 10)
+        seq = presenter.command(
+            {"type": "document.present", "document_id": document.pk, "page": 2}, after=presenter.seq
+        )
+        page.wait_for_function("(s) => window.councilFollow?.rendered?.seq === s", arg=seq, timeout=30000)
+        assert not empty.is_visible()
+        assert page.locator(".reader-goto").is_visible()
+        assert page.locator(".reader-page-count").inner_text() == "3"
         assert errors == []
     finally:
         presenter.stack.close()

@@ -13,7 +13,74 @@ let configured = false;
 export function configurePdfjs(config) {
   if (configured) return;
   pdfjsLib.GlobalWorkerOptions.workerSrc = config.worker;
+  // The worker boot.js started while the page loaded (one worker serves every document).
+  const boot = window.councilReaderBoot;
+  if (boot && boot.worker) pdfjsLib.GlobalWorkerOptions.workerPort = boot.worker;
   configured = true;
+}
+
+// Files up to this size are read in one request (fewer round trips than page by page ranges);
+// larger ones (scanned packets) by range, only the bytes of the pages drawn.
+const WHOLE_FILE_MAX = 3 * 1024 * 1024;
+
+// How every document is opened: a small file from its bytes, a large one by range (the server sends
+// Accept-Ranges and no content encoding; the served copy is linearized): only the bytes of the
+// pages drawn are fetched.
+export function documentOptions(config, source) {
+  return {
+    ...source,
+    cMapUrl: config.cmaps,
+    cMapPacked: true,
+    standardFontDataUrl: config.fonts,
+    wasmUrl: config.wasm, // JPEG 2000 and JBIG2 decoders (scanned packets)
+    isEvalSupported: false,
+    disableAutoFetch: true,
+    disableStream: true,
+    rangeChunkSize: 262144,
+    enableXfa: false,
+  };
+}
+
+// Documents boot.js opened before the reader existed: url -> Promise<loading task | null>.
+const early = new Map();
+
+// Called by boot.js with the presented document's bytes: pdf.js reads the document (and the
+// presented page's objects) in its worker while the page's other modules still run.
+export function openEarly(config, url, bytes, page) {
+  configurePdfjs(config);
+  const task = bytes.then((data) => {
+    if (!data) return null;
+    const loading = pdfjsLib.getDocument(documentOptions(config, { data }));
+    loading.promise.then((pdf) => pdf.getPage(Math.min(Math.max(1, page | 0 || 1), pdf.numPages))).catch(() => {});
+    return loading;
+  }).catch(() => null);
+  early.set(url, task);
+}
+
+// -> Promise<loading task | null>; a document that failed to open early is opened again normally.
+function takeEarly(url) {
+  const task = early.get(url);
+  early.delete(url);
+  if (!task) return Promise.resolve(null);
+  return task.then((loading) => loading && loading.promise.then(() => loading, () => null));
+}
+
+// -> Promise<ArrayBuffer | null>: null when the file is read by range (large, or the whole
+// request failed: pdf.js then asks again and reports what went wrong).
+function wholeFile(url, size) {
+  const boot = window.councilReaderBoot;
+  const started = boot && boot.take(url);
+  if (!started && (!size || size > WHOLE_FILE_MAX)) return Promise.resolve(null);
+  const request = started || fetch(url, { credentials: "same-origin" }).then((r) => {
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    return r.arrayBuffer();
+  });
+  return request.catch(() => null);
+}
+
+// Performance marks (the benchmark reads where a join's time goes); never fatal.
+function mark(name) {
+  try { performance.mark(name); } catch { /* old browsers */ }
 }
 
 function normalize(text) {
@@ -42,15 +109,26 @@ export class Pane {
     this.zoom = 1; // relative to the fit (this.fit(): "width" or "page")
     this.fit = () => "width";
     this.highlight = "";
-    this.renderTask = null;
     this.textLayer = null;
     this.renderSerial = 0;
     this.rendered = Promise.resolve();
     // Pages drawn ahead while the member reads (the next and previous ones), so that a page turn
-    // only copies finished pixels: page number -> {canvas, scale, ratio, width, height}.
+    // only swaps a finished canvas in: page number -> {page, canvas, scale, key, width, height, proxy}.
     this.ahead = new Map();
-    this.aheadTask = null;
+    this.aheadJob = null;
     this.aheadTimer = null;
+    this.aheadGeneration = 0;
+    this.renderJob = null;
+    this.shown = null; // the entry on the glass
+    // The view's size, kept current without reading layout on a page turn.
+    this.viewWidth = this.scroller.clientWidth;
+    this.viewHeight = this.scroller.clientHeight;
+    if (window.ResizeObserver) {
+      new ResizeObserver(() => {
+        this.viewWidth = this.scroller.clientWidth;
+        this.viewHeight = this.scroller.clientHeight;
+      }).observe(this.scroller);
+    }
     this.bindGestures();
   }
 
@@ -59,6 +137,7 @@ export class Pane {
   }
 
   async open({ documentId, versionId, url, title, page = 1 }) {
+    mark("pane:open");
     if (this.versionId !== versionId) {
       if (this.loadingTask) await this.loadingTask.destroy().catch(() => {});
       this.pdf = null;
@@ -72,23 +151,18 @@ export class Pane {
       if (this.changesEl) this.changesEl.textContent = v.number > 1 ? `${v.label} — ${v.changes_text || ""}` : "";
       this.emptyEl.hidden = true;
       this.loadingEl.hidden = false;
-      // Range loading: only the bytes of the pages drawn are fetched (the server sends
-      // Accept-Ranges and no content encoding; the served copy is linearized).
-      this.loadingTask = pdfjsLib.getDocument({
-        url,
-        withCredentials: true,
-        cMapUrl: this.config.cmaps,
-        cMapPacked: true,
-        standardFontDataUrl: this.config.fonts,
-        wasmUrl: this.config.wasm, // JPEG 2000 and JBIG2 decoders (scanned packets)
-        isEvalSupported: false,
-        disableAutoFetch: true,
-        disableStream: true,
-        rangeChunkSize: 65536,
-        enableXfa: false,
-      });
+      // A small file whole, in one request (perhaps under way or even opened since the page loaded:
+      // boot.js), a large one by range.
       try {
+        this.loadingTask = await takeEarly(url);
+        if (this.versionId !== versionId) return;
+        if (!this.loadingTask) {
+          const whole = await wholeFile(url, this.version && this.version.size);
+          if (this.versionId !== versionId) return;
+          this.loadingTask = pdfjsLib.getDocument(documentOptions(this.config, whole ? { data: whole } : { url, withCredentials: true }));
+        }
         this.pdf = await this.loadingTask.promise;
+        mark("pane:document");
       } finally {
         this.loadingEl.hidden = true;
       }
@@ -114,85 +188,139 @@ export class Pane {
     return this.render();
   }
 
-  async render() {
-    if (!this.pdf) return;
+  // The size pages are drawn at while it holds: the view's size, the fit, the zoom and the
+  // screen's pixel density. A page drawn ahead under another key is not shown.
+  viewKey() {
+    return `${this.viewWidth}x${this.viewHeight}|${this.fit()}|${this.zoom}|${window.devicePixelRatio || 1}`;
+  }
+
+  scaleFor(base) {
+    const width = Math.max(this.viewWidth, 200);
+    const height = Math.max(this.viewHeight, 200);
+    const fit = this.fit() === "page" ? Math.min(width / base.width, height / base.height) : width / base.width;
+    return fit * this.zoom;
+  }
+
+  // Shows this.page; resolves once its pixels are on the glass. A page drawn ahead at the current
+  // size (the next or previous one) is put there at once, before anything else runs: its canvas
+  // takes the shown one's place (the page left is kept as a neighbour), no pixels are copied and
+  // nothing waits; a neighbour still being drawn ahead is finished rather than started again. Any
+  // other page is drawn off-screen and then swapped in. The next page is then drawn ahead, and the
+  // text layer, highlights and overlays ("pane:rendered") follow.
+  render() {
+    if (!this.pdf) return Promise.resolve();
     const serial = ++this.renderSerial;
-    this.cancelAhead();
-    if (this.renderTask) this.renderTask.cancel();
+    if (this.renderJob) this.cancelJob(this.renderJob);
+    this.renderJob = null;
     if (this.textLayer) this.textLayer.cancel();
+    this.textLayer = null;
+    const turning = this.shown && this.shown.page !== this.page;
+    const key = this.viewKey();
+    const ready = turning ? this.ahead.get(this.page) : null;
+    if (ready && ready.key === key) {
+      this.cancelAhead();
+      this.show(ready, true);
+      this.finish(ready, serial);
+      return Promise.resolve();
+    }
+    const job = this.aheadJob;
+    if (turning && job && job.page === this.page && job.key === key) {
+      this.cancelAhead(job);
+      return job.promise.then((entry) => {
+        if (serial !== this.renderSerial) return undefined;
+        if (!entry) return this.fullRender(serial);
+        this.show(entry, true);
+        this.finish(entry, serial);
+        return undefined;
+      });
+    }
+    this.cancelAhead();
+    return this.fullRender(serial);
+  }
+
+  async fullRender(serial) {
     const page = await this.pdf.getPage(this.page);
+    mark("pane:page");
     if (serial !== this.renderSerial) return;
     const base = page.getViewport({ scale: 1 });
-    const scaleFor = () => {
-      const width = Math.max(this.scroller.clientWidth, 200);
-      const height = Math.max(this.scroller.clientHeight, 200);
-      const fit = this.fit() === "page" ? Math.min(width / base.width, height / base.height) : width / base.width;
-      return fit * this.zoom;
-    };
-    let scale = scaleFor();
-    let viewport = page.getViewport({ scale });
     // CSSOM, not style attributes: allowed by the strict CSP.
-    this.wrap.style.width = `${Math.floor(viewport.width)}px`;
-    this.wrap.style.height = `${Math.floor(viewport.height)}px`;
+    this.wrap.style.transform = "";
+    this.viewWidth = this.scroller.clientWidth;
+    this.viewHeight = this.scroller.clientHeight;
+    let viewport = page.getViewport({ scale: this.scaleFor(base) });
+    this.sizeWrap(viewport.width, viewport.height);
     // A page taller than the screen brings a scroll bar on desktops, which narrows the view: fit again.
-    const again = scaleFor();
-    if (Math.abs(again - scale) > 0.0005) {
-      scale = again;
-      viewport = page.getViewport({ scale });
-      this.wrap.style.width = `${Math.floor(viewport.width)}px`;
-      this.wrap.style.height = `${Math.floor(viewport.height)}px`;
+    if (this.scroller.clientWidth !== this.viewWidth) {
+      this.viewWidth = this.scroller.clientWidth;
+      viewport = page.getViewport({ scale: this.scaleFor(base) });
+      this.sizeWrap(viewport.width, viewport.height);
     }
     // A page no wider than the view: a sideways finger is ours (swipe to turn), not the browser's pan.
-    const wide = viewport.width > this.scroller.clientWidth + 2;
+    const wide = viewport.width > this.viewWidth + 2;
     this.scroller.style.touchAction = wide ? "pan-x pan-y" : "pan-y";
-    const ratio = window.devicePixelRatio || 1;
-    const shown = this.shown;
-    if (shown && shown.page !== this.page && !this.ahead.has(shown.page) && shown.ratio === ratio
-        && Math.abs(shown.scale - scale) < 0.0005 && Math.abs(shown.page - this.page) === 1 && this.canvas.width > 0) {
-      // The page being left is the previous (or next) one of the page coming: keep its pixels.
-      const copy = document.createElement("canvas");
-      copy.width = this.canvas.width;
-      copy.height = this.canvas.height;
-      copy.getContext("2d").drawImage(this.canvas, 0, 0);
-      this.ahead.set(shown.page, { canvas: copy, scale, ratio });
+    const job = this.drawOffscreen(this.page, this.viewKey(), page);
+    this.renderJob = job;
+    const entry = await job.promise;
+    if (this.renderJob === job) this.renderJob = null;
+    if (serial !== this.renderSerial || !entry) {
+      if (!entry && !job.cancelled && serial === this.renderSerial) throw job.error || new Error("render failed");
+      return;
     }
-    this.shown = null;
-    const ready = this.ahead.get(this.page);
-    const blit = Boolean(ready && Math.abs(ready.scale - scale) < 0.0005 && ready.ratio === ratio);
-    this.wrap.style.transform = "";
-    this.wrap.style.setProperty("--scale-factor", String(scale));
-    if (blit) {
-      // Drawn ahead at this very size: copy the pixels, no rasterizing on the turn.
-      this.canvas.width = ready.canvas.width;
-      this.canvas.height = ready.canvas.height;
-      this.canvas.getContext("2d").drawImage(ready.canvas, 0, 0);
-    } else {
-      this.canvas.width = Math.floor(viewport.width * ratio);
-      this.canvas.height = Math.floor(viewport.height * ratio);
-      this.renderTask = page.render({
-        canvas: this.canvas,
-        viewport,
-        transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : null,
-      });
-      try {
-        await this.renderTask.promise;
-      } catch (err) {
-        if (err instanceof pdfjsLib.RenderingCancelledException) return;
-        throw err;
-      }
-      if (serial !== this.renderSerial) return;
+    this.show(entry, false);
+    this.finish(entry, serial);
+  }
+
+  sizeWrap(width, height) {
+    const w = `${Math.floor(width)}px`;
+    const h = `${Math.floor(height)}px`;
+    if (this.wrap.style.width !== w) this.wrap.style.width = w;
+    if (this.wrap.style.height !== h) this.wrap.style.height = h;
+  }
+
+  // Puts a drawn page on the glass: one element swapped, the size set only if it changed, no
+  // layout read. "pane:drawn" is the moment the member sees the new page.
+  show(entry, fromAhead) {
+    const old = this.canvas;
+    const left = this.shown;
+    if (old !== entry.canvas) {
+      entry.canvas.className = old.className;
+      old.replaceWith(entry.canvas);
+      this.canvas = entry.canvas;
     }
-    // The page is on the canvas (its text layer follows): "pane:drawn" is the moment the member
-    // sees the new page.
+    this.ahead.delete(entry.page);
+    // The page left is the previous (or next) one of the page coming: keep its pixels.
+    if (left && left.canvas === old && left.key === entry.key && Math.abs(left.page - entry.page) === 1) {
+      this.ahead.set(left.page, left);
+    }
+    if (this.wrap.style.transform) this.wrap.style.transform = "";
+    this.sizeWrap(entry.width, entry.height);
+    this.wrap.style.setProperty("--scale-factor", String(entry.scale));
+    this.textLayerDiv.replaceChildren();
+    this.shown = entry;
     this.drawnAt = performance.now();
-    this.shown = { page: this.page, scale, ratio };
+    mark("pane:drawn");
     this.root.dispatchEvent(new CustomEvent("pane:drawn", {
       bubbles: true,
-      detail: { ...this.current, pane: this, at: this.drawnAt, fromAhead: blit },
+      detail: { ...this.current, pane: this, at: this.drawnAt, fromAhead },
     }));
-    this.textLayerDiv.replaceChildren();
+  }
+
+  // After the pixels: the next page is drawn ahead first (the next turn is the likely one), then
+  // the text layer, the search highlight and the overlays ("pane:rendered"), then the previous page.
+  async finish(entry, serial) {
+    try {
+      await this.drawAhead().next;
+      if (serial !== this.renderSerial) return;
+      await this.textLayerFor(entry, serial);
+    } catch (err) {
+      if (serial === this.renderSerial) this.root.dispatchEvent(new CustomEvent("pane:error", { bubbles: true, detail: { error: err } }));
+    }
+  }
+
+  async textLayerFor(entry, serial) {
+    const viewport = entry.proxy.getViewport({ scale: entry.scale });
     this.textLayer = new pdfjsLib.TextLayer({
-      textContentSource: page.streamTextContent(),
+      textContentSource: entry.proxy.streamTextContent(),
       container: this.textLayerDiv,
       viewport,
     });
@@ -205,59 +333,88 @@ export class Pane {
     if (serial !== this.renderSerial) return;
     this.wrap.dataset.page = String(this.page);
     this.applyHighlight();
-    this.drawAhead(scale, ratio);
     this.root.dispatchEvent(new CustomEvent("pane:rendered", {
       bubbles: true,
-      detail: { ...this.current, pane: this, width: viewport.width, height: viewport.height, scale },
+      detail: { ...this.current, pane: this, width: viewport.width, height: viewport.height, scale: entry.scale },
     }));
   }
 
-  // While the member reads, draw the next and then the previous page into canvases of their own
-  // at the size shown now (fetching their bytes and fonts on the way), so a page turn only copies
-  // pixels. A real render cancels this work; a change of size, document or zoom discards it.
-  drawAhead(scale, ratio) {
-    this.cancelAhead();
-    for (const [n, entry] of this.ahead) {
-      if (Math.abs(n - this.page) > 1 || Math.abs(entry.scale - scale) >= 0.0005 || entry.ratio !== ratio) this.ahead.delete(n);
-    }
+  // Draws page n into a canvas of its own (not in the document, so nothing is composited while it
+  // draws). Returns a job {page, key, promise -> entry or null, cancelled}.
+  drawOffscreen(n, key, proxy = null) {
+    const job = { page: n, key, task: null, cancelled: false, error: null };
     const pdf = this.pdf;
-    const serial = this.renderSerial;
-    const wanted = [this.page + 1, this.page - 1].filter((n) => n >= 1 && n <= this.pageCount && !this.ahead.has(n));
-    const next = async () => {
-      this.aheadTimer = null;
-      const n = wanted.shift();
-      if (n === undefined || this.pdf !== pdf || serial !== this.renderSerial) return;
+    job.promise = (async () => {
       try {
-        const page = await pdf.getPage(n);
-        if (this.pdf !== pdf || serial !== this.renderSerial) return;
+        const page = proxy || await pdf.getPage(n);
+        if (job.cancelled) return null;
+        const scale = this.scaleFor(page.getViewport({ scale: 1 }));
         const viewport = page.getViewport({ scale });
+        const ratio = window.devicePixelRatio || 1;
         const canvas = document.createElement("canvas");
         canvas.width = Math.floor(viewport.width * ratio);
         canvas.height = Math.floor(viewport.height * ratio);
-        this.aheadTask = page.render({
+        job.task = page.render({
           canvas,
           viewport,
           transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : null,
         });
-        await this.aheadTask.promise;
-        this.aheadTask = null;
-        if (this.pdf !== pdf || serial !== this.renderSerial) return;
-        this.ahead.set(n, { canvas, scale, ratio });
-      } catch {
-        this.aheadTask = null;
-        return; // cancelled by a real render, or the document went away
+        await job.task.promise;
+        if (job.cancelled) return null;
+        return { page: n, canvas, scale, key, width: viewport.width, height: viewport.height, proxy: page };
+      } catch (err) {
+        if (!(err instanceof pdfjsLib.RenderingCancelledException)) job.error = err;
+        return null;
       }
-      this.aheadTimer = setTimeout(next, 0);
-    };
-    // After the text layer and the overlays had their turn.
-    this.aheadTimer = setTimeout(next, 50);
+    })();
+    return job;
   }
 
-  cancelAhead() {
+  cancelJob(job) {
+    job.cancelled = true;
+    if (job.task) job.task.cancel();
+  }
+
+  // While the member reads, draw the next and then the previous page off-screen at the size shown
+  // now (fetching their bytes and fonts on the way), so that a page turn only swaps a canvas in.
+  drawAhead() {
+    this.cancelAhead();
+    const key = this.viewKey();
+    for (const [n, entry] of this.ahead) {
+      if (Math.abs(n - this.page) > 1 || entry.key !== key) this.ahead.delete(n);
+    }
+    const pdf = this.pdf;
+    const generation = this.aheadGeneration;
+    const wanted = [this.page + 1, this.page - 1].filter((n) => n >= 1 && n <= this.pageCount);
+    let nextDone;
+    const next = new Promise((resolve) => { nextDone = resolve; });
+    const step = () => {
+      this.aheadTimer = null;
+      const n = wanted.shift();
+      if (n === undefined || generation !== this.aheadGeneration || this.pdf !== pdf) { nextDone(); return; }
+      if (this.ahead.has(n)) { nextDone(); step(); return; }
+      const job = this.drawOffscreen(n, key);
+      this.aheadJob = job;
+      job.promise.then((entry) => {
+        if (this.aheadJob === job) this.aheadJob = null;
+        if (entry && this.pdf === pdf && entry.key === this.viewKey() && n !== this.page && Math.abs(n - this.page) === 1) {
+          this.ahead.set(n, entry);
+        }
+        nextDone();
+        if (generation === this.aheadGeneration) this.aheadTimer = setTimeout(step, 0);
+      });
+    };
+    step();
+    return { next };
+  }
+
+  // Stops drawing ahead (a job for the page being turned to may be kept and adopted).
+  cancelAhead(keep = null) {
+    this.aheadGeneration += 1;
     if (this.aheadTimer) clearTimeout(this.aheadTimer);
     this.aheadTimer = null;
-    if (this.aheadTask) this.aheadTask.cancel();
-    this.aheadTask = null;
+    if (this.aheadJob && this.aheadJob !== keep) this.cancelJob(this.aheadJob);
+    this.aheadJob = null;
   }
 
   dropAhead() {

@@ -58,6 +58,8 @@ class Reader {
     const navigate = (pane, userInitiated) => this.navigated(pane, userInitiated);
     this.panes = [...root.querySelectorAll(".reader-pane")].map((el) => new Pane(el, this.config, navigate));
     this.fitChoice = storedFit();
+    // Kept from resize events: reading window.innerWidth while drawing would force a layout.
+    this.landscape = window.innerWidth > window.innerHeight;
     this.panes.forEach((p) => { p.fit = () => this.fitMode(); });
     this.titleEl = root.querySelector(".bar-title");
     this.active = 0;
@@ -110,7 +112,7 @@ class Reader {
 
   fitMode() {
     if (this.fitChoice === "page" || this.fitChoice === "width") return this.fitChoice;
-    return window.innerWidth > window.innerHeight ? "width" : "page";
+    return this.landscape ? "width" : "page";
   }
 
   setFit(mode) {
@@ -209,6 +211,7 @@ class Reader {
       this.pageInput.max = String(pane.pageCount || 1);
     }
     if (this.pageCountEl) this.pageCountEl.textContent = pane.pdf ? String(pane.pageCount) : "–";
+    this.root.classList.toggle("has-document", this.panes.some((p) => p.pdf));
     if (this.titleEl) {
       const doc = this.documents.get(pane.documentId);
       this.titleEl.textContent = (doc && doc.title) || pane.titleEl.textContent || "";
@@ -274,6 +277,7 @@ class Reader {
       else if (action === "fit-page" || action === "fit-width") this.setFit(action.slice(4)).then(() => this.navigated(pane, true));
       else if (action === "split") this.setSplit(!this.split);
       else if (action === "menu") this.toggleSheet("menu");
+      else if (action === "open-documents") this.toggleSheet("menu", true);
       else if (action === "menu-close") this.toggleSheet("menu", false);
       else if (action === "tools") this.toggleSheet("tools");
       else if (action === "thumbs") this.toggleSheet("thumbs");
@@ -333,6 +337,7 @@ class Reader {
     let width = window.innerWidth;
     let height = window.innerHeight;
     window.addEventListener("resize", () => {
+      this.landscape = window.innerWidth > window.innerHeight;
       // Turning the tablet (or the fit-to-page height changing); small changes (a browser's
       // address bar) are not worth a redraw.
       if (Math.abs(window.innerWidth - width) < 40 && Math.abs(window.innerHeight - height) < 40) return;
@@ -358,6 +363,7 @@ class Reader {
   }
 }
 
+try { performance.mark("reader:module"); } catch { /* old browsers */ }
 const root = document.getElementById("reader");
 if (root) {
   const reader = new Reader(root);
