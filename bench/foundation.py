@@ -19,15 +19,9 @@ import datetime
 import json
 import os
 import statistics
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+from bench.support.fresh_db import fresh_database, migrate_fresh, percentile
 
 
 def main() -> None:
@@ -38,50 +32,22 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=300)
     args = parser.parse_args()
 
-    base_url = os.environ.get("DATABASE_URL", "")
-    scratch = None
-    tmp = tempfile.mkdtemp(prefix="bench-foundation-")
-    if base_url.startswith("postgres"):
-        import psycopg
-
-        scratch = f"bench_foundation_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(base_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        os.environ["DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/" + scratch
-        database = "postgresql"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        database = "sqlite"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
-    os.environ["COUNCIL_VAR_DIR"] = tmp
-    os.environ["COUNCIL_DEMO"] = "1"
-    try:
+    with fresh_database("foundation", demo=True) as database:
         result = run(args)
-    finally:
-        if scratch:
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(base_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
     result["database"] = database
     print(json.dumps(result))
 
 
 def run(args) -> dict:
-    import django
-
-    django.setup()
+    migrate_fresh()
     from django.core.management import call_command
     from django.test import Client
-    from django.test.utils import override_settings, setup_test_environment
+    from django.test.utils import override_settings
 
     from council.importing import import_people
     from council.models import Body, Council
     from meetings.models import AgendaItem, Session, Sitting
 
-    setup_test_environment()
-    call_command("migrate", verbosity=0, interactive=False)
     devnull = open(os.devnull, "w")
     started = time.perf_counter()
     call_command("seed_demo", stdout=devnull)
@@ -91,7 +57,12 @@ def run(args) -> dict:
     seed_second = time.perf_counter() - started
 
     council = Council.objects.get(name="磐梯町議会")
-    session = Session.objects.get(council=council)
+    # The demo holds past sessions too: add to the newest one with published sittings.
+    session = (
+        Session.objects.filter(council=council, sittings__agenda_published_at__isnull=False)
+        .order_by("-start_date")
+        .first()
+    )
     Session.objects.filter(pk=session.pk).update(
         end_date=session.start_date + datetime.timedelta(days=args.sittings)
     )

@@ -22,15 +22,10 @@ import argparse
 import datetime
 import json
 import os
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+from bench.support.fresh_db import fresh_database, migrate_fresh, percentile
 
 
 def main() -> None:
@@ -40,31 +35,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args()
 
-    base_url = os.environ.get("DATABASE_URL", "")
-    scratch = None
-    tmp = tempfile.mkdtemp(prefix="bench-matters-")
-    if base_url.startswith("postgres"):
-        import psycopg
-
-        scratch = f"bench_matters_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(base_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        os.environ["DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/" + scratch
-        database = "postgresql"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        database = "sqlite"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
-    os.environ["COUNCIL_VAR_DIR"] = tmp
-    try:
+    with fresh_database("matters") as database:
         result = run(args)
-    finally:
-        if scratch:
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(base_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
     result["database"] = database
     result["load_1min"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result))
@@ -269,17 +241,12 @@ def seed(args) -> dict:
 
 
 def run(args) -> dict:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    migrate_fresh()
     from django.test import Client
-    from django.test.utils import override_settings, setup_test_environment
+    from django.test.utils import override_settings
 
     from meetings.models import Session
 
-    setup_test_environment()
-    call_command("migrate", verbosity=0, interactive=False)
     started = time.perf_counter()
     counts = seed(args)
     seed_seconds = time.perf_counter() - started

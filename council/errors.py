@@ -6,6 +6,10 @@ tests and clients rely on, and a message already translated into the active lang
 beside the form. Each area names its own subclass (``VotingError``, ``DocumentError`` …) so a
 caller can tell where a refusal came from; views and consumers catch ``DomainError`` and show it
 one way: ``text`` on a page, ``as_dict()`` (``{"code", "error"}``) in JSON and on the sockets.
+
+An ``invalid`` refusal names the input it is about as ``field`` (the name the request used:
+``status``, ``reason``, ``person_id`` …), which the sockets send on to the client (docs/protocol.md,
+"Errors") and JSON answers carry beside the code.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ class DomainError(ValidationError):
     default_code = "refused"
     code = default_code  # ValidationError sets ``code`` only for a single message
 
-    def __init__(self, message, code: str | None = None, params=None):
+    field: str | None = None
+
+    def __init__(self, message, code: str | None = None, params=None, *, field: str | None = None):
         super().__init__(message, code=code or self.default_code, params=params)
+        self.field = field
 
     @property
     def text(self) -> str:
@@ -32,7 +39,10 @@ class DomainError(ValidationError):
         return self.text
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "error": self.text}
+        answer = {"code": self.code, "error": self.text}
+        if self.field is not None:
+            answer["field"] = self.field
+        return answer
 
 
 def refusal_response(exc: DomainError, *, status: int = 400, **extra) -> JsonResponse:

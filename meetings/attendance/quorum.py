@@ -74,6 +74,11 @@ def body_member_ids(sitting: Sitting) -> set[int]:
     return ids
 
 
+def members_in_office(sitting: Sitting) -> int:
+    """議員数: the body's members in office on the sitting's day (not its seats, 定数)."""
+    return sitting.body.memberships.active(on=sitting.date).values("person").distinct().count()
+
+
 def chair_id(sitting: Sitting) -> int | None:
     return (
         Membership.objects.filter(body=sitting.body, role=Membership.Role.CHAIR)

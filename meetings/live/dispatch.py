@@ -46,11 +46,13 @@ def reply_for(message: dict, result) -> dict | None:
     re = {"re": msg_id} if msg_id is not None else {}
     if isinstance(result, ValidationError):
         text = str(result.messages[0]) if result.messages else _("The request was refused.")
+        field = getattr(result, "field", None)  # an ``invalid`` refusal names its field
         return {
             "type": "error",
             "code": getattr(result, "code", None) or "refused",
             "message": text,
             "for": kind,
+            **({"field": field} if field else {}),
             **re,
         }
     if isinstance(result, Exception):

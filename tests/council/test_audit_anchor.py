@@ -169,3 +169,36 @@ def test_audit_anchor_restore_is_recorded_not_reported(settings):
     checkpoints.audit_checkpoint(reason="timer")
     assert audit_verify().ok
     assert AuditHead.objects.get(pk=1).checkpoint_seq == 2
+
+
+def test_audit_anchor_a_stretch_longer_than_the_interval_without_a_checkpoint_is_caught(
+    settings, time_machine
+):
+    """Someone who removed the last checkpoints from the database and from the outside log alike
+    leaves the checkpoint chain and the log agreeing; but entries kept coming for longer than
+    the interval with nothing signing them, which cannot happen on its own."""
+    import datetime
+
+    settings.COUNCIL_AUDIT_CHECKPOINT_SECONDS = 300
+    start = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC)
+    time_machine.move_to(start, tick=False)
+    _append(2)  # the first append signs: checkpoint #1 covers entry #1
+    time_machine.move_to(start + datetime.timedelta(minutes=20), tick=False)
+    _append(2, start=2)  # the first append after the interval signs again: checkpoint #2
+    assert [c.entry_count for c in AuditCheckpoint.objects.order_by("seq")] == [1, 3]
+    assert audit_verify().ok
+    with _unlocked(["council_auditcheckpoint"]):
+        _raw("DELETE FROM council_auditcheckpoint WHERE seq > 1")
+        _raw(
+            "UPDATE council_audithead SET checkpoint_seq = 1, checkpoint_digest = "
+            "(SELECT digest FROM council_auditcheckpoint WHERE seq = 1) WHERE id = 1"
+        )
+    log = settings.COUNCIL_AUDIT_CHECKPOINT_LOG
+    log.write_text(log.read_text().splitlines()[0] + "\n")
+    rewrite_chain(entry_position=3, new_data={"n": 2, "choice": "no"})
+
+    report = audit_verify()
+    assert not report.ok
+    assert report.problems == [
+        "entries #2–#4 are not covered by any signed checkpoint; checkpoints were removed"
+    ]

@@ -468,3 +468,136 @@ def test_officials_never_receive_a_closed_session_paper_they_may_not_open(
         '"page_count":9',
     ):
         assert leak.replace(":", ": ") not in seen and leak not in seen, leak
+
+
+# --- refusals on the merits: ``invalid`` names the offending field, and nothing is sent -------------
+# One case per ``invalid`` refusal of a service that a message can reach past its schema:
+# (scene) -> (acting user, message, the field the error must name).
+
+
+def _suggestion(s, *, accepted=False, person=True):
+    suggestion = suggestions.suggestion_add(
+        sitting=s["sitting"],
+        event=AttendanceSuggestion.Event.JOINED,
+        display_name="誰か",
+        person_id=s["people"][4].pk if person else None,
+    )
+    if accepted:
+        suggestions.suggestion_decide(suggestion=suggestion, accept=False, by=s["clerk_user"])
+    return suggestion.pk
+
+
+def _motion_message(s, **fields):
+    return {"type": "motion.create", "agenda_item_id": s["item"].pk, "title": "議案第45号", **fields}
+
+
+INVALID_CASES = {
+    "mark, unknown status": lambda s: (
+        s["clerk_user"],
+        {"type": "attendance.mark", "person_id": s["people"][3].pk, "status": "asleep"},
+        "status",
+    ),
+    "mark, unknown reason": lambda s: (
+        s["clerk_user"],
+        {"type": "attendance.mark", "person_id": s["people"][3].pk, "status": "absent", "reason": "rain"},
+        "reason",
+    ),
+    "mark, an official online": lambda s: (
+        s["clerk_user"],
+        {"type": "attendance.mark", "person_id": s["official"].pk, "status": "present_online"},
+        "status",
+    ),
+    "remote apply without a reason": lambda s: (
+        s["people"][4].user,
+        {"type": "remote.apply", "reason": "  "},
+        "reason",
+    ),
+    "identity check, unknown method": lambda s: (
+        s["clerk_user"],
+        {
+            "type": "remote.check",
+            "method": "telepathy",
+            "passed": True,
+            "request_id": _remote(s, checked=False)[1].pk,
+        },
+        "method",
+    ),
+    "suggestion handled already": lambda s: (
+        s["clerk_user"],
+        {"type": "suggestion.decide", "accept": True, "suggestion_id": _suggestion(s, accepted=True)},
+        "suggestion_id",
+    ),
+    "suggestion matched to nobody": lambda s: (
+        s["clerk_user"],
+        {"type": "suggestion.decide", "accept": True, "suggestion_id": _suggestion(s, person=False)},
+        "accept",
+    ),
+    "exclusion without a reason": lambda s: (
+        s["chair_user"],
+        {
+            "type": "exclusion.add",
+            "agenda_item_id": s["item"].pk,
+            "person_id": s["people"][3].pk,
+            "reason": " ",
+        },
+        "reason",
+    ),
+    "exclusion twice": lambda s: (
+        exclusions.exclusion_add(
+            agenda_item=s["item"], person=s["people"][3], reason="除斥", by=s["chair_user"]
+        ),
+        (
+            s["chair_user"],
+            {
+                "type": "exclusion.add",
+                "agenda_item_id": s["item"].pk,
+                "person_id": s["people"][3].pk,
+                "reason": "除斥",
+            },
+            "person_id",
+        ),
+    )[1],
+    "motion without a title": lambda s: (s["chair_user"], _motion_message(s, title=" "), "title"),
+    "motion, unknown majority": lambda s: (s["chair_user"], _motion_message(s, preset="most"), "preset"),
+    "motion, approval over one": lambda s: (
+        s["chair_user"],
+        _motion_message(s, approval=[3, 2]),
+        "approval",
+    ),
+    "motion, attendance over one": lambda s: (
+        s["chair_user"],
+        _motion_message(s, approval=[2, 3], attendance=[3, 2]),
+        "attendance",
+    ),
+    "vote, unknown method": lambda s: (
+        s["chair_user"],
+        {"type": "vote.open", "motion_id": _motion(s).pk, "method": "applause"},
+        "method",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID_CASES))
+def test_an_invalid_refusal_names_its_field_and_sends_nothing(
+    scene, case, monkeypatch, django_capture_on_commit_callbacks
+):
+    from council.models import AuditEntry
+
+    sent: list[str] = []
+    monkeypatch.setattr(
+        events, "send_frame", lambda *, group, stream, seq, text, narrow=None: sent.append(text)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        user, message, field = INVALID_CASES[case](scene)
+    sent.clear()
+    audited = AuditEntry.objects.count()
+    entry = protocol.registered(message["type"])
+    with django_capture_on_commit_callbacks(execute=True):
+        (reply,) = dispatch.run_calls(
+            entry, sitting_id=scene["sitting"].pk, lang="en", calls=[(user.pk, {**message, "id": 7})]
+        )
+    assert reply["type"] == "error" and reply["code"] == "invalid", reply
+    assert reply.get("field") == field, reply
+    assert field in entry.validator.schema["properties"], "the field is one the message type has"
+    assert reply["for"] == message["type"] and reply["re"] == 7
+    assert not sent and AuditEntry.objects.count() == audited, "a refused request changes nothing"

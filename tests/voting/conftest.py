@@ -50,6 +50,22 @@ def _english():
 
 
 @pytest.fixture
+def sent_frames(monkeypatch) -> list[str]:
+    """The text of every live event frame sent (after commit), in order; each still goes out."""
+    from meetings import events
+
+    frames: list[str] = []
+    real_send = events.send_frame
+
+    def capture(*, group, stream, seq, text, narrow=None):
+        frames.append(text)
+        real_send(group=group, stream=stream, seq=seq, text=text, narrow=narrow)
+
+    monkeypatch.setattr(events, "send_frame", capture)
+    return frames
+
+
+@pytest.fixture
 def committee(org):
     """An open sitting of the 5-member committee (chair members[2]); agenda item 1."""
     sitting = open_sitting(factories.make_sitting(org["session"], org["committee"], place="第1委員会室"))

@@ -12,7 +12,6 @@ import pytest
 from django.apps import apps
 
 from council.models import AuditEntry
-from meetings import events
 from meetings.voting.models import Ballot, Poll, SecretParticipation
 from meetings.voting.services import ballots, motions, polls
 from tests.voting.conftest import mark_all_present
@@ -62,16 +61,9 @@ def snapshot(committee, choices, frames, caplog):
     }
 
 
-def test_swapped_choices_leave_identical_records(committee, monkeypatch, caplog):
+def test_swapped_choices_leave_identical_records(committee, sent_frames, caplog):
     caplog.set_level(logging.DEBUG)
-    frames: list[str] = []
-    real_send = events.send_frame
-
-    def capture(*, group, stream, seq, text):
-        frames.append(text)
-        real_send(group=group, stream=stream, seq=seq, text=text)
-
-    monkeypatch.setattr(events, "send_frame", capture)
+    frames = sent_frames
     mark_all_present(committee["sitting"], committee["people"])
     a = snapshot(committee, ["yes", "no", "yes", "yes"], frames, caplog)
     b = snapshot(committee, ["no", "yes", "yes", "yes"], frames, caplog)

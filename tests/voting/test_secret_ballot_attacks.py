@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from meetings import events
 from meetings.attendance.models import Attendance
 from meetings.voting import sealing
 from meetings.voting.errors import VotingError
@@ -49,15 +48,8 @@ def _run_poll(committee, *, close=True, observe=None):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_secret_ballot_no_running_count_in_rows_admin_or_events(committee, client, admin_user, monkeypatch):
-    frames: list[str] = []
-    real_send = events.send_frame
-
-    def capture(*, group, stream, seq, text):
-        frames.append(text)
-        real_send(group=group, stream=stream, seq=seq, text=text)
-
-    monkeypatch.setattr(events, "send_frame", capture)
+def test_secret_ballot_no_running_count_in_rows_admin_or_events(committee, client, admin_user, sent_frames):
+    frames = sent_frames
     client.force_login(admin_user)
     seen = []
 

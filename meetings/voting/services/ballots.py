@@ -387,7 +387,7 @@ def _admit(
     if request.choice not in Choice.values:
         raise VotingError(_("Unknown choice: vote yes or no."), code="unknown_choice")
     if not request.client_token:
-        raise VotingError(_("The ballot has no client token."), code="invalid")
+        raise VotingError(_("The ballot has no client token."), code="invalid", field="token")
     sitting = poll.sitting
     agenda_item_id = poll.motion.agenda_item_id
     if member.pk not in poll.entitled:

@@ -20,7 +20,7 @@ def exclusion_add(*, agenda_item: AgendaItem, person: Person, reason: str, by) -
     sitting = agenda_item.sitting
     reason = (reason or "").strip()
     if not reason:
-        raise VotingError(_("Give the reason for the exclusion."), code="invalid")
+        raise VotingError(_("Give the reason for the exclusion."), code="invalid", field="reason")
     if Poll.objects.filter(motion__agenda_item=agenda_item, state=Poll.State.OPEN).exists():
         raise VotingError(
             _("A vote on this item is open; record exclusions before it opens."), code="poll_open"
@@ -36,7 +36,9 @@ def exclusion_add(*, agenda_item: AgendaItem, person: Person, reason: str, by) -
         )
         if not created:
             raise VotingError(
-                _("%(name)s is already excluded from this item.") % {"name": person}, code="invalid"
+                _("%(name)s is already excluded from this item.") % {"name": person},
+                code="invalid",
+                field="person_id",
             )
         audit_record(
             action="exclusion.add",

@@ -129,7 +129,7 @@ def floor_grant(*, turn: FloorTurn, by) -> FloorTurn:
 def floor_give(*, sitting: Sitting, person: Person, by, agenda_item: AgendaItem | None = None) -> FloorTurn:
     """The chair gives the floor directly (an official explaining a bill, a member named)."""
     if person.council_id != sitting.body.council_id:
-        raise VotingError(_("This person belongs to another council."), code="invalid")
+        raise VotingError(_("This person belongs to another council."), code="invalid", field="person_id")
     with transaction.atomic():
         sitting = lock_sitting(sitting.pk)
         now = timezone.now()

@@ -17,7 +17,7 @@ def identity_check_record(
 ) -> IdentityCheck:
     """The clerk's connection and identity check (本人確認): who checked, when, how."""
     if method not in IdentityCheck.Method.values:
-        raise VotingError(_("Unknown identity check method."), code="invalid")
+        raise VotingError(_("Unknown identity check method."), code="invalid", field="method")
     with transaction.atomic():
         request = (
             RemoteAttendanceRequest.objects.select_for_update()

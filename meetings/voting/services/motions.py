@@ -29,12 +29,12 @@ def motion_create(
     first, then the statute's); explicit fractions give a custom special majority."""
     title = (title or "").strip()
     if not title:
-        raise VotingError(_("Give the motion a title."), code="invalid")
+        raise VotingError(_("Give the motion a title."), code="invalid", field="title")
     council = agenda_item.sitting.body.council
     if preset and preset != "ordinary":
         presets = selectors.presets_for(council)
         if preset not in presets:
-            raise VotingError(_("Unknown special majority."), code="invalid")
+            raise VotingError(_("Unknown special majority."), code="invalid", field="preset")
         requirement = presets[preset]
     elif approval is not None:
         try:
@@ -43,7 +43,9 @@ def motion_create(
             )
         except ValueError:
             raise VotingError(
-                _("The fractions of a special majority must be between 0 and 1."), code="invalid"
+                _("The fractions of a special majority must be between 0 and 1."),
+                code="invalid",
+                field="attendance" if attendance is not None and not 0 < attendance <= 1 else "approval",
             ) from None
     else:
         requirement = rules.ORDINARY_MAJORITY

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from council.audit import audit_record
-from meetings.attendance.quorum import quorum_status, roll_count
+from meetings.attendance.quorum import members_in_office, quorum_status, roll_count
 from meetings.models import Sitting
 from meetings.voting import rules, sealing
 from meetings.voting.errors import VotingError
@@ -21,11 +21,6 @@ from meetings.voting.models import Choice, Motion, Poll, SealedBallot, SecretPar
 from meetings.voting.services.common import broadcast, lock_sitting
 from meetings.voting.services.motions import motion_requirement
 from meetings.voting.signals import poll_declared
-
-
-def members_in_office(sitting: Sitting) -> int:
-    """議員数: the body's members in office on the sitting's day (not its seats, 定数)."""
-    return sitting.body.memberships.active(on=sitting.date).values("person").distinct().count()
 
 
 def presiding(sitting: Sitting, present: set[int]) -> int | None:
@@ -48,7 +43,7 @@ def presiding(sitting: Sitting, present: set[int]) -> int | None:
 def poll_open(*, motion: Motion, method: str, by) -> Poll:
     """The chair puts the question. Refused without quorum; freezes the members entitled now."""
     if method not in Poll.Method.values:
-        raise VotingError(_("Unknown vote method."), code="invalid")
+        raise VotingError(_("Unknown vote method."), code="invalid", field="method")
     agenda_item = motion.agenda_item
     with transaction.atomic():
         sitting = lock_sitting(agenda_item.sitting_id)
@@ -228,7 +223,9 @@ def poll_enter_counts(*, poll: Poll, yes: int, no: int, by) -> Poll:
                 _("Counts are entered only for standing and show-of-hands votes."), code="wrong_method"
             )
         if yes < 0 or no < 0:
-            raise VotingError(_("Counts cannot be negative."), code="invalid")
+            raise VotingError(
+                _("Counts cannot be negative."), code="invalid", field="yes" if yes < 0 else "no"
+            )
         entitled = len(poll.entitled)
         if yes + no != entitled:
             raise VotingError(

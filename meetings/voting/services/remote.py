@@ -28,7 +28,7 @@ def remote_apply(*, sitting: Sitting, person: Person, reason: str, by=None) -> R
         )
     reason = (reason or "").strip()
     if not reason:
-        raise VotingError(_("Give the reason for attending online."), code="invalid")
+        raise VotingError(_("Give the reason for attending online."), code="invalid", field="reason")
     if sitting.status in (Sitting.Status.CLOSED, Sitting.Status.CANCELLED):
         raise VotingError(_("This sitting is closed."), code="sitting_closed")
     with transaction.atomic():

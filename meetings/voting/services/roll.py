@@ -114,11 +114,11 @@ def attendance_mark(
     """Record a line of the roll: present in the room or online, absent (with reason), late
     (arrived now) or left (now). Every change is kept in ``AttendanceChange`` and audited."""
     if status not in Attendance.Status.values:
-        raise VotingError(_("Unknown attendance status."), code="invalid")
+        raise VotingError(_("Unknown attendance status."), code="invalid", field="status")
     if absence_reason not in Attendance.AbsenceReason.values:
-        raise VotingError(_("Unknown reason for absence."), code="invalid")
+        raise VotingError(_("Unknown reason for absence."), code="invalid", field="reason")
     if person.council_id != sitting.body.council_id:
-        raise VotingError(_("This person belongs to another council."), code="invalid")
+        raise VotingError(_("This person belongs to another council."), code="invalid", field="person_id")
     role = _role_for(person)
     if role == Attendance.Role.MEMBER and person.pk not in body_member_ids(sitting):
         raise VotingError(
@@ -127,7 +127,7 @@ def attendance_mark(
         )
     if status == Attendance.Status.PRESENT_ONLINE:
         if role != Attendance.Role.MEMBER:
-            raise VotingError(_("Only members attend online."), code="invalid")
+            raise VotingError(_("Only members attend online."), code="invalid", field="status")
         if not sitting.body.is_plenary and not sitting.body.allows_remote_attendance:
             raise VotingError(
                 _("%(body)s does not allow remote attendance.") % {"body": sitting.body},

@@ -20,7 +20,7 @@ def suggestion_add(
 ) -> AttendanceSuggestion:
     """A join/leave event from the video call, offered to the clerk; the roll is not touched."""
     if event not in AttendanceSuggestion.Event.values:
-        raise VotingError(_("Unknown event."), code="invalid")
+        raise VotingError(_("Unknown event."), code="invalid", field="event")
     person = None
     if person_id is not None:
         person = Person.objects.filter(pk=person_id, council_id=sitting.body.council_id).first()
@@ -63,10 +63,14 @@ def match_member(sitting: Sitting, display_name: str) -> Person | None:
 
 def suggestion_decide(*, suggestion: AttendanceSuggestion, accept: bool, by) -> AttendanceSuggestion:
     if suggestion.state != AttendanceSuggestion.State.PENDING:
-        raise VotingError(_("This suggestion has already been handled."), code="invalid")
+        raise VotingError(
+            _("This suggestion has already been handled."), code="invalid", field="suggestion_id"
+        )
     if accept and suggestion.person is None:
         raise VotingError(
-            _("The call participant could not be matched to a member; mark the roll by hand."), code="invalid"
+            _("The call participant could not be matched to a member; mark the roll by hand."),
+            code="invalid",
+            field="accept",
         )
     sitting = suggestion.sitting
     if accept:
