@@ -29,12 +29,17 @@ test: setup
 	@$(PY) -m ruff format --check .
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-# The quick loop while working: everything but the tests that start real servers or drive the
-# browser. `make test` still runs everything.
+# The quick loop while working: everything but the tests marked slow (real servers, other Python
+# processes, the whole demo) or browser; `make test` still runs everything, one process, fresh
+# database, full Hypothesis example counts. Here: two pytest-xdist workers, each keeping its test
+# database between runs (--reuse-db: new migrations are applied; after editing one, pass
+# PYTEST_ARGS=--create-db), the rewritten test modules cached, Hypothesis's fast profile
+# (tests/hypothesis_profiles.py).
 test-fast: setup
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
-	@$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	@PYTHONDONTWRITEBYTECODE= HYPOTHESIS_PROFILE=fast \
+		$(PY) -m pytest -m "not slow and not browser" -n 2 --reuse-db $(PYTEST_ARGS)
 
 lint: setup
 	@$(PY) -m ruff check . && $(PY) -m ruff format --check .

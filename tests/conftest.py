@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests import factories
+from tests import factories, hypothesis_profiles  # noqa: F401 - loads the Hypothesis profile
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -17,6 +17,23 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    """Make the demo signing keys once, before any test runs: under pytest-xdist (``make
+    test-fast``) two workers would otherwise race to write the same key files."""
+    if hasattr(config, "workerinput"):
+        return  # a worker: the controller made them
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+    from council import checkpoints, keys
+
+    checkpoints.signing_key()
+    keys.signing_files()
 
 
 HANG_SECONDS = 600

@@ -3,11 +3,14 @@
 
 from io import StringIO
 
+import pytest
+
 from documents.models import Document, Page
 from meetings import demo_packet as demo
 from meetings.models import AgendaItemDocument
 
 
+@pytest.mark.slow  # renders and ingests the demo's documents
 def test_demo_packet(db, settings):
     import council.demo
     import meetings.demo

@@ -29,6 +29,7 @@ def seeded(db, settings):
     return out.getvalue()
 
 
+@pytest.mark.slow  # the whole demo: every area's step, PDFs rendered and ingested
 def test_demo_seed(seeded):
     """One seeding for all checks: the full seed_demo runs every area's step (documents render PDFs)."""
     check_council()

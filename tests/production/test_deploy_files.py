@@ -28,6 +28,7 @@ def install(prefix, *extra):
     )
 
 
+@pytest.mark.slow  # runs the installer twice and nginx -t on what it wrote
 def test_install_twice_keeps_the_secret_and_renders_every_file(tmp_path):
     first = install(tmp_path, "--processes", "3", "--upload-max-bytes", str(50 * 1024 * 1024))
     assert first.returncode == 0, first.stdout + first.stderr

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+# Each test starts Django in new Python processes in the production profile.
+pytestmark = pytest.mark.slow
 
 
 def production_env(tmp_path, **extra) -> dict[str, str]:

@@ -52,6 +52,7 @@ def test_not_required_outside_production(client, org, settings):
     assert client.get(reverse("home")).status_code == 200
 
 
+@pytest.mark.slow  # starts Django in a new Python process in the production profile
 def test_production_profile_requires_it_by_default():
     import os
     import subprocess

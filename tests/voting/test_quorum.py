@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from council.models import Body
 from meetings.attendance.models import Attendance, Exclusion, IdentityCheck, RemoteAttendanceRequest
 from meetings.attendance.quorum import quorum_status
+from tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,9 @@ def expected(lines, allows_remote, required):
     return present, present >= required or present + excluded >= required
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     lines=st.lists(line, min_size=5, max_size=5),
     allows_remote=st.booleans(),

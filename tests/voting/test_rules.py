@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from meetings.voting import rules
 from meetings.voting.rules import ORDINARY_MAJORITY, PRESETS, Requirement, decide
+from tests.hypothesis_profiles import examples
 
 
 def test_two_thirds_examples_from_the_domain():
@@ -153,7 +154,7 @@ def scenarios(draw):
     return req, seats, quorum, present, excluded, yes, no, casting, in_office
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(scenarios())
 def test_decide_matches_the_reference(case):
     req, seats, quorum, present, excluded, yes, no, casting, in_office = case
@@ -175,7 +176,7 @@ def test_decide_matches_the_reference(case):
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(scenarios())
 def test_one_more_yes_never_hurts(case):
     req, seats, quorum, present, excluded, yes, no, casting, in_office = case
