@@ -68,6 +68,16 @@ def _jobs_run_at_once(settings):
     settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["immediate"], "QUEUES": ["default"]}}
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(request, settings):
+    """PBKDF2 costs a third of a second a password, and a small council has a dozen users: tests
+    in one process hash with MD5. Tests that start real servers or browsers keep the server's own
+    hashers (a server process could not check an MD5 hash), unless their folder says otherwise."""
+    if request.node.get_closest_marker("slow") or request.node.get_closest_marker("browser"):
+        return
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db):
     return factories.make_small_council()

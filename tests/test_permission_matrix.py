@@ -516,6 +516,9 @@ def test_permission_matrix_covers_every_route(world):
     assert not stale, "rows for routes that no longer exist: " + ", ".join(stale)
 
 
+# About 3,400 requests (every route, role and method): a sixth of the fast loop on its own, so it
+# runs in `make test`; the coverage test above stays in the fast loop.
+@pytest.mark.slow
 def test_permission_matrix_http(world):
     clients = clients_for(world)
     failures = []
