@@ -601,3 +601,26 @@ def test_an_invalid_refusal_names_its_field_and_sends_nothing(
     assert field in entry.validator.schema["properties"], "the field is one the message type has"
     assert reply["for"] == message["type"] and reply["re"] == 7
     assert not sent and AuditEntry.objects.count() == audited, "a refused request changes nothing"
+
+
+def test_every_invalid_refusal_a_service_raises_names_its_field():
+    """Server-side ``invalid`` refusals (``DomainError(..., code="invalid")``) say which field they
+    are about (``field=``), as the schema's do: a new one without it fails here, and the cases above check the field
+    reaches the client."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    unnamed = []
+    for area in ("council", "documents", "meetings"):
+        for path in (root / area).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                keywords = {k.arg: k.value for k in node.keywords}
+                code = keywords.get("code")
+                if isinstance(code, ast.Constant) and code.value == "invalid" and "field" not in keywords:
+                    unnamed.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not unnamed, "invalid refusals without field=: " + ", ".join(unnamed)
