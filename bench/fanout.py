@@ -1,18 +1,30 @@
-"""Page-turn fan-out: from the presenter's send to the last follower receiving the page.
+"""Page-turn fan-out: from the presenter's send to the followers receiving the page.
 
     python -m bench.fanout --clients 1000
     python -m bench.fanout --clients 2000 --layer redis --servers 2
+    python -m bench.fanout --public 5000 --members 60 --servers 2 --layer redis
 
 Starts the real server (daphne, one or more processes; ``--layer redis`` shares them through
-channels_redis), connects N followers to one sitting from several client processes (the
-``websockets`` library), turns the page 50 times and measures, for each turn, the time from the
-presenter's send to the moment the LAST follower has the new page. In the same run it measures the
-lower bound: a plain ``websockets`` broadcast server with the same N clients, the same client
-processes and the same message size. Also reported: server CPU per turn and server memory per
-connected follower (RSS growth / N).
+channels_redis and needs ``REDIS_URL`` and ``DATABASE_URL``, a scratch database being made next to
+the latter), connects followers to one sitting from several client processes (the ``websockets``
+library, ``bench.support.crowd``), turns the page 50 times and measures when each follower has the
+new page. In the same run it measures the lower bound: a bare ``websockets`` broadcast server (as
+many processes as ``--servers``) with the same number of clients, the same client processes and the
+same frame size.
 
-Last line: one JSON object with ``clients``, ``p50_ms``, ``p99_ms``, ``baseline_p50_ms``,
-``baseline_p99_ms``, ``ratio`` (p99 / baseline p99), ``kb_per_connection`` and more.
+``--clients N``: N signed-in members (the original mode). ``p50_ms``/``p99_ms`` are over the turns,
+of the time until the LAST follower has the page; ``kb_per_connection`` is the servers' RSS growth
+per follower.
+
+``--public N --members M`` (傍聴: a crowd of anonymous public viewers): the M members connect first,
+then the N public viewers (``/ws/public/sittings/<id>/``); both spread over every server.
+``p99_ms`` is over every delivery (each follower, each turn); ``last_p99_ms`` is the time until the
+last follower; ``kb_per_public_follower`` is the servers' RSS growth while the public viewers
+connected, divided by them; ``connect_seconds`` is the time to connect all of them (each has its
+full state), from a "go" to client processes already started; ``missed`` counts (follower, turn)
+pairs that never arrived.
+
+Last line: one JSON object (``ratio`` = p99 / baseline p99).
 """
 
 from __future__ import annotations
@@ -28,39 +40,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.support import crowd
+from bench.support.crowd import Phase
+
 ROOT = Path(__file__).resolve().parent.parent
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-# --- measuring processes ------------------------------------------------------------------------
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
 
 # --- the database and the real server -----------------------------------------------------------
 
 
-def setup_database(database_url: str) -> dict:
-    """Migrate, create a council with an open sitting presenting a 60-page document, and sessions."""
+def setup_database(database_url: str, *, members: int = 9) -> dict:
+    """Migrate, create a council with an open sitting presenting a public 60-page document, and a
+    session for the clerk and for each of ``members`` members."""
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
     import django
@@ -79,7 +69,7 @@ def setup_database(database_url: str) -> dict:
     from meetings.models import AgendaItemDocument, Sitting
 
     call_command("migrate", verbosity=0, interactive=False)
-    org = factories.make_small_council()
+    org = factories.make_small_council(councillors=max(10, members + 1))
     sitting = org["sitting"]
     Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now())
     item = factories.make_agenda_item(sitting)
@@ -119,7 +109,7 @@ def setup_database(database_url: str) -> dict:
     return {
         "sitting": sitting.pk,
         "presenter": session_for(org["clerk"].user),
-        "followers": [session_for(m.user) for m in org["members"][1:]],
+        "followers": [session_for(m.user) for m in org["members"][1 : members + 1]],
     }
 
 
@@ -129,6 +119,7 @@ def start_daphne(port: int, env: dict) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "council.asgi:application"],
         cwd=ROOT,
+        preexec_fn=crowd.raise_nofile,  # one file per socket: thousands of followers per process
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(Path(env["COUNCIL_VAR_DIR"]) / f"daphne-{port}.log", "wb"),
@@ -157,8 +148,10 @@ def free_port() -> int:
 # --- the lower bound: a plain websockets broadcast server ---------------------------------------
 
 
-def baseline_server(port: int, size: int) -> None:
-    """Every connection gets a small state; a page.turn from anyone is broadcast to all others."""
+def baseline_server(port: int, size: int, state_size: int = 0) -> None:
+    """Every connection gets a state (padded to ``state_size`` bytes); a page.turn from anyone is
+    broadcast (padded to ``size`` bytes) to every connection."""
+    crowd.raise_nofile()
     import websockets
     from websockets.asyncio.server import serve
 
@@ -167,9 +160,9 @@ def baseline_server(port: int, size: int) -> None:
 
     async def handler(ws):
         nonlocal seq
-        await ws.send(
-            json.dumps({"type": "state", "stream": "members", "seq": seq, "seqs": {"members": seq}})
-        )
+        state = {"type": "state", "stream": "members", "seq": seq, "seqs": {"members": seq}, "pad": ""}
+        state["pad"] = "x" * max(0, state_size - len(json.dumps(state)))
+        await ws.send(json.dumps(state))
         clients.add(ws)
         try:
             async for text in ws:
@@ -202,287 +195,160 @@ def baseline_server(port: int, size: int) -> None:
             clients.discard(ws)
 
     async def main():
-        async with serve(handler, "127.0.0.1", port, compression=None, ping_interval=20, max_size=2**20):
+        async with serve(
+            handler, "127.0.0.1", port, compression=None, ping_interval=20, max_size=2**20, backlog=4096
+        ):
             await asyncio.Future()
 
     asyncio.run(main())
 
 
-# --- client processes ---------------------------------------------------------------------------
+# --- running the cases ---------------------------------------------------------------------------
 
 
-def worker(conn, urls: list[str], cookies: list[str], count: int, origin_by_url: dict) -> None:
-    """Open ``count`` followers; report when every one of them has each new page."""
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    asyncio.run(_worker(conn, urls, cookies, count, origin_by_url))
-
-
-async def _worker(conn, urls, cookies, count, origin_by_url) -> None:
-    from websockets.asyncio.client import connect
-
-    loop = asyncio.get_running_loop()
-    got: dict[int, int] = {}
-    last: dict[int, float] = {}
-    sizes: list[int] = []
-    ready = 0
-    failed = 0
-    alive: list = []
-    sem = asyncio.Semaphore(12)
-    stop = asyncio.Event()
-    n_ok = 0
-
-    async def follower(i: int) -> None:
-        nonlocal ready, failed
-        url = urls[i % len(urls)]
-        headers = {"Cookie": f"sessionid={cookies[i % len(cookies)]}"} if cookies else {}
-        try:
-            async with sem:
-                ws = await connect(
-                    url,
-                    additional_headers=headers,
-                    origin=origin_by_url[url],
-                    open_timeout=60,
-                    ping_interval=None,
-                    compression=None,
-                    proxy=None,
-                    max_size=2**22,
-                )
-                first = json.loads(await asyncio.wait_for(ws.recv(), 60))
-                assert first["type"] == "state", first
-        except Exception as exc:  # noqa: BLE001 - reported as a failed connection
-            failed += 1
-            print(f"worker: connect failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            return
-        alive.append(ws)
-        ready += 1
-        try:
-            async for text in ws:
-                now = time.monotonic()
-                if '"session.page"' not in text:
-                    continue
-                message = json.loads(text)
-                page = message["payload"]["presentation"]["page"]
-                if not sizes:
-                    sizes.append(len(text.encode()))
-                got[page] = got.get(page, 0) + 1
-                last[page] = now
-                if got[page] == n_ok:
-                    conn.send(("done", page, now))
-                    got.pop(page, None)
-        except Exception:  # noqa: BLE001 - a closed connection just stops counting
-            pass
-
-    tasks = [loop.create_task(follower(i)) for i in range(count)]
-    while ready + failed < count:
-        await asyncio.sleep(0.05)
-    n_ok = ready
-    conn.send(("ready", ready, failed))
-
-    def on_command() -> None:
-        if conn.poll():
-            command = conn.recv()
-            if command == "stop":
-                stop.set()
-
-    loop.add_reader(conn.fileno(), on_command)
-    await stop.wait()
-    loop.remove_reader(conn.fileno())
-    conn.send(("stats", sizes[0] if sizes else 0))
-    for ws in alive:
-        await ws.close()
-    for t in tasks:
-        t.cancel()
-
-
-# --- one run: connect, turn 50 pages, measure ----------------------------------------------------
-
-
-async def run_case(
-    *,
-    name: str,
-    server_pids: list[int],
-    urls: list[str],
-    presenter_url: str,
-    presenter_cookie: str,
-    follower_cookies: list[str],
-    clients: int,
-    workers: int,
-    turns: int,
-    warmup: int,
-) -> dict:
-    from websockets.asyncio.client import connect
-
-    ctx = multiprocessing.get_context("spawn")
-    origin_by_url = {u: "http://" + u.split("//", 1)[1].split("/", 1)[0] for u in urls + [presenter_url]}
-    headers = {"Cookie": f"sessionid={presenter_cookie}"} if presenter_cookie else {}
-    presenter = await connect(
-        presenter_url,
-        additional_headers=headers,
-        origin=origin_by_url[presenter_url],
-        ping_interval=None,
-        compression=None,
-        proxy=None,
-        max_size=2**22,
+def run_case(*, server_pids, presenter_urls, presenter_cookie, warm_targets, phases, args) -> dict:
+    return asyncio.run(
+        crowd.run_crowd(
+            server_pids=server_pids,
+            presenter_urls=presenter_urls,
+            presenter_cookie=presenter_cookie,
+            warm_targets=warm_targets,
+            phases=phases,
+            turns=args.turns,
+            warmup=args.warmup,
+            concurrency=args.concurrency,
+        )
     )
-    json.loads(await presenter.recv())
 
-    async def drain():
-        try:
-            async for _ in presenter:
-                pass
-        except Exception:  # noqa: BLE001
-            pass
 
-    drainer = asyncio.create_task(drain())
-    # One follower per server first, so code loaded on first use is not counted per connection.
-    warm = []
-    for url in urls:
-        ws = await connect(
-            url,
-            additional_headers={"Cookie": f"sessionid={follower_cookies[0]}"} if follower_cookies else {},
-            origin=origin_by_url[url],
-            ping_interval=None,
-            compression=None,
-            proxy=None,
-        )
-        json.loads(await ws.recv())
-        warm.append(ws)
-    await asyncio.sleep(1.0)
-    rss0 = sum(rss_kb(p) for p in server_pids)
+def spread(urls: list[str], count: int, cookies: list[str] | None) -> list[tuple[str, str | None]]:
+    """``count`` followers over every server in turn (and over the members' sessions)."""
+    return [(urls[i % len(urls)], cookies[i % len(cookies)] if cookies else None) for i in range(count)]
 
-    pipes, procs = [], []
-    per = [clients // workers + (1 if i < clients % workers else 0) for i in range(workers)]
-    started = time.monotonic()
-    for i in range(workers):
-        parent, child = ctx.Pipe()
-        # Each worker spreads its followers over every server.
-        proc = ctx.Process(
-            target=worker, args=(child, urls, follower_cookies, per[i], origin_by_url), daemon=True
-        )
-        proc.start()
-        pipes.append(parent)
-        procs.append(proc)
-    loop = asyncio.get_running_loop()
-    inbox: asyncio.Queue = asyncio.Queue()
-    for i, pipe in enumerate(pipes):
 
-        def reader(pipe=pipe, i=i):
-            while pipe.poll():
-                inbox.put_nowait((i, pipe.recv()))
+def live_phases(args, member_urls, public_urls, cookies) -> list[Phase]:
+    if args.public is None:
+        return [Phase("members", spread(member_urls, args.clients, cookies), args.workers)]
+    phases = []
+    if args.members:
+        phases.append(Phase("members", spread(member_urls, args.members, cookies), 1))
+    phases.append(Phase("public", spread(public_urls, args.public, None), args.workers))
+    return phases
 
-        loop.add_reader(pipe.fileno(), reader)
-    ready = failed = 0
-    for _ in range(workers):
-        while True:
-            i, msg = await asyncio.wait_for(inbox.get(), 600)
-            if msg[0] == "ready":
-                ready += msg[1]
-                failed += msg[2]
-                break
-    connect_s = time.monotonic() - started
-    await asyncio.sleep(1.5)
-    rss1 = sum(rss_kb(p) for p in server_pids)
 
-    latencies: list[float] = []
-    missing = 0
-    page = 1
-    cpu0 = None
-    for t in range(warmup + turns):
-        if t == warmup:
-            cpu0 = sum(cpu_s(p) for p in server_pids)
-        page = 2 + (t % 50) if page != 2 + (t % 50) else 3 + (t % 50)
-        done: dict[int, float] = {}
-        t0 = time.monotonic()
-        await presenter.send(json.dumps({"type": "page.turn", "page": page}))
-        deadline = t0 + 15
-        while len(done) < workers:
-            try:
-                i, msg = await asyncio.wait_for(inbox.get(), max(0.01, deadline - time.monotonic()))
-            except TimeoutError:
-                missing += 1
-                break
-            if msg[0] == "done" and msg[1] == page:
-                done[i] = msg[2]
-        if t >= warmup and len(done) == workers:
-            latencies.append((max(done.values()) - t0) * 1000)
-        await asyncio.sleep(0.1)
-    cpu1 = sum(cpu_s(p) for p in server_pids)
-    size = 0
-    for pipe in pipes:
-        pipe.send("stop")
-    for _ in range(workers):
-        while True:
-            i, msg = await asyncio.wait_for(inbox.get(), 60)
-            if msg[0] == "stats":
-                size = max(size, msg[1])
-                break
-    for pipe in pipes:
-        loop.remove_reader(pipe.fileno())
-    for proc in procs:
-        proc.join(10)
-        if proc.is_alive():
-            proc.kill()
-    drainer.cancel()
-    await presenter.close()
-    for ws in warm:
-        await ws.close()
+def old_summary(case: dict) -> dict:
+    """The original mode's figures (``--clients``): to the last follower, as documented."""
+    phase = case["phases"]["members"]
     return {
-        "name": name,
-        "connected": ready,
-        "failed": failed,
-        "connect_s": round(connect_s, 2),
-        "p50_ms": round(percentile(latencies, 0.5), 2),
-        "p99_ms": round(percentile(latencies, 0.99), 2),
-        "max_ms": round(max(latencies), 2) if latencies else None,
-        "turns_measured": len(latencies),
-        "turns_missing": missing,
-        "message_bytes": size,
-        "rss_growth_kb": rss1 - rss0,
-        "kb_per_connection": round((rss1 - rss0) / max(1, ready), 1),
-        "server_cpu_ms_per_turn": round((cpu1 - cpu0) * 1000 / max(1, turns), 2),
+        "p50_ms": case["last_p50_ms"],
+        "p99_ms": case["last_p99_ms"],
+        "delivery_p99_ms": case["p99_ms"],
+        "kb_per_connection": phase["kb_per_follower"],
+        "server_cpu_ms_per_turn": case["server_cpu_ms_per_turn"],
+        "connected": phase["connected"],
+        "failed": phase["failed"],
+        "connect_seconds": phase["connect_seconds"],
+        "message_bytes": phase["frame_bytes"],
+        "turns_missing": case["turns_late"],
+        "missed": case["missed"],
     }
+
+
+def crowd_summary(case: dict) -> dict:
+    public = case["phases"]["public"]
+    members = case["phases"].get("members", {})
+    return {
+        "p50_ms": case["p50_ms"],
+        "p99_ms": case["p99_ms"],
+        "max_ms": case["max_ms"],
+        "last_p99_ms": case["last_p99_ms"],
+        "missed": case["missed"],
+        "deliveries_expected": case["deliveries_expected"],
+        "kb_per_public_follower": public["kb_per_follower"],
+        "kb_per_member_follower": members.get("kb_per_follower"),
+        "connect_seconds": public["connect_seconds"],
+        "connected": public["connected"] + members.get("connected", 0),
+        "failed": public["failed"] + members.get("failed", 0),
+        "connect_retries": public["retries"] + members.get("retries", 0),
+        "server_cpu_s_connect": public["server_cpu_s"],
+        "client_cpu_s_connect": public["client_cpu_s"],
+        "server_cpu_ms_per_turn": case["server_cpu_ms_per_turn"],
+        "public_frame_bytes": public["frame_bytes"],
+        "member_frame_bytes": members.get("frame_bytes"),
+        "public_state_bytes": public["state_bytes"],
+    }
+
+
+def need_urls(parser, args) -> tuple[str, str]:
+    """``--layer redis`` shares Redis and a database between processes: both must be named."""
+    database_url = args.database_url or os.environ.get("DATABASE_URL", "")
+    redis_url = args.redis_url or os.environ.get("REDIS_URL", "")
+    if args.layer == "redis":
+        missing = [
+            name
+            for name, value in (
+                ("REDIS_URL (or --redis-url)", redis_url),
+                ("DATABASE_URL (or --database-url)", database_url),
+            )
+            if not value
+        ]
+        if missing:
+            parser.error(
+                "--layer redis runs several daphne processes sharing Redis and a database; set "
+                + " and ".join(missing)
+                + ", e.g. REDIS_URL=redis://127.0.0.1:6379/3 DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_crowd"
+                " (the benchmark flushes that Redis database and works in a scratch database next to that one)"
+            )
+    return database_url if args.layer == "redis" or args.database_url else "", redis_url
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=1000, help="signed-in followers (original mode)")
+    parser.add_argument("--public", type=int, default=None, help="anonymous public viewers (crowd mode)")
+    parser.add_argument("--members", type=int, default=60, help="signed-in members beside --public")
     parser.add_argument("--turns", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4, help="client processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="client processes (for the public: besides one for the members)",
+    )
+    parser.add_argument("--concurrency", type=int, default=12, help="handshakes in flight per client process")
     parser.add_argument("--layer", choices=["memory", "redis"], default="memory")
     parser.add_argument(
         "--servers", type=int, default=1, help="daphne processes (more than one needs --layer redis)"
     )
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14")
+    parser.add_argument("--redis-url", default="", help="default: REDIS_URL (flushed!)")
     parser.add_argument(
         "--database-url",
         default="",
-        help="default: a fresh SQLite file in a temporary folder; a postgres:// URL: a scratch "
-        "database is created next to it and dropped at the end",
+        help="default: DATABASE_URL with --layer redis, else a fresh SQLite file in a temporary folder; a "
+        "postgres:// URL: a scratch database is created next to it and dropped at the end",
     )
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(argv)
     if args.servers > 1 and args.layer != "redis":
         parser.error("several servers share page turns only through --layer redis")
+    crowd.raise_nofile()
+    given_database, redis_url = need_urls(parser, args)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
     scratch = None
-    if args.database_url.startswith("postgres"):
+    if given_database.startswith("postgres"):
         import uuid
 
         import psycopg
 
         scratch = f"bench_fanout_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
+        with psycopg.connect(given_database, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{scratch}"')
-        database_url = args.database_url.rsplit("/", 1)[0] + "/" + scratch
+        database_url = given_database.rsplit("/", 1)[0] + "/" + scratch
     else:
-        database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
+        database_url = given_database or f"sqlite:///{tmp / 'bench.sqlite3'}"
     env = os.environ.copy()
     env.update(
         COUNCIL_VAR_DIR=str(tmp),
@@ -496,22 +362,25 @@ def main(argv: list[str] | None = None) -> None:
     env.pop("REDIS_URL", None)
     os.environ.pop("REDIS_URL", None)
     if args.layer == "redis":
-        env["REDIS_URL"] = args.redis_url
-        os.environ["REDIS_URL"] = args.redis_url
+        env["REDIS_URL"] = redis_url
+        os.environ["REDIS_URL"] = redis_url
         import redis
 
-        redis.Redis.from_url(args.redis_url).flushdb()
+        redis.Redis.from_url(redis_url).flushdb()
     os.environ["COUNCIL_VAR_DIR"] = str(tmp)
     os.environ["MEDIA_ROOT"] = str(tmp / "media")
-    data = setup_database(database_url)
+    members = args.members if args.public is not None else 9
+    data = setup_database(database_url, members=max(1, members))
 
     ports = [free_port() for _ in range(args.servers)]
     servers = [start_daphne(port, env) for port in ports]
     sitting = data["sitting"]
-    urls = [f"ws://127.0.0.1:{p}/ws/sittings/{sitting}/" for p in ports]
+    member_urls = [f"ws://127.0.0.1:{p}/ws/sittings/{sitting}/" for p in ports]
+    public_urls = [f"ws://127.0.0.1:{p}/ws/public/sittings/{sitting}/" for p in ports]
+    cookies = data["followers"]
     result: dict = {
         "benchmark": "fanout",
-        "clients": args.clients,
+        "mode": "clients" if args.public is None else "public",
         "servers": args.servers,
         "layer": args.layer,
         "database": "postgresql" if scratch else "sqlite",
@@ -519,20 +388,21 @@ def main(argv: list[str] | None = None) -> None:
         "turns": args.turns,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+    if args.public is None:
+        result["clients"] = args.clients
+    else:
+        result.update(public=args.public, members=args.members)
+    warm = [(url, cookies[0]) for url in member_urls]
+    if args.public is not None:
+        warm += [(url, None) for url in public_urls]
     try:
-        live = asyncio.run(
-            run_case(
-                name="live",
-                server_pids=[s.pid for s in servers],
-                urls=urls,
-                presenter_url=urls[0],
-                presenter_cookie=data["presenter"],
-                follower_cookies=data["followers"],
-                clients=args.clients,
-                workers=args.workers,
-                turns=args.turns,
-                warmup=args.warmup,
-            )
+        live = run_case(
+            server_pids=[s.pid for s in servers],
+            presenter_urls=member_urls[:1],
+            presenter_cookie=data["presenter"],
+            warm_targets=warm,
+            phases=live_phases(args, member_urls, public_urls, cookies),
+            args=args,
         )
     finally:
         for s in servers:
@@ -549,57 +419,66 @@ def main(argv: list[str] | None = None) -> None:
         connections.close_all()
         import psycopg
 
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
+        with psycopg.connect(given_database, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
     print(json.dumps({"live": live}), flush=True)
-    result.update(
-        {
-            k: live[k]
-            for k in (
-                "p50_ms",
-                "p99_ms",
-                "kb_per_connection",
-                "server_cpu_ms_per_turn",
-                "connected",
-                "failed",
-                "message_bytes",
-                "turns_missing",
-            )
-        }
-    )
+    summary = old_summary if args.public is None else crowd_summary
+    result.update(summary(live))
     if not args.no_baseline:
-        port = free_port()
-        base = multiprocessing.get_context("spawn").Process(
-            target=baseline_server, args=(port, live["message_bytes"]), daemon=True
-        )
-        base.start()
+        main_phase = live["phases"]["members" if args.public is None else "public"]
+        count = 1 if args.public is None else args.servers  # the original mode: one bare process
+        ctx = multiprocessing.get_context("spawn")
+        ports = [free_port() for _ in range(count)]
+        bases = [
+            ctx.Process(
+                target=baseline_server,
+                args=(port, main_phase["frame_bytes"], main_phase["state_bytes"]),
+                daemon=True,
+            )
+            for port in ports
+        ]
+        for base in bases:
+            base.start()
         time.sleep(1.0)
-        url = f"ws://127.0.0.1:{port}/"
+        urls = [f"ws://127.0.0.1:{port}/" for port in ports]
+        phases = [
+            Phase(phase.name, [(urls[i % len(urls)], None) for i in range(len(phase.targets))], phase.workers)
+            for phase in live_phases(args, member_urls, public_urls, cookies)
+        ]
         try:
-            baseline = asyncio.run(
-                run_case(
-                    name="baseline",
-                    server_pids=[base.pid],
-                    urls=[url],
-                    presenter_url=url,
-                    presenter_cookie="",
-                    follower_cookies=[],
-                    clients=args.clients,
-                    workers=args.workers,
-                    turns=args.turns,
-                    warmup=args.warmup,
-                )
+            baseline = run_case(
+                server_pids=[b.pid for b in bases],
+                presenter_urls=urls,  # bare servers share nothing: the presenter turns on each
+                presenter_cookie=None,
+                warm_targets=[(url, None) for url in urls],
+                phases=phases,
+                args=args,
             )
         finally:
-            base.kill()
-            base.join(5)
+            for base in bases:
+                base.kill()
+                base.join(5)
         print(json.dumps({"baseline": baseline}), flush=True)
+        base_summary = summary(baseline)
         result.update(
-            baseline_p50_ms=baseline["p50_ms"],
-            baseline_p99_ms=baseline["p99_ms"],
-            baseline_kb_per_connection=baseline["kb_per_connection"],
-            baseline_server_cpu_ms_per_turn=baseline["server_cpu_ms_per_turn"],
-            ratio=round(live["p99_ms"] / baseline["p99_ms"], 2) if baseline["p99_ms"] else None,
+            {
+                f"baseline_{k}": v
+                for k, v in base_summary.items()
+                if k
+                in (
+                    "p50_ms",
+                    "p99_ms",
+                    "last_p99_ms",
+                    "kb_per_connection",
+                    "kb_per_public_follower",
+                    "connect_seconds",
+                    "server_cpu_ms_per_turn",
+                    "missed",
+                )
+            }
+        )
+        result["ratio"] = (
+            round(result["p99_ms"] / result["baseline_p99_ms"], 2) if result["baseline_p99_ms"] else None
         )
     print(json.dumps(result))
 
