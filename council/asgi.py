@@ -8,8 +8,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import CookieMiddleware  # noqa: E402
 
-from council.routing import websocket_urlpatterns  # noqa: E402
+from council.routing import PublicOrSignedIn, public_websocket_urlpatterns, websocket_urlpatterns  # noqa: E402
 from council.security.proxy import TrustedProxyMiddleware  # noqa: E402
 from council.security.second_factor import SecondFactorWebSocketGuard  # noqa: E402
 from council.wsorigin import SameOriginValidator  # noqa: E402
@@ -22,11 +23,18 @@ application = TrustedProxyMiddleware(
     ProtocolTypeRouter(
         {
             "http": SendBackpressure(django_asgi_app),
-            # Admission control first, before any query: a saturated process refuses at once (1013);
-            # sessions and users are then loaded in bulk off the thread that serves votes.
+            # Admission control first, before any query: a saturated process refuses at once (4503);
+            # sessions and users are then loaded in bulk off the thread that serves votes, except for
+            # the public view (傍聴), which is anonymous: no session or user lookups (the cookies only
+            # for the language).
             "websocket": AdmissionMiddleware(
                 SameOriginValidator(
-                    BatchedAuthMiddlewareStack(SecondFactorWebSocketGuard(URLRouter(websocket_urlpatterns)))
+                    PublicOrSignedIn(
+                        public=CookieMiddleware(URLRouter(public_websocket_urlpatterns)),
+                        signed_in=BatchedAuthMiddlewareStack(
+                            SecondFactorWebSocketGuard(URLRouter(websocket_urlpatterns))
+                        ),
+                    )
                 )
             ),
         }

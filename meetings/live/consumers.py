@@ -335,9 +335,3 @@ class SittingConsumer(AsyncWebsocketConsumer):
         allowed = await database_sync_to_async(access.still_allowed)([(self.user_id, self.sitting_id)])
         if not allowed.get((self.user_id, self.sitting_id)):
             self.close_from_hub(CLOSE_FORBIDDEN)
-
-
-class PublicSittingConsumer(SittingConsumer):
-    """The public view (傍聴): no sign-in, only the public stream, only public-safe data."""
-
-    public = True

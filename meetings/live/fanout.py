@@ -58,6 +58,7 @@ class Hub:
         self.server_id = uuid.uuid4().hex
         self.channel: str | None = None
         self.groups: dict[str, set[LiveSocket]] = defaultdict(set)
+        self.last_seq: dict[str, int] = {}  # the newest event's seq per group received here
         self.subscribed: set[str] = set()
         self.lock = asyncio.Lock()
         self.tasks: list[asyncio.Task] = []
@@ -104,6 +105,11 @@ class Hub:
         # The subscription stays until housekeeping finds the group empty for a while, so a
         # quick reconnect never races an unsubscribe.
 
+    def seen_seq(self, group: str) -> int:
+        """The seq of the newest event of ``group`` this hub has received (0: none yet); a state
+        built at seq S is current here while this is at most S (``public.Snapshots``)."""
+        return self.last_seq.get(group, 0)
+
     def local_count(self, group: str) -> int:
         return len(self.groups.get(group, ()))
 
@@ -144,6 +150,8 @@ class Hub:
         """Write one pre-framed message to every local socket of ``group``; return how many.
 
         ``narrow`` (framed once too) goes instead to sockets that may not open closed-session papers."""
+        if seq > self.last_seq.get(group, 0):
+            self.last_seq[group] = seq
         members = self.groups.get(group)
         if not members:
             return 0

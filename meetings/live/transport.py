@@ -90,6 +90,14 @@ class FloodCooldowns:
         del table[user_id]
         return False
 
+    def active(self) -> bool:
+        """Whether anyone is cut off right now (when nobody is, no socket needs to say who it is)."""
+        table = self._table()
+        now = time.monotonic()
+        for key in [key for key, until in table.items() if until <= now]:
+            del table[key]
+        return bool(table)
+
     def start(self, user_id: int | None, seconds: float | None = None) -> None:
         if user_id is None:  # anonymous (傍聴): no key that is not shared; the proxy limits addresses
             return
@@ -121,6 +129,19 @@ class Transport:
     ``send`` is the socket's ASGI send callable. ``on_flood_warn()`` and ``on_flood_close()`` are
     called when the flood guard's verdict is to warn or to cut off.
     """
+
+    __slots__ = (
+        "_send",
+        "_on_flood_warn",
+        "_on_flood_close",
+        "flood",
+        "protocol",
+        "writer",
+        "_outbox",
+        "_outbox_task",
+        "_gated_in_protocol",
+        "closed",
+    )
 
     def __init__(
         self,
