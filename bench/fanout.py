@@ -117,7 +117,9 @@ def start_daphne(port: int, env: dict) -> subprocess.Popen:
     import socket
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "council.asgi:application"],
+        # The endpoint's backlog: Twisted's default (50) drops handshakes of a crowd arriving at once.
+        [sys.executable, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=1024"]
+        + ["council.asgi:application"],
         cwd=ROOT,
         preexec_fn=crowd.raise_nofile,  # one file per socket: thousands of followers per process
         env=env,
@@ -135,6 +137,20 @@ def start_daphne(port: int, env: dict) -> subprocess.Popen:
             time.sleep(0.1)
     proc.kill()
     raise SystemExit("daphne did not start")
+
+
+def wait_for_port(port: int, timeout: float = 60) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def free_port() -> int:
@@ -317,7 +333,7 @@ def main(argv: list[str] | None = None) -> None:
         default=4,
         help="client processes (for the public: besides one for the members)",
     )
-    parser.add_argument("--concurrency", type=int, default=12, help="handshakes in flight per client process")
+    parser.add_argument("--concurrency", type=int, default=16, help="handshakes in flight per client process")
     parser.add_argument("--layer", choices=["memory", "redis"], default="memory")
     parser.add_argument(
         "--servers", type=int, default=1, help="daphne processes (more than one needs --layer redis)"
@@ -439,7 +455,8 @@ def main(argv: list[str] | None = None) -> None:
         ]
         for base in bases:
             base.start()
-        time.sleep(1.0)
+        for port in ports:
+            wait_for_port(port)
         urls = [f"ws://127.0.0.1:{port}/" for port in ports]
         phases = [
             Phase(phase.name, [(urls[i % len(urls)], None) for i in range(len(phase.targets))], phase.workers)
