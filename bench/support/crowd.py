@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-# Refusals a client treats as "retry later" (a saturated server's early refusal, HTTP 503 or 429, a
-# close with 1013 "try again later"); anything else is a failure after the same few tries.
+# A follower retries a refused or dropped handshake with jittered backoff, as the reference client
+# does, up to this many tries; the retries and their reasons are reported.
 MAX_TRIES = 8
 
 
@@ -81,7 +81,7 @@ def worker(conn, targets: list[tuple[str, str | None]], concurrency: int) -> Non
 async def _open(url: str, cookie: str | None, stats: dict):
     """Connect and read the first message (the state); retry refusals with jittered backoff."""
     from websockets.asyncio.client import connect
-    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
     headers = {"Cookie": f"sessionid={cookie}"} if cookie else {}
     for attempt in range(MAX_TRIES):
@@ -104,7 +104,9 @@ async def _open(url: str, cookie: str | None, stats: dict):
                 raise RuntimeError(f"first message is {first.get('type')!r}, not a state")
             stats["state_bytes"] = max(stats.get("state_bytes", 0), len(text.encode()))
             return ws
-        except (InvalidStatus, ConnectionClosed, TimeoutError, OSError) as exc:
+        except (InvalidHandshake, ConnectionClosed, TimeoutError, OSError) as exc:
+            # InvalidHandshake: a refusal (HTTP 403/429/503) or a handshake the server dropped
+            # (daphne drops one it has not completed within 5 s).
             if ws is not None:
                 await ws.close()
             status = getattr(getattr(exc, "response", None), "status_code", None)
@@ -130,7 +132,7 @@ async def _worker(conn, targets, concurrency) -> None:
     conn.send(("started", os.getpid()))
     assert await commands.get() == "go"
 
-    arrivals: list[list[tuple[int, float]]] = [[] for _ in targets]
+    arrivals: list[list[tuple[int, float]] | None] = [[] for _ in targets]
     got: dict[int, int] = {}
     sizes: list[int] = []
     stats = {"retries": 0}
@@ -145,6 +147,7 @@ async def _worker(conn, targets, concurrency) -> None:
                 ws = await _open(url, cookie, stats)
         except Exception as exc:  # noqa: BLE001 - reported as a failed connection
             state["failed"] += 1
+            arrivals[i] = None  # counted as failed, not as missing every turn
             print(f"crowd: connect failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             return
         alive.append(ws)
@@ -391,6 +394,8 @@ async def run_crowd(
     for i in all_workers:
         _, arrivals, size = results[i]
         for mine in arrivals:
+            if mine is None:  # never connected: reported as failed
+                continue
             followers += 1
             j = 0
             for k, (page, sent) in enumerate(schedule):
