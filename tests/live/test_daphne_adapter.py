@@ -184,3 +184,15 @@ def test_intercepted_frames_pass_only_when_let_through():
     proto.onMessage(b"b", False)  # dropped
     proto.onPing(b"p")
     assert proto.messages == [b"a"] and proto.pings == [b"p"]
+
+
+def test_autobahn_formats_its_options_for_the_debug_log_only_when_debugging(monkeypatch):
+    from autobahn.websocket import protocol
+
+    from meetings.live import daphne_adapter
+
+    assert protocol.pformat is daphne_adapter._pformat_for_debug_log
+    monkeypatch.setattr(daphne_adapter, "_debugging", lambda: False)
+    assert "debug logging is off" in protocol.pformat([("autoPingInterval", 0, "Factory")] * 40)
+    monkeypatch.setattr(daphne_adapter, "_debugging", lambda: True)
+    assert "autoPingInterval" in protocol.pformat([("autoPingInterval", 0, "Factory")])
