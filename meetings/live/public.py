@@ -14,6 +14,7 @@ the same thing: the public stream. So a public follower is kept as small and as 
 * **No session, no user.** The route skips the session and authentication middleware
   (``council/asgi.py``): the public view needs neither, and each lookup is a trip to the database
   thread.
+* **No pretty-printing per handshake** (``daphne_adapter.lighten_autobahn``).
 * **A small object per socket.** ``PublicSocket`` (slots) holds the sitting, its transport, the
   events held while its state is on the way, and the language of its error messages; no consumer
   instance, no channel-layer channel, no copy of the state.
@@ -40,6 +41,8 @@ from meetings.live.sockets import CLOSE_FLOOD, CLOSE_STALLED
 from meetings.live.transport import Transport, flood_cooldowns
 
 logger = logging.getLogger(__name__)
+
+daphne_adapter.lighten_autobahn()  # a sixth of daphne's loop while a crowd connects
 
 SNAPSHOT_SECONDS = 2.0
 STREAM = "public"
@@ -119,7 +122,8 @@ class Snapshots:
             allowed, state = await database_sync_to_async(_build)(sitting_id)
             snap = Snapshot(allowed=allowed, state=state, epoch=epoch)
             self.builds += 1
-            self.current[sitting_id] = snap
+            if not (state or {}).get("incomplete"):  # a part failed: for the waiters only, not shared
+                self.current[sitting_id] = snap
             pending.set_result(snap)
         except BaseException as exc:
             pending.set_exception(exc)

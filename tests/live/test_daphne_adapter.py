@@ -186,13 +186,12 @@ def test_intercepted_frames_pass_only_when_let_through():
     assert proto.messages == [b"a"] and proto.pings == [b"p"]
 
 
-def test_autobahn_formats_its_options_for_the_debug_log_only_when_debugging(monkeypatch):
+def test_a_crowd_costs_autobahn_no_pretty_printing_per_connection():
+    import txaio
     from autobahn.websocket import protocol
 
-    from meetings.live import daphne_adapter
+    import meetings.live.public  # noqa: F401  (lightens autobahn on import)
 
-    assert protocol.pformat is daphne_adapter._pformat_for_debug_log
-    monkeypatch.setattr(daphne_adapter, "_debugging", lambda: False)
-    assert "debug logging is off" in protocol.pformat([("autoPingInterval", 0, "Factory")] * 40)
-    monkeypatch.setattr(daphne_adapter, "_debugging", lambda: True)
-    assert "autoPingInterval" in protocol.pformat([("autoPingInterval", 0, "Factory")])
+    assert getattr(protocol.pformat, "lightened", False)
+    if txaio.get_global_log_level() not in ("debug", "trace"):
+        assert "debug logging is off" in protocol.pformat([("autoPingInterval", 0, "Factory")] * 40)
