@@ -55,6 +55,27 @@ async def test_a_crowd_shares_one_snapshot_until_the_public_stream_moves(scene):
         await c.disconnect()
 
 
+async def test_an_incomplete_public_state_is_never_shared(scene, monkeypatch):
+    from meetings.live import state as live_state
+
+    broken = {"on": True}
+
+    def flaky(*, sitting, audience, user):
+        if broken["on"]:
+            raise ConnectionError("the database went away")
+        return {"ok": True}
+
+    monkeypatch.setitem(live_state._parts, "flaky", flaky)
+    first = await connect(scene["public_path"])
+    assert first.state["incomplete"] == ["flaky"]
+    broken["on"] = False
+    second = await connect(scene["public_path"])  # the same seq, yet built again: complete
+    assert "incomplete" not in second.state and second.state["parts"]["flaky"] == {"ok": True}
+    assert public.snapshots.builds == 2
+    for c in (first, second):
+        await c.disconnect()
+
+
 async def test_a_snapshot_expires_so_unpublished_refusals_take_effect(scene, monkeypatch):
     monkeypatch.setattr(public, "SNAPSHOT_SECONDS", 0.2)
     first = await connect(scene["public_path"])
@@ -64,6 +85,17 @@ async def test_a_snapshot_expires_so_unpublished_refusals_take_effect(scene, mon
     refused = await connect(scene["public_path"], expect_state=False)
     assert refused.accepted is False
     await first.disconnect()
+
+
+async def test_a_public_socket_is_a_live_socket_and_small():
+    from meetings.live.sockets import LiveSocket
+
+    async def send(message):
+        pass
+
+    sock = public.PublicSocket(1, send, "ja")
+    assert isinstance(sock, LiveSocket) and sock.user_id is None and sock.public
+    assert not hasattr(sock, "__dict__")  # slots only
 
 
 async def test_a_public_viewer_never_costs_a_session_or_user_lookup(scene, monkeypatch):
