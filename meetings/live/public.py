@@ -125,11 +125,12 @@ class Snapshots:
             if not (state or {}).get("incomplete"):  # a part failed: for the waiters only, not shared
                 self.current[sitting_id] = snap
             pending.set_result(snap)
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            pending.cancel()
+            raise
+        except Exception as exc:
             pending.set_exception(exc)
             pending.exception()  # retrieved: the waiters re-raise it
-            if isinstance(exc, asyncio.CancelledError):
-                raise
         finally:
             if self.building.get(sitting_id) is pending:
                 del self.building[sitting_id]
