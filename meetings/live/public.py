@@ -14,7 +14,8 @@ the same thing: the public stream. So a public follower is kept as small and as 
 * **No session, no user.** The route skips the session and authentication middleware
   (``council/asgi.py``): the public view needs neither, and each lookup is a trip to the database
   thread.
-* **No pretty-printing per handshake** (``daphne_adapter.lighten_autobahn``).
+* **No pretty-printing per handshake** (``daphne_adapter.lighten_autobahn``, applied by admission
+  control in front of every socket).
 * **A small object per socket.** ``PublicSocket`` (slots) holds the sitting, its transport, the
   events held while its state is on the way, and the language of its error messages; no consumer
   instance, no channel-layer channel, no copy of the state.
@@ -36,13 +37,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from meetings.events import encode, group_name
-from meetings.live import daphne_adapter, fanout, protocol
+from meetings.live import admission, daphne_adapter, fanout, protocol
 from meetings.live.sockets import CLOSE_FLOOD, CLOSE_STALLED
 from meetings.live.transport import Transport, flood_cooldowns
 
 logger = logging.getLogger(__name__)
-
-daphne_adapter.lighten_autobahn()  # a sixth of daphne's loop while a crowd connects
 
 SNAPSHOT_SECONDS = 2.0
 STREAM = "public"
@@ -291,28 +290,16 @@ class PublicFollower:
 
         sitting_id = int(scope["url_route"]["kwargs"]["sitting_id"])
         sock = PublicSocket(sitting_id, send, language_from_scope(scope))
-        if (await receive())["type"] != "websocket.connect":
-            return
-        if await _cut_off(scope):
-            await send({"type": "websocket.close", "code": CLOSE_FLOOD})  # HTTP 403, before any query
-            return
-        del scope  # not kept for the socket's lifetime
-        hub = sock.hub = await fanout.get_hub()
-        await hub.join(sock.group, sock)  # before the snapshot: events from now on are held
+        ticket = admission.ticket_of(scope)  # admission control's slot, held until the state is sent
         try:
-            snap = await snapshots.get(hub, sitting_id)
-        except BaseException:
-            sock.leave()
-            raise
-        if not snap.allowed:
-            sock.leave()
-            await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN_HTTP})  # HTTP 403
+            await self._handshake(scope, receive, send, sock, ticket)
+        finally:
+            if ticket is not None:
+                ticket.done()  # refused, failed or gone (a no-op once served)
+        del scope, ticket  # neither kept for the socket's lifetime
+        if sock.hub is None or sock.closed:
             return
-        sock.transport.guard_frames()  # before accept: no frame can arrive uncounted
-        await send({"type": "websocket.accept"})
-        sock.transport.opened()
         try:
-            await sock.send_state(snap=snap)
             while True:
                 message = await receive()
                 kind = message["type"]
@@ -323,6 +310,47 @@ class PublicFollower:
         finally:
             sock.transport.stop()
             sock.leave()
+
+    async def _handshake(self, scope, receive, send, sock: PublicSocket, ticket) -> None:
+        """Refuse or accept and send the state (``sock.hub`` stays None unless accepted)."""
+
+        def gone() -> bool:  # the client left during the handshake: do nothing more for it
+            return ticket is not None and not ticket.alive()
+
+        if (await receive())["type"] != "websocket.connect":
+            return
+        if await _cut_off(scope):
+            await send({"type": "websocket.close", "code": CLOSE_FLOOD})  # HTTP 403, before any query
+            return
+        if gone():
+            return
+        hub = await fanout.get_hub()
+        sock.hub = hub
+        await hub.join(sock.group, sock)  # before the snapshot: events from now on are held
+        try:
+            snap = await snapshots.get(hub, sock.sitting_id)
+        except BaseException:
+            sock.leave()
+            sock.hub = None
+            raise
+        if not snap.allowed or gone():
+            sock.leave()
+            sock.hub = None
+            if snap.allowed:
+                return
+            await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN_HTTP})  # HTTP 403
+            return
+        sock.transport.guard_frames()  # before accept: no frame can arrive uncounted
+        await send({"type": "websocket.accept"})
+        sock.transport.opened()
+        try:
+            await sock.send_state(snap=snap)
+        except BaseException:
+            sock.transport.stop()
+            sock.leave()
+            raise
+        if ticket is not None and not sock.closed:
+            ticket.done(served=True)
 
 
 public_follower = PublicFollower()

@@ -184,14 +184,3 @@ def test_intercepted_frames_pass_only_when_let_through():
     proto.onMessage(b"b", False)  # dropped
     proto.onPing(b"p")
     assert proto.messages == [b"a"] and proto.pings == [b"p"]
-
-
-def test_a_crowd_costs_autobahn_no_pretty_printing_per_connection():
-    import txaio
-    from autobahn.websocket import protocol
-
-    import meetings.live.public  # noqa: F401  (lightens autobahn on import)
-
-    assert getattr(protocol.pformat, "lightened", False)
-    if txaio.get_global_log_level() not in ("debug", "trace"):
-        assert "debug logging is off" in protocol.pformat([("autoPingInterval", 0, "Factory")] * 40)

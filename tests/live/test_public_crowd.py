@@ -89,6 +89,17 @@ async def test_a_snapshot_expires_so_unpublished_refusals_take_effect(scene, mon
     await first.disconnect()
 
 
+async def test_public_viewers_free_their_admission_slot_once_their_state_is_sent(scene):
+    from meetings.live import admission
+
+    before = admission.admission.in_progress
+    viewers = [await connect(scene["public_path"]) for _ in range(5)]
+    assert all(v.state["type"] == "state" for v in viewers)
+    assert admission.admission.in_progress == before  # held only during the handshake
+    for v in viewers:
+        await v.disconnect()
+
+
 async def test_a_public_socket_is_a_live_socket_and_small():
     from meetings.live.sockets import LiveSocket
 
