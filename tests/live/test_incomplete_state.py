@@ -47,10 +47,10 @@ const sent = [];
 socket.send = (message) => { sent.push(message); return "id"; };
 const state = { type: "state", stream: "members", seq: 3, seqs: { members: 3 }, parts: {} };
 socket.handle({ ...state, incomplete: ["poll"] });
-await new Promise((resolve) => setTimeout(resolve, 2000));
+await new Promise((resolve) => setTimeout(resolve, 1000));
 const afterIncomplete = sent.length;
 socket.handle(state);
-await new Promise((resolve) => setTimeout(resolve, 2000));
+await new Promise((resolve) => setTimeout(resolve, 1000));
 process.stdout.write(JSON.stringify({ sent, afterIncomplete }));
 """
 
