@@ -47,7 +47,11 @@ if (section && sittingId) {
 
   const socket = new LiveSocket(`/ws/sittings/${sittingId}/`);
   socket.addEventListener("state", () => {
+    section.dataset.connected = "1";
     if (states++ > 0) refresh(); // a reconnect: notices may have been missed meanwhile
+  });
+  socket.addEventListener("status", (event) => {
+    if (!event.detail.connected) delete section.dataset.connected;
   });
   socket.addEventListener("event", (event) => {
     if (event.detail.type === "questions.changed") refresh();
