@@ -104,6 +104,25 @@ def test_matters_questions_floor_keeps_a_members_own_request(world):
 
 
 @pytest.mark.django_db
+def test_matters_questions_closed_sitting_queues_nobody(world):
+    from meetings.models import Sitting
+    from tests import factories
+
+    members = world["members"]
+    call = _fixed(world, [members[3], members[4]])
+    item = factories.make_agenda_item(world["plenary1"], title="一般質問", kind="general_questions")
+    Sitting.objects.filter(pk=world["plenary1"].pk).update(status=Sitting.Status.CLOSED)
+    closed = Sitting.objects.get(pk=world["plenary1"].pk)
+    with pytest.raises(Refused):
+        questions.publish(actor=world["clerk_user"], call=call, sitting=closed)
+    report = floor.floor_schedule(
+        sitting=closed, agenda_item=item, people=[members[3], members[4]], by=world["clerk_user"]
+    )
+    assert report["created"] == [] and not FloorTurn.objects.exists()
+    assert AuditEntry.objects.get(action="floor.schedule").data["closed"] is True
+
+
+@pytest.mark.django_db
 def test_matters_questions_order_changes_after_fixing_are_checked(world):
     members = world["members"]
     call = _fixed(world, [members[3], members[4]])

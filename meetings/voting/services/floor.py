@@ -195,7 +195,7 @@ def floor_schedule(
     a turn already taken (speaking, done or skipped) is kept as it is; the waiting turns of
     ``replaces`` (the previous order) who are no longer in ``people`` are withdrawn. A person who
     is waiting on another item of the sitting keeps that request (one request each) and is reported
-    under ``busy``."""
+    under ``busy``. A closed or cancelled sitting's floor is left as it was."""
     import datetime
 
     from django.db.models import Q
@@ -207,6 +207,15 @@ def floor_schedule(
     report: dict[str, list[int]] = {"created": [], "moved": [], "kept": [], "withdrawn": [], "busy": []}
     with transaction.atomic():
         sitting = lock_sitting(sitting.pk)
+        if sitting.status in (Sitting.Status.CLOSED, Sitting.Status.CANCELLED):
+            # Nobody will be called any more: the record of the sitting stays as it was.
+            audit_record(
+                action="floor.schedule",
+                actor=by,
+                target=agenda_item,
+                data={"sitting": sitting.pk, "order": [p.pk for p in people], "closed": True, **report},
+            )
+            return report
         start = timezone.make_aware(datetime.datetime.combine(sitting.date, sitting.start_time))
         turns = FloorTurn.objects.select_for_update().filter(
             Q(agenda_item=agenda_item) | Q(status=FloorTurn.Status.WAITING), sitting=sitting
