@@ -201,9 +201,11 @@ def floor_schedule(
     from django.db.models import Q
 
     if agenda_item.sitting_id != sitting.pk:
-        raise VotingError(_("The agenda item belongs to another sitting."), code="invalid")
+        raise VotingError(
+            _("The agenda item belongs to another sitting."), code="invalid", field="agenda_item"
+        )
     if any(p.council_id != sitting.body.council_id for p in people):
-        raise VotingError(_("This person belongs to another council."), code="invalid")
+        raise VotingError(_("This person belongs to another council."), code="invalid", field="people")
     report: dict[str, list[int]] = {"created": [], "moved": [], "kept": [], "withdrawn": [], "busy": []}
     with transaction.atomic():
         sitting = lock_sitting(sitting.pk)
