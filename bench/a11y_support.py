@@ -345,6 +345,7 @@ def page_types(scene: dict) -> list[PageType]:
             optional=True,
         ),
         PageType("meetings:matters:manage_index", "/meetings/matters/manage/", ("clerk",)),
+        PageType("meetings:matters:manage_settings", "/meetings/matters/manage/settings/", ("clerk",)),
         PageType(
             "meetings:matters:manage_session", f"/meetings/matters/manage/sessions/{session}/", ("clerk",)
         ),

@@ -205,6 +205,7 @@ ROUTES: dict[str, tuple[dict[str, str], str, str]] = {
     "meetings:matters:public_report_pdf": ({}, "O O O O O O O O", "M M M M M M M M"),
     "meetings:matters:my_questions": ({}, "L D O O O D D D", "L D O O O D D D"),
     "meetings:matters:manage_index": ({}, "L D D D D D O O", "L D D D D D M M"),
+    "meetings:matters:manage_settings": ({}, "L D D D D D O O", "L D D D D D B B"),
     "meetings:matters:manage_session": ({}, "L D D D D D O O", "L D D D D D O O"),
     "meetings:matters:publish_session": ({}, "L D D D D D M M", "L D D D D D r r"),
     "meetings:matters:manage_questions": ({}, "L D D D D D O O", "L D D D D D B B"),

@@ -358,6 +358,15 @@ def _seed_past(council: Council, people: dict[str, Person], stdout) -> int:
     services.matter_step_record(actor=clerk, matter=m["opinion"], kind=rules.REFERRAL_OMITTED, sitting=p3)
     _vote(m["opinion"], p3, clerk, chair, method=Poll.Method.ROLL_CALL, no=("giin08",))
     _close(p3)
+    # 第2号 was the general-questions day: each questioner had the floor in the published order.
+    from meetings.voting.models import FloorTurn
+    from meetings.voting.services import floor
+
+    for turn in FloorTurn.objects.filter(sitting=p2, status=FloorTurn.Status.WAITING).order_by(
+        "requested_at"
+    ):
+        floor.floor_grant(turn=turn, by=chair)
+        floor.floor_end(sitting=p2, by=chair)
     Sitting.objects.filter(pk=p2.pk).update(status=Sitting.Status.CLOSED)
     Sitting.objects.filter(session=session).update(agenda_published_at=timezone.now())
     services.session_publish(actor=clerk, session=session)

@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 from council.models import Body, Person
 from meetings.forms import DateInput
 from meetings.matters import rules
-from meetings.matters.models import Matter, MatterDocument, QuestionCall
+from meetings.matters.models import Matter, MatterDocument, MatterSettings, QuestionCall
 from meetings.matters.questions import ANSWERERS, MAX_TOPICS
 
 
@@ -142,3 +142,22 @@ class QuestionForm(forms.Form):
             }
             for n in range(MAX_TOPICS)
         ]
+
+
+class MatterSettingsForm(forms.Form):
+    """The council's rules for matters (会議規則): numbering, names in counted votes."""
+
+    numbering = forms.ChoiceField(
+        label=_("Numbering of matters"),
+        choices=MatterSettings.Numbering.choices,
+        widget=forms.RadioSelect,
+        help_text=_("Each kind (議案, 請願 …) has its own numbers."),
+    )
+    publish_counted_names = forms.BooleanField(
+        label=_("Publish names for standing and show-of-hands votes"),
+        required=False,
+        help_text=_(
+            "Only where the clerk records who stood; roll-call ballots are always published by name, "
+            "secret ballots never."
+        ),
+    )

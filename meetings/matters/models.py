@@ -350,6 +350,9 @@ class QuestionCall(models.Model):
         "documents.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # The members (ids) put on the floor queue by the last publication, in order: a republication
+    # withdraws the waiting turns of those no longer on the list.
+    floor_order = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )

@@ -105,6 +105,7 @@ def question_submit(*, user, call: QuestionCall, topics: list[dict]) -> Question
         target=question,
         data={"call": call.pk, "topics": [t["subject"] for t in cleaned]},
     )
+    notify_clerks(call)
     return question
 
 
@@ -119,6 +120,7 @@ def question_withdraw(*, user, call: QuestionCall) -> None:
         raise Refused(_("You have given no notice of general questions."))
     audit_record(action="questions.withdraw", actor=user, target=question, data={"call": call.pk})
     question.delete()
+    notify_clerks(call)
 
 
 @transaction.atomic
@@ -147,6 +149,7 @@ def order_fix(*, actor, call: QuestionCall, method: str, rng: random.Random | No
         target=call,
         data={"method": method, "order": [q.member_id for q in questions]},
     )
+    notify_clerks(call)
     return questions
 
 
@@ -168,71 +171,209 @@ def list_pdf(call: QuestionCall) -> bytes:
     return render_pdf(list_html(call)).data
 
 
+def _order_text(call: QuestionCall) -> str:
+    return "\n".join(
+        f"{q.order}. {q.member.full_name}({'、'.join(t['subject'] for t in q.topics)})"
+        for q in call.questions.select_related("member").order_by("order")
+    )
+
+
 def publish(*, actor, call: QuestionCall, sitting: Sitting) -> QuestionCall:
     """Publish the 一般質問通告一覧: a public PDF document on the sitting's general-questions item
-    (created when missing), whose description gives the floor order."""
+    (created when missing), whose description gives the order, and the sitting's floor queue in that
+    order (``floor_schedule``). Publishing again after a change replaces the document (差し替え) and
+    brings the item and the queue up to date: no turn is queued twice, a turn already taken stays."""
     from documents.models import Document
-    from documents.services import document_create, document_release
-    from meetings.services.agenda import agenda_item_add, agenda_item_update
+    from documents.services import document_create, document_release, document_replace
 
-    call = QuestionCall.objects.select_related("session__council").get(pk=call.pk)
+    call = QuestionCall.objects.select_related("session__council", "document").get(pk=call.pk)
     if call.order_fixed_at is None:
         raise Refused(_("Fix the speaking order before publishing the list."))
-    if call.published_at is not None:
-        raise Refused(_("The list of general questions is already published."))
     if sitting.session_id != call.session_id or not sitting.body.is_plenary:
         raise Refused(_("Choose a plenary sitting of this session."))
+    again = call.published_at is not None
+    if again and call.sitting_id not in (None, sitting.pk):
+        raise Refused(
+            _("The list is published for %(sitting)s; publish it again there.") % {"sitting": call.sitting}
+        )
+    if not call.questions.exists():
+        raise Refused(_("No member has given notice of general questions."))
     title = f"{call.session.title} 一般質問通告一覧"
     with tempfile.TemporaryDirectory(prefix="questions-") as folder:
         path = Path(folder) / "questions.pdf"
         path.write_bytes(list_pdf(call))
-        document = document_create(
-            body=sitting.body,
-            title=title,
-            path=path,
-            original_name="一般質問通告一覧.pdf",
-            actor=actor,
-            visibility=Document.Visibility.PUBLIC,
-        )
-    order = "\n".join(
-        f"{q.order}. {q.member.full_name}({'、'.join(t['subject'] for t in q.topics)})"
-        for q in call.questions.select_related("member").order_by("order")
-    )
+        if again and call.document is not None:
+            document_replace(
+                document=call.document,
+                path=path,
+                original_name="一般質問通告一覧.pdf",
+                actor=actor,
+                note="一般質問通告一覧の更新",
+            )
+            document = call.document
+        else:
+            document = document_create(
+                body=sitting.body,
+                title=title,
+                path=path,
+                original_name="一般質問通告一覧.pdf",
+                actor=actor,
+                visibility=Document.Visibility.PUBLIC,
+            )
     with transaction.atomic():
         call = QuestionCall.objects.select_for_update().get(pk=call.pk)
-        if call.published_at is not None:
-            raise Refused(_("The list of general questions is already published."))
-        item = (
-            sitting.agenda_items.filter(kind=AgendaItem.Kind.GENERAL_QUESTIONS).order_by("position").first()
-        )
-        if item is None:
-            item = agenda_item_add(
-                actor=actor,
-                sitting=sitting,
-                kind=AgendaItem.Kind.GENERAL_QUESTIONS,
-                title="一般質問",
-                title_en="General questions",
-                description=order,
-            )
-        else:
-            agenda_item_update(actor=actor, item=item, description=order)
+        if (call.published_at is not None) != again:
+            raise Refused(_("The list of general questions was published meanwhile; reload the page."))
+        item = _questions_item(actor=actor, call=call, sitting=sitting)
         from meetings.models import AgendaItemDocument
 
         AgendaItemDocument.objects.get_or_create(
             agenda_item=item, document=document, defaults={"position": item.document_links.count() + 1}
         )
-        document = document_release(document=document, actor=actor)
+        if document.release_state != Document.Release.RELEASED:
+            document = document_release(document=document, actor=actor)
+        floor = _schedule_floor(actor=actor, call=call, sitting=sitting, item=item)
         call.sitting, call.agenda_item, call.document, call.published_at = (
             sitting,
             item,
             document,
             timezone.now(),
         )
-        call.save(update_fields=["sitting", "agenda_item", "document", "published_at"])
+        call.floor_order = floor["order"]
+        call.save(update_fields=["sitting", "agenda_item", "document", "published_at", "floor_order"])
         audit_record(
-            action="questions.publish",
+            action="questions.republish" if again else "questions.publish",
             actor=actor,
             target=call,
-            data={"sitting": sitting.pk, "item": item.pk, "document": document.pk},
+            data={"sitting": sitting.pk, "item": item.pk, "document": document.pk, "floor": floor},
         )
+        notify_clerks(call)
     return call
+
+
+def _questions_item(*, actor, call: QuestionCall, sitting: Sitting) -> AgendaItem:
+    """The sitting's 一般質問 item (the one published before, or the first, or a new one)."""
+    from meetings.services.agenda import agenda_item_add, agenda_item_update
+
+    items = sitting.agenda_items.filter(kind=AgendaItem.Kind.GENERAL_QUESTIONS)
+    item = items.filter(pk=call.agenda_item_id).first() or items.order_by("position").first()
+    order = _order_text(call)
+    if item is None:
+        return agenda_item_add(
+            actor=actor,
+            sitting=sitting,
+            kind=AgendaItem.Kind.GENERAL_QUESTIONS,
+            title="一般質問",
+            title_en="General questions",
+            description=order,
+        )
+    if item.description != order:
+        item = agenda_item_update(actor=actor, item=item, description=order)
+    return item
+
+
+def _schedule_floor(*, actor, call: QuestionCall, sitting: Sitting, item: AgendaItem) -> dict:
+    """The questioners queue for the floor on the item in the published order."""
+    from meetings.voting.errors import VotingError
+    from meetings.voting.services.floor import floor_schedule
+
+    people = [q.member for q in call.questions.select_related("member").order_by("order")]
+    previous = list(Person.objects.filter(pk__in=call.floor_order or []))
+    try:
+        report = floor_schedule(sitting=sitting, agenda_item=item, people=people, by=actor, replaces=previous)
+    except VotingError as exc:
+        raise Refused(str(exc)) from None
+    return {"order": [p.pk for p in people], **report}
+
+
+# --- changes after the order is fixed (with the chair's leave) --------------------------------
+
+
+@transaction.atomic
+def question_strike(*, actor, question: Question) -> QuestionCall:
+    """The clerk strikes a member's notice after the order is fixed (the member withdrew it with
+    the chair's leave); the members after it move up. Publish the list again to update it."""
+    call = QuestionCall.objects.select_for_update().get(pk=question.call_id)
+    question = Question.objects.select_related("member").filter(pk=question.pk, call=call).first()
+    if question is None:
+        raise Refused(_("This notice is no longer on the list."))
+    if call.order_fixed_at is None:
+        raise Refused(_("Before the order is fixed, the member withdraws the notice themselves."))
+    audit_record(
+        action="questions.strike",
+        actor=actor,
+        target=call,
+        data={"member": question.member_id, "order": question.order},
+    )
+    question.delete()
+    rest = list(call.questions.order_by("order", "id"))
+    _renumber(rest)
+    notify_clerks(call)
+    return call
+
+
+@transaction.atomic
+def order_move(*, actor, question: Question, direction: str) -> QuestionCall:
+    """Move a member one place up or down in the fixed order (a swap the council agreed to)."""
+    call = QuestionCall.objects.select_for_update().get(pk=question.call_id)
+    if call.order_fixed_at is None:
+        raise Refused(_("Fix the speaking order first."))
+    if direction not in ("up", "down"):
+        raise Refused(_("Choose up or down."))
+    ordered = list(call.questions.order_by("order", "id"))
+    index = next((i for i, q in enumerate(ordered) if q.pk == question.pk), None)
+    if index is None:
+        raise Refused(_("This notice is no longer on the list."))
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(ordered):
+        raise Refused(_("This member is already at that end of the order."))
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    _renumber(ordered)
+    audit_record(
+        action="questions.reorder",
+        actor=actor,
+        target=call,
+        data={"order": [q.member_id for q in ordered]},
+    )
+    notify_clerks(call)
+    return call
+
+
+def _renumber(ordered: list[Question]) -> None:
+    # Clear first: the unique (call, order) constraint is checked row by row on PostgreSQL.
+    Question.objects.filter(pk__in=[q.pk for q in ordered]).update(order=None)
+    for position, question in enumerate(ordered, start=1):
+        question.order = position
+    Question.objects.bulk_update(ordered, ["order"])
+
+
+# --- the clerk's list, live -------------------------------------------------------------------
+
+
+def live_sitting(call: QuestionCall) -> Sitting | None:
+    """The sitting whose clerks' stream carries the list's notices: the one it is published for,
+    else the session's first plenary sitting."""
+    if call.sitting_id:
+        return call.sitting
+    return (
+        Sitting.objects.filter(session_id=call.session_id, body__kind="plenary")
+        .order_by("date", "start_time", "number")
+        .first()
+    )
+
+
+def notify_clerks(call: QuestionCall) -> None:
+    """Tell the clerks' pages that the list changed (``questions.changed`` on the clerks' stream,
+    sent after commit): a notice, not part of the live state; the page fetches the list again."""
+    from meetings.events import publish as publish_event
+
+    sitting = live_sitting(call)
+    if sitting is None:
+        return
+    count = Question.objects.filter(call=call).count()
+    publish_event(
+        sitting_id=sitting.pk,
+        type="questions.changed",
+        payload={"questions_call": call.pk, "questions_count": count},
+        audience="clerks",
+    )

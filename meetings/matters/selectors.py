@@ -293,6 +293,21 @@ def questions_in_order(call: QuestionCall) -> list[Question]:
     return list(call.questions.select_related("member").order_by("order", "submitted_at", "id"))
 
 
+def question_floor(call: QuestionCall) -> dict:
+    """The floor turns of the published list: ``turns`` (member id → the latest turn on the
+    general-questions item) and ``stale`` (the list changed since it was published)."""
+    from meetings.voting.models import FloorTurn
+
+    turns = {}
+    if call.sitting_id and call.agenda_item_id:
+        for turn in FloorTurn.objects.filter(
+            sitting_id=call.sitting_id, agenda_item_id=call.agenda_item_id
+        ).order_by("requested_at", "id"):
+            turns[turn.person_id] = turn
+    current = list(call.questions.order_by("order", "id").values_list("member_id", flat=True))
+    return {"turns": turns, "stale": current != list(call.floor_order or [])}
+
+
 def open_calls_for(person: Person | None) -> list[QuestionCall]:
     if person is None:
         return []

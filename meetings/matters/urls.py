@@ -24,6 +24,7 @@ urlpatterns = [
     path("sessions/<int:pk>/my-questions/", views.my_questions, name="my_questions"),
     # clerk
     path("manage/", views.manage_index, name="manage_index"),
+    path("manage/settings/", views.manage_settings, name="manage_settings"),
     path("manage/sessions/<int:pk>/", views.manage_session, name="manage_session"),
     path("manage/sessions/<int:pk>/publish/", views.publish_session, name="publish_session"),
     path("manage/sessions/<int:pk>/questions/", views.manage_questions, name="manage_questions"),

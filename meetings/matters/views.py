@@ -17,16 +17,27 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from council.decorators import clerk_required
+from council.decorators import clerk_required, council_for
 from council.errors import Refused
-from council.formpages import refuse
+from council.formpages import form_page, refuse
 from council.models import Body
 from council.permissions import person_of
-from meetings.matters import exports, permissions, questions, reports, rules, selectors, services
+from meetings.matters import (
+    exports,
+    matter_settings,
+    nextsteps,
+    permissions,
+    questions,
+    reports,
+    rules,
+    selectors,
+    services,
+)
 from meetings.matters.forms import (
     DeadlineForm,
     DocumentLinkForm,
     MatterForm,
+    MatterSettingsForm,
     OrderForm,
     QuestionForm,
     ReportForm,
@@ -42,6 +53,28 @@ from meetings.models import Session, Sitting
 def manage_index(request):
     sessions = Session.objects.order_by("-start_date")
     return render(request, "meetings/matters/manage_index.html", {"sessions": sessions})
+
+
+@clerk_required
+def manage_settings(request):
+    """The council's matter settings, for the secretariat."""
+    council = council_for(request.user)
+    if not permissions.can_manage_matters(request.user):
+        raise PermissionDenied
+    current = services.settings_for(council)
+    form = MatterSettingsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"numbering": current.numbering, "publish_counted_names": current.publish_counted_names},
+    )
+    return form_page(
+        request,
+        form,
+        template="meetings/matters/manage_settings.html",
+        save=lambda data: matter_settings.settings_update(actor=request.user, council=council, **data),
+        success=_("The matter settings are saved."),
+        redirect_to="meetings:matters:manage_settings",
+        context={"council": council},
+    )
 
 
 @clerk_required
@@ -88,31 +121,12 @@ def publish_session(request, pk: int):
 def _manage_context(matter: Matter) -> dict:
     session = matter.session
     sittings = list(session.sittings.select_related("body").order_by("date", "start_time"))
-    on = {
-        mi.agenda_item.sitting_id
-        for mi in MatterItem.objects.filter(matter=matter).select_related("agenda_item")
-    }
     return {
         "matter": matter,
         "session": session,
         "steps": selectors.steps(matter),
         "submitter": selectors.submitter_text(matter),
-        "sittings": sittings,
-        "placed_sittings": [s for s in sittings if s.pk in on],
-        "plenary_sittings": [s for s in sittings if s.pk in on and s.body.is_plenary],
-        "committee_sittings": [s for s in sittings if s.pk in on and not s.body.is_plenary],
-        "committees": Body.objects.filter(council=matter.council).exclude(kind=Body.Kind.PLENARY),
-        "clerk_steps": [(code, label) for code, label in rules.STEPS if code in rules.CLERK_STEPS],
-        "results": [
-            (code, label)
-            for code, label in rules.RESULTS
-            if code in rules.results_for(matter.kind) and code != rules.WITHDRAWN
-        ],
-        "decisions": [
-            (code, label)
-            for code, label in rules.COMMITTEE_DECISIONS
-            if code in rules.committee_decisions_for(matter.kind)
-        ],
+        "next": nextsteps.next_steps(matter, sittings),
         "reports": list(matter.reports.select_related("body")),
         "documents": list(matter.documents.select_related("document")),
         "document_form": DocumentLinkForm(council=matter.council),
@@ -320,6 +334,16 @@ def manage_questions(request, pk: int):
                     raise Refused(_("Choose a plenary sitting of this session."))
                 questions.publish(actor=request.user, call=call, sitting=sitting)
                 done = _("The list of general questions is published.")
+            elif action in ("strike", "up", "down") and call is not None:
+                question = Question.objects.filter(pk=request.POST.get("question") or 0, call=call).first()
+                if question is None:
+                    raise Refused(_("This notice is no longer on the list."))
+                if action == "strike":
+                    questions.question_strike(actor=request.user, question=question)
+                    done = _("The notice is struck from the list. Publish the list again to update it.")
+                else:
+                    questions.order_move(actor=request.user, question=question, direction=action)
+                    done = _("The order is changed. Publish the list again to update it.")
             else:
                 raise Refused(_("Unknown action."))
         except Refused as exc:
@@ -328,13 +352,19 @@ def manage_questions(request, pk: int):
         else:
             messages.success(request, done)
             return redirect("meetings:matters:manage_questions", pk=session.pk)
+    floor = selectors.question_floor(call) if call and call.published_at else {}
+    listed = selectors.questions_in_order(call) if call else []
+    for question in listed:
+        question.floor_turn = floor.get("turns", {}).get(question.member_id)
     context = {
         "session": session,
         "call": call,
-        "questions": selectors.questions_in_order(call) if call else [],
+        "questions": listed,
         "deadline_form": DeadlineForm(initial={"deadline": call.deadline} if call else None),
         "order_form": OrderForm(),
         "plenary_sittings": session.sittings.filter(body__kind=Body.Kind.PLENARY).order_by("date"),
+        "live_sitting": questions.live_sitting(call) if call else None,
+        "floor_stale": floor.get("stale", False),
     }
     return render(request, "meetings/matters/manage_questions.html", context, status=status)
 

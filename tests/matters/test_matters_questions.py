@@ -122,8 +122,12 @@ def test_matters_questions_published_list_becomes_the_items_document(world, call
     with version.served_file.open("rb") as handle:
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages).replace(" ", "")
     assert "一般質問通告一覧" in text and f"{members[9].family_name}さんの質問" in text
-    with pytest.raises(Refused, match="already published"):
-        questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    with pytest.raises(Refused, match="publish it again there"):
+        questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary2"])
+    # Publishing again replaces the document (差し替え) instead of adding a second one.
+    again = questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    assert again.document == published.document and again.document.versions.count() == 2
+    assert item.document_links.count() == 1
     page = Client().get(f"/meetings/matters/sessions/{world['session'].pk}/questions/").content.decode()
     assert f"{members[5].family_name}さんの質問" in page
 

@@ -178,3 +178,91 @@ def floor_end(*, sitting: Sitting, by) -> FloorTurn:
             raise VotingError(_("Nobody has the floor."), code="nobody_speaking")
         broadcast(sitting, "floor")
     return ended
+
+
+def floor_schedule(
+    *,
+    sitting: Sitting,
+    agenda_item: AgendaItem,
+    people: list[Person],
+    by,
+    replaces: list[Person] | tuple = (),
+) -> dict:
+    """A published speaking order (the 一般質問 list) becomes the floor queue of ``agenda_item``:
+    one waiting turn per person, queued in the given order from the sitting's start time.
+
+    Idempotent: a person already waiting on the item is moved to their place, never queued twice;
+    a turn already taken (speaking, done or skipped) is kept as it is; the waiting turns of
+    ``replaces`` (the previous order) who are no longer in ``people`` are withdrawn. A person who
+    is waiting on another item of the sitting keeps that request (one request each) and is reported
+    under ``busy``. A closed or cancelled sitting's floor is left as it was."""
+    import datetime
+
+    from django.db.models import Q
+
+    if agenda_item.sitting_id != sitting.pk:
+        raise VotingError(
+            _("The agenda item belongs to another sitting."), code="invalid", field="agenda_item"
+        )
+    if any(p.council_id != sitting.body.council_id for p in people):
+        raise VotingError(_("This person belongs to another council."), code="invalid", field="people")
+    report: dict[str, list[int]] = {"created": [], "moved": [], "kept": [], "withdrawn": [], "busy": []}
+    with transaction.atomic():
+        sitting = lock_sitting(sitting.pk)
+        if sitting.status in (Sitting.Status.CLOSED, Sitting.Status.CANCELLED):
+            # Nobody will be called any more: the record of the sitting stays as it was.
+            audit_record(
+                action="floor.schedule",
+                actor=by,
+                target=agenda_item,
+                data={"sitting": sitting.pk, "order": [p.pk for p in people], "closed": True, **report},
+            )
+            return report
+        start = timezone.make_aware(datetime.datetime.combine(sitting.date, sitting.start_time))
+        turns = FloorTurn.objects.select_for_update().filter(
+            Q(agenda_item=agenda_item) | Q(status=FloorTurn.Status.WAITING), sitting=sitting
+        )
+        on_item: dict[int, list[FloorTurn]] = {}
+        waiting_elsewhere: set[int] = set()
+        for turn in turns:
+            if turn.agenda_item_id == agenda_item.pk:
+                on_item.setdefault(turn.person_id, []).append(turn)
+            else:
+                waiting_elsewhere.add(turn.person_id)
+        wanted = [p.pk for p in people]
+        for position, person in enumerate(people):
+            slot = start + datetime.timedelta(seconds=position)
+            mine = on_item.get(person.pk, [])
+            waiting = next((t for t in mine if t.status == FloorTurn.Status.WAITING), None)
+            taken = [t for t in mine if t.status in ("speaking", "done", "skipped")]
+            if taken:
+                report["kept"].append(person.pk)
+            elif waiting is not None:
+                if waiting.requested_at != slot:
+                    waiting.requested_at = slot
+                    waiting.save(update_fields=["requested_at"])
+                    report["moved"].append(person.pk)
+            elif person.pk in waiting_elsewhere:
+                report["busy"].append(person.pk)
+            else:
+                FloorTurn.objects.create(
+                    sitting=sitting, person=person, agenda_item=agenda_item, requested_at=slot
+                )
+                report["created"].append(person.pk)
+        now = timezone.now()
+        for person in replaces:
+            if person.pk in wanted:
+                continue
+            for turn in on_item.get(person.pk, []):
+                if turn.status == FloorTurn.Status.WAITING:
+                    turn.status, turn.ended_at = FloorTurn.Status.WITHDRAWN, now
+                    turn.save(update_fields=["status", "ended_at"])
+                    report["withdrawn"].append(person.pk)
+        audit_record(
+            action="floor.schedule",
+            actor=by,
+            target=agenda_item,
+            data={"sitting": sitting.pk, "order": wanted, **report},
+        )
+        broadcast(sitting, "floor")
+    return report

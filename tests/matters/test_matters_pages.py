@@ -1,0 +1,128 @@
+"""The clerk's matter page offers only the steps possible next (the services still refuse the
+others), and the council's matter settings are edited in the product, audited."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from council.models import AuditEntry
+from meetings.matters import rules, services
+from meetings.matters.models import MatterSettings
+
+pytestmark = pytest.mark.django_db
+
+
+def _forms(client, matter) -> set[str]:
+    html = client.get(f"/meetings/matters/manage/{matter.pk}/").content.decode()
+    return set(re.findall(r'data-step="([a-z_]+)"', html))
+
+
+@pytest.fixture
+def clerk(world):
+    client = Client()
+    client.force_login(world["clerk_user"])
+    return client
+
+
+def test_matters_page_offers_only_the_next_possible_steps(world, submit, clerk):
+    user = world["clerk_user"]
+    bill = submit()
+    assert _forms(clerk, bill) == {"place", "withdraw"}
+    services.matter_place(actor=user, matter=bill, sitting=world["plenary1"])
+    # On the plenary's agenda: explain, question, refer or omit referral, vote or decide; no
+    # committee decision nor chair's report (never referred).
+    assert _forms(clerk, bill) == {"place", "step", "refer", "motion", "decide", "withdraw"}
+    services.matter_refer(actor=user, matter=bill, committee=world["committee"], sitting=world["plenary1"])
+    # Referred: the plenary waits for the committee; only the committee's sitting can take it up.
+    html = clerk.get(f"/meetings/matters/manage/{bill.pk}/").content.decode()
+    assert _forms(clerk, bill) == {"place", "step", "withdraw"}
+    assert 'value="referral_omitted"' not in html and 'value="referred"' not in html
+    place_form = html[
+        html.index('data-step="place"') : html.index("</form>", html.index('data-step="place"'))
+    ]
+    assert (
+        f'value="{world["committee1"].pk}"' in place_form
+        and f'value="{world["plenary1"].pk}"' not in place_form
+    )
+    services.matter_place(actor=user, matter=bill, sitting=world["committee1"])
+    assert {"examine", "motion"} <= _forms(clerk, bill) and "chair_report" not in _forms(clerk, bill)
+    services.matter_examine(actor=user, matter=bill, decision=rules.SHOULD_PASS, sitting=world["committee1"])
+    assert "examine" not in _forms(clerk, bill) and "chair_report" in _forms(clerk, bill)
+    assert "decide" not in _forms(clerk, bill)  # the chair reports before the plenary decides
+    services.matter_chair_report(actor=user, matter=bill, sitting=world["plenary1"])
+    assert {"decide", "motion"} <= _forms(clerk, bill) and "chair_report" not in _forms(clerk, bill)
+    services.matter_decide(actor=user, matter=bill, result=rules.PASSED, sitting=world["plenary1"])
+    assert _forms(clerk, bill) == set()
+
+
+def test_matters_absent_steps_are_still_refused_by_the_server(world, submit, clerk):
+    bill = submit()
+    services.matter_place(actor=world["clerk_user"], matter=bill, sitting=world["plenary1"])
+    assert "chair_report" not in _forms(clerk, bill)
+    response = clerk.post(
+        f"/meetings/matters/manage/{bill.pk}/act/",
+        {"action": "chair_report", "sitting": world["plenary1"].pk},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "never referred to a committee; there is nothing to report" in response.content.decode()
+    assert not bill.steps.filter(kind=rules.CHAIR_REPORT).exists()
+
+
+def test_matters_results_offered_follow_the_amendments(world, submit, clerk):
+    user = world["clerk_user"]
+    bill = submit()
+    services.matter_place(actor=user, matter=bill, sitting=world["plenary1"])
+    html = clerk.get(f"/meetings/matters/manage/{bill.pk}/").content.decode()
+    assert 'value="passed"' in html and 'value="amended"' not in html and 'value="continued"' not in html
+    amendment = services.matter_submit(
+        actor=user,
+        session=world["session"],
+        kind=rules.AMENDMENT,
+        amends=bill,
+        title="修正案",
+        submitter_kind="members",
+        sponsors=[(world["members"][3], "proposer")],
+    )
+    # The matter cannot be decided before its amendment; the amendment can be placed with it.
+    assert "decide" not in _forms(clerk, bill) and "motion" not in _forms(clerk, bill)
+    assert "place" in _forms(clerk, amendment)
+    services.matter_place(actor=user, matter=amendment, sitting=world["plenary1"])
+    services.matter_decide(actor=user, matter=amendment, result=rules.CARRIED, sitting=world["plenary1"])
+    html = clerk.get(f"/meetings/matters/manage/{bill.pk}/").content.decode()
+    assert 'value="amended"' in html and 'value="passed"' not in html
+
+
+def test_matters_settings_are_edited_by_clerks_and_audited(world, submit, clerk):
+    url = "/meetings/matters/manage/settings/"
+    page = clerk.get(url)
+    assert page.status_code == 200 and "番号の付け方" in page.content.decode()
+    response = clerk.post(url, {"numbering": "session", "publish_counted_names": "on"})
+    assert response.status_code == 302
+    saved = MatterSettings.objects.get(council=world["council"])
+    assert saved.numbering == "session" and saved.publish_counted_names
+    entry = AuditEntry.objects.get(action="matter.settings")
+    assert entry.data["after"] == {"numbering": "session", "publish_counted_names": True}
+    # Once matters are numbered this year, the numbering stays; the refusal changes nothing.
+    submit()
+    response = clerk.post(url, {"numbering": "year"})
+    assert response.status_code == 400
+    assert "番号が付いています" in response.content.decode()
+    saved.refresh_from_db()
+    assert saved.numbering == "session" and saved.publish_counted_names
+    assert AuditEntry.objects.filter(action="matter.settings").count() == 1
+    # Bad input is refused by the form.
+    assert clerk.post(url, {"numbering": "forever"}).status_code == 400
+
+
+def test_matters_settings_are_for_the_secretariat_only(world):
+    member = Client()
+    member.force_login(world["members"][3].user)
+    assert member.get("/meetings/matters/manage/settings/").status_code == 403
+    assert member.post("/meetings/matters/manage/settings/", {"numbering": "session"}).status_code == 403
+    anonymous = Client().get("/meetings/matters/manage/settings/")
+    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+    assert not MatterSettings.objects.exists()
