@@ -416,3 +416,21 @@ class CountedName(models.Model):
 
     def __str__(self) -> str:
         return f"{self.poll_id}: {self.member_id} {self.choice}"
+
+
+class RenderedPdf(models.Model):
+    """A matters document as PDF (a committee report, the preview of the list of general questions),
+    rendered by the job worker from the HTML whose SHA-256 it keeps: a change of the HTML makes it
+    stale. ``queued_sha256`` marks the render already asked for, so a page asked for again and again
+    queues it once."""
+
+    key = models.CharField(max_length=40, unique=True)  # "report-12", "questions-3"
+    file = models.FileField(upload_to="matters/pdf/%Y/", blank=True)
+    size = models.PositiveIntegerField(default=0)
+    html_sha256 = models.CharField(max_length=64, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    queued_sha256 = models.CharField(max_length=64, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key

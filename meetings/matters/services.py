@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from council.audit import audit_record
 from council.errors import Refused
 from council.models import Body, Membership, Person
-from meetings.matters import rules
+from meetings.matters import pdfs, rules
 from meetings.matters.models import (
     CommitteeReport,
     Matter,
@@ -444,6 +444,7 @@ def matter_examine(
         report=report,
         outcome=decision,
     )
+    pdfs.queue(pdfs.REPORT, report.pk)
     return report
 
 
@@ -454,6 +455,7 @@ def report_update(*, actor, report: CommitteeReport, remarks: str) -> CommitteeR
     report.remarks = (remarks or "").strip()
     report.save(update_fields=["remarks", "updated_at"])
     audit_record(action="matter.report_update", actor=actor, target=report, data={"matter": report.matter_id})
+    pdfs.queue(pdfs.REPORT, report.pk)
     return report
 
 
@@ -466,6 +468,8 @@ def matter_chair_report(*, actor, matter: Matter, sitting: Sitting, note: str = 
     _check(matter, rules.CHAIR_REPORT)
     item = _on_sitting(matter, sitting)
     report = matter.reports.order_by("-decided_on", "-id").first()
+    if report is not None:
+        pdfs.queue(pdfs.REPORT, report.pk)
     return _step(
         matter,
         rules.CHAIR_REPORT,

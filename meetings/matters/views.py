@@ -290,19 +290,6 @@ def report_edit(request, pk: int):
     )
 
 
-@clerk_required
-@require_GET
-def report_pdf(request, pk: int):
-    report = get_object_or_404(CommitteeReport.objects.select_related("matter", "body"), pk=pk)
-    return _pdf(reports.report_pdf(report), f"report-{report.pk}.pdf")
-
-
-def _pdf(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    return response
-
-
 # --- general questions ----------------------------------------------------------------------------
 
 
@@ -367,13 +354,6 @@ def manage_questions(request, pk: int):
         "floor_stale": floor.get("stale", False),
     }
     return render(request, "meetings/matters/manage_questions.html", context, status=status)
-
-
-@clerk_required
-@require_GET
-def questions_preview_pdf(request, pk: int):
-    call = get_object_or_404(QuestionCall.objects.select_related("session"), session_id=pk)
-    return _pdf(questions.list_pdf(call), f"questions-{call.session_id}.pdf")
 
 
 @login_required
@@ -531,17 +511,6 @@ def public_matter(request, pk: int):
             "amendments": [a for a in matter.amendments.all() if a.published_at],
         },
     )
-
-
-@require_GET
-def public_report_pdf(request, pk: int):
-    """A committee report is public once the chair has reported it to the plenary."""
-    report = get_object_or_404(
-        CommitteeReport.objects.select_related("matter", "body"), pk=pk, matter__published_at__isnull=False
-    )
-    if not report.matter.steps.filter(kind=rules.CHAIR_REPORT, report=report).exists():
-        raise Http404
-    return _pdf(reports.report_pdf(report), f"report-{report.pk}.pdf")
 
 
 def _json(data: dict) -> HttpResponse:

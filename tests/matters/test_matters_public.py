@@ -15,6 +15,7 @@ from django.test import Client
 from council.errors import Refused
 from meetings.matters import rules, services
 from meetings.voting.models import Ballot
+from tests.annotations.helpers import response_body
 from tests.matters.conftest import open_sitting, take_vote
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +162,9 @@ def test_matters_atom_feed_lists_new_matters_and_decisions(decided):
     assert "未公開の議案" not in body
 
 
-def test_matters_committee_report_pdf_is_drafted_from_the_record(world, submit):
+def test_matters_committee_report_pdf_is_drafted_from_the_record(
+    world, submit, django_capture_on_commit_callbacks
+):
     from pypdf import PdfReader
 
     clerk, members = world["clerk_user"], world["members"]
@@ -187,11 +190,14 @@ def test_matters_committee_report_pdf_is_drafted_from_the_record(world, submit):
     services.matter_chair_report(actor=clerk, matter=bill, sitting=world["plenary2"])
     assert client.get(f"/meetings/matters/reports/{report.pk}/pdf/").status_code == 404
     services.matter_publish(actor=clerk, matter=bill)
+    # The job worker renders it (here at once, when the request's transaction commits); meanwhile 503.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(f"/meetings/matters/reports/{report.pk}/pdf/").status_code == 503
     response = client.get(f"/meetings/matters/reports/{report.pk}/pdf/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages).replace(
-        " ", ""
-    )
+    text = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(response_body(response))).pages
+    ).replace(" ", "")
     for expected in (
         "委員会審査報告書",
         "議案第1号",
