@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 from bench.client import Follower
-from bench.fanout import free_port, percentile, rss_kb, start_daphne
+from bench.fanout import free_port, start_daphne
+from bench.support.crowd import percentile, rss_kb
 
 
 def setup_database(database_url: str, members: int) -> dict:

@@ -27,7 +27,8 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.fanout import free_port, percentile, start_daphne
+from bench.fanout import free_port, start_daphne
+from bench.support.crowd import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 

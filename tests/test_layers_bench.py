@@ -24,3 +24,25 @@ def test_nothing_under_bench_imports_the_tests():
                 if name == "tests" or name.startswith("tests.")
             ]
     assert not offenders, offenders
+
+
+def test_every_benchmark_imports():
+    """A benchmark whose imports broke (a helper moved to bench/support/) fails here, not in the
+    one slow test that happens to run it."""
+    import subprocess
+    import sys
+
+    modules = [
+        "bench." + ".".join(path.relative_to(BENCH).with_suffix("").parts)
+        for path in sorted(BENCH.rglob("*.py"))
+        if path.name != "__init__.py"
+    ]
+    code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *modules],
+        cwd=BENCH.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
