@@ -358,6 +358,9 @@ def world(db, settings, tmp_path):
     )
     matter_services.matter_chair_report(actor=clerk, matter=matter, sitting=org["sitting"])
     matter_services.matter_publish(actor=clerk, matter=matter)
+    from meetings.matters import pdfs as matter_pdfs
+
+    matter_pdfs.render_task.call(matter_pdfs.REPORT, report.pk)  # as the job worker would have
     matter_questions.call_open(
         actor=clerk, session=org["session"], deadline=timezone.now() + timezone.timedelta(days=1)
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from asgiref.sync import sync_to_async
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
@@ -78,11 +78,13 @@ def _questions(session_pk: int) -> tuple[RenderedPdf | None, str]:
     return pdfs.current(pdfs.QUESTIONS, call.pk), f"questions-{call.session_id}.pdf"
 
 
-@require_http_methods(["GET", "HEAD"])
 async def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    # Who may ask comes first, as on every clerk page: a stranger's POST is refused, not "405".
     refused = await _clerk(request)
     if refused is not None:
         return refused
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     found = await sync_to_async(_report)(pk, public=False)
     return await _answer(request, found, status=202)
 
@@ -93,10 +95,12 @@ async def public_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return await _answer(request, found, status=503)
 
 
-@require_http_methods(["GET", "HEAD"])
 async def questions_preview_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    # Who may ask comes first, as on every clerk page: a stranger's POST is refused, not "405".
     refused = await _clerk(request)
     if refused is not None:
         return refused
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     found = await sync_to_async(_questions)(pk)
     return await _answer(request, found, status=202)
