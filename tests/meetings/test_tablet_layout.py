@@ -380,10 +380,13 @@ def test_tablet_layout_pinch_zooms_the_page(daphne_server, new_context, tmp_path
     page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/?document={document.pk}")
     page.wait_for_function("() => window.councilReader", timeout=30000)
     count_renders(page)
-    canvas = page.locator(".reader-pane.is-active .page-canvas")
-    canvas.wait_for(state="visible", timeout=30000)
+    # The drawn page's width, read in the page itself: the reader swaps in a new canvas when a page
+    # drawn off-screen is ready, so a handle taken a moment earlier may already be detached.
+    width_js = """() => { const c = document.querySelector('.reader-pane.is-active .page-canvas');
+        const w = c && c.isConnected ? c.getBoundingClientRect().width : 0; return w > 0 ? w : null; }"""
+    page.wait_for_function(width_js, timeout=30000)
     page.wait_for_timeout(300)
-    before = canvas.bounding_box()["width"]
+    before = page.wait_for_function(width_js, timeout=30000).json_value()
     touch_pinch(page, 150)
     page.wait_for_function(
         "(w) => { const c = document.querySelector('.reader-pane.is-active .page-canvas');"
