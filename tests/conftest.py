@@ -21,8 +21,12 @@ CHROMIUM_ARGS = [
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
-    """Make the demo signing keys once, before any test runs: under pytest-xdist (``make
-    test-fast``) two workers would otherwise race to write the same key files."""
+    """Install the quicker flush between committing tests (tests/flush.py), then make the demo
+    signing keys once, before any test runs: under pytest-xdist (``make test-fast``) two workers
+    would otherwise race to write the same key files."""
+    from tests import flush
+
+    flush.install()
     if hasattr(config, "workerinput"):
         return  # a worker: the controller made them
     import django
