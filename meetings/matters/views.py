@@ -320,7 +320,10 @@ def manage_questions(request, pk: int):
                 if sitting is None:
                     raise Refused(_("Choose a plenary sitting of this session."))
                 questions.publish(actor=request.user, call=call, sitting=sitting)
-                done = _("The list of general questions is published.")
+                done = _(
+                    "The list of general questions is published. Its PDF is being prepared and "
+                    "appears on the public page in a moment."
+                )
             elif action in ("strike", "up", "down") and call is not None:
                 question = Question.objects.filter(pk=request.POST.get("question") or 0, call=call).first()
                 if question is None:
