@@ -329,6 +329,12 @@ def manage_questions(request, pk: int):
                 if question is None:
                     raise Refused(_("This notice is no longer on the list."))
                 if action == "strike":
+                    if request.POST.get("confirm") != "yes":  # striking cannot be undone: ask first
+                        return render(
+                            request,
+                            "meetings/matters/strike_confirm.html",
+                            {"session": session, "call": call, "question": question},
+                        )
                     questions.question_strike(actor=request.user, question=question)
                     done = _("The notice is struck from the list. Publish the list again to update it.")
                 else:

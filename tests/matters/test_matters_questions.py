@@ -151,3 +151,40 @@ def test_matters_questions_published_list_becomes_the_items_document(
 def test_matters_questions_list_is_not_public_before_it_is_published(world, call):
     questions.question_submit(user=world["members"][3].user, call=call, topics=[TOPIC])
     assert Client().get(f"/meetings/matters/sessions/{world['session'].pk}/questions/").status_code == 404
+
+
+def test_matters_questions_strike_asks_first_on_a_page_of_its_own(world, call):
+    """Striking a notice cannot be undone: the clerk confirms on a page (no JavaScript needed), in
+    Japanese and in English; only the confirmed form strikes."""
+    from council.models import AuditEntry
+
+    members = world["members"]
+    for person in (members[3], members[4]):
+        questions.question_submit(user=person.user, call=call, topics=[dict(TOPIC, subject=person.full_name)])
+    _past_deadline(call)
+    questions.order_fix(actor=world["clerk_user"], call=call, method="receipt")
+    first = call.questions.get(member=members[3])
+    clerk = Client()
+    clerk.force_login(world["clerk_user"])
+    url = f"/meetings/matters/manage/sessions/{world['session'].pk}/questions/"
+    form = {"action": "strike", "question": first.pk}
+
+    page = clerk.get(url).content.decode()
+    assert 'name="action" value="strike"' in page and 'name="confirm"' not in page
+    response = clerk.post(url, form)  # the button on the list, as a browser without script sends it
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "この通告を一覧から削除しますか?" in page and members[3].full_name in page
+    assert "元に戻すことはできません" in page and "通告を削除する" in page
+    assert 'name="confirm" value="yes"' in page and f'name="question" value="{first.pk}"' in page
+    assert f'href="{url}"' in page  # cancel goes back to the list
+    english = clerk.post(url, form, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Strike this notice from the list?" in english and "it cannot be undone" in english
+    assert Question.objects.filter(pk=first.pk).exists()
+    assert not AuditEntry.objects.filter(action="questions.strike").exists()
+
+    response = clerk.post(url, {**form, "confirm": "yes"})
+    assert response.status_code == 302
+    assert not Question.objects.filter(pk=first.pk).exists()
+    assert call.questions.get().order == 1
+    assert AuditEntry.objects.filter(action="questions.strike").count() == 1
