@@ -256,22 +256,26 @@ def act(request, pk: int):
 def manage_sitting(request, pk: int):
     """The matters on one sitting's agenda, with the steps to record there (from the sitting page)."""
     sitting = get_object_or_404(Sitting.objects.select_related("session", "body"), pk=pk)
-    links = (
+    links = list(
         MatterItem.objects.filter(agenda_item__sitting=sitting)
         .select_related("matter__amends", "agenda_item")
         .order_by("agenda_item__position", "matter__number")
     )
+    # Only the steps the rules allow next for each matter at this sitting (``nextsteps``), so no
+    # button here would be refused; the matter's page has the rest.
+    for link in links:
+        possible = nextsteps.next_steps(link.matter, [sitting])
+        link.clerk_steps = possible.clerk_steps if sitting in possible.clerk_step_sittings else []
     placed = {link.matter_id for link in links}
-    others = [m for m in selectors.matters_of(sitting.session) if m.pk not in placed and not m.is_finished]
+    others = [
+        m
+        for m in selectors.matters_of(sitting.session)
+        if m.pk not in placed and not m.is_finished and sitting in nextsteps.next_steps(m, [sitting]).place
+    ]
     return render(
         request,
         "meetings/matters/manage_sitting.html",
-        {
-            "sitting": sitting,
-            "links": links,
-            "others": others,
-            "clerk_steps": [(code, label) for code, label in rules.STEPS if code in rules.CLERK_STEPS],
-        },
+        {"sitting": sitting, "links": links, "others": others},
     )
 
 
