@@ -244,7 +244,7 @@ def publish_document_task(call_pk: int, sha: str, actor_pk: int) -> None:
         path.write_bytes(data)
         with transaction.atomic():
             call = (
-                QuestionCall.objects.select_for_update()
+                QuestionCall.objects.select_for_update(of=("self",))
                 .select_related("session__council", "sitting__body", "document", "agenda_item")
                 .get(pk=call_pk)
             )
