@@ -359,6 +359,7 @@ class QuestionCall(models.Model):
     published_html = models.TextField(blank=True)
     published_sha256 = models.CharField(max_length=64, blank=True)
     document_sha256 = models.CharField(max_length=64, blank=True)
+    document_queued_at = models.DateTimeField(null=True, blank=True)  # the render last asked for
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )

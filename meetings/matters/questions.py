@@ -36,6 +36,8 @@ ANSWERERS = [
     ("代表監査委員", gettext_lazy("Representative auditor (代表監査委員)")),
 ]
 MAX_TOPICS = 5
+# A render of the published list asked for this long ago and not done may be asked for again.
+REQUEUE_AFTER = datetime.timedelta(minutes=5)
 
 
 @transaction.atomic
@@ -202,7 +204,7 @@ def publish(*, actor, call: QuestionCall, sitting: Sitting) -> QuestionCall:
         floor = _schedule_floor(actor=actor, call=call, sitting=sitting, item=item)
         call.sitting, call.agenda_item, call.published_at = sitting, item, timezone.now()
         call.published_html, call.published_sha256 = html, sha
-        call.floor_order = floor["order"]
+        call.floor_order, call.document_queued_at = floor["order"], timezone.now()
         call.save(
             update_fields=[
                 "sitting",
@@ -211,6 +213,7 @@ def publish(*, actor, call: QuestionCall, sitting: Sitting) -> QuestionCall:
                 "published_html",
                 "published_sha256",
                 "floor_order",
+                "document_queued_at",
             ]
         )
         audit_record(
@@ -223,6 +226,24 @@ def publish(*, actor, call: QuestionCall, sitting: Sitting) -> QuestionCall:
         actor_pk = actor.pk
         transaction.on_commit(lambda: publish_document_task.enqueue(call.pk, sha, actor_pk))
     return call
+
+
+def document_requeue(*, actor, call: QuestionCall) -> bool:
+    """Ask again for the published list's PDF when the render asked for ``REQUEUE_AFTER`` ago has
+    not come (the worker was stopped, the job failed): the clerk's page calls this, so the public
+    page does not say "being prepared" for ever. True when a render was queued."""
+    with transaction.atomic():
+        call = QuestionCall.objects.select_for_update().get(pk=call.pk)
+        if call.published_at is None or not _wants_document(call, call.published_sha256):
+            return False
+        now = timezone.now()
+        if call.document_queued_at is not None and call.document_queued_at > now - REQUEUE_AFTER:
+            return False
+        call.document_queued_at = now
+        call.save(update_fields=["document_queued_at"])
+        sha, actor_pk = call.published_sha256, actor.pk
+        transaction.on_commit(lambda: publish_document_task.enqueue(call.pk, sha, actor_pk))
+    return True
 
 
 @task()

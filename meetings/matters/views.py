@@ -352,6 +352,8 @@ def manage_questions(request, pk: int):
         else:
             messages.success(request, done)
             return redirect("meetings:matters:manage_questions", pk=session.pk)
+    if call is not None and call.published_at and not call.document_ready:
+        questions.document_requeue(actor=request.user, call=call)
     floor = selectors.question_floor(call) if call and call.published_at else {}
     listed = selectors.questions_in_order(call) if call else []
     for question in listed:

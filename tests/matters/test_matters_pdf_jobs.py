@@ -308,3 +308,30 @@ def test_a_render_for_an_older_publication_does_nothing(world, worker_queue, no_
     with call.document.versions.get().served_file.open("rb") as handle:
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages).replace(" ", "")
     assert text.index(f"{people[2].family_name}議員") < text.index(f"{people[1].family_name}議員")
+
+
+def test_the_clerks_page_asks_again_for_a_published_lists_pdf_that_never_came(
+    world, worker_queue, no_render_here, monkeypatch
+):
+    from meetings.matters.models import QuestionCall
+
+    call = _fixed_call(world, [world["members"][3], world["members"][4]])
+    questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    jobs = DBTaskResult.objects.filter(task_path=PUBLISH_TASK)
+    jobs.update(status="FAILED")  # the render failed (or its worker was lost)
+    clerk = Client()
+    assert clerk.login(username=world["clerk_user"].username, password=PASSWORD)
+    url = f"/meetings/matters/manage/sessions/{world['session'].pk}/questions/"
+    assert clerk.get(url).status_code == 200
+    assert not jobs.filter(status="READY").exists()  # asked for a moment ago: not yet again
+    QuestionCall.objects.filter(pk=call.pk).update(
+        document_queued_at=timezone.now() - questions.REQUEUE_AFTER - datetime.timedelta(seconds=1)
+    )
+    for _ in range(3):
+        assert "data-pdf-preparing" in clerk.get(url).content.decode()
+    assert jobs.filter(status="READY").count() == 1  # once, however often the page is opened
+    _worker(monkeypatch)
+    call = QuestionCall.objects.get(pk=call.pk)
+    assert call.document_ready and call.document.versions.count() == 1
+    page = Client().get(f"/meetings/matters/sessions/{world['session'].pk}/questions/").content.decode()
+    assert ">PDF</a>" in page

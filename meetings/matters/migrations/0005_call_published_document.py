@@ -12,6 +12,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='questioncall',
+            name='document_queued_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='questioncall',
             name='document_sha256',
             field=models.CharField(blank=True, max_length=64),
         ),
