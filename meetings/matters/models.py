@@ -353,6 +353,13 @@ class QuestionCall(models.Model):
     # The members (ids) put on the floor queue by the last publication, in order: a republication
     # withdraws the waiting turns of those no longer on the list.
     floor_order = models.JSONField(default=list, blank=True)
+    # The list as published (the HTML the job worker makes the PDF document from) and its SHA-256;
+    # ``document_sha256`` is the SHA-256 of the HTML the document's latest version was made from.
+    # The public page offers the PDF only when the two agree (issue 15: no render in a request).
+    published_html = models.TextField(blank=True)
+    published_sha256 = models.CharField(max_length=64, blank=True)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    document_queued_at = models.DateTimeField(null=True, blank=True)  # the render last asked for
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -367,6 +374,11 @@ class QuestionCall(models.Model):
     @property
     def is_open(self) -> bool:
         return self.order_fixed_at is None and timezone.now() <= self.deadline
+
+    @property
+    def document_ready(self) -> bool:
+        """The published list's PDF document shows the list as last published."""
+        return self.document_id is not None and self.document_sha256 == self.published_sha256
 
 
 class Question(models.Model):

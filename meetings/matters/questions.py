@@ -8,6 +8,7 @@ Keyword-only services, each in a transaction with an audit row; refusals raise `
 from __future__ import annotations
 
 import datetime
+import hashlib
 import random
 import tempfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tasks import task
 
 from council.audit import audit_record
 from council.errors import Refused
@@ -34,6 +36,8 @@ ANSWERERS = [
     ("代表監査委員", gettext_lazy("Representative auditor (代表監査委員)")),
 ]
 MAX_TOPICS = 5
+# A render of the published list asked for this long ago and not done may be asked for again.
+REQUEUE_AFTER = datetime.timedelta(minutes=5)
 
 
 @transaction.atomic
@@ -165,12 +169,6 @@ def list_html(call: QuestionCall) -> str:
         )
 
 
-def list_pdf(call: QuestionCall) -> bytes:
-    from meetings.minutes.rendering import render_pdf
-
-    return render_pdf(list_html(call)).data
-
-
 def _order_text(call: QuestionCall) -> str:
     return "\n".join(
         f"{q.order}. {q.member.full_name}({'、'.join(t['subject'] for t in q.topics)})"
@@ -179,76 +177,149 @@ def _order_text(call: QuestionCall) -> str:
 
 
 def publish(*, actor, call: QuestionCall, sitting: Sitting) -> QuestionCall:
-    """Publish the 一般質問通告一覧: a public PDF document on the sitting's general-questions item
-    (created when missing), whose description gives the order, and the sitting's floor queue in that
-    order (``floor_schedule``). Publishing again after a change replaces the document (差し替え) and
-    brings the item and the queue up to date: no turn is queued twice, a turn already taken stays."""
-    from documents.models import Document
-    from documents.services import document_create, document_release, document_replace
-
-    call = QuestionCall.objects.select_related("session__council", "document").get(pk=call.pk)
-    if call.order_fixed_at is None:
-        raise Refused(_("Fix the speaking order before publishing the list."))
-    if sitting.session_id != call.session_id or not sitting.body.is_plenary:
-        raise Refused(_("Choose a plenary sitting of this session."))
-    again = call.published_at is not None
-    if again and call.sitting_id not in (None, sitting.pk):
-        raise Refused(
-            _("The list is published for %(sitting)s; publish it again there.") % {"sitting": call.sitting}
-        )
-    if not call.questions.exists():
-        raise Refused(_("No member has given notice of general questions."))
-    title = f"{call.session.title} 一般質問通告一覧"
-    with tempfile.TemporaryDirectory(prefix="questions-") as folder:
-        path = Path(folder) / "questions.pdf"
-        path.write_bytes(list_pdf(call))
-        if again and call.document is not None:
-            document_replace(
-                document=call.document,
-                path=path,
-                original_name="一般質問通告一覧.pdf",
-                actor=actor,
-                note="一般質問通告一覧の更新",
-            )
-            document = call.document
-        else:
-            document = document_create(
-                body=sitting.body,
-                title=title,
-                path=path,
-                original_name="一般質問通告一覧.pdf",
-                actor=actor,
-                visibility=Document.Visibility.PUBLIC,
-            )
+    """Publish the 一般質問通告一覧: the list as published (kept), the sitting's general-questions
+    item (created when missing) whose description gives the order, and the sitting's floor queue
+    in that order (``floor_schedule``), in one transaction. Its PDF, a public document on the item,
+    is made by the job worker after commit (``publish_document_task``): until it shows the list as
+    published, the pages say it is being prepared. Publishing again after a change replaces the
+    document (差し替え) and brings the item and the queue up to date: no turn is queued twice, a
+    turn already taken stays."""
     with transaction.atomic():
         call = QuestionCall.objects.select_for_update().get(pk=call.pk)
-        if (call.published_at is not None) != again:
-            raise Refused(_("The list of general questions was published meanwhile; reload the page."))
+        if call.order_fixed_at is None:
+            raise Refused(_("Fix the speaking order before publishing the list."))
+        if sitting.session_id != call.session_id or not sitting.body.is_plenary:
+            raise Refused(_("Choose a plenary sitting of this session."))
+        again = call.published_at is not None
+        if again and call.sitting_id not in (None, sitting.pk):
+            raise Refused(
+                _("The list is published for %(sitting)s; publish it again there.")
+                % {"sitting": call.sitting}
+            )
+        if not call.questions.exists():
+            raise Refused(_("No member has given notice of general questions."))
+        html = list_html(call)
+        sha = hashlib.sha256(html.encode()).hexdigest()
         item = _questions_item(actor=actor, call=call, sitting=sitting)
-        from meetings.models import AgendaItemDocument
-
-        AgendaItemDocument.objects.get_or_create(
-            agenda_item=item, document=document, defaults={"position": item.document_links.count() + 1}
-        )
-        if document.release_state != Document.Release.RELEASED:
-            document = document_release(document=document, actor=actor)
         floor = _schedule_floor(actor=actor, call=call, sitting=sitting, item=item)
-        call.sitting, call.agenda_item, call.document, call.published_at = (
-            sitting,
-            item,
-            document,
-            timezone.now(),
+        call.sitting, call.agenda_item, call.published_at = sitting, item, timezone.now()
+        call.published_html, call.published_sha256 = html, sha
+        call.floor_order, call.document_queued_at = floor["order"], timezone.now()
+        call.save(
+            update_fields=[
+                "sitting",
+                "agenda_item",
+                "published_at",
+                "published_html",
+                "published_sha256",
+                "floor_order",
+                "document_queued_at",
+            ]
         )
-        call.floor_order = floor["order"]
-        call.save(update_fields=["sitting", "agenda_item", "document", "published_at", "floor_order"])
         audit_record(
             action="questions.republish" if again else "questions.publish",
             actor=actor,
             target=call,
-            data={"sitting": sitting.pk, "item": item.pk, "document": document.pk, "floor": floor},
+            data={"sitting": sitting.pk, "item": item.pk, "sha256": sha, "floor": floor},
         )
         notify_clerks(call)
+        actor_pk = actor.pk
+        transaction.on_commit(lambda: publish_document_task.enqueue(call.pk, sha, actor_pk))
     return call
+
+
+def document_requeue(*, actor, call: QuestionCall) -> bool:
+    """Ask again for the published list's PDF when the render asked for ``REQUEUE_AFTER`` ago has
+    not come (the worker was stopped, the job failed): the clerk's page calls this, so the public
+    page does not say "being prepared" for ever. True when a render was queued."""
+    with transaction.atomic():
+        call = QuestionCall.objects.select_for_update().get(pk=call.pk)
+        if call.published_at is None or not _wants_document(call, call.published_sha256):
+            return False
+        now = timezone.now()
+        if call.document_queued_at is not None and call.document_queued_at > now - REQUEUE_AFTER:
+            return False
+        call.document_queued_at = now
+        call.save(update_fields=["document_queued_at"])
+        sha, actor_pk = call.published_sha256, actor.pk
+        transaction.on_commit(lambda: publish_document_task.enqueue(call.pk, sha, actor_pk))
+    return True
+
+
+@task()
+def publish_document_task(call_pk: int, sha: str, actor_pk: int) -> None:
+    """In the job worker: the PDF of the list as published (``sha``), as the public document on
+    the general-questions item (new, or a replacement version), released. A newer publication
+    queued its own render, so a task for an older one does nothing."""
+    from django.contrib.auth import get_user_model
+
+    from meetings.minutes.rendering import render_pdf
+
+    call = QuestionCall.objects.filter(pk=call_pk).first()
+    if call is None or not _wants_document(call, sha):
+        return
+    data = render_pdf(call.published_html).data
+    actor = get_user_model().objects.get(pk=actor_pk)
+    with tempfile.TemporaryDirectory(prefix="questions-") as folder:
+        path = Path(folder) / "questions.pdf"
+        path.write_bytes(data)
+        with transaction.atomic():
+            call = (
+                QuestionCall.objects.select_for_update(of=("self",))
+                .select_related("session__council", "sitting__body", "document", "agenda_item")
+                .get(pk=call_pk)
+            )
+            if not _wants_document(call, sha):
+                return  # published again meanwhile, or made by another worker
+            document = _document_save(actor=actor, call=call, path=path)
+            call.document, call.document_sha256 = document, sha
+            call.save(update_fields=["document", "document_sha256"])
+            audit_record(
+                action="questions.document",
+                actor=actor,
+                target=call,
+                data={"document": document.pk, "sha256": sha, "bytes": len(data)},
+            )
+            notify_clerks(call)
+
+
+def _wants_document(call: QuestionCall, sha: str) -> bool:
+    """The list published as ``sha`` is still the current one and has no document yet."""
+    if call.published_sha256 != sha or call.sitting_id is None:
+        return False
+    return not (call.document_id is not None and call.document_sha256 == sha)
+
+
+def _document_save(*, actor, call: QuestionCall, path: Path):
+    """The published list's document: a new version of the one published before, or a new public
+    document linked to the general-questions item; released."""
+    from documents.models import Document
+    from documents.services import document_create, document_release, document_replace
+    from meetings.models import AgendaItemDocument
+
+    name = "一般質問通告一覧.pdf"
+    if call.document is not None:
+        document_replace(
+            document=call.document, path=path, original_name=name, actor=actor, note="一般質問通告一覧の更新"
+        )
+        document = Document.objects.get(pk=call.document_id)
+    else:
+        document = document_create(
+            body=call.sitting.body,
+            title=f"{call.session.title} 一般質問通告一覧",
+            path=path,
+            original_name=name,
+            actor=actor,
+            visibility=Document.Visibility.PUBLIC,
+        )
+    item = call.agenda_item
+    if item is not None:
+        AgendaItemDocument.objects.get_or_create(
+            agenda_item=item, document=document, defaults={"position": item.document_links.count() + 1}
+        )
+    if document.release_state != Document.Release.RELEASED:
+        document = document_release(document=document, actor=actor)
+    return document
 
 
 def _questions_item(*, actor, call: QuestionCall, sitting: Sitting) -> AgendaItem:

@@ -256,22 +256,26 @@ def act(request, pk: int):
 def manage_sitting(request, pk: int):
     """The matters on one sitting's agenda, with the steps to record there (from the sitting page)."""
     sitting = get_object_or_404(Sitting.objects.select_related("session", "body"), pk=pk)
-    links = (
+    links = list(
         MatterItem.objects.filter(agenda_item__sitting=sitting)
         .select_related("matter__amends", "agenda_item")
         .order_by("agenda_item__position", "matter__number")
     )
+    # Only the steps the rules allow next for each matter at this sitting (``nextsteps``), so no
+    # button here would be refused; the matter's page has the rest.
+    for link in links:
+        possible = nextsteps.next_steps(link.matter, [sitting])
+        link.clerk_steps = possible.clerk_steps if sitting in possible.clerk_step_sittings else []
     placed = {link.matter_id for link in links}
-    others = [m for m in selectors.matters_of(sitting.session) if m.pk not in placed and not m.is_finished]
+    others = [
+        m
+        for m in selectors.matters_of(sitting.session)
+        if m.pk not in placed and not m.is_finished and sitting in nextsteps.next_steps(m, [sitting]).place
+    ]
     return render(
         request,
         "meetings/matters/manage_sitting.html",
-        {
-            "sitting": sitting,
-            "links": links,
-            "others": others,
-            "clerk_steps": [(code, label) for code, label in rules.STEPS if code in rules.CLERK_STEPS],
-        },
+        {"sitting": sitting, "links": links, "others": others},
     )
 
 
@@ -320,12 +324,21 @@ def manage_questions(request, pk: int):
                 if sitting is None:
                     raise Refused(_("Choose a plenary sitting of this session."))
                 questions.publish(actor=request.user, call=call, sitting=sitting)
-                done = _("The list of general questions is published.")
+                done = _(
+                    "The list of general questions is published. Its PDF is being prepared and "
+                    "appears on the public page in a moment."
+                )
             elif action in ("strike", "up", "down") and call is not None:
                 question = Question.objects.filter(pk=request.POST.get("question") or 0, call=call).first()
                 if question is None:
                     raise Refused(_("This notice is no longer on the list."))
                 if action == "strike":
+                    if request.POST.get("confirm") != "yes":  # striking cannot be undone: ask first
+                        return render(
+                            request,
+                            "meetings/matters/strike_confirm.html",
+                            {"session": session, "call": call, "question": question},
+                        )
                     questions.question_strike(actor=request.user, question=question)
                     done = _("The notice is struck from the list. Publish the list again to update it.")
                 else:
@@ -339,6 +352,8 @@ def manage_questions(request, pk: int):
         else:
             messages.success(request, done)
             return redirect("meetings:matters:manage_questions", pk=session.pk)
+    if call is not None and call.published_at and not call.document_ready:
+        questions.document_requeue(actor=request.user, call=call)
     floor = selectors.question_floor(call) if call and call.published_at else {}
     listed = selectors.questions_in_order(call) if call else []
     for question in listed:

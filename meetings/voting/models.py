@@ -41,7 +41,12 @@ class FloorTurn(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="floor_turns")
     remote = models.BooleanField(_("requested online"), default=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.WAITING)
+    # The place in the queue: when the member asked, or, for a published speaking order (一般質問),
+    # a slot after the sitting's scheduled start in that order (``floor_schedule``).
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    # When the turn actually entered the queue; the chair's "waiting" counts from it, or from the
+    # sitting's real opening when it was queued before (``selectors.waiting_since``).
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
     granted_at = models.DateTimeField(_("granted at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     granted_by = models.ForeignKey(

@@ -184,7 +184,21 @@ def quorum_part(*, sitting: Sitting, audience: str = "members", user: Any = None
     return quorum_status(sitting=sitting, agenda_item=item).as_dict()
 
 
-def _turn(turn: FloorTurn, now: datetime.datetime) -> dict:
+def waiting_since(turn: FloorTurn, sitting: Sitting) -> datetime.datetime | None:
+    """Since when the chair sees ``turn`` waiting: since it entered the queue, but never before
+    the sitting really opened. A questioner queued days ahead by the published order of general
+    questions waits from the actual opening (late or early), not from the scheduled start;
+    nobody waits before the sitting has opened (None)."""
+    if turn.status != FloorTurn.Status.WAITING:
+        return None
+    if sitting.opened_at is None:
+        # Opened without a recorded time (imported or old data): count from the queueing.
+        return turn.queued_at if sitting.status in (Sitting.Status.OPEN, Sitting.Status.RECESS) else None
+    return max(turn.queued_at, sitting.opened_at)
+
+
+def _turn(turn: FloorTurn, now: datetime.datetime, sitting: Sitting) -> dict:
+    since = waiting_since(turn, sitting)
     return {
         "id": turn.pk,
         "person": person_brief(turn.person),
@@ -192,8 +206,10 @@ def _turn(turn: FloorTurn, now: datetime.datetime) -> dict:
         "remote": turn.remote,
         "status": turn.status,
         "requested_at": _iso(turn.requested_at),
+        "queued_at": _iso(turn.queued_at),
+        "waiting_since": _iso(since),
         "granted_at": _iso(turn.granted_at),
-        "waiting_s": int((now - turn.requested_at).total_seconds()) if turn.status == "waiting" else None,
+        "waiting_s": max(0, int((now - since).total_seconds())) if since else None,
     }
 
 
@@ -204,10 +220,10 @@ def floor_part(*, sitting: Sitting, audience: str, user: Any = None) -> dict:
         .select_related("person")
         .order_by("requested_at", "id")
     )
-    speaker = next((_turn(t, now) for t in turns if t.status == "speaking"), None)
+    speaker = next((_turn(t, now, sitting) for t in turns if t.status == "speaking"), None)
     data: dict[str, Any] = {"speaker": speaker}
     if audience != "public":
-        data["queue"] = [_turn(t, now) for t in turns if t.status == "waiting"]
+        data["queue"] = [_turn(t, now, sitting) for t in turns if t.status == "waiting"]
     return data
 
 

@@ -126,3 +126,52 @@ def test_matters_settings_are_for_the_secretariat_only(world):
     anonymous = Client().get("/meetings/matters/manage/settings/")
     assert anonymous.status_code == 302 and "login" in anonymous["Location"]
     assert not MatterSettings.objects.exists()
+
+
+def _sitting_page(client, sitting) -> tuple[dict[int, list[str]], set[int]]:
+    """The per-sitting page: the one-click steps offered for each matter on the agenda (matter id
+    → step codes) and the matters offered for placing on this sitting."""
+    html = client.get(f"/meetings/matters/manage/sittings/{sitting.pk}/").content.decode()
+    offered: dict[int, list[str]] = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", html, flags=re.S):
+        found = re.search(r'href="/meetings/matters/manage/(\d+)/"', row)
+        if found:
+            offered[int(found.group(1))] = re.findall(r'<option value="([a-z_]+)"', row)
+    placing = {int(pk) for pk in re.findall(r'data-place="(\d+)"', html)}
+    return offered, placing
+
+
+def test_matters_sitting_page_offers_each_matter_only_its_possible_steps(world, submit, clerk):
+    user = world["clerk_user"]
+    plenary, committee = world["plenary1"], world["committee1"]
+    bill = submit()
+    other = submit(title="手数料条例の一部を改正する条例")
+    services.matter_place(actor=user, matter=bill, sitting=plenary)
+    services.matter_place(actor=user, matter=other, sitting=plenary)
+    offered, _placing = _sitting_page(clerk, plenary)
+    both = [rules.EXPLAINED, rules.QUESTIONED, rules.REFERRAL_OMITTED, rules.DEBATED]
+    assert offered == {bill.pk: both, other.pk: both}
+
+    # Referred: no more 委員会付託省略, and no 討論 before the committee chair has reported.
+    services.matter_refer(actor=user, matter=bill, committee=world["committee"], sitting=plenary)
+    offered, _placing = _sitting_page(clerk, plenary)
+    assert offered[bill.pk] == [rules.EXPLAINED, rules.QUESTIONED]
+    # Referral omitted for the other: it goes straight to debate and vote.
+    services.matter_step_record(actor=user, matter=other, kind=rules.REFERRAL_OMITTED, sitting=plenary)
+    offered, _placing = _sitting_page(clerk, plenary)
+    assert offered[other.pk] == [rules.EXPLAINED, rules.QUESTIONED, rules.DEBATED]
+
+    # The committee's sitting offers to place only the matter referred to it (the other would be
+    # refused there), and no 付託省略 once it is on that agenda.
+    offered, placing = _sitting_page(clerk, committee)
+    assert offered == {} and placing == {bill.pk}
+    services.matter_place(actor=user, matter=bill, sitting=committee)
+    offered, placing = _sitting_page(clerk, committee)
+    assert offered == {bill.pk: [rules.EXPLAINED, rules.QUESTIONED, rules.DEBATED]} and placing == set()
+
+    # Decided: nothing to record any more, and no note either.
+    services.matter_decide(actor=user, matter=other, result=rules.PASSED, sitting=plenary)
+    offered, _placing = _sitting_page(clerk, plenary)
+    assert offered[other.pk] == []
+    html = clerk.get(f"/meetings/matters/manage/sittings/{plenary.pk}/").content.decode()
+    assert html.count("data-no-steps") == 0

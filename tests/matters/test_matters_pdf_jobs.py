@@ -198,3 +198,140 @@ def test_clerk_report_and_questions_previews_wait_for_the_worker(
     assert "委員会審査報告書" in _text(clerk.get(report_url))
     assert "防災対策について" in _text(clerk.get(questions_url))
     assert pdfs.current(pdfs.QUESTIONS, call.pk) is not None
+
+
+PUBLISH_TASK = "meetings.matters.questions.publish_document_task"
+
+
+def _fixed_call(world, people):
+    from django.utils import timezone as tz
+
+    from meetings.matters.models import QuestionCall
+
+    call = questions.call_open(
+        actor=world["clerk_user"], session=world["session"], deadline=tz.now() + datetime.timedelta(hours=2)
+    )
+    for person in people:
+        questions.question_submit(
+            user=person.user,
+            call=call,
+            topics=[
+                {"subject": f"{person.family_name}議員の質問", "points": "状況は。", "answerers": ["町長"]}
+            ],
+        )
+    QuestionCall.objects.filter(pk=call.pk).update(deadline=tz.now() - datetime.timedelta(seconds=1))
+    call.refresh_from_db()
+    questions.order_fix(actor=world["clerk_user"], call=call, method="receipt")
+    return call
+
+
+def test_publishing_the_questions_list_records_it_at_once_and_the_worker_makes_its_pdf(
+    world, worker_queue, no_render_here, monkeypatch
+):
+    from meetings.matters.models import QuestionCall
+    from meetings.voting.models import FloorTurn
+
+    members = world["members"]
+    people = [members[3], members[4], members[5]]
+    call = _fixed_call(world, people)
+    clerk = Client()
+    assert clerk.login(username=world["clerk_user"].username, password=PASSWORD)
+    manage_url = f"/meetings/matters/manage/sessions/{world['session'].pk}/questions/"
+    public_url = f"/meetings/matters/sessions/{world['session'].pk}/questions/"
+
+    # The request publishes (state, item, floor queue) without rendering, and queues one render.
+    response = clerk.post(manage_url, {"action": "publish", "sitting": world["plenary1"].pk})
+    assert response.status_code == 302
+    call = QuestionCall.objects.get(pk=call.pk)
+    assert call.published_at is not None and call.document is None and not call.document_ready
+    assert call.agenda_item.sitting == world["plenary1"]
+    assert FloorTurn.objects.filter(agenda_item=call.agenda_item, status="waiting").count() == 3
+    queued = DBTaskResult.objects.filter(task_path=PUBLISH_TASK)
+    assert queued.get().status == "READY"
+    # Meanwhile the public page lists the order and says the PDF is being prepared, without a link.
+    page = Client().get(public_url).content.decode()
+    assert f"{members[5].family_name}議員の質問" in page
+    assert "data-pdf-preparing" in page and ">PDF</a>" not in page
+    assert "data-pdf-preparing" in clerk.get(manage_url).content.decode()
+
+    _worker(monkeypatch)
+    monkeypatch.setattr(rendering, "render_pdf", no_render_here_again)
+    call = QuestionCall.objects.get(pk=call.pk)
+    assert call.document_ready and call.document_sha256 == call.published_sha256
+    document = call.document
+    assert document.release_state == "released" and document.visibility == "public"
+    assert call.agenda_item.document_links.filter(document=document).exists()
+    page = Client().get(public_url).content.decode()
+    assert f"/documents/{document.pk}/" in page and "data-pdf-preparing" not in page
+    with document.versions.get().served_file.open("rb") as handle:
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages).replace(" ", "")
+    assert "一般質問通告一覧" in text and all(f"{p.family_name}議員の質問" in text for p in people)
+
+    # A notice struck and the list published again: the published state changes at once, the old
+    # PDF is no longer offered, and the worker replaces it (差し替え) with the list as republished.
+    questions.question_strike(actor=world["clerk_user"], question=call.questions.get(member=people[1]))
+    with monkeypatch.context() as m:
+        m.setattr(rendering, "render_pdf", no_render_here_again)
+        assert (
+            clerk.post(manage_url, {"action": "publish", "sitting": world["plenary1"].pk}).status_code == 302
+        )
+    call = QuestionCall.objects.get(pk=call.pk)
+    assert not call.document_ready and call.document == document
+    page = Client().get(public_url).content.decode()
+    assert "data-pdf-preparing" in page and f"/documents/{document.pk}/" not in page
+    _worker(monkeypatch)
+    call = QuestionCall.objects.get(pk=call.pk)
+    assert call.document_ready and document.versions.count() == 2
+    with document.versions.order_by("-number").first().served_file.open("rb") as handle:
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages).replace(" ", "")
+    assert f"{people[1].family_name}議員の質問" not in text and f"{people[2].family_name}議員の質問" in text
+    assert queued.filter(status="SUCCESSFUL").count() == 2
+
+
+def test_a_render_for_an_older_publication_does_nothing(world, worker_queue, no_render_here, monkeypatch):
+    from meetings.matters.models import QuestionCall
+
+    members = world["members"]
+    people = [members[3], members[4], members[5]]
+    call = _fixed_call(world, people)
+    questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    questions.order_move(
+        actor=world["clerk_user"], question=call.questions.get(member=people[2]), direction="up"
+    )
+    questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    assert DBTaskResult.objects.filter(task_path=PUBLISH_TASK, status="READY").count() == 2
+
+    _worker(monkeypatch)
+    call = QuestionCall.objects.get(pk=call.pk)
+    # One document, one version: the render of the first publication found it outdated.
+    assert call.document_ready and call.document.versions.count() == 1
+    with call.document.versions.get().served_file.open("rb") as handle:
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages).replace(" ", "")
+    assert text.index(f"{people[2].family_name}議員") < text.index(f"{people[1].family_name}議員")
+
+
+def test_the_clerks_page_asks_again_for_a_published_lists_pdf_that_never_came(
+    world, worker_queue, no_render_here, monkeypatch
+):
+    from meetings.matters.models import QuestionCall
+
+    call = _fixed_call(world, [world["members"][3], world["members"][4]])
+    questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    jobs = DBTaskResult.objects.filter(task_path=PUBLISH_TASK)
+    jobs.update(status="FAILED")  # the render failed (or its worker was lost)
+    clerk = Client()
+    assert clerk.login(username=world["clerk_user"].username, password=PASSWORD)
+    url = f"/meetings/matters/manage/sessions/{world['session'].pk}/questions/"
+    assert clerk.get(url).status_code == 200
+    assert not jobs.filter(status="READY").exists()  # asked for a moment ago: not yet again
+    QuestionCall.objects.filter(pk=call.pk).update(
+        document_queued_at=timezone.now() - questions.REQUEUE_AFTER - datetime.timedelta(seconds=1)
+    )
+    for _ in range(3):
+        assert "data-pdf-preparing" in clerk.get(url).content.decode()
+    assert jobs.filter(status="READY").count() == 1  # once, however often the page is opened
+    _worker(monkeypatch)
+    call = QuestionCall.objects.get(pk=call.pk)
+    assert call.document_ready and call.document.versions.count() == 1
+    page = Client().get(f"/meetings/matters/sessions/{world['session'].pk}/questions/").content.decode()
+    assert ">PDF</a>" in page

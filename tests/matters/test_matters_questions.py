@@ -100,7 +100,9 @@ def test_matters_questions_order_by_receipt_and_by_lot(world, call):
     assert [q.member for q in lot] != [members[6], members[3], members[8], members[5]]
 
 
-def test_matters_questions_published_list_becomes_the_items_document(world, call):
+def test_matters_questions_published_list_becomes_the_items_document(
+    world, call, django_capture_on_commit_callbacks
+):
     from pypdf import PdfReader
 
     from documents.permissions import is_public
@@ -112,7 +114,10 @@ def test_matters_questions_published_list_becomes_the_items_document(world, call
         )
     _past_deadline(call)
     questions.order_fix(actor=world["clerk_user"], call=call, method="receipt")
-    published = questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    # The PDF document is made after commit (by the job worker; here the jobs run at once).
+    with django_capture_on_commit_callbacks(execute=True):
+        published = questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    published.refresh_from_db()
     item = published.agenda_item
     assert item.sitting == world["plenary1"] and item.kind == "general_questions"
     assert item.document_links.filter(document=published.document).exists()
@@ -124,9 +129,20 @@ def test_matters_questions_published_list_becomes_the_items_document(world, call
     assert "一般質問通告一覧" in text and f"{members[9].family_name}さんの質問" in text
     with pytest.raises(Refused, match="publish it again there"):
         questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary2"])
-    # Publishing again replaces the document (差し替え) instead of adding a second one.
-    again = questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    # Publishing again unchanged keeps the document as it is; after a change (the order swapped
+    # with the chair's leave) it replaces the document (差し替え) instead of adding a second one.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    again.refresh_from_db()
+    assert again.document == published.document and again.document.versions.count() == 1
+    questions.order_move(
+        actor=world["clerk_user"], question=call.questions.get(member=members[9]), direction="up"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        again = questions.publish(actor=world["clerk_user"], call=call, sitting=world["plenary1"])
+    again.refresh_from_db()
     assert again.document == published.document and again.document.versions.count() == 2
+    assert again.document_ready
     assert item.document_links.count() == 1
     page = Client().get(f"/meetings/matters/sessions/{world['session'].pk}/questions/").content.decode()
     assert f"{members[5].family_name}さんの質問" in page
@@ -135,3 +151,40 @@ def test_matters_questions_published_list_becomes_the_items_document(world, call
 def test_matters_questions_list_is_not_public_before_it_is_published(world, call):
     questions.question_submit(user=world["members"][3].user, call=call, topics=[TOPIC])
     assert Client().get(f"/meetings/matters/sessions/{world['session'].pk}/questions/").status_code == 404
+
+
+def test_matters_questions_strike_asks_first_on_a_page_of_its_own(world, call):
+    """Striking a notice cannot be undone: the clerk confirms on a page (no JavaScript needed), in
+    Japanese and in English; only the confirmed form strikes."""
+    from council.models import AuditEntry
+
+    members = world["members"]
+    for person in (members[3], members[4]):
+        questions.question_submit(user=person.user, call=call, topics=[dict(TOPIC, subject=person.full_name)])
+    _past_deadline(call)
+    questions.order_fix(actor=world["clerk_user"], call=call, method="receipt")
+    first = call.questions.get(member=members[3])
+    clerk = Client()
+    clerk.force_login(world["clerk_user"])
+    url = f"/meetings/matters/manage/sessions/{world['session'].pk}/questions/"
+    form = {"action": "strike", "question": first.pk}
+
+    page = clerk.get(url).content.decode()
+    assert 'name="action" value="strike"' in page and 'name="confirm"' not in page
+    response = clerk.post(url, form)  # the button on the list, as a browser without script sends it
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "この通告を一覧から削除しますか?" in page and members[3].full_name in page
+    assert "元に戻すことはできません" in page and "通告を削除する" in page
+    assert 'name="confirm" value="yes"' in page and f'name="question" value="{first.pk}"' in page
+    assert f'href="{url}"' in page  # cancel goes back to the list
+    english = clerk.post(url, form, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Strike this notice from the list?" in english and "it cannot be undone" in english
+    assert Question.objects.filter(pk=first.pk).exists()
+    assert not AuditEntry.objects.filter(action="questions.strike").exists()
+
+    response = clerk.post(url, {**form, "confirm": "yes"})
+    assert response.status_code == 302
+    assert not Question.objects.filter(pk=first.pk).exists()
+    assert call.questions.get().order == 1
+    assert AuditEntry.objects.filter(action="questions.strike").count() == 1

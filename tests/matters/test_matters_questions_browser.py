@@ -49,3 +49,53 @@ def test_matters_questions_clerks_list_updates_live(daphne_server, new_context):
     assert page.locator("[data-questions-count]").inner_text() == "1"
     assert page.evaluate("window.sameDocument === true")  # no reload
     assert not errors
+
+
+def test_matters_questions_console_counts_waiting_from_the_real_opening(daphne_server, new_context):
+    """The published order queues the questioners ahead of the sitting, placed at its scheduled
+    start (here three hours ago). The console shows no waiting time before the opening, and once
+    the clerk opens the sitting the times count from then, not from the scheduled start."""
+    from meetings.models import Sitting
+    from meetings.voting.models import FloorTurn
+    from tests.voting.conftest import mark_all_present
+
+    org = factories.make_small_council()
+    session, sitting, clerk_user = org["session"], org["sitting"], org["clerk"].user
+    now = timezone.localtime()
+    start = now - datetime.timedelta(hours=3)
+    Sitting.objects.filter(pk=sitting.pk).update(
+        date=start.date(), start_time=start.time().replace(microsecond=0), agenda_published_at=now
+    )
+    sitting.refresh_from_db()
+    call = questions.call_open(actor=clerk_user, session=session, deadline=now + datetime.timedelta(hours=1))
+    people = org["members"][3:5]
+    for person in people:
+        questions.question_submit(
+            user=person.user,
+            call=call,
+            topics=[{"subject": "防災対策について", "points": "備蓄の状況は。", "answerers": ["町長"]}],
+        )
+    type(call).objects.filter(pk=call.pk).update(deadline=now - datetime.timedelta(seconds=1))
+    call.refresh_from_db()
+    questions.order_fix(actor=clerk_user, call=call, method="receipt")
+    questions.publish(actor=clerk_user, call=call, sitting=sitting)
+    assert FloorTurn.objects.filter(sitting=sitting, status="waiting").count() == 2
+    mark_all_present(sitting, org["members"], clerk_user)
+
+    errors: list[str] = []
+    context = new_context()
+    context.add_cookies([login_cookie(clerk_user, daphne_server)])
+    console = open_page(context, f"{daphne_server.url}/meetings/sittings/{sitting.pk}/console/", errors)
+    console.wait_for_function("() => window.councilLive && window.councilLive.connected")
+    waits = console.locator('[data-voting="queue"] .voting-wait')
+    waits.nth(1).wait_for(state="attached")
+    console.wait_for_timeout(1200)  # a tick of the timer
+    assert waits.all_inner_texts() == ["", ""]  # not "待機 180:00": nobody waits before the opening
+
+    console.locator('[data-command="sitting.open"]').click()
+    console.wait_for_function(
+        """() => [...document.querySelectorAll('[data-voting="queue"] .voting-wait')]
+                 .every((span) => /^待機 0:0\\d$/.test(span.textContent))""",
+        timeout=15000,
+    )
+    assert not errors

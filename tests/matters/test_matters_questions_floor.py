@@ -192,3 +192,61 @@ async def test_matters_questions_clerks_list_hears_new_notices_live(world, fresh
 
     html = await sync_to_async(page)()
     assert f'data-live-sitting="{sitting.pk}"' in html and "js/matters/questions_live.js" in html
+
+
+@pytest.mark.django_db
+def test_matters_questions_waiting_time_counts_from_the_real_opening_or_the_queueing(world):
+    """The chair's "waiting" for a questioner queued days ahead by the published list starts when
+    the sitting really opens (here 25 minutes late), not at its scheduled start; a turn queued
+    after the opening waits from its queueing; reordering keeps a waiting turn's time."""
+    import time_machine
+
+    from meetings.attendance.models import Attendance
+    from meetings.live.services import sitting_open
+    from meetings.voting.selectors import floor_part
+    from meetings.voting.services import roll
+    from tests import factories
+
+    members = world["members"]
+    people = [members[3], members[4], members[5]]
+    sitting = world["plenary1"]
+    zone = timezone.get_current_timezone()
+    scheduled = datetime.datetime.combine(sitting.date, sitting.start_time, tzinfo=zone)
+    other = factories.make_agenda_item(sitting, title="報告第1号")
+
+    def queue():
+        fresh = type(sitting).objects.select_related("body").get(pk=sitting.pk)
+        return {t["person"]["id"]: t for t in floor_part(sitting=fresh, audience="members")["queue"]}
+
+    with time_machine.travel(scheduled - datetime.timedelta(days=2), tick=False):
+        call = _fixed(world, people)
+        questions.publish(actor=world["clerk_user"], call=call, sitting=sitting)
+    with time_machine.travel(scheduled + datetime.timedelta(minutes=5), tick=False):
+        # Scheduled start passed, sitting not opened yet: nobody is waiting yet.
+        assert [t["waiting_since"] for t in queue().values()] == [None, None, None]
+        assert all(t["waiting_s"] is None for t in queue().values())
+    opened = scheduled + datetime.timedelta(minutes=25)
+    with time_machine.travel(opened, tick=False):
+        for person in [*members[:8]]:
+            roll.attendance_mark(
+                sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=world["clerk_user"]
+            )
+        sitting_open(sitting=type(sitting).objects.get(pk=sitting.pk), actor=world["clerk_user"])
+    with time_machine.travel(opened + datetime.timedelta(minutes=15), tick=False):
+        sitting.refresh_from_db()
+        floor.floor_request(sitting=sitting, user=members[7].user, agenda_item=other)
+    with time_machine.travel(opened + datetime.timedelta(minutes=40), tick=False):
+        turns = queue()
+        for person in people:
+            assert turns[person.pk]["waiting_since"] == opened.isoformat()
+            assert turns[person.pk]["waiting_s"] == 40 * 60  # not 65 minutes from the scheduled start
+        assert turns[members[7].pk]["waiting_s"] == 25 * 60
+        # The order changes with the chair's leave and the list is published again: the order
+        # of the queue follows, the time already waited stays.
+        questions.order_move(
+            actor=world["clerk_user"], question=call.questions.get(member=people[2]), direction="up"
+        )
+        questions.publish(actor=world["clerk_user"], call=call, sitting=sitting)
+        turns = queue()
+        assert [pid for pid in turns if pid != members[7].pk] == [people[0].pk, people[2].pk, people[1].pk]
+        assert all(turns[p.pk]["waiting_s"] == 40 * 60 for p in people)

@@ -189,7 +189,9 @@ def floor_schedule(
     replaces: list[Person] | tuple = (),
 ) -> dict:
     """A published speaking order (the 一般質問 list) becomes the floor queue of ``agenda_item``:
-    one waiting turn per person, queued in the given order from the sitting's start time.
+    one waiting turn per person, placed in the given order from the sitting's scheduled start
+    (``requested_at``, the queue's order); each turn's ``queued_at`` is when it was really queued,
+    so the chair's waiting time counts from then, or from the actual opening (``waiting_since``).
 
     Idempotent: a person already waiting on the item is moved to their place, never queued twice;
     a turn already taken (speaking, done or skipped) is kept as it is; the waiting turns of

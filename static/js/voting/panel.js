@@ -86,6 +86,11 @@ function start(root) {
       render();
       return;
     }
+    if (msg.type === "session.status" && (state.floor?.queue || []).some((t) => !t.waiting_since)) {
+      // The sitting opened: the turns queued ahead of it (a published order) start waiting now.
+      channel.send({ type: "state.request", reason: "status" });
+      return;
+    }
     if (!msg.type || !msg.type.startsWith("voting.")) return;
     const part = msg.type.slice("voting.".length);
     // The console receives both the members' and the clerks' streams: keep the clerks' view.
@@ -141,7 +146,7 @@ function start(root) {
     if (queue) {
       queue.replaceChildren(...(f.queue || []).map((turn) => el("li", { "data-turn": turn.id },
         el("span", { class: "voting-name" }, nameOf(turn.person), turn.remote ? ` (${T.online})` : ""),
-        el("span", { class: "voting-wait", "data-requested": turn.requested_at }, waited(turn.requested_at)),
+        el("span", { class: "voting-wait", "data-since": turn.waiting_since ?? "" }, waited(turn.waiting_since)),
         isChair ? button(T.grant, () => send({ type: "floor.grant", turn_id: turn.id }), "btn btn-primary") : null,
         isChair ? button(T.skip, () => send({ type: "floor.skip", turn_id: turn.id })) : null,
       )));
@@ -158,12 +163,15 @@ function start(root) {
     }
   }
 
+  // The server says since when each turn waits (selectors.waiting_since): from its queueing, not
+  // before the sitting really opened; nothing before the opening.
   function waited(iso) {
+    if (!iso) return "";
     const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
     return `${T.waiting} ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
   }
   setInterval(() => {
-    for (const span of root.querySelectorAll("[data-requested]")) span.textContent = waited(span.dataset.requested);
+    for (const span of root.querySelectorAll("[data-since]")) span.textContent = waited(span.dataset.since);
   }, 1000);
 
   function resultLine(p) {
