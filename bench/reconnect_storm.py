@@ -77,62 +77,18 @@ def setup_database(database_url: str, redis_url: str | None) -> dict:
     import django
 
     django.setup()
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.core.management import call_command
-    from django.utils import timezone
 
-    from bench.support import factories
-    from documents.models import Document, DocumentVersion
-    from meetings.live.models import LiveState
-    from meetings.models import AgendaItemDocument, Sitting
+    from bench.support.scenario import presenting_sitting, session_key_for
 
     call_command("migrate", verbosity=0, interactive=False)
     if not database_url.startswith("sqlite"):
         call_command("flush", verbosity=0, interactive=False)
-    org = factories.make_small_council(councillors=40)
-    sitting = org["sitting"]
-    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now())
-    item = factories.make_agenda_item(sitting)
-    doc = Document.objects.create(
-        council=org["council"],
-        body=org["plenary"],
-        title="議案第45号 町税条例の一部改正について",
-        visibility=Document.Visibility.PUBLIC,
-        release_state=Document.Release.RELEASED,
-        released_at=timezone.now(),
-    )
-    version = DocumentVersion.objects.create(
-        document=doc,
-        number=1,
-        served_file="documents/served/bench.pdf",
-        original_file="documents/original/bench.pdf",
-        original_name="bench.pdf",
-        original_sha256="0" * 64,
-        served_sha256="0" * 64,
-        size=1,
-        page_count=60,
-    )
-    AgendaItemDocument.objects.create(agenda_item=item, document=doc)
-    LiveState.objects.update_or_create(
-        sitting=sitting, defaults=dict(agenda_item=item, document=doc, version=version, page=1)
-    )
-    engine = import_module(settings.SESSION_ENGINE)
-
-    def session_for(user) -> str:
-        store = engine.SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.save()
-        return store.session_key
-
+    org = presenting_sitting(councillors=40)
     return {
-        "sitting": sitting.pk,
+        "sitting": org["sitting"].pk,
         "clerk": org["clerk"].user.pk,
-        "followers": [session_for(m.user) for m in org["members"]],
+        "followers": [session_key_for(m.user) for m in org["members"]],
     }
 
 

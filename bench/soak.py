@@ -41,6 +41,7 @@ def setup_database(database_url: str, members: int) -> dict:
 
     from bench.support import factories
     from bench.support.scenario import make_document, open_with_everyone_present, session_key_for
+    from documents.models import Document
     from meetings.models import Sitting
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -50,10 +51,9 @@ def setup_database(database_url: str, members: int) -> dict:
     open_with_everyone_present(sitting, org["members"], org["clerk"].user)
     Sitting.objects.filter(pk=sitting.pk).update(opened_at=timezone.now())
     item = factories.make_agenda_item(sitting, title="議案第1号")
-    doc = make_document(org, agenda_item=item, pages=10_000)
-    type(doc).objects.filter(pk=doc.pk).update(
-        visibility=type(doc).Visibility.PUBLIC
-    )  # the public sees it too
+    doc = make_document(  # the public sees it too
+        org, agenda_item=item, pages=10_000, visibility=Document.Visibility.PUBLIC
+    )
     return {
         "sitting": sitting.pk,
         "item": item.pk,

@@ -39,15 +39,12 @@ def setup_database(database_url: str, voters: int) -> dict:
     import django
 
     django.setup()
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.core.management import call_command
     from django.test.utils import override_settings
     from django.utils import timezone
 
     from bench.support import factories
+    from bench.support.scenario import session_key_for
     from meetings.attendance.models import Attendance
     from meetings.models import Sitting
 
@@ -65,21 +62,11 @@ def setup_database(database_url: str, voters: int) -> dict:
             for p in org["members"]
         ]
     )
-    engine = import_module(settings.SESSION_ENGINE)
-
-    def session_for(user) -> str:
-        store = engine.SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.save()
-        return store.session_key
-
     return {
         "sitting": sitting.pk,
         "item": item.pk,
-        "chair": session_for(org["members"][0].user),
-        "voters": [session_for(m.user) for m in org["members"][1:]],
+        "chair": session_key_for(org["members"][0].user),
+        "voters": [session_key_for(m.user) for m in org["members"][1:]],
     }
 
 

@@ -9,8 +9,10 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.utils import timezone
 
+from bench.support import factories
 from documents.models import Document, DocumentVersion
 from meetings.attendance.models import Attendance
+from meetings.live.models import LiveState
 from meetings.models import Sitting
 from meetings.voting.services import roll
 
@@ -26,13 +28,16 @@ def session_key_for(user) -> str:
     return session.session_key
 
 
-def make_document(org, *, pages: int = 12, agenda_item=None) -> Document:
-    """A released members' document with one version (no file: live state only needs the metadata)."""
+def make_document(
+    org, *, pages: int = 12, agenda_item=None, visibility: str = Document.Visibility.MEMBERS
+) -> Document:
+    """A released document (members' unless ``visibility`` says otherwise) with one version (no
+    file: live state only needs the metadata)."""
     doc = Document.objects.create(
         council=org["council"],
         body=org["plenary"],
         title="議案第45号 町税条例の一部改正について",
-        visibility=Document.Visibility.MEMBERS,
+        visibility=visibility,
         release_state=Document.Release.RELEASED,
         released_at=timezone.now(),
     )
@@ -62,3 +67,20 @@ def open_with_everyone_present(sitting: Sitting, people, clerk_user) -> Sitting:
             sitting=sitting, person=person, status=Attendance.Status.PRESENT_ROOM, by=clerk_user
         )
     return sitting
+
+
+def presenting_sitting(*, councillors: int, pages: int = 60) -> dict:
+    """The live benchmarks' scene: a small council (``factories.make_small_council``) whose sitting
+    is open and presents page 1 of a released public document of ``pages`` pages, so members and the
+    public (傍聴) alike can follow it. The council's dict, with ``item``, ``document`` and
+    ``version`` added."""
+    org = factories.make_small_council(councillors=councillors)
+    sitting = org["sitting"]
+    Sitting.objects.filter(pk=sitting.pk).update(status=Sitting.Status.OPEN, opened_at=timezone.now())
+    item = factories.make_agenda_item(sitting)
+    doc = make_document(org, pages=pages, agenda_item=item, visibility=Document.Visibility.PUBLIC)
+    version = doc.versions.get()
+    LiveState.objects.update_or_create(
+        sitting=sitting, defaults=dict(agenda_item=item, document=doc, version=version, page=1)
+    )
+    return {**org, "item": item, "document": doc, "version": version}
