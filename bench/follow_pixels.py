@@ -41,6 +41,7 @@ import threading
 import time
 
 from bench.serve import OUT, prepare_django, session_cookie, start_daphne
+from bench.support.stats import percentile
 
 CHROMIUM = "/usr/bin/chromium"
 PAGES = 300
@@ -92,14 +93,6 @@ ARRIVALS_JS = """(() => {
         }
     };
 })();"""
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 class Presenter:
@@ -293,16 +286,22 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "follow_pixels",
         "next_p50_ms": round(statistics.median(next_ms), 1) if next_ms else None,
-        "next_p95_ms": round(percentile(next_ms, 95), 1) if next_ms else None,
+        "next_p95_ms": round(percentile(next_ms, 0.95, method="nearest"), 1) if next_ms else None,
         "jump_p50_ms": round(statistics.median(jump_ms), 1) if jump_ms else None,
-        "jump_p95_ms": round(percentile(jump_ms, 95), 1) if jump_ms else None,
+        "jump_p95_ms": round(percentile(jump_ms, 0.95, method="nearest"), 1) if jump_ms else None,
         "next_arrival_to_pixels_p50_ms": round(statistics.median(next_local_ms), 1)
         if next_local_ms
         else None,
-        "next_arrival_to_pixels_p95_ms": round(percentile(next_local_ms, 95), 1) if next_local_ms else None,
+        "next_arrival_to_pixels_p95_ms": round(percentile(next_local_ms, 0.95, method="nearest"), 1)
+        if next_local_ms
+        else None,
         "next_send_to_arrival_p50_ms": round(statistics.median(next_wire_ms), 1) if next_wire_ms else None,
-        "next_send_to_arrival_p95_ms": round(percentile(next_wire_ms, 95), 1) if next_wire_ms else None,
-        "jump_arrival_to_pixels_p95_ms": round(percentile(jump_local_ms, 95), 1) if jump_local_ms else None,
+        "next_send_to_arrival_p95_ms": round(percentile(next_wire_ms, 0.95, method="nearest"), 1)
+        if next_wire_ms
+        else None,
+        "jump_arrival_to_pixels_p95_ms": round(percentile(jump_local_ms, 0.95, method="nearest"), 1)
+        if jump_local_ms
+        else None,
         "join_ms": round(statistics.median(join_ms), 1) if join_ms else None,
         "join_all_ms": [round(x) for x in join_ms],
         "join_breakdown_ms": joins_detail[-1] if joins_detail else None,

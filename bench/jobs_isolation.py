@@ -26,18 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.support.stats import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 TURN_EVERY_S = 0.15
 WORKER_NICE = 19  # as deploy/systemd/gikai-worker.service: live page turns come first
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def make_minutes(*, speeches: int) -> tuple[int, int]:

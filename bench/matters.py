@@ -25,7 +25,8 @@ import os
 import time
 import uuid
 
-from bench.support.fresh_db import fresh_database, migrate_fresh, percentile
+from bench.support.fresh_db import fresh_database, migrate_fresh
+from bench.support.stats import percentile
 
 
 def main() -> None:
@@ -270,9 +271,9 @@ def run(args) -> dict:
                 cpu.append((time.process_time() - c) * 1000)
                 assert response.status_code == 200, (url, response.status_code)
             out[name] = {
-                "p50_ms": round(percentile(times, 0.5), 1),
-                "p95_ms": round(percentile(times, 0.95), 1),
-                "cpu_p95_ms": round(percentile(cpu, 0.95), 1),
+                "p50_ms": round(percentile(times, 0.5, method="nearest"), 1),
+                "p95_ms": round(percentile(times, 0.95, method="nearest"), 1),
+                "cpu_p95_ms": round(percentile(cpu, 0.95, method="nearest"), 1),
             }
     return out
 

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from bench.client import Follower
 from bench.fanout import free_port, start_daphne
-from bench.support.crowd import percentile, rss_kb
+from bench.support.crowd import rss_kb
+from bench.support.stats import percentile
 
 
 def setup_database(database_url: str, members: int) -> dict:

@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 
 from bench.fanout import free_port, start_daphne
-from bench.support.crowd import percentile
+from bench.support.stats import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 

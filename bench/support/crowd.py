@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.support.stats import percentile
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # A follower retries a refused or dropped handshake with jittered backoff, as the reference client
 # does, up to this many tries; the retries and their reasons are reported.
@@ -46,15 +48,6 @@ def rss_kb(pid: int) -> int:
 def cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def raise_nofile() -> int:

@@ -1,4 +1,4 @@
-"""A fresh database for one benchmark run, and the percentile the benchmarks report.
+"""A fresh database for one benchmark run.
 
     with fresh_database("matters") as database:   # "sqlite" or "postgresql"
         migrate_fresh()
@@ -18,11 +18,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 @contextmanager
