@@ -11,7 +11,6 @@ the only one per process), which keeps each idle follower small.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -24,17 +23,16 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext as _
 
 from meetings.events import encode, group_name
-from meetings.live import access, admission, dispatch, fanout, handshake, protocol, transport
+from meetings.live import access, admission, dispatch, fanout, handshake, transport
+from meetings.live.socketbase import SocketBase
 from meetings.live.sockets import CLOSE_FLOOD, CLOSE_FORBIDDEN, CLOSE_SIGNED_OUT, CLOSE_STALLED  # noqa: F401
 from meetings.live.transport import Transport, flood_cooldowns
 
 logger = logging.getLogger(__name__)
 
 ACCESS_RECHECK_S = 60.0
-RESYNC_WAIT_S = 10.0  # how long a resync waits for a state already on its way
 
 
 def language_from_scope(scope) -> str:
@@ -73,7 +71,7 @@ def encoded_state(state: dict) -> str:
     return text
 
 
-class SittingConsumer(AsyncWebsocketConsumer):
+class SittingConsumer(SocketBase, AsyncWebsocketConsumer):
     """Participants (members, secretariat, officials) of one sitting."""
 
     channel_layer_alias = "live-consumers-have-no-channel"  # not configured: no per-socket channel
@@ -193,20 +191,6 @@ class SittingConsumer(AsyncWebsocketConsumer):
         self._leave_groups()
         self.transport.close(code, abort=code == CLOSE_STALLED)
 
-    async def resync(self) -> bool:
-        # A state already on its way (a socket still connecting, or answering its state.request) may
-        # have been read before the groups were joined again: let it finish, then send a newer one.
-        # (Two states built at once for one socket would each claim the events held meanwhile.)
-        deadline = time.monotonic() + RESYNC_WAIT_S
-        while self._held is not None and time.monotonic() < deadline:
-            if self.closed:
-                return False
-            await asyncio.sleep(0.05)
-        if self.closed:
-            return False
-        await self.send_state()
-        return True
-
     # --- outgoing -----------------------------------------------------------------------------
     async def send_state(self, re: Any = None) -> None:
         """Send the full state (with ``re`` when it answers a request with an ``id``); events
@@ -243,11 +227,6 @@ class SittingConsumer(AsyncWebsocketConsumer):
         if not self.transport.send_text(text):
             self.close_from_hub(CLOSE_STALLED)
 
-    def send_json(self, message: dict) -> None:
-        """Send one message in order with the events (synchronously under daphne)."""
-        if not self.transport.send_text(encode(message)):
-            self.close_from_hub(CLOSE_STALLED)  # it asks but does not read its answers
-
     # --- incoming -----------------------------------------------------------------------------
     async def dispatch(self, message) -> None:
         """As channels' dispatch, without closing old database connections first: every database
@@ -257,17 +236,6 @@ class SittingConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
-
-    def _flood_warn(self) -> None:
-        with translation.override(self.lang):
-            self.send_json(
-                {
-                    "type": "error",
-                    "code": "flood",
-                    "message": _("Too many messages; slow down."),
-                    "retry_after": self.transport.flood.retry_after(),
-                }
-            )
 
     def _flood_close(self) -> None:
         if self.closed:
@@ -287,14 +255,10 @@ class SittingConsumer(AsyncWebsocketConsumer):
         self.transport.cut_off(CLOSE_FLOOD)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
-        if not self.transport.admit():
+        read = self._read(text_data)
+        if read is None:
             return
-        with translation.override(self.lang):
-            try:
-                entry, message = protocol.parse(text_data, public=self.public)
-            except protocol.Invalid as exc:
-                self.send_json(exc.as_error())
-                return
+        entry, message = read
         kind = message["type"]
         msg_id = message.get("id")
         re = {"re": msg_id} if msg_id is not None else {}

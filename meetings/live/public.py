@@ -33,11 +33,10 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.utils import translation
-from django.utils.translation import gettext as _
 
 from meetings.events import encode, group_name
-from meetings.live import admission, daphne_adapter, fanout, protocol
+from meetings.live import admission, daphne_adapter, fanout
+from meetings.live.socketbase import SocketBase
 from meetings.live.sockets import CLOSE_FLOOD, CLOSE_STALLED
 from meetings.live.transport import Transport, flood_cooldowns
 
@@ -45,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 SNAPSHOT_SECONDS = 2.0
 STREAM = "public"
-RESYNC_WAIT_S = 10.0
 CLOSE_FORBIDDEN_HTTP = 4403  # before accept, daphne answers any close with HTTP 403
 
 
@@ -138,10 +136,10 @@ class Snapshots:
 snapshots = Snapshots()
 
 
-class PublicSocket:
+class PublicSocket(SocketBase):
     """One public follower as the hub sees it (``sockets.LiveSocket``)."""
 
-    __slots__ = ("sitting_id", "group", "transport", "held", "floor", "lang", "hub", "__weakref__")
+    __slots__ = ("sitting_id", "group", "transport", "_held", "floor", "lang", "hub", "__weakref__")
 
     user_id = None
     public = True
@@ -152,7 +150,7 @@ class PublicSocket:
         self.sitting_id = sitting_id
         self.group = group_name(sitting_id, STREAM)
         self.lang = lang
-        self.held: list | None = []  # events held while a state is on its way (None: not holding)
+        self._held: list | None = []  # events held while a state is on its way (None: not holding)
         self.floor = 0  # the seq of the last state sent: older events are dropped
         self.hub: fanout.Hub | None = None
         self.transport = Transport(send, on_flood_warn=self._flood_warn, on_flood_close=self._flood_close)
@@ -162,8 +160,8 @@ class PublicSocket:
         return self.transport.closed
 
     def deliver(self, stream: str, seq: int, text: str, prepared: Any) -> None:
-        if self.held is not None:
-            self.held.append((stream, seq, text, prepared))
+        if self._held is not None:
+            self._held.append((stream, seq, text, prepared))
             return
         if seq <= self.floor:
             return
@@ -180,28 +178,17 @@ class PublicSocket:
         if self.hub is not None:
             self.hub.leave(self.group, self)
 
-    async def resync(self) -> bool:
-        deadline = time.monotonic() + RESYNC_WAIT_S
-        while self.held is not None and time.monotonic() < deadline:
-            if self.closed:
-                return False
-            await asyncio.sleep(0.05)
-        if self.closed:
-            return False
-        await self.send_state()
-        return True
-
     async def send_state(self, re: Any = None, snap: Snapshot | None = None) -> None:
         """Send a current snapshot (shared bytes; its own copy only to answer a request ``re``),
         then the events held meanwhile that are newer."""
-        self.held = self.held if self.held is not None else []
+        self._held = self._held if self._held is not None else []
         try:
             if snap is None:
                 snap = await snapshots.get(self.hub, self.sitting_id)
         except BaseException:
-            self.held = None
+            self._held = None
             raise
-        held, self.held = self.held or [], None
+        held, self._held = self._held or [], None
         if re is None:
             ok = self.transport.send_frame(snap.text, snap.prepared)
         else:
@@ -213,21 +200,6 @@ class PublicSocket:
         for stream, seq, text, prepared in held:
             self.deliver(stream, seq, text, prepared)
 
-    def send_json(self, message: dict) -> None:
-        if not self.transport.send_text(encode(message)):
-            self.close_from_hub(CLOSE_STALLED)
-
-    def _flood_warn(self) -> None:
-        with translation.override(self.lang):
-            self.send_json(
-                {
-                    "type": "error",
-                    "code": "flood",
-                    "message": _("Too many messages; slow down."),
-                    "retry_after": self.transport.flood.retry_after(),
-                }
-            )
-
     def _flood_close(self) -> None:
         if self.closed:
             return
@@ -237,14 +209,10 @@ class PublicSocket:
         self.transport.cut_off(CLOSE_FLOOD)
 
     async def on_text(self, text: str | None) -> None:
-        if not self.transport.admit():
+        read = self._read(text)
+        if read is None:
             return
-        with translation.override(self.lang):
-            try:
-                _entry, message = protocol.parse(text, public=True)
-            except protocol.Invalid as exc:
-                self.send_json(exc.as_error())
-                return
+        _entry, message = read
         kind, msg_id = message["type"], message.get("id")
         re = {"re": msg_id} if msg_id is not None else {}
         if kind == "state.request":
