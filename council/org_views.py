@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -74,18 +76,31 @@ def body_detail(request, pk: int):
     council = council_for(request.user)
     body = get_object_or_404(Body, pk=pk, council=council)
     if request.method == "POST":
-        form = BodyForm(request.POST, instance=body, council=council)
-        if form.is_valid():
-            try:
-                services.body_save(actor=request.user, council=council, body=body, **form.cleaned_data)
-            except Refused as exc:
-                refuse(form, exc)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("council:body_detail", pk=body.pk)
-        body.refresh_from_db()
-        return _body_page(request, body, form=form, status=400)
+        return _body_form_posted(
+            request,
+            body,
+            BodyForm(request.POST, instance=body, council=council),
+            slot="form",
+            save=lambda data: services.body_save(actor=request.user, council=council, body=body, **data),
+            done=_("Saved."),
+        )
     return _body_page(request, body)
+
+
+def _body_form_posted(request, body: Body, form, *, slot: str, save: Callable[[dict], object], done: str):
+    """A form of the body's page was posted: a valid one is saved (``save(cleaned_data)``, one
+    service), ``done`` is said and the page shown afresh; a refusal or an invalid form is shown in
+    its ``slot`` of the page (status 400), beside the body as stored."""
+    if form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except Refused as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("council:body_detail", pk=body.pk)
+    body.refresh_from_db()  # a BodyForm has set its invalid values on the body
+    return _body_page(request, body, status=400, **{slot: form})
 
 
 @clerk_required
@@ -93,16 +108,14 @@ def body_detail(request, pk: int):
 def membership_add(request, pk: int):
     council = council_for(request.user)
     body = get_object_or_404(Body, pk=pk, council=council)
-    form = MembershipForm(request.POST, body=body)
-    if form.is_valid():
-        try:
-            services.membership_add(actor=request.user, body=body, **form.cleaned_data)
-        except Refused as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, _("Member added."))
-            return redirect("council:body_detail", pk=body.pk)
-    return _body_page(request, body, membership_form=form, status=400)
+    return _body_form_posted(
+        request,
+        body,
+        MembershipForm(request.POST, body=body),
+        slot="membership_form",
+        save=lambda data: services.membership_add(actor=request.user, body=body, **data),
+        done=_("Member added."),
+    )
 
 
 @clerk_required
@@ -110,16 +123,14 @@ def membership_add(request, pk: int):
 def body_officer(request, pk: int):
     council = council_for(request.user)
     body = get_object_or_404(Body, pk=pk, council=council)
-    form = OfficerForm(request.POST, body=body)
-    if form.is_valid():
-        try:
-            services.body_set_officer(actor=request.user, body=body, **form.cleaned_data)
-        except Refused as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("council:body_detail", pk=body.pk)
-    return _body_page(request, body, officer_form=form, status=400)
+    return _body_form_posted(
+        request,
+        body,
+        OfficerForm(request.POST, body=body),
+        slot="officer_form",
+        save=lambda data: services.body_set_officer(actor=request.user, body=body, **data),
+        done=_("Saved."),
+    )
 
 
 @clerk_required
