@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from council import services
 from council.formfields import DateInput, https_urls
 from council.models import Body, Caucus, Council, Membership, Person
 
@@ -13,18 +14,7 @@ from council.models import Body, Caucus, Council, Membership, Person
 class BodyForm(forms.ModelForm):
     class Meta:
         model = Body
-        fields = [
-            "name",
-            "name_en",
-            "kind",
-            "seats",
-            "quorum_basis",
-            "quorum_fixed",
-            "allows_remote_attendance",
-            "jitsi_server",
-            "meeting_url",
-            "order",
-        ]
+        fields = services.BODY_FIELDS  # what body_save accepts, and nothing else
         formfield_callback = https_urls
 
     def __init__(self, *args, council: Council, **kw):
@@ -46,17 +36,7 @@ class BodyForm(forms.ModelForm):
 class PersonForm(forms.ModelForm):
     class Meta:
         model = Person
-        fields = [
-            "kind",
-            "family_name",
-            "given_name",
-            "family_name_kana",
-            "given_name_kana",
-            "title",
-            "seat_number",
-            "caucus",
-            "active",
-        ]
+        fields = services.PERSON_FIELDS  # what person_save accepts, and nothing else
 
     def __init__(self, *args, council: Council, **kw):
         super().__init__(*args, **kw)
