@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from documents.models import Document, DocumentVersion
 from meetings.live import fanout
+from meetings.models import Sitting
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +86,24 @@ def add_version(doc: Document, *, pages: int) -> DocumentVersion:
         size=1000,
         page_count=pages,
     )
+
+
+@pytest.fixture
+def scene(org):
+    """An open public sitting whose one agenda item has a 200-page members' document (``doc``), and
+    the paths of its members' and public sockets (``path``, ``public_path``). A module with a scene
+    of its own overrides this one."""
+    sitting = org["sitting"]
+    sitting.status = Sitting.Status.OPEN
+    sitting.is_public = True
+    sitting.save()
+    item = factories.make_agenda_item(sitting)
+    org.update(
+        doc=make_document(org, agenda_item=item, pages=200),
+        path=f"/ws/sittings/{sitting.pk}/",
+        public_path=f"/ws/public/sittings/{sitting.pk}/",
+    )
+    return org
 
 
 def _session_cookie(user) -> str:

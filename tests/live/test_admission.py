@@ -14,26 +14,9 @@ from django.conf import settings
 
 from meetings.live import admission, handshake, state
 from meetings.live.sockets import CLOSE_TRY_AGAIN
-from meetings.models import Sitting
-from tests import factories
-from tests.live.conftest import _session_cookie, connect, make_document, receive
+from tests.live.conftest import _session_cookie, connect, receive
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-
-@pytest.fixture
-def scene(org):
-    sitting = org["sitting"]
-    sitting.status = Sitting.Status.OPEN
-    sitting.is_public = True
-    sitting.save()
-    item = factories.make_agenda_item(sitting)
-    org.update(
-        doc=make_document(org, agenda_item=item, pages=20),
-        path=f"/ws/sittings/{sitting.pk}/",
-        public_path=f"/ws/public/sittings/{sitting.pk}/",
-    )
-    return org
 
 
 @pytest.fixture

@@ -10,26 +10,9 @@ import asyncio
 import pytest
 
 from meetings.live import consumers, transport
-from meetings.models import Sitting
-from tests import factories
-from tests.live.conftest import connect, make_document, nothing_more, receive, receive_until, send
+from tests.live.conftest import connect, nothing_more, receive, receive_until, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-
-@pytest.fixture
-def scene(org):
-    sitting = org["sitting"]
-    sitting.status = Sitting.Status.OPEN
-    sitting.is_public = True
-    sitting.save()
-    item = factories.make_agenda_item(sitting)
-    org.update(
-        doc=make_document(org, agenda_item=item, pages=200),
-        path=f"/ws/sittings/{sitting.pk}/",
-        public_path=f"/ws/public/sittings/{sitting.pk}/",
-    )
-    return org
 
 
 @pytest.fixture

@@ -11,22 +11,9 @@ import pytest
 
 from meetings.live import protocol
 from meetings.live.protocol import MAX_MESSAGE_BYTES
-from meetings.models import Sitting
-from tests import factories
-from tests.live.conftest import connect, make_document, receive, receive_until, send
+from tests.live.conftest import connect, receive, receive_until, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-
-@pytest.fixture
-def scene(org):
-    sitting = org["sitting"]
-    sitting.status = Sitting.Status.OPEN
-    sitting.is_public = True
-    sitting.save()
-    item = factories.make_agenda_item(sitting)
-    make_document(org, agenda_item=item)
-    return dict(org, path=f"/ws/sittings/{sitting.pk}/", public_path=f"/ws/public/sittings/{sitting.pk}/")
 
 
 # (message text, code, "for", field)
