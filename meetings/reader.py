@@ -138,12 +138,21 @@ def presented_now(user, sitting: Sitting) -> dict | None:
     or moves on)."""
     from meetings.live import permissions as live_permissions
     from meetings.live.models import LiveState
-    from meetings.live.selectors import presentation_data
+    from meetings.live.selectors import presentation_for
 
     if not live_permissions.can_follow(user, sitting):
         return None
     live = LiveState.objects.select_related("document", "version").filter(sitting=sitting).first()
-    data = presentation_data(live) if live is not None else None
+    if live is None or live.document_id is None:
+        return None
+    # Exactly what this member's own socket state would say (a closed-session paper blanked for an
+    # official, a withdrawn one not shown), with the members' stream sequence number.
+    data = presentation_for(
+        live=live,
+        sitting=sitting,
+        public=False,
+        reads_closed_session=live_permissions.reads_closed_session(user, sitting),
+    )
     return {"presentation": data, "seq": live.seq} if data else None
 
 
