@@ -13,6 +13,10 @@ from django.utils.translation import gettext as _
 from documents import permissions, selectors
 from documents.models import Document
 
+# Files up to this size are read whole, in one request, by the reader (static/js/reader/boot.js and
+# pane.js: WHOLE_FILE_MAX); larger ones by range, only the bytes of the pages drawn.
+WHOLE_FILE_MAX = 3 * 1024 * 1024
+
 
 def reader_config() -> dict:
     """Where pdf.js and its data live (served by the app itself, never a CDN)."""

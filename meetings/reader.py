@@ -26,7 +26,7 @@ from documents import permissions as document_permissions
 from documents import services as document_services
 from documents.errors import DocumentError
 from documents.models import Document
-from documents.reader import documents_payload, reader_config
+from documents.reader import WHOLE_FILE_MAX, documents_payload, reader_config
 from documents.uploads import created_document, limit_upload, parse_release_at, receive_upload
 from meetings import permissions
 from meetings.models import AgendaItem, AgendaItemDocument, Sitting
@@ -96,6 +96,7 @@ def sitting_reader_data(user, sitting: Sitting) -> tuple[list[dict], list[dict]]
 def sitting_reader(request: HttpRequest, sitting_id: int) -> HttpResponse:
     sitting = _sitting_for(request.user, sitting_id)
     agenda, documents = sitting_reader_data(request.user, sitting)
+    presented = presented_now(request.user, sitting)
     return render(
         request,
         "meetings/reader.html",
@@ -106,9 +107,28 @@ def sitting_reader(request: HttpRequest, sitting_id: int) -> HttpResponse:
             "config": reader_config(),
             "agenda_visible": permissions.can_view_agenda(request.user, sitting),
             "can_manage": document_permissions.can_manage(request.user),
-            "presented": presented_now(request.user, sitting),
+            "presented": presented,
+            "presented_file": presented_file_url(presented=presented, documents=documents),
         },
     )
+
+
+def presented_file_url(*, presented: dict | None, documents: list[dict]) -> str | None:
+    """The served file of the presented version when the reader reads it whole (small files; boot.js):
+    the page preloads it from its head, so the bytes are on their way before any script has run.
+    Only a version among the documents this member may read (their own page lists them)."""
+    version_id = ((presented or {}).get("presentation") or {}).get("version_id")
+    if not version_id:
+        return None
+    for document in documents:
+        for version in document.get("versions") or []:
+            if (
+                version["id"] == version_id
+                and version.get("url")
+                and 0 < (version.get("size") or 0) <= WHOLE_FILE_MAX
+            ):
+                return version["url"]
+    return None
 
 
 def presented_now(user, sitting: Sitting) -> dict | None:
@@ -118,12 +138,21 @@ def presented_now(user, sitting: Sitting) -> dict | None:
     or moves on)."""
     from meetings.live import permissions as live_permissions
     from meetings.live.models import LiveState
-    from meetings.live.selectors import presentation_data
+    from meetings.live.selectors import presentation_for
 
     if not live_permissions.can_follow(user, sitting):
         return None
     live = LiveState.objects.select_related("document", "version").filter(sitting=sitting).first()
-    data = presentation_data(live) if live is not None else None
+    if live is None or live.document_id is None:
+        return None
+    # Exactly what this member's own socket state would say (a closed-session paper blanked for an
+    # official, a withdrawn one not shown), with the members' stream sequence number.
+    data = presentation_for(
+        live=live,
+        sitting=sitting,
+        public=False,
+        reads_closed_session=live_permissions.reads_closed_session(user, sitting),
+    )
     return {"presentation": data, "seq": live.seq} if data else None
 
 

@@ -110,10 +110,9 @@ def core_state(
         "opened_at": sitting.opened_at,
         "closed_at": sitting.closed_at,
         "agenda_item": agenda_item_data(agenda_item, audience=audience),
-        "presentation": (public_presentation_data(live, sitting) if public else presentation_data(live))
-        if _still_presentable(live, sitting)
-        and (public or reads_closed_session or not closed_paper_presented(live))
-        else None,
+        "presentation": presentation_for(
+            live=live, sitting=sitting, public=public, reads_closed_session=reads_closed_session
+        ),
         "presenter": {"user_id": None, "name": "", "default": live.presenter_id is None}
         if public
         else presenter_data(live),
@@ -123,6 +122,19 @@ def core_state(
     else:
         data["livestream_url"] = sitting.livestream_url if sitting.is_public else ""
     return data
+
+
+def presentation_for(
+    *, live: LiveState, sitting: Sitting, public: bool, reads_closed_session: bool = True
+) -> dict | None:
+    """The state's ``presentation`` for an audience (see docs/protocol.md): a paper no longer fit
+    for every follower is not shown, and a closed-session paper is blanked for a follower who may
+    not open it (``reads_closed_session`` False)."""
+    if not _still_presentable(live, sitting):
+        return None
+    if not public and not reads_closed_session and closed_paper_presented(live):
+        return None
+    return public_presentation_data(live, sitting) if public else presentation_data(live)
 
 
 def closed_paper_presented(live: LiveState) -> bool:

@@ -235,3 +235,101 @@ def test_before_anything_is_presented_the_reader_says_so(daphne_server, new_cont
         assert errors == []
     finally:
         presenter.stack.close()
+
+
+def presented_sitting(daphne_server, tmp_path, page: int):
+    """A sitting in session whose presenter shows a small 3-page document at ``page``."""
+    org = factories.make_small_council()
+    sitting = org["sitting"]
+    Sitting.objects.filter(pk=sitting.pk).update(
+        status=Sitting.Status.OPEN, opened_at=timezone.now(), agenda_published_at=timezone.now()
+    )
+    item = factories.make_agenda_item(sitting, title="町税条例の一部を改正する条例について")
+    path = tmp_path / "議案第45号.pdf"
+    path.write_bytes(pdfs.japanese_pdf(PAGES[:3], title="議案第45号"))
+    document = upload(org, path, title="議案第45号 説明資料")
+    AgendaItemDocument.objects.create(agenda_item=item, document=document)
+    presenter = Presenter(daphne_server, org["clerk"].user, sitting.pk)
+    with presenter.changed:
+        presenter.changed.wait_for(lambda: presenter.seq > 0 or presenter.errors, 10)
+    seq = presenter.command(
+        {"type": "document.present", "document_id": document.pk, "page": page}, after=presenter.seq
+    )
+    return org, sitting, document, presenter, seq
+
+
+def test_joining_draws_the_presented_page_before_the_socket_says_anything(
+    daphne_server, new_context, tmp_path
+):
+    org, sitting, document, presenter, seq = presented_sitting(daphne_server, tmp_path, page=3)
+    try:
+        page = member_page(daphne_server, new_context, org["members"][4].user)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # Every frame from the server is held back until the test lets it through.
+        sockets: list = []
+        held: list = []
+        delivered: list = []
+
+        def route(ws):
+            sockets.append(ws)
+            server = ws.connect_to_server()
+
+            def from_server(message):
+                if delivered or held == ["released"]:
+                    delivered.append(message)
+                    ws.send(message)
+                else:
+                    held.append(message)
+
+            server.on_message(from_server)
+
+        page.route_web_socket("**/ws/sittings/**", route)
+        page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/")
+        page.wait_for_function("(s) => window.councilFollow?.rendered?.seq === s", arg=seq, timeout=30000)
+        assert rendered(page)["page"] == 3
+        assert delivered == []  # drawn from the page's own state: no frame had reached the page
+
+        # The state carried in the page is like any other: a newer one from the socket replaces it.
+        newer = presenter.command({"type": "page.turn", "page": 2}, after=seq)
+        page.wait_for_function("() => true")  # let the held frames reach the route
+        assert held and sockets
+        frames, held[:] = list(held), ["released"]
+        for message in frames:
+            delivered.append(message)
+            sockets[-1].send(message)
+        page.wait_for_function("(s) => window.councilFollow?.rendered?.seq === s", arg=newer, timeout=30000)
+        assert rendered(page)["page"] == 2
+        assert errors == []
+    finally:
+        presenter.stack.close()
+
+
+def test_a_slow_boot_script_still_joins_with_one_read_of_the_file(daphne_server, new_context, tmp_path):
+    """boot.js (which starts the worker and the file early) arriving after the reader's own modules:
+    the reader draws the presented page by itself and the file is read once."""
+    org, sitting, document, presenter, seq = presented_sitting(daphne_server, tmp_path, page=2)
+    try:
+        page = member_page(daphne_server, new_context, org["members"][4].user)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        files: list[str] = []
+        file_path = reverse("documents:version_file", args=[document.current_version.pk])
+        page.on("request", lambda r: files.append(r.url) if file_path in r.url else None)
+
+        def slow(route):
+            response = route.fetch()
+            threading.Event().wait(2.5)
+            route.fulfill(response=response)
+
+        page.route("**/js/reader/boot.js", slow)
+        page.goto(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/")
+        page.wait_for_function("(s) => window.councilFollow?.rendered?.seq === s", arg=seq, timeout=30000)
+        assert rendered(page)["page"] == 2
+        page.wait_for_function("() => window.councilReaderBoot !== undefined", timeout=30000)
+        assert page.evaluate("() => window.councilReaderBoot.worker") is None  # no second worker
+        page.wait_for_timeout(500)
+        assert len(files) == 1, files
+        assert errors == []
+    finally:
+        presenter.stack.close()

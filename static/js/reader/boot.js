@@ -36,11 +36,14 @@ const boot = {
 window.councilReaderBoot = boot;
 
 try { performance.mark("reader:boot"); } catch { /* old browsers */ }
-const config = read("reader-config") || {};
+// Arriving after the reader itself (this script was slow to load): the reader has already started
+// its own worker and fetch, so starting more would only read the document twice.
+const late = Boolean(window.councilReader);
+const config = late ? {} : read("reader-config") || {};
 if (config.worker && typeof Worker !== "undefined") {
   try { boot.worker = new Worker(config.worker, { type: "module" }); } catch { boot.worker = null; }
 }
-const presented = read("live-presented");
+const presented = late ? null : read("live-presented");
 const shown = presented && presented.presentation;
 if (shown && shown.version_id) {
   for (const doc of read("reader-documents") || []) {

@@ -43,18 +43,35 @@ export function documentOptions(config, source) {
 
 // Documents boot.js opened before the reader existed: url -> Promise<loading task | null>.
 const early = new Map();
+// The presented page's text, asked for with the document: url -> {page, content: Promise<TextContent>}.
+const earlyText = new Map();
 
-// Called by boot.js with the presented document's bytes: pdf.js reads the document (and the
-// presented page's objects) in its worker while the page's other modules still run.
+// Called by boot.js with the presented document's bytes: pdf.js reads the document and the
+// presented page in its worker while the page's other modules still run, and the page's text is
+// asked for at once: to extract it the worker translates the page's fonts (for a Japanese packet,
+// large CJK fonts: the worker's longest step before a first page can be drawn), which it keeps for
+// the drawing. The text is the first text layer's (nothing is asked twice).
 export function openEarly(config, url, bytes, page) {
   configurePdfjs(config);
+  const n = Math.max(1, page | 0 || 1);
   const task = bytes.then((data) => {
     if (!data) return null;
     const loading = pdfjsLib.getDocument(documentOptions(config, { data }));
-    loading.promise.then((pdf) => pdf.getPage(Math.min(Math.max(1, page | 0 || 1), pdf.numPages))).catch(() => {});
+    const content = loading.promise
+      .then((pdf) => pdf.getPage(Math.min(n, pdf.numPages)))
+      .then((proxy) => proxy.getTextContent());
+    content.catch(() => {});
+    earlyText.set(url, { page: n, content });
     return loading;
   }).catch(() => null);
   early.set(url, task);
+}
+
+// -> Promise<TextContent> | null: the early text of this page of this file, once.
+function takeEarlyText(url, page) {
+  const found = earlyText.get(url);
+  earlyText.delete(url);
+  return found && found.page === page ? found.content : null;
 }
 
 // -> Promise<loading task | null>; a document that failed to open early is opened again normally.
@@ -104,6 +121,7 @@ export class Pane {
     this.loadingTask = null;
     this.documentId = null;
     this.versionId = null;
+    this.url = null; // the served file's URL
     this.page = 1;
     this.pageCount = 0;
     this.zoom = 1; // relative to the fit (this.fit(): "width" or "page")
@@ -139,6 +157,8 @@ export class Pane {
   async open({ documentId, versionId, url, title, page = 1 }) {
     mark("pane:open");
     if (this.versionId !== versionId) {
+      if (this.url && this.url !== url) earlyText.delete(this.url);
+      this.url = url;
       if (this.loadingTask) await this.loadingTask.destroy().catch(() => {});
       this.pdf = null;
       this.shown = null;
@@ -319,8 +339,11 @@ export class Pane {
 
   async textLayerFor(entry, serial) {
     const viewport = entry.proxy.getViewport({ scale: entry.scale });
+    const early = takeEarlyText(this.url, entry.page);
+    const content = early ? await early.catch(() => null) : null;
+    if (serial !== this.renderSerial) return;
     this.textLayer = new pdfjsLib.TextLayer({
-      textContentSource: entry.proxy.streamTextContent(),
+      textContentSource: content || entry.proxy.streamTextContent(),
       container: this.textLayerDiv,
       viewport,
     });
