@@ -57,6 +57,45 @@ def pytest_runtest_protocol(item, nextitem):
         faulthandler.cancel_dump_traceback_later()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_listed_once():
+    """WhiteNoise lists every static file (pdf.js's two hundred cmaps and fonts among them) each
+    time Django builds the middleware, which the test client does for every ``Client``: ~16 ms a
+    client. A server process lists them once; so do the tests, once for each combination of the
+    settings that decide the listing (a test overriding one of them gets a listing of its own)."""
+    from django.conf import settings
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    list_files = WhiteNoiseMiddleware.add_files_from_finders
+    listings: dict[str, dict] = {}
+
+    def add_files_from_finders(self):
+        key = repr(
+            [
+                getattr(settings, name, None)
+                for name in (
+                    "DEBUG",
+                    "INSTALLED_APPS",
+                    "STATIC_URL",
+                    "STATIC_ROOT",
+                    "STATICFILES_DIRS",
+                    "STATICFILES_FINDERS",
+                    "FORCE_SCRIPT_NAME",
+                    *sorted(name for name in dir(settings) if name.startswith("WHITENOISE_")),
+                )
+            ]
+        )
+        if key not in listings:
+            before = dict(self.files)
+            list_files(self)
+            listings[key] = {url: f for url, f in self.files.items() if before.get(url) is not f}
+        self.files.update(listings[key])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
+    yield
+    WhiteNoiseMiddleware.add_files_from_finders = list_files
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Every test stores uploads in its own folder."""

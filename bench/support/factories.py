@@ -111,8 +111,35 @@ def make_agenda_item(sitting: Sitting, **kw) -> AgendaItem:
     return AgendaItem.objects.create(sitting=sitting, **defaults)
 
 
+def _make_people(council: Council, specs: list[dict], *, password: str) -> list[Person]:
+    """People, each with a user account, in two inserts instead of two saves each; named and
+    numbered as ``make_person`` names them. Creating a user or a person sends no signal work
+    (``council.security.signals`` only compares changes to existing rows), and the password is
+    hashed once for all of them by the caller (``password``: a valid hash of ``PASSWORD``; a dozen
+    PBKDF2 hashes cost seconds where the real hashers are in use)."""
+    User = get_user_model()
+    people, users = [], []
+    for spec in specs:
+        spec = dict(spec)
+        n = next(_seq)
+        kind = spec.pop("kind", Person.Kind.COUNCILLOR)
+        users.append(User(username=User.normalize_username(f"{kind}{n}"), password=password))
+        defaults = dict(
+            family_name=f"山田{n}", given_name="太郎", family_name_kana="やまだ", given_name_kana="たろう"
+        )
+        defaults.update(spec)
+        people.append(Person(council=council, kind=kind, **defaults))
+    User.objects.bulk_create(users)
+    for person, user in zip(people, users, strict=True):
+        person.user = user
+    return Person.objects.bulk_create(people)
+
+
 def make_small_council(*, councillors: int = 10, committee_remote: bool = True) -> dict:
     """A council with a plenary, one committee, a chair, clerks and an official, with users."""
+    from django.contrib.auth.hashers import make_password
+
+    password = make_password(PASSWORD)
     council = make_council(seats=councillors)
     plenary = make_body(council, kind=Body.Kind.PLENARY, name="本会議")
     committee = make_body(
@@ -122,18 +149,32 @@ def make_small_council(*, councillors: int = 10, committee_remote: bool = True) 
         seats=5,
         allows_remote_attendance=committee_remote,
     )
-    members = [make_person(council, seat_number=i + 1) for i in range(councillors)]
-    make_membership(plenary, members[0], role=Membership.Role.CHAIR)
-    make_membership(plenary, members[1], role=Membership.Role.VICE_CHAIR)
-    for p in members[2:]:
-        make_membership(plenary, p)
-    make_membership(committee, members[2], role=Membership.Role.CHAIR)
-    make_membership(committee, members[3], role=Membership.Role.VICE_CHAIR)
-    for p in members[4:7]:
-        make_membership(committee, p)
-    clerk = make_person(council, kind=Person.Kind.SECRETARIAT, title="事務局長")
-    official = make_person(council, kind=Person.Kind.OFFICIAL, title="町長")
-    admin = make_user("admin", superuser=True)
+    *members, clerk, official = _make_people(
+        council,
+        [{"seat_number": i + 1} for i in range(councillors)]
+        + [
+            {"kind": Person.Kind.SECRETARIAT, "title": "事務局長"},
+            {"kind": Person.Kind.OFFICIAL, "title": "町長"},
+        ],
+        password=password,
+    )
+    roles = Membership.Role
+    start = datetime.date(2023, 5, 1)
+    plenary_roles = [roles.CHAIR, roles.VICE_CHAIR] + [roles.MEMBER] * (len(members) - 2)
+    committee_roles = [roles.CHAIR, roles.VICE_CHAIR, roles.MEMBER, roles.MEMBER, roles.MEMBER]
+    Membership.objects.bulk_create(
+        [
+            Membership(body=plenary, person=p, role=r, start=start)
+            for p, r in zip(members, plenary_roles, strict=True)
+        ]
+        + [
+            Membership(body=committee, person=p, role=r, start=start)
+            for p, r in zip(members[2:7], committee_roles, strict=False)
+        ]
+    )
+    admin = get_user_model().objects.create(
+        username="admin", email="admin@example.org", is_staff=True, is_superuser=True, password=password
+    )
     session = make_session(council)
     sitting = make_sitting(session, plenary)
     return dict(

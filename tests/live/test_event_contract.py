@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import select
 import shutil
 import subprocess
 from pathlib import Path
@@ -341,8 +342,47 @@ def test_every_registered_type_has_a_case():
     assert not (set(CASES) | set(NO_STATE_CHANGE)) - registered  # no stale cases
 
 
+@pytest.fixture(scope="module")
+def socket_js():
+    """static/js/live/socket.js under node: one process for the module, one line per case."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (scripts/setup.sh installs it)")
+    proc = subprocess.Popen(
+        [node, str(APPLY_JS), "--lines"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+    def through(cases: list[dict]) -> list[dict]:
+        proc.stdin.write(json.dumps(cases) + "\n")
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        line = proc.stdout.readline() if ready else ""
+        if not line:
+            proc.kill()
+            raise AssertionError(f"apply_events.mjs gave no answer: {proc.stderr.read()[-2000:]}")
+        return json.loads(line)
+
+    yield through
+    proc.stdin.close()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, proc.stderr.read()[-2000:]
+    proc.stderr.close()
+    proc.stdout.close()
+
+
 @pytest.mark.parametrize("kind", sorted(CASES))
-def test_state_plus_events_equals_a_fresh_state(scene, kind, monkeypatch, django_capture_on_commit_callbacks):
+def test_state_plus_events_equals_a_fresh_state(
+    scene, kind, monkeypatch, django_capture_on_commit_callbacks, socket_js
+):
     sent: list[dict] = []
     narrowed: dict[int, dict] = {}  # by position in ``sent``: the event for officials, when it differs
 
@@ -390,21 +430,11 @@ def test_state_plus_events_equals_a_fresh_state(scene, kind, monkeypatch, django
             f"{_differences(followed.state, fresh)}"
         )
     # The browsers' client (static/js/live/socket.js) applies them the same way.
-    for name, state in zip(watchers, _through_socket_js(browser_cases), strict=True):
+    for name, state in zip(watchers, socket_js(browser_cases), strict=True):
         assert state == fresh_states[name], (
             f"{kind}: socket.js's {name} state differs from a fresh one: "
             f"{_differences(state, fresh_states[name])}"
         )
-
-
-def _through_socket_js(cases: list[dict]) -> list[dict]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed (scripts/setup.sh installs it)")
-    done = subprocess.run(
-        [node, str(APPLY_JS)], input=json.dumps(cases), capture_output=True, text=True, timeout=60, check=True
-    )
-    return json.loads(done.stdout)
 
 
 def test_officials_never_receive_a_closed_session_paper_they_may_not_open(
