@@ -30,6 +30,10 @@ def _english():
 
 @pytest.fixture
 def world(org):
+    return matters_world(org)
+
+
+def matters_world(org):
     """The plenary's first sitting (org['sitting']), a committee sitting two days later, a last
     plenary sitting, a clerk user."""
     session = org["session"]

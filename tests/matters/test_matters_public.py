@@ -15,16 +15,33 @@ from django.test import Client
 from council.errors import Refused
 from meetings.matters import rules, services
 from meetings.voting.models import Ballot
-from tests.annotations.helpers import response_body
-from tests.matters.conftest import open_sitting, take_vote
+from tests.matters.conftest import matters_world, open_sitting, submit_bill, take_vote
+from tests.shared_data import built_once, fresh_copy
 
 pytestmark = pytest.mark.django_db
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "matters.schema.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def _decided_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once for the module (tests/shared_data.py): real votes through the services cost
+    about a second a test."""
+    from django.utils import translation
+
+    from tests import factories
+
+    with built_once(django_db_blocker, tmp_path_factory.mktemp("decided")), translation.override("en"):
+        world = matters_world(factories.make_small_council())
+        yield _decide(world, lambda **kw: submit_bill(world, **kw))
+
+
 @pytest.fixture
-def decided(world, submit):
+def decided(db, _decided_once):
+    return fresh_copy(_decided_once)
+
+
+def _decide(world, submit):
     """Three matters decided in the plenary: a roll call, a secret ballot, a standing vote; one
     unpublished matter; and one vote in a closed sitting (秘密会 item)."""
     clerk, members = world["clerk_user"], world["members"]
@@ -160,55 +177,6 @@ def test_matters_atom_feed_lists_new_matters_and_decisions(decided):
     assert body.startswith("<?xml") and "http://www.w3.org/2005/Atom" in body
     assert "議案第1号 手数料条例の一部を改正する条例: 原案可決" in body
     assert "未公開の議案" not in body
-
-
-def test_matters_committee_report_pdf_is_drafted_from_the_record(
-    world, submit, django_capture_on_commit_callbacks
-):
-    from pypdf import PdfReader
-
-    clerk, members = world["clerk_user"], world["members"]
-    bill = submit(title="下水道条例の一部を改正する条例")
-    services.matter_place(actor=clerk, matter=bill, sitting=world["plenary1"])
-    services.matter_refer(actor=clerk, matter=bill, committee=world["committee"], sitting=world["plenary1"])
-    services.matter_place(actor=clerk, matter=bill, sitting=world["committee1"])
-    people = members[2:7]
-    open_sitting(world["committee1"], people, clerk)
-    take_vote(
-        motion=services.matter_motion_create(actor=clerk, matter=bill, sitting=world["committee1"]),
-        people=people,
-        clerk_user=clerk,
-        method="hands",
-        yes=4,
-    )
-    report = bill.reports.get()
-    services.report_update(actor=clerk, report=report, remarks="附帯意見なし")
-    client = Client()
-    # Not public before the chair reports to the plenary, nor before the matter is published.
-    assert client.get(f"/meetings/matters/reports/{report.pk}/pdf/").status_code == 404
-    services.matter_place(actor=clerk, matter=bill, sitting=world["plenary2"])
-    services.matter_chair_report(actor=clerk, matter=bill, sitting=world["plenary2"])
-    assert client.get(f"/meetings/matters/reports/{report.pk}/pdf/").status_code == 404
-    services.matter_publish(actor=clerk, matter=bill)
-    # The job worker renders it (here at once, when the request's transaction commits); meanwhile 503.
-    with django_capture_on_commit_callbacks(execute=True):
-        assert client.get(f"/meetings/matters/reports/{report.pk}/pdf/").status_code == 503
-    response = client.get(f"/meetings/matters/reports/{report.pk}/pdf/")
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    text = "".join(
-        page.extract_text() for page in PdfReader(io.BytesIO(response_body(response))).pages
-    ).replace(" ", "")
-    for expected in (
-        "委員会審査報告書",
-        "議案第1号",
-        "原案可決すべきもの",
-        "全会一致(賛成4)",
-        "附帯意見なし",
-        members[2].full_name.replace(" ", ""),
-    ):
-        assert expected in text, expected
-    page = client.get(f"/meetings/matters/{bill.pk}/").content.decode()
-    assert f"/meetings/matters/reports/{report.pk}/pdf/" in page
 
 
 def test_matters_standing_vote_names_only_when_recorded_and_the_council_publishes_them(decided):
