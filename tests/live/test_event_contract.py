@@ -44,6 +44,7 @@ from meetings.voting.services import (
 )
 from tests import factories
 from tests.live.conftest import make_document
+from tests.shared_data import built_once, fresh_copy
 from tests.voting.conftest import mark_all_present, open_sitting
 
 pytestmark = pytest.mark.django_db
@@ -60,9 +61,20 @@ NO_STATE_CHANGE = {
 }
 
 
+@pytest.fixture(scope="module")
+def _scene_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once for the module (tests/shared_data.py); each case changes its own copy."""
+    with built_once(django_db_blocker, tmp_path_factory.mktemp("scene")):
+        yield _build_scene(factories.make_small_council())
+
+
 @pytest.fixture
-def scene(org):
+def scene(db, _scene_once):
     """An open committee sitting (remote attendance allowed), four of five members present."""
+    return fresh_copy(_scene_once)
+
+
+def _build_scene(org):
     sitting = open_sitting(factories.make_sitting(org["session"], org["committee"], place="第1委員会室"))
     item = factories.make_agenda_item(sitting, bill_number="議案第45号")
     people = org["members"][2:7]  # chair people[0]

@@ -14,24 +14,52 @@ from pyhanko_certvalidator import ValidationContext
 
 from council.models import AuditCheckpoint
 from meetings.minutes import services
+from tests.shared_data import built_once, fresh_copy
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def _signed_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Signed once for the module (tests/shared_data.py): drafting, rendering and three signatures
+    cost seconds, and every test here only reads the result."""
+    from django.test import TestCase, override_settings
+    from django.utils import translation
+
+    from tests import factories
+    from tests.minutes.conftest import build_recorded_sitting
+
+    folder = tmp_path_factory.mktemp("signed")
+    with (
+        built_once(django_db_blocker, folder),
+        translation.override("en"),
+        override_settings(
+            MINUTES_JOBS_INLINE=True,
+            COUNCIL_SIGNING_KEY_FILE=folder / "keys" / "signing-key.pem",
+            COUNCIL_SIGNING_CERT_FILE=folder / "keys" / "signing-cert.pem",
+        ),
+    ):
+        recorded = build_recorded_sitting(factories.make_small_council())
+        clerk_user = recorded["clerk"].user
+        draft = services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
+        members = recorded["members"]
+        services.signers_nominate(minutes=draft, people=[members[4], members[5]], actor=clerk_user)
+        services.minutes_submit(minutes=draft, actor=clerk_user)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            for person in (members[0], members[4], members[5]):
+                services.minutes_sign(minutes=draft, user=person.user)
+        draft.refresh_from_db()
+        yield dict(recorded=recorded, signed=(draft, draft.pdf.read(), folder / "keys" / "signing-cert.pem"))
+
+
 @pytest.fixture
-def signed_pdf(recorded, clerk_user, settings, tmp_path, django_capture_on_commit_callbacks):
-    settings.MINUTES_JOBS_INLINE = True
-    settings.COUNCIL_SIGNING_KEY_FILE = tmp_path / "keys" / "signing-key.pem"
-    settings.COUNCIL_SIGNING_CERT_FILE = tmp_path / "keys" / "signing-cert.pem"
-    draft = services.draft_generate(sitting=recorded["sitting"], actor=clerk_user)
-    members = recorded["members"]
-    services.signers_nominate(minutes=draft, people=[members[4], members[5]], actor=clerk_user)
-    services.minutes_submit(minutes=draft, actor=clerk_user)
-    with django_capture_on_commit_callbacks(execute=True):
-        for person in (members[0], members[4], members[5]):
-            services.minutes_sign(minutes=draft, user=person.user)
-    draft.refresh_from_db()
-    return draft, draft.pdf.read(), settings.COUNCIL_SIGNING_CERT_FILE
+def recorded(db, _signed_once):
+    return fresh_copy(_signed_once["recorded"])
+
+
+@pytest.fixture
+def signed_pdf(db, _signed_once):
+    return fresh_copy(_signed_once["signed"])
 
 
 def _validate(data: bytes, cert_file):
