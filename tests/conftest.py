@@ -1,6 +1,7 @@
 """Shared fixtures. External services are used only when their URL is set, and then always."""
 
 import os
+import weakref
 
 import pytest
 
@@ -94,6 +95,39 @@ def _static_files_listed_once():
     WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
     yield
     WhiteNoiseMiddleware.add_files_from_finders = list_files
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_puts_back_content_types_by_copy(django_db_setup, django_db_blocker):
+    """After each ``transactional_db`` test Django empties every table (``flush``) and sends
+    ``post_migrate``, whose two receivers (contenttypes, auth) rebuild the content types and
+    permissions by asking for each model: ~40 ms a test. The rows they make are always the same,
+    so they are copied back instead, from the fresh database of this run. If any other receiver
+    listens to ``post_migrate`` (a new app's), the signal is sent as before."""
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.commands import flush
+    from django.db.models.signals import post_migrate
+
+    receivers = {r[1]() if isinstance(r[1], weakref.ReferenceType) else r[1] for r in post_migrate.receivers}
+    if receivers != {create_permissions, create_contenttypes}:
+        yield
+        return
+    with django_db_blocker.unblock():
+        content_types = list(ContentType.objects.order_by("pk"))
+        permissions = list(Permission.objects.order_by("pk"))
+    send = flush.emit_post_migrate_signal
+
+    def put_back(verbosity, interactive, db, **kwargs):
+        ContentType.objects.using(db).bulk_create(content_types)
+        Permission.objects.using(db).bulk_create(permissions)
+        ContentType.objects.clear_cache()
+
+    flush.emit_post_migrate_signal = put_back
+    yield
+    flush.emit_post_migrate_signal = send
 
 
 @pytest.fixture(autouse=True)
