@@ -98,17 +98,18 @@ def _static_files_listed_once():
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _flush_puts_back_content_types_by_copy(django_db_setup, django_db_blocker):
-    """After each ``transactional_db`` test Django empties every table (``flush``) and sends
-    ``post_migrate``, whose two receivers (contenttypes, auth) rebuild the content types and
-    permissions by asking for each model: ~40 ms a test. The rows they make are always the same,
-    so they are copied back instead, from the fresh database of this run. If any other receiver
-    listens to ``post_migrate`` (a new app's), the signal is sent as before."""
+def _flush_sends_no_post_migrate(django_db_setup, django_db_blocker):
+    """After each committing test Django flushes the database and sends ``post_migrate``, whose two
+    receivers (contenttypes, auth) check every model's content type and permissions: ~40 ms of
+    queries a test, though the quicker flush (tests/flush.py) keeps those rows and they find
+    nothing to write. So the signal is not sent after a flush; the rows are copied back from this
+    run's fresh database where a flush did empty them (one that resets sequences). If any other
+    receiver listens to ``post_migrate`` (a new app's), the signal is sent as before."""
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Permission
     from django.contrib.contenttypes.management import create_contenttypes
     from django.contrib.contenttypes.models import ContentType
-    from django.core.management.commands import flush
+    from django.core.management.commands import flush as flush_command
     from django.db.models.signals import post_migrate
 
     receivers = {r[1]() if isinstance(r[1], weakref.ReferenceType) else r[1] for r in post_migrate.receivers}
@@ -118,16 +119,18 @@ def _flush_puts_back_content_types_by_copy(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         content_types = list(ContentType.objects.order_by("pk"))
         permissions = list(Permission.objects.order_by("pk"))
-    send = flush.emit_post_migrate_signal
+    send = flush_command.emit_post_migrate_signal
 
     def put_back(verbosity, interactive, db, **kwargs):
-        ContentType.objects.using(db).bulk_create(content_types)
-        Permission.objects.using(db).bulk_create(permissions)
+        if not ContentType.objects.using(db).exists():
+            ContentType.objects.using(db).bulk_create(content_types)
+        if not Permission.objects.using(db).exists():
+            Permission.objects.using(db).bulk_create(permissions)
         ContentType.objects.clear_cache()
 
-    flush.emit_post_migrate_signal = put_back
+    flush_command.emit_post_migrate_signal = put_back
     yield
-    flush.emit_post_migrate_signal = send
+    flush_command.emit_post_migrate_signal = send
 
 
 @pytest.fixture(autouse=True)
