@@ -55,9 +55,14 @@ class WorkerMemory(threading.Thread):
         while not self.stop.is_set():
             total = 0
             try:
-                for child in self.me.children(recursive=True):
+                for child in self.me.children(recursive=False):
                     try:
+                        # The ingest worker and its renderers only: a child that is still a fork of
+                        # this test process before its exec shows this process's own memory.
+                        if "documents.ingest_worker" not in child.cmdline():
+                            continue
                         total += child.memory_info().rss
+                        total += sum(p.memory_info().rss for p in child.children(recursive=True))
                     except psutil.Error:
                         continue
             except psutil.Error:
