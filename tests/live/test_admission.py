@@ -148,7 +148,29 @@ async def test_the_handshakes_of_a_moment_share_their_queries_and_their_state(
 ):
     builds_before = dict(state.builds)
     members = [scene["members"][i].user for i in (4, 5, 6, 7)]
-    comms = await asyncio.gather(*(connect(scene["path"], user) for user in [*members, *members]))
+    # "Together" made certain: the first batch's database stage is held until every handshake has
+    # arrived (as when the database is busy), so the others queue behind it, however fast it is.
+    gate = threading.Event()
+    first = [True]
+    loader = handshake.users.loader
+
+    def held(keys):
+        if first[0]:
+            first[0] = False
+            gate.wait(5)
+        return loader(keys)
+
+    handshake.users.loader = held
+    try:
+        arriving = asyncio.ensure_future(
+            asyncio.gather(*(connect(scene["path"], user) for user in [*members, *members]))
+        )
+        await asyncio.sleep(0.5)
+        gate.set()
+        comms = await arriving
+    finally:
+        handshake.users.loader = loader
+        gate.set()
     assert all(c.accepted and c.state["type"] == "state" for c in comms)
     states = {c.state["seq"] for c in comms}
     assert len(states) == 1
