@@ -72,13 +72,17 @@ def sitting_minutes(request, sitting_id: int):
     if not permissions.can_manage(request.user):
         raise Http404
     sitting = get_object_or_404(Sitting.objects.select_related("body", "session"), pk=sitting_id)
+    job = selectors.latest_job(sitting=sitting)
     return render(
         request,
         "meetings/minutes/sitting.html",
         {
             "sitting": sitting,
             "versions": selectors.minutes_versions(sitting),
-            "job": selectors.latest_job(sitting=sitting),
+            "job": job,
+            # The job the clerk has just started (the redirect after "draft"): its page follows it
+            # to the editor even when the worker finished before the page was drawn.
+            "watch_job": job is not None and request.GET.get("job") == str(job.pk),
         },
     )
 
@@ -92,7 +96,8 @@ def generate(request, sitting_id: int):
     if sitting.status != Sitting.Status.CLOSED:
         messages.error(request, _("The minutes can be drafted once the sitting is closed."))
     else:
-        jobs.job_start(sitting=sitting, kind=GenerationJob.Kind.DRAFT, actor=request.user)
+        job = jobs.job_start(sitting=sitting, kind=GenerationJob.Kind.DRAFT, actor=request.user)
+        return redirect(f"{reverse('meetings:minutes:sitting', args=[sitting.pk])}?job={job.pk}")
     return redirect("meetings:minutes:sitting", sitting_id=sitting.pk)
 
 

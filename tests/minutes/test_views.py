@@ -45,6 +45,27 @@ def test_generation_runs_in_the_background_and_reports_progress(
     assert f'data-job-url="{reverse("meetings:minutes:job", args=[job.pk])}"' in page
 
 
+def test_a_draft_finished_before_its_page_is_drawn_still_leads_to_the_editor(
+    recorded, clerk_user, settings, django_capture_on_commit_callbacks
+):
+    """The worker may finish the draft before the redirected page is drawn: that page follows the
+    job just started (data-watch, so job.js asks its status and opens the editor) and links to it."""
+    settings.MINUTES_JOBS_INLINE = True
+    client = login(clerk_user)
+    sitting = recorded["sitting"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("meetings:minutes:generate", args=[sitting.pk]))
+    job = GenerationJob.objects.get(sitting=sitting)
+    assert response["Location"].endswith(f"?job={job.pk}")
+    page = client.get(response["Location"]).content.decode()
+    minutes = Minutes.objects.get(sitting=sitting)
+    assert 'data-job-state="done" data-watch="1"' in page
+    assert f'href="{reverse("meetings:minutes:edit", args=[minutes.pk])}"' in page
+    # Coming back to the sitting's page later: the finished job is shown, not followed.
+    later = client.get(reverse("meetings:minutes:sitting", args=[sitting.pk])).content.decode()
+    assert 'data-job-state="done"' in later and "data-watch" not in later
+
+
 def test_a_failed_job_says_why(recorded, clerk_user, settings, django_capture_on_commit_callbacks):
     settings.MINUTES_JOBS_INLINE = True
     from meetings.minutes import jobs

@@ -46,7 +46,9 @@ export function watchJob(box, { onDone } = {}) {
 }
 
 const box = document.querySelector("[data-job-url]");
-if (box && !DONE.includes(box.dataset.jobState) && !box.dataset.watched) {
+// A job still running is followed; so is the one the clerk has just started (data-watch), even if
+// the worker finished it before this page was drawn: a finished draft then opens the editor.
+if (box && (!DONE.includes(box.dataset.jobState) || box.dataset.watch) && !box.dataset.watched) {
   box.dataset.watched = "1";
   watchJob(box);
 }
