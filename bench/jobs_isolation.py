@@ -231,6 +231,11 @@ def main(argv: list[str] | None = None) -> dict:
         "followers_p99_ms_idle": round(p99_idle, 1),
         "followers_p99_ms_during_render": round(p99_busy, 1),
         "ratio": round(p99_busy / p99_idle, 2),
+        # The p95's ratio: what the test asserts (the p99 of a few hundred samples is their few
+        # slowest, where one scheduling hiccup of the machine decides).
+        "followers_p95_ms_idle": round(percentile(idle, 0.95), 1),
+        "followers_p95_ms_during_render": round(percentile(during, 0.95), 1),
+        "ratio_p95": round(percentile(during, 0.95) / percentile(idle, 0.95), 2),
         "goal_ratio": 1.5,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
