@@ -29,8 +29,8 @@ test: setup
 	@$(PY) -m ruff format --check .
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-# The quick loop while working: everything but the tests marked slow (real servers, other Python
-# processes, the whole demo) or browser; `make test` still runs everything, one process, fresh
+# The quick loop while working: everything but the tests marked slow (a second or more by nature: real
+# servers, other processes, thread races, real waits, PDF renders, the whole demo) or browser; `make test` still runs everything, one process, fresh
 # database, full Hypothesis example counts. Here: two pytest-xdist workers, each keeping its test
 # database between runs (--reuse-db: new migrations are applied; after editing one, pass
 # PYTEST_ARGS=--create-db), the rewritten test modules cached, Hypothesis's fast profile

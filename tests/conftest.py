@@ -1,7 +1,6 @@
 """Shared fixtures. External services are used only when their URL is set, and then always."""
 
 import os
-import weakref
 
 import pytest
 
@@ -99,44 +98,11 @@ def _static_files_listed_once():
 
 @pytest.fixture(autouse=True, scope="session")
 def _flush_sends_no_post_migrate(django_db_setup, django_db_blocker):
-    """After each committing test Django flushes the database and sends ``post_migrate``, whose two
-    receivers (contenttypes, auth) check every model's content type and permissions: ~40 ms of
-    queries a test, though the quicker flush (tests/flush.py) keeps those rows and they find
-    nothing to write. So the signal is not sent after a flush; the rows are copied back from this
-    run's fresh database where a flush did empty them (one that resets sequences). If any other
-    receiver listens to ``post_migrate`` (a new app's), the signal is sent as before."""
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Permission
-    from django.contrib.contenttypes.management import create_contenttypes
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.management.commands import flush as flush_command
-    from django.db.models.signals import post_migrate
+    """The second half of the quicker flush (tests/flush.py): no ``post_migrate`` after a flush."""
+    from tests import flush
 
-    receivers = {r[1]() if isinstance(r[1], weakref.ReferenceType) else r[1] for r in post_migrate.receivers}
-    if receivers != {create_permissions, create_contenttypes}:
+    with flush.without_post_migrate(django_db_blocker):
         yield
-        return
-    from django.db import DatabaseError
-
-    try:
-        with django_db_blocker.unblock():
-            content_types = list(ContentType.objects.order_by("pk"))
-            permissions = list(Permission.objects.order_by("pk"))
-    except DatabaseError:  # no test database in this run (only tests without one were chosen)
-        yield
-        return
-    send = flush_command.emit_post_migrate_signal
-
-    def put_back(verbosity, interactive, db, **kwargs):
-        if not ContentType.objects.using(db).exists():
-            ContentType.objects.using(db).bulk_create(content_types)
-        if not Permission.objects.using(db).exists():
-            Permission.objects.using(db).bulk_create(permissions)
-        ContentType.objects.clear_cache()
-
-    flush_command.emit_post_migrate_signal = put_back
-    yield
-    flush_command.emit_post_migrate_signal = send
 
 
 @pytest.fixture(autouse=True)
@@ -230,3 +196,26 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
         if "postgres" in item.keywords and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
             item.add_marker(skip_pg)
+
+
+# The quick loop (make test-fast) leaves out the tests marked slow. A test that is not marked and takes
+# longer than this (setup, body and teardown together) is named at the end of that run, so the loop
+# stays quick as tests are added: mark it slow (make test runs it) or make it quicker. Only named,
+# never failed: a loaded machine makes any test slower.
+UNMARKED_SLOW_SECONDS = 2.0
+_durations: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    if "slow" not in report.keywords and "browser" not in report.keywords:
+        _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if "not slow" not in (config.option.markexpr or ""):
+        return
+    slow = sorted(((s, n) for n, s in _durations.items() if s > UNMARKED_SLOW_SECONDS), reverse=True)
+    if slow:
+        terminalreporter.section(f"tests not marked slow that took over {UNMARKED_SLOW_SECONDS:.0f} s")
+        for seconds, nodeid in slow:
+            terminalreporter.write_line(f"{seconds:5.1f} s  {nodeid}")

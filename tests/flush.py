@@ -13,9 +13,15 @@ a test on this machine, the largest part of the PostgreSQL pass. Here, for tests
 
 A flush that resets sequences (``reset_sequences=True``), or one by a database user who is not a
 superuser (who may not switch triggers off), is left to Django as it is.
+
+Both halves live here: ``install`` (the SQL of the flush, from ``pytest_configure``) and
+``without_post_migrate`` (no ``post_migrate`` after it, from a session fixture in tests/conftest.py).
 """
 
 from __future__ import annotations
+
+import contextlib
+import weakref
 
 from django.db.backends.postgresql.base import DatabaseOperations as PostgresOperations
 from django.db.backends.sqlite3.base import DatabaseOperations as SqliteOperations
@@ -56,3 +62,47 @@ def _sqlite_flush(self, style, tables, *, reset_sequences=False, allow_cascade=F
 def install() -> None:
     PostgresOperations.sql_flush = _postgres_flush
     SqliteOperations.sql_flush = _sqlite_flush
+
+
+@contextlib.contextmanager
+def without_post_migrate(django_db_blocker):
+    """After each committing test Django flushes the database and sends ``post_migrate``, whose two
+    receivers (contenttypes, auth) check every model's content type and permissions: ~40 ms of
+    queries a test, though the flush above keeps those rows and they find
+    nothing to write. So the signal is not sent after a flush; the rows are copied back from this
+    run's fresh database where a flush did empty them (one that resets sequences). If any other
+    receiver listens to ``post_migrate`` (a new app's), the signal is sent as before."""
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.commands import flush as flush_command
+    from django.db.models.signals import post_migrate
+
+    receivers = {r[1]() if isinstance(r[1], weakref.ReferenceType) else r[1] for r in post_migrate.receivers}
+    if receivers != {create_permissions, create_contenttypes}:
+        yield
+        return
+    from django.db import DatabaseError
+
+    try:
+        with django_db_blocker.unblock():
+            content_types = list(ContentType.objects.order_by("pk"))
+            permissions = list(Permission.objects.order_by("pk"))
+    except DatabaseError:  # no test database in this run (only tests without one were chosen)
+        yield
+        return
+    send = flush_command.emit_post_migrate_signal
+
+    def put_back(verbosity, interactive, db, **kwargs):
+        if not ContentType.objects.using(db).exists():
+            ContentType.objects.using(db).bulk_create(content_types)
+        if not Permission.objects.using(db).exists():
+            Permission.objects.using(db).bulk_create(permissions)
+        ContentType.objects.clear_cache()
+
+    flush_command.emit_post_migrate_signal = put_back
+    try:
+        yield
+    finally:
+        flush_command.emit_post_migrate_signal = send

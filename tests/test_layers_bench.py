@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
@@ -26,6 +28,7 @@ def test_nothing_under_bench_imports_the_tests():
     assert not offenders, offenders
 
 
+@pytest.mark.slow  # imports every benchmark and its browser driver
 def test_every_benchmark_imports():
     """A benchmark whose imports broke (a helper moved to bench/support/) fails here, not in the
     one slow test that happens to run it."""

@@ -682,6 +682,7 @@ def test_permission_matrix_covers_every_websocket_type():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow  # a handshake for every role on every socket
 async def test_permission_matrix_websocket(transactional_db, world):
     import json
 

@@ -16,7 +16,7 @@ from meetings.live import admission, handshake, state
 from meetings.live.sockets import CLOSE_TRY_AGAIN
 from tests.live.conftest import _session_cookie, connect, receive
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+pytestmark = pytest.mark.django_db(transaction=True)  # async tests: asyncio_mode = "auto"
 
 
 @pytest.fixture

@@ -156,6 +156,7 @@ async def _turning_to_the_same_page_sends_nothing(live_org):
     await member.disconnect()
 
 
+@pytest.mark.slow  # waits for the presence batches
 async def test_follow_and_unfollow_are_reported_to_the_console(live_org):
     clerk = await connect(path_for(live_org), live_org["clerk"].user)
     member = await connect(path_for(live_org), live_org["members"][4].user)

@@ -28,6 +28,7 @@ async def flood(comm, count: int) -> None:
         await send(comm, {"type": "ping", "id": i})
 
 
+@pytest.mark.slow  # waits out a flood window
 async def test_one_flood_error_then_silence_until_the_window_ends(scene, small_limits):
     member = await connect(scene["path"], scene["members"][4].user, lang="en")
     await flood(member, 15)
@@ -52,6 +53,7 @@ async def test_the_flood_error_is_translated(scene, small_limits):
     await member.disconnect()
 
 
+@pytest.mark.slow  # waits out the cool-down
 async def test_flood_close_refuses_reconnects_before_any_query_until_the_cool_down_ends(
     scene, small_limits, monkeypatch
 ):
@@ -89,6 +91,7 @@ async def test_flood_close_refuses_reconnects_before_any_query_until_the_cool_do
     await back.disconnect()
 
 
+@pytest.mark.slow  # holds a key down for seconds
 async def test_a_clerk_holding_an_arrow_key_stays_under_the_limits(scene):
     # A key held down repeats about 30 times a second: a whole window of it must not close the console.
     assert transport.FLOOD_HARD > 35 * transport.FLOOD_WINDOW_S

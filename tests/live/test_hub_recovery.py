@@ -251,6 +251,7 @@ async def test_the_hub_stops_even_if_the_layer_swallows_a_cancellation_and_keeps
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program")
+@pytest.mark.slow  # restarts a real redis-server
 async def test_a_real_redis_restart_is_recovered_and_publishing_meanwhile_only_logs(settings, caplog):
     redis = PrivateRedis().start()
     settings.CHANNEL_LAYERS = {

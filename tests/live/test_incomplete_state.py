@@ -55,6 +55,7 @@ process.stdout.write(JSON.stringify({ sent, afterIncomplete }));
 """
 
 
+@pytest.mark.slow  # runs the browser client in node
 def test_the_browser_client_asks_again_for_an_incomplete_state(tmp_path):
     node = shutil.which("node")
     if node is None:

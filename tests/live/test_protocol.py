@@ -13,7 +13,7 @@ from meetings.live import protocol
 from meetings.live.protocol import MAX_MESSAGE_BYTES
 from tests.live.conftest import connect, receive, receive_until, send
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+pytestmark = pytest.mark.django_db(transaction=True)  # async tests: asyncio_mode = "auto"
 
 
 # (message text, code, "for", field)

@@ -94,3 +94,25 @@ def take_vote(*, motion, people, clerk_user, method="roll_call", yes=None, secre
 @pytest.fixture
 def submit(world):
     return lambda **kw: submit_bill(world, **kw)
+
+
+def decided_in_committee(world, submit, *, title: str = "下水道条例の一部を改正する条例"):
+    """A bill referred to the committee and passed there by four hands of five present, its report
+    (委員会審査報告書) given remarks: not yet reported to the plenary, not published."""
+    clerk, members = world["clerk_user"], world["members"]
+    bill = submit(title=title)
+    services.matter_place(actor=clerk, matter=bill, sitting=world["plenary1"])
+    services.matter_refer(actor=clerk, matter=bill, committee=world["committee"], sitting=world["plenary1"])
+    services.matter_place(actor=clerk, matter=bill, sitting=world["committee1"])
+    people = members[2:7]
+    open_sitting(world["committee1"], people, clerk)
+    take_vote(
+        motion=services.matter_motion_create(actor=clerk, matter=bill, sitting=world["committee1"]),
+        people=people,
+        clerk_user=clerk,
+        method="hands",
+        yes=4,
+    )
+    report = bill.reports.get()
+    services.report_update(actor=clerk, report=report, remarks="附帯意見なし")
+    return report

@@ -12,7 +12,7 @@ from django.test import Client
 
 from meetings.matters import services
 from tests.annotations.helpers import response_body
-from tests.matters.conftest import open_sitting, take_vote
+from tests.matters.conftest import decided_in_committee
 
 pytestmark = pytest.mark.django_db
 
@@ -23,21 +23,8 @@ def test_matters_committee_report_pdf_is_drafted_from_the_record(
     from pypdf import PdfReader
 
     clerk, members = world["clerk_user"], world["members"]
-    bill = submit(title="下水道条例の一部を改正する条例")
-    services.matter_place(actor=clerk, matter=bill, sitting=world["plenary1"])
-    services.matter_refer(actor=clerk, matter=bill, committee=world["committee"], sitting=world["plenary1"])
-    services.matter_place(actor=clerk, matter=bill, sitting=world["committee1"])
-    people = members[2:7]
-    open_sitting(world["committee1"], people, clerk)
-    take_vote(
-        motion=services.matter_motion_create(actor=clerk, matter=bill, sitting=world["committee1"]),
-        people=people,
-        clerk_user=clerk,
-        method="hands",
-        yes=4,
-    )
-    report = bill.reports.get()
-    services.report_update(actor=clerk, report=report, remarks="附帯意見なし")
+    report = decided_in_committee(world, submit)
+    bill = report.matter
     client = Client()
     # Not public before the chair reports to the plenary, nor before the matter is published.
     assert client.get(f"/meetings/matters/reports/{report.pk}/pdf/").status_code == 404

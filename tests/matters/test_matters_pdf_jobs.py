@@ -20,9 +20,9 @@ from meetings.matters.models import RenderedPdf
 from meetings.minutes import rendering
 from tests.annotations.helpers import response_body
 from tests.factories import PASSWORD
-from tests.matters.conftest import open_sitting, take_vote
+from tests.matters.conftest import decided_in_committee
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # the job worker renders PDFs
 TASK = "meetings.matters.pdfs.render_task"
 
 
@@ -56,22 +56,9 @@ def _text(response) -> str:
 
 
 def _report(world, submit, *, reported: bool = True):
-    clerk, members = world["clerk_user"], world["members"]
-    bill = submit(title="下水道条例の一部を改正する条例")
-    services.matter_place(actor=clerk, matter=bill, sitting=world["plenary1"])
-    services.matter_refer(actor=clerk, matter=bill, committee=world["committee"], sitting=world["plenary1"])
-    services.matter_place(actor=clerk, matter=bill, sitting=world["committee1"])
-    people = members[2:7]
-    open_sitting(world["committee1"], people, clerk)
-    take_vote(
-        motion=services.matter_motion_create(actor=clerk, matter=bill, sitting=world["committee1"]),
-        people=people,
-        clerk_user=clerk,
-        method="hands",
-        yes=4,
-    )
-    report = bill.reports.get()
-    services.report_update(actor=clerk, report=report, remarks="附帯意見なし")
+    clerk = world["clerk_user"]
+    report = decided_in_committee(world, submit)
+    bill = report.matter
     if reported:
         services.matter_place(actor=clerk, matter=bill, sitting=world["plenary2"])
         services.matter_chair_report(actor=clerk, matter=bill, sitting=world["plenary2"])

@@ -145,6 +145,7 @@ def test_signing_freezes_text_and_pdf_and_a_later_edit_is_refused(
         services.pdf_freeze(minutes=minutes, data=b"%PDF-1.7", pages=1)
 
 
+@pytest.mark.slow  # renders two minutes PDFs
 def test_a_correction_makes_a_new_linked_version(
     recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks
 ):

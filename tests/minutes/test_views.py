@@ -138,6 +138,7 @@ def test_remarks_and_transcript_through_the_editor(draft, clerk_user):
     assert response.status_code == 200
 
 
+@pytest.mark.slow  # renders and signs a minutes PDF
 def test_sign_off_through_the_pages_then_public_list_and_search(
     recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks
 ):
@@ -251,6 +252,7 @@ def test_minutes_job_heading_stops_saying_in_progress_when_done(
     assert "PDFを作成中" in running.split('id="job-title"', 1)[1].split("</h2>", 1)[0]
 
 
+@pytest.mark.slow  # renders a minutes PDF
 def test_minutes_preview_opens_without_leaving_the_editor(
     recorded, draft, clerk_user, settings, django_capture_on_commit_callbacks
 ):

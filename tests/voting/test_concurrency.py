@@ -75,6 +75,7 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.mark.slow  # fifty threads racing on the database
 def test_fifty_parallel_votes_by_one_member_give_one_ballot():
     org, poll = big_plenary(6)
     member = org["members"][3]
@@ -104,6 +105,7 @@ def test_fifty_parallel_votes_by_one_member_give_one_ballot():
     assert Ballot.objects.filter(poll=poll, member=other).count() == 1
 
 
+@pytest.mark.slow  # a hundred threads racing on the database
 def test_hundred_members_voting_while_the_chair_closes_keep_exactly_the_acknowledged_ballots():
     org, poll = big_plenary(101)
     voters = [p for p in org["members"] if p.pk in poll.entitled]

@@ -291,6 +291,7 @@ async def test_vote_refused_before_quorum_and_for_remote_plenary_members(committ
     await remote.disconnect()
 
 
+@pytest.mark.slow  # listens for silence after every ballot
 async def test_secret_ballot_messages_never_carry_a_choice(committee):
     s, people = committee["sitting"], committee["people"]
     await sync_to_async(mark_all_present)(s, people)
