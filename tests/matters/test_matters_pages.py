@@ -175,3 +175,14 @@ def test_matters_sitting_page_offers_each_matter_only_its_possible_steps(world, 
     assert offered[other.pk] == []
     html = clerk.get(f"/meetings/matters/manage/sittings/{plenary.pk}/").content.decode()
     assert html.count("data-no-steps") == 0
+
+
+def test_matters_page_says_when_it_was_published_as_the_other_dates_do(world, submit, clerk):
+    """Japanese dates on the clerk's matter page are in the era form (令和8年…), the publication's too."""
+    bill = submit()
+    services.matter_publish(actor=world["clerk_user"], matter=bill)
+    bill.refresh_from_db()
+    clerk.cookies["django_language"] = "ja"
+    html = clerk.get(f"/meetings/matters/manage/{bill.pk}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    published = html.split("<dt>公開済み</dt>", 1)[1].split("</dd>", 1)[0]
+    assert "令和" in published and f"{bill.published_at:%Y-%m-%d}" not in published, published

@@ -247,9 +247,12 @@ def test_minutes_job_heading_stops_saying_in_progress_when_done(
     heading = page.split('id="job-title"', 1)[1].split("</h2>", 1)[0]
     assert "PDFを作成しました" in heading and "作成中" not in heading
     assert 'data-heading-done="PDFを作成しました"' in page  # for the page that watched it finish
-    GenerationJob.objects.filter(pk=job.pk).update(state="running")
+    status = page.split('id="job-message"', 1)[1].split("</p>", 1)[0]
+    assert status.endswith(">完了"), status  # not 完了: 完了
+    GenerationJob.objects.filter(pk=job.pk).update(state="running", message="本文を組版中")
     running = clerk.get(reverse("meetings:minutes:edit", args=[draft.pk])).content.decode()
     assert "PDFを作成中" in running.split('id="job-title"', 1)[1].split("</h2>", 1)[0]
+    assert ": 本文を組版中</p>" in running  # while it runs, its step
 
 
 @pytest.mark.slow  # renders a minutes PDF

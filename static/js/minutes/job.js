@@ -12,7 +12,8 @@ export function watchJob(box, { onDone } = {}) {
       if (!response.ok) throw new Error(String(response.status));
       const job = await response.json();
       box.querySelector("progress").value = job.progress;
-      box.querySelector(".job-message").textContent = `${job.state_label}: ${job.message}`;
+      const detail = (job.state === "running" || job.state === "failed") && job.message;
+      box.querySelector(".job-message").textContent = detail ? `${job.state_label}: ${job.message}` : job.state_label;
       box.dataset.jobState = job.state;
       if (job.done) {
         const heading = job.state === "done" ? box.dataset.headingDone : box.dataset.headingFailed;
