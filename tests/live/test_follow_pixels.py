@@ -333,3 +333,50 @@ def test_a_slow_boot_script_still_joins_with_one_read_of_the_file(daphne_server,
         assert errors == []
     finally:
         presenter.stack.close()
+
+
+def test_a_tablet_with_no_debugger_in_the_page_joins_and_draws_the_presented_page(daphne_server, tmp_path):
+    """The benchmark's tablet: Chromium driven over the bare DevTools Protocol (bench.support.cdp,
+    no Runtime domain enabled, nothing of Playwright's in the page), at tablet size."""
+    from bench.support import cdp
+
+    org, sitting, document, presenter, seq = presented_sitting(daphne_server, tmp_path, page=3)
+    try:
+        cookie = {
+            "name": django_settings.SESSION_COOKIE_NAME,
+            "value": session_of(org["members"][4].user),
+            "url": daphne_server.url,
+        }
+        with cdp.Browser(cdp.chromium_path()) as browser:
+            tab = browser.new_tab(
+                width=TABLET["width"],
+                height=TABLET["height"],
+                scale=2,
+                mobile=True,
+                throttle=1,
+                locale="ja-JP",
+                cookies=[cookie],
+            )
+            tab.navigate(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/")
+            drawn = tab.evaluate(
+                """new Promise((resolve) => {
+                    const look = () => {
+                        const r = window.councilFollow && window.councilFollow.rendered;
+                        if (r) resolve(r); else setTimeout(look, 10);
+                    };
+                    look();
+                })""",
+                timeout=30,
+            )
+            assert (drawn["seq"], drawn["page"]) == (seq, 3)
+            # The page laid out for a tablet in Japanese, signed in as the member.
+            assert tab.evaluate("[innerWidth, devicePixelRatio, document.documentElement.lang]") == [
+                820,
+                2,
+                "ja",
+            ]
+            assert tab.evaluate("document.querySelector('.reader-pane.is-active .page-canvas').width") >= 1600
+            assert tab.errors() == []
+            tab.close()
+    finally:
+        presenter.stack.close()
