@@ -54,8 +54,10 @@ const earlyText = new Map();
 export function openEarly(config, url, bytes, page) {
   configurePdfjs(config);
   const n = Math.max(1, page | 0 || 1);
+  mark("pane:early");
   const task = bytes.then((data) => {
     if (!data) return null;
+    mark("pane:early-bytes");
     const loading = pdfjsLib.getDocument(documentOptions(config, { data }));
     const content = loading.promise
       .then((pdf) => pdf.getPage(Math.min(n, pdf.numPages)))
