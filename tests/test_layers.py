@@ -140,3 +140,30 @@ def test_the_checker_finds_each_kind_of_violation(tmp_path):
         "meetings/live/services.py:1: imports meetings.voting.quorum (voting builds on live, not the other way)",
         "meetings/minutes/pdf.py:1: imports bench.client (bench is imported by nothing)",
     ]
+
+
+# Issue 13: parts a newcomer can read in one sitting. Migrations are generated, not read.
+MAX_MODULE_LINES = 600
+
+
+def long_modules(root: Path) -> list[str]:
+    found = []
+    for package in ("meetings", "documents"):
+        for path in sorted((root / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            lines = len(path.read_text(encoding="utf-8").splitlines())
+            if lines > MAX_MODULE_LINES:
+                found.append(f"{path.relative_to(root)}: {lines} lines")
+    return found
+
+
+def test_no_module_of_meetings_or_documents_is_over_600_lines(tmp_path):
+    assert long_modules(REPO) == []
+    # The check itself finds a long module, and leaves migrations alone.
+    (tmp_path / "meetings" / "migrations").mkdir(parents=True)
+    (tmp_path / "documents").mkdir()
+    (tmp_path / "meetings" / "migrations" / "0001_initial.py").write_text("x = 1\n" * 900)
+    (tmp_path / "documents" / "long.py").write_text("x = 1\n" * 601)
+    (tmp_path / "documents" / "short.py").write_text("x = 1\n" * 600)
+    assert long_modules(tmp_path) == ["documents/long.py: 601 lines"]

@@ -446,3 +446,32 @@ def build_blocks(record: SittingRecord) -> list[BlockSpec]:
 
 def spec_dict(spec: BlockSpec) -> dict:
     return asdict(spec)
+
+
+def merge_kept(specs: list[BlockSpec], old: list) -> list[BlockSpec]:
+    """Refreshing a draft from the record keeps what the clerk typed: speech texts (matched by
+    the turn they came from) and remarks (placed after the block they followed). ``old`` are the
+    draft's blocks in order (``Block`` rows, only read)."""
+    # A suggestion nobody touched is suggested afresh (the record may have been corrected).
+    typed = {
+        b.source: b.text for b in old if b.kind == "speech" and b.source and not b.is_untouched_suggestion
+    }
+    anchored: dict[str, list[BlockSpec]] = {}
+    anchor = ""
+    for b in old:
+        if b.kind == "remark" and not b.source.startswith("closed:"):
+            anchored.setdefault(anchor, []).append(
+                BlockSpec(kind="remark", text=b.text, agenda_item_id=b.agenda_item_id)
+            )
+        elif b.kind != "remark":
+            anchor = b.source
+    merged = list(anchored.pop("", []))
+    for spec in specs:
+        if spec.kind == "speech" and spec.source in typed:
+            spec.text = typed[spec.source]
+        merged.append(spec)
+        if spec.source:
+            merged.extend(anchored.pop(spec.source, []))
+    for rest in anchored.values():
+        merged.extend(rest)
+    return merged

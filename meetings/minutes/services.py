@@ -90,36 +90,6 @@ def _create_blocks(minutes: Minutes, specs: Iterable[drafting.BlockSpec], *, sta
     return Block.objects.bulk_create(rows, batch_size=500)
 
 
-def _merge_kept(specs: list[drafting.BlockSpec], old: list[Block]) -> list[drafting.BlockSpec]:
-    """Refreshing a draft from the record keeps what the clerk typed: speech texts (matched by
-    the turn they came from) and remarks (placed after the block they followed)."""
-    # A suggestion nobody touched is suggested afresh (the record may have been corrected).
-    typed = {
-        b.source: b.text
-        for b in old
-        if b.kind == Block.Kind.SPEECH and b.source and not b.is_untouched_suggestion
-    }
-    anchored: dict[str, list[drafting.BlockSpec]] = {}
-    anchor = ""
-    for b in old:
-        if b.kind == Block.Kind.REMARK and not b.source.startswith("closed:"):
-            anchored.setdefault(anchor, []).append(
-                drafting.BlockSpec(kind="remark", text=b.text, agenda_item_id=b.agenda_item_id)
-            )
-        elif b.kind != Block.Kind.REMARK:
-            anchor = b.source
-    merged = list(anchored.pop("", []))
-    for spec in specs:
-        if spec.kind == "speech" and spec.source in typed:
-            spec.text = typed[spec.source]
-        merged.append(spec)
-        if spec.source:
-            merged.extend(anchored.pop(spec.source, []))
-    for rest in anchored.values():
-        merged.extend(rest)
-    return merged
-
-
 def _default_signatories(minutes: Minutes) -> None:
     chair = chair_of(minutes.sitting)
     if chair and not minutes.signatories.filter(person=chair).exists():
@@ -154,7 +124,7 @@ def draft_generate(*, sitting: Sitting, actor=None, record: SittingRecord | None
         action = "minutes.draft_created"
     else:
         minutes = _lock(minutes)
-        specs = _merge_kept(specs, selectors.ordered_blocks(minutes))
+        specs = drafting.merge_kept(specs, selectors.ordered_blocks(minutes))
         minutes.blocks.all().delete()
         minutes.title = record.title
         minutes.header = header
