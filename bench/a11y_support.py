@@ -406,7 +406,19 @@ def session_cookie(user, base_url: str) -> dict:
     }
 
 
+# axe-core reads the colours on the screen: a sheet still rising (its opacity animating, e.g. the
+# poll sheet's 0.2 s vote-rise) shows blended colours that fail contrast checks no member ever sees
+# once it has settled. Finite animations are let finish first (at most 3 s); endless ones are not
+# waited for.
 AXE_RUN = """async () => {
+  const finite = document.getAnimations().filter((a) => {
+    const end = a.effect && a.effect.getComputedTiming().endTime;
+    return a.playState === 'running' && Number.isFinite(end);
+  });
+  await Promise.race([
+    Promise.all(finite.map((a) => a.finished.catch(() => null))),
+    new Promise((resolve) => setTimeout(resolve, 3000)),
+  ]);
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
     rule: v.id, impact: v.impact, help: v.help,

@@ -160,3 +160,27 @@ def test_accessibility_larger_text_persists_across_sign_in_and_keeps_the_layout(
     result = a11y_support.crawl(daphne_server.url, browser, scene, languages=("ja",), roles=("councillor",))
     problems = result.axe + result.small_targets + result.overflowing
     assert not problems, "with larger text on:\n" + "\n".join(f.line() for f in problems)
+
+
+@pytest.mark.browser
+def test_axe_judges_a_rising_sheet_once_it_has_settled(browser):
+    """A sheet rising into view (opacity animating, as the poll sheet's vote-rise) is checked as
+    the member sees it once it is up, not in its blended first frames; a sheet that really lacks
+    contrast is still found."""
+    page = browser.new_page()
+    try:
+        page.set_content(
+            """<html lang="ja"><head><title>t</title><style>
+            body { background: #e7e6e1; }
+            @keyframes rise { from { opacity: 0; } to { opacity: 1; } }
+            .sheet { background: #fff; padding: 8px; animation: rise 1.5s linear; }
+            .pale { color: #bbb; background: #fff; }
+            </style></head><body><main><div class="sheet"><p>採決します</p></div></main></body></html>"""
+        )
+        page.add_script_tag(content=a11y_support.AXE_JS.read_text())
+        assert page.evaluate("() => document.getAnimations().length") == 1  # still rising
+        assert page.evaluate(a11y_support.AXE_RUN) == []
+        page.evaluate("() => { document.querySelector('.sheet p').className = 'pale'; }")
+        assert [v["rule"] for v in page.evaluate(a11y_support.AXE_RUN)] == ["color-contrast"]
+    finally:
+        page.close()
