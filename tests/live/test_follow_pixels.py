@@ -338,6 +338,7 @@ def test_a_slow_boot_script_still_joins_with_one_read_of_the_file(daphne_server,
 def test_a_tablet_with_no_debugger_in_the_page_joins_and_draws_the_presented_page(daphne_server, tmp_path):
     """The benchmark's tablet: Chromium driven over the bare DevTools Protocol (bench.support.cdp,
     no Runtime domain enabled, nothing of Playwright's in the page), at tablet size."""
+    from bench.follow_pixels import WAIT_DRAWN_JS
     from bench.support import cdp
 
     org, sitting, document, presenter, seq = presented_sitting(daphne_server, tmp_path, page=3)
@@ -358,16 +359,7 @@ def test_a_tablet_with_no_debugger_in_the_page_joins_and_draws_the_presented_pag
                 cookies=[cookie],
             )
             tab.navigate(f"{daphne_server.url}/meetings/sittings/{sitting.pk}/reader/")
-            drawn = tab.evaluate(
-                """new Promise((resolve) => {
-                    const look = () => {
-                        const r = window.councilFollow && window.councilFollow.rendered;
-                        if (r) resolve(r); else setTimeout(look, 10);
-                    };
-                    look();
-                })""",
-                timeout=30,
-            )
+            drawn = tab.evaluate(f"({WAIT_DRAWN_JS})({json.dumps([seq, 3, 30000])})", timeout=40)
             assert (drawn["seq"], drawn["page"]) == (seq, 3)
             # The page laid out for a tablet in Japanese, signed in as the member.
             assert tab.evaluate("[innerWidth, devicePixelRatio, document.documentElement.lang]") == [
